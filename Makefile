@@ -1,0 +1,87 @@
+# T5Gemma inference + evaluation suite.  `make help` lists the targets.
+#
+# Layout: src/core (errors, files, JSON) -> src/backend (op table: cpu/BLIS, cuda/cuBLAS)
+#         -> src/model (config, weights, encoder/decoder) -> src/parallel (MPI groups, shard plan)
+#         -> src/generate (caches, search) ; eval/ (scorers, harness) ; src/cli (subcommands)
+# Every .c under src/ and eval/ (except src/cli/main.c and src/backend/cuda) goes into
+# build/libt5g.a; every tests/unit/test_*.c becomes its own CUnit program build/tests/test_*.
+
+CC      := mpicc
+CXX     := g++
+NVCC    ?= nvcc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g -march=x86-64-v3 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS  += -std=gnu11 -fopenmp -Isrc -Ieval $(shell pkg-config --cflags hdf5-openmpi libcjson)
+CXXFLAGS:= $(OPT) -g -Wall -fPIC $(shell pkg-config --cflags sentencepiece)
+LDLIBS  := $(shell pkg-config --libs hdf5-openmpi libcjson) -lblis -lutf8proc -lsentencepiece -lstdc++ -lgomp -lm
+TEST_LDLIBS := -lcunit
+
+CUDA    ?= 0
+ifeq ($(CUDA),1)
+CFLAGS  += -DT5G_CUDA=1 -I/usr/local/cuda/include
+CUDA_ARCH ?= sm_90
+CU_SRC  := $(shell find src/backend/cuda -name '*.cu' 2>/dev/null)
+CU_OBJ  := $(CU_SRC:%.cu=build/obj/%.o)
+LDLIBS  += -L/usr/local/cuda/lib64 -lcublas -lcudart -lnccl
+endif
+
+LIB_SRC := $(shell find src eval -name '*.c' ! -path 'src/cli/main.c' ! -path 'src/backend/cuda/*' | sort)
+LIB_CXX := $(shell find src -name '*.cc' | sort)
+LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
+TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
+BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
+
+.PHONY: all deps test test-unit test-mpi bench run clean help
+all: build/t5g $(TESTS) $(BENCHES)
+
+help:
+	@echo "make deps     install the Debian packages that are missing (root)"
+	@echo "make          build build/t5g, build/libt5g.a and the test programs"
+	@echo "make test     run every test (unit, MPI, SLURM)"
+	@echo "make bench    run the benchmarks (ratios measured in the same run)"
+	@echo "make run      the main job: demo evaluation on the bundled model and samples"
+	@echo "make CUDA=1   also build the CUDA backend"
+
+deps:
+	bash tools/install_deps.sh
+
+build/libt5g.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/t5g: build/obj/src/cli/main.o build/libt5g.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/tests/%: tests/unit/%.c build/libt5g.a tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libt5g.a $(LDLIBS) $(TEST_LDLIBS)
+
+build/bench/%: bench/%.c build/libt5g.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< build/libt5g.a $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/obj/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
+build/obj/%.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) -O2 -arch=$(CUDA_ARCH) -Isrc -Xcompiler -fPIC -c -o $@ $<
+
+test: all
+	bash tests/run_all.sh
+
+bench: all
+	bash bench/run_bench.sh
+
+run: deps all
+	bash tools/run_demo.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,67 @@
+/* backend.h - the op table every model line goes through (CPU: BLIS + C loops;
+ * CUDA: cuBLAS + kernels, built with CUDA=1).  All pointers passed to a backend's ops live
+ * in that backend's memory.  Layouts: activations row-major [tokens, width]; weights as
+ * stored [out, in], so a projection is y = x·Wᵀ (gemm with tb = 1). */
+#ifndef T5G_BACKEND_H
+#define T5G_BACKEND_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Which keys a query may see (spec §6). Positions are absolute. */
+typedef enum {
+    T5G_MASK_BIDIR = 0,       /* encoder full:    key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW,    /* encoder sliding: |i-j| < W and key_valid[j] */
+    T5G_MASK_CAUSAL,          /* decoder full:    j <= i and key_valid[j] */
+    T5G_MASK_CAUSAL_WINDOW,   /* decoder sliding: i-W < j <= i and key_valid[j] */
+} t5g_mask_kind;
+
+/* One attention call for a single sequence: Tq queries against Tk keys. */
+typedef struct {
+    int Tq, Tk;
+    int nh, nkv, hd;          /* local query heads, local kv heads, head width */
+    int group;                /* query heads per kv head (global nh / nkv) */
+    int kv_of_head0;          /* local kv index of local query head 0 is (head0 / group - kv0) */
+    int head0, kv0;           /* global index of the first local q head / kv head */
+    const float *q; int ldq;  /* [Tq, *] head h at q + h*hd */
+    const float *k; int ldk;  /* [Tk, *] kv head g at k + g*hd */
+    const float *v; int ldv;
+    float *out; int ldo;      /* [Tq, *] head h at out + h*hd */
+    const unsigned char *key_valid; /* [Tk] 1 = real token; NULL = all valid */
+    int q_pos0;               /* absolute position of query 0 (keys are at 0..Tk-1) */
+    t5g_mask_kind mask;
+    int window;
+    float scale;              /* qpas^-1/2 */
+    float softcap;            /* <= 0: off */
+    const float *rel_table;   /* optional T5 relative bias [buckets, nh_local] (spec §15), added after scaling */
+    int rel_buckets, rel_max_distance, rel_bidirectional;
+    float *scratch;           /* >= Tq*Tk floats */
+} t5g_attn_args;
+
+typedef struct t5g_backend {
+    const char *name;
+    /* C[M,N] = alpha * A[M,K] · op(B) + beta * C, op(B) = Bᵀ (B is [N,K]) if tb else B ([K,N]). */
+    void (*gemm)(int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc);
+    /* y = x / sqrt(mean(x²) + eps) * (1 + w), per row of width n (Gemma RMSNorm). */
+    void (*rmsnorm)(const float *x, const float *w, float *y, int rows, int n, float eps);
+    /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0+Vl), else 0 (vocab-parallel). */
+    void (*embed)(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out);
+    /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd at pos[t]. */
+    void (*rope)(float *x, int T, int ld, int nheads, int hd, const int32_t *pos, float theta);
+    /* masked, soft-capped, float32-softmax attention (spec §3). */
+    void (*attention)(const t5g_attn_args *a);
+    /* out = gelu_tanh(gate) * up, element-wise over n. */
+    void (*gelu_mul)(const float *gate, const float *up, float *out, size_t n);
+    /* x = cap * tanh(x / cap). */
+    void (*softcap)(float *x, size_t n, float cap);
+    /* y += x. */
+    void (*add)(float *y, const float *x, size_t n);
+} t5g_backend;
+
+/* T5 relative-position bucket of rel = j - i (spec §15; log in float32). */
+int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance);
+
+const t5g_backend *t5g_backend_cpu(void);
+/* Set the BLIS thread count and kernel family (see README "BLIS kernels"). */
+void t5g_cpu_setup(int threads);
+#endif

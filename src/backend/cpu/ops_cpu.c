@@ -1,0 +1,177 @@
+/* ops_cpu.c - CPU backend: BLIS sgemm for every matrix product, plain float32 loops
+ * (OpenMP over rows) for the element-wise ops.  The rounding follows the HF eager
+ * reference op by op (spec §3): scale after q·k, then tanh soft-cap, then mask, then a
+ * float32 softmax. */
+#include "backend/backend.h"
+#include <blis.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
+    bli_sgemm(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
+              (float *)B, ldb, 1, &beta, C, ldc, 1);
+}
+
+static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
+#pragma omp parallel for schedule(static) if (rows > 8)
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *yr = y + (size_t)r * n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double)xr[i] * xr[i];
+        float inv = 1.0f / sqrtf((float)(ss / n) + eps);  /* torch.rsqrt(mean + eps) */
+        for (int i = 0; i < n; i++) yr[i] = (xr[i] * inv) * (1.0f + w[i]);
+    }
+}
+
+static void cpu_embed(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out) {
+#pragma omp parallel for schedule(static) if (T > 64)
+    for (int t = 0; t < T; t++) {
+        float *o = out + (size_t)t * H;
+        int id = ids[t] - v0;
+        if (id < 0 || id >= Vl) { memset(o, 0, sizeof(float) * H); continue; }
+        const float *e = E + (size_t)id * H;
+        for (int i = 0; i < H; i++) o[i] = e[i] * scale;
+    }
+}
+
+static void cpu_rope(float *x, int T, int ld, int nheads, int hd, const int32_t *pos, float theta) {
+    int half = hd / 2;
+    float inv_freq[1024];
+    /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32 */
+    for (int i = 0; i < half && i < 1024; i++)
+        inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+#pragma omp parallel for schedule(static) if (T > 16)
+    for (int t = 0; t < T; t++) {
+        float c[512], s[512];
+        for (int i = 0; i < half; i++) {
+            float ang = (float)pos[t] * inv_freq[i];
+            c[i] = cosf(ang);
+            s[i] = sinf(ang);
+        }
+        for (int h = 0; h < nheads; h++) {
+            float *v = x + (size_t)t * ld + (size_t)h * hd;
+            for (int i = 0; i < half; i++) {
+                float a = v[i], b = v[i + half];
+                v[i] = a * c[i] + (-b) * s[i];
+                v[i + half] = b * c[i] + a * s[i];
+            }
+        }
+    }
+}
+
+int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
+    int ret = 0, n = num_buckets, d;
+    if (bidirectional) {
+        n /= 2;
+        if (rel > 0) ret = n;
+        d = abs(rel);
+    } else {
+        d = rel < 0 ? -rel : 0;
+    }
+    int max_exact = n / 2;
+    if (d < max_exact) return ret + d;
+    float v = logf((float)d / (float)max_exact) / logf((float)max_distance / (float)max_exact) *
+              (float)(n - max_exact);
+    int b = max_exact + (int)v;  /* truncation toward zero, as .to(torch.long) */
+    if (b > n - 1) b = n - 1;
+    return ret + b;
+}
+
+static int key_allowed(const t5g_attn_args *a, int qi, int j) {
+    if (a->key_valid && !a->key_valid[j]) return 0;
+    int i = a->q_pos0 + qi;
+    switch (a->mask) {
+    case T5G_MASK_BIDIR: return 1;
+    case T5G_MASK_BIDIR_WINDOW: return abs(i - j) < a->window;
+    case T5G_MASK_CAUSAL: return j <= i;
+    case T5G_MASK_CAUSAL_WINDOW: return j <= i && j > i - a->window;
+    }
+    return 0;
+}
+
+/* One query head: scores row block -> probabilities -> out (all float32 like HF eager). */
+static void attend_head(const t5g_attn_args *a, int h, float *S) {
+    int g = (a->head0 + h) / a->group - a->kv0;  /* block GQA mapping (HF repeat_kv) */
+    int Tq = a->Tq, Tk = a->Tk;
+    const float *q = a->q + (size_t)h * a->hd, *k = a->k + (size_t)g * a->hd, *v = a->v + (size_t)g * a->hd;
+    float zero = 0.0f, one = 1.0f;
+    /* S = q·kᵀ, then * scale (HF multiplies the product, not q) */
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, Tq, Tk, a->hd, &one, (float *)q, a->ldq, 1, (float *)k, a->ldk, 1,
+              &zero, S, Tk, 1);
+    for (int i = 0; i < Tq; i++) {
+        float *s = S + (size_t)i * Tk;
+        int any = 0;
+        float mx = -INFINITY;
+        for (int j = 0; j < Tk; j++) {
+            float x = s[j] * a->scale;
+            if (a->rel_table)
+                x += a->rel_table[(size_t)t5g_rel_bucket(j - (a->q_pos0 + i), a->rel_bidirectional, a->rel_buckets,
+                                                         a->rel_max_distance) * a->nh + h];
+            if (a->softcap > 0) x = tanhf(x / a->softcap) * a->softcap;
+            if (key_allowed(a, i, j)) { any = 1; if (x > mx) mx = x; s[j] = x; }
+            else s[j] = -INFINITY;
+        }
+        if (!any) {  /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
+            for (int j = 0; j < Tk; j++) s[j] = 1.0f / (float)Tk;
+            continue;
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < Tk; j++) { float e = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx); s[j] = e; sum += e; }
+        float inv = 1.0f / sum;
+        for (int j = 0; j < Tk; j++) s[j] *= inv;
+    }
+    /* out_h = P · V_g */
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, Tq, a->hd, Tk, &one, S, Tk, 1, (float *)v, a->ldv, 1, &zero,
+              a->out + (size_t)h * a->hd, a->ldo, 1);
+}
+
+static void cpu_attention(const t5g_attn_args *a) {
+    size_t per = (size_t)a->Tq * a->Tk;
+    if (a->nh >= 2 && per >= 4096) {
+        /* heads in parallel; scratch holds nh score blocks (see t5g_attn_scratch_floats) */
+#pragma omp parallel for schedule(static)
+        for (int h = 0; h < a->nh; h++) attend_head(a, h, a->scratch + (size_t)h * per);
+    } else {
+        for (int h = 0; h < a->nh; h++) attend_head(a, h, a->scratch);
+    }
+}
+
+static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
+    const float k0 = 0.7978845608028654f;  /* sqrt(2/pi) */
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        float x = gate[i];
+        float x3 = x * x * x;  /* same operation order as torch's tanh-GELU kernel */
+        float g = 0.5f * x * (1.0f + tanhf(k0 * (x + 0.044715f * x3)));
+        out[i] = g * up[i];
+    }
+}
+
+static void cpu_softcap(float *x, size_t n, float cap) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i] / cap) * cap;
+}
+
+static void cpu_add(float *y, const float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+static const t5g_backend CPU = {
+    .name = "cpu",
+    .gemm = cpu_gemm,
+    .rmsnorm = cpu_rmsnorm,
+    .embed = cpu_embed,
+    .rope = cpu_rope,
+    .attention = cpu_attention,
+    .gelu_mul = cpu_gelu_mul,
+    .softcap = cpu_softcap,
+    .add = cpu_add,
+};
+
+const t5g_backend *t5g_backend_cpu(void) { return &CPU; }

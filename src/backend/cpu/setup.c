@@ -1,0 +1,34 @@
+/* setup.c - BLIS threads and kernel family.
+ *
+ * BLIS 0.9 (Debian 12) does not recognise recent AMD CPUs (Zen 5, family 26) and falls
+ * back to its 'generic' kernels, ~5x slower (platform.md §2.4).  Unless the user set
+ * BLIS_ARCH_TYPE, we pick the skx (AVX-512) kernels on any CPU with AVX-512F/BW/DQ/VL;
+ * other CPUs keep BLIS's own detection.  This must run before the first BLIS call. */
+#define _GNU_SOURCE
+#include "backend/backend.h"
+#include <blis.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdlib.h>
+
+static int affinity_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+    return 1;
+}
+
+void t5g_cpu_setup(int threads) {
+    if (!getenv("BLIS_ARCH_TYPE")) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+            setenv("BLIS_ARCH_TYPE", "0", 0);  /* 0 = skx in BLIS 0.9's arch_t enum */
+    }
+    if (threads <= 0) {
+        const char *e = getenv("BLIS_NUM_THREADS");
+        if (!e || !*e) e = getenv("OMP_NUM_THREADS");
+        threads = e && atoi(e) > 0 ? atoi(e) : affinity_cores();
+    }
+    bli_thread_set_num_threads(threads);
+    omp_set_num_threads(threads);
+}

@@ -1,0 +1,32 @@
+/* main.c - `t5g <subcommand> ...`: one binary, one MPI job. */
+#include "cli/cli.h"
+#include <stdio.h>
+#include <string.h>
+
+typedef struct { const char *name; int (*fn)(int, char **); const char *help; } command;
+
+static const command COMMANDS[] = {
+    {"info", cmd_info, "print a model's config and exact parameter count"},
+    {"init", cmd_init, "write a random model (preset or config) to an HDF5 checkpoint"},
+    {"convert", cmd_convert, "import a Hugging Face checkpoint directory into HDF5"},
+    {"forward", cmd_forward, "run the backbone on a JSON batch and write the outputs"},
+    {"score", cmd_score, "BLEU / ROUGE / SQuAD v2 scorers (sacreBLEU, rouge-score, official script)"},
+};
+#define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: t5g <command> [options]   (run under mpirun for tensor parallelism)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\n`t5g <command> --help` lists a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "t5g: error: unknown command '%s' (see t5g --help)\n", argv[1]);
+    return 2;
+}

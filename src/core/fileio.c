@@ -1,0 +1,83 @@
+/* fileio.c - see fileio.h */
+#include "core/fileio.h"
+#include "core/err.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *t5g_read_file(const char *path, size_t *len) {
+    T5G_CHECK_NULL(path && *path, "no file name given");
+    FILE *f = fopen(path, "rb");
+    T5G_CHECK_NULL(f, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) { fclose(f); T5G_FAIL("out of memory reading %s", path); return NULL; }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) { free(buf); fclose(f); T5G_FAIL("out of memory reading %s", path); return NULL; }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); T5G_FAIL("read error on %s", path); return NULL; }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int t5g_out_open(t5g_outfile *o, const char *path, const char *mode) {
+    T5G_CHECK(o && path && *path, "no output file name given");
+    T5G_CHECK(strlen(path) < sizeof o->path, "output path too long: %s", path);
+    memset(o, 0, sizeof *o);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%d", path, (int)getpid());
+    o->f = fopen(o->tmp, mode ? mode : "wb");
+    T5G_CHECK(o->f, "cannot create %s: %s (does the folder exist and is it writable?)", o->tmp,
+              strerror(errno));
+    return 0;
+}
+
+int t5g_out_commit(t5g_outfile *o) {
+    T5G_CHECK(o && o->f, "output file is not open");
+    int bad = fflush(o->f) != 0 || ferror(o->f);
+    if (!bad) fsync(fileno(o->f));
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad) { unlink(o->tmp); return T5G_FAIL("write error on %s (disk full?)", o->path); }
+    if (rename(o->tmp, o->path) != 0) {
+        int e = errno;
+        unlink(o->tmp);
+        return T5G_FAIL("cannot rename %s to %s: %s", o->tmp, o->path, strerror(e));
+    }
+    return 0;
+}
+
+void t5g_out_abort(t5g_outfile *o) {
+    if (!o) return;
+    if (o->f) { fclose(o->f); o->f = NULL; }
+    if (o->tmp[0]) unlink(o->tmp);
+    o->tmp[0] = 0;
+}
+
+int t5g_mkdirs(const char *path) {
+    char buf[4096];
+    T5G_CHECK(path && strlen(path) < sizeof buf, "bad directory name");
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return T5G_FAIL("cannot create directory %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return T5G_FAIL("cannot create directory %s: %s", buf, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* ckpt.h - our HDF5 checkpoint (layout: docs/checkpoint.md).
+ *
+ * Reading is per-rank hyperslabs with parallel HDF5 (MPI-IO): a rank asks for rows
+ * [row0, row0+nrows) x cols [col0, col0+ncols) of a 2-D tensor (or a range of a 1-D one)
+ * and gets float32, whatever the stored dtype (bfloat16 is stored as uint16 with
+ * attribute dtype="bfloat16" and widened exactly).  Only the requested bytes are read;
+ * t5g_ckpt_bytes_read() counts them so tests can check each rank's share.
+ * Writing is serial (one process) through a temp file renamed into place on success. */
+#ifndef T5G_CKPT_H
+#define T5G_CKPT_H
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct t5g_ckpt t5g_ckpt;
+
+/* Open for reading.  comm: the ranks that open it together (MPI_COMM_SELF for one process).
+ * Checks the root attributes format == "t5gemma-hdf5" and format_version == 1.
+ * Not collective beyond H5Fopen itself: every later call is independent I/O. */
+t5g_ckpt *t5g_ckpt_open(const char *path, MPI_Comm comm);
+void t5g_ckpt_close(t5g_ckpt *c);
+/* The root attribute "config" (JSON text). Owned by the handle. */
+const char *t5g_ckpt_config_json(const t5g_ckpt *c);
+/* Stored dtype of the file's tensors: "float32" or "bfloat16" (root attribute "dtype"). */
+const char *t5g_ckpt_dtype(const t5g_ckpt *c);
+/* 1 if dataset `name` exists (name uses '/' separators, e.g. model/encoder/norm/weight). */
+int t5g_ckpt_has(t5g_ckpt *c, const char *name);
+/* Read a slice as float32.  ndim and shape[] give the expected FULL shape: a mismatch is
+ * an error naming the tensor and both shapes.  For ndim == 1, col0/ncols are ignored
+ * (pass 0, 1) and rows index the vector.  out holds nrows*ncols floats, row-major. */
+int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape,
+                  int64_t row0, int64_t nrows, int64_t col0, int64_t ncols, float *out);
+/* Read a whole uint8 dataset (e.g. tokenizer/spm_model). *buf is malloc'd. Returns 0, or
+ * 1 when absent (not an error), or -1 on error. */
+int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size_t *len);
+/* Bytes of tensor data this handle has read so far (requested elements x stored size). */
+int64_t t5g_ckpt_bytes_read(const t5g_ckpt *c);
+
+typedef struct t5g_ckpt_writer t5g_ckpt_writer;
+/* Create path (through path.tmp.PID); dtype "float32" or "bfloat16". config_json is stored
+ * as the root attribute "config". */
+t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, const char *dtype);
+/* Write a float32 tensor; converted to bf16 (round to nearest even) if the file is bf16. */
+int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape,
+                   const float *data);
+/* Write bf16 bit patterns as they are (file must be bf16). */
+int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape,
+                        const uint16_t *data);
+int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned char *buf, size_t len);
+/* Close and rename into place. On any error the temp file is removed. Frees w. */
+int t5g_ckpt_finish(t5g_ckpt_writer *w);
+/* Close and remove the temp file. Frees w. */
+void t5g_ckpt_abort(t5g_ckpt_writer *w);
+
+/* bf16 <-> f32 helpers (round to nearest even; NaN stays NaN). */
+static inline float t5g_bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};
+    return v.f;
+}
+static inline uint16_t t5g_f32_to_bf16(float f) {
+    union { uint32_t u; float f; } v = {.f = f};
+    if ((v.u & 0x7f800000u) == 0x7f800000u && (v.u & 0x7fffffu)) return (uint16_t)((v.u >> 16) | 0x40);
+    uint32_t r = v.u + 0x7fffu + ((v.u >> 16) & 1u);
+    return (uint16_t)(r >> 16);
+}
+#endif

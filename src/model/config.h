@@ -1,0 +1,64 @@
+/* config.h - T5Gemma configuration (HF field names; spec ../shared/spec/t5gemma.md §2, §15, §16).
+ * A t5g_config is the top-level T5GemmaConfig: one t5g_stack_config for the encoder and one
+ * for the decoder, plus the special token ids. */
+#ifndef T5G_CONFIG_H
+#define T5G_CONFIG_H
+#include <stdint.h>
+
+#define T5G_MAX_LAYERS 128
+#define T5G_MAX_EOS 8
+
+typedef struct {
+    int vocab_size;              /* V: rows of embed_tokens */
+    int hidden_size;             /* H */
+    int intermediate_size;       /* I: GeGLU inner width */
+    int num_hidden_layers;       /* layers in this stack */
+    int num_attention_heads;     /* nh */
+    int num_key_value_heads;     /* nkv (nh % nkv == 0) */
+    int head_dim;                /* hd, independent of H */
+    float query_pre_attn_scalar; /* attention scale = qpas^-1/2 */
+    float rms_norm_eps;
+    float rope_theta;
+    int sliding_window;          /* W for sliding layers */
+    float attn_logit_softcapping;  /* <= 0: disabled (null in JSON) */
+    float final_logit_softcapping; /* decoder only; <= 0: disabled */
+    int cross_attention_hidden_size; /* decoder: = encoder hidden size */
+    unsigned char layer_sliding[T5G_MAX_LAYERS]; /* 1 = sliding_attention, 0 = full_attention */
+    /* §15 options */
+    int qk_norm;                 /* per-head RMSNorm(1+w) on q and k before RoPE */
+    int rel_bias;                /* position_encoding == "t5_relative_bias" (RoPE off) */
+    int rel_num_buckets;         /* default 32 */
+    int rel_max_distance;        /* default 128 */
+} t5g_stack_config;
+
+typedef struct {
+    t5g_stack_config enc, dec;
+    int pad_token_id, bos_token_id, decoder_start_token_id;
+    int eos_token_ids[T5G_MAX_EOS];
+    int n_eos;
+    int tie_word_embeddings;     /* LM head = decoder embed_tokens (only 1 is supported) */
+} t5g_config;
+
+/* Parse an HF T5GemmaConfig config.json (top level with "encoder"/"decoder" objects; v4
+ * rope_theta or v5 rope_parameters).  Applies the HF constructor side effects (§2.2). */
+int t5g_config_from_json(const char *json, t5g_config *c);
+/* Serialize (HF field names, §15 options included). malloc'd string. */
+char *t5g_config_to_json(const t5g_config *c);
+/* Fill from a preset name (t5gemma_2b, t5gemma-2b-2b, tiny, ...); -1 with the list if unknown. */
+int t5g_config_preset(const char *name, t5g_config *c);
+/* Comma-separated list of preset names. */
+const char *t5g_config_preset_names(void);
+/* Check every field for consistency (positive sizes, nh % nkv, layer count, ...). */
+int t5g_config_validate(const t5g_config *c);
+/* Exact number of parameters (lm_head not counted when tied). */
+int64_t t5g_config_param_count(const t5g_config *c);
+
+/* The checkpoint's tensors in a fixed order: name (HF name with '.' -> '/'), shape. */
+typedef struct {
+    char name[128];
+    int ndim;
+    int64_t shape[2];
+} t5g_tensor_spec;
+/* All tensors a model with this config must contain. *specs is malloc'd. */
+int t5g_config_tensors(const t5g_config *c, t5g_tensor_spec **specs, int *n);
+#endif

@@ -1,0 +1,325 @@
+/* forward.c - the T5Gemma forward pass (spec §4 encoder, §5 decoder), one function per
+ * sublayer.  Every projection is one GEMM over all tokens of the batch; attention runs per
+ * sequence and head.  Under tensor parallelism each rank holds its heads / FFN columns /
+ * vocab rows and the row-split projections (o_proj, down_proj, embedding) are summed with
+ * one all-reduce each (spec §18). */
+#include "model/state.h"
+#include "core/err.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUND16(n) (((n) + 15) & ~(int64_t)15)
+
+t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int Tmax) {
+    T5G_CHECK_NULL(m, "t5g_state_new: no model");
+    T5G_CHECK_NULL(B_enc > 0 && Le > 0 && B_cap > 0 && Tmax > 0, "batch sizes and lengths must be positive");
+    t5g_state *s = t5g_calloc(1, sizeof *s, "state");
+    if (!s) return NULL;
+    const t5g_stack_weights *E = &m->enc, *D = &m->dec;
+    int Ld = D->cfg->num_hidden_layers;
+    int64_t He = E->cfg->hidden_size, Hd = D->cfg->hidden_size;
+    int64_t kvw_e = (int64_t)E->sh.nkv * E->cfg->head_dim, kvw_d = (int64_t)D->sh.nkv * D->cfg->head_dim;
+    int64_t qw = (int64_t)(E->sh.nh * E->cfg->head_dim > D->sh.nh * D->cfg->head_dim ? E->sh.nh * E->cfg->head_dim
+                                                                                     : D->sh.nh * D->cfg->head_dim);
+    int64_t kvw = kvw_e > kvw_d ? kvw_e : kvw_d;
+    int64_t H = He > Hd ? He : Hd, ni = E->sh.ni > D->sh.ni ? E->sh.ni : D->sh.ni;
+    int64_t enc_tok = (int64_t)B_enc * Le, dec_tok = (int64_t)B_cap * Tmax;
+    int64_t T = enc_tok > dec_tok ? enc_tok : dec_tok;
+    int nh = E->sh.nh > D->sh.nh ? E->sh.nh : D->sh.nh;
+    int64_t Lk = Le > Tmax ? Le : Tmax;
+    int64_t vw = D->sh.nv > He ? D->sh.nv : He;  /* k scratch also holds the embedding gather */
+    s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
+    int64_t total = ROUND16(enc_tok * He)                   /* enc_out */
+                  + 2 * Ld * ROUND16(enc_tok * kvw_d)        /* cross K/V */
+                  + 2 * Ld * ROUND16(dec_tok * kvw_d)        /* self K/V cache */
+                  + 2 * ROUND16(T * H)                       /* x, h */
+                  + 2 * ROUND16(T * qw)                      /* q, att */
+                  + 2 * ROUND16(T * (kvw > vw ? kvw : vw))   /* k, v */
+                  + 2 * ROUND16(T * ni)                      /* gate, up */
+                  + ROUND16((int64_t)nh * Lk * Lk);          /* attention scores, one block per head */
+    if (posix_memalign((void **)&s->buf, 64, (size_t)total * sizeof(float))) {
+        T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
+                 B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
+        free(s);
+        return NULL;
+    }
+    float *p = s->buf;
+#define TAKE(ptr, n) do { ptr = p; p += ROUND16(n); } while (0)
+    TAKE(s->enc_out, enc_tok * He);
+    s->cross_k = calloc(Ld, sizeof(float *)); s->cross_v = calloc(Ld, sizeof(float *));
+    s->self_k = calloc(Ld, sizeof(float *)); s->self_v = calloc(Ld, sizeof(float *));
+    s->enc_valid = calloc(enc_tok, 1); s->dec_valid = calloc(dec_tok, 1);
+    s->cross_row = calloc(B_cap, sizeof(int));
+    s->pos = calloc(T, sizeof(int32_t)); s->ids = calloc(T, sizeof(int32_t));
+    if (!s->cross_k || !s->cross_v || !s->self_k || !s->self_v || !s->enc_valid || !s->dec_valid || !s->cross_row ||
+        !s->pos || !s->ids) {
+        t5g_state_free(s);
+        T5G_FAIL("out of memory allocating the decoder state");
+        return NULL;
+    }
+    for (int l = 0; l < Ld; l++) {
+        TAKE(s->cross_k[l], enc_tok * kvw_d); TAKE(s->cross_v[l], enc_tok * kvw_d);
+        TAKE(s->self_k[l], dec_tok * kvw_d); TAKE(s->self_v[l], dec_tok * kvw_d);
+    }
+    TAKE(s->x, T * H); TAKE(s->h, T * H); TAKE(s->q, T * qw); TAKE(s->att, T * qw);
+    TAKE(s->k, T * (kvw > vw ? kvw : vw)); TAKE(s->v, T * (kvw > vw ? kvw : vw));
+    TAKE(s->gate, T * ni); TAKE(s->up, T * ni); TAKE(s->scores, (int64_t)nh * Lk * Lk);
+#undef TAKE
+    return s;
+}
+
+void t5g_state_free(t5g_state *s) {
+    if (!s) return;
+    free(s->buf); free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
+    free(s->enc_valid); free(s->dec_valid); free(s->cross_row); free(s->pos); free(s->ids);
+    free(s);
+}
+
+/* y[T, out] = x[T, in] · W[out, in]ᵀ */
+static void linear(const t5g_model *m, const float *x, int T, int in, const float *W, int out, float *y) {
+    m->be->gemm(1, T, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+}
+
+/* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
+static void finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
+                            float *x, int T) {
+    int H = c->hidden_size;
+    t5g_allreduce_sum(m->comm, partial, (int64_t)T * H);
+    m->be->rmsnorm(partial, post_norm, partial, T, H, c->rms_norm_eps);
+    m->be->add(x, partial, (size_t)T * H);
+}
+
+static float attn_scale(const t5g_stack_config *c) { return (float)(1.0 / sqrt((double)c->query_pre_attn_scalar)); }
+
+/* Fill the per-sequence attention arguments shared by self- and cross-attention. */
+static void attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores) {
+    memset(a, 0, sizeof *a);
+    a->nh = sw->sh.nh; a->nkv = sw->sh.nkv; a->hd = sw->cfg->head_dim;
+    a->group = sw->sh.group; a->head0 = sw->sh.head0; a->kv0 = sw->sh.kv0;
+    a->scale = attn_scale(sw->cfg);
+    a->softcap = sw->cfg->attn_logit_softcapping;
+    a->scratch = scores;
+}
+
+/* Self-attention of one layer over rows of Tq new tokens each (encoder: the whole sequence;
+ * decoder: appended to the cache).  kc/vc: cache [rows][Tcap][kvw]; valid: [rows][Tcap]. */
+static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L,
+                           int rows, int Tq, int past, int Tcap, float *kc, float *vc, const unsigned char *valid,
+                           int is_decoder, int layer) {
+    const t5g_stack_config *c = sw->cfg;
+    int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
+    int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
+    const t5g_attn_weights *A = &L->self_attn;
+    m->be->rmsnorm(s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    linear(m, s->h, T, H, A->q_proj, qw, s->q);
+    linear(m, s->h, T, H, A->k_proj, kvw, s->k);
+    linear(m, s->h, T, H, A->v_proj, kvw, s->v);
+    if (c->qk_norm) {  /* per-head RMSNorm before RoPE (spec §15) */
+        m->be->rmsnorm(s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
+        m->be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
+    }
+    if (!c->rel_bias) {
+        for (int t = 0; t < T; t++) s->pos[t] = past + t % Tq;  /* positions ignore padding (spec §6) */
+        m->be->rope(s->q, T, qw, sw->sh.nh, hd, s->pos, c->rope_theta);
+        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, s->pos, c->rope_theta);
+    }
+    for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
+        memcpy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw);
+        memcpy(vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw);
+    }
+    int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
+    for (int b = 0; b < rows; b++) {
+        t5g_attn_args a;
+        attn_common(&a, sw, s->scores);
+        a.Tq = Tq; a.Tk = past + Tq;
+        a.q = s->q + (int64_t)b * Tq * qw; a.ldq = qw;
+        a.k = kc + (int64_t)b * Tcap * kvw; a.ldk = kvw;
+        a.v = vc + (int64_t)b * Tcap * kvw; a.ldv = kvw;
+        a.out = s->att + (int64_t)b * Tq * qw; a.ldo = qw;
+        a.key_valid = valid + (int64_t)b * Tcap;
+        a.q_pos0 = past;
+        a.window = c->sliding_window;
+        a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
+                            : (sliding ? T5G_MASK_BIDIR_WINDOW : T5G_MASK_BIDIR);
+        if (c->rel_bias) {
+            a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
+            a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
+        }
+        m->be->attention(&a);
+    }
+    linear(m, s->att, T, qw, A->o_proj, H, s->h);
+    finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
+}
+
+/* Cross-attention: queries from the decoder, K/V precomputed from the encoder output. */
+static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_weights *L, int layer, int rows, int Tq) {
+    const t5g_stack_weights *sw = &m->dec;
+    const t5g_stack_config *c = sw->cfg;
+    int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
+    int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
+    m->be->rmsnorm(s->x, L->pre_cross_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    linear(m, s->h, T, H, L->cross_attn.q_proj, qw, s->q);
+    for (int b = 0; b < rows; b++) {
+        int e = s->cross_row[b];
+        t5g_attn_args a;
+        attn_common(&a, sw, s->scores);
+        a.Tq = Tq; a.Tk = s->Le;
+        a.q = s->q + (int64_t)b * Tq * qw; a.ldq = qw;
+        a.k = s->cross_k[layer] + (int64_t)e * s->Le * kvw; a.ldk = kvw;
+        a.v = s->cross_v[layer] + (int64_t)e * s->Le * kvw; a.ldv = kvw;
+        a.out = s->att + (int64_t)b * Tq * qw; a.ldo = qw;
+        a.key_valid = s->enc_valid + (int64_t)e * s->Le;
+        a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
+        m->be->attention(&a);
+    }
+    linear(m, s->att, T, qw, L->cross_attn.o_proj, H, s->h);
+    finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
+}
+
+/* GeGLU MLP on the FFN columns of this rank. */
+static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, const t5g_layer_weights *L, int ni, int T) {
+    int H = c->hidden_size;
+    m->be->rmsnorm(s->x, L->pre_feedforward_layernorm, s->h, T, H, c->rms_norm_eps);
+    linear(m, s->h, T, H, L->gate_proj, ni, s->gate);
+    linear(m, s->h, T, H, L->up_proj, ni, s->up);
+    m->be->gelu_mul(s->gate, s->up, s->gate, (size_t)T * ni);
+    linear(m, s->gate, T, ni, L->down_proj, H, s->h);
+    finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
+}
+
+/* x = E[ids] * float32(sqrt(H)), vocab-parallel (spec §7, §18). */
+static void embed(const t5g_model *m, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
+    int H = sw->cfg->hidden_size;
+    float scale = (float)sqrt((double)H);
+    m->be->embed(sw->embed_tokens, sw->sh.v0, sw->sh.nv, H, ids, T, scale, x);
+    t5g_allreduce_sum(m->comm, x, (int64_t)T * H);
+}
+
+static int check_ids(const int32_t *ids, int64_t n, int V, const char *what) {
+    for (int64_t i = 0; i < n; i++)
+        T5G_CHECK(ids[i] >= 0 && ids[i] < V, "%s id %d at position %lld is outside the vocabulary [0, %d)", what, ids[i],
+                  (long long)i, V);
+    return 0;
+}
+
+int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
+    T5G_CHECK(s && ids, "t5g_encode: NULL argument");
+    const t5g_model *m = s->m;
+    const t5g_stack_weights *E = &m->enc;
+    const t5g_stack_config *c = E->cfg;
+    int T = s->B_enc * s->Le, H = c->hidden_size;
+    T5G_TRY(check_ids(ids, T, c->vocab_size, "encoder input"));
+    for (int t = 0; t < T; t++) {
+        T5G_CHECK(!mask || mask[t] == 0 || mask[t] == 1, "encoder attention_mask must hold 0/1 values");
+        s->enc_valid[t] = mask ? (unsigned char)mask[t] : ids[t] != m->cfg.pad_token_id;
+    }
+    embed(m, E, ids, T, s->x);
+    for (int l = 0; l < c->num_hidden_layers; l++) {
+        const t5g_layer_weights *L = &E->layers[l];
+        /* the encoder attends over its own K/V scratch (no cache to keep) */
+        self_attention(m, s, E, L, s->B_enc, s->Le, 0, s->Le, s->k, s->v, s->enc_valid, 0, l);
+        mlp(m, s, c, L, E->sh.ni, T);
+    }
+    m->be->rmsnorm(s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
+    /* cross-attention K/V of every decoder layer, once per request (spec §5) */
+    const t5g_stack_weights *D = &m->dec;
+    int kvw = D->sh.nkv * D->cfg->head_dim;
+    for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
+        linear(m, s->enc_out, T, H, D->layers[l].cross_attn.k_proj, kvw, s->cross_k[l]);
+        linear(m, s->enc_out, T, H, D->layers[l].cross_attn.v_proj, kvw, s->cross_v[l]);
+    }
+    s->B_dec = s->B_enc < s->B_cap ? s->B_enc : s->B_cap;
+    for (int b = 0; b < s->B_cap; b++) s->cross_row[b] = b < s->B_enc ? b : 0;
+    s->past = 0;
+    return 0;
+}
+
+int t5g_decoder_rows(t5g_state *s, const int *cross_row, int B_dec) {
+    T5G_CHECK(s && cross_row, "t5g_decoder_rows: NULL argument");
+    T5G_CHECK(B_dec > 0 && B_dec <= s->B_cap, "decoder rows %d exceed the state's capacity %d", B_dec, s->B_cap);
+    for (int b = 0; b < B_dec; b++) {
+        T5G_CHECK(cross_row[b] >= 0 && cross_row[b] < s->B_enc, "decoder row %d reads encoder row %d of %d", b,
+                  cross_row[b], s->B_enc);
+        s->cross_row[b] = cross_row[b];
+    }
+    s->B_dec = B_dec;
+    s->past = 0;
+    return 0;
+}
+
+int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, float *hidden, float *logits,
+               int last_only) {
+    T5G_CHECK(s && ids, "t5g_decode: NULL argument");
+    const t5g_model *m = s->m;
+    const t5g_stack_weights *D = &m->dec;
+    const t5g_stack_config *c = D->cfg;
+    int rows = s->B_dec, T = rows * Tq, H = c->hidden_size;
+    T5G_CHECK(Tq > 0 && s->past + Tq <= s->Tmax, "decoder length %d exceeds the state's maximum %d", s->past + Tq,
+              s->Tmax);
+    T5G_TRY(check_ids(ids, T, c->vocab_size, "decoder input"));
+    for (int b = 0; b < rows; b++)
+        for (int t = 0; t < Tq; t++) {
+            int32_t v = mask ? mask[b * Tq + t] : 1;
+            T5G_CHECK(v == 0 || v == 1, "decoder attention_mask must hold 0/1 values");
+            s->dec_valid[(int64_t)b * s->Tmax + s->past + t] = (unsigned char)v;
+        }
+    embed(m, D, ids, T, s->x);
+    for (int l = 0; l < c->num_hidden_layers; l++) {
+        const t5g_layer_weights *L = &D->layers[l];
+        self_attention(m, s, D, L, rows, Tq, s->past, s->Tmax, s->self_k[l], s->self_v[l], s->dec_valid, 1, l);
+        cross_attention(m, s, L, l, rows, Tq);
+        mlp(m, s, c, L, D->sh.ni, T);
+    }
+    s->past += Tq;
+    /* final norm: only the rows the caller needs (each row's last token for generation) */
+    int nout = last_only ? rows : T;
+    float *src = s->x;
+    if (last_only && Tq > 1) {
+        for (int b = 0; b < rows; b++) memcpy(s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H);
+        src = s->h;
+    }
+    float *out = hidden ? hidden : s->h;  /* rmsnorm is row-wise, so in place on h is fine */
+    m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);
+    if (logits) {
+        /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
+        m->be->gemm(1, nout, D->sh.nv, H, 1.0f, out, H, D->embed_tokens, H, 0.0f, logits, D->sh.nv);
+        if (c->final_logit_softcapping > 0)
+            m->be->softcap(logits, (size_t)nout * D->sh.nv, c->final_logit_softcapping);
+    }
+    return 0;
+}
+
+int t5g_select_rows(t5g_state *s, const int *rows, int n) {
+    T5G_CHECK(s && rows, "t5g_select_rows: NULL argument");
+    T5G_CHECK(n > 0 && n <= s->B_cap, "cannot keep %d decoder rows (capacity %d)", n, s->B_cap);
+    const t5g_stack_weights *D = &s->m->dec;
+    int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->Tmax * kvw, len = s->past;
+    for (int i = 0; i < n; i++) T5G_CHECK(rows[i] >= 0 && rows[i] < s->B_dec, "row %d is not a live decoder row", rows[i]);
+    /* gather through the FFN scratch (>= one row of cache) so repeats and permutations are safe */
+    int *cross = malloc(sizeof(int) * n);
+    unsigned char *valid = malloc((size_t)n * s->Tmax);
+    T5G_CHECK(cross && valid, "out of memory selecting decoder rows");
+    for (int i = 0; i < n; i++) {
+        cross[i] = s->cross_row[rows[i]];
+        memcpy(valid + (int64_t)i * s->Tmax, s->dec_valid + (int64_t)rows[i] * s->Tmax, s->Tmax);
+    }
+    float *tmp = malloc(sizeof(float) * (size_t)(n * len * kvw + 1));
+    if (!tmp) { free(cross); free(valid); return T5G_FAIL("out of memory selecting decoder rows"); }
+    for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
+        float *caches[2] = {s->self_k[l], s->self_v[l]};
+        for (int w = 0; w < 2; w++) {
+            for (int i = 0; i < n; i++)
+                memcpy(tmp + i * len * kvw, caches[w] + rows[i] * rowf, sizeof(float) * len * kvw);
+            for (int i = 0; i < n; i++)
+                memcpy(caches[w] + i * rowf, tmp + i * len * kvw, sizeof(float) * len * kvw);
+        }
+    }
+    free(tmp);
+    memcpy(s->cross_row, cross, sizeof(int) * n);
+    memcpy(s->dec_valid, valid, (size_t)n * s->Tmax);
+    free(cross);
+    free(valid);
+    s->B_dec = n;
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* model.h - T5Gemma weights (read-only after load, one rank's slice) and the forward pass.
+ * Shapes below are this rank's slice; with T = 1 they are the full HF shapes [out, in].
+ * Spec: ../shared/spec/t5gemma.md §3-§7 (math), §18 (tensor-parallel split). */
+#ifndef T5G_MODEL_H
+#define T5G_MODEL_H
+#include "backend/backend.h"
+#include "model/config.h"
+#include "parallel/comm.h"
+#include <stdint.h>
+
+/* Which rows/columns of each tensor this rank owns, for one stack (spec §18). */
+typedef struct {
+    int head0, nh;        /* query heads [head0, head0+nh) */
+    int kv0, nkv;         /* kv heads [kv0, kv0+nkv) (replicated when T is a multiple of nkv) */
+    int group;            /* global nh / nkv */
+    int i0, ni;           /* FFN columns [i0, i0+ni) (uneven split allowed) */
+    int v0, nv;           /* vocab rows [v0, v0+nv) */
+} t5g_shard;
+
+/* Compute the slice of rank r of T; fails with a clear message for invalid layouts. */
+int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *out);
+
+typedef struct {
+    float *q_proj;   /* [nh·hd, H]     rows of the local heads */
+    float *k_proj;   /* [nkv·hd, H_in] H_in = He for cross-attention */
+    float *v_proj;   /* [nkv·hd, H_in] */
+    float *o_proj;   /* [H, nh·hd]     columns of the local heads */
+    float *q_norm;   /* [hd] optional (qk_norm) */
+    float *k_norm;   /* [hd] optional */
+} t5g_attn_weights;
+
+typedef struct {
+    float *pre_self_attn_layernorm, *post_self_attn_layernorm;     /* [H] */
+    t5g_attn_weights self_attn;
+    float *pre_cross_attn_layernorm, *post_cross_attn_layernorm;   /* [H] decoder only */
+    t5g_attn_weights cross_attn;                                    /* decoder only */
+    float *pre_feedforward_layernorm, *post_feedforward_layernorm; /* [H] */
+    float *gate_proj, *up_proj;  /* [ni, H] */
+    float *down_proj;            /* [H, ni] */
+} t5g_layer_weights;
+
+typedef struct {
+    const t5g_stack_config *cfg;
+    t5g_shard sh;
+    float *embed_tokens;         /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
+    float *rel_bias;             /* [num_buckets, nh] optional (t5_relative_bias) */
+    t5g_layer_weights *layers;   /* [num_hidden_layers] */
+    float *norm;                 /* [H] final RMSNorm */
+} t5g_stack_weights;
+
+typedef struct t5g_model {
+    t5g_config cfg;
+    t5g_stack_weights enc, dec;
+    t5g_comm *comm;              /* TP group this copy belongs to (not owned) */
+    const t5g_backend *be;
+    int64_t weight_bytes;        /* bytes of weights held by this rank */
+    int64_t bytes_read;          /* checkpoint bytes this rank read at load */
+    unsigned char *spm_model;    /* tokenizer bytes from the checkpoint (may be NULL) */
+    size_t spm_model_len;
+    float *arena;                /* one allocation for all weights */
+} t5g_model;
+
+/* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */
+t5g_model *t5g_model_load(const char *path, t5g_comm *comm);
+/* Random weights for a config (deterministic in seed; each rank draws its own slice of the
+ * same full tensors, so any TP size gives the same model). */
+t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm);
+void t5g_model_free(t5g_model *m);
+/* Visit every tensor of this rank: name (checkpoint name), full shape, slice, pointer. */
+typedef int (*t5g_tensor_visitor)(void *ctx, const t5g_tensor_spec *full, int64_t row0, int64_t nrows,
+                                  int64_t col0, int64_t ncols, float *data);
+int t5g_model_visit(t5g_model *m, t5g_tensor_visitor fn, void *ctx);
+#endif

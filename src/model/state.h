@@ -1,0 +1,49 @@
+/* state.h - per-request state (whisper.cpp style: the model is shared and read-only; the
+ * state owns the encoder output, cross-attention K/V computed once per request, the
+ * decoder self-attention KV cache, and all scratch).  Nothing is allocated per token.
+ *
+ * Rows: the encoder runs on B_enc sequences of Le tokens; the decoder on B_dec rows of up to
+ * Tmax tokens.  cross_row[b] says which encoder row decoder row b reads, so the beams of
+ * one request share its cross K/V (never copied per beam).
+ * Cache layout, per layer: K/V [B_dec][Tmax][nkv_local·hd] (row-major tokens). */
+#ifndef T5G_STATE_H
+#define T5G_STATE_H
+#include "model/model.h"
+
+typedef struct t5g_state {
+    const t5g_model *m;
+    int B_enc, Le;               /* encoder rows and length of this request batch */
+    int B_cap, Tmax;             /* decoder row capacity and max decoder length */
+    int B_dec, past;             /* live decoder rows; tokens already in the cache */
+    float *enc_out;              /* [B_enc·Le, He] after the encoder's final norm */
+    unsigned char *enc_valid;    /* [B_enc·Le] 1 = real token */
+    float **cross_k, **cross_v;  /* per decoder layer [B_enc·Le, nkv·hd] */
+    float **self_k, **self_v;    /* per decoder layer [B_cap·Tmax, nkv·hd] */
+    unsigned char *dec_valid;    /* [B_cap·Tmax] */
+    int *cross_row;              /* [B_cap] */
+    /* scratch, sized for max(B_enc·Le, B_cap·Tmax) tokens */
+    int64_t cap_tokens;
+    float *x, *h, *q, *k, *v, *att, *gate, *up, *scores;
+    int32_t *pos, *ids;
+    float *buf;                  /* one allocation behind every pointer above */
+} t5g_state;
+
+/* Allocate for B_enc encoder rows of Le tokens and B_cap decoder rows of up to Tmax tokens. */
+t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int Tmax);
+void t5g_state_free(t5g_state *s);
+
+/* Encoder over ids [B_enc, Le] (mask [B_enc, Le], NULL = ids != pad), then cross K/V for
+ * every decoder layer.  Resets the decoder: B_dec = B_enc rows, cross_row[b] = b, past = 0. */
+int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask);
+/* Set decoder rows to read encoder rows (e.g. K beams per request); resets the cache. */
+int t5g_decoder_rows(t5g_state *s, const int *cross_row, int B_dec);
+/* Append Tq tokens per decoder row (ids [B_dec, Tq], mask NULL = all real), at positions
+ * past..past+Tq-1.  Optional outputs: hidden [B_dec·Tq, Hd] after the final norm;
+ * logits [B_dec·Tq, nv] local vocab slice after the final soft-cap; last_only = 1 computes
+ * the LM head only for each row's last token (logits then [B_dec, nv]). */
+int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, float *hidden, float *logits,
+               int last_only);
+/* Keep decoder rows rows[0..n) (in that order, repeats allowed): copies their caches and
+ * cross_row; used by beam search and to drop finished sequences. */
+int t5g_select_rows(t5g_state *s, const int *rows, int n);
+#endif

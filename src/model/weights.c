@@ -1,0 +1,219 @@
+/* weights.c - shard plan (spec §18), one arena for this rank's weight slices, the
+ * name -> slice mapping shared by the loader, the random initializer and the tests. */
+#include "model/model.h"
+#include "core/err.h"
+#include "io/ckpt.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *o) {
+    int nh = s->num_attention_heads, nkv = s->num_key_value_heads;
+    T5G_CHECK(T >= 1 && r >= 0 && r < T, "bad tensor-parallel rank %d of %d", r, T);
+    T5G_CHECK(nh % T == 0, "TP size %d does not divide the %d attention heads; choose a TP size that divides %d",
+              T, nh, nh);
+    T5G_CHECK(nkv % T == 0 || T % nkv == 0,
+              "TP size %d is neither a divisor nor a multiple of the %d key/value heads; choose another TP size", T, nkv);
+    memset(o, 0, sizeof *o);
+    o->group = nh / nkv;
+    o->nh = nh / T;
+    o->head0 = r * o->nh;
+    if (nkv % T == 0) { o->nkv = nkv / T; o->kv0 = r * o->nkv; }
+    else { o->nkv = 1; o->kv0 = (int)((int64_t)r * nkv / T); }  /* replicated on T/nkv ranks */
+    int64_t I = s->intermediate_size, V = s->vocab_size;
+    o->i0 = (int)(I * r / T);
+    o->ni = (int)(I * (r + 1) / T) - o->i0;
+    o->v0 = (int)(V * r / T);
+    o->nv = (int)(V * (r + 1) / T) - o->v0;
+    return 0;
+}
+
+/* Where tensor `name` lives in this rank's model, and which slice of it. */
+typedef struct { float **dst; int64_t row0, nrows, col0, ncols; } slot;
+
+static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
+    char stack[16], mod[48], part[48];
+    int l;
+    t5g_stack_weights *sw;
+    o->row0 = 0; o->nrows = t->shape[0]; o->col0 = 0; o->ncols = t->ndim == 2 ? t->shape[1] : 1;
+    if (sscanf(t->name, "model/%15[^/]/", stack) != 1) goto unknown;
+    sw = !strcmp(stack, "encoder") ? &m->enc : !strcmp(stack, "decoder") ? &m->dec : NULL;
+    if (!sw) goto unknown;
+    const t5g_shard *sh = &sw->sh;
+    int hd = sw->cfg->head_dim;
+    const char *rest = t->name + 7 + strlen(stack);
+    if (!strcmp(rest, "embed_tokens/weight")) { o->dst = &sw->embed_tokens; o->row0 = sh->v0; o->nrows = sh->nv; return 0; }
+    if (!strcmp(rest, "norm/weight")) { o->dst = &sw->norm; return 0; }
+    if (!strcmp(rest, "relative_attention_bias/weight")) { o->dst = &sw->rel_bias; o->col0 = sh->head0; o->ncols = sh->nh; return 0; }
+    if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) == 3 && l >= 0 && l < sw->cfg->num_hidden_layers) {
+        t5g_layer_weights *L = &sw->layers[l];
+        if (!strcmp(part, "weight")) {  /* a layer norm */
+            float **p = !strcmp(mod, "pre_self_attn_layernorm") ? &L->pre_self_attn_layernorm
+                      : !strcmp(mod, "post_self_attn_layernorm") ? &L->post_self_attn_layernorm
+                      : !strcmp(mod, "pre_cross_attn_layernorm") ? &L->pre_cross_attn_layernorm
+                      : !strcmp(mod, "post_cross_attn_layernorm") ? &L->post_cross_attn_layernorm
+                      : !strcmp(mod, "pre_feedforward_layernorm") ? &L->pre_feedforward_layernorm
+                      : !strcmp(mod, "post_feedforward_layernorm") ? &L->post_feedforward_layernorm : NULL;
+            if (!p) goto unknown;
+            o->dst = p;
+            return 0;
+        }
+        if (!strcmp(mod, "mlp")) {
+            if (!strcmp(part, "gate_proj")) { o->dst = &L->gate_proj; o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
+            if (!strcmp(part, "up_proj")) { o->dst = &L->up_proj; o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
+            if (!strcmp(part, "down_proj")) { o->dst = &L->down_proj; o->col0 = sh->i0; o->ncols = sh->ni; return 0; }
+            goto unknown;
+        }
+        t5g_attn_weights *A = !strcmp(mod, "self_attn") ? &L->self_attn : !strcmp(mod, "cross_attn") ? &L->cross_attn : NULL;
+        if (!A) goto unknown;
+        if (!strcmp(part, "q_proj")) { o->dst = &A->q_proj; o->row0 = (int64_t)sh->head0 * hd; o->nrows = (int64_t)sh->nh * hd; return 0; }
+        if (!strcmp(part, "k_proj")) { o->dst = &A->k_proj; o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
+        if (!strcmp(part, "v_proj")) { o->dst = &A->v_proj; o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
+        if (!strcmp(part, "o_proj")) { o->dst = &A->o_proj; o->col0 = (int64_t)sh->head0 * hd; o->ncols = (int64_t)sh->nh * hd; return 0; }
+        if (!strcmp(part, "q_norm")) { o->dst = &A->q_norm; return 0; }
+        if (!strcmp(part, "k_norm")) { o->dst = &A->k_norm; return 0; }
+    }
+unknown:
+    return T5G_FAIL("internal: no slot for tensor %s", t->name);
+}
+
+/* Build the skeleton: shard plans, layer arrays, one arena with every slice. */
+static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
+    T5G_CHECK_NULL(cfg && comm, "t5g_model: NULL argument");
+    if (t5g_config_validate(cfg)) return NULL;
+    t5g_model *m = t5g_calloc(1, sizeof *m, "model");
+    if (!m) return NULL;
+    m->cfg = *cfg;
+    m->comm = comm;
+    m->be = t5g_backend_cpu();
+    m->enc.cfg = &m->cfg.enc;
+    m->dec.cfg = &m->cfg.dec;
+    t5g_tensor_spec *specs = NULL;
+    int n = 0;
+    if (t5g_shard_plan(&m->cfg.enc, comm->tp_rank, comm->tp_size, &m->enc.sh) ||
+        t5g_shard_plan(&m->cfg.dec, comm->tp_rank, comm->tp_size, &m->dec.sh) ||
+        !(m->enc.layers = t5g_calloc(m->cfg.enc.num_hidden_layers, sizeof(t5g_layer_weights), "layers")) ||
+        !(m->dec.layers = t5g_calloc(m->cfg.dec.num_hidden_layers, sizeof(t5g_layer_weights), "layers")) ||
+        t5g_config_tensors(&m->cfg, &specs, &n))
+        goto fail;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        slot s;
+        if (resolve(m, &specs[i], &s)) goto fail;
+        total += (s.nrows * s.ncols + 15) & ~(int64_t)15;  /* 64-byte aligned slices */
+    }
+    m->weight_bytes = total * (int64_t)sizeof(float);
+    if (posix_memalign((void **)&m->arena, 64, (size_t)m->weight_bytes ? (size_t)m->weight_bytes : 64)) {
+        T5G_FAIL("out of memory: this rank needs %.2f GiB for its weights; use more tensor-parallel ranks",
+                 m->weight_bytes / 1073741824.0);
+        goto fail;
+    }
+    int64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        slot s;
+        resolve(m, &specs[i], &s);
+        *s.dst = m->arena + off;
+        off += (s.nrows * s.ncols + 15) & ~(int64_t)15;
+    }
+    free(specs);
+    return m;
+fail:
+    free(specs);
+    t5g_model_free(m);
+    return NULL;
+}
+
+int t5g_model_visit(t5g_model *m, t5g_tensor_visitor fn, void *ctx) {
+    T5G_CHECK(m && fn, "t5g_model_visit: NULL argument");
+    t5g_tensor_spec *specs;
+    int n;
+    T5G_TRY(t5g_config_tensors(&m->cfg, &specs, &n));
+    for (int i = 0; i < n; i++) {
+        slot s;
+        if (resolve(m, &specs[i], &s) || fn(ctx, &specs[i], s.row0, s.nrows, s.col0, s.ncols, *s.dst)) {
+            free(specs);
+            return -1;
+        }
+    }
+    free(specs);
+    return 0;
+}
+
+void t5g_model_free(t5g_model *m) {
+    if (!m) return;
+    free(m->arena);
+    free(m->enc.layers);
+    free(m->dec.layers);
+    free(m->spm_model);
+    free(m);
+}
+
+/* ---- loading from HDF5 ---- */
+static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
+    return t5g_ckpt_read((t5g_ckpt *)ctx, t->name, t->ndim, t->shape, r0, nr, c0, nc, dst);
+}
+
+t5g_model *t5g_model_load(const char *path, t5g_comm *comm) {
+    T5G_CHECK_NULL(path && comm, "t5g_model_load: NULL argument");
+    t5g_ckpt *ck = t5g_ckpt_open(path, comm->tp);
+    if (!ck) return NULL;
+    t5g_config cfg;
+    t5g_model *m = NULL;
+    if (t5g_config_from_json(t5g_ckpt_config_json(ck), &cfg)) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", t5g_last_error());
+        T5G_FAIL("%s: %s", path, msg);
+        goto out;
+    }
+    m = model_alloc(&cfg, comm);
+    if (!m) goto out;
+    if (t5g_model_visit(m, load_one, ck)) { t5g_model_free(m); m = NULL; goto out; }
+    if (t5g_ckpt_read_bytes(ck, "tokenizer/spm_model", &m->spm_model, &m->spm_model_len) < 0) {
+        t5g_model_free(m); m = NULL; goto out;
+    }
+    m->bytes_read = t5g_ckpt_bytes_read(ck);
+out:
+    t5g_ckpt_close(ck);
+    return m;
+}
+
+/* ---- random init: counter-based, so a rank's slice equals the same slice of the full tensor ---- */
+static uint64_t splitmix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+/* Standard normal from (key, index) via Box-Muller on two hashed uniforms. */
+static float hashed_normal(uint64_t key, uint64_t i) {
+    double u1 = ((splitmix(key ^ (2 * i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = (splitmix(key ^ (2 * i + 1)) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+static int init_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
+    uint64_t key = splitmix(*(uint64_t *)ctx ^ name_hash(t->name));
+    int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
+    /* scales: norms ~N(0, 0.2) so the (1+w) matters; projections 1/sqrt(fan_in); tables N(0,1)·... */
+    float std;
+    if (t->ndim == 1) std = 0.2f;
+    else if (strstr(t->name, "embed_tokens")) std = 1.0f / sqrtf((float)cols);
+    else if (strstr(t->name, "relative_attention_bias")) std = 0.5f;
+    else std = 1.0f / sqrtf((float)cols);
+    for (int64_t r = 0; r < nr; r++)
+        for (int64_t c = 0; c < nc; c++)
+            dst[r * nc + c] = std * hashed_normal(key, (uint64_t)((r0 + r) * cols + (c0 + c)));
+    return 0;
+}
+
+t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm) {
+    t5g_model *m = model_alloc(cfg, comm);
+    if (m && t5g_model_visit(m, init_one, &seed)) { t5g_model_free(m); return NULL; }
+    return m;
+}

@@ -1,0 +1,31 @@
+/* comm.h - MPI world split into DP groups x TP groups (spec §18): ranks [d·T, (d+1)·T)
+ * form TP group d.  Every hot-path collective goes through here so calls, bytes and time
+ * are counted (the planner and the benchmarks read the counters). */
+#ifndef T5G_COMM_H
+#define T5G_COMM_H
+#include <mpi.h>
+#include <stdint.h>
+
+typedef struct {
+    MPI_Comm world, tp, dp;    /* tp: my TP group; dp: ranks with my tp_rank across groups */
+    int world_rank, world_size;
+    int tp_rank, tp_size;      /* T */
+    int dp_rank, dp_size;      /* which TP group / how many */
+    /* counters of the TP all-reduces */
+    int64_t allreduce_calls, allreduce_bytes;
+    double allreduce_seconds;
+} t5g_comm;
+
+/* Split MPI_COMM_WORLD with TP size tp (0 = world size). Every rank checks the layout
+ * the same way, so an invalid layout fails on all ranks with the same message. */
+int t5g_comm_init(t5g_comm *c, int tp);
+void t5g_comm_free(t5g_comm *c);
+/* A comm for one process (no MPI_Init needed beyond MPI being initialized). */
+void t5g_comm_self(t5g_comm *c);
+
+/* In-place sum over the TP group (no-op when T == 1). */
+void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n);
+/* Agree on failure before the next collective: returns 1 on every rank of `comm` if any
+ * rank passed failed != 0. */
+int t5g_any_failed(MPI_Comm comm, int failed);
+#endif
