@@ -10,7 +10,8 @@
 /* Which keys a query may see (spec §6). Positions are absolute. */
 typedef enum {
     T5G_MASK_BIDIR = 0,       /* encoder full:    key_valid[j] */
-    T5G_MASK_BIDIR_WINDOW,    /* encoder sliding: |i-j| < W and key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW,    /* encoder sliding: |i-j| <= W (transformers >= 5) and key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW_STRICT, /* encoder sliding, release-era rule: |i-j| < W */
     T5G_MASK_CAUSAL,          /* decoder full:    j <= i and key_valid[j] */
     T5G_MASK_CAUSAL_WINDOW,   /* decoder sliding: i-W < j <= i and key_valid[j] */
 } t5g_mask_kind;

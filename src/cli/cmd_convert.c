@@ -1,4 +1,285 @@
-/* placeholder: replaced by the HF converter */
+/* cmd_convert.c - `t5g convert --hf DIR -o model.h5 [--dtype f32|bf16] [--no-checksum]`:
+ * import a Hugging Face T5Gemma checkpoint directory into our HDF5 checkpoint
+ * (docs/checkpoint.md).  Every expected tensor is checked (present, shape, dtype) before
+ * anything is written; the output appears only when the whole file is complete. */
 #include "cli/cli.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "io/ckpt.h"
+#include "io/safetensors.h"
+#include "model/config.h"
+#include <cJSON.h>
 #include <stdio.h>
-int cmd_convert(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "t5g: error: convert not built yet\n"); return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LM_HEAD "lm_head.out_proj.weight"
+#define DEC_EMBED "model.decoder.embed_tokens.weight"
+
+typedef struct {
+    const char *hf, *out, *dtype; /* dtype: NULL = as the source */
+    int checksum;
+} convert_args;
+
+/* Parse DIR/NAME as JSON; 1 when the file does not exist (optional files). */
+static int read_json(const char *dir, const char *name, cJSON **out) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *out = NULL;
+    if (access(path, F_OK) != 0) return 1;
+    size_t len;
+    char *txt = t5g_read_file(path, &len);
+    if (!txt) return -1;
+    const char *end = NULL;
+    *out = cJSON_ParseWithLengthOpts(txt, len, &end, 0);
+    long at = end ? (long)(end - txt) : -1L;
+    free(txt);
+    T5G_CHECK(*out, "%s is not valid JSON (near byte %ld)", path, at);
+    return 0;
+}
+
+/* generation_config.json (what HF generate uses) overrides the config's special ids. */
+static int apply_generation_config(const char *dir, t5g_config *c) {
+    cJSON *g;
+    int rc = read_json(dir, "generation_config.json", &g);
+    if (rc) return rc < 0 ? -1 : 0;
+    const cJSON *eos = cJSON_GetObjectItemCaseSensitive(g, "eos_token_id");
+    if (cJSON_IsNumber(eos)) {
+        c->eos_token_ids[0] = eos->valueint;
+        c->n_eos = 1;
+    } else if (cJSON_IsArray(eos) && cJSON_GetArraySize(eos) >= 1 && cJSON_GetArraySize(eos) <= T5G_MAX_EOS) {
+        c->n_eos = 0;
+        for (const cJSON *e = eos->child; e; e = e->next)
+            if (cJSON_IsNumber(e)) c->eos_token_ids[c->n_eos++] = e->valueint;
+        if (!c->n_eos) rc = T5G_FAIL("%s/generation_config.json: eos_token_id lists no integers", dir);
+    }
+    const char *keys[] = {"decoder_start_token_id", "bos_token_id", "pad_token_id"};
+    int *dst[] = {&c->decoder_start_token_id, &c->bos_token_id, &c->pad_token_id};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, keys[k]);
+        if (cJSON_IsNumber(v)) *dst[k] = v->valueint;
+    }
+    cJSON_Delete(g);
+    return rc ? rc : t5g_config_validate(c);
+}
+
+static int load_config(const char *dir, t5g_config *c) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *txt = t5g_read_file(path, NULL);
+    if (!txt) return -1;
+    int rc = t5g_config_from_json(txt, c);
+    free(txt);
+    if (rc) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "%s", t5g_last_error());
+        return T5G_FAIL("%s: %s", path, msg);
+    }
+    return apply_generation_config(dir, c);
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int d = 0; d < ndim && k < n; d++) k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+static void hf_name(const char *ours, char *hf, size_t n) {
+    snprintf(hf, n, "%s", ours);
+    for (char *p = hf; *p; p++)
+        if (*p == '/') *p = '.';
+}
+
+/* Every expected tensor present with the right shape and a readable dtype; nothing else but a
+ * tied lm_head.  *all_bf16 = 1 when every expected tensor is stored as BF16. */
+static int check_tensors(t5g_st *st, const char *dir, const t5g_tensor_spec *sp, int n, int *all_bf16) {
+    int nst = t5g_st_count(st);
+    char *used = t5g_calloc((size_t)nst + 1, 1, "tensor marks");
+    if (!used) return -1;
+    const t5g_st_tensor *first = t5g_st_get(st, 0);
+    int rc = 0;
+    *all_bf16 = 1;
+    for (int i = 0; i < n && !rc; i++) {
+        char name[160];
+        hf_name(sp[i].name, name, sizeof name);
+        const t5g_st_tensor *t = t5g_st_find(st, name);
+        char want[64], got[200];
+        shape_str(want, sizeof want, sp[i].ndim, sp[i].shape);
+        if (!t) {
+            rc = T5G_FAIL("%s lacks tensor %s (config.json implies shape %s); is config.json the one of these weights?",
+                          dir, name, want);
+            break;
+        }
+        used[t - first] = 1;
+        int same = t->ndim == sp[i].ndim && t->shape[0] == sp[i].shape[0] &&
+                   (sp[i].ndim == 1 || t->shape[1] == sp[i].shape[1]);
+        if (!same) {
+            shape_str(got, sizeof got, t->ndim, t->shape);
+            rc = T5G_FAIL("%s: tensor %s has shape %s, but config.json implies %s", t5g_st_file(st, t), name, got, want);
+        } else if (t->dtype == T5G_ST_OTHER) {
+            rc = T5G_FAIL("%s: tensor %s has dtype %s; t5g converts only F32, F16 and BF16 weights", t5g_st_file(st, t),
+                          name, t->dtype_name);
+        }
+        if (t->dtype != T5G_ST_BF16) *all_bf16 = 0;
+    }
+    /* anything left over (besides the tied head, checked later) is unknown */
+    const t5g_st_tensor *lm = t5g_st_find(st, LM_HEAD);
+    if (lm) used[lm - first] = 1;
+    char list[600] = "";
+    int unknown = 0;
+    for (int i = 0; i < nst && !rc; i++) {
+        if (used[i]) continue;
+        if (unknown++ < 4) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", unknown > 1 ? ", " : "",
+                                    t5g_st_get(st, i)->name);
+    }
+    if (unknown && !rc)
+        rc = T5G_FAIL("%s has %d tensor(s) that a T5Gemma model with this config.json does not use: %s%s "
+                      "(a different architecture or a classification head?)", dir, unknown, list,
+                      unknown > 4 ? ", ..." : "");
+    free(used);
+    return rc;
+}
+
+/* A stored lm_head must equal the decoder embedding (tied); compared block-wise as float32. */
+static int check_lm_head(t5g_st *st) {
+    const t5g_st_tensor *lm = t5g_st_find(st, LM_HEAD), *emb = t5g_st_find(st, DEC_EMBED);
+    if (!lm) return 0;
+    T5G_CHECK(emb && lm->ndim == emb->ndim && lm->numel == emb->numel && lm->shape[0] == emb->shape[0],
+              "%s: %s has a different shape from %s: untied lm_head is not supported", t5g_st_file(st, lm), LM_HEAD,
+              DEC_EMBED);
+    T5G_CHECK(lm->dtype != T5G_ST_OTHER, "%s: %s has dtype %s; expected F32, F16 or BF16", t5g_st_file(st, lm), LM_HEAD,
+              lm->dtype_name);
+    enum { BLK = 1 << 20 };
+    float *a = t5g_malloc(2 * (size_t)BLK * sizeof(float), "lm_head comparison"), *b = a + BLK;
+    if (!a) return -1;
+    int rc = 0;
+    for (int64_t i0 = 0; i0 < lm->numel && !rc; i0 += BLK) {
+        int64_t m = lm->numel - i0 < BLK ? lm->numel - i0 : BLK;
+        rc = t5g_st_read_f32_range(st, lm, i0, m, a) || t5g_st_read_f32_range(st, emb, i0, m, b) ? -1 : 0;
+        for (int64_t i = 0; i < m && !rc; i++)
+            if (memcmp(&a[i], &b[i], 4) != 0)
+                rc = T5G_FAIL("%s differs from %s (first at element %lld): untied lm_head is not supported", LM_HEAD,
+                              DEC_EMBED, (long long)(i0 + i));
+    }
+    free(a);
+    return rc;
+}
+
+static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16) {
+    char name[160];
+    hf_name(sp->name, name, sizeof name);
+    const t5g_st_tensor *t = t5g_st_find(st, name);
+    void *buf = t5g_malloc((size_t)t->numel * (bf16 ? 2 : 4), name);
+    if (!buf) return -1;
+    int rc = bf16 ? t5g_st_read_bf16(st, t, buf) : t5g_st_read_f32(st, t, buf);
+    if (!rc) rc = bf16 ? t5g_ckpt_write_bf16(w, sp->name, sp->ndim, sp->shape, buf)
+                       : t5g_ckpt_write(w, sp->name, sp->ndim, sp->shape, buf);
+    free(buf);
+    return rc;
+}
+
+/* tokenizer.model -> tokenizer/spm_model; tokenizer_config.json's add_bos/add_eos -> root
+ * attributes (GemmaTokenizer defaults 1/0 when the key is absent). */
+static int copy_tokenizer(const char *dir, t5g_ckpt_writer *w, int *has_spm) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokenizer.model", dir);
+    *has_spm = access(path, F_OK) == 0;
+    if (*has_spm) {
+        size_t len;
+        char *spm = t5g_read_file(path, &len);
+        if (!spm) return -1;
+        int rc = t5g_ckpt_write_bytes(w, "tokenizer/spm_model", (unsigned char *)spm, len);
+        free(spm);
+        T5G_TRY(rc);
+    }
+    cJSON *tc;
+    int rc = read_json(dir, "tokenizer_config.json", &tc);
+    if (rc) return rc < 0 ? -1 : 0;
+    const char *keys[] = {"add_bos_token", "add_eos_token"};
+    int defaults[] = {1, 0};
+    for (int k = 0; k < 2 && !rc; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(tc, keys[k]);
+        int val = cJSON_IsBool(v) ? cJSON_IsTrue(v) : defaults[k];
+        rc = t5g_ckpt_write_attr_int(w, keys[k], val);
+    }
+    cJSON_Delete(tc);
+    return rc;
+}
+
+static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp, int n, const convert_args *a,
+                     int bf16, int *has_spm) {
+    char *cfg = t5g_config_to_json(c);
+    if (!cfg) return -1;
+    t5g_ckpt_writer *w = t5g_ckpt_create(a->out, cfg, bf16 ? "bfloat16" : "float32");
+    free(cfg);
+    if (!w) return -1;
+    int rc = t5g_ckpt_set_checksum(w, a->checksum);
+    for (int i = 0; i < n && !rc; i++) rc = copy_tensor(st, w, &sp[i], bf16);
+    if (!rc) rc = copy_tokenizer(a->hf, w, has_spm);
+    if (rc) {
+        t5g_ckpt_abort(w);
+        return -1;
+    }
+    return t5g_ckpt_finish(w);
+}
+
+static int convert(const convert_args *a) {
+    t5g_config c;
+    T5G_TRY(load_config(a->hf, &c));
+    t5g_st *st = t5g_st_open(a->hf);
+    if (!st) return -1;
+    t5g_tensor_spec *sp = NULL;
+    int n = 0, all_bf16 = 0, has_spm = 0;
+    int rc = t5g_config_tensors(&c, &sp, &n);
+    if (!rc) rc = check_tensors(st, a->hf, sp, n, &all_bf16);
+    if (!rc) rc = check_lm_head(st);
+    int bf16 = a->dtype ? !strcmp(a->dtype, "bfloat16") : all_bf16;
+    if (!rc) rc = write_all(st, &c, sp, n, a, bf16, &has_spm);
+    if (!rc)
+        printf("t5g convert: %d tensors, %lld parameters, %s%s -> %s\n", n, (long long)t5g_config_param_count(&c),
+               bf16 ? "bfloat16" : "float32", has_spm ? ", tokenizer.model" : "", a->out);
+    free(sp);
+    t5g_st_close(st);
+    return rc;
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: t5g convert --hf DIR -o model.h5 [--dtype f32|bf16] [--no-checksum]\n"
+               "  DIR holds config.json and model.safetensors (or model.safetensors.index.json + shards);\n"
+               "  tokenizer.model, tokenizer_config.json and generation_config.json are used when present.\n"
+               "  --dtype  storage dtype (default: bf16 if every source tensor is BF16, else f32)\n"
+               "  --no-checksum  no Fletcher32 checksums on the chunks\n");
+    return 2;
+}
+
+int cmd_convert(int argc, char **argv) {
+    convert_args a = {.checksum = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(stdout); return 0; }
+        if (!strcmp(o, "--no-checksum")) { a.checksum = 0; continue; }
+        if (!has_val) { fprintf(stderr, "t5g: error: %s needs a value\n", o); return usage(stderr); }
+        const char *v = argv[++i];
+        if (!strcmp(o, "--hf")) a.hf = v;
+        else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a.out = v;
+        else if (!strcmp(o, "--dtype")) {
+            if (!strcmp(v, "f32") || !strcmp(v, "float32")) a.dtype = "float32";
+            else if (!strcmp(v, "bf16") || !strcmp(v, "bfloat16")) a.dtype = "bfloat16";
+            else { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16, not '%s'\n", v); return 2; }
+        } else {
+            fprintf(stderr, "t5g: error: unknown option '%s'\n", o);
+            return usage(stderr);
+        }
+    }
+    if (!a.hf || !a.out) {
+        fprintf(stderr, "t5g: error: convert needs --hf DIR and -o OUTPUT\n");
+        return usage(stderr);
+    }
+    if (convert(&a)) {
+        t5g_print_error();
+        return 1;
+    }
+    return 0;
+}

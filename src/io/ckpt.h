@@ -52,6 +52,28 @@ int t5g_ckpt_finish(t5g_ckpt_writer *w);
 /* Close and remove the temp file. Frees w. */
 void t5g_ckpt_abort(t5g_ckpt_writer *w);
 
+/* ---- extensions (docs/checkpoint.md) ---- */
+
+/* Default chunk tile of 2-D tensors (rows x cols, clipped to the tensor) and chunk length of
+ * 1-D ones: a head / row-range / column-range slice reads only the chunks it touches. */
+#define T5G_CKPT_CHUNK_ROWS 64
+#define T5G_CKPT_CHUNK_COLS 256
+#define T5G_CKPT_CHUNK_1D 65536
+
+/* The path this handle was opened with. */
+const char *t5g_ckpt_path(const t5g_ckpt *c);
+/* Stored shape of dataset `name` (ndim 1 or 2; shape[1] = 1 for 1-D). */
+int t5g_ckpt_shape(t5g_ckpt *c, const char *name, int *ndim, int64_t shape[2]);
+/* Integer root attribute (e.g. add_bos_token): 0 ok, 1 absent, -1 error. */
+int t5g_ckpt_attr_int(t5g_ckpt *c, const char *name, long long *value);
+/* Fletcher32 checksum on every chunk (default on); a corrupt chunk then fails to read with
+ * a clear error instead of giving wrong numbers. */
+int t5g_ckpt_set_checksum(t5g_ckpt_writer *w, int on);
+/* Chunk tile for the 2-D tensors written after this call. */
+int t5g_ckpt_set_chunk(t5g_ckpt_writer *w, int64_t rows, int64_t cols);
+/* Integer root attribute (stored as int32). */
+int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long value);
+
 /* bf16 <-> f32 helpers (round to nearest even; NaN stays NaN). */
 static inline float t5g_bf16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};

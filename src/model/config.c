@@ -102,6 +102,12 @@ static int parse_stack(const cJSON *o, t5g_stack_config *s, const char *where) {
                   "config %s.position_encoding must be \"rope\" or \"t5_relative_bias\"", where);
         s->rel_bias = !strcmp(pe->valuestring, "t5_relative_bias");
     }
+    const cJSON *ew = cJSON_GetObjectItemCaseSensitive(o, "encoder_window");
+    if (ew && !cJSON_IsNull(ew)) {
+        T5G_CHECK(cJSON_IsString(ew) && (!strcmp(ew->valuestring, "inclusive") || !strcmp(ew->valuestring, "strict")),
+                  "config %s.encoder_window must be \"inclusive\" or \"strict\"", where);
+        s->window_strict = !strcmp(ew->valuestring, "strict");
+    }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "hidden_activation");
     T5G_CHECK(!act || cJSON_IsNull(act) ||
                   (cJSON_IsString(act) && (!strcmp(act->valuestring, "gelu_pytorch_tanh") ||
@@ -218,7 +224,6 @@ int t5g_config_validate(const t5g_config *c) {
     T5G_TRY(validate_stack(&c->dec, "decoder"));
     T5G_CHECK(c->dec.cross_attention_hidden_size == c->enc.hidden_size,
               "config decoder.cross_attention_hidden_size must equal encoder.hidden_size");
-    T5G_CHECK(c->tie_word_embeddings, "untied LM heads are not supported (tie_word_embeddings must be true)");
     T5G_CHECK(c->n_eos >= 1, "config needs at least one eos_token_id");
     int V = c->dec.vocab_size;
     for (int i = 0; i < c->n_eos; i++)
@@ -256,6 +261,7 @@ static cJSON *stack_to_json(const t5g_stack_config *s, int is_decoder) {
         cJSON_AddItemToArray(lt, cJSON_CreateString(s->layer_sliding[l] ? "sliding_attention" : "full_attention"));
     cJSON_AddBoolToObject(o, "qk_norm", s->qk_norm);
     cJSON_AddStringToObject(o, "position_encoding", s->rel_bias ? "t5_relative_bias" : "rope");
+    cJSON_AddStringToObject(o, "encoder_window", s->window_strict ? "strict" : "inclusive");
     cJSON_AddNumberToObject(o, "relative_attention_num_buckets", s->rel_num_buckets);
     cJSON_AddNumberToObject(o, "relative_attention_max_distance", s->rel_max_distance);
     return o;

@@ -29,6 +29,9 @@ typedef struct {
     int rel_bias;                /* position_encoding == "t5_relative_bias" (RoPE off) */
     int rel_num_buckets;         /* default 32 */
     int rel_max_distance;        /* default 128 */
+    /* Encoder sliding window: transformers >= 5 allows |i-j| <= W (default, 0); the release-era
+     * 4.5x code allowed |i-j| < W (1).  JSON: "encoder_window": "inclusive" | "strict". */
+    int window_strict;
 } t5g_stack_config;
 
 typedef struct {

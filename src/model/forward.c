@@ -141,7 +141,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         a.q_pos0 = past;
         a.window = c->sliding_window;
         a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
-                            : (sliding ? T5G_MASK_BIDIR_WINDOW : T5G_MASK_BIDIR);
+                            : (!sliding ? T5G_MASK_BIDIR : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
         if (c->rel_bias) {
             a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
             a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;

@@ -82,6 +82,7 @@ unknown:
 static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
     T5G_CHECK_NULL(cfg && comm, "t5g_model: NULL argument");
     if (t5g_config_validate(cfg)) return NULL;
+    T5G_CHECK_NULL(cfg->tie_word_embeddings, "untied LM heads are not supported (tie_word_embeddings must be true)");
     t5g_model *m = t5g_calloc(1, sizeof *m, "model");
     if (!m) return NULL;
     m->cfg = *cfg;
@@ -217,3 +218,26 @@ t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm
     if (m && t5g_model_visit(m, init_one, &seed)) { t5g_model_free(m); return NULL; }
     return m;
 }
+
+/* ---- saving (one process holds whole tensors) ---- */
+static int write_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *d) {
+    (void)r0; (void)nr; (void)c0; (void)nc;  /* one process: slices are whole tensors */
+    return t5g_ckpt_write((t5g_ckpt_writer *)ctx, t->name, t->ndim, t->shape, d);
+}
+
+int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
+    T5G_CHECK(m && path, "t5g_model_save: NULL argument");
+    T5G_CHECK(m->comm->tp_size == 1, "saving needs the whole model on one rank (run without --tp)");
+    char *json = t5g_config_to_json(&m->cfg);
+    if (!json) return -1;
+    t5g_ckpt_writer *w = t5g_ckpt_create(path, json, dtype);
+    free(json);
+    if (!w) return -1;
+    if (t5g_model_visit(m, write_one, w) ||
+        (m->spm_model && t5g_ckpt_write_bytes(w, "tokenizer/spm_model", m->spm_model, m->spm_model_len))) {
+        t5g_ckpt_abort(w);
+        return -1;
+    }
+    return t5g_ckpt_finish(w);
+}
+

@@ -87,7 +87,8 @@ static int key_allowed(const t5g_attn_args *a, int qi, int j) {
     int i = a->q_pos0 + qi;
     switch (a->mask) {
     case T5G_MASK_BIDIR: return 1;
-    case T5G_MASK_BIDIR_WINDOW: return abs(i - j) < a->window;
+    case T5G_MASK_BIDIR_WINDOW: return abs(i - j) <= a->window;
+    case T5G_MASK_BIDIR_WINDOW_STRICT: return abs(i - j) < a->window;
     case T5G_MASK_CAUSAL: return j <= i;
     case T5G_MASK_CAUSAL_WINDOW: return j <= i && j > i - a->window;
     }

@@ -1,0 +1,19 @@
+/* args.h - a tiny flag parser shared by the subcommands: declare the flags, parse, and
+ * every unknown flag or missing value is a clear usage error. */
+#ifndef T5G_ARGS_H
+#define T5G_ARGS_H
+
+typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_FLAG } arg_kind;
+
+typedef struct {
+    const char *name;    /* "--seed" (aliases: "-o|--out") */
+    arg_kind kind;
+    void *dst;           /* const char ** / int * / double * / int * (flag set to 1) */
+    const char *help;
+} arg_spec;
+
+/* Parse argv[1..argc); positional arguments go to pos[0..*npos) (max maxpos).
+ * Returns 0, 1 if --help was printed, or -1 on error (message recorded). */
+int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const char *usage, const char **pos,
+               int maxpos, int *npos);
+#endif

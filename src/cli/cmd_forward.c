@@ -1,0 +1,152 @@
+/* cmd_forward.c - `t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]`: the backbone on
+ * one padded batch.  BATCH.json: {"input_ids", "attention_mask", "decoder_input_ids",
+ * "decoder_attention_mask"} (lists of equal-length int rows; masks optional).  Rank 0 of
+ * TP group 0 writes DIR/{encoder_out,decoder_out,logits}.f32 (little-endian float32,
+ * row-major [B, L, width]) and DIR/meta.json, and prints each row's argmax ids. */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "core/fileio.h"
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* rows of ints -> int32 [B, L]; B/L must agree with *B, *L when those are > 0. */
+static int32_t *json_matrix(const cJSON *root, const char *key, int *B, int *L, int required) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!a) { if (required) T5G_FAIL("batch JSON lacks \"%s\"", key); return NULL; }
+    T5G_CHECK_NULL(cJSON_IsArray(a) && cJSON_GetArraySize(a) > 0, "batch \"%s\" must be a non-empty list of rows", key);
+    int b = cJSON_GetArraySize(a), l = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
+    T5G_CHECK_NULL(*B <= 0 || *B == b, "batch \"%s\" has %d rows, expected %d", key, b, *B);
+    T5G_CHECK_NULL(*L <= 0 || *L == l, "batch \"%s\" rows have %d entries, expected %d", key, l, *L);
+    T5G_CHECK_NULL(l > 0, "batch \"%s\" rows are empty", key);
+    int32_t *v = t5g_malloc(sizeof(int32_t) * b * l, key);
+    if (!v) return NULL;
+    for (int i = 0; i < b; i++) {
+        const cJSON *row = cJSON_GetArrayItem(a, i);
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != l) {
+            free(v);
+            T5G_FAIL("batch \"%s\" row %d must be a list of %d ints", key, i, l);
+            return NULL;
+        }
+        for (int j = 0; j < l; j++) {
+            const cJSON *e = cJSON_GetArrayItem(row, j);
+            if (!cJSON_IsNumber(e)) { free(v); T5G_FAIL("batch \"%s\"[%d][%d] is not a number", key, i, j); return NULL; }
+            v[i * l + j] = (int32_t)e->valuedouble;
+        }
+    }
+    *B = b; *L = l;
+    return v;
+}
+
+static int write_f32(const char *dir, const char *name, const float *x, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    t5g_outfile o;
+    T5G_TRY(t5g_out_open(&o, path, "wb"));
+    if (fwrite(x, sizeof(float), n, o.f) != n) { t5g_out_abort(&o); return T5G_FAIL("write error on %s", path); }
+    return t5g_out_commit(&o);
+}
+
+typedef struct { int B, Le, Ld; int32_t *ids, *mask, *dids, *dmask; } batch;
+
+static int read_batch(const char *path, batch *b) {
+    memset(b, 0, sizeof *b);
+    char *text = t5g_read_file(path, NULL);
+    if (!text) return -1;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    T5G_CHECK(root, "%s is not valid JSON", path);
+    b->ids = json_matrix(root, "input_ids", &b->B, &b->Le, 1);
+    if (b->ids) b->dids = json_matrix(root, "decoder_input_ids", &b->B, &b->Ld, 1);
+    if (b->dids) {
+        t5g_clear_error();
+        b->mask = json_matrix(root, "attention_mask", &b->B, &b->Le, 0);
+        if (!b->mask && t5g_last_error()[0]) { cJSON_Delete(root); return -1; }
+        b->dmask = json_matrix(root, "decoder_attention_mask", &b->B, &b->Ld, 0);
+        if (!b->dmask && t5g_last_error()[0]) { cJSON_Delete(root); return -1; }
+    }
+    cJSON_Delete(root);
+    return b->ids && b->dids ? 0 : -1;
+}
+
+static int write_outputs(const char *dir, const t5g_model *m, const batch *b, const t5g_backbone_out *o) {
+    int He = m->cfg.enc.hidden_size, Hd = m->cfg.dec.hidden_size, V = m->cfg.dec.vocab_size;
+    T5G_TRY(t5g_mkdirs(dir));
+    T5G_TRY(write_f32(dir, "encoder_out.f32", o->encoder_sequence_output, (size_t)b->B * b->Le * He));
+    T5G_TRY(write_f32(dir, "decoder_out.f32", o->decoder_sequence_output, (size_t)b->B * b->Ld * Hd));
+    T5G_TRY(write_f32(dir, "logits.f32", o->logits, (size_t)b->B * b->Ld * V));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    t5g_outfile f;
+    T5G_TRY(t5g_out_open(&f, path, "w"));
+    fprintf(f.f, "{\"B\": %d, \"Le\": %d, \"Ld\": %d, \"He\": %d, \"Hd\": %d, \"V\": %d}\n", b->B, b->Le, b->Ld, He, Hd, V);
+    T5G_TRY(t5g_out_commit(&f));
+    for (int r = 0; r < b->B; r++) {  /* argmax per position, ties -> lowest id */
+        printf("row %d argmax:", r);
+        for (int t = 0; t < b->Ld; t++) {
+            const float *l = o->logits + ((size_t)r * b->Ld + t) * V;
+            int best = 0;
+            for (int v = 1; v < V; v++) if (l[v] > l[best]) best = v;
+            printf(" %d", best);
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
+int cmd_forward(int argc, char **argv) {
+    const char *model = NULL, *in = NULL, *out = NULL;
+    int tp = 0, threads = 0;
+    arg_spec specs[] = {
+        {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
+        {"-i|--input", ARG_STR, &in, "batch JSON"},
+        {"-o|--out", ARG_STR, &out, "output directory"},
+        {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
+        {"--threads", ARG_INT, &threads, "BLIS threads per rank (default: cores bound to the rank)"},
+    };
+    int rc = args_parse(argc, argv, specs, 5, "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]", NULL, 0, NULL);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (!model || !in || !out) { fprintf(stderr, "t5g: error: -m, -i and -o are required (see --help)\n"); return 2; }
+    t5g_comm comm;
+    int fail = cli_mpi_begin(&argc, &argv, tp, threads, &comm) != 0;
+    if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
+    batch b = {0};
+    t5g_model *m = NULL;
+    t5g_backbone_out o = {0};
+    /* only rank 0 of each TP group reads the input; the group gets it by broadcast */
+    if (comm.tp_rank == 0) fail = read_batch(in, &b) != 0;
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    int dims[3] = {b.B, b.Le, b.Ld}, has[2] = {b.mask != NULL, b.dmask != NULL};
+    MPI_Bcast(dims, 3, MPI_INT, 0, comm.tp);
+    MPI_Bcast(has, 2, MPI_INT, 0, comm.tp);
+    if (comm.tp_rank != 0) {
+        b.B = dims[0]; b.Le = dims[1]; b.Ld = dims[2];
+        b.ids = malloc(sizeof(int32_t) * b.B * b.Le); b.dids = malloc(sizeof(int32_t) * b.B * b.Ld);
+        b.mask = has[0] ? malloc(sizeof(int32_t) * b.B * b.Le) : NULL;
+        b.dmask = has[1] ? malloc(sizeof(int32_t) * b.B * b.Ld) : NULL;
+    }
+    MPI_Bcast(b.ids, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
+    MPI_Bcast(b.dids, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
+    if (has[0]) MPI_Bcast(b.mask, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
+    if (has[1]) MPI_Bcast(b.dmask, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
+    m = t5g_model_load(model, &comm);
+    fail = !m;
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    o.encoder_sequence_output = malloc(sizeof(float) * b.B * b.Le * m->cfg.enc.hidden_size);
+    o.decoder_sequence_output = malloc(sizeof(float) * b.B * b.Ld * m->cfg.dec.hidden_size);
+    o.logits = malloc(sizeof(float) * b.B * b.Ld * m->cfg.dec.vocab_size);
+    t5g_backbone_in bi = {b.B, b.Le, b.Ld, b.ids, b.mask, b.dids, b.dmask};
+    fail = !o.encoder_sequence_output || !o.decoder_sequence_output || !o.logits;
+    if (fail) T5G_FAIL("out of memory for the outputs");
+    /* input errors (ids >= vocab) are found identically on every rank before any collective */
+    if (!fail) fail = t5g_backbone(m, &bi, &o) != 0;
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    if (comm.world_rank == 0) fail = write_outputs(out, m, &b, &o) != 0;
+done:
+    free(b.ids); free(b.mask); free(b.dids); free(b.dmask);
+    free(o.encoder_sequence_output); free(o.decoder_sequence_output); free(o.logits);
+    t5g_model_free(m);
+    return cli_mpi_end(&comm, fail);
+}

@@ -1,0 +1,91 @@
+/* cmd_model.c - `t5g info`, `t5g init`, `t5g forward`. */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "core/fileio.h"
+#include "io/ckpt.h"
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_stack(const char *name, const t5g_stack_config *s) {
+    int nslide = 0;
+    for (int l = 0; l < s->num_hidden_layers; l++) nslide += s->layer_sliding[l];
+    printf("%-8s hidden %d, intermediate %d, layers %d (%d sliding, %d full), heads %d, kv heads %d, head_dim %d,\n"
+           "         qpas %g, window %d, attn softcap %g, rope theta %g, eps %g%s%s\n",
+           name, s->hidden_size, s->intermediate_size, s->num_hidden_layers, nslide, s->num_hidden_layers - nslide,
+           s->num_attention_heads, s->num_key_value_heads, s->head_dim, s->query_pre_attn_scalar, s->sliding_window,
+           s->attn_logit_softcapping, s->rope_theta, s->rms_norm_eps, s->qk_norm ? ", qk_norm" : "",
+           s->rel_bias ? ", t5_relative_bias" : "");
+}
+
+int cmd_info(int argc, char **argv) {
+    const char *preset = NULL, *config = NULL, *model = NULL;
+    int json = 0;
+    arg_spec specs[] = {
+        {"--preset", ARG_STR, &preset, "preset name"},
+        {"--config", ARG_STR, &config, "HF config.json"},
+        {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
+        {"--json", ARG_FLAG, &json, "print the config as JSON"},
+    };
+    int rc = args_parse(argc, argv, specs, 4, "usage: t5g info (--preset NAME | --config FILE | -m MODEL.h5) [--json]",
+                        NULL, 0, NULL);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    t5g_config c;
+    if (cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 1; }
+    if (json) {
+        char *s = t5g_config_to_json(&c);
+        printf("%s\n", s);
+        free(s);
+        return 0;
+    }
+    printf("model    %s\n", preset ? preset : model ? model : config);
+    printf("vocab    %d (encoder %d)\n", c.dec.vocab_size, c.enc.vocab_size);
+    print_stack("encoder", &c.enc);
+    print_stack("decoder", &c.dec);
+    printf("final logit softcap %g; pad %d, bos %d, decoder start %d, eos", c.dec.final_logit_softcapping,
+           c.pad_token_id, c.bos_token_id, c.decoder_start_token_id);
+    for (int i = 0; i < c.n_eos; i++) printf(" %d", c.eos_token_ids[i]);
+    long long n = (long long)t5g_config_param_count(&c);
+    printf("\nparameters %lld (%.3f B; LM head tied to the decoder embedding)\n", n, n / 1e9);
+    printf("weights  %.2f GiB in float32, %.2f GiB in bfloat16\n", n * 4.0 / (1 << 30), n * 2.0 / (1 << 30));
+    return 0;
+}
+
+int cmd_init(int argc, char **argv) {
+    const char *preset = NULL, *config = NULL, *out = NULL, *dtype = "f32", *spm = NULL;
+    int seed = 0;
+    arg_spec specs[] = {
+        {"--preset", ARG_STR, &preset, "preset name"},
+        {"--config", ARG_STR, &config, "HF config.json"},
+        {"--seed", ARG_INT, &seed, "random seed (default 0)"},
+        {"-o|--out", ARG_STR, &out, "output HDF5 file"},
+        {"--dtype", ARG_STR, &dtype, "f32 (default) or bf16 storage"},
+        {"--tokenizer", ARG_STR, &spm, "SentencePiece .model to embed"},
+    };
+    int rc = args_parse(argc, argv, specs, 6,
+                        "usage: t5g init (--preset NAME | --config FILE) [--seed N] -o MODEL.h5 [--dtype f32|bf16]",
+                        NULL, 0, NULL);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    t5g_config c;
+    if (!out) { fprintf(stderr, "t5g: error: -o MODEL.h5 is required\n"); return 2; }
+    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16\n"); return 2; }
+    if (cli_load_config(preset, config, NULL, &c)) { t5g_print_error(); return 1; }
+    MPI_Init(&argc, &argv);
+    t5g_cpu_setup(0);
+    t5g_comm comm;
+    t5g_comm_self(&comm);
+    t5g_model *m = t5g_model_random(&c, (uint64_t)seed, &comm);
+    int fail = !m;
+    if (m && spm) {
+        m->spm_model = (unsigned char *)t5g_read_file(spm, &m->spm_model_len);
+        fail = !m->spm_model;
+    }
+    if (!fail) fail = t5g_model_save(m, out, !strcmp(dtype, "bf16") ? "bfloat16" : "float32") != 0;
+    if (fail) t5g_print_error();
+    else printf("wrote %s (%lld parameters, %s)\n", out, (long long)t5g_config_param_count(&c), dtype);
+    t5g_model_free(m);
+    MPI_Finalize();
+    return fail;
+}

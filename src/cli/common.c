@@ -1,0 +1,49 @@
+/* common.c - see common.h */
+#include "cli/common.h"
+#include "core/fileio.h"
+#include "io/ckpt.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited) MPI_Init(argc, argv);
+    t5g_cpu_setup(threads);
+    return t5g_comm_init(comm, tp);
+}
+
+int cli_mpi_end(t5g_comm *comm, int failed) {
+    /* every rank learns whether anyone failed, so all exit non-zero together and nobody hangs;
+       the lowest failing rank prints its message (so a layout error shows once, from rank 0) */
+    int rank = 0, size = 1, first = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int mine = failed ? rank : size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (failed && rank == first) {
+        if (size > 1 && rank != 0) fprintf(stderr, "t5g: error (rank %d): %s\n", rank, t5g_last_error());
+        else t5g_print_error();
+    }
+    if (comm) t5g_comm_free(comm);
+    MPI_Finalize();
+    return first < size ? 1 : 0;
+}
+
+int cli_load_config(const char *preset, const char *config_file, const char *model_file, t5g_config *cfg) {
+    int n = !!preset + !!config_file + !!model_file;
+    T5G_CHECK(n == 1, "give exactly one of --preset NAME, --config FILE or -m MODEL.h5");
+    if (preset) return t5g_config_preset(preset, cfg);
+    if (config_file) {
+        char *json = t5g_read_file(config_file, NULL);
+        if (!json) return -1;
+        int rc = t5g_config_from_json(json, cfg);
+        free(json);
+        return rc;
+    }
+    t5g_ckpt *ck = t5g_ckpt_open(model_file, MPI_COMM_SELF);
+    if (!ck) return -1;
+    int rc = t5g_config_from_json(t5g_ckpt_config_json(ck), cfg);
+    t5g_ckpt_close(ck);
+    return rc;
+}

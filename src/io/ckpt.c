@@ -1,0 +1,548 @@
+/* ckpt.c - our HDF5 checkpoint: parallel (MPI-IO) hyperslab reads, serial writes through a
+ * temp file.  Layout and rules: docs/checkpoint.md.  HDF5's own error printing is switched
+ * off; its innermost message is folded into our one-line errors. */
+#include "io/ckpt.h"
+#include "core/err.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FORMAT_NAME "t5gemma-hdf5"
+#define FORMAT_VERSION 1
+
+struct t5g_ckpt {
+    hid_t file;
+    char *path;
+    char *config;
+    char dtype[16];
+    int64_t bytes_read;
+};
+
+struct t5g_ckpt_writer {
+    hid_t file;
+    char path[4096];
+    char tmp[4096 + 32];
+    int bf16;
+    int checksum;
+    int64_t chunk_rows, chunk_cols;
+};
+
+/* ---- HDF5 error handling ---- */
+
+static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
+    if (n == 0 && e->desc) snprintf((char *)data, 200, "%s", e->desc);
+    return 0;
+}
+
+/* The innermost message on HDF5's error stack (then cleared), e.g. "truncated file: eof = ...". */
+static const char *h5_reason(void) {
+    static _Thread_local char buf[200];
+    buf[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, buf);
+    H5Eclear2(H5E_DEFAULT);
+    return buf[0] ? buf : "no detail";
+}
+
+/* ---- attributes ---- */
+
+/* String attribute (fixed or variable length).  0 ok (*out malloc'd), 1 absent, -1 not a string. */
+static int get_str_attr(hid_t obj, const char *name, char **out) {
+    *out = NULL;
+    if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
+    int rc = -1;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        if (H5Tis_variable_str(t) > 0) {
+            char *s = NULL;
+            H5Tset_size(mt, H5T_VARIABLE);
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                *out = strdup(s);
+                H5free_memory(s);
+            }
+        } else {
+            size_t n = H5Tget_size(t);
+            H5Tset_size(mt, n + 1);
+            H5Tset_strpad(mt, H5T_STR_NULLTERM);
+            *out = calloc(1, n + 2);
+            if (*out && H5Aread(a, mt, *out) < 0) { free(*out); *out = NULL; }
+        }
+        H5Tclose(mt);
+        rc = *out ? 0 : -1;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+/* Integer attribute: 0 ok, 1 absent, -1 not an integer. */
+static int get_int_attr(hid_t obj, const char *name, long long *v) {
+    if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1;
+    int rc = -1;
+    if (t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Sget_simple_extent_npoints(sp) == 1 &&
+        H5Aread(a, H5T_NATIVE_LLONG, v) >= 0)
+        rc = 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+static int put_str_attr(hid_t obj, const char *name, const char *s) {
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a = -1;
+    int rc = H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ? -1 : 0;
+    if (!rc) a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (!rc && (a < 0 || H5Awrite(a, t, s) < 0)) rc = -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc ? T5G_FAIL("cannot write attribute %s (%s)", name, h5_reason()) : 0;
+}
+
+static int put_int_attr(hid_t obj, const char *name, long long v) {
+    T5G_CHECK(v >= INT32_MIN && v <= INT32_MAX, "attribute %s = %lld does not fit a 32-bit int", name, v);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_LLONG, &v) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc ? T5G_FAIL("cannot write attribute %s (%s)", name, h5_reason()) : 0;
+}
+
+/* ---- reading ---- */
+
+static int not_ours(const char *path, const char *why) {
+    return T5G_FAIL("%s is not a t5gemma HDF5 checkpoint (%s)", path, why);
+}
+
+/* Root attributes format / format_version / config / dtype. */
+static int check_root(t5g_ckpt *c) {
+    char *fmt = NULL, *dt = NULL;
+    int rc = get_str_attr(c->file, "format", &fmt);
+    if (rc) return not_ours(c->path, rc > 0 ? "no 'format' attribute" : "'format' attribute is not a string");
+    int ok = !strcmp(fmt, FORMAT_NAME);
+    if (!ok) {
+        char why[160];
+        snprintf(why, sizeof why, "format is '%.60s', expected '" FORMAT_NAME "'", fmt);
+        free(fmt);
+        return not_ours(c->path, why);
+    }
+    free(fmt);
+    long long ver = 0;
+    rc = get_int_attr(c->file, "format_version", &ver);
+    if (rc) return not_ours(c->path, rc > 0 ? "no 'format_version' attribute" : "'format_version' is not an integer");
+    T5G_CHECK(ver == FORMAT_VERSION, "%s has format_version %lld, but this t5g reads only version %d; re-convert "
+              "the model with this t5g (or use the t5g that wrote it)", c->path, ver, FORMAT_VERSION);
+    rc = get_str_attr(c->file, "config", &c->config);
+    T5G_CHECK(rc == 0, "%s has no 'config' attribute (JSON string); re-convert it", c->path);
+    rc = get_str_attr(c->file, "dtype", &dt);
+    T5G_CHECK(rc == 0, "%s has no 'dtype' attribute; re-convert it", c->path);
+    ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16");
+    snprintf(c->dtype, sizeof c->dtype, "%s", ok ? dt : "?");
+    free(dt);
+    T5G_CHECK(ok, "%s has dtype attribute '%s'; expected float32 or bfloat16", c->path, c->dtype);
+    return 0;
+}
+
+/* MPI-IO driver when MPI is up (any comm), else the default POSIX driver. */
+static hid_t open_file(const char *path, MPI_Comm comm) {
+    int mpi = 0;
+    MPI_Initialized(&mpi);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (mpi) H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+t5g_ckpt *t5g_ckpt_open(const char *path, MPI_Comm comm) {
+    T5G_CHECK_NULL(path && *path, "no checkpoint file given");
+    h5_quiet();
+    if (access(path, R_OK) != 0) {
+        T5G_FAIL("cannot open checkpoint %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    htri_t is = H5Fis_hdf5(path);
+    H5Eclear2(H5E_DEFAULT);
+    if (is <= 0) {
+        not_ours(path, "not an HDF5 file");
+        return NULL;
+    }
+    t5g_ckpt *c = t5g_calloc(1, sizeof *c, "checkpoint handle");
+    if (!c) return NULL;
+    c->path = strdup(path);
+    c->file = open_file(path, comm);
+    if (c->file < 0) {
+        char why[260];
+        snprintf(why, sizeof why, "HDF5 cannot open it, truncated or damaged? %s", h5_reason());
+        not_ours(path, why);
+        free(c->path);
+        free(c);
+        return NULL;
+    }
+    if (!c->path || check_root(c)) {
+        if (!c->path) T5G_FAIL("out of memory");
+        t5g_ckpt_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void t5g_ckpt_close(t5g_ckpt *c) {
+    if (!c) return;
+    if (c->file >= 0) H5Fclose(c->file);
+    H5Eclear2(H5E_DEFAULT);
+    free(c->path);
+    free(c->config);
+    free(c);
+}
+
+const char *t5g_ckpt_config_json(const t5g_ckpt *c) { return c ? c->config : NULL; }
+const char *t5g_ckpt_dtype(const t5g_ckpt *c) { return c ? c->dtype : NULL; }
+int64_t t5g_ckpt_bytes_read(const t5g_ckpt *c) { return c ? c->bytes_read : 0; }
+const char *t5g_ckpt_path(const t5g_ckpt *c) { return c ? c->path : NULL; }
+
+int t5g_ckpt_has(t5g_ckpt *c, const char *name) {
+    if (!c || !name || !*name) return 0;
+    hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    if (d < 0) return 0;
+    H5Dclose(d);
+    return 1;
+}
+
+static hid_t open_tensor(t5g_ckpt *c, const char *name) {
+    if (!c || !name || !*name) { T5G_FAIL("t5g_ckpt: NULL handle or tensor name"); return -1; }
+    hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    if (d < 0) T5G_FAIL("checkpoint %s lacks tensor %s; re-convert it", c->path, name);
+    return d;
+}
+
+static void fmt_shape(char *buf, size_t n, int nd, const int64_t *s) {
+    int k = snprintf(buf, n, "[");
+    for (int i = 0; i < nd && k < (int)n; i++) k += snprintf(buf + k, n - (size_t)k, i ? ", %lld" : "%lld", (long long)s[i]);
+    if (k < (int)n) snprintf(buf + k, n - (size_t)k, "]");
+}
+
+/* Element kind of a dataset: 4 = float32, 2 = bfloat16; error otherwise. */
+static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
+    hid_t t = H5Dget_type(d);
+    H5T_class_t cl = H5Tget_class(t);
+    size_t sz = H5Tget_size(t);
+    H5T_sign_t sg = cl == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
+    H5Tclose(t);
+    if (cl == H5T_FLOAT && sz == 4) return 4;
+    char *dt = NULL;
+    int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && get_str_attr(d, "dtype", &dt) == 0 &&
+             !strcmp(dt, "bfloat16");
+    free(dt);
+    if (bf) return 2;
+    const char *what = cl == H5T_FLOAT ? "a float of another width" : cl == H5T_INTEGER ? "an integer type" : "a non-numeric type";
+    if (cl == H5T_INTEGER && sz == 2) what = "uint16 without attribute dtype=\"bfloat16\"";
+    return T5G_FAIL("tensor %s in %s has the wrong dtype (%s, %zu bytes); expected float32 or bfloat16; re-convert it",
+                    name, c->path, what, sz);
+}
+
+/* Dataset dims; rank > 2 is reported as 3 (never matches). */
+static int tensor_dims(hid_t d, int64_t dims[2]) {
+    hid_t sp = H5Dget_space(d);
+    int nd = H5Sget_simple_extent_ndims(sp);
+    hsize_t h[H5S_MAX_RANK];
+    if (nd >= 0 && nd <= 2) H5Sget_simple_extent_dims(sp, h, NULL);
+    for (int i = 0; i < nd && i < 2; i++) dims[i] = (int64_t)h[i];
+    H5Sclose(sp);
+    return nd > 2 ? 3 : nd;
+}
+
+int t5g_ckpt_shape(t5g_ckpt *c, const char *name, int *ndim, int64_t shape[2]) {
+    T5G_CHECK(ndim && shape, "t5g_ckpt_shape: NULL argument");
+    hid_t d = open_tensor(c, name);
+    if (d < 0) return -1;
+    shape[0] = shape[1] = 1;
+    *ndim = tensor_dims(d, shape);
+    H5Dclose(d);
+    T5G_CHECK(*ndim >= 1 && *ndim <= 2, "tensor %s in %s has %d dimensions; expected 1 or 2", name, c->path, *ndim);
+    return 0;
+}
+
+/* Read the hyperslab into out (kind 4: floats directly; kind 2: uint16 into the upper half of
+ * out, then widened in increasing order - output i never overwrites an unread source j > i). */
+static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, const hsize_t *off,
+                     const hsize_t *cnt, float *out) {
+    size_t n = (size_t)cnt[0] * (nd == 2 ? (size_t)cnt[1] : 1);
+    if (n == 0) return 0;
+    hid_t fs = H5Dget_space(d);
+    hsize_t mdim = n;
+    hid_t ms = H5Screate_simple(1, &mdim, NULL);
+    unsigned char *base = (unsigned char *)out;
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    if (e >= 0)
+        e = H5Dread(d, kind == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT16, ms, fs, H5P_DEFAULT,
+                    kind == 4 ? (void *)out : (void *)(base + 2 * n));
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (e < 0) {
+        const char *why = h5_reason();
+        if (strstr(why, "hecksum") || strstr(why, "letcher"))
+            return T5G_FAIL("tensor %s in %s fails its checksum (%s): the file is corrupted; re-convert or re-copy it",
+                            name, c->path, why);
+        return T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, why);
+    }
+    if (kind == 2)
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, base + 2 * n + 2 * i, 2);
+            float v = t5g_bf16_to_f32(h);
+            memcpy(base + 4 * i, &v, 4);
+        }
+    c->bytes_read += (int64_t)n * kind;
+    return 0;
+}
+
+int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape, int64_t row0, int64_t nrows,
+                  int64_t col0, int64_t ncols, float *out) {
+    T5G_CHECK(c && name && shape && (out || nrows == 0 || ncols == 0), "t5g_ckpt_read: NULL argument");
+    T5G_CHECK(ndim == 1 || ndim == 2, "t5g_ckpt_read(%s): ndim must be 1 or 2", name);
+    if (ndim == 1) { col0 = 0; ncols = 1; }
+    int64_t want_cols = ndim == 2 ? shape[1] : 1;
+    T5G_CHECK(row0 >= 0 && nrows >= 0 && row0 + nrows <= shape[0] && col0 >= 0 && ncols >= 0 &&
+                  col0 + ncols <= want_cols,
+              "t5g_ckpt_read(%s): slice rows [%lld, %lld) cols [%lld, %lld) is outside the tensor", name,
+              (long long)row0, (long long)(row0 + nrows), (long long)col0, (long long)(col0 + ncols));
+    hid_t d = open_tensor(c, name);
+    if (d < 0) return -1;
+    int64_t dims[2] = {0, 0};
+    int nd = tensor_dims(d, dims);
+    int rc = 0;
+    if (nd != ndim || dims[0] != shape[0] || (ndim == 2 && dims[1] != shape[1])) {
+        char got[64], want[64];
+        fmt_shape(got, sizeof got, nd, dims);
+        fmt_shape(want, sizeof want, ndim, shape);
+        if (nd > 2) snprintf(got, sizeof got, "%d dimensions", nd);
+        rc = T5G_FAIL("tensor %s in %s has shape %s, but the config needs %s; re-convert it", name, c->path, got, want);
+    }
+    int kind = rc ? -1 : tensor_kind(c, d, name);
+    if (kind > 0) {
+        hsize_t off[2] = {(hsize_t)row0, (hsize_t)col0}, cnt[2] = {(hsize_t)nrows, (hsize_t)ncols};
+        rc = read_slab(c, d, name, kind, ndim, off, cnt, out);
+    } else {
+        rc = -1;
+    }
+    H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size_t *len) {
+    T5G_CHECK(c && name && buf && len, "t5g_ckpt_read_bytes: NULL argument");
+    *buf = NULL;
+    *len = 0;
+    if (!t5g_ckpt_has(c, name)) return 1;
+    hid_t d = open_tensor(c, name);
+    if (d < 0) return -1;
+    hid_t t = H5Dget_type(d);
+    int ok = H5Tget_class(t) == H5T_INTEGER && H5Tget_size(t) == 1;
+    H5Tclose(t);
+    int64_t dims[2] = {0, 0};
+    int nd = tensor_dims(d, dims);
+    int rc = ok && nd == 1 ? 0 : T5G_FAIL("dataset %s in %s is not a 1-D uint8 array; re-convert it", name, c->path);
+    if (!rc) {
+        *buf = t5g_malloc((size_t)dims[0], name);
+        rc = *buf ? 0 : -1;
+    }
+    if (!rc && dims[0] > 0 && H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) < 0)
+        rc = T5G_FAIL("cannot read %s from %s (%s)", name, c->path, h5_reason());
+    H5Dclose(d);
+    if (rc) { free(*buf); *buf = NULL; return -1; }
+    *len = (size_t)dims[0];
+    c->bytes_read += dims[0];
+    return 0;
+}
+
+int t5g_ckpt_attr_int(t5g_ckpt *c, const char *name, long long *value) {
+    T5G_CHECK(c && name && value, "t5g_ckpt_attr_int: NULL argument");
+    int rc = get_int_attr(c->file, name, value);
+    T5G_CHECK(rc >= 0, "root attribute %s of %s is not an integer", name, c->path);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, const char *dtype) {
+    T5G_CHECK_NULL(path && *path && config_json, "t5g_ckpt_create: no path or config");
+    T5G_CHECK_NULL(dtype && (!strcmp(dtype, "float32") || !strcmp(dtype, "bfloat16")),
+                   "checkpoint dtype must be float32 or bfloat16, not '%s'", dtype ? dtype : "(null)");
+    T5G_CHECK_NULL(strlen(path) < 4096, "checkpoint path too long");
+    h5_quiet();
+    t5g_ckpt_writer *w = t5g_calloc(1, sizeof *w, "checkpoint writer");
+    if (!w) return NULL;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%d", path, (int)getpid());
+    w->bf16 = !strcmp(dtype, "bfloat16");
+    w->checksum = 1;
+    w->chunk_rows = T5G_CKPT_CHUNK_ROWS;
+    w->chunk_cols = T5G_CKPT_CHUNK_COLS;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST); /* dense attributes, compact groups */
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (w->file < 0) {
+        T5G_FAIL("cannot create %s (%s); does the folder exist and is it writable?", w->tmp, h5_reason());
+        free(w);
+        return NULL;
+    }
+    if (put_str_attr(w->file, "format", FORMAT_NAME) || put_int_attr(w->file, "format_version", FORMAT_VERSION) ||
+        put_str_attr(w->file, "dtype", dtype) || put_str_attr(w->file, "config", config_json) ||
+        put_str_attr(w->file, "producer", "t5g")) {
+        t5g_ckpt_abort(w);
+        return NULL;
+    }
+    return w;
+}
+
+int t5g_ckpt_set_checksum(t5g_ckpt_writer *w, int on) {
+    T5G_CHECK(w, "t5g_ckpt_set_checksum: no writer");
+    w->checksum = on != 0;
+    return 0;
+}
+
+int t5g_ckpt_set_chunk(t5g_ckpt_writer *w, int64_t rows, int64_t cols) {
+    T5G_CHECK(w && rows > 0 && cols > 0, "t5g_ckpt_set_chunk: chunk sizes must be positive");
+    w->chunk_rows = rows;
+    w->chunk_cols = cols;
+    return 0;
+}
+
+int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long value) {
+    T5G_CHECK(w && name && *name, "t5g_ckpt_write_attr_int: NULL argument");
+    return put_int_attr(w->file, name, value);
+}
+
+/* Create dataset `name` (intermediate groups included), chunked, optionally checksummed. */
+static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, hid_t type) {
+    hsize_t dims[2] = {(hsize_t)shape[0], ndim == 2 ? (hsize_t)shape[1] : 1}, chunk[2];
+    chunk[0] = dims[0] < (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D)
+                   ? dims[0] : (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D);
+    chunk[1] = dims[1] < (hsize_t)w->chunk_cols ? dims[1] : (hsize_t)w->chunk_cols;
+    if (chunk[0] == 0) chunk[0] = 1;
+    if (chunk[1] == 0) chunk[1] = 1;
+    hid_t sp = H5Screate_simple(ndim, dims, NULL), lcpl = H5Pcreate(H5P_LINK_CREATE),
+          dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    H5Pset_chunk(dcpl, ndim, chunk);
+    if (w->checksum) H5Pset_fletcher32(dcpl);
+    hid_t d = H5Dcreate2(w->file, name, type, sp, lcpl, dcpl, H5P_DEFAULT);
+    H5Sclose(sp);
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    if (d < 0) T5G_FAIL("cannot create dataset %s in %s (%s)", name, w->tmp, h5_reason());
+    return d;
+}
+
+static int check_write_args(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const void *data) {
+    T5G_CHECK(w && name && *name && shape, "t5g_ckpt_write: NULL argument");
+    T5G_CHECK(ndim == 1 || ndim == 2, "t5g_ckpt_write(%s): ndim must be 1 or 2", name);
+    T5G_CHECK(shape[0] >= 0 && (ndim == 1 || shape[1] >= 0), "t5g_ckpt_write(%s): negative shape", name);
+    T5G_CHECK(data || shape[0] == 0 || (ndim == 2 && shape[1] == 0), "t5g_ckpt_write(%s): no data", name);
+    return 0;
+}
+
+/* Write rows [r0, r0+nr) of a tensor from buf (memory type mt). */
+static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, const int64_t *shape,
+                      int64_t r0, int64_t nr, hid_t mt, const void *buf) {
+    if (nr == 0 || (ndim == 2 && shape[1] == 0)) return 0;
+    hsize_t off[2] = {(hsize_t)r0, 0}, cnt[2] = {(hsize_t)nr, ndim == 2 ? (hsize_t)shape[1] : 1};
+    hsize_t mdim = cnt[0] * cnt[1];
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &mdim, NULL);
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    if (e >= 0) e = H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(fs);
+    H5Sclose(ms);
+    return e < 0 ? T5G_FAIL("cannot write tensor %s to %s (%s; disk full?)", name, w->tmp, h5_reason()) : 0;
+}
+
+static int finish_tensor(t5g_ckpt_writer *w, hid_t d, const char *name, int rc) {
+    if (!rc) rc = put_str_attr(d, "dtype", w->bf16 ? "bfloat16" : "float32");
+    if (H5Dclose(d) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
+    return rc;
+}
+
+int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const float *data) {
+    T5G_TRY(check_write_args(w, name, ndim, shape, data));
+    hid_t d = create_tensor(w, name, ndim, shape, w->bf16 ? H5T_STD_U16LE : H5T_IEEE_F32LE);
+    if (d < 0) return -1;
+    int rc = 0;
+    if (!w->bf16) {
+        rc = write_rows(w, d, name, ndim, shape, 0, shape[0], H5T_NATIVE_FLOAT, data);
+    } else { /* round to bf16 one block of whole chunk rows at a time */
+        int64_t cols = ndim == 2 ? shape[1] : 1, blk = w->chunk_rows > 0 ? w->chunk_rows : 64;
+        if (ndim == 1) blk = T5G_CKPT_CHUNK_1D;
+        uint16_t *tmp = t5g_malloc((size_t)(blk * cols) * sizeof *tmp, "bf16 conversion");
+        rc = tmp ? 0 : -1;
+        for (int64_t r = 0; r < shape[0] && !rc; r += blk) {
+            int64_t nr = shape[0] - r < blk ? shape[0] - r : blk;
+            const float *src = data + r * cols;
+            for (int64_t i = 0; i < nr * cols; i++) tmp[i] = t5g_f32_to_bf16(src[i]);
+            rc = write_rows(w, d, name, ndim, shape, r, nr, H5T_NATIVE_UINT16, tmp);
+        }
+        free(tmp);
+    }
+    return finish_tensor(w, d, name, rc);
+}
+
+int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const uint16_t *data) {
+    T5G_TRY(check_write_args(w, name, ndim, shape, data));
+    T5G_CHECK(w->bf16, "t5g_ckpt_write_bf16(%s): %s is a float32 checkpoint", name, w->path);
+    hid_t d = create_tensor(w, name, ndim, shape, H5T_STD_U16LE);
+    if (d < 0) return -1;
+    int rc = write_rows(w, d, name, ndim, shape, 0, shape[0], H5T_NATIVE_UINT16, data);
+    return finish_tensor(w, d, name, rc);
+}
+
+int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned char *buf, size_t len) {
+    T5G_CHECK(w && name && *name && (buf || len == 0), "t5g_ckpt_write_bytes: NULL argument");
+    hsize_t n = len, chunk = len < (1u << 20) ? (len ? len : 1) : (1u << 20);
+    hid_t sp = H5Screate_simple(1, &n, NULL), lcpl = H5Pcreate(H5P_LINK_CREATE), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    if (w->checksum) H5Pset_fletcher32(dcpl);
+    hid_t d = H5Dcreate2(w->file, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT);
+    int rc = d < 0 || (len && H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) ? -1 : 0;
+    if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+    H5Sclose(sp);
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    return rc ? T5G_FAIL("cannot write %s to %s (%s)", name, w->tmp, h5_reason()) : 0;
+}
+
+int t5g_ckpt_finish(t5g_ckpt_writer *w) {
+    T5G_CHECK(w, "t5g_ckpt_finish: no writer");
+    int rc = H5Fclose(w->file) < 0 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
+    w->file = -1;
+    if (!rc) { /* data on disk before the name appears */
+        int fd = open(w->tmp, O_RDONLY);
+        if (fd >= 0) { fsync(fd); close(fd); }
+        if (rename(w->tmp, w->path) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
+    }
+    if (rc) unlink(w->tmp);
+    free(w);
+    return rc;
+}
+
+void t5g_ckpt_abort(t5g_ckpt_writer *w) {
+    if (!w) return;
+    if (w->file >= 0) H5Fclose(w->file);
+    H5Eclear2(H5E_DEFAULT);
+    unlink(w->tmp);
+    free(w);
+}
