@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test: the CUnit programs, the multi-rank tests under real mpirun, the shell
+# tests (CLI errors, SLURM).  Ends with "N passed, N failed" and exits non-zero on failure.
+# Run from the repository root after `make`.  T5G_TEST_ONLY=regex limits the set.
+set -u
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # CI runs as root
+export OMPI_MCA_rmaps_base_oversubscribe=1                         # 4 ranks on 2 cores
+export BLIS_NUM_THREADS=${BLIS_NUM_THREADS:-1}
+logdir=build/test-logs
+mkdir -p "$logdir"
+passed=0; failed=0; failures=()
+
+run() {  # run NAME CMD... : one test step, output in build/test-logs/NAME.log
+    local name=$1; shift
+    if [ -n "${T5G_TEST_ONLY:-}" ] && ! [[ $name =~ $T5G_TEST_ONLY ]]; then return; fi
+    local t0=$SECONDS
+    if timeout 900 "$@" > "$logdir/$name.log" 2>&1; then
+        passed=$((passed + 1)); echo "PASS $name ($((SECONDS - t0)) s)"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name ($((SECONDS - t0)) s) -- see $logdir/$name.log"
+        tail -n 30 "$logdir/$name.log" | sed 's/^/    | /'
+    fi
+}
+
+for t in build/tests/test_*; do
+    name=$(basename "$t")
+    case $name in test_tp|test_ckpt_mpi|*_mpi) continue ;; esac
+    run "$name" "$t"
+done
+for np in 1 2 4; do
+    run "tp_np$np" mpirun -np "$np" --bind-to none build/tests/test_tp
+done
+run "dp2_tp1" env T5G_TEST_TP=1 mpirun -np 2 --bind-to none build/tests/test_tp
+run "dp2_tp2" env T5G_TEST_TP=2 mpirun -np 4 --bind-to none build/tests/test_tp
+if [ -x build/tests/test_ckpt_mpi ]; then
+    for np in 1 2 4; do run "ckpt_mpi_np$np" mpirun -np "$np" --bind-to none build/tests/test_ckpt_mpi; done
+fi
+for s in tests/shell/test_*.sh; do
+    [ -e "$s" ] || continue
+    run "$(basename "$s" .sh)" bash "$s"
+done
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
