@@ -31,13 +31,14 @@ LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all deps test test-unit test-mpi bench run clean help
+.PHONY: all deps test test-all bench run clean help
 all: build/t5g $(TESTS) $(BENCHES)
 
 help:
 	@echo "make deps     install the Debian packages that are missing (root)"
 	@echo "make          build build/t5g, build/libt5g.a and the test programs"
-	@echo "make test     run every test (unit, MPI, SLURM)"
+	@echo "make test-all install deps, build, run every test (README command two; CI)"
+	@echo "make test     run every test (unit, MPI, SLURM) on the current build"
 	@echo "make bench    run the benchmarks (ratios measured in the same run)"
 	@echo "make run      the main job: demo evaluation on the bundled model and samples"
 	@echo "make CUDA=1   also build the CUDA backend"
@@ -73,6 +74,11 @@ build/obj/%.o: %.cu
 	$(NVCC) -O2 -arch=$(CUDA_ARCH) -Isrc -Xcompiler -fPIC -c -o $@ $<
 
 test: all
+	bash tests/run_all.sh
+
+# README command two: install what is missing, build, run every test (what CI runs)
+test-all: deps
+	$(MAKE) -j2 all
 	bash tests/run_all.sh
 
 bench: all

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the suite needs, only those missing (needs root or sudo).
+# The list and the reasons are in ../shared/spec/platform.md (tested recipe).
+set -euo pipefail
+pkgs=(openmpi-bin libopenmpi-dev libblis-dev libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
+      libcunit1-dev libcjson-dev libutf8proc-dev pkg-config slurm-wlm munge sentencepiece libsentencepiece-dev
+      gnuplot-nox make gcc g++ python3)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then echo "deps: all ${#pkgs[@]} packages present"; exit 0; fi
+echo "deps: installing ${missing[*]}"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
