@@ -31,13 +31,12 @@ LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all deps test test-all bench run clean help
+.PHONY: all deps test bench run clean help
 all: build/t5g $(TESTS) $(BENCHES)
 
 help:
 	@echo "make deps     install the Debian packages that are missing (root)"
 	@echo "make          build build/t5g, build/libt5g.a and the test programs"
-	@echo "make test-all install deps, build, run every test (README command two; CI)"
 	@echo "make test     run every test (unit, MPI, SLURM) on the current build"
 	@echo "make bench    run the benchmarks (ratios measured in the same run)"
 	@echo "make run      the main job: demo evaluation on the bundled model and samples"
@@ -73,18 +72,14 @@ build/obj/%.o: %.cu
 	@mkdir -p $(@D)
 	$(NVCC) -O2 -arch=$(CUDA_ARCH) -Isrc -Xcompiler -fPIC -c -o $@ $<
 
-test: all
-	bash tests/run_all.sh
-
-# README command two: install what is missing, build, run every test (what CI runs)
-test-all: deps
+test:
 	$(MAKE) -j2 all
 	bash tests/run_all.sh
 
 bench: all
 	bash bench/run_bench.sh
 
-run: deps all
+run: all
 	bash tools/run_demo.sh
 
 clean:
