@@ -37,7 +37,8 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
                   + 2 * ROUND16(T * qw)                      /* q, att */
                   + 2 * ROUND16(T * (kvw > vw ? kvw : vw))   /* k, v */
                   + 2 * ROUND16(T * ni)                      /* gate, up */
-                  + ROUND16((int64_t)nh * Lk * Lk);          /* attention scores, one block per head */
+                  + ROUND16((int64_t)nh * Lk * Lk)           /* attention scores, one block per head */
+                  + ROUND16(dec_tok * kvw_d);                /* row-selection scratch */
     if (posix_memalign((void **)&s->buf, 64, (size_t)total * sizeof(float))) {
         T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
                  B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
@@ -52,8 +53,9 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->enc_valid = calloc(enc_tok, 1); s->dec_valid = calloc(dec_tok, 1);
     s->cross_row = calloc(B_cap, sizeof(int));
     s->pos = calloc(T, sizeof(int32_t)); s->ids = calloc(T, sizeof(int32_t));
+    s->perm_rows = calloc(B_cap, sizeof(int)); s->perm_valid = calloc(dec_tok, 1);
     if (!s->cross_k || !s->cross_v || !s->self_k || !s->self_v || !s->enc_valid || !s->dec_valid || !s->cross_row ||
-        !s->pos || !s->ids) {
+        !s->pos || !s->ids || !s->perm_rows || !s->perm_valid) {
         t5g_state_free(s);
         T5G_FAIL("out of memory allocating the decoder state");
         return NULL;
@@ -65,6 +67,7 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     TAKE(s->x, T * H); TAKE(s->h, T * H); TAKE(s->q, T * qw); TAKE(s->att, T * qw);
     TAKE(s->k, T * (kvw > vw ? kvw : vw)); TAKE(s->v, T * (kvw > vw ? kvw : vw));
     TAKE(s->gate, T * ni); TAKE(s->up, T * ni); TAKE(s->scores, (int64_t)nh * Lk * Lk);
+    TAKE(s->perm, dec_tok * kvw_d);
 #undef TAKE
     return s;
 }
@@ -73,6 +76,7 @@ void t5g_state_free(t5g_state *s) {
     if (!s) return;
     free(s->buf); free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
     free(s->enc_valid); free(s->dec_valid); free(s->cross_row); free(s->pos); free(s->ids);
+    free(s->perm_rows); free(s->perm_valid);
     free(s);
 }
 
@@ -294,32 +298,27 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
     T5G_CHECK(s && rows, "t5g_select_rows: NULL argument");
     T5G_CHECK(n > 0 && n <= s->B_cap, "cannot keep %d decoder rows (capacity %d)", n, s->B_cap);
     const t5g_stack_weights *D = &s->m->dec;
-    int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->Tmax * kvw, len = s->past;
-    for (int i = 0; i < n; i++) T5G_CHECK(rows[i] >= 0 && rows[i] < s->B_dec, "row %d is not a live decoder row", rows[i]);
-    /* gather through the FFN scratch (>= one row of cache) so repeats and permutations are safe */
-    int *cross = malloc(sizeof(int) * n);
-    unsigned char *valid = malloc((size_t)n * s->Tmax);
-    T5G_CHECK(cross && valid, "out of memory selecting decoder rows");
+    int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->Tmax * kvw, len = (int64_t)s->past * kvw;
+    int identity = n == s->B_dec;
     for (int i = 0; i < n; i++) {
-        cross[i] = s->cross_row[rows[i]];
-        memcpy(valid + (int64_t)i * s->Tmax, s->dec_valid + (int64_t)rows[i] * s->Tmax, s->Tmax);
+        T5G_CHECK(rows[i] >= 0 && rows[i] < s->B_dec, "row %d is not a live decoder row", rows[i]);
+        identity &= rows[i] == i;
     }
-    float *tmp = malloc(sizeof(float) * (size_t)(n * len * kvw + 1));
-    if (!tmp) { free(cross); free(valid); return T5G_FAIL("out of memory selecting decoder rows"); }
+    if (identity) return 0;
+    /* gather through preallocated scratch so repeats and permutations are safe (no per-step malloc) */
+    for (int i = 0; i < n; i++) {
+        s->perm_rows[i] = s->cross_row[rows[i]];
+        memcpy(s->perm_valid + (int64_t)i * s->Tmax, s->dec_valid + (int64_t)rows[i] * s->Tmax, s->Tmax);
+    }
     for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
         float *caches[2] = {s->self_k[l], s->self_v[l]};
         for (int w = 0; w < 2; w++) {
-            for (int i = 0; i < n; i++)
-                memcpy(tmp + i * len * kvw, caches[w] + rows[i] * rowf, sizeof(float) * len * kvw);
-            for (int i = 0; i < n; i++)
-                memcpy(caches[w] + i * rowf, tmp + i * len * kvw, sizeof(float) * len * kvw);
+            for (int i = 0; i < n; i++) memcpy(s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len);
+            for (int i = 0; i < n; i++) memcpy(caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len);
         }
     }
-    free(tmp);
-    memcpy(s->cross_row, cross, sizeof(int) * n);
-    memcpy(s->dec_valid, valid, (size_t)n * s->Tmax);
-    free(cross);
-    free(valid);
+    memcpy(s->cross_row, s->perm_rows, sizeof(int) * n);
+    memcpy(s->dec_valid, s->perm_valid, (size_t)n * s->Tmax);
     s->B_dec = n;
     return 0;
 }

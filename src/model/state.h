@@ -25,6 +25,9 @@ typedef struct t5g_state {
     int64_t cap_tokens;
     float *x, *h, *q, *k, *v, *att, *gate, *up, *scores;
     int32_t *pos, *ids;
+    float *perm;                 /* [B_cap·Tmax·kvw] scratch for t5g_select_rows */
+    int *perm_rows;              /* [B_cap] */
+    unsigned char *perm_valid;   /* [B_cap·Tmax] */
     float *buf;                  /* one allocation behind every pointer above */
 } t5g_state;
 
