@@ -141,7 +141,8 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_tensor_spec *sp,
     return rc;
 }
 
-/* A stored lm_head must equal the decoder embedding (tied); compared block-wise as float32. */
+/* A stored lm_head must equal the decoder embedding (tied); compared block-wise as float32.
+ * tie_word_embeddings=false is accepted when the stored head is in fact equal. */
 static int check_lm_head(t5g_st *st) {
     const t5g_st_tensor *lm = t5g_st_find(st, LM_HEAD), *emb = t5g_st_find(st, DEC_EMBED);
     if (!lm) return 0;
@@ -159,8 +160,8 @@ static int check_lm_head(t5g_st *st) {
         rc = t5g_st_read_f32_range(st, lm, i0, m, a) || t5g_st_read_f32_range(st, emb, i0, m, b) ? -1 : 0;
         for (int64_t i = 0; i < m && !rc; i++)
             if (memcmp(&a[i], &b[i], 4) != 0)
-                rc = T5G_FAIL("%s differs from %s (first at element %lld): untied lm_head is not supported", LM_HEAD,
-                              DEC_EMBED, (long long)(i0 + i));
+                rc = T5G_FAIL("%s: %s differs from %s (first at element %lld): untied lm_head is not supported",
+                              t5g_st_file(st, lm), LM_HEAD, DEC_EMBED, (long long)(i0 + i));
     }
     free(a);
     return rc;
@@ -232,8 +233,12 @@ static int convert(const convert_args *a) {
     t5g_tensor_spec *sp = NULL;
     int n = 0, all_bf16 = 0, has_spm = 0;
     int rc = t5g_config_tensors(&c, &sp, &n);
+    if (!rc && !c.tie_word_embeddings && !t5g_st_find(st, LM_HEAD))
+        rc = T5G_FAIL("%s/config.json sets tie_word_embeddings=false but there is no %s: untied lm_head is not "
+                      "supported", a->hf, LM_HEAD);
     if (!rc) rc = check_tensors(st, a->hf, sp, n, &all_bf16);
     if (!rc) rc = check_lm_head(st);
+    c.tie_word_embeddings = 1; /* checked equal above: our file keeps only the decoder embedding */
     int bf16 = a->dtype ? !strcmp(a->dtype, "bfloat16") : all_bf16;
     if (!rc) rc = write_all(st, &c, sp, n, a, bf16, &has_spm);
     if (!rc)

@@ -10,6 +10,7 @@ static const command COMMANDS[] = {
     {"init", cmd_init, "write a random model (preset or config) to an HDF5 checkpoint"},
     {"convert", cmd_convert, "import a Hugging Face checkpoint directory into HDF5"},
     {"forward", cmd_forward, "run the backbone on a JSON batch and write the outputs"},
+    {"generate", cmd_generate, "batched offline generation over a JSONL file (greedy, beam, sampling)"},
     {"score", cmd_score, "BLEU / ROUGE / SQuAD v2 scorers (sacreBLEU, rouge-score, official script)"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])

@@ -40,13 +40,24 @@ static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
     return 0;
 }
 
-/* The innermost message on HDF5's error stack (then cleared), e.g. "truncated file: eof = ...". */
-static const char *h5_reason(void) {
-    static _Thread_local char buf[200];
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, buf);
+static _Thread_local char g_why[200];
+
+/* Remember the innermost message on HDF5's error stack, e.g. "truncated file: eof = ...".
+ * Call it right after the failing call: every HDF5 API call clears the stack on entry. */
+static void h5_note(void) {
+    g_why[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, g_why);
     H5Eclear2(H5E_DEFAULT);
-    return buf[0] ? buf : "no detail";
+}
+
+/* The message h5_note kept. */
+static const char *h5_reason(void) { return g_why[0] ? g_why : "no detail"; }
+
+/* Evaluate an HDF5 call; on failure note the reason.  Yields the call's value. */
+#define H5NOTE(call) h5_checked((long long)(call))
+static long long h5_checked(long long v) {
+    if (v < 0) h5_note();
+    return v;
 }
 
 /* ---- attributes ---- */
@@ -100,8 +111,8 @@ static int get_int_attr(hid_t obj, const char *name, long long *v) {
 static int put_str_attr(hid_t obj, const char *name, const char *s) {
     hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a = -1;
     int rc = H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ? -1 : 0;
-    if (!rc) a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    if (!rc && (a < 0 || H5Awrite(a, t, s) < 0)) rc = -1;
+    if (!rc) a = H5NOTE(H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT));
+    if (!rc && (a < 0 || H5NOTE(H5Awrite(a, t, s)) < 0)) rc = -1;
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     H5Tclose(t);
@@ -111,8 +122,8 @@ static int put_str_attr(hid_t obj, const char *name, const char *s) {
 static int put_int_attr(hid_t obj, const char *name, long long v) {
     T5G_CHECK(v >= INT32_MIN && v <= INT32_MAX, "attribute %s = %lld does not fit a 32-bit int", name, v);
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_LLONG, &v) < 0 ? -1 : 0;
+    hid_t a = H5NOTE(H5Acreate2(obj, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT));
+    int rc = a < 0 || H5NOTE(H5Awrite(a, H5T_NATIVE_LLONG, &v)) < 0 ? -1 : 0;
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     return rc ? T5G_FAIL("cannot write attribute %s (%s)", name, h5_reason()) : 0;
@@ -159,7 +170,7 @@ static hid_t open_file(const char *path, MPI_Comm comm) {
     MPI_Initialized(&mpi);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (mpi) H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    hid_t f = H5NOTE(H5Fopen(path, H5F_ACC_RDONLY, fapl));
     H5Pclose(fapl);
     return f;
 }
@@ -183,7 +194,7 @@ t5g_ckpt *t5g_ckpt_open(const char *path, MPI_Comm comm) {
     c->file = open_file(path, comm);
     if (c->file < 0) {
         char why[260];
-        snprintf(why, sizeof why, "HDF5 cannot open it, truncated or damaged? %s", h5_reason());
+        snprintf(why, sizeof why, "HDF5 cannot open it: %s; is it truncated or damaged?", h5_reason());
         not_ours(path, why);
         free(c->path);
         free(c);
@@ -282,13 +293,12 @@ static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, c
     size_t n = (size_t)cnt[0] * (nd == 2 ? (size_t)cnt[1] : 1);
     if (n == 0) return 0;
     hid_t fs = H5Dget_space(d);
-    hsize_t mdim = n;
-    hid_t ms = H5Screate_simple(1, &mdim, NULL);
+    hid_t ms = H5Screate_simple(nd, cnt, NULL); /* same shape as the selection: HDF5's fast path */
     unsigned char *base = (unsigned char *)out;
-    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    herr_t e = H5NOTE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL));
     if (e >= 0)
-        e = H5Dread(d, kind == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT16, ms, fs, H5P_DEFAULT,
-                    kind == 4 ? (void *)out : (void *)(base + 2 * n));
+        e = H5NOTE(H5Dread(d, kind == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT16, ms, fs, H5P_DEFAULT,
+                           kind == 4 ? (void *)out : (void *)(base + 2 * n)));
     H5Sclose(ms);
     H5Sclose(fs);
     if (e < 0) {
@@ -360,7 +370,7 @@ int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size
         *buf = t5g_malloc((size_t)dims[0], name);
         rc = *buf ? 0 : -1;
     }
-    if (!rc && dims[0] > 0 && H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) < 0)
+    if (!rc && dims[0] > 0 && H5NOTE(H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf)) < 0)
         rc = T5G_FAIL("cannot read %s from %s (%s)", name, c->path, h5_reason());
     H5Dclose(d);
     if (rc) { free(*buf); *buf = NULL; return -1; }
@@ -394,7 +404,7 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     w->chunk_cols = T5G_CKPT_CHUNK_COLS;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST); /* dense attributes, compact groups */
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    w->file = H5NOTE(H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
     H5Pclose(fapl);
     if (w->file < 0) {
         T5G_FAIL("cannot create %s (%s); does the folder exist and is it writable?", w->tmp, h5_reason());
@@ -428,20 +438,32 @@ int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long valu
     return put_int_attr(w->file, name, value);
 }
 
+/* Chunk length along a dimension of n: n itself when n <= target; else the largest multiple
+ * of 64 that divides n and is <= target (head/row blocks then never straddle a chunk, and
+ * the edge chunk - stored full size by HDF5 - has no padding); else n split evenly. */
+static hsize_t chunk_len(hsize_t n, hsize_t target) {
+    if (n == 0) return 1;
+    if (n <= target) return n;
+    if (n % 64 == 0 && target >= 64)
+        for (hsize_t d = target / 64 * 64; d >= 64; d -= 64)
+            if (n % d == 0) return d;
+    hsize_t k = (n + target - 1) / target;
+    return (n + k - 1) / k;
+}
+
 /* Create dataset `name` (intermediate groups included), chunked, optionally checksummed. */
-static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, hid_t type) {
+static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, hid_t type,
+                           int64_t *chunk_rows) {
     hsize_t dims[2] = {(hsize_t)shape[0], ndim == 2 ? (hsize_t)shape[1] : 1}, chunk[2];
-    chunk[0] = dims[0] < (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D)
-                   ? dims[0] : (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D);
-    chunk[1] = dims[1] < (hsize_t)w->chunk_cols ? dims[1] : (hsize_t)w->chunk_cols;
-    if (chunk[0] == 0) chunk[0] = 1;
-    if (chunk[1] == 0) chunk[1] = 1;
+    chunk[0] = chunk_len(dims[0], (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D));
+    chunk[1] = chunk_len(dims[1], (hsize_t)w->chunk_cols);
+    *chunk_rows = (int64_t)chunk[0];
     hid_t sp = H5Screate_simple(ndim, dims, NULL), lcpl = H5Pcreate(H5P_LINK_CREATE),
           dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     H5Pset_chunk(dcpl, ndim, chunk);
     if (w->checksum) H5Pset_fletcher32(dcpl);
-    hid_t d = H5Dcreate2(w->file, name, type, sp, lcpl, dcpl, H5P_DEFAULT);
+    hid_t d = H5NOTE(H5Dcreate2(w->file, name, type, sp, lcpl, dcpl, H5P_DEFAULT));
     H5Sclose(sp);
     H5Pclose(lcpl);
     H5Pclose(dcpl);
@@ -462,10 +484,9 @@ static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, c
                       int64_t r0, int64_t nr, hid_t mt, const void *buf) {
     if (nr == 0 || (ndim == 2 && shape[1] == 0)) return 0;
     hsize_t off[2] = {(hsize_t)r0, 0}, cnt[2] = {(hsize_t)nr, ndim == 2 ? (hsize_t)shape[1] : 1};
-    hsize_t mdim = cnt[0] * cnt[1];
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &mdim, NULL);
-    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-    if (e >= 0) e = H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf);
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(ndim, cnt, NULL);
+    herr_t e = H5NOTE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL));
+    if (e >= 0) e = H5NOTE(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf));
     H5Sclose(fs);
     H5Sclose(ms);
     return e < 0 ? T5G_FAIL("cannot write tensor %s to %s (%s; disk full?)", name, w->tmp, h5_reason()) : 0;
@@ -473,20 +494,20 @@ static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, c
 
 static int finish_tensor(t5g_ckpt_writer *w, hid_t d, const char *name, int rc) {
     if (!rc) rc = put_str_attr(d, "dtype", w->bf16 ? "bfloat16" : "float32");
-    if (H5Dclose(d) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
+    if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
     return rc;
 }
 
 int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const float *data) {
     T5G_TRY(check_write_args(w, name, ndim, shape, data));
-    hid_t d = create_tensor(w, name, ndim, shape, w->bf16 ? H5T_STD_U16LE : H5T_IEEE_F32LE);
+    int64_t crows;
+    hid_t d = create_tensor(w, name, ndim, shape, w->bf16 ? H5T_STD_U16LE : H5T_IEEE_F32LE, &crows);
     if (d < 0) return -1;
     int rc = 0;
     if (!w->bf16) {
         rc = write_rows(w, d, name, ndim, shape, 0, shape[0], H5T_NATIVE_FLOAT, data);
-    } else { /* round to bf16 one block of whole chunk rows at a time */
-        int64_t cols = ndim == 2 ? shape[1] : 1, blk = w->chunk_rows > 0 ? w->chunk_rows : 64;
-        if (ndim == 1) blk = T5G_CKPT_CHUNK_1D;
+    } else { /* round to bf16 in blocks of whole chunk rows (about 1M values) */
+        int64_t cols = ndim == 2 && shape[1] > 0 ? shape[1] : 1, blk = crows * (1 + (1 << 20) / (crows * cols));
         uint16_t *tmp = t5g_malloc((size_t)(blk * cols) * sizeof *tmp, "bf16 conversion");
         rc = tmp ? 0 : -1;
         for (int64_t r = 0; r < shape[0] && !rc; r += blk) {
@@ -503,7 +524,8 @@ int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t
 int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const uint16_t *data) {
     T5G_TRY(check_write_args(w, name, ndim, shape, data));
     T5G_CHECK(w->bf16, "t5g_ckpt_write_bf16(%s): %s is a float32 checkpoint", name, w->path);
-    hid_t d = create_tensor(w, name, ndim, shape, H5T_STD_U16LE);
+    int64_t crows;
+    hid_t d = create_tensor(w, name, ndim, shape, H5T_STD_U16LE, &crows);
     if (d < 0) return -1;
     int rc = write_rows(w, d, name, ndim, shape, 0, shape[0], H5T_NATIVE_UINT16, data);
     return finish_tensor(w, d, name, rc);
@@ -516,9 +538,9 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
     H5Pset_create_intermediate_group(lcpl, 1);
     H5Pset_chunk(dcpl, 1, &chunk);
     if (w->checksum) H5Pset_fletcher32(dcpl);
-    hid_t d = H5Dcreate2(w->file, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT);
-    int rc = d < 0 || (len && H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) ? -1 : 0;
-    if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+    hid_t d = H5NOTE(H5Dcreate2(w->file, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT));
+    int rc = d < 0 || (len && H5NOTE(H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) < 0) ? -1 : 0;
+    if (d >= 0 && H5NOTE(H5Dclose(d)) < 0) rc = -1;
     H5Sclose(sp);
     H5Pclose(lcpl);
     H5Pclose(dcpl);
@@ -527,7 +549,7 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
 
 int t5g_ckpt_finish(t5g_ckpt_writer *w) {
     T5G_CHECK(w, "t5g_ckpt_finish: no writer");
-    int rc = H5Fclose(w->file) < 0 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
+    int rc = H5NOTE(H5Fclose(w->file)) < 0 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
     w->file = -1;
     if (!rc) { /* data on disk before the name appears */
         int fd = open(w->tmp, O_RDONLY);

@@ -57,6 +57,7 @@ typedef struct t5g_model {
     int64_t bytes_read;          /* checkpoint bytes this rank read at load */
     unsigned char *spm_model;    /* tokenizer bytes from the checkpoint (may be NULL) */
     size_t spm_model_len;
+    int add_bos, add_eos;        /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
     float *arena;                /* one allocation for all weights */
 } t5g_model;
 

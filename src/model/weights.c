@@ -88,6 +88,7 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
     m->cfg = *cfg;
     m->comm = comm;
     m->be = t5g_backend_cpu();
+    m->add_bos = 1;  /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
     t5g_tensor_spec *specs = NULL;
@@ -174,6 +175,10 @@ t5g_model *t5g_model_load(const char *path, t5g_comm *comm) {
         t5g_model_free(m); m = NULL; goto out;
     }
     m->bytes_read = t5g_ckpt_bytes_read(ck);
+    long long v;
+    if (t5g_ckpt_attr_int(ck, "add_bos_token", &v) == 0) m->add_bos = (int)v;
+    if (t5g_ckpt_attr_int(ck, "add_eos_token", &v) == 0) m->add_eos = (int)v;
+    t5g_clear_error();
 out:
     t5g_ckpt_close(ck);
     return m;

@@ -24,17 +24,24 @@ struct t5g_spm {
 
 static_assert(sizeof(int) == sizeof(int32_t), "spm ids are int; our API uses int32_t");
 
+static void load_failed(const char *what, const char *why) {
+    T5G_FAIL("cannot load SentencePiece model from %s: %s; give a valid tokenizer.model (or a "
+             "checkpoint whose tokenizer/spm_model holds one)", what, why);
+}
+
 // Shared tail of both loaders: checks the status and that the model is usable.
 static t5g_spm *finish_load(t5g_spm *h, const sentencepiece::util::Status &st, const char *what) {
     if (!st.ok()) {
-        T5G_FAIL("cannot load SentencePiece model from %s: %s; give a valid tokenizer.model "
-                 "(or a checkpoint whose tokenizer/spm_model holds one)", what,
-                 st.ToString().c_str());
+        // spm reports a broken proto as an internal error naming its own source line.
+        if (st.code() == sentencepiece::util::StatusCode::kNotFound)
+            load_failed(what, st.ToString().c_str());
+        else
+            load_failed(what, ("not a serialized SentencePiece model (" + st.ToString() + ")").c_str());
         delete h;
         return nullptr;
     }
     if (h->sp.GetPieceSize() <= 0) {
-        T5G_FAIL("SentencePiece model from %s has an empty vocabulary", what);
+        load_failed(what, "the model has an empty vocabulary");
         delete h;
         return nullptr;
     }
@@ -51,7 +58,7 @@ extern "C" t5g_spm *t5g_spm_load_file(const char *path) {
         std::string what = std::string("file '") + path + "'";
         return finish_load(h, h->sp.Load(path), what.c_str());
     } catch (const std::exception &e) {
-        T5G_FAIL("loading tokenizer model '%s' failed: %s", path, e.what());
+        load_failed((std::string("file '") + path + "'").c_str(), e.what());
         return nullptr;
     }
 }
@@ -69,7 +76,7 @@ extern "C" t5g_spm *t5g_spm_load_bytes(const void *data, size_t len) {
         std::snprintf(what, sizeof what, "%zu bytes in memory", len);
         return finish_load(h, h->sp.LoadFromSerializedProto(bytes), what);
     } catch (const std::exception &e) {
-        T5G_FAIL("loading tokenizer model from memory failed: %s", e.what());
+        load_failed("memory", e.what());
         return nullptr;
     }
 }

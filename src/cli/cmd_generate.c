@@ -1,0 +1,205 @@
+/* cmd_generate.c - `t5g generate -m MODEL.h5 -i in.jsonl -o out.jsonl [...]` under mpirun.
+ *
+ * Input lines: {"id": ..., "text": "..."} or {"id": ..., "input_ids": [...]}.
+ * Output lines: {"id", "text", "output_ids", "score"} (output_ids: generated ids, eos
+ * included when produced; text: decoded without special tokens).
+ * DP group d (of D) takes input lines with line % D == d.  Its TP rank 0 appends results to
+ * OUT.part<d> as each batch finishes (a crash loses only the batches in flight); at the end
+ * world rank 0 merges OUT (from an earlier run) and the parts into OUT in input order
+ * (temp file + rename) and removes the parts.  --resume skips ids found in OUT or a part. */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "io/jsonl.h"
+#include "core/fileio.h"
+#include "core/progress.h"
+#include "generate/runner.h"
+#include "text/tokenizer.h"
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *model, *in, *out, *tokenizer, *on_error, *early;
+    int tp, threads, resume, truncate, max_input, no_bos, add_eos, beams, sample, gnmt, topk, seed, quiet;
+    double lp, temperature, topp;
+    t5g_gen_opts o;
+} gen_args;
+
+typedef struct {
+    FILE *part;
+    const t5g_tokenizer *tok;
+    char **ids_json;  /* per input index: the id as JSON text */
+} sink_ctx;
+
+static int write_result(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
+    sink_ctx *s = ctx;
+    char *text = s->tok ? t5g_tokenizer_decode(s->tok, r->out, r->nout, 0, NULL) : strdup("");
+    if (!text) return -1;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
+    cJSON_AddStringToObject(o, "text", text);
+    cJSON *ids = cJSON_AddArrayToObject(o, "output_ids");
+    for (int i = 0; i < r->nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(r->out[i]));
+    cJSON_AddNumberToObject(o, "score", r->score);
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(text);
+    if (!line) return T5G_FAIL("out of memory writing a result");
+    int bad = fprintf(s->part, "%s\n", line) < 0 || fflush(s->part) != 0;  /* durable per batch */
+    free(line);
+    return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
+}
+
+static int parse_gen_args(int argc, char **argv, gen_args *a) {
+    memset(a, 0, sizeof *a);
+    a->on_error = "stop"; a->early = "false"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
+    a->topp = 1.0; a->topk = 50;
+    t5g_gen_defaults(&a->o);
+    int bs = a->o.batch_size, mnt = a->o.max_new_tokens, mtpb = 0;
+    arg_spec specs[] = {
+        {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint"},
+        {"-i|--input", ARG_STR, &a->in, "input JSONL ({\"id\",\"text\"} or {\"id\",\"input_ids\"})"},
+        {"-o|--out", ARG_STR, &a->out, "output JSONL"},
+        {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
+        {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
+        {"--batch-size", ARG_INT, &bs, "requests per batch (default 32)"},
+        {"--max-tokens-per-batch", ARG_INT, &mtpb, "padded input tokens per batch (default unlimited)"},
+        {"--max-new-tokens", ARG_INT, &mnt, "generated tokens per request (default 128)"},
+        {"--beams", ARG_INT, &a->beams, "beam search with K beams"},
+        {"--length-penalty", ARG_FLOAT, &a->lp, "beam score / len^A (default 1.0)"},
+        {"--gnmt-penalty", ARG_FLAG, &a->gnmt, "use ((5+len)/6)^A instead (T5 / GNMT)"},
+        {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics, default false)"},
+        {"--sample", ARG_FLAG, &a->sample, "sample instead of greedy"},
+        {"--temperature", ARG_FLOAT, &a->temperature, "sampling temperature (default 1)"},
+        {"--top-k", ARG_INT, &a->topk, "sampling top-k (default 50; 0 = all)"},
+        {"--top-p", ARG_FLOAT, &a->topp, "sampling top-p (default 1 = off)"},
+        {"--seed", ARG_INT, &a->seed, "sampling seed (per request: seed and id)"},
+        {"--resume", ARG_FLAG, &a->resume, "skip ids already in the output"},
+        {"--on-error", ARG_STR, &a->on_error, "bad input line: stop (default) or skip"},
+        {"--max-input-tokens", ARG_INT, &a->max_input, "longest encoder input (default 8192)"},
+        {"--truncate", ARG_FLAG, &a->truncate, "truncate longer inputs with a warning (default: error)"},
+        {"--no-bos", ARG_FLAG, &a->no_bos, "do not prepend <bos> to text inputs"},
+        {"--add-eos", ARG_FLAG, &a->add_eos, "append <eos> to text inputs"},
+        {"--tokenizer", ARG_STR, &a->tokenizer, "SentencePiece model (default: the checkpoint's)"},
+        {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+                        "usage: mpirun -np N t5g generate -m MODEL.h5 -i IN.jsonl -o OUT.jsonl [options]", NULL, 0, NULL);
+    if (rc) return rc;
+    T5G_CHECK(a->model && a->in && a->out, "-m, -i and -o are required (see --help)");
+    T5G_CHECK(!strcmp(a->on_error, "stop") || !strcmp(a->on_error, "skip"), "--on-error must be stop or skip");
+    T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
+              "--early-stopping must be false, true or never");
+    T5G_CHECK(!(a->sample && a->beams > 1), "--sample and --beams > 1 cannot be combined");
+    T5G_CHECK(a->max_input >= 1, "--max-input-tokens must be >= 1");
+    a->o.batch_size = bs; a->o.max_new_tokens = mnt; a->o.max_tokens_per_batch = mtpb;
+    a->o.search = a->sample ? T5G_SEARCH_SAMPLE : a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
+    a->o.num_beams = a->beams; a->o.length_penalty = (float)a->lp; a->o.gnmt_penalty = a->gnmt;
+    a->o.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
+    a->o.temperature = (float)a->temperature; a->o.top_k = a->topk; a->o.top_p = (float)a->topp; a->o.seed = (uint64_t)a->seed;
+    return t5g_gen_validate(&a->o);
+}
+
+/* Rank 0 of a TP group: read this DP group's lines, tokenize, skip finished ids. */
+static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m, const t5g_tokenizer *tok,
+                       t5g_gen_input **inputs, int *n, char ***ids_json, int *nlines) {
+    jsonl_doc doc;
+    T5G_TRY(jsonl_read(a->in, &doc));
+    str_set done = {0};
+    if (a->resume && jsonl_collect_ids(a->out, c->dp_size, &done)) { jsonl_free(&doc); return -1; }
+    t5g_gen_input *v = calloc(doc.n + 1, sizeof *v);
+    char **ids = calloc(doc.n + 1, sizeof(char *));
+    T5G_CHECK(v && ids, "out of memory reading %s", a->in);
+    int k = 0, skip = !strcmp(a->on_error, "skip"), rc = 0;
+    int flags = (a->no_bos ? 0 : (m->add_bos ? T5G_TOK_ADD_BOS : 0)) | (a->add_eos || m->add_eos ? T5G_TOK_ADD_EOS : 0);
+    for (int i = 0; i < doc.n && !rc; i++) {
+        if (i % c->dp_size != c->dp_rank) continue;
+        int32_t *tids = NULL;
+        size_t nt = 0;
+        char *idj = NULL;
+        int bad = jsonl_request(&doc, i, tok, flags, m->cfg.enc.vocab_size, &idj, &tids, &nt);
+        if (!bad && nt > (size_t)a->max_input) {
+            if (a->truncate) {
+                fprintf(stderr, "t5g: warning: %s:%d: input of %zu tokens truncated to %d\n", a->in, doc.lineno[i], nt, a->max_input);
+                nt = (size_t)a->max_input;
+            } else {
+                bad = T5G_FAIL("%s:%d: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", a->in,
+                               doc.lineno[i], nt, a->max_input);
+            }
+        }
+        if (bad) {
+            free(tids); free(idj);
+            if (!skip) { rc = -1; break; }
+            fprintf(stderr, "t5g: warning: skipping: %s\n", t5g_last_error());
+            continue;
+        }
+        if (str_set_has(&done, idj)) { free(tids); free(idj); continue; }
+        ids[i] = idj;
+        v[k].index = i;
+        v[k].seed = t5g_fnv1a64(idj) ^ ((uint64_t)a->seed * 0x9e3779b97f4a7c15ull);
+        v[k].ids = tids;
+        v[k].n = (int)nt;
+        k++;
+    }
+    *nlines = doc.n;
+    jsonl_free(&doc);
+    str_set_free(&done);
+    *inputs = v; *n = k; *ids_json = ids;
+    return rc;
+}
+
+int cmd_generate(int argc, char **argv) {
+    gen_args a;
+    int rc = parse_gen_args(argc, argv, &a);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    t5g_comm comm;
+    int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
+    if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
+    t5g_model *m = t5g_model_load(a.model, &comm);
+    fail = !m;
+    if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    t5g_tokenizer *tok = NULL;
+    t5g_gen_input *in = NULL;
+    char **ids_json = NULL;
+    int n = 0, nlines = 0;
+    FILE *part = NULL;
+    if (comm.tp_rank == 0) {
+        if (a.tokenizer) tok = t5g_tokenizer_from_file(a.tokenizer);
+        else if (m->spm_model) tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);
+        else t5g_clear_error();
+        fail = (a.tokenizer || m->spm_model) && !tok;
+        if (!fail) fail = read_inputs(&a, &comm, m, tok, &in, &n, &ids_json, &nlines) != 0;
+        if (!fail) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s.part%d", a.out, comm.dp_rank);
+            part = fopen(path, "a");
+            if (!part) fail = T5G_FAIL("cannot write %s (does the folder exist?)", path) != 0;
+        }
+    }
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    t5g_progress prog;
+    int64_t total = n;
+    MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, comm.dp);  /* per tp_rank across groups */
+    t5g_progress_start(&prog, "generate", total, comm.world_rank == 0 && !a.quiet);
+    sink_ctx sc = {part, tok, ids_json};
+    fail = t5g_run_requests(m, &comm, in, n, &a.o, write_result, &sc, &prog) != 0;
+    if (comm.world_rank == 0 && !a.quiet) {
+        prog.done *= comm.dp_size;  /* rank 0 saw its own group; groups are balanced by construction */
+        t5g_progress_finish(&prog);
+    }
+    if (part) { fclose(part); part = NULL; }
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out, comm.dp_size) != 0;
+done:
+    if (part) fclose(part);
+    for (int i = 0; i < n; i++) free(in[i].ids);
+    for (int i = 0; ids_json && i < nlines; i++) free(ids_json[i]);
+    free(ids_json);
+    free(in);
+    t5g_tokenizer_free(tok);
+    t5g_model_free(m);
+    return cli_mpi_end(&comm, fail);
+}

@@ -1,0 +1,87 @@
+/* runner.c - see runner.h */
+#include "generate/runner.h"
+#include "core/err.h"
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t t5g_fnv1a64(const char *s) {
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Give every rank of the group the same inputs (ids concatenated). */
+static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_input **out, int *nout, int32_t **pool) {
+    int64_t hdr[2] = {n, 0};
+    if (comm->tp_rank == 0) for (int i = 0; i < n; i++) hdr[1] += in[i].n;
+    MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm->tp);
+    int cnt = (int)hdr[0];
+    t5g_gen_input *v = calloc(cnt ? cnt : 1, sizeof *v);
+    int32_t *ids = malloc(sizeof(int32_t) * (hdr[1] ? hdr[1] : 1));
+    int64_t *meta = malloc(sizeof(int64_t) * 3 * (cnt ? cnt : 1));
+    if (!v || !ids || !meta) { free(v); free(ids); free(meta); return T5G_FAIL("out of memory sharing %d inputs", cnt); }
+    if (comm->tp_rank == 0) {
+        int64_t off = 0;
+        for (int i = 0; i < n; i++) {
+            meta[3 * i] = in[i].index; meta[3 * i + 1] = (int64_t)in[i].seed; meta[3 * i + 2] = in[i].n;
+            memcpy(ids + off, in[i].ids, sizeof(int32_t) * in[i].n);
+            off += in[i].n;
+        }
+    }
+    MPI_Bcast(meta, 3 * cnt, MPI_INT64_T, 0, comm->tp);
+    for (int64_t off = 0; off < hdr[1]; off += 1 << 28) {
+        int c = (int)(hdr[1] - off < (1 << 28) ? hdr[1] - off : (1 << 28));
+        MPI_Bcast(ids + off, c, MPI_INT32_T, 0, comm->tp);
+    }
+    int64_t off = 0;
+    for (int i = 0; i < cnt; i++) {
+        v[i].index = meta[3 * i]; v[i].seed = (uint64_t)meta[3 * i + 1]; v[i].n = (int)meta[3 * i + 2];
+        v[i].ids = ids + off;
+        off += v[i].n;
+    }
+    free(meta);
+    *out = v; *nout = cnt; *pool = ids;
+    return 0;
+}
+
+int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in, int n, const t5g_gen_opts *o,
+                     t5g_gen_sink sink, void *ctx, t5g_progress *prog) {
+    T5G_CHECK(m && comm && o, "t5g_run_requests: NULL argument");
+    T5G_TRY(t5g_gen_validate(o));
+    t5g_gen_input *all = NULL;
+    int32_t *pool = NULL;
+    int cnt = 0;
+    T5G_TRY(share_inputs(comm, in, n, &all, &cnt, &pool));
+    t5g_request *reqs = calloc(cnt ? cnt : 1, sizeof *reqs);
+    int *order = NULL, *starts = NULL, nb = 0, rc = 0;
+    if (!reqs) { rc = T5G_FAIL("out of memory"); goto done; }
+    for (int i = 0; i < cnt; i++) {
+        reqs[i].index = i;
+        reqs[i].seed = all[i].seed;
+        reqs[i].ids = all[i].ids;
+        reqs[i].n = all[i].n;
+    }
+    if ((rc = t5g_plan_batches(reqs, cnt, o, &order, &starts, &nb))) goto done;
+    t5g_request *batch = calloc(o->batch_size + 1, sizeof *batch);
+    if (!batch) { rc = T5G_FAIL("out of memory"); goto done; }
+    for (int b = 0; b < nb && !rc; b++) {
+        int bn = starts[b + 1] - starts[b];
+        for (int j = 0; j < bn; j++) batch[j] = reqs[order[starts[b] + j]];
+        int fail = t5g_generate_batch(m, batch, bn, o) != 0;
+        int64_t toks = 0;
+        for (int j = 0; j < bn && !fail; j++) {
+            toks += batch[j].nout;
+            if (comm->tp_rank == 0 && sink && sink(ctx, &all[batch[j].index], &batch[j])) fail = 1;
+        }
+        for (int j = 0; j < bn; j++) { free(batch[j].out); batch[j].out = NULL; }
+        if (t5g_any_failed(comm->tp, fail)) {
+            rc = fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
+            break;
+        }
+        if (prog) t5g_progress_add(prog, bn, toks);
+    }
+    free(batch);
+done:
+    free(reqs); free(order); free(starts); free(all); free(pool);
+    return rc;
+}

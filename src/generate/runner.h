@@ -1,0 +1,26 @@
+/* runner.h - drive generation for a TP group: rank 0 of the group holds the inputs (it read
+ * the files), the token ids are broadcast to the group once, every rank runs the same
+ * batches, and rank 0 receives each finished request through a sink (to write it out).
+ * Ranks agree on failure after every batch, so an error never leaves a rank waiting. */
+#ifndef T5G_RUNNER_H
+#define T5G_RUNNER_H
+#include "core/progress.h"
+#include "generate/generate.h"
+
+typedef struct {
+    int64_t index;    /* caller's index (e.g. input line) */
+    uint64_t seed;    /* per-request sampling seed */
+    int32_t *ids;     /* encoder ids */
+    int n;
+} t5g_gen_input;
+
+/* Called on TP rank 0 for each finished request, in completion order. */
+typedef int (*t5g_gen_sink)(void *ctx, const t5g_gen_input *in, const t5g_request *r);
+
+/* in/n are read on TP rank 0 only.  prog may be NULL. */
+int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in, int n, const t5g_gen_opts *o,
+                     t5g_gen_sink sink, void *ctx, t5g_progress *prog);
+
+/* FNV-1a 64 of a string (ids -> seeds, shards). */
+uint64_t t5g_fnv1a64(const char *s);
+#endif

@@ -1,0 +1,263 @@
+/* jsonl.c - see jsonl.h */
+#include "io/jsonl.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "text/tokenizer.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* First invalid UTF-8 byte offset in s[0..n), or -1. */
+static long bad_utf8(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        int k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        if (k < 0 || i + k >= n + (k == 0)) return (long)i;
+        if (k && (c == 0xC0 || c == 0xC1 || c > 0xF4)) return (long)i;
+        for (int j = 1; j <= k; j++) if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return (long)i;
+        i += k + 1;
+    }
+    return -1;
+}
+
+int jsonl_read(const char *path, jsonl_doc *d) {
+    memset(d, 0, sizeof *d);
+    d->path = path;
+    size_t len;
+    char *buf = t5g_read_file(path, &len);
+    if (!buf) return -1;
+    size_t cap = 1024;
+    d->items = malloc(sizeof(cJSON *) * cap);
+    d->lineno = malloc(sizeof(int) * cap);
+    T5G_CHECK(d->items && d->lineno, "out of memory reading %s", path);
+    char *p = buf;
+    for (int line = 1; p < buf + len; line++) {
+        char *e = memchr(p, '\n', (size_t)(buf + len - p));
+        if (!e) e = buf + len;
+        *e = 0;
+        char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+        if (*q) {
+            if ((size_t)d->n == cap) {
+                cap *= 2;
+                cJSON **ni = realloc(d->items, sizeof(cJSON *) * cap);
+                int *nl = realloc(d->lineno, sizeof(int) * cap);
+                if (ni) d->items = ni;
+                if (nl) d->lineno = nl;
+                if (!ni || !nl) { free(buf); return T5G_FAIL("out of memory reading %s", path); }
+            }
+            d->items[d->n] = bad_utf8((unsigned char *)p, (size_t)(e - p)) < 0 ? cJSON_Parse(p) : NULL;
+            d->lineno[d->n++] = line;
+        }
+        p = e + 1;
+    }
+    free(buf);
+    return 0;
+}
+
+void jsonl_free(jsonl_doc *d) {
+    for (int i = 0; i < d->n; i++) cJSON_Delete(d->items[i]);
+    free(d->items);
+    free(d->lineno);
+    memset(d, 0, sizeof *d);
+}
+
+char *jsonl_id(const cJSON *item) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    T5G_CHECK_NULL(cJSON_IsString(id) || cJSON_IsNumber(id), "line has no \"id\" (string or number)");
+    char *s = cJSON_PrintUnformatted(id);
+    T5G_CHECK_NULL(s, "out of memory");
+    return s;
+}
+
+int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags, int vocab, char **id_json,
+                  int32_t **ids, size_t *n) {
+    const cJSON *it = d->items[i];
+    int line = d->lineno[i];
+    *id_json = NULL; *ids = NULL; *n = 0;
+    T5G_CHECK(it, "%s:%d: not valid JSON (or not valid UTF-8)", d->path, line);
+    T5G_CHECK(cJSON_IsObject(it), "%s:%d: a line must be a JSON object", d->path, line);
+    char *idj = jsonl_id(it);
+    if (!idj) return T5G_FAIL("%s:%d: line has no \"id\" (string or number)", d->path, line);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, "text"), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
+    int rc = 0;
+    if (cJSON_IsString(text)) {
+        if (!tok) rc = T5G_FAIL("%s:%d: \"text\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", d->path, line);
+        else if (!*text->valuestring) rc = T5G_FAIL("%s:%d: empty \"text\"", d->path, line);
+        else if (t5g_tokenizer_encode(tok, text->valuestring, strlen(text->valuestring), flags, ids, n)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", t5g_last_error());
+            rc = T5G_FAIL("%s:%d: %s", d->path, line, msg);
+        }
+        for (size_t j = 0; !rc && j < *n; j++)
+            if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
+                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
+                              d->path, line, (*ids)[j], vocab);
+    } else if (cJSON_IsArray(arr)) {
+        int k = cJSON_GetArraySize(arr);
+        if (k == 0) rc = T5G_FAIL("%s:%d: empty \"input_ids\"", d->path, line);
+        else if (!(*ids = malloc(sizeof(int32_t) * k))) rc = T5G_FAIL("out of memory");
+        for (int j = 0; j < k && !rc; j++) {
+            const cJSON *e = cJSON_GetArrayItem(arr, j);
+            if (!cJSON_IsNumber(e) || e->valuedouble != (double)(int)e->valuedouble || e->valueint < 0 || e->valueint >= vocab)
+                rc = T5G_FAIL("%s:%d: input_ids[%d] is not a token id in [0, %d)", d->path, line, j, vocab);
+            else (*ids)[j] = e->valueint;
+        }
+        *n = (size_t)k;
+    } else {
+        rc = T5G_FAIL("%s:%d: a line needs \"text\" (string) or \"input_ids\" (list)", d->path, line);
+    }
+    if (rc) { free(idj); free(*ids); *ids = NULL; return -1; }
+    *id_json = idj;
+    return 0;
+}
+
+/* ---- string set (open addressing) ---- */
+static uint64_t hs(const char *s) {
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+int str_set_add(str_set *s, const char *key) {
+    if (s->n * 2 >= s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        char **ns = calloc(nc, sizeof(char *));
+        if (!ns) return T5G_FAIL("out of memory");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i]) {
+                size_t j = hs(s->slot[i]) & (nc - 1);
+                while (ns[j]) j = (j + 1) & (nc - 1);
+                ns[j] = s->slot[i];
+            }
+        free(s->slot);
+        s->slot = ns;
+        s->cap = nc;
+    }
+    size_t j = hs(key) & (s->cap - 1);
+    while (s->slot[j]) {
+        if (!strcmp(s->slot[j], key)) return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slot[j] = strdup(key);
+    if (!s->slot[j]) return T5G_FAIL("out of memory");
+    s->n++;
+    return 1;
+}
+
+int str_set_has(const str_set *s, const char *key) {
+    if (!s->cap) return 0;
+    size_t j = hs(key) & (s->cap - 1);
+    while (s->slot[j]) {
+        if (!strcmp(s->slot[j], key)) return 1;
+        j = (j + 1) & (s->cap - 1);
+    }
+    return 0;
+}
+
+void str_set_free(str_set *s) {
+    for (size_t i = 0; i < s->cap; i++) free(s->slot[i]);
+    free(s->slot);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- resume and merge ---- */
+static int collect_file(const char *path, str_set *done) {
+    if (access(path, F_OK) != 0) return 0;
+    jsonl_doc d;
+    T5G_TRY(jsonl_read(path, &d));
+    int rc = 0;
+    for (int i = 0; i < d.n && rc >= 0; i++) {
+        if (!d.items[i]) continue;  /* torn line from a crash: redo that request */
+        char *id = jsonl_id(d.items[i]);
+        if (id) rc = str_set_add(done, id);
+        free(id);
+    }
+    jsonl_free(&d);
+    return rc < 0 ? -1 : 0;
+}
+
+int jsonl_collect_ids(const char *out, int nparts, str_set *done) {
+    char p[4200];
+    T5G_TRY(collect_file(out, done));
+    for (int k = 0; k < nparts; k++) {
+        snprintf(p, sizeof p, "%s.part%d", out, k);
+        T5G_TRY(collect_file(p, done));
+    }
+    return 0;
+}
+
+typedef struct { long key; long seq; char *line; } outline;
+static int by_key(const void *a, const void *b) {
+    const outline *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+typedef struct { const char *name; long index; } named;
+static int by_name(const void *a, const void *b) {
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+int jsonl_merge_parts(const char *in, const char *out, int nparts) {
+    jsonl_doc din;
+    T5G_TRY(jsonl_read(in, &din));
+    /* id -> input position, through a parallel array kept in insertion order */
+    char **names = calloc(din.n + 1, sizeof(char *));
+    str_set seen = {0};
+    outline *lines = NULL;
+    size_t nl = 0, cap = 0;
+    int rc = 0;
+    named *sorted = calloc(din.n + 1, sizeof *sorted);
+    size_t ns = 0;
+    for (int i = 0; i < din.n; i++) {
+        names[i] = din.items[i] ? jsonl_id(din.items[i]) : NULL;
+        if (names[i]) { sorted[ns].name = names[i]; sorted[ns].index = i; ns++; }
+    }
+    qsort(sorted, ns, sizeof *sorted, by_name);  /* id -> first input position, by binary search */
+    t5g_clear_error();
+    char p[4200];
+    for (int k = -1; k < nparts && !rc; k++) {
+        if (k < 0) snprintf(p, sizeof p, "%s", out);
+        else snprintf(p, sizeof p, "%s.part%d", out, k);
+        if (access(p, F_OK) != 0) continue;
+        jsonl_doc d;
+        if (jsonl_read(p, &d)) { rc = -1; break; }
+        for (int i = 0; i < d.n && !rc; i++) {
+            if (!d.items[i]) continue;
+            char *id = jsonl_id(d.items[i]);
+            if (!id || str_set_add(&seen, id) != 1) { free(id); continue; }  /* first copy of an id wins */
+            long key = din.n;
+            size_t lo = 0, hi = ns;
+            while (lo < hi) { size_t mid = (lo + hi) / 2; if (strcmp(sorted[mid].name, id) < 0) lo = mid + 1; else hi = mid; }
+            if (lo < ns && !strcmp(sorted[lo].name, id)) key = sorted[lo].index;
+            free(id);
+            if (nl == cap) { cap = cap ? cap * 2 : 256; lines = realloc(lines, sizeof *lines * cap); }
+            lines[nl].key = key;
+            lines[nl].seq = (long)nl;
+            lines[nl].line = cJSON_PrintUnformatted(d.items[i]);
+            nl++;
+        }
+        jsonl_free(&d);
+    }
+    if (!rc) {
+        qsort(lines, nl, sizeof *lines, by_key);
+        t5g_outfile o;
+        rc = t5g_out_open(&o, out, "w");
+        for (size_t i = 0; i < nl && !rc; i++) if (fprintf(o.f, "%s\n", lines[i].line) < 0) rc = T5G_FAIL("write error on %s", out);
+        if (!rc) rc = t5g_out_commit(&o); else t5g_out_abort(&o);
+    }
+    if (!rc)
+        for (int k = 0; k < nparts; k++) { snprintf(p, sizeof p, "%s.part%d", out, k); unlink(p); }
+    for (size_t i = 0; i < nl; i++) free(lines[i].line);
+    free(lines);
+    for (int i = 0; i < din.n; i++) free(names[i]);
+    free(names);
+    free(sorted);
+    str_set_free(&seen);
+    jsonl_free(&din);
+    return rc;
+}
