@@ -8,4 +8,6 @@ int cmd_convert(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 #endif

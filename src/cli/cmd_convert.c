@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LM_HEAD "lm_head.out_proj.weight"
@@ -65,6 +66,9 @@ static int apply_generation_config(const char *dir, t5g_config *c) {
 }
 
 static int load_config(const char *dir, t5g_config *c) {
+    struct stat sb;
+    T5G_CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), "--hf %s is not a directory (give the folder that holds "
+              "config.json and the .safetensors files)", dir);
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
     char *txt = t5g_read_file(path, NULL);

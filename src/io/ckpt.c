@@ -131,6 +131,20 @@ static int put_int_attr(hid_t obj, const char *name, long long v) {
 
 /* ---- reading ---- */
 
+/* Blocks of 64 are loaded before they are stored: block i's stores end at byte 4i+256, the
+ * next unread source starts at 2n+2i+128, and i <= n-64 for every full block. */
+void t5g_bf16_widen_inplace(float *buf, size_t n) {
+    unsigned char *base = (unsigned char *)buf;
+    for (size_t i = 0; i < n; i += 64) {
+        size_t m = n - i < 64 ? n - i : 64;
+        uint16_t h[64];
+        uint32_t u[64];
+        memcpy(h, base + 2 * n + 2 * i, 2 * m);
+        for (size_t k = 0; k < m; k++) u[k] = (uint32_t)h[k] << 16;
+        memcpy(base + 4 * i, u, 4 * m);
+    }
+}
+
 static int not_ours(const char *path, const char *why) {
     return T5G_FAIL("%s is not a t5gemma HDF5 checkpoint (%s)", path, why);
 }
@@ -158,10 +172,10 @@ static int check_root(t5g_ckpt *c) {
     rc = get_str_attr(c->file, "dtype", &dt);
     T5G_CHECK(rc == 0, "%s has no 'dtype' attribute; re-convert it", c->path);
     ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16");
-    snprintf(c->dtype, sizeof c->dtype, "%s", ok ? dt : "?");
+    if (ok) snprintf(c->dtype, sizeof c->dtype, "%s", dt);
+    else T5G_FAIL("%s has dtype attribute '%.40s'; expected float32 or bfloat16", c->path, dt);
     free(dt);
-    T5G_CHECK(ok, "%s has dtype attribute '%s'; expected float32 or bfloat16", c->path, c->dtype);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 /* MPI-IO driver when MPI is up (any comm), else the default POSIX driver. */
@@ -287,7 +301,7 @@ int t5g_ckpt_shape(t5g_ckpt *c, const char *name, int *ndim, int64_t shape[2]) {
 }
 
 /* Read the hyperslab into out (kind 4: floats directly; kind 2: uint16 into the upper half of
- * out, then widened in increasing order - output i never overwrites an unread source j > i). */
+ * out, then widened in place). */
 static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, const hsize_t *off,
                      const hsize_t *cnt, float *out) {
     size_t n = (size_t)cnt[0] * (nd == 2 ? (size_t)cnt[1] : 1);
@@ -308,13 +322,7 @@ static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, c
                             name, c->path, why);
         return T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, why);
     }
-    if (kind == 2)
-        for (size_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, base + 2 * n + 2 * i, 2);
-            float v = t5g_bf16_to_f32(h);
-            memcpy(base + 4 * i, &v, 4);
-        }
+    if (kind == 2) t5g_bf16_widen_inplace(out, n);
     c->bytes_read += (int64_t)n * kind;
     return 0;
 }

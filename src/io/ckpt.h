@@ -74,6 +74,10 @@ int t5g_ckpt_set_chunk(t5g_ckpt_writer *w, int64_t rows, int64_t cols);
 /* Integer root attribute (stored as int32). */
 int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long value);
 
+/* buf holds n bf16 values in its upper half (bytes [2n, 4n)); widen them to n floats in place
+ * (exact).  Lets a reader fetch bf16 straight into the float output buffer. */
+void t5g_bf16_widen_inplace(float *buf, size_t n);
+
 /* bf16 <-> f32 helpers (round to nearest even; NaN stays NaN). */
 static inline float t5g_bf16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};

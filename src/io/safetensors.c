@@ -1,7 +1,7 @@
 /* safetensors.c - see safetensors.h.  Little-endian host assumed (x86-64, like the format). */
 #include "io/safetensors.h"
 #include "core/err.h"
-#include "io/ckpt.h" /* t5g_f32_to_bf16, t5g_bf16_to_f32 */
+#include "io/ckpt.h" /* bf16 helpers */
 #include "core/fileio.h"
 #include <cJSON.h>
 #include <errno.h>
@@ -355,10 +355,14 @@ int t5g_st_read_f32_range(t5g_st *st, const t5g_st_tensor *t, int64_t first, int
     if (t->dtype == T5G_ST_F32) return read_at(f, out, len, off);
     unsigned char *base = (unsigned char *)out;
     T5G_TRY(read_at(f, base + 2 * n, len, off));
-    for (size_t i = 0; i < n; i++) {
+    if (t->dtype == T5G_ST_BF16) {
+        t5g_bf16_widen_inplace(out, n);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) { /* F16: element by element, in increasing order */
         uint16_t h;
         memcpy(&h, base + 2 * n + 2 * i, 2);
-        float v = t->dtype == T5G_ST_F16 ? t5g_f16_to_f32(h) : t5g_bf16_to_f32(h);
+        float v = t5g_f16_to_f32(h);
         memcpy(base + 4 * i, &v, 4);
     }
     return 0;

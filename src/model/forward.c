@@ -11,34 +11,56 @@
 
 #define ROUND16(n) (((n) + 15) & ~(int64_t)15)
 
+/* Scratch sizes (floats) of a state; shared by t5g_state_new and the planner. */
+typedef struct {
+    int Ld;
+    int64_t He, kvw_d, qw, kvw, H, ni, enc_tok, dec_tok, T, nh, Lk;
+} state_dims;
+
+static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap, int Tmax,
+                    state_dims *d) {
+    d->Ld = c->dec.num_hidden_layers;
+    d->He = c->enc.hidden_size;
+    int64_t Hd = c->dec.hidden_size, qe = (int64_t)E->nh * c->enc.head_dim, qd = (int64_t)D->nh * c->dec.head_dim;
+    int64_t kvw_e = (int64_t)E->nkv * c->enc.head_dim;
+    d->kvw_d = (int64_t)D->nkv * c->dec.head_dim;
+    d->qw = qe > qd ? qe : qd;
+    d->kvw = kvw_e > d->kvw_d ? kvw_e : d->kvw_d;
+    d->H = d->He > Hd ? d->He : Hd;
+    d->ni = E->ni > D->ni ? E->ni : D->ni;
+    d->enc_tok = (int64_t)B_enc * Le;
+    d->dec_tok = (int64_t)B_cap * Tmax;
+    d->T = d->enc_tok > d->dec_tok ? d->enc_tok : d->dec_tok;
+    d->nh = E->nh > D->nh ? E->nh : D->nh;
+    d->Lk = Le > Tmax ? Le : Tmax;
+}
+
+void t5g_state_memory(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap,
+                      int Tmax, t5g_state_mem *m) {
+    state_dims d;
+    dims_of(c, E, D, B_enc, Le, B_cap, Tmax, &d);
+    m->cross_kv = 4 * (2 * d.Ld * ROUND16(d.enc_tok * d.kvw_d));
+    m->self_kv = 4 * (2 * d.Ld * ROUND16(d.dec_tok * d.kvw_d));
+    m->activations = 4 * (ROUND16(d.enc_tok * d.He) + 2 * ROUND16(d.T * d.H) + 2 * ROUND16(d.T * d.qw) +
+                          2 * ROUND16(d.T * d.kvw) + 2 * ROUND16(d.T * d.ni) + ROUND16(d.nh * d.Lk * d.Lk) +
+                          ROUND16(d.dec_tok * d.kvw_d));
+    m->total = m->cross_kv + m->self_kv + m->activations;
+}
+
 t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int Tmax) {
     T5G_CHECK_NULL(m, "t5g_state_new: no model");
     T5G_CHECK_NULL(B_enc > 0 && Le > 0 && B_cap > 0 && Tmax > 0, "batch sizes and lengths must be positive");
     t5g_state *s = t5g_calloc(1, sizeof *s, "state");
     if (!s) return NULL;
-    const t5g_stack_weights *E = &m->enc, *D = &m->dec;
-    int Ld = D->cfg->num_hidden_layers;
-    int64_t He = E->cfg->hidden_size, Hd = D->cfg->hidden_size;
-    int64_t kvw_e = (int64_t)E->sh.nkv * E->cfg->head_dim, kvw_d = (int64_t)D->sh.nkv * D->cfg->head_dim;
-    int64_t qw = (int64_t)(E->sh.nh * E->cfg->head_dim > D->sh.nh * D->cfg->head_dim ? E->sh.nh * E->cfg->head_dim
-                                                                                     : D->sh.nh * D->cfg->head_dim);
-    int64_t kvw = kvw_e > kvw_d ? kvw_e : kvw_d;
-    int64_t H = He > Hd ? He : Hd, ni = E->sh.ni > D->sh.ni ? E->sh.ni : D->sh.ni;
-    int64_t enc_tok = (int64_t)B_enc * Le, dec_tok = (int64_t)B_cap * Tmax;
-    int64_t T = enc_tok > dec_tok ? enc_tok : dec_tok;
-    int nh = E->sh.nh > D->sh.nh ? E->sh.nh : D->sh.nh;
-    int64_t Lk = Le > Tmax ? Le : Tmax;
-    int64_t vw = D->sh.nv > He ? D->sh.nv : He;  /* k scratch also holds the embedding gather */
+    state_dims d;
+    dims_of(&m->cfg, &m->enc.sh, &m->dec.sh, B_enc, Le, B_cap, Tmax, &d);
+    t5g_state_mem mem;
+    t5g_state_memory(&m->cfg, &m->enc.sh, &m->dec.sh, B_enc, Le, B_cap, Tmax, &mem);
+    int Ld = d.Ld;
+    int64_t He = d.He, kvw_d = d.kvw_d, qw = d.qw, kvw = d.kvw, H = d.H, ni = d.ni, enc_tok = d.enc_tok,
+            dec_tok = d.dec_tok, T = d.T, nh = d.nh, Lk = d.Lk;
     s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
-    int64_t total = ROUND16(enc_tok * He)                   /* enc_out */
-                  + 2 * Ld * ROUND16(enc_tok * kvw_d)        /* cross K/V */
-                  + 2 * Ld * ROUND16(dec_tok * kvw_d)        /* self K/V cache */
-                  + 2 * ROUND16(T * H)                       /* x, h */
-                  + 2 * ROUND16(T * qw)                      /* q, att */
-                  + 2 * ROUND16(T * (kvw > vw ? kvw : vw))   /* k, v */
-                  + 2 * ROUND16(T * ni)                      /* gate, up */
-                  + ROUND16((int64_t)nh * Lk * Lk)           /* attention scores, one block per head */
-                  + ROUND16(dec_tok * kvw_d);                /* row-selection scratch */
+    int64_t total = mem.total / 4;
     if (posix_memalign((void **)&s->buf, 64, (size_t)total * sizeof(float))) {
         T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
                  B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
@@ -65,7 +87,7 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
         TAKE(s->self_k[l], dec_tok * kvw_d); TAKE(s->self_v[l], dec_tok * kvw_d);
     }
     TAKE(s->x, T * H); TAKE(s->h, T * H); TAKE(s->q, T * qw); TAKE(s->att, T * qw);
-    TAKE(s->k, T * (kvw > vw ? kvw : vw)); TAKE(s->v, T * (kvw > vw ? kvw : vw));
+    TAKE(s->k, T * kvw); TAKE(s->v, T * kvw);
     TAKE(s->gate, T * ni); TAKE(s->up, T * ni); TAKE(s->scores, (int64_t)nh * Lk * Lk);
     TAKE(s->perm, dec_tok * kvw_d);
 #undef TAKE

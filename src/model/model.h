@@ -69,6 +69,8 @@ t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm
 void t5g_model_free(t5g_model *m);
 /* Write the model (T = 1 only) to an HDF5 checkpoint; dtype "float32" or "bfloat16". */
 int t5g_model_save(t5g_model *m, const char *path, const char *dtype);
+/* Weight elements held by rank r of T (and how many of them are replicated, e.g. norms). */
+int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated);
 /* Visit every tensor of this rank: name (checkpoint name), full shape, slice, pointer. */
 typedef int (*t5g_tensor_visitor)(void *ctx, const t5g_tensor_spec *full, int64_t row0, int64_t nrows,
                                   int64_t col0, int64_t ncols, float *data);

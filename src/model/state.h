@@ -31,6 +31,11 @@ typedef struct t5g_state {
     float *buf;                  /* one allocation behind every pointer above */
 } t5g_state;
 
+/* Bytes a state needs on a rank with these shards (the planner uses the same numbers). */
+typedef struct { int64_t cross_kv, self_kv, activations, total; } t5g_state_mem;
+void t5g_state_memory(const t5g_config *c, const t5g_shard *enc, const t5g_shard *dec, int B_enc, int Le, int B_cap,
+                      int Tmax, t5g_state_mem *m);
+
 /* Allocate for B_enc encoder rows of Le tokens and B_cap decoder rows of up to Tmax tokens. */
 t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int Tmax);
 void t5g_state_free(t5g_state *s);

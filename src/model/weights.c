@@ -246,3 +246,30 @@ int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
     return t5g_ckpt_finish(w);
 }
 
+
+/* ---- planning: the same slot arithmetic, without allocating the weights ---- */
+int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated) {
+    T5G_CHECK(cfg && elems, "t5g_weight_share: NULL argument");
+    t5g_model m = {0};
+    m.cfg = *cfg;
+    m.enc.cfg = &m.cfg.enc;
+    m.dec.cfg = &m.cfg.dec;
+    T5G_TRY(t5g_shard_plan(&m.cfg.enc, r, T, &m.enc.sh));
+    T5G_TRY(t5g_shard_plan(&m.cfg.dec, r, T, &m.dec.sh));
+    m.enc.layers = calloc(cfg->enc.num_hidden_layers, sizeof(t5g_layer_weights));
+    m.dec.layers = calloc(cfg->dec.num_hidden_layers, sizeof(t5g_layer_weights));
+    t5g_tensor_spec *specs = NULL;
+    int n = 0, rc = !m.enc.layers || !m.dec.layers ? T5G_FAIL("out of memory") : t5g_config_tensors(cfg, &specs, &n);
+    *elems = 0;
+    if (replicated) *replicated = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        slot s;
+        rc = resolve(&m, &specs[i], &s);
+        *elems += s.nrows * s.ncols;
+        if (replicated && s.nrows * s.ncols == specs[i].shape[0] * specs[i].shape[1] && T > 1) *replicated += s.nrows * s.ncols;
+    }
+    free(specs);
+    free(m.enc.layers);
+    free(m.dec.layers);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -30,22 +31,22 @@ static void load_failed(const char *what, const char *why) {
 }
 
 // Shared tail of both loaders: checks the status and that the model is usable.
-static t5g_spm *finish_load(t5g_spm *h, const sentencepiece::util::Status &st, const char *what) {
+static t5g_spm *finish_load(std::unique_ptr<t5g_spm> h, const sentencepiece::util::Status &st,
+                            const char *what) {
     if (!st.ok()) {
         // spm reports a broken proto as an internal error naming its own source line.
         if (st.code() == sentencepiece::util::StatusCode::kNotFound)
             load_failed(what, st.ToString().c_str());
         else
-            load_failed(what, ("not a serialized SentencePiece model (" + st.ToString() + ")").c_str());
-        delete h;
+            load_failed(what,
+                        ("not a serialized SentencePiece model (" + st.ToString() + ")").c_str());
         return nullptr;
     }
     if (h->sp.GetPieceSize() <= 0) {
         load_failed(what, "the model has an empty vocabulary");
-        delete h;
         return nullptr;
     }
-    return h;
+    return h.release();
 }
 
 extern "C" t5g_spm *t5g_spm_load_file(const char *path) {
@@ -54,9 +55,9 @@ extern "C" t5g_spm *t5g_spm_load_file(const char *path) {
         return nullptr;
     }
     try {
-        t5g_spm *h = new t5g_spm;
-        std::string what = std::string("file '") + path + "'";
-        return finish_load(h, h->sp.Load(path), what.c_str());
+        std::unique_ptr<t5g_spm> h(new t5g_spm);  // freed if Load throws (e.g. on a directory)
+        const auto st = h->sp.Load(path);
+        return finish_load(std::move(h), st, (std::string("file '") + path + "'").c_str());
     } catch (const std::exception &e) {
         load_failed((std::string("file '") + path + "'").c_str(), e.what());
         return nullptr;
@@ -70,11 +71,12 @@ extern "C" t5g_spm *t5g_spm_load_bytes(const void *data, size_t len) {
         return nullptr;
     }
     try {
-        t5g_spm *h = new t5g_spm;
-        absl::string_view bytes(static_cast<const char *>(data), len);
+        std::unique_ptr<t5g_spm> h(new t5g_spm);
+        const auto st = h->sp.LoadFromSerializedProto(
+            absl::string_view(static_cast<const char *>(data), len));
         char what[64];
         std::snprintf(what, sizeof what, "%zu bytes in memory", len);
-        return finish_load(h, h->sp.LoadFromSerializedProto(bytes), what);
+        return finish_load(std::move(h), st, what);
     } catch (const std::exception &e) {
         load_failed("memory", e.what());
         return nullptr;
