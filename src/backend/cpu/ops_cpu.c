@@ -4,13 +4,52 @@
  * float32 softmax. */
 #include "backend/backend.h"
 #include <blis.h>
+#include <immintrin.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Dot product of two rows (AVX2 + FMA, 4 accumulators). */
+static inline float dot_row(const float *a, const float *b, int K) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int k = 0;
+    for (; k + 32 <= K; k += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 16), _mm256_loadu_ps(b + k + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 24), _mm256_loadu_ps(b + k + 24), s3);
+    }
+    for (; k + 8 <= K; k += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float r = _mm_cvtss_f32(h);
+    for (; k < K; k++) r += a[k] * b[k];
+    return r;
+}
+
+/* Decode-shaped y = x·Wᵀ with few rows: BLIS would pack (copy) all of W on every call,
+ * which costs more than the product itself; here each weight row is streamed once from
+ * memory and reused from L1 for the M activation rows. */
+static void gemm_skinny(int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                        float *C, int ldc) {
+#pragma omp parallel for schedule(static) if ((int64_t)N * K > 65536)
+    for (int n = 0; n < N; n++) {
+        const float *w = B + (size_t)n * ldb;
+        for (int m = 0; m < M; m++) {
+            float v = alpha * dot_row(A + (size_t)m * lda, w, K);
+            float *c = C + (size_t)m * ldc + n;
+            *c = beta == 0.0f ? v : v + beta * *c;
+        }
+    }
+}
+
 static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
+    if (tb && M <= 16) { gemm_skinny(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
     bli_sgemm(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
               (float *)B, ldb, 1, &beta, C, ldc, 1);
