@@ -31,12 +31,17 @@ typedef struct {
 typedef struct {
     FILE *part;
     const t5g_tokenizer *tok;
+    const t5g_model *m;
     char **ids_json;  /* per input index: the id as JSON text */
 } sink_ctx;
 
 static int write_result(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
     sink_ctx *s = ctx;
-    char *text = s->tok ? t5g_tokenizer_decode(s->tok, r->out, r->nout, 0, NULL) : strdup("");
+    /* the stop token is not text (107 <end_of_turn> would otherwise be spelled out) */
+    int n = r->nout;
+    for (int i = 0; n > 0 && i < s->m->cfg.n_eos; i++)
+        if (r->out[n - 1] == s->m->cfg.eos_token_ids[i]) { n--; break; }
+    char *text = s->tok ? t5g_tokenizer_decode(s->tok, r->out, n, 0, NULL) : strdup("");
     if (!text) return -1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
@@ -184,7 +189,7 @@ int cmd_generate(int argc, char **argv) {
     int64_t total = n;
     MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, comm.dp);  /* per tp_rank across groups */
     t5g_progress_start(&prog, "generate", total, comm.world_rank == 0 && !a.quiet);
-    sink_ctx sc = {part, tok, ids_json};
+    sink_ctx sc = {part, tok, m, ids_json};
     fail = t5g_run_requests(m, &comm, in, n, &a.o, write_result, &sc, &prog) != 0;
     if (comm.world_rank == 0 && !a.quiet) {
         prog.done *= comm.dp_size;  /* rank 0 saw its own group; groups are balanced by construction */

@@ -37,6 +37,14 @@ int t5g_out_open(t5g_outfile *o, const char *path, const char *mode) {
     T5G_CHECK(strlen(path) < sizeof o->path, "output path too long: %s", path);
     memset(o, 0, sizeof *o);
     snprintf(o->path, sizeof o->path, "%s", path);
+    struct stat st;
+    if (!strcmp(path, "-") || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
+        /* stdout, /dev/null, a pipe: write directly (renaming onto a device would replace it) */
+        o->direct = 1;
+        o->f = !strcmp(path, "-") ? stdout : fopen(path, mode ? mode : "wb");
+        T5G_CHECK(o->f, "cannot write %s: %s", path, strerror(errno));
+        return 0;
+    }
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%d", path, (int)getpid());
     o->f = fopen(o->tmp, mode ? mode : "wb");
     T5G_CHECK(o->f, "cannot create %s: %s (does the folder exist and is it writable?)", o->tmp,
@@ -46,6 +54,12 @@ int t5g_out_open(t5g_outfile *o, const char *path, const char *mode) {
 
 int t5g_out_commit(t5g_outfile *o) {
     T5G_CHECK(o && o->f, "output file is not open");
+    if (o->direct) {
+        int bad = fflush(o->f) != 0 || ferror(o->f);
+        if (o->f != stdout) bad |= fclose(o->f) != 0;
+        o->f = NULL;
+        return bad ? T5G_FAIL("write error on %s", o->path) : 0;
+    }
     int bad = fflush(o->f) != 0 || ferror(o->f);
     if (!bad) fsync(fileno(o->f));
     bad |= fclose(o->f) != 0;
@@ -61,6 +75,7 @@ int t5g_out_commit(t5g_outfile *o) {
 
 void t5g_out_abort(t5g_outfile *o) {
     if (!o) return;
+    if (o->direct) { if (o->f && o->f != stdout) fclose(o->f); o->f = NULL; return; }
     if (o->f) { fclose(o->f); o->f = NULL; }
     if (o->tmp[0]) unlink(o->tmp);
     o->tmp[0] = 0;

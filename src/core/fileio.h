@@ -13,6 +13,7 @@ typedef struct {
     FILE *f;
     char path[4096];
     char tmp[4096 + 32];
+    int direct;  /* "-" (stdout) or a non-regular file such as /dev/null: no temp + rename */
 } t5g_outfile;
 
 int t5g_out_open(t5g_outfile *o, const char *path, const char *mode);

@@ -212,6 +212,7 @@ static int init_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr,
     else if (strstr(t->name, "embed_tokens")) std = 1.0f / sqrtf((float)cols);
     else if (strstr(t->name, "relative_attention_bias")) std = 0.5f;
     else std = 1.0f / sqrtf((float)cols);
+#pragma omp parallel for schedule(static) if (nr * nc > 65536)
     for (int64_t r = 0; r < nr; r++)
         for (int64_t c = 0; c < nc; c++)
             dst[r * nc + c] = std * hashed_normal(key, (uint64_t)((r0 + r) * cols + (c0 + c)));

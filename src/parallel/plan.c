@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double best_gemm(int M, int N, int K, int reps) {
+double t5g_bare_gemm_gflops(int M, int N, int K, int reps) {
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K), *C = malloc(sizeof(float) * M * N);
     if (!A || !B || !C) { free(A); free(B); free(C); return 0; }
     for (int64_t i = 0; i < (int64_t)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
@@ -49,7 +49,7 @@ static float sum_chunk(const float *x, size_t n) {
     return s;
 }
 
-static double read_bandwidth(size_t bytes, int reps) {
+double t5g_read_bandwidth(size_t bytes, int reps) {
     size_t n = bytes / sizeof(float);
     float *x = malloc(bytes);
     if (!x) return 0;
@@ -73,9 +73,9 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
     T5G_CHECK(m, "t5g_calibrate: NULL argument");
     memset(m, 0, sizeof *m);
     m->threads = omp_get_max_threads();
-    m->gemm_gflops = best_gemm(quick ? 512 : 1024, quick ? 512 : 1024, quick ? 512 : 1024, 3);
-    m->skinny_gflops = best_gemm(8, 2048, 2048, quick ? 5 : 10);
-    m->mem_bw_gbs = read_bandwidth((size_t)(quick ? 128 : 512) << 20, 3);
+    m->gemm_gflops = t5g_bare_gemm_gflops(quick ? 512 : 1024, quick ? 512 : 1024, quick ? 512 : 1024, 3);
+    m->skinny_gflops = t5g_bare_gemm_gflops(8, 2048, 2048, quick ? 5 : 10);
+    m->mem_bw_gbs = t5g_read_bandwidth((size_t)(quick ? 128 : 512) << 20, 3);
     int size = 1;
     MPI_Comm_size(comm, &size);
     /* platform.md §3: 2 ranks on one node, ob1/vader */

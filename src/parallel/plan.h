@@ -17,6 +17,11 @@ typedef struct {
     int measured_allreduce;    /* 0: the allreduce numbers are platform.md defaults */
 } t5g_machine;
 
+/* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
+double t5g_read_bandwidth(size_t bytes, int reps);
+/* Best-of-reps GFLOP/s of a bare BLIS sgemm C[M,N] = A[M,K]·B[N,K]ᵀ. */
+double t5g_bare_gemm_gflops(int M, int N, int K, int reps);
+
 /* Measure the machine (GEMM, bandwidth; allreduce over comm when it has >= 2 ranks). */
 int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick);
 int t5g_machine_save(const t5g_machine *m, const char *path);

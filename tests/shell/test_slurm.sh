@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# test_slurm.sh - the job scripts on a real private SLURM cluster (munged + slurmctld + slurmd
+# started by tools/slurm_local.sh in a temporary folder, on free ports).  Checks:
+#   - tools/slurm_local.sh: start, idempotent restart, busy ports refused, status, stop
+#   - every jobs/*.sh: bash -n, the #SBATCH headers the cluster needs (requeue, append, results/ log)
+#   - jobs/generate.sh: threads from --cpus-per-task, srun --mpi=pmix, output, resubmit resumes
+#   - jobs/eval_27b.sh PLAN_ONLY=1: runs `t5g plan` with the allocation's ranks and memory and
+#     stops; too little memory fails early with the clear message
+#   - jobs/eval_tiny.sh: three tasks on the demo model, results files with scores; a requeued job
+#     (scontrol requeue) resumes the same results folder and gives the same scores
+# Run from the repository root after `make` (tests/run_all.sh does).  Needs root; about 1-2 min.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+T5G=$ROOT/build/t5g
+SL=$ROOT/tools/slurm_local.sh
+DEMO_MODEL=models/demo/t5gemma-demo.h5
+TASKS_ALL=(wmt14-en-fr cnn-dailymail squad-v2)
+
+failures=0
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+skip() { printf '\n!!!!!!!! SKIP %s !!!!!!!!\n\n' "$*"; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+not() { ! "$@"; }
+quiet() { "$@" >/dev/null 2>&1; }
+# logged FILE CMD...: run CMD with its output in FILE
+logged() { local f=$1; shift; "$@" > "$f" 2>&1; }
+
+if [ "$(id -u)" -ne 0 ]; then skip "test_slurm needs root (slurmd runs jobs as any user)"; exit 0; fi
+for t in munged slurmctld slurmd sbatch scontrol; do
+    command -v $t >/dev/null || { echo "FAIL $t missing: run bash tools/install_deps.sh"; exit 1; }
+done
+[ -x "$T5G" ] || { echo "FAIL $T5G missing: run make"; exit 1; }
+
+# munged refuses sockets below a folder that is not searchable by all (mktemp -d makes 0700)
+W=$(mktemp -d /tmp/t5g-slurm.XXXXXX)
+chmod 755 "$W"
+C=$W/cluster
+cleanup() {
+    "$SL" stop "$C" >/dev/null 2>&1 || true
+    "$SL" stop "$W/other" >/dev/null 2>&1 || true
+    if [ "$failures" -gt 0 ]; then
+        for f in "$W"/logs/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
+        echo "--- slurmd.log (tail)"; tail -n 20 "$C/log/slurmd.log" 2>/dev/null || true
+    fi
+    rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir -p "$W/logs"
+
+# two free ports next to each other, so that a cluster someone else runs is left alone
+port=$((20000 + ($$ % 4000) * 2))
+while ss -Hltn | awk '{print $4}' | grep -Eq ":($port|$((port + 1)))\$"; do port=$((port + 2)); done
+export SLURM_LOCAL_CTLD_PORT=$port SLURM_LOCAL_SLURMD_PORT=$((port + 1))
+# the node advertises 1 TiB (never enforced) so a 27B-sized --mem can be submitted for PLAN_ONLY
+export SLURM_LOCAL_MEM_MB=1048576
+
+# ---------------------------------------------------------------------------------------------
+# tools/slurm_local.sh
+t0=$SECONDS
+check "slurm_local start" logged "$W/start.log" "$SL" start "$C"
+grep -q "^export SLURM_CONF=$C/etc/slurm.conf\$" "$W/start.log" || fail "start prints the SLURM_CONF line"
+eval "$("$SL" env "$C")"
+[ "$SLURM_CONF" = "$C/etc/slurm.conf" ] || fail "env gives SLURM_CONF"
+echo "cluster up in $((SECONDS - t0)) s on ports $port/$((port + 1))"
+pids() { cat "$C"/run/{munged,slurmctld,slurmd}.pid 2>/dev/null | tr '\n' ' '; }
+before=$(pids)
+"$SL" start "$C" > "$W/start2.log" 2>&1 || fail "second start"
+check "start is idempotent (same daemons)" [ "$(pids)" = "$before" ]
+check "status: all running" quiet "$SL" status "$C"
+check "node idle" [ "$(sinfo -h -o %t)" = idle ]
+# a second cluster on the same ports must be refused, leaving nothing running
+if "$SL" start "$W/other" > "$W/other.log" 2>&1; then
+    fail "busy ports refused"
+else
+    check "busy ports refused with a clear message" grep -q "port $port is busy" "$W/other.log"
+    check "a refused start leaves no daemon" not quiet "$SL" status "$W/other"
+fi
+
+# wait_job ID: final state, via the script's own wait
+wait_job() { "$SL" wait "$C" "$1" "${2:-240}" || true; }
+# submit NAME SBATCH_ARGS... -- prints the job id; the log goes to $W/logs/NAME.out
+submit() { local name=$1; shift; sbatch --parsable --output="$W/logs/$name.out" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# static checks of the job scripts
+for s in jobs/eval_27b.sh jobs/eval_7b.sh jobs/eval_2b.sh jobs/eval_tiny.sh jobs/generate.sh; do
+    ok=1
+    bash -n "$s" || ok=0
+    for h in --job-name= --nodes= --ntasks-per-node= --cpus-per-task= --mem= --time= \
+             --output=results/slurm-%x-%j.out --open-mode=append --requeue; do
+        grep -q "^#SBATCH $h" "$s" || { echo "$s: no '#SBATCH $h'"; ok=0; }
+    done
+    grep -Eq '^job_(eval|generate)$' "$s" || { echo "$s: does not call job_eval/job_generate"; ok=0; }
+    check "$s: syntax and #SBATCH headers" [ $ok = 1 ]
+done
+bash -n jobs/common.sh && check "common.sh launches with srun --mpi=pmix" grep -q 'srun --mpi=pmix' jobs/common.sh
+
+# ---------------------------------------------------------------------------------------------
+# jobs/generate.sh on a tiny random model: 1 rank x 2 threads, then resubmitted (resume)
+"$T5G" init --preset tiny --seed 3 -o "$W/tiny.h5" >/dev/null
+printf '{"id":"a","input_ids":[2,10,11,12]}\n{"id":"b","input_ids":[2,20,21]}\n{"id":"c","input_ids":[2,30,31,32,33]}\n' > "$W/in.jsonl"
+gen() { IN=$W/in.jsonl MODEL=$W/tiny.h5 OUT=$W/gen/out.jsonl MAX_NEW_TOKENS=4 \
+        submit "$1" --ntasks-per-node=1 --cpus-per-task=2 --mem=1G jobs/generate.sh; }
+j=$(gen gen1)
+check "generate.sh job $j COMPLETED" [ "$(wait_job "$j")" = COMPLETED ]
+L=$W/logs/gen1.out
+check "generate.sh: 2 BLIS threads from --cpus-per-task=2" grep -q '1 rank(s) x 2 thread(s)' "$L"
+check "generate.sh: srun --mpi=pmix ... --threads 2" grep -q '+ srun --mpi=pmix .* generate .*--threads 2' "$L"
+check "generate.sh: t5g plan before the run" grep -q "+ $T5G plan -m $W/tiny.h5 --nodes 1 --ranks-per-node 1 --mem-per-rank 1073741824" "$L"
+check "generate.sh: 3 outputs" [ "$(grep -c '"output_ids"' "$W/gen/out.jsonl" 2>/dev/null)" = 3 ]
+# as if the job had been stopped after two requests; a marker shows whether "a" is kept or redone
+head -n 2 "$W/gen/out.jsonl" | sed '1s/"score":[^,}]*/"score":12345/' > "$W/gen/partial"
+mv "$W/gen/partial" "$W/gen/out.jsonl"
+j=$(gen gen2)
+check "generate.sh resubmitted: job $j COMPLETED" [ "$(wait_job "$j")" = COMPLETED ]
+check "generate.sh resubmitted: resumes (done ids kept, the rest added once)" \
+    [ "$(cut -c1-9 "$W/gen/out.jsonl" | tr '\n' ' ')" = '{"id":"a" {"id":"b" {"id":"c" ' ]
+check "generate.sh resubmitted: finished requests not redone" grep -q '"score":12345' "$W/gen/out.jsonl"
+
+# ---------------------------------------------------------------------------------------------
+# jobs/eval_27b.sh PLAN_ONLY=1: the allocation's nodes, ranks and memory go to t5g plan
+j=$(PLAN_ONLY=1 submit plan_fit --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 --mem=500G jobs/eval_27b.sh)
+check "eval_27b PLAN_ONLY (fits): job $j COMPLETED" [ "$(wait_job "$j")" = COMPLETED ]
+L=$W/logs/plan_fit.out
+# 500G for 2 ranks = 250 GiB = 268435456000 bytes per rank
+check "eval_27b: t5g plan with the allocation's layout and memory" \
+    grep -q "+ $T5G plan --preset t5gemma_27b --dtype bf16 --nodes 1 --ranks-per-node 2 --mem-per-rank 268435456000 .*--print-tp" "$L"
+check "eval_27b: the memory plan is printed" grep -q 'memory per rank' "$L"
+check "eval_27b: TP from the plan" grep -Eq 'plan: TP=[12] x DP=[12]$' "$L"
+check "eval_27b: stopped after the plan" grep -q 'PLAN_ONLY=1: stopping after the plan' "$L"
+check "eval_27b: nothing launched" not grep -q '+ srun' "$L"
+
+j=$(PLAN_ONLY=1 submit plan_small --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 --mem=8G jobs/eval_27b.sh)
+check "eval_27b with 8G: job $j FAILED" [ "$(wait_job "$j")" = FAILED ]
+L=$W/logs/plan_small.out
+check "eval_27b with 8G: t5g says it does not fit" grep -q 't5g: error: the model does not fit' "$L"
+check "eval_27b with 8G: the job stops with the clear message" \
+    grep -q 'error: stopping: the model does not fit this allocation (1 node(s) x 2 rank(s), 4.0 GiB per rank)' "$L"
+check "eval_27b with 8G: nothing launched" not grep -q '+ srun' "$L"
+
+# ---------------------------------------------------------------------------------------------
+eval_tiny_checks() { fail "eval_tiny checks not written yet"; }
+
+# jobs/eval_tiny.sh: the demo model on the bundled samples, then a requeue that must resume
+if ! "$T5G" eval --help >/dev/null 2>&1; then
+    skip "eval_tiny.sh and the requeue test: this build has no 't5g eval'"
+elif [ ! -f "$DEMO_MODEL" ]; then
+    skip "eval_tiny.sh and the requeue test: $DEMO_MODEL is missing"
+else
+    eval_tiny_checks
+fi
+
+# ---------------------------------------------------------------------------------------------
+t0=$SECONDS
+"$SL" stop "$C" > "$W/stop.log" 2>&1 || fail "stop"
+check "stop: all daemons gone" not quiet "$SL" status "$C"
+check "stop again is a no-op" quiet "$SL" stop "$C"
+echo "cluster stopped in $((SECONDS - t0)) s"
+echo
+echo "test_slurm: $failures failure(s)"
+[ "$failures" -eq 0 ]
