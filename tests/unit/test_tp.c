@@ -87,7 +87,7 @@ static void run_case(const char *dir, const char *name) {
         printf(" (serial %lld)", (long long)ref->bytes_read);
     }
     int V = tp->cfg.dec.vocab_size, He = tp->cfg.enc.hidden_size, Hd = tp->cfg.dec.hidden_size;
-    double worst = 0;
+    double worst = 0, abs_worst = 0;
     int same_argmax = 1;
     if (nb > 0) {
         float *e1 = malloc(sizeof(float) * nb * Le * He), *e2 = malloc(sizeof(float) * nb * Le * He);
@@ -97,16 +97,24 @@ static void run_case(const char *dir, const char *name) {
         t5g_backbone_out o1 = {e1, d1, l1}, o2 = {e2, d2, l2};
         CU_ASSERT_EQUAL(t5g_backbone(tp, &in, &o1), 0);
         CU_ASSERT_EQUAL(t5g_backbone(ref, &in, &o2), 0);
-        for (int64_t i = 0; i < (int64_t)nb * Le * He; i++) worst = fmax(worst, fabs(e1[i] - e2[i]));
-        for (int64_t i = 0; i < (int64_t)nb * Ld * Hd; i++) worst = fmax(worst, fabs(d1[i] - d2[i]));
-        for (int64_t i = 0; i < (int64_t)nb * Ld * V; i++) worst = fmax(worst, fabs(l1[i] - l2[i]));
+        /* error relative to each tensor's scale: |Δ| / max(1, max|serial|) (float32 noise grows with
+           magnitude: HF's own f32-vs-f64 logits differ by up to 1.6e-5 on these fixtures) */
+        const float *a[3] = {e1, d1, l1}, *r[3] = {e2, d2, l2};
+        int64_t n3[3] = {(int64_t)nb * Le * He, (int64_t)nb * Ld * Hd, (int64_t)nb * Ld * V};
+        for (int k = 0; k < 3; k++) {
+            double err = 0, scale = 1;
+            for (int64_t i = 0; i < n3[k]; i++) { err = fmax(err, fabs(a[k][i] - r[k][i])); scale = fmax(scale, fabs(r[k][i])); }
+            worst = fmax(worst, err / scale);
+            abs_worst = fmax(abs_worst, err);
+        }
         for (int t = 0; t < nb * Ld; t++)
             if (dmask[t] && argmax(l1 + (int64_t)t * V, V) != argmax(l2 + (int64_t)t * V, V)) same_argmax = 0;
         free(e1); free(e2); free(d1); free(d2); free(l1); free(l2);
     }
-    double w = 0;
+    double w = 0, wa = 0;
     MPI_Allreduce(&worst, &w, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (g_comm.world_rank == 0) printf(" max|TP-serial| %.2e", w);
+    MPI_Allreduce(&abs_worst, &wa, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (g_comm.world_rank == 0) printf(" max|TP-serial| %.2e (scaled %.2e)", wa, w);
     CU_ASSERT(w <= 1e-5);
     CU_ASSERT(same_argmax);
     t5g_model_free(tp);
