@@ -25,6 +25,7 @@ CU_OBJ  := $(CU_SRC:%.cu=build/obj/%.o)
 LDLIBS  += -L/usr/local/cuda/lib64 -lcublas -lcudart -lnccl
 endif
 
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LIB_SRC := $(shell find src eval -name '*.c' ! -path 'src/cli/main.c' ! -path 'src/backend/cuda/*' | sort)
 LIB_CXX := $(shell find src -name '*.cc' | sort)
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
@@ -59,6 +60,13 @@ build/tests/%: tests/unit/%.c build/libt5g.a tests/unit/testutil.h
 build/bench/%: bench/%.c build/libt5g.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< build/libt5g.a $(LDLIBS)
+
+# the git revision goes into results.json: rebuild that object whenever it changes
+build/obj/src/cli/cmd_eval.o: CFLAGS += -DT5G_GIT_REV='"$(GIT_REV)"'
+build/obj/src/cli/cmd_eval.o: build/git-rev
+build/git-rev: FORCE
+	@mkdir -p build; echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)

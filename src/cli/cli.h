@@ -9,5 +9,6 @@ int cmd_forward(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 #endif

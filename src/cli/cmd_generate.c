@@ -37,11 +37,7 @@ typedef struct {
 
 static int write_result(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
     sink_ctx *s = ctx;
-    /* the stop token is not text (107 <end_of_turn> would otherwise be spelled out) */
-    int n = r->nout;
-    for (int i = 0; n > 0 && i < s->m->cfg.n_eos; i++)
-        if (r->out[n - 1] == s->m->cfg.eos_token_ids[i]) { n--; break; }
-    char *text = s->tok ? t5g_tokenizer_decode(s->tok, r->out, n, 0, NULL) : strdup("");
+    char *text = t5g_request_text(s->tok, s->m, r);
     if (!text) return -1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));

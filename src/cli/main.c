@@ -11,6 +11,7 @@ static const command COMMANDS[] = {
     {"convert", cmd_convert, "import a Hugging Face checkpoint directory into HDF5"},
     {"forward", cmd_forward, "run the backbone on a JSON batch and write the outputs"},
     {"generate", cmd_generate, "batched offline generation over a JSONL file (greedy, beam, sampling)"},
+    {"eval", cmd_eval, "evaluate on WMT14 EN-FR / CNN-DailyMail / SQuAD v2 shards (resumable)"},
     {"plan", cmd_plan, "per-rank memory and predicted throughput of a TP/DP layout"},
     {"calibrate", cmd_calibrate, "measure GEMM, bandwidth and all-reduce numbers for t5g plan"},
     {"score", cmd_score, "BLEU / ROUGE / SQuAD v2 scorers (sacreBLEU, rouge-score, official script)"},

@@ -1,6 +1,7 @@
 /* runner.c - see runner.h */
 #include "generate/runner.h"
 #include "core/err.h"
+#include "text/tokenizer.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,13 @@ uint64_t t5g_fnv1a64(const char *s) {
     uint64_t h = 14695981039346656037ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
+}
+
+char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r) {
+    int n = r->nout;
+    for (int i = 0; n > 0 && i < m->cfg.n_eos; i++)
+        if (r->out[n - 1] == m->cfg.eos_token_ids[i]) { n--; break; }
+    return tok ? t5g_tokenizer_decode(tok, r->out, (size_t)n, 0, NULL) : strdup("");
 }
 
 /* Give every rank of the group the same inputs (ids concatenated). */

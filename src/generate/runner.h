@@ -21,6 +21,11 @@ typedef int (*t5g_gen_sink)(void *ctx, const t5g_gen_input *in, const t5g_reques
 int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in, int n, const t5g_gen_opts *o,
                      t5g_gen_sink sink, void *ctx, t5g_progress *prog);
 
+/* Decoded text of a finished request: the trailing stop token is dropped (it is not text;
+ * <end_of_turn> would otherwise be spelled out) and special pieces are skipped.  malloc'd. */
+typedef struct t5g_tokenizer t5g_tokenizer;
+char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r);
+
 /* FNV-1a 64 of a string (ids -> seeds, shards). */
 uint64_t t5g_fnv1a64(const char *s);
 #endif

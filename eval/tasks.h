@@ -1,0 +1,37 @@
+/* tasks.h - the three benchmark tasks: prompt templates (metrics.md §6), references, and
+ * scoring with the C scorers.  A sample is one line of a prepared shard (datasets/README.md). */
+#ifndef T5G_TASKS_H
+#define T5G_TASKS_H
+#include <cJSON.h>
+
+typedef enum { TASK_WMT14_EN_FR, TASK_CNN_DM, TASK_SQUAD_V2 } task_id;
+
+/* The no-answer convention for SQuAD v2: a generative model answers this string (the demo
+ * model is trained to), and it is scored as "" (no answer). */
+#define SQUAD_NO_ANSWER "unanswerable"
+
+typedef struct {
+    const char *name;          /* "wmt14-en-fr" ... */
+    task_id id;
+    const char *prompt_prefix; /* documentation of the template */
+    const char *primary;       /* "BLEU", "ROUGE-2", "F1" */
+    double model_card;         /* the number the model card reports */
+} task_info;
+
+const task_info *task_find(const char *name);  /* NULL + error listing the tasks */
+
+/* Prompt text for one shard sample (malloc'd). */
+char *task_prompt(const task_info *t, const cJSON *sample);
+
+/* One evaluated sample. */
+typedef struct {
+    cJSON *sample;      /* the shard line (owned) */
+    char *prediction;   /* the model's text (owned) */
+    double metric;      /* per-sample metric (sentence BLEU, ROUGE-2 F, SQuAD F1) */
+    double metric2;     /* (SQuAD EM) */
+} task_sample;
+
+/* Score all samples: fills each sample's metric and returns the results "metrics" object
+ * and the primary value.  Samples must be in a deterministic order (by "index"). */
+int task_score(const task_info *t, task_sample *s, int n, cJSON **metrics, double *primary);
+#endif

@@ -1,0 +1,272 @@
+/* cmd_eval.c - `t5g eval --task T -m MODEL.h5 --data DIR --out results/RUN [...]` under
+ * mpirun: generation over the task's shards (eval/harness.c), then rank 0 scores everything
+ * with the C scorers and writes results.json, samples.jsonl and summary.md (temp + rename). */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "core/fileio.h"
+#include "core/sha256.h"
+#include "harness.h"
+#include "text/tokenizer.h"
+#include <blis.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifndef T5G_GIT_REV
+#define T5G_GIT_REV "unknown"
+#endif
+
+typedef struct {
+    const char *task, *model, *data, *out, *early;
+    int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet;
+    double lp;
+} eval_args;
+
+static void iso_now(char *buf, size_t n) {
+    time_t t = time(NULL);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+static int parse(int argc, char **argv, eval_args *a) {
+    memset(a, 0, sizeof *a);
+    /* T5 recipe defaults (metrics.md §6): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
+    a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false";
+    arg_spec specs[] = {
+        {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
+        {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
+        {"--data", ARG_STR, &a->data, "prepared data folder (datasets/prepare.py --out)"},
+        {"--out", ARG_STR, &a->out, "run folder, e.g. results/RUN (rerun to resume)"},
+        {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
+        {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
+        {"--limit", ARG_INT, &a->limit, "only samples with index < N (marked not reportable)"},
+        {"--batch-size", ARG_INT, &a->batch, "requests per batch (default 16)"},
+        {"--beams", ARG_INT, &a->beams, "beams (default 4; 1 = greedy)"},
+        {"--length-penalty", ARG_FLOAT, &a->lp, "length penalty alpha (default 0.6)"},
+        {"--hf-penalty", ARG_FLAG, &a->hf_penalty, "HF score/len^alpha instead of T5's ((5+len)/6)^alpha"},
+        {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics)"},
+        {"--max-new-tokens", ARG_INT, &a->max_new, "generated tokens per sample (default 128)"},
+        {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
+        {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+                        "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]", NULL, 0, NULL);
+    if (rc) return rc;
+    T5G_CHECK(a->task && a->model && a->data && a->out, "--task, -m, --data and --out are required (see --help)");
+    T5G_CHECK(a->beams >= 1 && a->batch >= 1 && a->max_new >= 1 && a->max_input >= 1 && a->limit >= 0,
+              "--beams, --batch-size, --max-new-tokens, --max-input-tokens must be >= 1 and --limit >= 0");
+    T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
+              "--early-stopping must be false, true or never");
+    return 0;
+}
+
+static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t, eval_cfg *c) {
+    memset(c, 0, sizeof *c);
+    c->task = t; c->data = a->data; c->out = a->out; c->limit = a->limit; c->max_input = a->max_input;
+    c->tok_flags = (m->add_bos ? T5G_TOK_ADD_BOS : 0) | (m->add_eos ? T5G_TOK_ADD_EOS : 0);
+    t5g_gen_defaults(&c->gen);
+    c->gen.search = a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
+    c->gen.num_beams = a->beams;
+    c->gen.length_penalty = (float)a->lp;
+    c->gen.gnmt_penalty = !a->hf_penalty;
+    c->gen.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
+    c->gen.max_new_tokens = a->max_new;
+    c->gen.batch_size = a->batch;
+}
+
+static cJSON *decoding_json(const eval_cfg *c) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "search", c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy");
+    cJSON_AddNumberToObject(d, "num_beams", c->gen.num_beams);
+    cJSON_AddNumberToObject(d, "length_penalty", c->gen.length_penalty);
+    cJSON_AddStringToObject(d, "length_penalty_form", c->gen.gnmt_penalty ? "T5/GNMT ((5+len)/6)^alpha" : "HF len^alpha");
+    cJSON_AddStringToObject(d, "early_stopping", c->gen.early_stopping == T5G_EARLY_TRUE ? "true" : c->gen.early_stopping == T5G_EARLY_NEVER ? "never" : "false");
+    cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);
+    cJSON_AddNumberToObject(d, "max_input_tokens", c->max_input);
+    cJSON_AddNumberToObject(d, "batch_size", c->gen.batch_size);
+    cJSON_AddStringToObject(d, "prompt", c->task->prompt_prefix);
+    cJSON_AddBoolToObject(d, "add_bos", (c->tok_flags & T5G_TOK_ADD_BOS) != 0);
+    return d;
+}
+
+static cJSON *versions_json(void) {
+    cJSON *v = cJSON_CreateObject();
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    char *nl = strchr(mpi, '\n');
+    if (nl) *nl = 0;
+    char *comma = strchr(mpi, ',');
+    if (comma) *comma = 0;
+    unsigned maj, min, rel;
+    H5get_libversion(&maj, &min, &rel);
+    char h5[32];
+    snprintf(h5, sizeof h5, "%u.%u.%u", maj, min, rel);
+    cJSON_AddStringToObject(v, "t5g", T5G_GIT_REV);
+    cJSON_AddStringToObject(v, "mpi", mpi);
+    cJSON_AddStringToObject(v, "blis", bli_info_get_version_str());
+    cJSON_AddStringToObject(v, "hdf5", h5);
+    return v;
+}
+
+/* samples.jsonl: enough to rescore offline */
+static int write_samples(const char *dir, const task_info *t, const task_sample *s, int n) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/samples.jsonl", dir);
+    t5g_outfile o;
+    T5G_TRY(t5g_out_open(&o, p, "w"));
+    for (int i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToObject(x, "id", cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, "id"), 1));
+        char *prompt = task_prompt(t, s[i].sample);
+        cJSON_AddStringToObject(x, "prompt", prompt ? prompt : "");
+        free(prompt);
+        cJSON_AddStringToObject(x, "prediction", s[i].prediction);
+        const char *ref_key = t->id == TASK_WMT14_EN_FR ? "refs" : t->id == TASK_CNN_DM ? "highlights" : "answers";
+        cJSON_AddItemToObject(x, "references", cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1));
+        if (t->id == TASK_WMT14_EN_FR) cJSON_AddNumberToObject(x, "sentence_bleu", s[i].metric);
+        else if (t->id == TASK_CNN_DM) cJSON_AddNumberToObject(x, "rouge2_f", s[i].metric);
+        else { cJSON_AddNumberToObject(x, "exact", s[i].metric2); cJSON_AddNumberToObject(x, "f1", s[i].metric); }
+        char *line = cJSON_PrintUnformatted(x);
+        cJSON_Delete(x);
+        if (!line || fprintf(o.f, "%s\n", line) < 0) { free(line); t5g_out_abort(&o); return T5G_FAIL("write error on %s", p); }
+        free(line);
+    }
+    return t5g_out_commit(&o);
+}
+
+static int write_text(const char *dir, const char *name, const char *text) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    t5g_outfile o;
+    T5G_TRY(t5g_out_open(&o, p, "w"));
+    if (fputs(text, o.f) < 0) { t5g_out_abort(&o); return T5G_FAIL("write error on %s", p); }
+    return t5g_out_commit(&o);
+}
+
+typedef struct {
+    const eval_args *a;
+    const t5g_model *m;
+    const t5g_comm *comm;
+    const eval_cfg *cfg;
+    const char *start;
+    double wall;
+    int64_t tokens;
+} run_info;
+
+static int finish_run(const run_info *ri) {
+    const eval_cfg *c = ri->cfg;
+    task_sample *s = NULL;
+    int n = 0;
+    T5G_TRY(eval_collect(c, &s, &n));
+    cJSON *metrics = NULL;
+    double primary = 0;
+    if (task_score(c->task, s, n, &metrics, &primary)) { eval_free_samples(s, n); return -1; }
+    char end[32], hash[65] = "";
+    iso_now(end, sizeof end);
+    if (t5g_sha256_file(ri->a->model, hash)) { cJSON_Delete(metrics); eval_free_samples(s, n); return -1; }
+    struct stat st;
+    stat(ri->a->model, &st);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "task", c->task->name);
+    cJSON_AddBoolToObject(r, "reportable", c->limit == 0);
+    if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit); else cJSON_AddNullToObject(r, "limit");
+    cJSON *pr = cJSON_AddObjectToObject(r, "primary");
+    cJSON_AddStringToObject(pr, "name", c->task->primary);
+    cJSON_AddNumberToObject(pr, "value", primary);
+    cJSON_AddNumberToObject(pr, "model_card", c->task->model_card);
+    cJSON_AddItemToObject(r, "metrics", metrics);
+    cJSON *mo = cJSON_AddObjectToObject(r, "model");
+    cJSON_AddStringToObject(mo, "path", ri->a->model);
+    cJSON_AddStringToObject(mo, "sha256", hash);
+    cJSON_AddNumberToObject(mo, "bytes", (double)st.st_size);
+    char *cfg = t5g_config_to_json(&ri->m->cfg);
+    cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : cJSON_CreateNull());
+    free(cfg);
+    cJSON_AddItemToObject(r, "decoding", decoding_json(c));
+    cJSON *lay = cJSON_AddObjectToObject(r, "layout");
+    cJSON_AddNumberToObject(lay, "ranks", ri->comm->world_size);
+    cJSON_AddNumberToObject(lay, "tp", ri->comm->tp_size);
+    cJSON_AddNumberToObject(lay, "dp", ri->comm->dp_size);
+    cJSON_AddNumberToObject(lay, "threads_per_rank", bli_thread_get_num_threads());
+    cJSON_AddItemToObject(r, "versions", versions_json());
+    cJSON *tm = cJSON_AddObjectToObject(r, "time");
+    cJSON_AddStringToObject(tm, "start", ri->start);
+    cJSON_AddStringToObject(tm, "end", end);
+    cJSON_AddNumberToObject(tm, "wall_seconds", ri->wall);
+    cJSON *th = cJSON_AddObjectToObject(r, "throughput");
+    cJSON_AddNumberToObject(th, "generated_tokens", (double)ri->tokens);
+    cJSON_AddNumberToObject(th, "tokens_per_second", ri->wall > 0 ? ri->tokens / ri->wall : 0);
+    cJSON_AddNumberToObject(th, "samples_per_second", ri->wall > 0 ? n / ri->wall : 0);
+    cJSON_AddStringToObject(th, "note", "this invocation only (a resumed run counts the work it did itself)");
+    cJSON_AddNumberToObject(r, "samples", n);
+    char *json = cJSON_Print(r);
+    char md[4096];
+    snprintf(md, sizeof md,
+             "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %.1f |\n\n"
+             "- samples: %d%s\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new tokens %d\n"
+             "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated tokens/s\n- t5g %s\n",
+             c->task->name, c->limit ? "NOT REPORTABLE (--limit)" : "reportable", c->task->primary, primary,
+             c->task->model_card, n, c->limit ? " (limited)" : "", ri->a->model, hash,
+             c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy", c->gen.num_beams, c->gen.length_penalty,
+             c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size, ri->comm->dp_size,
+             (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0, T5G_GIT_REV);
+    int rc = json ? 0 : T5G_FAIL("out of memory");
+    if (!rc) rc = write_samples(c->out, c->task, s, n);
+    if (!rc) { size_t L = strlen(json); char *j2 = malloc(L + 2); memcpy(j2, json, L); j2[L] = '\n'; j2[L + 1] = 0; rc = write_text(c->out, "results.json", j2); free(j2); }
+    if (!rc) rc = write_text(c->out, "summary.md", md);
+    if (!rc) printf("%s %s = %.2f (model card %.1f) over %d samples%s -> %s/results.json\n", c->task->name,
+                    c->task->primary, primary, c->task->model_card, n, c->limit ? " [--limit: not reportable]" : "", c->out);
+    free(json);
+    cJSON_Delete(r);
+    eval_free_samples(s, n);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv) {
+    eval_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    const task_info *task = task_find(a.task);
+    if (!task) { t5g_print_error(); return 2; }
+    char start[32];
+    iso_now(start, sizeof start);
+    double t0 = t5g_now();
+    t5g_comm comm;
+    int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
+    if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
+    char pred_dir[4200];
+    snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
+    if (comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
+    if (t5g_any_failed(comm.world, fail)) return cli_mpi_end(&comm, fail);
+    t5g_model *m = t5g_model_load(a.model, &comm);
+    fail = !m;
+    if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    eval_cfg cfg;
+    fill_cfg(&a, m, task, &cfg);
+    t5g_tokenizer *tok = NULL;
+    eval_stats st;
+    fail = eval_scan(&cfg, &st) != 0 || t5g_gen_validate(&cfg.gen) != 0;
+    if (!fail && comm.tp_rank == 0) {
+        if (!m->spm_model) fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
+        else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));
+    }
+    if (!t5g_any_failed(comm.world, fail)) {
+        t5g_progress prog;
+        t5g_progress_start(&prog, task->name, (st.samples + comm.dp_size - 1) / comm.dp_size, comm.world_rank == 0 && !a.quiet);
+        fail = eval_generate(m, &comm, tok, &cfg, &st, &prog) != 0;
+        if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
+        if (!t5g_any_failed(comm.world, fail)) {
+            int64_t tokens = comm.tp_rank == 0 ? st.generated_tokens : 0;
+            MPI_Allreduce(MPI_IN_PLACE, &tokens, 1, MPI_INT64_T, MPI_SUM, comm.world);
+            run_info ri = {&a, m, &comm, &cfg, start, t5g_now() - t0, tokens};
+            if (comm.world_rank == 0) fail = finish_run(&ri) != 0;
+        }
+    }
+    t5g_tokenizer_free(tok);
+    t5g_model_free(m);
+    return cli_mpi_end(&comm, fail);
+}
