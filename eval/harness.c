@@ -112,6 +112,13 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
             break;
         }
         free(prompt);
+        for (size_t j = 0; j < nt; j++)
+            if (tids[j] >= c->vocab) {
+                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): the checkpoint's tokenizer does not match the model",
+                              data, doc.lineno[i], tids[j], c->vocab);
+                break;
+            }
+        if (rc) { free(tids); free(idj); break; }
         if (nt > (size_t)c->max_input) {
             fprintf(stderr, "t5g: warning: %s:%d: prompt of %zu tokens truncated to %d\n", data, doc.lineno[i], nt, c->max_input);
             nt = (size_t)c->max_input;

@@ -20,6 +20,7 @@ typedef struct {
     int limit;             /* > 0: only samples with index < limit (not reportable) */
     int tok_flags;         /* tokenizer flags for prompts (bos/eos) */
     int max_input;         /* truncate prompts to this many tokens (warns) */
+    int vocab;             /* encoder vocabulary: prompt ids must be below it */
     t5g_gen_opts gen;
 } eval_cfg;
 

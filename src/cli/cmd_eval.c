@@ -66,6 +66,7 @@ static int parse(int argc, char **argv, eval_args *a) {
 static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t, eval_cfg *c) {
     memset(c, 0, sizeof *c);
     c->task = t; c->data = a->data; c->out = a->out; c->limit = a->limit; c->max_input = a->max_input;
+    c->vocab = m->cfg.enc.vocab_size;
     c->tok_flags = (m->add_bos ? T5G_TOK_ADD_BOS : 0) | (m->add_eos ? T5G_TOK_ADD_EOS : 0);
     t5g_gen_defaults(&c->gen);
     c->gen.search = a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
@@ -81,7 +82,9 @@ static cJSON *decoding_json(const eval_cfg *c) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "search", c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy");
     cJSON_AddNumberToObject(d, "num_beams", c->gen.num_beams);
-    cJSON_AddNumberToObject(d, "length_penalty", c->gen.length_penalty);
+    char lp[32];
+    snprintf(lp, sizeof lp, "%g", c->gen.length_penalty);  /* 0.6, not 0.60000002 */
+    cJSON_AddNumberToObject(d, "length_penalty", atof(lp));
     cJSON_AddStringToObject(d, "length_penalty_form", c->gen.gnmt_penalty ? "T5/GNMT ((5+len)/6)^alpha" : "HF len^alpha");
     cJSON_AddStringToObject(d, "early_stopping", c->gen.early_stopping == T5G_EARLY_TRUE ? "true" : c->gen.early_stopping == T5G_EARLY_NEVER ? "never" : "false");
     cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);

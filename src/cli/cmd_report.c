@@ -1,0 +1,67 @@
+/* cmd_report.c - `t5g report DIR [DIR...] [--png FILE] [--markdown FILE]`: one table over
+ * evaluation runs beside the model-card numbers, a PNG chart (gnuplot) and optionally the
+ * table as markdown.  The first bad run folder stops the report (see eval/report.h). */
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "report.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: t5g report DIR [DIR...] [--png FILE] [--markdown FILE]\n"
+    "Reads DIR/results.json of each run (written by t5g eval) and prints one table: score beside the\n"
+    "model card (WMT14 EN-FR BLEU 28.5, CNN/DM ROUGE-2 F 18.2, SQuAD v2 F1 85.3), samples, whether the run\n"
+    "is reportable, TP x DP layout, tokens/s, wall time and model.  A bad folder is an error (no partial\n"
+    "table).  The chart needs gnuplot (T5G_GNUPLOT names another program); without it only a warning.";
+
+static int write_markdown(const char *path, const report_run *runs, int n) {
+    t5g_outfile o;
+    T5G_TRY(t5g_out_open(&o, path, "w"));
+    if (report_print_markdown(o.f, runs, n) != 0) { t5g_out_abort(&o); return -1; }
+    return t5g_out_commit(&o);
+}
+
+/* Load every run, or fail on the first bad one. */
+static report_run *load_runs(const char **dirs, int n) {
+    report_run *runs = t5g_calloc((size_t)n, sizeof *runs, "report runs");
+    for (int i = 0; runs && i < n; i++)
+        if (report_load(dirs[i], &runs[i]) != 0) { free(runs); return NULL; }
+    return runs;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *png = "results/report.png", *markdown = NULL;
+    const arg_spec specs[] = {
+        {"--png", ARG_STR, &png, "chart file (default results/report.png)"},
+        {"--markdown", ARG_STR, &markdown, "also write the table as markdown to FILE"},
+    };
+    enum { MAXRUNS = 4096 };
+    const char **dirs = calloc(MAXRUNS, sizeof *dirs);
+    int n = 0;
+    if (!dirs) { fprintf(stderr, "t5g: error: out of memory\n"); return 1; }
+    int pr = args_parse(argc, argv, specs, 2, USAGE, dirs, MAXRUNS, &n);
+    if (pr != 0 || n == 0) {
+        if (pr < 0) t5g_print_error();
+        else if (pr == 0) fprintf(stderr, "t5g: error: no run folders given\n%s\n", USAGE);
+        free(dirs);
+        return pr > 0 ? 0 : 2;
+    }
+    report_run *runs = load_runs(dirs, n);
+    free(dirs);
+    if (!runs) { t5g_print_error(); return 1; }
+    int rc = report_print_text(stdout, runs, n);
+    if (rc == 0 && markdown) rc = write_markdown(markdown, runs, n);
+    if (rc == 0) {
+        int drawn = report_write_png(png, runs, n, getenv("T5G_GNUPLOT"));
+        if (drawn == 1)
+            fprintf(stderr, "t5g: warning: cannot run %s, so no chart was written to %s "
+                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n", getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot", png);
+        rc = drawn < 0 ? -1 : 0;
+    }
+    free(runs);
+    if (rc != 0) { t5g_print_error(); return 1; }
+    return 0;
+}

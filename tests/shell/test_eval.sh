@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# t5g eval end to end on the bundled demo shards: every task writes its results; a run
+# killed midway (the whole job, or one rank) resumes to the same scores as an uninterrupted
+# run; TP=2 and DP=2 give the same scores as one rank; bad input fails cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+T5G=./build/t5g
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+same_scores() {  # same primary value and metrics in two results.json
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ok = a["primary"] == b["primary"] and a["metrics"] == b["metrics"] and a["samples"] == b["samples"]
+print("primary", a["primary"]["value"], b["primary"]["value"], "samples", a["samples"], b["samples"])
+sys.exit(0 if ok else 1)
+PY
+}
+
+# the model: the bundled demo model if present, else a random tiny model with the demo tokenizer
+MODEL=models/demo/t5gemma-demo.h5
+if [ ! -f "$MODEL" ]; then
+    V=$(spm_export_vocab --model=models/demo/tokenizer.model | wc -l)
+    $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
+    $T5G init --config "$tmp/cfg.json" --seed 5 -o "$tmp/model.h5" --tokenizer models/demo/tokenizer.model > /dev/null
+    MODEL=$tmp/model.h5
+fi
+COMMON=(-m "$MODEL" --data datasets/demo --beams 1 --max-new-tokens 8 --batch-size 4 -q)
+
+echo "== every task writes results"
+for task in wmt14-en-fr cnn-dailymail squad-v2; do
+    $T5G eval --task $task "${COMMON[@]}" --limit 24 --out "$tmp/$task" > "$tmp/$task.log"
+    for f in results.json samples.jsonl summary.md; do [ -s "$tmp/$task/$f" ] || fail "$task: no $f"; done
+    n=$(wc -l < "$tmp/$task/samples.jsonl")
+    [ "$n" -eq 24 ] || fail "$task: $n samples, expected 24"
+    grep -Eq '"reportable":[[:space:]]*false' "$tmp/$task/results.json" || fail "$task: --limit run not marked unreportable"
+    cat "$tmp/$task.log"
+done
+
+echo "== kill the whole job midway, rerun: same scores as an uninterrupted run"
+$T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/full" > /dev/null
+$T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --batch-size 1 --out "$tmp/killed" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do   # wait until some predictions are on disk, then kill -9
+    c=$(cat "$tmp"/killed/predictions/* 2>/dev/null | wc -l || true)
+    [ "${c:-0}" -ge 3 ] && break
+    sleep 0.05
+done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+[ ! -e "$tmp/killed/results.json" ] || fail "a killed run left results.json"
+done_before=$(cat "$tmp"/killed/predictions/* | wc -l)
+echo "killed with $done_before predictions on disk"
+[ "$done_before" -lt 80 ] || fail "the run finished before it could be killed"
+$T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/killed" > /dev/null
+same_scores "$tmp/full/results.json" "$tmp/killed/results.json" || fail "resumed scores differ"
+
+echo "== kill one rank of a 2-rank job, rerun"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpirun -np 2 --bind-to none $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --batch-size 1 --out "$tmp/rank" > /dev/null 2>&1 &
+mpid=$!
+for _ in $(seq 1 600); do
+    c=$(cat "$tmp"/rank/predictions/* 2>/dev/null | wc -l || true)
+    [ "${c:-0}" -ge 3 ] && break
+    sleep 0.05
+done
+victim=$(pgrep -f "t5g eval --task cnn-dailymail.*$tmp/rank" | grep -v "^$mpid$" | tail -n 1 || true)
+[ -n "$victim" ] && kill -9 "$victim" 2>/dev/null || true
+wait $mpid 2>/dev/null || true
+[ ! -e "$tmp/rank/results.json" ] || fail "a run with a dead rank left results.json"
+mpirun -np 2 --bind-to none $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/rank" > /dev/null
+same_scores "$tmp/full/results.json" "$tmp/rank/results.json" || fail "scores after a dead rank differ"
+
+echo "== TP=2 and DP=2 give the same scores as one rank"
+$T5G eval --task squad-v2 "${COMMON[@]}" --limit 48 --out "$tmp/tp1" > /dev/null
+mpirun -np 2 --bind-to none $T5G eval --task squad-v2 "${COMMON[@]}" --limit 48 --tp 2 --out "$tmp/tp2" > /dev/null
+mpirun -np 2 --bind-to none $T5G eval --task squad-v2 "${COMMON[@]}" --limit 48 --tp 1 --out "$tmp/dp2" > /dev/null
+same_scores "$tmp/tp1/results.json" "$tmp/tp2/results.json" || fail "TP=2 scores differ"
+same_scores "$tmp/tp1/results.json" "$tmp/dp2/results.json" || fail "DP=2 scores differ"
+grep -Eq '"dp":[[:space:]]*2' "$tmp/dp2/results.json" || fail "layout not recorded"
+
+echo "== bad input"
+set +e
+out=$($T5G eval --task wmt15 "${COMMON[@]}" --out "$tmp/bad1" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "unknown task" <<< "$out" || fail "unknown task: rc=$rc $out"
+out=$($T5G eval --task squad-v2 -m "$MODEL" --data "$tmp/nodata" --out "$tmp/bad2" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "prepare.py" <<< "$out" || fail "missing data: rc=$rc $out"
+[ ! -e "$tmp/bad2/results.json" ] || fail "missing data left results.json"
+out=$($T5G eval --task squad-v2 -m "$tmp/none.h5" --data datasets/demo --out "$tmp/bad3" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "none.h5" <<< "$out" || fail "missing model: rc=$rc $out"
+out=$($T5G eval --task squad-v2 "${COMMON[@]}" --beams 0 --out "$tmp/bad4" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "--beams 0: rc=$rc $out"
+set -e
+echo "test_eval: all checks passed"
