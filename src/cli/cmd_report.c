@@ -4,7 +4,6 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/err.h"
-#include "core/fileio.h"
 #include "report.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +15,6 @@ static const char USAGE[] =
     "model card (WMT14 EN-FR BLEU 28.5, CNN/DM ROUGE-2 F 18.2, SQuAD v2 F1 85.3), samples, whether the run\n"
     "is reportable, TP x DP layout, tokens/s, wall time and model.  A bad folder is an error (no partial\n"
     "table).  The chart needs gnuplot (T5G_GNUPLOT names another program); without it only a warning.";
-
-static int write_markdown(const char *path, const report_run *runs, int n) {
-    t5g_outfile o;
-    T5G_TRY(t5g_out_open(&o, path, "w"));
-    if (report_print_markdown(o.f, runs, n) != 0) { t5g_out_abort(&o); return -1; }
-    return t5g_out_commit(&o);
-}
 
 /* Load every run, or fail on the first bad one. */
 static report_run *load_runs(const char **dirs, int n) {
@@ -53,7 +45,7 @@ int cmd_report(int argc, char **argv) {
     free(dirs);
     if (!runs) { t5g_print_error(); return 1; }
     int rc = report_print_text(stdout, runs, n);
-    if (rc == 0 && markdown) rc = write_markdown(markdown, runs, n);
+    if (rc == 0 && markdown) rc = report_write_markdown(markdown, runs, n);
     if (rc == 0) {
         int drawn = report_write_png(png, runs, n, getenv("T5G_GNUPLOT"));
         if (drawn == 1)

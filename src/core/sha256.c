@@ -1,4 +1,5 @@
-/* sha256.c - see sha256.h.  Straight FIPS 180-4 §6.2, portable C (no SHA-NI). */
+/* sha256.c - see sha256.h.  FIPS 180-4 §6.2 in portable C, plus the x86 SHA extensions
+ * (SHA-NI) when the CPU has them: ~5-10x faster, which matters for multi-GB checkpoints. */
 #include "core/sha256.h"
 #include "core/err.h"
 #include <errno.h>
@@ -19,7 +20,7 @@ static const uint32_t K[64] = {
 static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 /* One 64-byte block into the chaining state (§6.2.2). */
-static void compress(uint32_t h[8], const uint8_t *p) {
+static void compress_block(uint32_t h[8], const uint8_t *p) {
     uint32_t w[64];
     for (int t = 0; t < 16; t++)
         w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
@@ -35,6 +36,75 @@ static void compress(uint32_t h[8], const uint8_t *p) {
         k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
     }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+static void compress_c(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+    for (; nblocks; nblocks--, p += 64) compress_block(h, p);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The same rounds with sha256rnds2/msg1/msg2 (Intel's SHA extensions white paper layout):
+ * the state lives as ABEF/CDGH, 4 rounds per group of 16, the schedule in m[0..3]. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+    const __m128i BSWAP = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);  /* CDAB */
+    __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                         /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);                                              /* CDGH */
+    for (; nblocks; nblocks--, p += 64) {
+        __m128i abef = s0, cdgh = s1, m[4];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) {
+            if (i < 4) m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), BSWAP);
+            __m128i cur = m[i & 3];
+            __m128i msg = _mm_add_epi32(cur, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+            if (i >= 3 && i < 15) {  /* W for the next group */
+                __m128i *nx = &m[(i + 1) & 3];
+                *nx = _mm_add_epi32(*nx, _mm_alignr_epi8(cur, m[(i - 1) & 3], 4));
+                *nx = _mm_sha256msg2_epu32(*nx, cur);
+            }
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+            if (i >= 1 && i < 13) m[(i - 1) & 3] = _mm_sha256msg1_epu32(m[(i - 1) & 3], cur);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    t = _mm_shuffle_epi32(s0, 0x1B);                                 /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);                                /* DCHG */
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, s1, 0xF0)); /* back to h[0..3] = A..D */
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));    /* h[4..7] = E..H */
+}
+
+static int cpu_has_sha_ni(void) {
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    int sha = (b >> 29) & 1;
+    __cpuid(1, a, b, c, d);
+    return sha && (c >> 19 & 1) && (c >> 9 & 1);  /* SHA, SSE4.1, SSSE3 */
+}
+#else
+static int cpu_has_sha_ni(void) { return 0; }
+static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) { compress_c(h, p, nblocks); }
+#endif
+
+static int sha_mode = -1;  /* -1 = not decided yet, 0 = portable C, 1 = SHA-NI */
+
+int t5g_sha256_use_hw(int enable) {
+    sha_mode = enable && cpu_has_sha_ni();
+    return sha_mode;
+}
+
+static void compress(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+    if (!nblocks) return;
+    if (sha_mode < 0) sha_mode = cpu_has_sha_ni() && !getenv("T5G_SHA256_PORTABLE");
+    if (sha_mode) compress_ni(h, p, nblocks);
+    else compress_c(h, p, nblocks);
 }
 
 void t5g_sha256_init(t5g_sha256_ctx *c) {
@@ -53,10 +123,12 @@ void t5g_sha256_update(t5g_sha256_ctx *c, const void *data, size_t len) {
         memcpy(c->block + c->fill, p, take);
         c->fill += take; p += take; len -= take;
         if (c->fill < 64) return;
-        compress(c->h, c->block);
+        compress(c->h, c->block, 1);
         c->fill = 0;
     }
-    for (; len >= 64; p += 64, len -= 64) compress(c->h, p);
+    compress(c->h, p, len / 64);
+    p += len / 64 * 64;
+    len %= 64;
     memcpy(c->block, p, len);
     c->fill = len;
 }

@@ -19,6 +19,11 @@ void t5g_sha256_update(t5g_sha256_ctx *c, const void *data, size_t len);
 /* Finish: 32-byte digest to out (the context must be re-initialised before reuse). */
 void t5g_sha256_final(t5g_sha256_ctx *c, uint8_t out[32]);
 
+/* Use the x86 SHA extensions when the CPU has them (the default; T5G_SHA256_PORTABLE=1 in the
+ * environment turns them off).  Returns 1 if they are now in use.  Tests call it to check
+ * both code paths against the same vectors. */
+int t5g_sha256_use_hw(int enable);
+
 /* 32 bytes -> 64 lowercase hex digits + NUL. */
 void t5g_sha256_hex(const uint8_t digest[32], char hex[65]);
 /* Digest of one buffer as hex.  Returns 0, or -1 (error recorded) on NULL arguments. */

@@ -97,18 +97,16 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-/* Pick a token from sorted candidates: temperature, then top-p (HF TopPLogitsWarper: drop
- * the low tail whose cumulative probability is <= 1 - top_p, keep >= 1), then draw with
- * the request's own counter-based generator (same draw whatever batch or TP size). */
-static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step) {
-    double *prob = malloc(sizeof(double) * k);
-    if (!prob) return cand[0].id;
+int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_p, double *prob) {
     double mx = cand[0].value / temperature, sum = 0;
-    for (int i = 0; i < k; i++) { prob[i] = cand[i].value == -INFINITY ? 0 : exp(cand[i].value / temperature - mx); sum += prob[i]; }
+    for (int i = 0; i < k; i++) {
+        prob[i] = cand[i].value == -INFINITY ? 0 : exp(cand[i].value / temperature - mx);
+        sum += prob[i];
+    }
     for (int i = 0; i < k; i++) prob[i] /= sum;
     int keep = k;
     if (top_p < 1.0f) {
-        double tail = 0;  /* cumulative from the least likely upward */
+        double tail = 0;  /* cumulative probability from the least likely upward */
         for (int i = k - 1; i > 0; i--) {
             tail += prob[i];
             if (tail <= 1.0 - top_p) keep = i; else break;
@@ -116,7 +114,17 @@ static int sample_token(const t5g_cand *cand, int k, float temperature, float to
     }
     double total = 0;
     for (int i = 0; i < keep; i++) total += prob[i];
-    double u = (mix64(seed ^ mix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0) * total, acc = 0;
+    for (int i = 0; i < keep; i++) prob[i] /= total;
+    return keep;
+}
+
+/* Draw from the filtered distribution with the request's own counter-based generator
+ * (the same draw whatever the batch or the TP size). */
+static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step) {
+    double *prob = malloc(sizeof(double) * k);
+    if (!prob) return cand[0].id;
+    int keep = t5g_sample_filter(cand, k, temperature, top_p, prob);
+    double u = (mix64(seed ^ mix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
     int pick = keep - 1;
     for (int i = 0; i < keep; i++) { acc += prob[i]; if (u < acc) { pick = i; break; } }
     free(prob);

@@ -7,6 +7,7 @@
 #include "t5g.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
+#include "generate/search.h"
 #include <cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -188,6 +189,56 @@ static void check_sampling(gcase *g) {
     for (int b = 0; b < g->B; b++) free(all[b].out);
 }
 
+/* Teacher-forced on HF's sampled sequences: at every step our top-k / temperature / top-p
+ * filter keeps the same token ids with the same probabilities as HF's warpers. */
+static void check_sample_steps(gcase *g) {
+    const t5g_model *m = g->m;
+    cJSON *runs = cJSON_GetObjectItem(g->gen, "sample_runs"), *run;
+    int nv = m->dec.sh.nv, V = m->cfg.dec.vocab_size, checked = 0;
+    double worst = 0;
+    int32_t *mask = malloc(sizeof(int32_t) * g->B * g->L);
+    for (int b = 0; b < g->B; b++) for (int t = 0; t < g->L; t++) mask[b * g->L + t] = t < g->len[b];
+    cJSON_ArrayForEach(run, runs) {
+        float temp = (float)cJSON_GetObjectItem(run, "temperature")->valuedouble, top_p = (float)cJSON_GetObjectItem(run, "top_p")->valuedouble;
+        int top_k = cJSON_GetObjectItem(run, "top_k")->valueint, k = top_k > 0 && top_k < V ? top_k : V;
+        cJSON *seqs = cJSON_GetObjectItem(run, "sequences"), *steps = cJSON_GetObjectItem(run, "steps");
+        for (int b = 0; b < g->B; b++) {
+            cJSON *row = cJSON_GetArrayItem(steps, b), *seq = cJSON_GetArrayItem(seqs, b);
+            int T = cJSON_GetArraySize(row);
+            if (T == 0) continue;
+            t5g_state *s = t5g_state_new(m, 1, g->L, 1, T);
+            int32_t *dec = malloc(sizeof(int32_t) * T);
+            for (int t = 0; t < T; t++) dec[t] = cJSON_GetArrayItem(seq, t)->valueint;
+            float *logits = malloc(sizeof(float) * T * nv);
+            t5g_cand *cand = malloc(sizeof(t5g_cand) * k);
+            double *prob = malloc(sizeof(double) * k);
+            CU_ASSERT_EQUAL_FATAL(t5g_encode(s, g->ids + b * g->L, mask + b * g->L), 0);
+            CU_ASSERT_EQUAL_FATAL(t5g_decode(s, dec, NULL, T, NULL, logits, 0), 0);
+            for (int t = 0; t < T; t++) {
+                cJSON *st = cJSON_GetArrayItem(row, t), *kept = cJSON_GetObjectItem(st, "kept_ids"), *pr = cJSON_GetObjectItem(st, "probs");
+                t5g_vocab_topk(NULL, logits + (size_t)t * nv, 1, nv, 0, k, NULL, NULL, cand);
+                int keep = t5g_sample_filter(cand, k, temp, top_p, prob);
+                int ok = keep == cJSON_GetArraySize(kept);
+                for (int i = 0; ok && i < keep; i++) {  /* HF lists kept ids in id order */
+                    int id = cJSON_GetArrayItem(kept, i)->valueint, j = 0;
+                    while (j < keep && cand[j].id != id) j++;
+                    if (j == keep) { ok = 0; break; }
+                    worst = fmax(worst, fabs(prob[j] - cJSON_GetArrayItem(pr, i)->valuedouble));
+                }
+                if (!ok) printf("\n    sample step mismatch: row %d step %d keeps %d (HF %d)", b, t, keep, cJSON_GetArraySize(kept));
+                CU_ASSERT(ok);
+                checked++;
+            }
+            free(dec); free(logits); free(cand); free(prob);
+            t5g_state_free(s);
+        }
+    }
+    free(mask);
+    printf("\n    %d sampling steps: same kept ids, max|prob diff| %.2e", checked, worst);
+    CU_ASSERT(checked > 0);
+    CU_ASSERT(worst <= 1e-5);
+}
+
 static void for_each_case(void (*fn)(gcase *)) {
     char base[512];
     snprintf(base, sizeof base, "%s/gen", fixtures_dir());
@@ -215,6 +266,7 @@ static void test_greedy(void) { for_each_case(check_greedy); }
 static void test_beam(void) { for_each_case(check_beams); }
 static void test_incremental(void) { for_each_case(check_incremental); }
 static void test_sampling(void) { for_each_case(check_sampling); }
+static void test_sample_steps(void) { for_each_case(check_sample_steps); }
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -223,6 +275,7 @@ int main(int argc, char **argv) {
                                   {"beam search == HF generate (sequences, scores)", test_beam},
                                   {"incremental decoding == full recompute", test_incremental},
                                   {"sampling reproducible across batch composition", test_sampling},
+                                  {"sampling filters == HF warpers (teacher-forced)", test_sample_steps},
                                   CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"generate", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     int rc = t5g_test_main(suites);

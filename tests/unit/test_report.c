@@ -47,10 +47,10 @@ static void check_buf(const char *msg, size_t len, const char *want) {
     CU_ASSERT_STRING_EQUAL(hex, want);
 }
 
-static void test_sha_vectors(void) {  /* FIPS 180-4 examples / NIST CAVP short messages */
+static void sha_vectors(void) {
     check_buf("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     check_buf("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmjklmnklmnolmnopmnopqnopq";
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     check_buf(m448, strlen(m448), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
                        "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
@@ -72,9 +72,18 @@ static void test_sha_vectors(void) {  /* FIPS 180-4 examples / NIST CAVP short m
     free(a);
 }
 
+/* FIPS 180-4 examples, with the SHA-NI path (where the CPU has it) and the portable one. */
+static void test_sha_vectors(void) {
+    printf("(SHA-NI %s) ", t5g_sha256_use_hw(1) ? "available" : "not available");
+    sha_vectors();
+    CU_ASSERT_EQUAL(t5g_sha256_use_hw(0), 0);
+    sha_vectors();
+    t5g_sha256_use_hw(1);
+}
+
 /* t5g_sha256_file against coreutils sha256sum, on lengths around the 64-byte block and
- * padding boundaries and across the 1 MiB read chunk. */
-static void test_sha_file_vs_sha256sum(void) {
+ * padding boundaries and across the 1 MiB read chunk; both code paths. */
+static void sha_file_vs_sha256sum(void) {
     const char *dir = tmp_dir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     const size_t lens[] = {0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 1000, 1048576, 3 * 1048576 + 17};
@@ -97,6 +106,14 @@ static void test_sha_file_vs_sha256sum(void) {
         CU_ASSERT_STRING_EQUAL(got, want);
     }
     rm_tree(dir);
+}
+
+static void test_sha_file_vs_sha256sum(void) {
+    t5g_sha256_use_hw(1);
+    sha_file_vs_sha256sum();
+    t5g_sha256_use_hw(0);
+    sha_file_vs_sha256sum();
+    t5g_sha256_use_hw(1);
 }
 
 static void test_sha_errors(void) {
@@ -290,7 +307,7 @@ static void test_bad_folders(void) {
     expect_load_error("/nonexistent/run", "/nonexistent/run", "No such file");
     char bad[4096];
     snprintf(bad, sizeof bad, "%s", et_path("report", "bad-json"));
-    expect_load_error(bad, "bad-json/results.json: invalid JSON at line 5, column 1", NULL);
+    expect_load_error(bad, "bad-json/results.json: invalid JSON near line 5,", NULL);
     rm_tree(dir);
 }
 
@@ -367,7 +384,7 @@ static void test_bad_values(void) {
     CU_ASSERT_EQUAL(report_parse("[1, 2]", "R/results.json", "R", &r), -1);
     CU_ASSERT_STRING_EQUAL(t5g_last_error(), "R/results.json: expected a JSON object at the top level");
     CU_ASSERT_EQUAL(report_parse("", "R/results.json", "R", &r), -1);
-    CU_ASSERT_STRING_EQUAL(t5g_last_error(), "R/results.json: invalid JSON at line 1, column 1");
+    CU_ASSERT_STRING_EQUAL(t5g_last_error(), "R/results.json: invalid JSON near line 1, column 1");
 }
 
 /* ================================================================ the CLI entry point */
@@ -400,7 +417,8 @@ static void test_cli(void) {
     unsetenv("T5G_GNUPLOT");
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_STRING_EQUAL(out, TEXT);
-    CU_ASSERT(!strncmp(err, "t5g: warning: cannot run /nonexistent/gnuplot", 46) && !strchr(err, '\n')[1]);
+    const char *warn = "t5g: warning: cannot run /nonexistent/gnuplot, so no chart was written";
+    CU_ASSERT(!strncmp(err, warn, strlen(warn)) && !strchr(err, '\n')[1]);
     CU_ASSERT_EQUAL(file_size(png), -1);
     free(out);
     free(err);
