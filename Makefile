@@ -94,3 +94,7 @@ clean:
 	rm -rf build
 
 -include $(shell find build/obj -name '*.d' 2>/dev/null)
+
+# link flags for programs using build/libt5g.a (README example)
+print-ldlibs:
+	@echo $(LDLIBS)

@@ -140,7 +140,7 @@ int report_parse(const char *json, const char *file, const char *run, report_run
     if (!root) {
         int line, col;
         text_position(json, end ? end : cJSON_GetErrorPtr(), &line, &col);
-        return T5G_FAIL("%s: invalid JSON at line %d, column %d", file, line, col);
+        return T5G_FAIL("%s: invalid JSON near line %d, column %d", file, line, col);
     }
     int rc = parse_fields(root, file, r);
     cJSON_Delete(root);
@@ -154,6 +154,7 @@ int report_load(const char *dir, report_run *r) {
     snprintf(d, sizeof d, "%s", dir);
     struct stat st;
     T5G_CHECK(stat(d, &st) == 0, "%s: %s (expected a run folder written by t5g eval)", d, strerror(errno));
+    if (!S_ISDIR(st.st_mode) && strcmp(base_name(d), "results.json")) return 1;  /* results/report.png ... */
     if (S_ISREG(st.st_mode)) {  /* RUN/results.json given directly: the run is its folder */
         snprintf(file, sizeof file, "%s", d);
         char *slash = strrchr(d, '/');
@@ -411,7 +412,7 @@ static int is_png(const char *path) {
     return ok;
 }
 
-/* mkdir -p of the folder that will hold PATH. */
+/* mkdir -p of the folder that will hold PATH (the chart and the markdown file). */
 static int make_parent(const char *path) {
     char d[4096];
     T5G_CHECK(strlen(path) < sizeof d, "output path too long: %s", path);
@@ -442,6 +443,15 @@ static int draw(const char *png, const report_run *runs, int n, const char *gnup
     unlink(log);
     if (rc != 0) unlink(tmp);
     return rc;
+}
+
+int report_write_markdown(const char *path, const report_run *runs, int n) {
+    T5G_CHECK(path && *path, "no markdown file name given");
+    T5G_TRY(make_parent(path));
+    t5g_outfile o;
+    T5G_TRY(t5g_out_open(&o, path, "w"));
+    if (report_print_markdown(o.f, runs, n) != 0) { t5g_out_abort(&o); return -1; }
+    return t5g_out_commit(&o);
 }
 
 int report_write_png(const char *png, const report_run *runs, int n, const char *gnuplot) {

@@ -32,12 +32,16 @@ typedef struct {
 
 /* Parse one results.json text; FILE and RUN only label messages and the row.  0 or -1. */
 int report_parse(const char *json, const char *file, const char *run, report_run *r);
-/* Read DIR/results.json (DIR may also be the results.json file itself).  0 or -1. */
+/* Read DIR/results.json (DIR may also be the results.json file itself).  0, -1 on error, or 1
+ * when DIR is some other file (so a glob over results/ can skip results/report.png). */
 int report_load(const char *dir, report_run *r);
 
 /* The table, aligned for a terminal / as a GitHub markdown table.  0 or -1 (write error). */
 int report_print_text(FILE *f, const report_run *runs, int n);
 int report_print_markdown(FILE *f, const report_run *runs, int n);
+
+/* The markdown table into PATH (temp file + rename; parent folders are created).  0 or -1. */
+int report_write_markdown(const char *path, const report_run *runs, int n);
 
 /* Draw the chart into PNG (temp file + rename; parent folders are created).  GNUPLOT is the
  * program to run (NULL = "gnuplot" on PATH).  Returns 0 when written, 1 when gnuplot cannot

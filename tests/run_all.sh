@@ -6,6 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # CI runs as root
 export OMPI_MCA_rmaps_base_oversubscribe=1                         # 4 ranks on 2 cores
+export OMPI_MCA_mpi_yield_when_idle=1                              # oversubscribed ranks yield instead of spinning
 export BLIS_NUM_THREADS=${BLIS_NUM_THREADS:-1}
 logdir=build/test-logs
 mkdir -p "$logdir"

@@ -16,11 +16,19 @@ static const char USAGE[] =
     "is reportable, TP x DP layout, tokens/s, wall time and model.  A bad folder is an error (no partial\n"
     "table).  The chart needs gnuplot (T5G_GNUPLOT names another program); without it only a warning.";
 
-/* Load every run, or fail on the first bad one. */
-static report_run *load_runs(const char **dirs, int n) {
-    report_run *runs = t5g_calloc((size_t)n, sizeof *runs, "report runs");
-    for (int i = 0; runs && i < n; i++)
-        if (report_load(dirs[i], &runs[i]) != 0) { free(runs); return NULL; }
+/* Load every run folder, skipping plain files (a glob over results/ also matches the
+ * chart); fail on the first bad folder.  *n becomes the number of runs. */
+static report_run *load_runs(const char **dirs, int *n) {
+    report_run *runs = t5g_calloc((size_t)*n, sizeof *runs, "report runs");
+    int k = 0;
+    for (int i = 0; runs && i < *n; i++) {
+        int rc = report_load(dirs[i], &runs[k]);
+        if (rc < 0) { free(runs); return NULL; }
+        if (rc == 1) fprintf(stderr, "t5g: note: skipping %s (a file, not a run folder)\n", dirs[i]);
+        else k++;
+    }
+    if (runs && !k) { free(runs); T5G_FAIL("no run folders among the arguments (expected results/RUN folders)"); return NULL; }
+    *n = k;
     return runs;
 }
 
@@ -41,16 +49,17 @@ int cmd_report(int argc, char **argv) {
         free(dirs);
         return pr > 0 ? 0 : 2;
     }
-    report_run *runs = load_runs(dirs, n);
+    report_run *runs = load_runs(dirs, &n);
     free(dirs);
     if (!runs) { t5g_print_error(); return 1; }
     int rc = report_print_text(stdout, runs, n);
     if (rc == 0 && markdown) rc = report_write_markdown(markdown, runs, n);
     if (rc == 0) {
-        int drawn = report_write_png(png, runs, n, getenv("T5G_GNUPLOT"));
+        const char *gnuplot = getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot";
+        int drawn = report_write_png(png, runs, n, gnuplot);
         if (drawn == 1)
             fprintf(stderr, "t5g: warning: cannot run %s, so no chart was written to %s "
-                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n", getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot", png);
+                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n", gnuplot, png);
         rc = drawn < 0 ? -1 : 0;
     }
     free(runs);

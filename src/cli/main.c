@@ -12,6 +12,7 @@ static const command COMMANDS[] = {
     {"forward", cmd_forward, "run the backbone on a JSON batch and write the outputs"},
     {"generate", cmd_generate, "batched offline generation over a JSONL file (greedy, beam, sampling)"},
     {"eval", cmd_eval, "evaluate on WMT14 EN-FR / CNN-DailyMail / SQuAD v2 shards (resumable)"},
+    {"report", cmd_report, "one table over evaluation runs vs the model card, plus a PNG chart"},
     {"plan", cmd_plan, "per-rank memory and predicted throughput of a TP/DP layout"},
     {"calibrate", cmd_calibrate, "measure GEMM, bandwidth and all-reduce numbers for t5g plan"},
     {"score", cmd_score, "BLEU / ROUGE / SQuAD v2 scorers (sacreBLEU, rouge-score, official script)"},

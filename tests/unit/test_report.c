@@ -436,6 +436,28 @@ static void test_cli(void) {
     free(out);
     free(err);
 
+    /* `t5g report results/RUN...` also matches files such as the chart: skipped with a note */
+    char readme[256];
+    snprintf(readme, sizeof readme, "%s/README.md", dir);
+    FILE *f = fopen(readme, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    snprintf(png, sizeof png, "%s/out/skip.png", dir);
+    char *argv5[] = {"report", readme, a0, a1, a2, a3, "--png", png};
+    out = et_capture(cmd_report, 8, argv5, &rc, &err);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(out, TEXT);
+    CU_ASSERT(!strncmp(err, "t5g: note: skipping ", 20) && strstr(err, "README.md (a file, not a run folder)\n"));
+    free(out);
+    free(err);
+    char *argv6[] = {"report", readme};
+    out = et_capture(cmd_report, 2, argv6, &rc, &err);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t5g: error: no run folders among the arguments"));
+    free(out);
+    free(err);
+
     /* usage errors */
     char *argv3[] = {"report"};
     out = et_capture(cmd_report, 1, argv3, &rc, &err);

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# CLI behaviour: one-line errors with non-zero exits and no output left behind; generate's
+# resume and input-order merge; TP = 1, 2, 4 give identical greedy and beam text on the
+# generation fixtures; the README's library example compiles and runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+T5G=./build/t5g
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+fail() { echo "FAIL: $*"; exit 1; }
+# expect_error "pattern" cmd... : non-zero exit, exactly one "t5g: error:" line matching pattern
+expect_error() {
+    local pat=$1; shift
+    set +e
+    "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
+    set -e
+    [ $rc -ne 0 ] || fail "expected failure: $*"
+    [ "$(grep -c '^t5g: error' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "not one error line: $*"; }
+    grep -q -- "$pat" "$tmp/err" || { cat "$tmp/err"; fail "error does not mention '$pat': $*"; }
+    echo "ok: $(grep '^t5g: error' "$tmp/err")"
+}
+
+$T5G init --preset tiny --seed 1 -o "$tmp/tiny.h5" > /dev/null
+cat > "$tmp/batch.json" <<'J'
+{"input_ids": [[2, 10, 20, 30], [2, 11, 21, 0]], "attention_mask": [[1,1,1,1],[1,1,1,0]],
+ "decoder_input_ids": [[2, 5, 6], [2, 8, 0]], "decoder_attention_mask": [[1,1,1],[1,1,0]]}
+J
+echo "== forward: bad input"
+echo '{"input_ids": [[2, 600]], "decoder_input_ids": [[2]]}' > "$tmp/b1.json"
+expect_error "outside the vocabulary" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b1.json" -o "$tmp/o1"
+[ ! -e "$tmp/o1/logits.f32" ] || fail "output left after an error"
+echo '{"input_ids": [[2, 6]], "attention_mask": [[1, 1, 1]], "decoder_input_ids": [[2]]}' > "$tmp/b2.json"
+expect_error "attention_mask" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b2.json" -o "$tmp/o2"
+echo '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "decoder_attention_mask": [[1], [1]]}' > "$tmp/b3.json"
+expect_error "decoder_attention_mask" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b3.json" -o "$tmp/o3"
+echo 'not json' > "$tmp/b4.json"
+expect_error "not valid JSON" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b4.json" -o "$tmp/o4"
+head -c 10000 "$tmp/tiny.h5" > "$tmp/trunc.h5"
+expect_error "trunc.h5" $T5G forward -m "$tmp/trunc.h5" -i "$tmp/batch.json" -o "$tmp/o5"
+echo "plain text" > "$tmp/text.h5"
+expect_error "text.h5" $T5G info -m "$tmp/text.h5"
+expect_error "unknown option" $T5G forward --bogus
+expect_error "unknown preset" $T5G info --preset t5gemma-99b
+echo "== forward under TP: invalid layouts fail on every rank, nothing hangs"
+expect_error "does not divide" timeout 60 mpirun -np 3 $T5G forward -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/o6"
+expect_error "does not divide" timeout 60 mpirun -np 4 $T5G forward --tp 3 -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/o7"
+$T5G forward -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/f1" > "$tmp/f1.txt"
+timeout 120 mpirun -np 2 $T5G forward -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/f2" > "$tmp/f2.txt"
+cmp -s "$tmp/f1.txt" "$tmp/f2.txt" || fail "TP=2 argmax differs from TP=1"
+
+echo "== convert: bad input"
+mkdir -p "$tmp/hf"
+expect_error "config.json" $T5G convert --hf "$tmp/hf" -o "$tmp/c.h5"
+cp tests/fixtures/fwd/mha/hf/config.json "$tmp/hf/"
+printf '\xff\xff\xff\xff\xff\xff\x00\x00{}' > "$tmp/hf/model.safetensors"
+expect_error "model.safetensors" $T5G convert --hf "$tmp/hf" -o "$tmp/c.h5"
+[ -z "$(ls "$tmp" | grep '^c.h5')" ] || fail "convert left an output behind"
+echo '{"model_type": "t5gemma", "encoder": {"hidden_size": "x"}}' > "$tmp/hf/config.json"
+expect_error "hidden_size" $T5G convert --hf "$tmp/hf" -o "$tmp/c.h5"
+
+echo "== generate: resume, input order, bad lines"
+V=$(spm_export_vocab --model=tests/fixtures/tokenizer/bpe.model | wc -l)
+$T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
+$T5G init --config "$tmp/cfg.json" -o "$tmp/tok.h5" --tokenizer tests/fixtures/tokenizer/bpe.model > /dev/null
+for i in $(seq 1 12); do echo "{\"id\": \"r$i\", \"text\": \"request number $i with some words\"}"; done > "$tmp/in.jsonl"
+$T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/all.jsonl" --max-new-tokens 6 --batch-size 5 -q
+[ "$(wc -l < "$tmp/all.jsonl")" -eq 12 ] || fail "generate wrote $(wc -l < "$tmp/all.jsonl") lines"
+diff <(grep -o '"id":"r[0-9]*"' "$tmp/all.jsonl") <(grep -o '"id": "r[0-9]*"' "$tmp/in.jsonl" | tr -d ' ') > /dev/null || fail "output not in input order"
+head -n 5 "$tmp/all.jsonl" > "$tmp/part.jsonl"
+$T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/part.jsonl" --max-new-tokens 6 --batch-size 5 --resume -q
+cmp -s "$tmp/all.jsonl" "$tmp/part.jsonl" || fail "resumed output differs from a full run"
+printf '%s\n' '{"id": 1, "text": "fine"}' '{"id": 2, "text": ""}' '{broken' '{"id": 4, "input_ids": [2, 99999]}' > "$tmp/bad.jsonl"
+expect_error "bad.jsonl:2" $T5G generate -m "$tmp/tok.h5" -i "$tmp/bad.jsonl" -o "$tmp/bad.out" -q
+set +e; $T5G generate -m "$tmp/tok.h5" -i "$tmp/bad.jsonl" -o "$tmp/skip.out" -q --on-error skip 2> "$tmp/skip.err"; rc=$?; set -e
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/skip.out")" -eq 1 ] || fail "--on-error skip: rc=$rc"
+[ "$(grep -c warning "$tmp/skip.err")" -eq 3 ] || fail "--on-error skip should warn 3 times"
+printf '{"id": 1, "text": "%s"}\n' "$(printf 'word %.0s' $(seq 1 50))" > "$tmp/long.jsonl"
+expect_error "max-input-tokens" $T5G generate -m "$tmp/tok.h5" -i "$tmp/long.jsonl" -o "$tmp/long.out" --max-input-tokens 10 -q
+$T5G generate -m "$tmp/tok.h5" -i "$tmp/long.jsonl" -o "$tmp/long.out" --max-input-tokens 10 --truncate -q 2> "$tmp/long.err"
+grep -q "truncated" "$tmp/long.err" || fail "--truncate did not warn"
+
+echo "== generate: TP = 1, 2, 4 give identical greedy and beam text on the generation fixtures"
+for case in tests/fixtures/gen/*/; do
+    name=$(basename "$case")
+    $T5G convert --hf "$case/hf" -o "$tmp/$name.h5" > /dev/null
+    python3 - "$case/gen.json" > "$tmp/$name.in.jsonl" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+for i, (ids, m) in enumerate(zip(g["input_ids"], g["attention_mask"])):
+    print(json.dumps({"id": i, "input_ids": [t for t, k in zip(ids, m) if k]}))
+PY
+    for mode in "" "--beams 4"; do
+        $T5G generate -m "$tmp/$name.h5" -i "$tmp/$name.in.jsonl" -o "$tmp/$name.t1.jsonl" --max-new-tokens 10 $mode -q
+        for np in 2 4; do
+            set +e
+            timeout 120 mpirun -np $np $T5G generate -m "$tmp/$name.h5" -i "$tmp/$name.in.jsonl" -o "$tmp/$name.t$np.jsonl" --max-new-tokens 10 $mode -q 2> "$tmp/tp.err"
+            rc=$?; set -e
+            if [ $rc -ne 0 ]; then grep -q "does not divide" "$tmp/tp.err" && { echo "skip $name TP=$np: $(cat "$tmp/tp.err")"; continue; }; cat "$tmp/tp.err"; fail "$name TP=$np failed"; fi
+            diff <(sed 's/"score":[^}]*//' "$tmp/$name.t1.jsonl") <(sed 's/"score":[^}]*//' "$tmp/$name.t$np.jsonl") > /dev/null || fail "$name $mode: TP=$np output differs"
+            echo "ok: $name ${mode:-greedy} TP=$np identical"
+        done
+    done
+done
+
+echo "== plan: layout errors"
+expect_error "does not fit" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 2 --mem-per-rank 8G
+expect_error "does not divide" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 8 --tp 3
+[ "$($T5G plan --preset t5gemma_27b --nodes 4 --ranks-per-node 8 --mem-per-rank 64G --print-tp)" = 4 ] || fail "--print-tp"
+
+echo "== the README's library example"
+mpicc -fopenmp -Isrc -Ieval docs/example.c build/libt5g.a $(make -s print-ldlibs) -o "$tmp/example"
+if [ -f models/demo/t5gemma-demo.h5 ]; then "$tmp/example" || fail "README example failed"; fi
+echo "test_cli: all checks passed"
