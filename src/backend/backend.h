@@ -27,7 +27,7 @@ typedef struct {
     const float *k; int ldk;  /* [Tk, *] kv head g at k + g*hd */
     const float *v; int ldv;
     float *out; int ldo;      /* [Tq, *] head h at out + h*hd */
-    const unsigned char *key_valid; /* [Tk] 1 = real token; NULL = all valid */
+    const unsigned char *key_valid; /* [Tk] 1 = real token; NULL = all valid (backend memory) */
     int q_pos0;               /* absolute position of query 0 (keys are at 0..Tk-1) */
     t5g_mask_kind mask;
     int window;
@@ -38,17 +38,33 @@ typedef struct {
     float *scratch;           /* >= Tq*Tk floats */
 } t5g_attn_args;
 
+typedef enum { T5G_COPY_H2D = 0, T5G_COPY_D2H, T5G_COPY_D2D } t5g_copy_kind;
+
+struct t5g_comm_s;
+
 typedef struct t5g_backend {
     const char *name;
+    /* memory of this backend (host memory for CPU; device memory for CUDA), 64-byte aligned */
+    void *(*alloc)(size_t bytes);
+    void (*release)(void *p);
+    void (*copy)(void *dst, const void *src, size_t bytes, t5g_copy_kind kind);
+    void (*zero)(void *p, size_t bytes);
+    /* wait until every queued op has finished (no-op on CPU) */
+    void (*sync)(void);
+    /* in-place sum over the TP group of buffers in this backend's memory; NULL = MPI on host
+     * memory (t5g_allreduce_sum).  CUDA: NCCL, its communicator bootstrapped over MPI. */
+    void (*allreduce_sum)(struct t5g_comm_s *c, float *x, int64_t n);
     /* C[M,N] = alpha * A[M,K] · op(B) + beta * C, op(B) = Bᵀ (B is [N,K]) if tb else B ([K,N]). */
     void (*gemm)(int tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
     /* y = x / sqrt(mean(x²) + eps) * (1 + w), per row of width n (Gemma RMSNorm). */
     void (*rmsnorm)(const float *x, const float *w, float *y, int rows, int n, float eps);
-    /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0+Vl), else 0 (vocab-parallel). */
+    /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0+Vl), else 0 (vocab-parallel).
+     * ids live in this backend's memory. */
     void (*embed)(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out);
-    /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd at pos[t]. */
-    void (*rope)(float *x, int T, int ld, int nheads, int hd, const int32_t *pos, float theta);
+    /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd; token t is at
+     * position pos0 + t % Tq (rows of Tq tokens; positions ignore padding, spec §6). */
+    void (*rope)(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta);
     /* masked, soft-capped, float32-softmax attention (spec §3). */
     void (*attention)(const t5g_attn_args *a);
     /* out = gelu_tanh(gate) * up, element-wise over n. */
@@ -63,6 +79,10 @@ typedef struct t5g_backend {
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance);
 
 const t5g_backend *t5g_backend_cpu(void);
+/* The CUDA backend (built with `make CUDA=1`; NULL + error otherwise or without a GPU). */
+const t5g_backend *t5g_backend_cuda(int local_rank);
+/* "cpu" or "cuda" -> backend; NULL + error naming the choices. */
+const t5g_backend *t5g_backend_by_name(const char *name, int local_rank);
 /* Set the BLIS thread count and kernel family (see README "BLIS kernels"). */
 void t5g_cpu_setup(int threads);
 #endif

@@ -21,7 +21,7 @@
 #endif
 
 typedef struct {
-    const char *task, *model, *data, *out, *early;
+    const char *task, *model, *data, *out, *early, *device;
     int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet;
     double lp;
 } eval_args;
@@ -34,7 +34,7 @@ static void iso_now(char *buf, size_t n) {
 static int parse(int argc, char **argv, eval_args *a) {
     memset(a, 0, sizeof *a);
     /* T5 recipe defaults (metrics.md §6): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
-    a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false";
+    a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false"; a->device = "cpu";
     arg_spec specs[] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
@@ -51,6 +51,7 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"--max-new-tokens", ARG_INT, &a->max_new, "generated tokens per sample (default 128)"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
+        {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]", NULL, 0, NULL);
@@ -245,7 +246,7 @@ int cmd_eval(int argc, char **argv) {
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
     if (comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
     if (t5g_any_failed(comm.world, fail)) return cli_mpi_end(&comm, fail);
-    t5g_model *m = t5g_model_load(a.model, &comm);
+    t5g_model *m = cli_load_model(a.model, a.device, &comm);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     eval_cfg cfg;

@@ -97,7 +97,7 @@ static int write_outputs(const char *dir, const t5g_model *m, const batch *b, co
 }
 
 int cmd_forward(int argc, char **argv) {
-    const char *model = NULL, *in = NULL, *out = NULL;
+    const char *model = NULL, *in = NULL, *out = NULL, *device = "cpu";
     int tp = 0, threads = 0;
     arg_spec specs[] = {
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
@@ -105,8 +105,9 @@ int cmd_forward(int argc, char **argv) {
         {"-o|--out", ARG_STR, &out, "output directory"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &threads, "BLIS threads per rank (default: cores bound to the rank)"},
+        {"--device", ARG_STR, &device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
-    int rc = args_parse(argc, argv, specs, 5, "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]", NULL, 0, NULL);
+    int rc = args_parse(argc, argv, specs, 6, "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]", NULL, 0, NULL);
     if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
     if (!model || !in || !out) { fprintf(stderr, "t5g: error: -m, -i and -o are required (see --help)\n"); return 2; }
     t5g_comm comm;
@@ -131,7 +132,7 @@ int cmd_forward(int argc, char **argv) {
     MPI_Bcast(b.dids, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
     if (has[0]) MPI_Bcast(b.mask, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
     if (has[1]) MPI_Bcast(b.dmask, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
-    m = t5g_model_load(model, &comm);
+    m = cli_load_model(model, device, &comm);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) goto done;
     o.encoder_sequence_output = malloc(sizeof(float) * b.B * b.Le * m->cfg.enc.hidden_size);

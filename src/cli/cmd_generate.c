@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *model, *in, *out, *tokenizer, *on_error, *early;
+    const char *model, *in, *out, *tokenizer, *on_error, *early, *device;
     int tp, threads, resume, truncate, max_input, no_bos, add_eos, beams, sample, gnmt, topk, seed, quiet;
     double lp, temperature, topp;
     t5g_gen_opts o;
@@ -56,7 +56,7 @@ static int write_result(void *ctx, const t5g_gen_input *in, const t5g_request *r
 
 static int parse_gen_args(int argc, char **argv, gen_args *a) {
     memset(a, 0, sizeof *a);
-    a->on_error = "stop"; a->early = "false"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
+    a->on_error = "stop"; a->early = "false"; a->device = "cpu"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
     a->topp = 1.0; a->topk = 50;
     t5g_gen_defaults(&a->o);
     int bs = a->o.batch_size, mnt = a->o.max_new_tokens, mtpb = 0;
@@ -86,6 +86,7 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
         {"--add-eos", ARG_FLAG, &a->add_eos, "append <eos> to text inputs"},
         {"--tokenizer", ARG_STR, &a->tokenizer, "SentencePiece model (default: the checkpoint's)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
+        {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: mpirun -np N t5g generate -m MODEL.h5 -i IN.jsonl -o OUT.jsonl [options]", NULL, 0, NULL);
@@ -159,7 +160,7 @@ int cmd_generate(int argc, char **argv) {
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
-    t5g_model *m = t5g_model_load(a.model, &comm);
+    t5g_model *m = cli_load_model(a.model, a.device, &comm);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     t5g_tokenizer *tok = NULL;

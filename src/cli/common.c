@@ -47,3 +47,10 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
     t5g_ckpt_close(ck);
     return rc;
 }
+
+t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm) {
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (!lr) lr = getenv("SLURM_LOCALID");
+    const t5g_backend *be = t5g_backend_by_name(device, lr ? atoi(lr) : comm->world_rank);
+    return be ? t5g_model_load_on(path, comm, be) : NULL;
+}

@@ -9,4 +9,6 @@ int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm);
 int cli_mpi_end(t5g_comm *comm, int failed);
 /* Config from exactly one of --preset / --config / -m; error if none or several. */
 int cli_load_config(const char *preset, const char *config_file, const char *model_file, t5g_config *cfg);
+/* Load the model on --device cpu|cuda (GPU chosen by the node-local rank). */
+t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm);
 #endif

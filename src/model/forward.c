@@ -61,12 +61,18 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
             dec_tok = d.dec_tok, T = d.T, nh = d.nh, Lk = d.Lk;
     s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
     int64_t total = mem.total / 4;
-    if (posix_memalign((void **)&s->buf, 64, (size_t)total * sizeof(float))) {
+    s->buf = m->be->alloc((size_t)total * sizeof(float));
+    s->dbuf = m->be->alloc((size_t)enc_tok + (size_t)dec_tok + 64 + sizeof(int32_t) * (size_t)T);
+    if (!s->buf || !s->dbuf) {
         T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
                  B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
-        free(s);
+        t5g_state_free(s);
         return NULL;
     }
+    s->d_enc_valid = s->dbuf;
+    s->d_dec_valid = s->dbuf + enc_tok;
+    s->d_ids = (int32_t *)(s->dbuf + ((enc_tok + dec_tok + 63) & ~(int64_t)63));
+    m->be->zero(s->dbuf, (size_t)enc_tok + (size_t)dec_tok);
     float *p = s->buf;
 #define TAKE(ptr, n) do { ptr = p; p += ROUND16(n); } while (0)
     TAKE(s->enc_out, enc_tok * He);
@@ -74,10 +80,9 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->self_k = calloc(Ld, sizeof(float *)); s->self_v = calloc(Ld, sizeof(float *));
     s->enc_valid = calloc(enc_tok, 1); s->dec_valid = calloc(dec_tok, 1);
     s->cross_row = calloc(B_cap, sizeof(int));
-    s->pos = calloc(T, sizeof(int32_t)); s->ids = calloc(T, sizeof(int32_t));
     s->perm_rows = calloc(B_cap, sizeof(int)); s->perm_valid = calloc(dec_tok, 1);
     if (!s->cross_k || !s->cross_v || !s->self_k || !s->self_v || !s->enc_valid || !s->dec_valid || !s->cross_row ||
-        !s->pos || !s->ids || !s->perm_rows || !s->perm_valid) {
+        !s->perm_rows || !s->perm_valid) {
         t5g_state_free(s);
         T5G_FAIL("out of memory allocating the decoder state");
         return NULL;
@@ -96,10 +101,20 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
 
 void t5g_state_free(t5g_state *s) {
     if (!s) return;
-    free(s->buf); free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
-    free(s->enc_valid); free(s->dec_valid); free(s->cross_row); free(s->pos); free(s->ids);
+    const t5g_backend *be = s->m->be;
+    if (s->buf) be->release(s->buf);
+    if (s->dbuf) be->release(s->dbuf);
+    if (s->d_out) be->release(s->d_out);
+    free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
+    free(s->enc_valid); free(s->dec_valid); free(s->cross_row);
     free(s->perm_rows); free(s->perm_valid);
     free(s);
+}
+
+/* Sum over the TP group: NCCL on a device backend, MPI on host memory. */
+static void allreduce(const t5g_model *m, float *x, int64_t n) {
+    if (m->be->allreduce_sum) m->be->allreduce_sum(m->comm, x, n);
+    else t5g_allreduce_sum(m->comm, x, n);
 }
 
 /* y[T, out] = x[T, in] · W[out, in]ᵀ */
@@ -111,7 +126,7 @@ static void linear(const t5g_model *m, const float *x, int T, int in, const floa
 static void finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
                             float *x, int T) {
     int H = c->hidden_size;
-    t5g_allreduce_sum(m->comm, partial, (int64_t)T * H);
+    allreduce(m, partial, (int64_t)T * H);
     m->be->rmsnorm(partial, post_norm, partial, T, H, c->rms_norm_eps);
     m->be->add(x, partial, (size_t)T * H);
 }
@@ -146,13 +161,13 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         m->be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     }
     if (!c->rel_bias) {
-        for (int t = 0; t < T; t++) s->pos[t] = past + t % Tq;  /* positions ignore padding (spec §6) */
-        m->be->rope(s->q, T, qw, sw->sh.nh, hd, s->pos, c->rope_theta);
-        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, s->pos, c->rope_theta);
+        /* positions past..past+Tq-1 in every row: they ignore padding (spec §6) */
+        m->be->rope(s->q, T, qw, sw->sh.nh, hd, Tq, past, c->rope_theta);
+        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, Tq, past, c->rope_theta);
     }
     for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
-        memcpy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw);
-        memcpy(vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw);
+        m->be->copy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        m->be->copy(vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
     int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
     for (int b = 0; b < rows; b++) {
@@ -195,7 +210,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
         a.k = s->cross_k[layer] + (int64_t)e * s->Le * kvw; a.ldk = kvw;
         a.v = s->cross_v[layer] + (int64_t)e * s->Le * kvw; a.ldv = kvw;
         a.out = s->att + (int64_t)b * Tq * qw; a.ldo = qw;
-        a.key_valid = s->enc_valid + (int64_t)e * s->Le;
+        a.key_valid = s->d_enc_valid + (int64_t)e * s->Le;
         a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
         m->be->attention(&a);
     }
@@ -215,11 +230,12 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
 }
 
 /* x = E[ids] * float32(sqrt(H)), vocab-parallel (spec §7, §18). */
-static void embed(const t5g_model *m, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
+static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
     int H = sw->cfg->hidden_size;
     float scale = (float)sqrt((double)H);
-    m->be->embed(sw->embed_tokens, sw->sh.v0, sw->sh.nv, H, ids, T, scale, x);
-    t5g_allreduce_sum(m->comm, x, (int64_t)T * H);
+    m->be->copy(s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
+    m->be->embed(sw->embed_tokens, sw->sh.v0, sw->sh.nv, H, s->d_ids, T, scale, x);
+    allreduce(m, x, (int64_t)T * H);
 }
 
 static int check_ids(const int32_t *ids, int64_t n, int V, const char *what) {
@@ -240,11 +256,12 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
         T5G_CHECK(!mask || mask[t] == 0 || mask[t] == 1, "encoder attention_mask must hold 0/1 values");
         s->enc_valid[t] = mask ? (unsigned char)mask[t] : ids[t] != m->cfg.pad_token_id;
     }
-    embed(m, E, ids, T, s->x);
+    m->be->copy(s->d_enc_valid, s->enc_valid, (size_t)T, T5G_COPY_H2D);
+    embed(m, s, E, ids, T, s->x);
     for (int l = 0; l < c->num_hidden_layers; l++) {
         const t5g_layer_weights *L = &E->layers[l];
         /* the encoder attends over its own K/V scratch (no cache to keep) */
-        self_attention(m, s, E, L, s->B_enc, s->Le, 0, s->Le, s->k, s->v, s->enc_valid, 0, l);
+        self_attention(m, s, E, L, s->B_enc, s->Le, 0, s->Le, s->k, s->v, s->d_enc_valid, 0, l);
         mlp(m, s, c, L, E->sh.ni, T);
     }
     m->be->rmsnorm(s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
@@ -290,10 +307,11 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
             T5G_CHECK(v == 0 || v == 1, "decoder attention_mask must hold 0/1 values");
             s->dec_valid[(int64_t)b * s->Tmax + s->past + t] = (unsigned char)v;
         }
-    embed(m, D, ids, T, s->x);
+    m->be->copy(s->d_dec_valid, s->dec_valid, (size_t)rows * s->Tmax, T5G_COPY_H2D);
+    embed(m, s, D, ids, T, s->x);
     for (int l = 0; l < c->num_hidden_layers; l++) {
         const t5g_layer_weights *L = &D->layers[l];
-        self_attention(m, s, D, L, rows, Tq, s->past, s->Tmax, s->self_k[l], s->self_v[l], s->dec_valid, 1, l);
+        self_attention(m, s, D, L, rows, Tq, s->past, s->Tmax, s->self_k[l], s->self_v[l], s->d_dec_valid, 1, l);
         cross_attention(m, s, L, l, rows, Tq);
         mlp(m, s, c, L, D->sh.ni, T);
     }
@@ -302,16 +320,31 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     int nout = last_only ? rows : T;
     float *src = s->x;
     if (last_only && Tq > 1) {
-        for (int b = 0; b < rows; b++) memcpy(s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H);
+        for (int b = 0; b < rows; b++)
+            m->be->copy(s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H, T5G_COPY_D2D);
         src = s->h;
     }
-    float *out = hidden ? hidden : s->h;  /* rmsnorm is row-wise, so in place on h is fine */
-    m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);
+    /* outputs are host buffers: a device backend stages them in d_out and copies back */
+    size_t nh = (size_t)nout * H, nl = logits ? (size_t)nout * D->sh.nv : 0;
+    if (!m->host_memory && (hidden || logits) && nl + nh > s->d_out_cap) {
+        if (s->d_out) m->be->release(s->d_out);
+        s->d_out = m->be->alloc(sizeof(float) * (nl + nh));
+        s->d_out_cap = s->d_out ? nl + nh : 0;
+        T5G_CHECK(s->d_out, "out of device memory for %zu output floats; use a smaller batch", nl + nh);
+    }
+    float *out = m->host_memory ? (hidden ? hidden : s->h) : (hidden ? s->d_out + nl : s->h);
+    float *lg = m->host_memory ? logits : s->d_out;
+    m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
-        m->be->gemm(1, nout, D->sh.nv, H, 1.0f, out, H, D->embed_tokens, H, 0.0f, logits, D->sh.nv);
+        m->be->gemm(1, nout, D->sh.nv, H, 1.0f, out, H, D->embed_tokens, H, 0.0f, lg, D->sh.nv);
         if (c->final_logit_softcapping > 0)
-            m->be->softcap(logits, (size_t)nout * D->sh.nv, c->final_logit_softcapping);
+            m->be->softcap(lg, nl, c->final_logit_softcapping);
+    }
+    if (!m->host_memory) {
+        if (logits) m->be->copy(logits, lg, sizeof(float) * nl, T5G_COPY_D2H);
+        if (hidden) m->be->copy(hidden, out, sizeof(float) * nh, T5G_COPY_D2H);
+        m->be->sync();
     }
     return 0;
 }
@@ -320,6 +353,7 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
     T5G_CHECK(s && rows, "t5g_select_rows: NULL argument");
     T5G_CHECK(n > 0 && n <= s->B_cap, "cannot keep %d decoder rows (capacity %d)", n, s->B_cap);
     const t5g_stack_weights *D = &s->m->dec;
+    const t5g_backend *be = s->m->be;
     int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->Tmax * kvw, len = (int64_t)s->past * kvw;
     int identity = n == s->B_dec;
     for (int i = 0; i < n; i++) {
@@ -335,8 +369,8 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
     for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
         float *caches[2] = {s->self_k[l], s->self_v[l]};
         for (int w = 0; w < 2; w++) {
-            for (int i = 0; i < n; i++) memcpy(s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len);
-            for (int i = 0; i < n; i++) memcpy(caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len);
+            for (int i = 0; i < n; i++) be->copy(s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len, T5G_COPY_D2D);
+            for (int i = 0; i < n; i++) be->copy(caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len, T5G_COPY_D2D);
         }
     }
     memcpy(s->cross_row, s->perm_rows, sizeof(int) * n);

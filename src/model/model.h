@@ -53,6 +53,7 @@ typedef struct t5g_model {
     t5g_stack_weights enc, dec;
     t5g_comm *comm;              /* TP group this copy belongs to (not owned) */
     const t5g_backend *be;
+    int host_memory;             /* 1: weights and state live in host memory (CPU backend) */
     int64_t weight_bytes;        /* bytes of weights held by this rank */
     int64_t bytes_read;          /* checkpoint bytes this rank read at load */
     unsigned char *spm_model;    /* tokenizer bytes from the checkpoint (may be NULL) */
@@ -63,9 +64,12 @@ typedef struct t5g_model {
 
 /* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */
 t5g_model *t5g_model_load(const char *path, t5g_comm *comm);
+/* The same on a chosen backend (weights in its memory); be == NULL means CPU. */
+t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend *be);
 /* Random weights for a config (deterministic in seed; each rank draws its own slice of the
  * same full tensors, so any TP size gives the same model). */
 t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm);
+t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be);
 void t5g_model_free(t5g_model *m);
 /* Write the model (T = 1 only) to an HDF5 checkpoint; dtype "float32" or "bfloat16". */
 int t5g_model_save(t5g_model *m, const char *path, const char *dtype);

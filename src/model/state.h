@@ -16,19 +16,23 @@ typedef struct t5g_state {
     int B_cap, Tmax;             /* decoder row capacity and max decoder length */
     int B_dec, past;             /* live decoder rows; tokens already in the cache */
     float *enc_out;              /* [B_enc·Le, He] after the encoder's final norm */
-    unsigned char *enc_valid;    /* [B_enc·Le] 1 = real token */
+    unsigned char *enc_valid;    /* [B_enc·Le] 1 = real token (host; d_enc_valid: backend copy) */
     float **cross_k, **cross_v;  /* per decoder layer [B_enc·Le, nkv·hd] */
     float **self_k, **self_v;    /* per decoder layer [B_cap·Tmax, nkv·hd] */
-    unsigned char *dec_valid;    /* [B_cap·Tmax] */
+    unsigned char *dec_valid;    /* [B_cap·Tmax] (host; d_dec_valid: backend copy) */
+    unsigned char *d_enc_valid, *d_dec_valid;
+    int32_t *d_ids;              /* token ids of the current pass, backend memory */
+    float *d_out;                /* outputs staged on a device backend (grown on demand) */
+    size_t d_out_cap;            /* floats */
+    unsigned char *dbuf;         /* backend allocation behind d_enc_valid, d_dec_valid, d_ids */
     int *cross_row;              /* [B_cap] */
     /* scratch, sized for max(B_enc·Le, B_cap·Tmax) tokens */
     int64_t cap_tokens;
     float *x, *h, *q, *k, *v, *att, *gate, *up, *scores;
-    int32_t *pos, *ids;
     float *perm;                 /* [B_cap·Tmax·kvw] scratch for t5g_select_rows */
     int *perm_rows;              /* [B_cap] */
     unsigned char *perm_valid;   /* [B_cap·Tmax] */
-    float *buf;                  /* one allocation behind every pointer above */
+    float *buf;                  /* one backend allocation behind the float pointers above */
 } t5g_state;
 
 /* Bytes a state needs on a rank with these shards (the planner uses the same numbers). */

@@ -79,7 +79,7 @@ unknown:
 }
 
 /* Build the skeleton: shard plans, layer arrays, one arena with every slice. */
-static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
+static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_backend *be) {
     T5G_CHECK_NULL(cfg && comm, "t5g_model: NULL argument");
     if (t5g_config_validate(cfg)) return NULL;
     T5G_CHECK_NULL(cfg->tie_word_embeddings, "untied LM heads are not supported (tie_word_embeddings must be true)");
@@ -87,7 +87,8 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
     if (!m) return NULL;
     m->cfg = *cfg;
     m->comm = comm;
-    m->be = t5g_backend_cpu();
+    m->be = be ? be : t5g_backend_cpu();
+    m->host_memory = m->be == t5g_backend_cpu();
     m->add_bos = 1;  /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
@@ -106,7 +107,7 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm) {
         total += (s.nrows * s.ncols + 15) & ~(int64_t)15;  /* 64-byte aligned slices */
     }
     m->weight_bytes = total * (int64_t)sizeof(float);
-    if (posix_memalign((void **)&m->arena, 64, (size_t)m->weight_bytes ? (size_t)m->weight_bytes : 64)) {
+    if (!(m->arena = m->be->alloc((size_t)m->weight_bytes))) {
         T5G_FAIL("out of memory: this rank needs %.2f GiB for its weights; use more tensor-parallel ranks",
                  m->weight_bytes / 1073741824.0);
         goto fail;
@@ -144,7 +145,7 @@ int t5g_model_visit(t5g_model *m, t5g_tensor_visitor fn, void *ctx) {
 
 void t5g_model_free(t5g_model *m) {
     if (!m) return;
-    free(m->arena);
+    if (m->arena) m->be->release(m->arena);
     free(m->enc.layers);
     free(m->dec.layers);
     free(m->spm_model);
@@ -152,11 +153,35 @@ void t5g_model_free(t5g_model *m) {
 }
 
 /* ---- loading from HDF5 ---- */
-static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
-    return t5g_ckpt_read((t5g_ckpt *)ctx, t->name, t->ndim, t->shape, r0, nr, c0, nc, dst);
+typedef struct { t5g_ckpt *ck; const t5g_model *m; } load_ctx;
+
+/* Fill a slice in the model's memory from a host producer (directly on the CPU backend,
+ * through a host staging buffer on a device backend). */
+static int stage(const t5g_model *m, float *dst, int64_t n, int (*fill)(void *, float *), void *arg) {
+    if (m->host_memory) return fill(arg, dst);
+    float *tmp = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    T5G_CHECK(tmp, "out of memory staging a tensor");
+    int rc = fill(arg, tmp);
+    if (!rc) m->be->copy(dst, tmp, sizeof(float) * (size_t)n, T5G_COPY_H2D);
+    free(tmp);
+    return rc;
 }
 
-t5g_model *t5g_model_load(const char *path, t5g_comm *comm) {
+typedef struct { t5g_ckpt *ck; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } read_args;
+static int read_fill(void *a, float *dst) {
+    read_args *r = a;
+    return t5g_ckpt_read(r->ck, r->t->name, r->t->ndim, r->t->shape, r->r0, r->nr, r->c0, r->nc, dst);
+}
+
+static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
+    load_ctx *l = ctx;
+    read_args a = {l->ck, t, r0, nr, c0, nc};
+    return stage(l->m, dst, nr * nc, read_fill, &a);
+}
+
+t5g_model *t5g_model_load(const char *path, t5g_comm *comm) { return t5g_model_load_on(path, comm, NULL); }
+
+t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend *be) {
     T5G_CHECK_NULL(path && comm, "t5g_model_load: NULL argument");
     t5g_ckpt *ck = t5g_ckpt_open(path, comm->tp);
     if (!ck) return NULL;
@@ -168,9 +193,10 @@ t5g_model *t5g_model_load(const char *path, t5g_comm *comm) {
         T5G_FAIL("%s: %s", path, msg);
         goto out;
     }
-    m = model_alloc(&cfg, comm);
+    m = model_alloc(&cfg, comm, be);
     if (!m) goto out;
-    if (t5g_model_visit(m, load_one, ck)) { t5g_model_free(m); m = NULL; goto out; }
+    load_ctx lc = {ck, m};
+    if (t5g_model_visit(m, load_one, &lc)) { t5g_model_free(m); m = NULL; goto out; }
     if (t5g_ckpt_read_bytes(ck, "tokenizer/spm_model", &m->spm_model, &m->spm_model_len) < 0) {
         t5g_model_free(m); m = NULL; goto out;
     }
@@ -203,8 +229,21 @@ static float hashed_normal(uint64_t key, uint64_t i) {
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+typedef struct { uint64_t seed; const t5g_model *m; } init_ctx;
+typedef struct { uint64_t seed; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } init_args;
+static int init_fill(void *a, float *dst);
+
 static int init_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
-    uint64_t key = splitmix(*(uint64_t *)ctx ^ name_hash(t->name));
+    init_ctx *ic = ctx;
+    init_args a = {ic->seed, t, r0, nr, c0, nc};
+    return stage(ic->m, dst, nr * nc, init_fill, &a);
+}
+
+static int init_fill(void *arg, float *dst) {
+    init_args *a = arg;
+    const t5g_tensor_spec *t = a->t;
+    int64_t r0 = a->r0, nr = a->nr, c0 = a->c0, nc = a->nc;
+    uint64_t key = splitmix(a->seed ^ name_hash(t->name));
     int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
     /* scales: norms ~N(0, 0.2) so the (1+w) matters; projections 1/sqrt(fan_in); tables N(0,1)·... */
     float std;
@@ -220,8 +259,13 @@ static int init_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr,
 }
 
 t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm) {
-    t5g_model *m = model_alloc(cfg, comm);
-    if (m && t5g_model_visit(m, init_one, &seed)) { t5g_model_free(m); return NULL; }
+    return t5g_model_random_on(cfg, seed, comm, NULL);
+}
+
+t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be) {
+    t5g_model *m = model_alloc(cfg, comm, be);
+    init_ctx ic = {seed, m};
+    if (m && t5g_model_visit(m, init_one, &ic)) { t5g_model_free(m); return NULL; }
     return m;
 }
 
@@ -230,10 +274,12 @@ static int write_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr
     (void)r0; (void)nr; (void)c0; (void)nc;  /* one process: slices are whole tensors */
     return t5g_ckpt_write((t5g_ckpt_writer *)ctx, t->name, t->ndim, t->shape, d);
 }
+/* saving reads the weights back on the host */
 
 int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
     T5G_CHECK(m && path, "t5g_model_save: NULL argument");
     T5G_CHECK(m->comm->tp_size == 1, "saving needs the whole model on one rank (run without --tp)");
+    T5G_CHECK(m->host_memory, "saving needs the model in host memory (load it with the CPU backend)");
     char *json = t5g_config_to_json(&m->cfg);
     if (!json) return -1;
     t5g_ckpt_writer *w = t5g_ckpt_create(path, json, dtype);

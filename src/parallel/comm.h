@@ -6,7 +6,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct t5g_comm_s {
     MPI_Comm world, tp, dp;    /* tp: my TP group; dp: ranks with my tp_rank across groups */
     int world_rank, world_size;
     int tp_rank, tp_size;      /* T */
@@ -14,6 +14,7 @@ typedef struct {
     /* counters of the TP all-reduces */
     int64_t allreduce_calls, allreduce_bytes;
     double allreduce_seconds;
+    void *device_comm;         /* backend-owned (NCCL communicator of the TP group) */
 } t5g_comm;
 
 /* Split MPI_COMM_WORLD with TP size tp (0 = world size). Every rank checks the layout

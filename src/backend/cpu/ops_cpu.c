@@ -78,7 +78,7 @@ static void cpu_embed(const float *E, int v0, int Vl, int H, const int32_t *ids,
     }
 }
 
-static void cpu_rope(float *x, int T, int ld, int nheads, int hd, const int32_t *pos, float theta) {
+static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
     int half = hd / 2;
     float inv_freq[1024];
     /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32 */
@@ -88,7 +88,7 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, const int32_t 
     for (int t = 0; t < T; t++) {
         float c[512], s[512];
         for (int i = 0; i < half; i++) {
-            float ang = (float)pos[t] * inv_freq[i];
+            float ang = (float)(pos0 + t % Tq) * inv_freq[i];
             c[i] = cosf(ang);
             s[i] = sinf(ang);
         }
@@ -202,8 +202,26 @@ static void cpu_add(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
+static void *cpu_alloc(size_t bytes) {
+    void *p = NULL;
+    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+}
+static void cpu_release(void *p) { free(p); }
+static void cpu_copy(void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
+    (void)kind;
+    if (dst != src && bytes) memmove(dst, src, bytes);
+}
+static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+static void cpu_sync(void) {}
+
 static const t5g_backend CPU = {
     .name = "cpu",
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .copy = cpu_copy,
+    .zero = cpu_zero,
+    .sync = cpu_sync,
+    .allreduce_sum = NULL,
     .gemm = cpu_gemm,
     .rmsnorm = cpu_rmsnorm,
     .embed = cpu_embed,
@@ -215,3 +233,10 @@ static const t5g_backend CPU = {
 };
 
 const t5g_backend *t5g_backend_cpu(void) { return &CPU; }
+
+#ifndef T5G_CUDA
+const t5g_backend *t5g_backend_cuda(int local_rank) {
+    (void)local_rank;
+    return NULL;
+}
+#endif
