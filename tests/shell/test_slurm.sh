@@ -8,7 +8,8 @@
 #     stops; too little memory fails early with the clear message
 #   - jobs/eval_tiny.sh: three tasks on the demo model, results files with scores; a requeued job
 #     (scontrol requeue) resumes the same results folder and gives the same scores
-# Run from the repository root after `make` (tests/run_all.sh does).  Needs root; about 1-2 min.
+# Run from the repository root after `make` (tests/run_all.sh does).  Needs root; about 1 min.
+# T5G_TEST_KEEP=1 keeps the temporary folder (cluster logs, job logs, results).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -44,22 +45,29 @@ cleanup() {
         for f in "$W"/logs/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
         echo "--- slurmd.log (tail)"; tail -n 20 "$C/log/slurmd.log" 2>/dev/null || true
     fi
-    rm -rf "$W"
+    if [ -n "${T5G_TEST_KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 mkdir -p "$W/logs"
 
-# two free ports next to each other, so that a cluster someone else runs is left alone
-port=$((20000 + ($$ % 4000) * 2))
-while ss -Hltn | awk '{print $4}' | grep -Eq ":($port|$((port + 1)))\$"; do port=$((port + 2)); done
-export SLURM_LOCAL_CTLD_PORT=$port SLURM_LOCAL_SLURMD_PORT=$((port + 1))
 # the node advertises 1 TiB (never enforced) so a 27B-sized --mem can be submitted for PLAN_ONLY
 export SLURM_LOCAL_MEM_MB=1048576
 
 # ---------------------------------------------------------------------------------------------
-# tools/slurm_local.sh
+# tools/slurm_local.sh, on two free ports next to each other (slurm_local.sh refuses busy ones),
+# so that a cluster someone else runs is left alone
 t0=$SECONDS
-check "slurm_local start" logged "$W/start.log" "$SL" start "$C"
+port=$((20000 + ($$ % 4000) * 2))
+for try in $(seq 20); do
+    export SLURM_LOCAL_CTLD_PORT=$port SLURM_LOCAL_SLURMD_PORT=$((port + 1))
+    if logged "$W/start.log" "$SL" start "$C"; then break; fi
+    grep -q 'is busy' "$W/start.log" || break
+    port=$((port + 2))
+done
+if ! "$SL" status "$C" >/dev/null 2>&1; then
+    cat "$W/start.log"; echo "FAIL slurm_local start"; exit 1
+fi
+pass "slurm_local start"
 grep -q "^export SLURM_CONF=$C/etc/slurm.conf\$" "$W/start.log" || fail "start prints the SLURM_CONF line"
 eval "$("$SL" env "$C")"
 [ "$SLURM_CONF" = "$C/etc/slurm.conf" ] || fail "env gives SLURM_CONF"
@@ -81,7 +89,7 @@ fi
 job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 # wait_job ID [SECONDS]: final state, via the script's own wait
 wait_job() { "$SL" wait "$C" "$1" "${2:-240}" || true; }
-# submit NAME SBATCH_ARGS... -- prints the job id; the log goes to $W/logs/NAME.out
+# submit NAME SBATCH_ARGS...: prints the job id; the job's log goes to $W/logs/NAME.out
 submit() { local name=$1; shift; sbatch --parsable --output="$W/logs/$name.out" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
@@ -196,12 +204,16 @@ eval_tiny_checks() {
     done
     complete_shards "$out2" > "$W/before"
     check "eval_tiny.sh: requeued while running, $n shard(s) done" [ "$st" = RUNNING ]
+    t1=$SECONDS
     scontrol requeue "$j" || fail "scontrol requeue $j"
-    # SLURM holds a requeued job for ~2 min (BeginTime); release it
-    for ((i = 0; i < 100; i++)); do
-        quiet scontrol update jobid="$j" StartTime=now && break
+    # SLURM holds a requeued job for ~2 min (BeginTime) once it is pending again; release it
+    for ((i = 0; i < 150; i++)); do
+        st=$(job_state "$j")
+        [ "$st" != PENDING ] || ! scontrol show job "$j" | grep -q 'Reason=BeginTime' || quiet scontrol update jobid="$j" StartTime=now
+        case $st in RUNNING|COMPLETED|FAILED|CANCELLED) break ;; esac
         sleep 0.2
     done
+    echo "requeued job running again after $((SECONDS - t1)) s"
     check "requeued eval_tiny.sh: job $j COMPLETED" [ "$(wait_job "$j" 300)" = COMPLETED ]
     check "requeued eval_tiny.sh: restarted (restart 1 in the appended log)" \
         grep -q 'restart 1 of this job: resuming the same output' "$W/logs/requeued.out"
