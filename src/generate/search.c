@@ -35,13 +35,17 @@ struct t5g_search_ctx {
     unsigned char *fin;        /* [n][K] */
     unsigned char *heur;       /* [n] is_early_stop_heuristic_unsatisfied */
     int cur_len;               /* decoder length so far, start token included */
+    /* per-step scratch, allocated once (nothing is allocated in the token loop) */
+    t5g_cand *merge;           /* [K·btk] one request's candidates */
+    float *add;                /* [n·K] running scores in row order */
+    double *prob;              /* [btk] sampling distribution */
 };
 
 void t5g_search_free(t5g_search_ctx *c) {
     if (!c) return;
     free(c->live); free(c->rows); free(c->step_ids); free(c->logits); free(c->lse); free(c->cand);
     free(c->seq); free(c->seq_tmp); free(c->run_score); free(c->fin_seq); free(c->fin_len); free(c->fin_score);
-    free(c->fin); free(c->heur);
+    free(c->fin); free(c->heur); free(c->merge); free(c->add); free(c->prob);
     free(c);
 }
 
@@ -65,8 +69,11 @@ t5g_search_ctx *t5g_search_new(const t5g_model *m, t5g_state *s, t5g_request *re
     c->run_score = calloc(nk, sizeof(float)); c->fin_seq = calloc(nk * c->max_new, sizeof(int32_t));
     c->fin_len = calloc(nk, sizeof(int)); c->fin_score = calloc(nk, sizeof(float));
     c->fin = calloc(nk, 1); c->heur = calloc(n, 1);
+    c->merge = malloc(sizeof(t5g_cand) * (size_t)c->K * c->btk); c->add = malloc(sizeof(float) * nk);
+    c->prob = malloc(sizeof(double) * c->btk);
     if (!c->live || !c->rows || !c->step_ids || !c->logits || !c->lse || !c->cand || !c->seq || !c->seq_tmp ||
-        !c->run_score || !c->fin_seq || !c->fin_len || !c->fin_score || !c->fin || !c->heur) {
+        !c->run_score || !c->fin_seq || !c->fin_len || !c->fin_score || !c->fin || !c->heur || !c->merge || !c->add ||
+        !c->prob) {
         t5g_search_free(c);
         T5G_FAIL("out of memory for the search state of a batch of %d (beams %d, vocab %d)", n, c->K, c->V);
         return NULL;
@@ -120,14 +127,12 @@ int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_
 
 /* Draw from the filtered distribution with the request's own counter-based generator
  * (the same draw whatever the batch or the TP size). */
-static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step) {
-    double *prob = malloc(sizeof(double) * k);
-    if (!prob) return cand[0].id;
+static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step,
+                        double *prob) {
     int keep = t5g_sample_filter(cand, k, temperature, top_p, prob);
     double u = (mix64(seed ^ mix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
     int pick = keep - 1;
     for (int i = 0; i < keep; i++) { acc += prob[i]; if (u < acc) { pick = i; break; } }
-    free(prob);
     return cand[pick].id;
 }
 
@@ -151,7 +156,7 @@ static int run_single(t5g_search_ctx *c) {
             rc = t5g_vocab_topk(m->comm, c->logits, rows, c->nv, c->v0, c->btk, NULL, NULL, c->cand);
             for (int i = 0; i < rows && !rc; i++) {
                 t5g_request *r = &c->reqs[c->live[i]];
-                tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, step);
+                tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, step, c->prob);
                 int j = 0;  /* its logit is among the candidates */
                 while (j < c->btk - 1 && c->cand[(size_t)i * c->btk + j].id != tok[i]) j++;
                 c->run_score[i] = c->cand[(size_t)i * c->btk + j].value - c->lse[i];
@@ -199,8 +204,7 @@ static int beam_step_request(t5g_search_ctx *c, int q, int base, int *src) {
     int K = c->K, btk = c->btk, V = c->V, M = c->max_new;
     int max_length = 1 + M, cur = c->cur_len;
     /* merge the K·btk per-beam candidates; flat index k·V + id orders ties like torch.topk */
-    t5g_cand *all = malloc(sizeof(t5g_cand) * K * btk);
-    if (!all) return -1;
+    t5g_cand *all = c->merge;
     for (int k = 0; k < K; k++)
         for (int j = 0; j < btk; j++) {
             t5g_cand x = c->cand[(size_t)(base + k) * btk + j];
@@ -274,7 +278,6 @@ static int beam_step_request(t5g_search_ctx *c, int q, int base, int *src) {
         c->step_ids[base + k] = all[best].id % V;  /* rewritten after the row reorder below */
     }
     memcpy(seq, newf, sizeof(int32_t) * K * M);
-    free(all);
     /* early-stop heuristic for the next step (HF _check_early_stop_heuristic), cur_len + 1 */
     int next = cur + 1;
     int best_len = (o->early_stopping == T5G_EARLY_NEVER && o->length_penalty > 0) ? max_length - 1 : next - 1;
@@ -314,18 +317,16 @@ static int run_beam(t5g_search_ctx *c) {
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
         if ((rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
         /* accumulated log-probs: (logit - lse) + running score of the row's beam */
-        float *add = malloc(sizeof(float) * rows);
-        if (!add) { rc = T5G_FAIL("out of memory"); break; }
+        float *add = c->add;
         for (int j = 0; j < c->nlive; j++)
             for (int k = 0; k < K; k++) add[j * K + k] = c->run_score[(size_t)c->live[j] * K + k];
         rc = t5g_vocab_topk(m->comm, c->logits, rows, c->nv, c->v0, c->btk, c->lse, add, c->cand);
-        free(add);
         if (rc) break;
         int kept = 0;
         for (int j = 0; j < c->nlive && !rc; j++) {
             int q = c->live[j];
             int done = beam_step_request(c, q, j * K, src);
-            if (done < 0) { rc = T5G_FAIL("out of memory in beam search"); break; }
+
             if (done) {  /* best finished hypothesis; HF returns sequences[:, 0] and beam_scores[:, 0] */
                 rc = finish_request(&c->reqs[q], c->fin_seq + (size_t)q * K * M, c->fin_len[(size_t)q * K],
                                     c->fin_score[(size_t)q * K]);
