@@ -54,16 +54,20 @@ pid_of() {
 
 # wait_pid NAME: daemons write their PID file after forking; wait up to 5 s for it
 wait_pid() {
-    local i
-    for i in $(seq 20); do pid_of "$1" && return 0; sleep 0.25; done
+    for _ in $(seq 20); do pid_of "$1" && return 0; sleep 0.25; done
     die "$1 did not start; see $DIR/log/$1.log"
 }
 
-port_busy() { ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .; }
+# port_busy PORT: something listens on TCP PORT (read from /proc: ss may not be installed)
+port_busy() {
+    local f tables=()
+    for f in /proc/net/tcp /proc/net/tcp6; do [ ! -r "$f" ] || tables+=("$f"); done   # no tcp6 without IPv6
+    awk -v p=":$(printf '%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' "${tables[@]}"
+}
 
 need_tools() {
     local t missing=
-    for t in munged mungekey munge unmunge slurmctld slurmd sinfo scontrol squeue scancel ss; do
+    for t in munged mungekey munge unmunge slurmctld slurmd sinfo scontrol squeue scancel; do
         command -v "$t" >/dev/null || missing+=" $t"
     done
     [ -z "$missing" ] || die "missing:$missing; run: bash tools/install_deps.sh"
@@ -148,7 +152,7 @@ start_munge() {
         --log-file="$DIR/log/munged.log" --seed-file="$DIR/munge/munged.seed" ||
         die "munged failed to start; see $DIR/log/munged.log"
     munge -n -S "$SOCK" | unmunge -S "$SOCK" >/dev/null || die "munge self-test failed; see $DIR/log/munged.log"
-    log "munged started (pid $(wait_pid munged))"
+    p=$(wait_pid munged); log "munged started (pid $p)"
 }
 
 # node_ready SINCE: the node takes jobs and its slurmd registered at or after SINCE.  slurmctld
@@ -179,14 +183,14 @@ start() {
         [ $changed = 0 ] || { scontrol reconfigure; log "slurmctld reconfigured"; }
     else
         slurmctld -f "$CONF" || die "slurmctld failed to start; see $DIR/log/slurmctld.log"
-        log "slurmctld started (pid $(wait_pid slurmctld))"
+        p=$(wait_pid slurmctld); log "slurmctld started (pid $p)"
     fi
     if p=$(pid_of slurmd); then
         log "slurmd already running (pid $p)"
     else
         since=$(date +%Y-%m-%dT%H:%M:%S)
         slurmd -f "$CONF" || die "slurmd failed to start; see $DIR/log/slurmd.log"
-        log "slurmd started (pid $(wait_pid slurmd))"
+        p=$(wait_pid slurmd); log "slurmd started (pid $p)"
     fi
     for ((t = 0; t < WAIT_S * 4; t++)); do
         node_ready "$since" && break
@@ -200,24 +204,24 @@ start() {
 # stop_one NAME [SIGNAL PID]: signal the daemon (TERM; 0 when it is already shutting down, with
 # the PID it had), wait for it to exit, KILL it after 15 s
 stop_one() {
-    local name=$1 sig=${2:-TERM} p=${3:-} i
+    local name=$1 sig=${2:-TERM} p=${3:-}
     [ -n "$p" ] || p=$(pid_of "$name") || { rm -f "$RUN/$name.pid"; log "$name not running"; return; }
     kill -s "$sig" "$p" 2>/dev/null || true
-    for i in $(seq 60); do [ -d "/proc/$p" ] || break; sleep 0.25; done
+    for _ in $(seq 60); do [ -d "/proc/$p" ] || break; sleep 0.25; done
     if [ -d "/proc/$p" ]; then log "$name (pid $p) still running after 15 s; sending KILL"; kill -9 "$p" || true; fi
     rm -f "$RUN/$name.pid"
     log "$name stopped (pid $p)"
 }
 
 stop() {
-    local jobs i ctld= dmon= n
+    local jobs ctld='' dmon='' n
     if ctld=$(pid_of slurmctld); then
-        jobs=$(squeue -h -o %i 2>/dev/null || true)
-        if [ -n "$jobs" ]; then
-            log "cancelling jobs:" $jobs
-            scancel $jobs || true
+        mapfile -t jobs < <(squeue -h -o %i 2>/dev/null || true)
+        if [ ${#jobs[@]} -gt 0 ]; then
+            log "cancelling jobs: ${jobs[*]}"
+            scancel "${jobs[@]}" || true
             # let slurmd end the job steps before it goes away itself
-            for i in $(seq 40); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.25; done
+            for _ in $(seq 40); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.25; done
         fi
         # 'scontrol shutdown' stops slurmctld and its slurmd in ~2 s; TERM takes ~5 s
         dmon=$(pid_of slurmd || true)
@@ -246,7 +250,7 @@ status() {
 job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 
 wait_job() {
-    local id=${1:?wait needs a JOBID} limit=${2:-300} st= t
+    local id=${1:?wait needs a JOBID} limit=${2:-300} st='' t
     for ((t = 0; t < limit * 2; t++)); do
         st=$(job_state "$id")
         case $st in

@@ -253,7 +253,14 @@ int cmd_eval(int argc, char **argv) {
     fill_cfg(&a, m, task, &cfg);
     t5g_tokenizer *tok = NULL;
     eval_stats st;
-    fail = eval_scan(&cfg, &st) != 0 || t5g_gen_validate(&cfg.gen) != 0;
+    /* only world rank 0 reads the data files here; the counts are broadcast */
+    memset(&st, 0, sizeof st);
+    fail = t5g_gen_validate(&cfg.gen) != 0;
+    if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, &st) != 0;
+    int64_t counts[2] = {st.num_shards, st.samples};
+    MPI_Bcast(counts, 2, MPI_INT64_T, 0, comm.world);
+    st.num_shards = (int)counts[0];
+    st.samples = counts[1];
     if (!fail && comm.tp_rank == 0) {
         if (!m->spm_model) fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
         else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));

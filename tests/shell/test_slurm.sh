@@ -42,7 +42,7 @@ cleanup() {
     "$SL" stop "$C" >/dev/null 2>&1 || true
     "$SL" stop "$W/other" >/dev/null 2>&1 || true
     if [ "$failures" -gt 0 ]; then
-        for f in "$W"/logs/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
+        for f in "$W"/logs/*.out; do [ -e "$f" ] && { echo "--- $f (tail)"; tail -n 40 "$f"; }; done
         echo "--- slurmd.log (tail)"; tail -n 20 "$C/log/slurmd.log" 2>/dev/null || true
     fi
     if [ -n "${T5G_TEST_KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
@@ -58,7 +58,7 @@ export SLURM_LOCAL_MEM_MB=1048576
 # so that a cluster someone else runs is left alone
 t0=$SECONDS
 port=$((20000 + ($$ % 4000) * 2))
-for try in $(seq 20); do
+for _ in $(seq 20); do
     export SLURM_LOCAL_CTLD_PORT=$port SLURM_LOCAL_SLURMD_PORT=$((port + 1))
     if logged "$W/start.log" "$SL" start "$C"; then break; fi
     grep -q 'is busy' "$W/start.log" || break
@@ -177,6 +177,7 @@ complete_shards() { { find "$1" -path '*/predictions/*.jsonl' -printf '%i %T@ %s
 # kept LIST DIR: every shard in LIST (from complete_shards) is still there, untouched
 kept() { [ -s "$1" ] && [ -z "$(complete_shards "$2" | comm -23 "$1" -)" ]; }
 
+# shellcheck disable=SC2030,SC2031  # OUT and the settings are exported to the submitted job only
 eval_tiny_checks() {
     local model=$1 out1=$W/res/plain out2=$W/res/requeued j st task n i
     # short greedy decoding keeps the two runs within the time budget; the demo model's real
@@ -191,6 +192,8 @@ eval_tiny_checks() {
     for task in "${TASKS_ALL[@]}"; do
         check "eval_tiny.sh: $task results with scores" results_ok "$out1/$task"
     done
+    check "eval_tiny.sh: t5g report table over the three tasks" \
+        [ "$(grep -cE 'wmt14-en-fr|cnn-dailymail|squad-v2' "$out1/report.md" 2>/dev/null)" -ge 3 ]
 
     # the same job again into another folder, requeued (scontrol requeue) once a shard is done
     t0=$SECONDS
@@ -235,9 +238,7 @@ tiny_model() {
     echo "$W/tiny_demo_tok.h5"
 }
 
-if ! quiet "$T5G" eval --help; then
-    skip "eval_tiny.sh and the requeue test: this build has no 't5g eval'"
-elif ! model=$(tiny_model); then
+if ! model=$(tiny_model); then
     fail "eval_tiny.sh: could not make a model"
 else
     [ "$model" = "$ROOT/$DEMO_MODEL" ] || echo "NOTE: $DEMO_MODEL missing; using a random tiny model"
