@@ -57,33 +57,6 @@ int eval_scan(const eval_cfg *c, eval_stats *st) {
     return 0;
 }
 
-typedef struct {
-    FILE *f;
-    char **ids;              /* input position -> id as JSON text */
-    const t5g_tokenizer *tok;
-    const t5g_model *m;
-    int64_t tokens;
-} pred_sink;
-
-/* Append one prediction line; flushed so a crash loses at most the batch in flight. */
-static int write_prediction(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
-    pred_sink *ps = ctx;
-    char *text = t5g_request_text(ps->tok, ps->m, r);
-    if (!text) return -1;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "id", cJSON_Parse(ps->ids[in->index]));
-    cJSON_AddStringToObject(o, "prediction", text);
-    cJSON_AddNumberToObject(o, "tokens", r->nout);
-    cJSON_AddNumberToObject(o, "score", r->score);
-    char *line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    free(text);
-    int bad = !line || fprintf(ps->f, "%s\n", line) < 0 || fflush(ps->f) != 0;
-    free(line);
-    ps->tokens += r->nout;
-    return bad ? T5G_FAIL("cannot append predictions (disk full?)") : 0;
-}
-
 /* One shard on TP rank 0: inputs still to do (skipping ids in the .partial file). */
 static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char *data, const char *partial,
                         t5g_gen_input **in, int *n, char ***ids, int *nids) {
@@ -146,20 +119,20 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
         t5g_gen_input *in = NULL;
         char **ids = NULL;
         int n = 0, nids = 0, fail = 0, complete = 0;
-        pred_sink ps = {NULL, NULL, tok, m, 0};
+        t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 0, 0};
         if (comm->tp_rank == 0) {
             complete = access(p, F_OK) == 0;  /* finished in an earlier run */
             if (!complete) {
                 fail = shard_inputs(c, tok, d, q, &in, &n, &ids, &nids) != 0;
                 if (!fail && !(ps.f = fopen(q, "a"))) fail = T5G_FAIL("cannot write %s", q) != 0;
-                ps.ids = ids;
+                ps.ids_json = ids;
             }
         }
         int flags[2] = {fail, complete};
         MPI_Bcast(flags, 2, MPI_INT, 0, comm->tp);
         if (flags[0]) rc = -1;
         else if (!flags[1]) {
-            rc = t5g_run_requests(m, comm, in, n, &c->gen, write_prediction, &ps, prog);
+            rc = t5g_run_requests(m, comm, in, n, &c->gen, t5g_jsonl_sink_write, &ps, prog);
             if (ps.f && fclose(ps.f) != 0 && !rc) rc = T5G_FAIL("write error on %s", q);
             ps.f = NULL;
             if (!rc && comm->tp_rank == 0 && rename(q, p) != 0) rc = T5G_FAIL("cannot rename %s", q);  /* shard complete */

@@ -28,32 +28,6 @@ typedef struct {
     t5g_gen_opts o;
 } gen_args;
 
-typedef struct {
-    FILE *part;
-    const t5g_tokenizer *tok;
-    const t5g_model *m;
-    char **ids_json;  /* per input index: the id as JSON text */
-} sink_ctx;
-
-static int write_result(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
-    sink_ctx *s = ctx;
-    char *text = t5g_request_text(s->tok, s->m, r);
-    if (!text) return -1;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
-    cJSON_AddStringToObject(o, "text", text);
-    cJSON *ids = cJSON_AddArrayToObject(o, "output_ids");
-    for (int i = 0; i < r->nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(r->out[i]));
-    cJSON_AddNumberToObject(o, "score", r->score);
-    char *line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    free(text);
-    if (!line) return T5G_FAIL("out of memory writing a result");
-    int bad = fprintf(s->part, "%s\n", line) < 0 || fflush(s->part) != 0;  /* durable per batch */
-    free(line);
-    return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
-}
-
 static int parse_gen_args(int argc, char **argv, gen_args *a) {
     memset(a, 0, sizeof *a);
     a->on_error = "stop"; a->early = "false"; a->device = "cpu"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
@@ -186,8 +160,8 @@ int cmd_generate(int argc, char **argv) {
     int64_t total = n;
     MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, comm.dp);  /* per tp_rank across groups */
     t5g_progress_start(&prog, "generate", total, comm.world_rank == 0 && !a.quiet);
-    sink_ctx sc = {part, tok, m, ids_json};
-    fail = t5g_run_requests(m, &comm, in, n, &a.o, write_result, &sc, &prog) != 0;
+    t5g_jsonl_sink sc = {part, ids_json, tok, m, "text", 1, 0};
+    fail = t5g_run_requests(m, &comm, in, n, &a.o, t5g_jsonl_sink_write, &sc, &prog) != 0;
     if (comm.world_rank == 0 && !a.quiet) {
         prog.done *= comm.dp_size;  /* rank 0 saw its own group; groups are balanced by construction */
         t5g_progress_finish(&prog);

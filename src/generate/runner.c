@@ -2,6 +2,7 @@
 #include "generate/runner.h"
 #include "core/err.h"
 #include "text/tokenizer.h"
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,29 @@ char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_r
     for (int i = 0; n > 0 && i < m->cfg.n_eos; i++)
         if (r->out[n - 1] == m->cfg.eos_token_ids[i]) { n--; break; }
     return tok ? t5g_tokenizer_decode(tok, r->out, (size_t)n, 0, NULL) : strdup("");
+}
+
+int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
+    t5g_jsonl_sink *s = ctx;
+    char *text = t5g_request_text(s->tok, s->m, r);
+    if (!text) return -1;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
+    cJSON_AddStringToObject(o, s->text_key, text);
+    if (s->output_ids) {
+        cJSON *ids = cJSON_AddArrayToObject(o, "output_ids");
+        for (int i = 0; i < r->nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(r->out[i]));
+    } else {
+        cJSON_AddNumberToObject(o, "tokens", r->nout);
+    }
+    cJSON_AddNumberToObject(o, "score", r->score);
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(text);
+    int bad = !line || fprintf(s->f, "%s\n", line) < 0 || fflush(s->f) != 0;
+    free(line);
+    s->tokens += r->nout;
+    return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
 }
 
 /* Give every rank of the group the same inputs (ids concatenated). */

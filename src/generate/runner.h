@@ -6,6 +6,7 @@
 #define T5G_RUNNER_H
 #include "core/progress.h"
 #include "generate/generate.h"
+#include <stdio.h>
 
 typedef struct {
     int64_t index;    /* caller's index (e.g. input line) */
@@ -25,6 +26,19 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
  * <end_of_turn> would otherwise be spelled out) and special pieces are skipped.  malloc'd. */
 typedef struct t5g_tokenizer t5g_tokenizer;
 char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r);
+
+/* A sink that appends one JSON line per finished request and flushes it (a crash loses at
+ * most the batch in flight): {"id", <text_key>: text, "output_ids" | "tokens", "score"}. */
+typedef struct {
+    FILE *f;
+    char **ids_json;           /* input index -> the request id as JSON text */
+    const t5g_tokenizer *tok;
+    const t5g_model *m;
+    const char *text_key;      /* "text" (generate) or "prediction" (eval) */
+    int output_ids;            /* 1: write "output_ids", else "tokens" (their count) */
+    int64_t tokens;            /* generated tokens written so far */
+} t5g_jsonl_sink;
+int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r);
 
 /* FNV-1a 64 of a string (ids -> seeds, shards). */
 uint64_t t5g_fnv1a64(const char *s);
