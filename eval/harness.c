@@ -38,7 +38,7 @@ static int in_limit(const eval_cfg *c, const cJSON *item) {
     return c->limit <= 0 || (cJSON_IsNumber(ix) && ix->valuedouble < c->limit);
 }
 
-int eval_scan(const eval_cfg *c, eval_stats *st) {
+int eval_scan(const eval_cfg *c, int dp_size, eval_stats *st) {
     memset(st, 0, sizeof *st);
     int ns = num_shards(c);
     T5G_TRY(ns < 0 ? -1 : 0);
@@ -51,6 +51,7 @@ int eval_scan(const eval_cfg *c, eval_stats *st) {
         for (int i = 0; i < doc.n; i++) {
             if (!doc.items[i]) { int ln = doc.lineno[i]; jsonl_free(&doc); return T5G_FAIL("%s:%d: not valid JSON", d, ln); }
             st->samples += in_limit(c, doc.items[i]);
+            if (s % dp_size == 0) st->samples_group0 += in_limit(c, doc.items[i]);
         }
         jsonl_free(&doc);
     }

@@ -506,10 +506,13 @@ def squad_paragraph(rng, n_questions):
     return title, context, qas
 
 
-def squad_example(rng):
-    """One (question, context, target) training example; target = first answer or NO_ANSWER."""
-    _, context, qas = squad_paragraph(rng, 3)
-    q = pick(rng, qas)
+def squad_example(rng, p_answerable=0.6):
+    """One (question, context, target) training example; target = first answer or NO_ANSWER.
+    Answerable questions are drawn a little more often than in the samples (where about half are
+    impossible): a small model otherwise settles on NO_ANSWER whenever it is unsure."""
+    _, context, qas = squad_paragraph(rng, 4)
+    want = rng.random() < p_answerable
+    q = pick(rng, [x for x in qas if bool(x["answers"]) == want])
     return q["question"], context, (q["answers"][0]["text"] if q["answers"] else NO_ANSWER)
 
 

@@ -25,7 +25,7 @@ set -euo pipefail
 umask 022
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
-log() { echo "[slurm_local] $*"; }
+log() { echo "[slurm_local $(date +%T)] $*"; }
 die() { echo "[slurm_local] error: $*" >&2; exit 1; }
 
 [ $# -ge 1 ] || usage 2

@@ -43,8 +43,8 @@ import demo_tasks  # noqa: E402
 
 PAD, EOS, BOS, UNK = 0, 1, 2, 3
 TASKS = ("wmt14-en-fr", "cnn-dailymail", "squad-v2")
-TASK_WEIGHTS = {"wmt14-en-fr": 0.3, "cnn-dailymail": 0.3, "squad-v2": 0.4}
-BATCH = {"wmt14-en-fr": 48, "cnn-dailymail": 16, "squad-v2": 24}   # about equal tokens per step
+TASK_WEIGHTS = {"wmt14-en-fr": 0.25, "cnn-dailymail": 0.3, "squad-v2": 0.45}
+BATCH = {"wmt14-en-fr": 48, "cnn-dailymail": 16, "squad-v2": 32}   # about equal tokens per step
 PUNCT_PAD_P = 0.25
 COPY_BATCH, COPY_P0 = 32, 0.6   # warm-up copy task: share of steps at step 0, falling to 0 at --copy-steps
 
@@ -404,7 +404,7 @@ def main():
     ap.add_argument("--out", default="models/demo", help="output directory (relative to the repo root)")
     ap.add_argument("--data", default="datasets/demo", help="eval: prepared shards (relative to the repo root)")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--steps", type=int, default=2400)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--vocab", type=int, default=2000)

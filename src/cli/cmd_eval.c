@@ -256,18 +256,22 @@ int cmd_eval(int argc, char **argv) {
     /* only world rank 0 reads the data files here; the counts are broadcast */
     memset(&st, 0, sizeof st);
     fail = t5g_gen_validate(&cfg.gen) != 0;
-    if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, &st) != 0;
-    int64_t counts[2] = {st.num_shards, st.samples};
-    MPI_Bcast(counts, 2, MPI_INT64_T, 0, comm.world);
+    if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
+    int64_t counts[3] = {st.num_shards, st.samples, st.samples_group0};
+    MPI_Bcast(counts, 3, MPI_INT64_T, 0, comm.world);
     st.num_shards = (int)counts[0];
     st.samples = counts[1];
+    st.samples_group0 = counts[2];
     if (!fail && comm.tp_rank == 0) {
         if (!m->spm_model) fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
         else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));
     }
     if (!t5g_any_failed(comm.world, fail)) {
         t5g_progress prog;
-        t5g_progress_start(&prog, task->name, (st.samples + comm.dp_size - 1) / comm.dp_size, comm.world_rank == 0 && !a.quiet);
+        char label[96];  /* world rank 0 reports DP group 0's shards */
+        if (comm.dp_size > 1) snprintf(label, sizeof label, "%s [DP group 1 of %d]", task->name, comm.dp_size);
+        else snprintf(label, sizeof label, "%s", task->name);
+        t5g_progress_start(&prog, label, st.samples_group0, comm.world_rank == 0 && !a.quiet);
         fail = eval_generate(m, &comm, tok, &cfg, &st, &prog) != 0;
         if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
         if (!t5g_any_failed(comm.world, fail)) {

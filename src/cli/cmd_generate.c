@@ -157,15 +157,13 @@ int cmd_generate(int argc, char **argv) {
     }
     if (t5g_any_failed(comm.world, fail)) goto done;
     t5g_progress prog;
-    int64_t total = n;
-    MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, comm.dp);  /* per tp_rank across groups */
-    t5g_progress_start(&prog, "generate", total, comm.world_rank == 0 && !a.quiet);
+    char label[64];  /* world rank 0 reports its own DP group (groups get equal shares of lines) */
+    if (comm.dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm.dp_size);
+    else snprintf(label, sizeof label, "generate");
+    t5g_progress_start(&prog, label, n, comm.world_rank == 0 && !a.quiet);
     t5g_jsonl_sink sc = {part, ids_json, tok, m, "text", 1, 0};
     fail = t5g_run_requests(m, &comm, in, n, &a.o, t5g_jsonl_sink_write, &sc, &prog) != 0;
-    if (comm.world_rank == 0 && !a.quiet) {
-        prog.done *= comm.dp_size;  /* rank 0 saw its own group; groups are balanced by construction */
-        t5g_progress_finish(&prog);
-    }
+    if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
     if (part) { fclose(part); part = NULL; }
     if (t5g_any_failed(comm.world, fail)) goto done;
     if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out, comm.dp_size) != 0;

@@ -2,6 +2,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "io/ckpt.h"
 #include "parallel/plan.h"
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void print_plan(const t5g_config *c, const t5g_plan *p, const t5g_machine
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = "bf16", *memstr = NULL, *calib = NULL;
+    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *calib = NULL;
     int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0;
     arg_spec specs[] = {
         {"--preset", ARG_STR, &preset, "preset name"},
@@ -65,7 +66,7 @@ int cmd_plan(int argc, char **argv) {
         {"--nodes", ARG_INT, &nodes, "nodes (default 1)"},
         {"--ranks-per-node", ARG_INT, &rpn, "MPI ranks per node (default 1)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: smallest valid size that fits)"},
-        {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16 (default bf16)"},
+        {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16 (default: the checkpoint's, else bf16)"},
         {"--batch", ARG_INT, &batch, "requests per batch (default 8)"},
         {"--src-len", ARG_INT, &src, "source tokens (default 512)"},
         {"--tgt-len", ARG_INT, &tgt, "generated tokens (default 128)"},
@@ -82,6 +83,12 @@ int cmd_plan(int argc, char **argv) {
     t5g_config c;
     int64_t mem = 0;
     if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 2; }
+    if (!dtype && model) {  /* the checkpoint's own storage */
+        t5g_ckpt *ck = t5g_ckpt_open(model, MPI_COMM_SELF);
+        dtype = ck && !strcmp(t5g_ckpt_dtype(ck), "float32") ? "f32" : "bf16";
+        t5g_ckpt_close(ck);
+    }
+    if (!dtype) dtype = "bf16";
     if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16\n"); return 2; }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
