@@ -21,9 +21,11 @@ PY
 # the model: the bundled demo model if present, else a random tiny model with the demo tokenizer
 MODEL=models/demo/t5gemma-demo.h5
 if [ ! -f "$MODEL" ]; then
-    V=$(spm_export_vocab --model=models/demo/tokenizer.model | wc -l)
+    SPM=models/demo/tokenizer.model
+    [ -f "$SPM" ] || SPM=tests/fixtures/tokenizer/bpe.model
+    V=$(spm_export_vocab --model="$SPM" | wc -l)
     $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
-    $T5G init --config "$tmp/cfg.json" --seed 5 -o "$tmp/model.h5" --tokenizer models/demo/tokenizer.model > /dev/null
+    $T5G init --config "$tmp/cfg.json" --seed 5 -o "$tmp/model.h5" --tokenizer "$SPM" > /dev/null
     MODEL=$tmp/model.h5
 fi
 COMMON=(-m "$MODEL" --data datasets/demo --beams 1 --max-new-tokens 8 --batch-size 4 -q)
