@@ -98,3 +98,4 @@ clean:
 # link flags for programs using build/libt5g.a (README example)
 print-ldlibs:
 	@echo $(LDLIBS)
+-include mk/cuda.mk

@@ -163,21 +163,23 @@ static void cu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos
     t5gk_rope(G.stream, x, T, ld, nheads, hd, Tq, pos0, rope_inv_freq(hd, theta));
     ck_launch("rope kernel");
 }
-static void cu_attention(const t5g_attn_args *a) {
-    if (a->Tq <= 0 || a->nh <= 0 || a->hd <= 0) return;
+/* attention of `rows` sequences (rows = 1: the op-table call) */
+static void attention_rows(const t5g_attn_args *a, int rows, const long long st[5]) {
+    if (a->Tq <= 0 || a->nh <= 0 || a->hd <= 0 || rows <= 0) return;
     const int *tab = NULL;
     int L = 0;
     if (a->rel_table) tab = rel_bucket_table(a->rel_buckets, a->rel_max_distance, a->rel_bidirectional, &L);
-    t5gk_attn p = t5gk_attn_from(a, tab, L);
     int decode = t5gk_use_decode(G.attn_path, a);
-    if (decode) {
-        if (grow((void **)&G.part, &G.part_bytes, sizeof(float) * t5gk_decode_scratch(a)))
-            fatal("attention workspace", t5g_last_error());
-        t5gk_attn_decode(G.stream, p, a, G.part);
-    } else {
-        t5gk_attn_prefill(G.stream, p);
-    }
+    /* the partials of one launch (at most 65535 query rows) */
+    int per = rows < 65535 / a->Tq ? rows : (65535 / a->Tq > 0 ? 65535 / a->Tq : 1);
+    if (decode && grow((void **)&G.part, &G.part_bytes, sizeof(float) * t5gk_decode_scratch(a, per)))
+        fatal("attention workspace", t5g_last_error());
+    t5gk_attention(G.stream, a, rows, st, tab, L, G.attn_path, G.part);
     ck_launch(decode ? "decode attention kernel" : "prefill attention kernel");
+}
+static void cu_attention(const t5g_attn_args *a) {
+    static const long long none[5] = {0, 0, 0, 0, 0};
+    attention_rows(a, 1, none);
 }
 static void cu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
     t5gk_gelu_mul(G.stream, gate, up, out, n);
@@ -234,7 +236,7 @@ extern "C" int t5g_cuda_device_count(void) {
         T5G_FAIL("no usable CUDA device (%s); use --device cpu", cudaGetErrorString(e));
         return 0;
     }
-    if (n <= 0) T5G_FAIL("no CUDA device is visible (check CUDA_VISIBLE_DEVICES); use --device cpu");
+    if (n <= 0) T5G_FAIL("no usable CUDA device (none visible: check CUDA_VISIBLE_DEVICES); use --device cpu");
     return n > 0 ? n : 0;
 }
 
@@ -312,6 +314,16 @@ extern "C" int t5g_cuda_gemm_bf16w(int M, int N, int K, const float *A, int lda,
     ck_blas(cublasGemmEx(G.blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W, CUDA_R_16BF, ldw, a16, CUDA_R_16BF, K, &zero,
                          C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
             "cublasGemmEx (bf16 weights)");
+    return 0;
+}
+
+extern "C" int t5g_cuda_attention_rows(const t5g_attn_args *a, int rows, int64_t sq, int64_t sk, int64_t sv, int64_t so,
+                                       int64_t svalid) {
+    NEED_READY("t5g_cuda_attention_rows");
+    T5G_CHECK(a && a->q && a->k && a->v && a->out && rows >= 0 && a->Tk >= 0 && a->group > 0,
+              "t5g_cuda_attention_rows: bad arguments");
+    const long long st[5] = {sq, sk, sv, so, svalid};
+    attention_rows(a, rows, st);
     return 0;
 }
 

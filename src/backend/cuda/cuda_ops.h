@@ -12,6 +12,7 @@ extern "C" {
 #endif
 
 struct t5g_comm_s;
+#include "backend/backend.h"
 
 /* {value, id}: the layout of t5g_cand (parallel/vocab.h) and of MPI_FLOAT_INT, so results can
  * be copied to the host and fed to the vocab-parallel merge (MPI_MAXLOC, qsort) unchanged. */
@@ -30,6 +31,13 @@ int t5g_cuda_argmax(const float *x, int rows, int n, int ld, int v0, t5g_cuda_ca
  * k > n the tail is {-inf, INT32_MAX} (as t5g_vocab_topk).  out [rows, k].  1 <= k <= 256. */
 int t5g_cuda_topk(const float *x, int rows, int n, int ld, int v0, int k, const float *lse, const float *add,
                   t5g_cuda_cand *out);
+
+/* The attention op for `rows` sequences in one launch (batched decode: one call per layer
+ * instead of one per sequence).  Every sequence has a's Tq, Tk, q_pos0, mask, heads and
+ * leading dimensions; sequence r reads a->q + r·sq, a->k + r·sk, a->v + r·sv, a->key_valid +
+ * r·svalid and writes a->out + r·so (strides in elements).  rows = 1 is the op-table call. */
+int t5g_cuda_attention_rows(const t5g_attn_args *a, int rows, int64_t sq, int64_t sk, int64_t sv, int64_t so,
+                            int64_t svalid);
 
 /* dst[i] = bf16(src[i]) (round to nearest even), n elements. */
 int t5g_cuda_to_bf16(const float *src, uint16_t *dst, size_t n);

@@ -32,7 +32,8 @@ extern "C" {
 #define T5GK_DEC_THREADS 128
 #define T5GK_HD_MAX 256    /* largest head width the prefill kernel holds in registers */
 
-/* Kernel copy of t5g_attn_args plus the device bucket table. */
+/* Kernel copy of t5g_attn_args plus the device bucket table and, for a batch of `rows`
+ * sequences in one launch, the element strides between rows (0 for a single sequence). */
 typedef struct {
     int Tq, Tk, nh, hd, group, head0, kv0;
     const float *q, *k, *v;
@@ -44,6 +45,8 @@ typedef struct {
     const float *rel_table; /* [buckets, nh] or NULL */
     const int *rel_tab;     /* bucket of rel = j - i at rel_tab[clamp(rel, -L, L) + L] */
     int rel_L;
+    int rows;
+    long long sq, sk, sv, so, sval;
 } t5gk_attn;
 
 /* Smallest [lo, hi) holding every key any query in absolute positions [imin, imax] may see by
@@ -66,9 +69,9 @@ __host__ __device__ static inline void t5gk_key_range(int mask, int window, int 
     *hi = (int)b;
 }
 
-/* key_allowed of the CPU backend; i is the absolute query position. */
-__device__ __forceinline__ bool t5gk_allowed(const t5gk_attn &p, int i, int j) {
-    if (p.key_valid && !p.key_valid[j]) return false;
+/* key_allowed of the CPU backend; i is the absolute query position, valid the row's mask. */
+__device__ __forceinline__ bool t5gk_allowed(const t5gk_attn &p, const unsigned char *valid, int i, int j) {
+    if (valid && !valid[j]) return false;
     int d = i - j;
     switch (p.mask) {
     case T5G_MASK_BIDIR: return true;
@@ -81,7 +84,8 @@ __device__ __forceinline__ bool t5gk_allowed(const t5gk_attn &p, int i, int j) {
 }
 
 /* raw product q·k of (head h, absolute query i, key j) -> logit, or -inf when masked */
-__device__ __forceinline__ float t5gk_logit(const t5gk_attn &p, int h, int i, int j, float dot) {
+__device__ __forceinline__ float t5gk_logit(const t5gk_attn &p, const unsigned char *valid, int h, int i, int j,
+                                            float dot) {
     float x = dot * p.scale;
     if (p.rel_table) {
         int r = j - i;
@@ -89,19 +93,19 @@ __device__ __forceinline__ float t5gk_logit(const t5gk_attn &p, int h, int i, in
         x += p.rel_table[(size_t)p.rel_tab[r + p.rel_L] * p.nh + h];
     }
     if (p.softcap > 0) x = tanhf(x / p.softcap) * p.softcap;
-    return t5gk_allowed(p, i, j) ? x : -INFINITY;
+    return t5gk_allowed(p, valid, i, j) ? x : -INFINITY;
 }
 
 __device__ __forceinline__ int t5gk_kv_head(const t5gk_attn &p, int h) { return (p.head0 + h) / p.group - p.kv0; }
 
 /* out[d] of a row with no allowed key: the mean of v over all Tk keys (weights 1/Tk) */
-__device__ __forceinline__ float t5gk_uniform_out(const t5gk_attn &p, int g, int d) {
+__device__ __forceinline__ float t5gk_uniform_out(const t5gk_attn &p, const float *v, int g, int d) {
     float w = 1.0f / (float)p.Tk, acc = 0.0f;
-    for (int j = 0; j < p.Tk; j++) acc += w * p.v[(size_t)j * p.ldv + (size_t)g * p.hd + d];
+    for (int j = 0; j < p.Tk; j++) acc += w * v[(size_t)j * p.ldv + (size_t)g * p.hd + d];
     return acc;
 }
 
-/* ---- prefill: grid (ceil(Tq/BQ), nh), 128 threads; thread t owns row t/4 and, of every
+/* ---- prefill: grid (ceil(Tq/BQ), nh, rows), 128 threads; thread t owns row t/4 and, of every
  * key tile, the columns t%4 + 4c (c < 8), and of the output, the lanes t%4 + 4c (c < DPT).
  * Shared memory: Q tile [BQ][hd+1], K-or-V tile [BK][hd+1], P tile [BQ][BK+1]
  * (odd row strides: the 8 rows a warp touches fall in different banks). */
@@ -111,6 +115,8 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
     const int hd = p.hd, hdp = hd + 1;
     float *Qs = smem, *KV = Qs + T5GK_BQ * hdp, *Ps = KV + T5GK_BK * hdp;
     const int h = blockIdx.y, g = t5gk_kv_head(p, h), i0 = blockIdx.x * T5GK_BQ;
+    const float *Q = p.q + blockIdx.z * p.sq, *K = p.k + blockIdx.z * p.sk, *V = p.v + blockIdx.z * p.sv;
+    const unsigned char *valid = p.key_valid ? p.key_valid + blockIdx.z * p.sval : NULL;
     const int t = threadIdx.x, r = t >> 2, c4 = t & 3;
     const int qi = i0 + r, iabs = p.q_pos0 + qi;
     const bool rowok = qi < p.Tq;
@@ -120,7 +126,7 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
 
     for (int e = t; e < T5GK_BQ * hd; e += blockDim.x) {
         int rr = e / hd, d = e % hd;
-        Qs[rr * hdp + d] = rr < rows ? p.q[(size_t)(i0 + rr) * p.ldq + (size_t)h * hd + d] : 0.0f;
+        Qs[rr * hdp + d] = rr < rows ? Q[(size_t)(i0 + rr) * p.ldq + (size_t)h * hd + d] : 0.0f;
     }
     float m = -INFINITY, l = 0.0f, acc[DPT];
 #pragma unroll
@@ -131,7 +137,7 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
         __syncthreads(); /* previous tile's P and V reads are done */
         for (int e = t; e < T5GK_BK * hd; e += blockDim.x) {
             int cc = e / hd, d = e % hd;
-            KV[cc * hdp + d] = cc < nk ? p.k[(size_t)(j0 + cc) * p.ldk + (size_t)g * hd + d] : 0.0f;
+            KV[cc * hdp + d] = cc < nk ? K[(size_t)(j0 + cc) * p.ldk + (size_t)g * hd + d] : 0.0f;
         }
         __syncthreads();
         float s[T5GK_BK / 4];
@@ -146,7 +152,7 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
 #pragma unroll
         for (int c = 0; c < T5GK_BK / 4; c++) {
             int jj = c4 + 4 * c;
-            s[c] = (rowok && jj < nk) ? t5gk_logit(p, h, iabs, j0 + jj, s[c]) : -INFINITY;
+            s[c] = (rowok && jj < nk) ? t5gk_logit(p, valid, h, iabs, j0 + jj, s[c]) : -INFINITY;
             tmax = fmaxf(tmax, s[c]);
         }
         /* the 4 threads of a row are adjacent lanes of one warp */
@@ -170,7 +176,7 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
         __syncthreads(); /* all K reads done: reuse the tile for V */
         for (int e = t; e < T5GK_BK * hd; e += blockDim.x) {
             int cc = e / hd, d = e % hd;
-            KV[cc * hdp + d] = cc < nk ? p.v[(size_t)(j0 + cc) * p.ldv + (size_t)g * hd + d] : 0.0f;
+            KV[cc * hdp + d] = cc < nk ? V[(size_t)(j0 + cc) * p.ldv + (size_t)g * hd + d] : 0.0f;
         }
         __syncthreads();
         for (int jj = 0; jj < nk; jj++) {
@@ -183,35 +189,39 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
         }
     }
     if (!rowok) return; /* no barrier follows */
-    float *o = p.out + (size_t)qi * p.ldo + (size_t)h * hd;
+    float *o = p.out + blockIdx.z * p.so + (size_t)qi * p.ldo + (size_t)h * hd;
     const float inv = 1.0f / l;
 #pragma unroll
     for (int c = 0; c < DPT; c++) {
         int d = c4 + 4 * c;
-        if (d < hd) o[d] = m == -INFINITY ? t5gk_uniform_out(p, g, d) : acc[c] * inv;
+        if (d < hd) o[d] = m == -INFINITY ? t5gk_uniform_out(p, V, g, d) : acc[c] * inv;
     }
 }
 
-/* ---- decode: grid (nchunks, nh, Tq), 128 threads.  Block (c, h, i) scores keys
- * [lo + c·DC, +DC) of row i (one warp per key, lanes over hd), then writes to part
- * [(i·nh + h)·nchunks + c] the chunk's max m, sum l = Σ exp(x - m) and Σ exp(x - m)·v.
+/* ---- decode: grid (nchunks, nh, rows·Tq), 128 threads.  Block (c, h, z = row·Tq + i) scores
+ * keys [lo + c·DC, +DC) of query i of sequence row (one warp per key, lanes over hd), then
+ * writes to part [(z·nh + h)·nchunks + c] the chunk's max m, sum l = Σ exp(x - m) and
+ * Σ exp(x - m)·v.
  * Shared memory: q row [hd], probabilities [DC]. */
 __global__ void t5gk_attn_decode_kernel(t5gk_attn p, int lo, int hi, int nchunks, float *part) {
     T5G_DYN_SMEM(smem);
-    const int hd = p.hd, h = blockIdx.y, i = blockIdx.z, g = t5gk_kv_head(p, h), iabs = p.q_pos0 + i;
+    const int hd = p.hd, h = blockIdx.y, z = blockIdx.z, row = z / p.Tq, i = z % p.Tq, g = t5gk_kv_head(p, h);
+    const int iabs = p.q_pos0 + i;
+    const float *K = p.k + row * p.sk, *V = p.v + row * p.sv;
+    const unsigned char *valid = p.key_valid ? p.key_valid + row * p.sval : NULL;
     const int j0 = lo + blockIdx.x * T5GK_DC;
     const int n = hi - j0 < T5GK_DC ? (hi - j0 > 0 ? hi - j0 : 0) : T5GK_DC;
     float *qs = smem, *ps = smem + hd;
     const int lane = threadIdx.x & (T5GK_WARP - 1), w = threadIdx.x / T5GK_WARP, nw = blockDim.x / T5GK_WARP;
-    const float *q = p.q + (size_t)i * p.ldq + (size_t)h * hd;
+    const float *q = p.q + row * p.sq + (size_t)i * p.ldq + (size_t)h * hd;
     for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[d];
     __syncthreads();
     for (int jj = w; jj < n; jj += nw) {
-        const float *k = p.k + (size_t)(j0 + jj) * p.ldk + (size_t)g * hd;
+        const float *k = K + (size_t)(j0 + jj) * p.ldk + (size_t)g * hd;
         float s = 0.0f;
         for (int d = lane; d < hd; d += T5GK_WARP) s += qs[d] * k[d];
         s = t5gk_warp_reduce(s, t5gk_sum());
-        if (lane == 0) ps[jj] = t5gk_logit(p, h, iabs, j0 + jj, s);
+        if (lane == 0) ps[jj] = t5gk_logit(p, valid, h, iabs, j0 + jj, s);
     }
     __syncthreads();
     float mx = -INFINITY;
@@ -224,27 +234,27 @@ __global__ void t5gk_attn_decode_kernel(t5gk_attn p, int lo, int hi, int nchunks
         sum += e;
     }
     sum = t5gk_block_reduce(sum, t5gk_sum()); /* its barriers also publish ps */
-    float *out = part + ((size_t)(i * p.nh + h) * nchunks + blockIdx.x) * (size_t)(hd + 2);
+    float *out = part + ((size_t)z * p.nh * nchunks + (size_t)h * nchunks + blockIdx.x) * (size_t)(hd + 2);
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
         float a = 0.0f;
-        for (int jj = 0; jj < n; jj++) a += ps[jj] * p.v[(size_t)(j0 + jj) * p.ldv + (size_t)g * hd + d];
+        for (int jj = 0; jj < n; jj++) a += ps[jj] * V[(size_t)(j0 + jj) * p.ldv + (size_t)g * hd + d];
         out[2 + d] = a;
     }
     if (threadIdx.x == 0) { out[0] = mx; out[1] = sum; }
 }
 
-/* grid (nh, Tq): merge the chunks of row i, head h */
+/* grid (nh, rows·Tq): merge the chunks of query z = row·Tq + i, head h */
 __global__ void t5gk_attn_combine_kernel(t5gk_attn p, int nchunks, const float *part) {
-    const int h = blockIdx.x, i = blockIdx.y, hd = p.hd, g = t5gk_kv_head(p, h);
-    const float *pc = part + (size_t)(i * p.nh + h) * nchunks * (size_t)(hd + 2);
+    const int h = blockIdx.x, z = blockIdx.y, row = z / p.Tq, i = z % p.Tq, hd = p.hd, g = t5gk_kv_head(p, h);
+    const float *pc = part + ((size_t)z * p.nh + h) * nchunks * (size_t)(hd + 2);
     float M = -INFINITY;
     for (int c = 0; c < nchunks; c++) M = fmaxf(M, pc[(size_t)c * (hd + 2)]);
     float L = 0.0f;
     if (M != -INFINITY)
         for (int c = 0; c < nchunks; c++) L += pc[(size_t)c * (hd + 2) + 1] * expf(pc[(size_t)c * (hd + 2)] - M);
-    float *o = p.out + (size_t)i * p.ldo + (size_t)h * hd;
+    float *o = p.out + row * p.so + (size_t)i * p.ldo + (size_t)h * hd;
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        if (M == -INFINITY) { o[d] = t5gk_uniform_out(p, g, d); continue; }
+        if (M == -INFINITY) { o[d] = t5gk_uniform_out(p, p.v + row * p.sv, g, d); continue; }
         float a = 0.0f;
         for (int c = 0; c < nchunks; c++) a += pc[(size_t)c * (hd + 2) + 2 + d] * expf(pc[(size_t)c * (hd + 2)] - M);
         o[d] = a / L;
@@ -271,6 +281,7 @@ static inline t5gk_attn t5gk_attn_from(const t5g_attn_args *a, const int *rel_ta
     p.key_valid = a->key_valid; p.q_pos0 = a->q_pos0; p.mask = (int)a->mask; p.window = a->window;
     p.scale = a->scale; p.softcap = a->softcap;
     p.rel_table = a->rel_table; p.rel_tab = rel_tab; p.rel_L = rel_L;
+    p.rows = 1; p.sq = p.sk = p.sv = p.so = p.sval = 0;
     return p;
 }
 
@@ -286,18 +297,19 @@ static inline int t5gk_decode_chunks(const t5g_attn_args *a, int *lo, int *hi) {
     int n = (*hi - *lo + T5GK_DC - 1) / T5GK_DC;
     return n < 1 ? 1 : n;
 }
-/* floats of device scratch the decode path needs */
-static inline size_t t5gk_decode_scratch(const t5g_attn_args *a) {
+/* floats of device scratch the decode path needs for `rows` sequences */
+static inline size_t t5gk_decode_scratch(const t5g_attn_args *a, int rows) {
     int lo, hi;
-    return (size_t)a->Tq * a->nh * t5gk_decode_chunks(a, &lo, &hi) * (size_t)(a->hd + 2);
+    return (size_t)rows * a->Tq * a->nh * t5gk_decode_chunks(a, &lo, &hi) * (size_t)(a->hd + 2);
 }
 
 static inline void t5gk_attn_decode(cudaStream_t s, const t5gk_attn &p, const t5g_attn_args *a, float *part) {
     int lo, hi, nc = t5gk_decode_chunks(a, &lo, &hi);
     size_t smem = sizeof(float) * (size_t)(p.hd + T5GK_DC);
     t5g_allow_smem(t5gk_attn_decode_kernel, smem);
-    t5g_launch(t5gk_attn_decode_kernel, dim3(nc, p.nh, p.Tq), dim3(T5GK_DEC_THREADS), smem, s, p, lo, hi, nc, part);
-    t5g_launch(t5gk_attn_combine_kernel, dim3(p.nh, p.Tq), dim3(T5GK_DEC_THREADS), 0, s, p, nc, (const float *)part);
+    unsigned z = (unsigned)(p.rows * p.Tq);
+    t5g_launch(t5gk_attn_decode_kernel, dim3(nc, p.nh, z), dim3(T5GK_DEC_THREADS), smem, s, p, lo, hi, nc, part);
+    t5g_launch(t5gk_attn_combine_kernel, dim3(p.nh, z), dim3(T5GK_DEC_THREADS), 0, s, p, nc, (const float *)part);
 }
 
 template <int DPT>
@@ -305,16 +317,35 @@ static inline void t5gk_attn_prefill_dpt(cudaStream_t s, const t5gk_attn &p) {
     size_t smem = sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (p.hd + 1) + T5GK_BQ * (T5GK_BK + 1));
     static int allowed = 0; /* one attribute call per instantiation (the largest size) */
     if (!allowed) { t5g_allow_smem(t5gk_attn_prefill_kernel<DPT>, sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (4 * DPT + 1) + T5GK_BQ * (T5GK_BK + 1))); allowed = 1; }
-    t5g_launch(t5gk_attn_prefill_kernel<DPT>, dim3((p.Tq + T5GK_BQ - 1) / T5GK_BQ, p.nh), dim3(T5GK_PF_THREADS), smem, s, p);
+    t5g_launch(t5gk_attn_prefill_kernel<DPT>, dim3((p.Tq + T5GK_BQ - 1) / T5GK_BQ, p.nh, p.rows), dim3(T5GK_PF_THREADS),
+               smem, s, p);
 }
 
-/* 0 = ok; -1 when hd is wider than the prefill kernel supports */
-static inline int t5gk_attn_prefill(cudaStream_t s, const t5gk_attn &p) {
+/* hd <= T5GK_HD_MAX (t5gk_use_decode sends wider heads to the decode kernel) */
+static inline void t5gk_attn_prefill(cudaStream_t s, const t5gk_attn &p) {
     if (p.hd <= 32) t5gk_attn_prefill_dpt<8>(s, p);
     else if (p.hd <= 64) t5gk_attn_prefill_dpt<16>(s, p);
     else if (p.hd <= 128) t5gk_attn_prefill_dpt<32>(s, p);
-    else if (p.hd <= T5GK_HD_MAX) t5gk_attn_prefill_dpt<64>(s, p);
-    else return -1;
-    return 0;
+    else t5gk_attn_prefill_dpt<64>(s, p);
+}
+
+/* Attention for `rows` sequences that share Tq, Tk, q_pos0 and the mask; sequence r uses
+ * q + r·st[0], k + r·st[1], v + r·st[2], out + r·st[3], key_valid + r·st[4] (elements).
+ * tab/L: bucket table when a->rel_table is set; part: t5gk_decode_scratch(a, rows) floats
+ * when the decode path is taken.  Launches are split to respect the 65535 grid limit. */
+static inline void t5gk_attention(cudaStream_t s, const t5g_attn_args *a, int rows, const long long st[5], const int *tab,
+                                  int L, int path, float *part) {
+    int decode = t5gk_use_decode(path, a);
+    int per = decode ? 65535 / a->Tq : 65535;
+    if (per < 1) per = 1;
+    for (int r0 = 0; r0 < rows; r0 += per) {
+        t5gk_attn p = t5gk_attn_from(a, tab, L);
+        p.rows = rows - r0 < per ? rows - r0 : per;
+        p.sq = st[0]; p.sk = st[1]; p.sv = st[2]; p.so = st[3]; p.sval = st[4];
+        p.q += r0 * p.sq; p.k += r0 * p.sk; p.v += r0 * p.sv; p.out += r0 * p.so;
+        if (p.key_valid) p.key_valid += r0 * p.sval;
+        if (decode) t5gk_attn_decode(s, p, a, part);
+        else t5gk_attn_prefill(s, p);
+    }
 }
 #endif

@@ -1,0 +1,230 @@
+/* bench_cuda.cu - CUDA backend kernels on one GPU, each next to what bounds it, measured in
+ * the same run:
+ *  1. HBM bandwidth: a read-only streaming kernel and cudaMemcpy device-to-device;
+ *  2. decode-step GEMMs (M = 1, 32, 128 rows) of the t5gemma-2b-2b decoder: backend gemm vs
+ *     bare cublasSgemm, GB/s of weights, and the whole batch-1 step (26 layers + LM head)
+ *     against the roofline weight bytes / measured bandwidth; float32 and bf16 weights;
+ *  3. prefill GEMMs (M = 512, 2048 tokens): TFLOP/s of the backend vs bare cuBLAS;
+ *  4. attention kernels: prefill TFLOP/s, decode GB/s of K/V;
+ *  5. argmax / top-k over a 256000-entry vocabulary.
+ * Exits 77 without a GPU.  Run: make bench-gpu (or build/tests/gpu/bench_cuda [--quick]). */
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+extern "C" {
+#include "backend/backend.h"
+#include "core/err.h"
+}
+#include "backend/cuda/cuda_ops.h"
+
+static cudaStream_t S;
+static const t5g_backend *B;
+static cublasHandle_t H;
+static int quick;
+
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { fprintf(stderr, "bench: %s: %s\n", #x, cudaGetErrorString(e_)); exit(1); } } while (0)
+
+/* seconds per call of fn(): warm up, then the best of 3 averages over reps calls */
+template <typename F> static double timeit(F fn, int reps) {
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    fn();
+    fn();
+    double best = 1e30;
+    for (int round = 0; round < 3; round++) {
+        CK(cudaEventRecord(a, S));
+        for (int i = 0; i < reps; i++) fn();
+        CK(cudaEventRecord(b, S));
+        CK(cudaEventSynchronize(b));
+        float ms = 0;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        if (ms / 1e3 / reps < best) best = ms / 1e3 / reps;
+    }
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    return best;
+}
+
+__global__ void fill_kernel(float *p, size_t n, float s) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = s * (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f * s;
+}
+__global__ void read_kernel(const float4 *p, size_t n4, float *out) {
+    float acc = 0.0f;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n4; i += (size_t)gridDim.x * blockDim.x) {
+        float4 v = p[i];
+        acc += v.x + v.y + v.z + v.w;
+    }
+    if (acc == 12345.678f) out[0] = acc; /* keeps the loads alive */
+}
+
+static float *dev_rand(size_t n, float s) {
+    float *p = (float *)B->alloc(sizeof(float) * n);
+    if (!p) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
+    fill_kernel<<<1024, 256, 0, S>>>(p, n, s);
+    CK(cudaGetLastError());
+    return p;
+}
+static uint16_t *dev_bf16(const float *src, size_t n) {
+    uint16_t *p = (uint16_t *)B->alloc(sizeof(uint16_t) * n);
+    if (!p || t5g_cuda_to_bf16(src, p, n)) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
+    return p;
+}
+
+static double measure_bandwidth(void) {
+    size_t n = (size_t)(quick ? 256 : 1024) << 20; /* floats: 1 or 4 GiB */
+    float *x = dev_rand(n, 1.0f), *y = (float *)B->alloc(sizeof(float) * n), *o = (float *)B->alloc(64);
+    int sms = 0;
+    CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    double tr = timeit([&] { read_kernel<<<sms * 8, 512, 0, S>>>((const float4 *)x, n / 4, o); }, 10);
+    double tc = timeit([&] { CK(cudaMemcpyAsync(y, x, sizeof(float) * n, cudaMemcpyDeviceToDevice, S)); }, 5);
+    double bw = sizeof(float) * n / tr;
+    printf("HBM bandwidth: read-only kernel %.0f GB/s; cudaMemcpy D2D %.0f GB/s (read+write) over %.1f GiB\n", bw / 1e9,
+           2.0 * sizeof(float) * n / tc / 1e9, sizeof(float) * n / 1073741824.0);
+    B->release(x); B->release(y); B->release(o);
+    return bw;
+}
+
+/* one weight matrix of the decoder [N, K] (y = x·Wᵀ) */
+typedef struct { const char *name; int N, K; } shape;
+static const shape DEC[] = {{"q_proj", 2048, 2304}, {"k_proj", 1024, 2304}, {"v_proj", 1024, 2304}, {"o_proj", 2304, 2048},
+                            {"xq_proj", 2048, 2304}, {"xo_proj", 2304, 2048}, {"gate", 9216, 2304}, {"up", 9216, 2304},
+                            {"down", 2304, 9216}};
+enum { NDEC = sizeof DEC / sizeof DEC[0], LAYERS = 26, VOCAB = 256000, HID = 2304 };
+
+static void bench_gemms(double bw) {
+    int Ms[3] = {1, 32, 128};
+    const float one = 1.0f, zero = 0.0f;
+    float *W[NDEC], *lm = dev_rand((size_t)VOCAB * HID, 0.05f);
+    uint16_t *W16[NDEC], *lm16 = dev_bf16(lm, (size_t)VOCAB * HID);
+    size_t layer_bytes = 0;
+    for (int i = 0; i < NDEC; i++) {
+        W[i] = dev_rand((size_t)DEC[i].N * DEC[i].K, 0.05f);
+        W16[i] = dev_bf16(W[i], (size_t)DEC[i].N * DEC[i].K);
+        layer_bytes += sizeof(float) * (size_t)DEC[i].N * DEC[i].K;
+    }
+    float *x = dev_rand((size_t)2048 * 9216, 1.0f), *y = dev_rand((size_t)2048 * VOCAB / 16, 1.0f);
+    float *ylm = (float *)B->alloc(sizeof(float) * 128 * (size_t)VOCAB);
+    printf("\ndecode GEMMs, t5gemma-2b-2b decoder (y = x·Wᵀ, float32 weights)   [time us | weight GB/s | %% of HBM]\n");
+    printf("%-8s %6s %6s %3s | %-24s | %-24s\n", "matrix", "N", "K", "M", "backend gemm", "bare cublasSgemm");
+    for (int i = 0; i < NDEC; i++)
+        for (int m = 0; m < 3; m++) {
+            int M = Ms[m], N = DEC[i].N, K = DEC[i].K;
+            double tb = timeit([&] { B->gemm(1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 20);
+            double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 20);
+            double bytes = sizeof(float) * (double)N * K;
+            printf("%-8s %6d %6d %3d | %7.1f %7.0f %6.1f%% | %7.1f %7.0f %6.1f%%\n", DEC[i].name, N, K, M, tb * 1e6,
+                   bytes / tb / 1e9, 100 * bytes / tb / bw, tc * 1e6, bytes / tc / 1e9, 100 * bytes / tc / bw);
+        }
+    for (int bf = 0; bf < 2; bf++)
+        for (int m = 0; m < 3; m++) {
+            int M = Ms[m];
+            /* the GEMMs of one decode step: LAYERS x the layer's matrices + the LM head */
+            double t = timeit([&] {
+                for (int l = 0; l < LAYERS; l++)
+                    for (int i = 0; i < NDEC; i++) {
+                        if (bf) t5g_cuda_gemm_bf16w(M, DEC[i].N, DEC[i].K, x, DEC[i].K, W16[i], DEC[i].K, y, DEC[i].N);
+                        else B->gemm(1, M, DEC[i].N, DEC[i].K, 1.0f, x, DEC[i].K, W[i], DEC[i].K, 0.0f, y, DEC[i].N);
+                    }
+                if (bf) t5g_cuda_gemm_bf16w(M, VOCAB, HID, x, HID, lm16, HID, ylm, VOCAB);
+                else B->gemm(1, M, VOCAB, HID, 1.0f, x, HID, lm, HID, 0.0f, ylm, VOCAB);
+            }, quick ? 2 : 5);
+            double bytes = (double)(layer_bytes * LAYERS + sizeof(float) * (size_t)VOCAB * HID) / (bf ? 2 : 1);
+            printf("decode step GEMMs, %s weights, batch %3d: %.2f ms (%.0f steps/s, %.0f tokens/s); roofline %.2f ms "
+                   "(%.2f GB / %.0f GB/s) -> %.0f%% of roofline\n",
+                   bf ? "bf16" : "f32 ", M, t * 1e3, 1 / t, M / t, bytes / bw * 1e3, bytes / 1e9, bw / 1e9,
+                   100 * (bytes / bw) / t);
+        }
+    printf("(GEMMs only: attention, norms and the all-reduce of a real step come on top; see the model benchmark)\n");
+
+    printf("\nprefill GEMMs (TFLOP/s)              %-22s %-22s\n", "float32: backend | bare", "bf16 weights: t5g | bare GemmEx");
+    int Ps[2] = {512, 2048};
+    int sel[4] = {0, 6, 8, 1};
+    for (int p = 0; p < 2; p++)
+        for (int s = 0; s < 4; s++) {
+            int i = sel[s], M = Ps[p], N = DEC[i].N, K = DEC[i].K;
+            double fl = 2.0 * M * N * K;
+            uint16_t *x16 = dev_bf16(x, (size_t)M * K);
+            double tb = timeit([&] { B->gemm(1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 10);
+            double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 10);
+            double t16 = timeit([&] { t5g_cuda_gemm_bf16w(M, N, K, x, K, W16[i], K, y, N); }, 10);
+            double t16b = timeit([&] {
+                cublasGemmEx(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W16[i], CUDA_R_16BF, K, x16, CUDA_R_16BF, K, &zero,
+                             y, CUDA_R_32F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+            }, 10);
+            printf("M=%4d %-7s N=%5d K=%5d   %6.1f | %6.1f            %6.1f | %6.1f\n", M, DEC[i].name, N, K, fl / tb / 1e12,
+                   fl / tc / 1e12, fl / t16 / 1e12, fl / t16b / 1e12);
+            B->release(x16);
+        }
+    for (int i = 0; i < NDEC; i++) { B->release(W[i]); B->release(W16[i]); }
+    B->release(lm); B->release(lm16); B->release(x); B->release(y); B->release(ylm);
+}
+
+static void bench_attention(double bw) {
+    const int nh = 8, nkv = 4, hd = 256;
+    int maxT = quick ? 2048 : 8192;
+    size_t qn = (size_t)maxT * nh * hd, kn = (size_t)maxT * nkv * hd;
+    float *q = dev_rand(qn, 1.0f), *k = dev_rand(kn, 1.0f), *v = dev_rand(kn, 1.0f), *o = dev_rand(qn, 1.0f);
+    t5g_attn_args a;
+    memset(&a, 0, sizeof a);
+    a.nh = nh; a.nkv = nkv; a.hd = hd; a.group = nh / nkv;
+    a.q = q; a.k = k; a.v = v; a.out = o; a.ldq = a.ldo = nh * hd; a.ldk = a.ldv = nkv * hd;
+    a.scale = 1.0f / 16.0f; a.softcap = 50.0f; a.window = 4096;
+    printf("\nattention, nh=%d nkv=%d hd=%d, soft-cap 50 (2b-2b shapes)\n", nh, nkv, hd);
+    int Ts[3] = {512, 2048, 8192};
+    for (int i = 0; i < 3 && Ts[i] <= maxT; i++)
+        for (int causal = 0; causal < 2; causal++) {
+            a.Tq = a.Tk = Ts[i]; a.q_pos0 = 0; a.mask = causal ? T5G_MASK_CAUSAL : T5G_MASK_BIDIR;
+            double t = timeit([&] { B->attention(&a); }, 3);
+            double fl = 4.0 * nh * hd * (double)Ts[i] * Ts[i] * (causal ? 0.5 : 1.0);
+            printf("prefill kernel  Tq=Tk=%5d %-6s %8.2f ms  %5.1f TFLOP/s (float32 CUDA cores)\n", Ts[i],
+                   causal ? "causal" : "bidir", t * 1e3, fl / t / 1e12);
+        }
+    for (int i = 0; i < 3 && Ts[i] <= maxT; i++) {
+        a.Tq = 1; a.Tk = Ts[i]; a.q_pos0 = Ts[i] - 1; a.mask = T5G_MASK_CAUSAL;
+        double t = timeit([&] { B->attention(&a); }, 20);
+        double bytes = 2.0 * sizeof(float) * Ts[i] * nkv * hd;
+        printf("decode kernel   Tq=1 Tk=%5d          %8.1f us  K/V %.0f GB/s (%.0f%% of HBM)\n", Ts[i], t * 1e6,
+               bytes / t / 1e9, 100 * bytes / t / bw);
+    }
+    B->release(q); B->release(k); B->release(v); B->release(o);
+}
+
+static void bench_select(void) {
+    float *x = dev_rand((size_t)128 * VOCAB, 20.0f);
+    t5g_cuda_cand *c = (t5g_cuda_cand *)B->alloc(sizeof(t5g_cuda_cand) * 128 * 256);
+    printf("\nselection over V=%d\n", VOCAB);
+    int rows[2] = {1, 128};
+    for (int r = 0; r < 2; r++) {
+        double ta = timeit([&] { t5g_cuda_argmax(x, rows[r], VOCAB, VOCAB, 0, c); }, 20);
+        double t8 = timeit([&] { t5g_cuda_topk(x, rows[r], VOCAB, VOCAB, 0, 8, NULL, NULL, c); }, 5);
+        double t50 = timeit([&] { t5g_cuda_topk(x, rows[r], VOCAB, VOCAB, 0, 50, NULL, NULL, c); }, 5);
+        printf("rows %3d: argmax %7.1f us   top-8 %7.1f us   top-50 %7.1f us\n", rows[r], ta * 1e6, t8 * 1e6, t50 * 1e6);
+    }
+    B->release(x);
+    B->release(c);
+}
+
+int main(int argc, char **argv) {
+    quick = argc > 1 && !strcmp(argv[1], "--quick");
+    if (t5g_cuda_device_count() <= 0) {
+        printf("SKIPPED: %s\n", t5g_last_error()); /* "no usable CUDA device (why); ..." */
+        return 77;
+    }
+    B = t5g_backend_cuda(0);
+    if (!B) { fprintf(stderr, "t5g: error: %s\n", t5g_last_error()); return 1; }
+    S = (cudaStream_t)t5g_cuda_stream();
+    if (cublasCreate(&H) != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "bench: cublasCreate failed\n"); return 1; }
+    cublasSetStream(H, S);
+    printf("bench_cuda on %s%s\n", t5g_cuda_device_name(), quick ? " (quick)" : "");
+    double bw = measure_bandwidth();
+    bench_gemms(bw);
+    bench_attention(bw);
+    bench_select();
+    B->sync();
+    cublasDestroy(H);
+    return 0;
+}
