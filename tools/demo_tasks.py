@@ -18,7 +18,8 @@ written in the official raw formats (metrics.md §5):
              for an unanswerable question is the literal string NO_ANSWER = "unanswerable".
 
 Standard library only.  Run `python3 tools/demo_tasks.py samples` from the repository root to
-rewrite datasets/samples/ (deterministic: fixed seeds, byte-identical output).
+rewrite datasets/samples/ (deterministic: fixed seeds, byte-identical output; `samples DIR` writes
+elsewhere).
 """
 import csv
 import hashlib
@@ -506,13 +507,10 @@ def squad_paragraph(rng, n_questions):
     return title, context, qas
 
 
-def squad_example(rng, p_answerable=0.6):
-    """One (question, context, target) training example; target = first answer or NO_ANSWER.
-    Answerable questions are drawn a little more often than in the samples (where about half are
-    impossible): a small model otherwise settles on NO_ANSWER whenever it is unsure."""
-    _, context, qas = squad_paragraph(rng, 4)
-    want = rng.random() < p_answerable
-    q = pick(rng, [x for x in qas if bool(x["answers"]) == want])
+def squad_example(rng):
+    """One (question, context, target) training example; target = first answer or NO_ANSWER."""
+    _, context, qas = squad_paragraph(rng, 3)
+    q = pick(rng, qas)
     return q["question"], context, (q["answers"][0]["text"] if q["answers"] else NO_ANSWER)
 
 
@@ -604,8 +602,8 @@ def write_samples(root):
 
 
 def main(argv):
-    if len(argv) == 2 and argv[1] == "samples":
-        write_samples(os.path.join("datasets", "samples"))
+    if len(argv) in (2, 3) and argv[1] == "samples":
+        write_samples(argv[2] if len(argv) == 3 else os.path.join("datasets", "samples"))
         return 0
     if len(argv) == 3 and argv[1] == "show":   # print a few generated examples of each task
         rng = random.Random(int(argv[2]))
@@ -614,7 +612,7 @@ def main(argv):
             print(cnn_example(rng))
             print(squad_example(rng))
         return 0
-    sys.stderr.write("usage: python3 tools/demo_tasks.py samples | show SEED\n")
+    sys.stderr.write("usage: python3 tools/demo_tasks.py samples [DIR] | show SEED\n")
     return 2
 
 

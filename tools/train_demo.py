@@ -34,7 +34,6 @@ import shutil
 import string
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,8 +42,8 @@ import demo_tasks  # noqa: E402
 
 PAD, EOS, BOS, UNK = 0, 1, 2, 3
 TASKS = ("wmt14-en-fr", "cnn-dailymail", "squad-v2")
-TASK_WEIGHTS = {"wmt14-en-fr": 0.25, "cnn-dailymail": 0.3, "squad-v2": 0.45}
-BATCH = {"wmt14-en-fr": 48, "cnn-dailymail": 16, "squad-v2": 32}   # about equal tokens per step
+TASK_WEIGHTS = {"wmt14-en-fr": 0.3, "cnn-dailymail": 0.3, "squad-v2": 0.4}
+BATCH = {"wmt14-en-fr": 48, "cnn-dailymail": 16, "squad-v2": 24}   # about equal tokens per step
 PUNCT_PAD_P = 0.25
 COPY_BATCH, COPY_P0 = 32, 0.6   # warm-up copy task: share of steps at step 0, falling to 0 at --copy-steps
 
@@ -111,22 +110,28 @@ def example(task, rng):
 
 def train_tokenizer(out_dir, seed, vocab, n_per_task=6000):
     rng = random.Random(seed)
-    with tempfile.TemporaryDirectory() as tmp:
+    # spm_train records the corpus and prefix paths in the model: run it inside a work directory with
+    # relative names, so tokenizer.model is byte-identical wherever and whenever it is trained.
+    tmp = os.path.join(out_dir, ".spm-work")
+    os.makedirs(tmp, exist_ok=True)
+    try:
         corpus = os.path.join(tmp, "corpus.txt")
         with open(corpus, "w", encoding="utf-8") as f:
             for task in TASKS:
                 for _ in range(n_per_task):
                     p, t = example(task, rng)
                     f.write(p + "\n" + t + "\n")
-        cmd = ["spm_train", "--input=" + corpus, "--model_prefix=" + os.path.join(tmp, "spm"),
+        cmd = ["spm_train", "--input=corpus.txt", "--model_prefix=spm",
                "--model_type=bpe", "--vocab_size=%d" % vocab, "--byte_fallback=true",
                "--normalization_rule_name=identity", "--add_dummy_prefix=false",
                "--remove_extra_whitespaces=false", "--split_digits=true", "--character_coverage=1.0",
                "--pad_id=0", "--eos_id=1", "--bos_id=2", "--unk_id=3", "--pad_piece=<pad>", "--eos_piece=<eos>",
                "--bos_piece=<bos>", "--unk_piece=<unk>", "--input_sentence_size=1000000",
                "--shuffle_input_sentence=false", "--num_threads=1", "--minloglevel=2"]
-        subprocess.run(cmd, check=True)
+        subprocess.run(cmd, check=True, cwd=tmp)
         shutil.copyfile(os.path.join(tmp, "spm.model"), os.path.join(out_dir, "tokenizer.model"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return cmd
 
 
@@ -251,8 +256,9 @@ def train(args):
     log = {"command": " ".join([sys.executable] + sys.argv),
            "seed": args.seed, "steps": args.steps, "lr": args.lr, "warmup": args.warmup, "threads": args.threads,
            "share_embeddings_in_training": args.share_embeddings, "batch": BATCH, "copy_steps": args.copy_steps,
-           "copy_p0": COPY_P0, "copy_batch": COPY_BATCH, "task_weights": TASK_WEIGHTS, "punct_pad_p": PUNCT_PAD_P, "params": n_params,
-           "vocab": sp.get_piece_size(), "spm_train": spm_cmd[:1] + [a for a in spm_cmd[1:] if "tmp" not in a],
+           "copy_p0": COPY_P0, "copy_batch": COPY_BATCH, "task_weights": TASK_WEIGHTS, "punct_pad_p": PUNCT_PAD_P, "params_in_training": n_params,
+           "params_saved": sum(p.numel() for p in model.parameters()),
+           "vocab": sp.get_piece_size(), "spm_train": spm_cmd,
            "tokenizer_seconds": round(t_tok, 1), "train_seconds": round(t_train, 1),
            "torch": torch.__version__, "transformers": transformers.__version__, "curve": curve}
     with open(os.path.join(out, "train_log.json"), "w") as f:
@@ -404,7 +410,7 @@ def main():
     ap.add_argument("--out", default="models/demo", help="output directory (relative to the repo root)")
     ap.add_argument("--data", default="datasets/demo", help="eval: prepared shards (relative to the repo root)")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--vocab", type=int, default=2000)

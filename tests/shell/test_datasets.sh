@@ -123,7 +123,10 @@ assert all(r["highlights"].count("\n") == 2 for r in rows), "highlights not join
 prep squad-v2 --input $S/squad_v2/dev-v2.0.json --num-shards 7 --out "$T/again" > /dev/null
 diff -r "$T/n7/squad-v2" "$T/again/squad-v2" > /dev/null && ok "rerun gives identical bytes" || bad "rerun differs"
 
-# --- 4. the committed demo shards are prepare.py's output on the samples (default 16 shards)
+# --- 4. the committed samples come from tools/demo_tasks.py, the committed demo shards are
+#        prepare.py's output on them (default 16 shards)
+$PY tools/demo_tasks.py samples "$T/samples" > /dev/null && diff -r "$T/samples" $S > /dev/null &&
+    ok "datasets/samples is what tools/demo_tasks.py writes" || bad "datasets/samples differs from tools/demo_tasks.py samples"
 D=$T/demo
 prep wmt14-en-fr --src "$WMT_SRC" --ref "$WMT_REF" --variant full --out "$D" > /dev/null &&
     prep cnn-dailymail --input $S/cnn_dailymail/test.jsonl --out "$D" > /dev/null &&
