@@ -13,7 +13,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g -march=x86-64-v3 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS  += -std=gnu11 -ffp-contract=off -fopenmp -Isrc -Ieval $(shell pkg-config --cflags hdf5-openmpi libcjson)
 CXXFLAGS:= $(OPT) -g -Wall -fPIC $(shell pkg-config --cflags sentencepiece)
-LDLIBS  := $(shell pkg-config --libs hdf5-openmpi libcjson) -lblis -lutf8proc -lsentencepiece -lstdc++ -lgomp -lm
+LDLIBS  := $(shell pkg-config --libs hdf5-openmpi libcjson) -lblis -lutf8proc -lsentencepiece -lstdc++ -lgomp -lmvec -lm
 TEST_LDLIBS := -lcunit
 
 CUDA    ?= 0
