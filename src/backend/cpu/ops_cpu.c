@@ -60,10 +60,20 @@ static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int 
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
-        double ss = 0;
-        for (int i = 0; i < n; i++) ss += (double)xr[i] * xr[i];
+        __m256d s0 = _mm256_setzero_pd(), s1 = s0;  /* mean of squares in double */
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            __m256 v = _mm256_loadu_ps(xr + i);
+            __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+            s0 = _mm256_add_pd(s0, _mm256_mul_pd(lo, lo));
+            s1 = _mm256_add_pd(s1, _mm256_mul_pd(hi, hi));
+        }
+        double t[4], ss = 0;
+        _mm256_storeu_pd(t, _mm256_add_pd(s0, s1));
+        ss = t[0] + t[1] + t[2] + t[3];
+        for (; i < n; i++) ss += (double)xr[i] * xr[i];
         float inv = 1.0f / sqrtf((float)(ss / n) + eps);  /* torch.rsqrt(mean + eps) */
-        for (int i = 0; i < n; i++) yr[i] = (xr[i] * inv) * (1.0f + w[i]);
+        for (i = 0; i < n; i++) yr[i] = (xr[i] * inv) * (1.0f + w[i]);
     }
 }
 
@@ -80,27 +90,33 @@ static void cpu_embed(const float *E, int v0, int Vl, int H, const int32_t *ids,
 
 static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
     int half = hd / 2;
-    float inv_freq[1024];
+    if (half > 512 || Tq <= 0) return;
+    float inv_freq[512];
     /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32 */
-    for (int i = 0; i < half && i < 1024; i++)
-        inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+    for (int i = 0; i < half; i++) inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+    /* only Tq distinct positions (every row uses pos0..pos0+Tq-1): one cos/sin table */
+    float *cs = malloc(sizeof(float) * 2 * (size_t)Tq * half);
+    if (!cs) return;
+#pragma omp parallel for schedule(static) if (Tq > 16)
+    for (int t = 0; t < Tq; t++)
+        for (int i = 0; i < half; i++) {
+            float ang = (float)(pos0 + t) * inv_freq[i];
+            cs[(size_t)t * 2 * half + i] = cosf(ang);
+            cs[(size_t)t * 2 * half + half + i] = sinf(ang);
+        }
 #pragma omp parallel for schedule(static) if (T > 16)
     for (int t = 0; t < T; t++) {
-        float c[512], s[512];
-        for (int i = 0; i < half; i++) {
-            float ang = (float)(pos0 + t % Tq) * inv_freq[i];
-            c[i] = cosf(ang);
-            s[i] = sinf(ang);
-        }
+        const float *c = cs + (size_t)(t % Tq) * 2 * half, *sn = c + half;
         for (int h = 0; h < nheads; h++) {
             float *v = x + (size_t)t * ld + (size_t)h * hd;
             for (int i = 0; i < half; i++) {
                 float a = v[i], b = v[i + half];
-                v[i] = a * c[i] + (-b) * s[i];
-                v[i + half] = b * c[i] + a * s[i];
+                v[i] = a * c[i] + (-b) * sn[i];
+                v[i + half] = b * c[i] + a * sn[i];
             }
         }
     }
+    free(cs);
 }
 
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
