@@ -83,6 +83,9 @@ const t5g_backend *t5g_backend_cpu(void);
 const t5g_backend *t5g_backend_cuda(int local_rank);
 /* "cpu" or "cuda" -> backend; NULL + error naming the choices. */
 const t5g_backend *t5g_backend_by_name(const char *name, int local_rank);
-/* Set the BLIS thread count and kernel family (see README "BLIS kernels"). */
+/* Set the BLIS thread count and kernel family (see README "BLIS threads and kernels").
+ * threads <= 0: BLIS_NUM_THREADS, else OMP_NUM_THREADS, else the cores this process may run on
+ * divided by local_ranks (the ranks sharing the node). */
 void t5g_cpu_setup(int threads);
+void t5g_cpu_setup_ranks(int threads, int local_ranks);
 #endif

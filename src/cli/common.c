@@ -9,7 +9,12 @@ int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm) 
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) MPI_Init(argc, argv);
-    t5g_cpu_setup(threads);
+    MPI_Comm node;  /* ranks on this node share its cores */
+    int local = 1;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+    t5g_cpu_setup_ranks(threads, local);
     return t5g_comm_init(comm, tp);
 }
 

@@ -93,5 +93,16 @@ out=$($T5G eval --task squad-v2 -m "$tmp/none.h5" --data datasets/demo --out "$t
 [ $rc -ne 0 ] && grep -q "none.h5" <<< "$out" || fail "missing model: rc=$rc $out"
 out=$($T5G eval --task squad-v2 "${COMMON[@]}" --beams 0 --out "$tmp/bad4" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "--beams 0: rc=$rc $out"
+# a corrupt shard: clear error, and the earlier results of that run folder stay untouched
+cp -r datasets/demo "$tmp/data"
+cp -r "$tmp/tp1" "$tmp/again"
+before=$(sha256sum "$tmp/again/results.json")
+shard=$(ls "$tmp"/data/squad-v2/shard-*.jsonl | head -n 1)
+echo '{"id": "broken", "index": 0, "question": ' >> "$shard"
+rm -f "$tmp"/again/predictions/*  # force the run to read the shards again
+out=$($T5G eval --task squad-v2 "${COMMON[@]}" --limit 48 --data "$tmp/data" --out "$tmp/again" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "not valid JSON" <<< "$out" || fail "corrupt shard: rc=$rc $out"
+[ "$(sha256sum "$tmp/again/results.json")" = "$before" ] || fail "a failed run changed earlier results"
+echo "ok: $(grep 'error' <<< "$out" | head -n 1)"
 set -e
 echo "test_eval: all checks passed"

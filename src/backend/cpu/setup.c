@@ -17,7 +17,7 @@ static int affinity_cores(void) {
     return 1;
 }
 
-void t5g_cpu_setup(int threads) {
+void t5g_cpu_setup_ranks(int threads, int local_ranks) {
     if (!getenv("BLIS_ARCH_TYPE")) {
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -27,8 +27,13 @@ void t5g_cpu_setup(int threads) {
     if (threads <= 0) {
         const char *e = getenv("BLIS_NUM_THREADS");
         if (!e || !*e) e = getenv("OMP_NUM_THREADS");
-        threads = e && atoi(e) > 0 ? atoi(e) : affinity_cores();
+        /* unbound ranks on one node share its cores: ranks x threads must not exceed them, or the
+           OpenMP barriers and MPI polling of oversubscribed ranks slow everything down badly */
+        int cores = affinity_cores(), per = local_ranks > 1 ? cores / local_ranks : cores;
+        threads = e && atoi(e) > 0 ? atoi(e) : (per > 0 ? per : 1);
     }
     bli_thread_set_num_threads(threads);
     omp_set_num_threads(threads);
 }
+
+void t5g_cpu_setup(int threads) { t5g_cpu_setup_ranks(threads, 1); }
