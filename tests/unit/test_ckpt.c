@@ -10,26 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char g_dir[64];
-
-static int suite_init(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/t5g_ckpt_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int suite_clean(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
 static int has_msg(const char *s) { return strstr(t5g_last_error(), s) != NULL; }
@@ -380,6 +360,6 @@ static CU_TestInfo tests[] = {
     {"writer: temp file + rename", test_writer_atomic},
     {"empty tensor, long config", test_edge_shapes},
     CU_TEST_INFO_NULL};
-static CU_SuiteInfo suites[] = {{"ckpt", suite_init, suite_clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+static CU_SuiteInfo suites[] = {{"ckpt", tmpdir_init, tmpdir_clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
 
 int main(void) { return t5g_test_main(suites); }

@@ -14,26 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char g_dir[64];
-
-static int suite_init(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/t5g_st_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int suite_clean(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
 
 static int has_msg(const char *s) { return strstr(t5g_last_error(), s) != NULL; }
 
@@ -191,7 +171,7 @@ static void test_shards(void) {
     CU_ASSERT_PTR_NULL(t5g_st_open(d));
     CU_ASSERT(has_msg("tensor 'x' appears twice"));
     /* a directory with neither file */
-    CU_ASSERT_PTR_NULL(t5g_st_open(g_dir));
+    CU_ASSERT_PTR_NULL(t5g_st_open(t5g_tmpdir()));
     CU_ASSERT(has_msg("neither model.safetensors nor model.safetensors.index.json"));
 }
 
@@ -453,7 +433,7 @@ static void convert_fails(const char *name, model_opts o, const char *m1, const 
     CU_ASSERT(has_msg(m1) && (!m2 || has_msg(m2)));
     printf("\n    -> %s", t5g_last_error());
     CU_ASSERT(access(out, F_OK) != 0);
-    DIR *dd = opendir(g_dir);
+    DIR *dd = opendir(t5g_tmpdir());
     struct dirent *de;
     int tmp = 0;
     while ((de = readdir(dd))) tmp += strstr(de->d_name, ".tmp.") != NULL;
@@ -542,7 +522,7 @@ static void test_convert_fixtures(void) {
         snprintf(hf, sizeof hf, "%s/%s/hf", base, de->d_name);
         snprintf(cfgp, sizeof cfgp, "%s/config.json", hf);
         if (access(cfgp, R_OK) != 0) continue;
-        snprintf(out, sizeof out, "%s/fixture_%s.h5", g_dir, de->d_name);
+        snprintf(out, sizeof out, "%s/fixture_%s.h5", t5g_tmpdir(), de->d_name);
         int rc = run_convert(hf, out, NULL);
         CU_ASSERT_EQUAL(rc, 0);
         if (rc) printf("\n    fixture %s: %s", de->d_name, t5g_last_error());
@@ -571,8 +551,8 @@ static CU_TestInfo conv_tests[] = {
     {"missing / unknown / untied / misshaped tensors, bad configs", test_convert_errors},
     {"HF fixtures under tests/fixtures/fwd/*/hf", test_convert_fixtures},
     CU_TEST_INFO_NULL};
-static CU_SuiteInfo suites[] = {{"safetensors", suite_init, NULL, NULL, NULL, st_tests},
-                                {"convert", NULL, suite_clean, NULL, NULL, conv_tests},
+static CU_SuiteInfo suites[] = {{"safetensors", tmpdir_init, NULL, NULL, NULL, st_tests},
+                                {"convert", NULL, tmpdir_clean, NULL, NULL, conv_tests},
                                 CU_SUITE_INFO_NULL};
 
 int main(void) { return t5g_test_main(suites); }

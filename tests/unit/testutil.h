@@ -13,6 +13,27 @@ static inline const char *fixtures_dir(void) {
     return d && *d ? d : "tests/fixtures";
 }
 
+/* A private temporary folder for a suite's files (tmpdir_init / tmpdir_clean as CUnit suite
+ * init/cleanup) and paths in it (tpath, 4 rotating buffers). */
+#include <unistd.h>
+static inline char *t5g_tmpdir(void) { static char d[64]; return d; }
+static inline int tmpdir_init(void) {
+    snprintf(t5g_tmpdir(), 64, "/tmp/t5g_test_XXXXXX");
+    return mkdtemp(t5g_tmpdir()) ? 0 : -1;
+}
+static inline int tmpdir_clean(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t5g_tmpdir());
+    return system(cmd) == 0 ? 0 : -1;
+}
+static inline const char *tpath(const char *name) {
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", t5g_tmpdir(), name);
+    return buf[k];
+}
+
 static inline int t5g_test_run(void) {
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
