@@ -99,7 +99,7 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
         }
         idv[i] = idj;
         v[k].index = i;
-        v[k].seed = t5g_fnv1a64(idj) ^ c->gen.seed;
+        v[k].seed = t5g_request_seed(idj, c->gen.seed);
         v[k].ids = tids;
         v[k].n = (int)nt;
         k++;

@@ -115,7 +115,7 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
         if (str_set_has(&done, idj)) { free(tids); free(idj); continue; }
         ids[i] = idj;
         v[k].index = i;
-        v[k].seed = t5g_fnv1a64(idj) ^ ((uint64_t)a->seed * 0x9e3779b97f4a7c15ull);
+        v[k].seed = t5g_request_seed(idj, (uint64_t)a->seed);
         v[k].ids = tids;
         v[k].n = (int)nt;
         k++;

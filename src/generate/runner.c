@@ -12,6 +12,10 @@ uint64_t t5g_fnv1a64(const char *s) {
     return h;
 }
 
+uint64_t t5g_request_seed(const char *id_json, uint64_t seed) {
+    return t5g_fnv1a64(id_json) ^ (seed * 0x9e3779b97f4a7c15ull);
+}
+
 char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r) {
     int n = r->nout;
     for (int i = 0; n > 0 && i < m->cfg.n_eos; i++)

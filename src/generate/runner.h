@@ -40,6 +40,10 @@ typedef struct {
 } t5g_jsonl_sink;
 int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r);
 
+/* Per-request sampling seed from the request id (JSON text) and the user's seed: the same
+ * request draws the same tokens in generate and eval, whatever the batch or TP size. */
+uint64_t t5g_request_seed(const char *id_json, uint64_t seed);
+
 /* FNV-1a 64 of a string (ids -> seeds, shards). */
 uint64_t t5g_fnv1a64(const char *s);
 #endif

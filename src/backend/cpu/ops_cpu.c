@@ -127,7 +127,9 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int po
     /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32 */
     for (int i = 0; i < half; i++) inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
     /* only Tq distinct positions (every row uses pos0..pos0+Tq-1): one cos/sin table */
-    float *cs = malloc(sizeof(float) * 2 * (size_t)Tq * half);
+    float stackbuf[4096];  /* decode steps (Tq = 1) stay off the heap */
+    size_t need = 2 * (size_t)Tq * half;
+    float *cs = need <= 4096 ? stackbuf : malloc(sizeof(float) * need);
     if (!cs) return;
 #pragma omp parallel for schedule(static) if (Tq > 16)
     for (int t = 0; t < Tq; t++)
@@ -148,7 +150,7 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int po
             }
         }
     }
-    free(cs);
+    if (cs != stackbuf) free(cs);
 }
 
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
