@@ -40,6 +40,18 @@ typedef struct {
 
 typedef enum { T5G_COPY_H2D = 0, T5G_COPY_D2H, T5G_COPY_D2D } t5g_copy_kind;
 
+/* Element type of a weight matrix in a backend's memory (activations are always float32). */
+typedef enum { T5G_DT_F32 = 0, T5G_DT_BF16, T5G_DT_INT8 } t5g_dtype;
+
+/* A weight matrix as stored, [rows = out, cols = in] row-major with row stride ld elements.
+ * int8 is symmetric with one float32 scale per row: w[r][c] = scale[r] * q[r][c]. */
+typedef struct {
+    void *data;
+    t5g_dtype dtype;
+    int rows, cols, ld;
+    float *scale;             /* int8: [rows] in backend memory; otherwise NULL */
+} t5g_wmat;
+
 struct t5g_comm_s;
 
 typedef struct t5g_backend {
@@ -59,14 +71,24 @@ typedef struct t5g_backend {
                  const float *B, int ldb, float beta, float *C, int ldc);
     /* y = x / sqrt(mean(x²) + eps) * (1 + w), per row of width n (Gemma RMSNorm). */
     void (*rmsnorm)(const float *x, const float *w, float *y, int rows, int n, float eps);
-    /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0+Vl), else 0 (vocab-parallel).
-     * ids live in this backend's memory. */
-    void (*embed)(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out);
+    /* y[M, W.rows] = x[M, W.cols] · Wᵀ: float32 activations, float32 accumulation, any weight
+     * dtype (the projection of every layer and the LM head). ldx/ldy: row strides of x, y. */
+    void (*linear)(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+    /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0 + E.rows), else 0 (vocab-parallel);
+     * out rows have width E.cols.  ids live in this backend's memory. */
+    void (*embed)(const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out);
     /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd; token t is at
      * position pos0 + t % Tq (rows of Tq tokens; positions ignore padding, spec §6). */
     void (*rope)(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta);
-    /* masked, soft-capped, float32-softmax attention (spec §3). */
+    /* masked, soft-capped, float32-softmax attention (spec §3) of one sequence. */
     void (*attention)(const t5g_attn_args *a);
+    /* The same for `rows` sequences of one layer in one call (all with a's Tq, Tk, q_pos0,
+     * mask, heads and leading dimensions; a->scratch is not used).  Sequence r reads
+     * a->q + r·sq and writes a->out + r·so; its keys are those of kv row
+     * kr = kv_rows ? kv_rows[r] : r: a->k + kr·skv, a->v + kr·skv, a->key_valid + kr·svalid
+     * (strides in elements).  kv_rows is host memory (beams share one encoder row). */
+    void (*attention_batch)(const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
+                            const int32_t *kv_rows);
     /* out = gelu_tanh(gate) * up, element-wise over n. */
     void (*gelu_mul)(const float *gate, const float *up, float *out, size_t n);
     /* x = cap * tanh(x / cap). */

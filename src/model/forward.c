@@ -117,9 +117,9 @@ static void allreduce(const t5g_model *m, float *x, int64_t n) {
     else t5g_allreduce_sum(m->comm, x, n);
 }
 
-/* y[T, out] = x[T, in] · W[out, in]ᵀ */
-static void linear(const t5g_model *m, const float *x, int T, int in, const float *W, int out, float *y) {
-    m->be->gemm(1, T, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+/* y[T, W.rows] = x[T, W.cols] · Wᵀ (W as stored: [out, in], any weight dtype) */
+static void linear(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y) {
+    m->be->linear(x, T, W->cols, W, y, W->rows);
 }
 
 /* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
@@ -153,9 +153,9 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
     const t5g_attn_weights *A = &L->self_attn;
     m->be->rmsnorm(s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
-    linear(m, s->h, T, H, A->q_proj, qw, s->q);
-    linear(m, s->h, T, H, A->k_proj, kvw, s->k);
-    linear(m, s->h, T, H, A->v_proj, kvw, s->v);
+    linear(m, s->h, T, &A->q_proj, s->q);
+    linear(m, s->h, T, &A->k_proj, s->k);
+    linear(m, s->h, T, &A->v_proj, s->v);
     if (c->qk_norm) {  /* per-head RMSNorm before RoPE (spec §15) */
         m->be->rmsnorm(s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
         m->be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
@@ -170,26 +170,25 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         m->be->copy(vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
     int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
-    for (int b = 0; b < rows; b++) {
-        t5g_attn_args a;
-        attn_common(&a, sw, s->scores);
-        a.Tq = Tq; a.Tk = past + Tq;
-        a.q = s->q + (int64_t)b * Tq * qw; a.ldq = qw;
-        a.k = kc + (int64_t)b * Tcap * kvw; a.ldk = kvw;
-        a.v = vc + (int64_t)b * Tcap * kvw; a.ldv = kvw;
-        a.out = s->att + (int64_t)b * Tq * qw; a.ldo = qw;
-        a.key_valid = valid + (int64_t)b * Tcap;
-        a.q_pos0 = past;
-        a.window = c->sliding_window;
-        a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
-                            : (!sliding ? T5G_MASK_BIDIR : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
-        if (c->rel_bias) {
-            a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
-            a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
-        }
-        m->be->attention(&a);
+    t5g_attn_args a;
+    attn_common(&a, sw, s->scores);
+    a.Tq = Tq; a.Tk = past + Tq;
+    a.q = s->q; a.ldq = qw;
+    a.k = kc; a.ldk = kvw;
+    a.v = vc; a.ldv = kvw;
+    a.out = s->att; a.ldo = qw;
+    a.key_valid = valid;
+    a.q_pos0 = past;
+    a.window = c->sliding_window;
+    a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
+                        : (!sliding ? T5G_MASK_BIDIR : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
+    if (c->rel_bias) {
+        a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
+        a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
     }
-    linear(m, s->att, T, qw, A->o_proj, H, s->h);
+    /* every row of the batch in one call: row b's keys are cache row b */
+    m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
+    linear(m, s->att, T, &A->o_proj, s->h);
     finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
 
@@ -200,21 +199,19 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
     m->be->rmsnorm(s->x, L->pre_cross_attn_layernorm, s->h, T, H, c->rms_norm_eps);
-    linear(m, s->h, T, H, L->cross_attn.q_proj, qw, s->q);
-    for (int b = 0; b < rows; b++) {
-        int e = s->cross_row[b];
-        t5g_attn_args a;
-        attn_common(&a, sw, s->scores);
-        a.Tq = Tq; a.Tk = s->Le;
-        a.q = s->q + (int64_t)b * Tq * qw; a.ldq = qw;
-        a.k = s->cross_k[layer] + (int64_t)e * s->Le * kvw; a.ldk = kvw;
-        a.v = s->cross_v[layer] + (int64_t)e * s->Le * kvw; a.ldv = kvw;
-        a.out = s->att + (int64_t)b * Tq * qw; a.ldo = qw;
-        a.key_valid = s->d_enc_valid + (int64_t)e * s->Le;
-        a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
-        m->be->attention(&a);
-    }
-    linear(m, s->att, T, qw, L->cross_attn.o_proj, H, s->h);
+    linear(m, s->h, T, &L->cross_attn.q_proj, s->q);
+    t5g_attn_args a;
+    attn_common(&a, sw, s->scores);
+    a.Tq = Tq; a.Tk = s->Le;
+    a.q = s->q; a.ldq = qw;
+    a.k = s->cross_k[layer]; a.ldk = kvw;
+    a.v = s->cross_v[layer]; a.ldv = kvw;
+    a.out = s->att; a.ldo = qw;
+    a.key_valid = s->d_enc_valid;
+    a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
+    /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
+    m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
+    linear(m, s->att, T, &L->cross_attn.o_proj, s->h);
     finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
 
@@ -222,10 +219,10 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
 static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, const t5g_layer_weights *L, int ni, int T) {
     int H = c->hidden_size;
     m->be->rmsnorm(s->x, L->pre_feedforward_layernorm, s->h, T, H, c->rms_norm_eps);
-    linear(m, s->h, T, H, L->gate_proj, ni, s->gate);
-    linear(m, s->h, T, H, L->up_proj, ni, s->up);
+    linear(m, s->h, T, &L->gate_proj, s->gate);
+    linear(m, s->h, T, &L->up_proj, s->up);
     m->be->gelu_mul(s->gate, s->up, s->gate, (size_t)T * ni);
-    linear(m, s->gate, T, ni, L->down_proj, H, s->h);
+    linear(m, s->gate, T, &L->down_proj, s->h);
     finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
 
@@ -234,7 +231,7 @@ static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw,
     int H = sw->cfg->hidden_size;
     float scale = (float)sqrt((double)H);
     m->be->copy(s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
-    m->be->embed(sw->embed_tokens, sw->sh.v0, sw->sh.nv, H, s->d_ids, T, scale, x);
+    m->be->embed(&sw->embed_tokens, sw->sh.v0, s->d_ids, T, scale, x);
     allreduce(m, x, (int64_t)T * H);
 }
 
@@ -267,10 +264,9 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     m->be->rmsnorm(s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
     /* cross-attention K/V of every decoder layer, once per request (spec §5) */
     const t5g_stack_weights *D = &m->dec;
-    int kvw = D->sh.nkv * D->cfg->head_dim;
     for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
-        linear(m, s->enc_out, T, H, D->layers[l].cross_attn.k_proj, kvw, s->cross_k[l]);
-        linear(m, s->enc_out, T, H, D->layers[l].cross_attn.v_proj, kvw, s->cross_v[l]);
+        linear(m, s->enc_out, T, &D->layers[l].cross_attn.k_proj, s->cross_k[l]);
+        linear(m, s->enc_out, T, &D->layers[l].cross_attn.v_proj, s->cross_v[l]);
     }
     s->B_dec = s->B_enc < s->B_cap ? s->B_enc : s->B_cap;
     for (int b = 0; b < s->B_cap; b++) s->cross_row[b] = b < s->B_enc ? b : 0;
@@ -337,7 +333,7 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
-        m->be->gemm(1, nout, D->sh.nv, H, 1.0f, out, H, D->embed_tokens, H, 0.0f, lg, D->sh.nv);
+        linear(m, out, nout, &D->embed_tokens, lg);
         if (c->final_logit_softcapping > 0)
             m->be->softcap(lg, nl, c->final_logit_softcapping);
     }

@@ -21,10 +21,10 @@ typedef struct {
 int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *out);
 
 typedef struct {
-    float *q_proj;   /* [nh·hd, H]     rows of the local heads */
-    float *k_proj;   /* [nkv·hd, H_in] H_in = He for cross-attention */
-    float *v_proj;   /* [nkv·hd, H_in] */
-    float *o_proj;   /* [H, nh·hd]     columns of the local heads */
+    t5g_wmat q_proj; /* [nh·hd, H]     rows of the local heads */
+    t5g_wmat k_proj; /* [nkv·hd, H_in] H_in = He for cross-attention */
+    t5g_wmat v_proj; /* [nkv·hd, H_in] */
+    t5g_wmat o_proj; /* [H, nh·hd]     columns of the local heads */
     float *q_norm;   /* [hd] optional (qk_norm) */
     float *k_norm;   /* [hd] optional */
 } t5g_attn_weights;
@@ -35,14 +35,14 @@ typedef struct {
     float *pre_cross_attn_layernorm, *post_cross_attn_layernorm;   /* [H] decoder only */
     t5g_attn_weights cross_attn;                                    /* decoder only */
     float *pre_feedforward_layernorm, *post_feedforward_layernorm; /* [H] */
-    float *gate_proj, *up_proj;  /* [ni, H] */
-    float *down_proj;            /* [H, ni] */
+    t5g_wmat gate_proj, up_proj; /* [ni, H] */
+    t5g_wmat down_proj;          /* [H, ni] */
 } t5g_layer_weights;
 
 typedef struct {
     const t5g_stack_config *cfg;
     t5g_shard sh;
-    float *embed_tokens;         /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
+    t5g_wmat embed_tokens;       /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
     float *rel_bias;             /* [num_buckets, nh] optional (t5_relative_bias) */
     t5g_layer_weights *layers;   /* [num_hidden_layers] */
     float *norm;                 /* [H] final RMSNorm */

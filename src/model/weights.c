@@ -30,12 +30,16 @@ int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *o) {
 }
 
 /* Where tensor `name` lives in this rank's model, and which slice of it. */
-typedef struct { float **dst; int64_t row0, nrows, col0, ncols; } slot;
+typedef struct { float **dst; t5g_wmat *mat; int64_t row0, nrows, col0, ncols; } slot;
+
+/* a matrix slot: its data pointer is the float32 slice in the arena */
+static void mat_slot(slot *o, t5g_wmat *w) { o->mat = w; o->dst = (float **)&w->data; }
 
 static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
     char stack[16], mod[48], part[48];
     int l;
     t5g_stack_weights *sw;
+    o->mat = NULL;
     o->row0 = 0; o->nrows = t->shape[0]; o->col0 = 0; o->ncols = t->ndim == 2 ? t->shape[1] : 1;
     if (sscanf(t->name, "model/%15[^/]/", stack) != 1) goto unknown;
     sw = !strcmp(stack, "encoder") ? &m->enc : !strcmp(stack, "decoder") ? &m->dec : NULL;
@@ -43,7 +47,7 @@ static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
     const t5g_shard *sh = &sw->sh;
     int hd = sw->cfg->head_dim;
     const char *rest = t->name + 7 + strlen(stack);
-    if (!strcmp(rest, "embed_tokens/weight")) { o->dst = &sw->embed_tokens; o->row0 = sh->v0; o->nrows = sh->nv; return 0; }
+    if (!strcmp(rest, "embed_tokens/weight")) { mat_slot(o, &sw->embed_tokens); o->row0 = sh->v0; o->nrows = sh->nv; return 0; }
     if (!strcmp(rest, "norm/weight")) { o->dst = &sw->norm; return 0; }
     if (!strcmp(rest, "relative_attention_bias/weight")) { o->dst = &sw->rel_bias; o->col0 = sh->head0; o->ncols = sh->nh; return 0; }
     if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) == 3 && l >= 0 && l < sw->cfg->num_hidden_layers) {
@@ -60,17 +64,17 @@ static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
             return 0;
         }
         if (!strcmp(mod, "mlp")) {
-            if (!strcmp(part, "gate_proj")) { o->dst = &L->gate_proj; o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
-            if (!strcmp(part, "up_proj")) { o->dst = &L->up_proj; o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
-            if (!strcmp(part, "down_proj")) { o->dst = &L->down_proj; o->col0 = sh->i0; o->ncols = sh->ni; return 0; }
+            if (!strcmp(part, "gate_proj")) { mat_slot(o, &L->gate_proj); o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
+            if (!strcmp(part, "up_proj")) { mat_slot(o, &L->up_proj); o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
+            if (!strcmp(part, "down_proj")) { mat_slot(o, &L->down_proj); o->col0 = sh->i0; o->ncols = sh->ni; return 0; }
             goto unknown;
         }
         t5g_attn_weights *A = !strcmp(mod, "self_attn") ? &L->self_attn : !strcmp(mod, "cross_attn") ? &L->cross_attn : NULL;
         if (!A) goto unknown;
-        if (!strcmp(part, "q_proj")) { o->dst = &A->q_proj; o->row0 = (int64_t)sh->head0 * hd; o->nrows = (int64_t)sh->nh * hd; return 0; }
-        if (!strcmp(part, "k_proj")) { o->dst = &A->k_proj; o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
-        if (!strcmp(part, "v_proj")) { o->dst = &A->v_proj; o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
-        if (!strcmp(part, "o_proj")) { o->dst = &A->o_proj; o->col0 = (int64_t)sh->head0 * hd; o->ncols = (int64_t)sh->nh * hd; return 0; }
+        if (!strcmp(part, "q_proj")) { mat_slot(o, &A->q_proj); o->row0 = (int64_t)sh->head0 * hd; o->nrows = (int64_t)sh->nh * hd; return 0; }
+        if (!strcmp(part, "k_proj")) { mat_slot(o, &A->k_proj); o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
+        if (!strcmp(part, "v_proj")) { mat_slot(o, &A->v_proj); o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
+        if (!strcmp(part, "o_proj")) { mat_slot(o, &A->o_proj); o->col0 = (int64_t)sh->head0 * hd; o->ncols = (int64_t)sh->nh * hd; return 0; }
         if (!strcmp(part, "q_norm")) { o->dst = &A->q_norm; return 0; }
         if (!strcmp(part, "k_norm")) { o->dst = &A->k_norm; return 0; }
     }
@@ -117,6 +121,10 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
         slot s;
         resolve(m, &specs[i], &s);
         *s.dst = m->arena + off;
+        if (s.mat) {
+            s.mat->dtype = T5G_DT_F32;
+            s.mat->rows = (int)s.nrows; s.mat->cols = (int)s.ncols; s.mat->ld = (int)s.ncols;
+        }
         off += (s.nrows * s.ncols + 15) & ~(int64_t)15;
     }
     free(specs);

@@ -95,7 +95,7 @@ static void run(const t5g_model *m, float *logits) {
 
 static void scale_tensor(t5g_model *m, const char *suffix, float f) {
     for (int l = 0; l < m->cfg.enc.num_hidden_layers; l++) {
-        float *w = !strcmp(suffix, "q") ? m->enc.layers[l].self_attn.q_proj : m->enc.layers[l].self_attn.k_proj;
+        float *w = !strcmp(suffix, "q") ? m->enc.layers[l].self_attn.q_proj.data : m->enc.layers[l].self_attn.k_proj.data;
         int rows = (!strcmp(suffix, "q") ? m->enc.sh.nh : m->enc.sh.nkv) * m->cfg.enc.head_dim;
         for (int i = 0; i < rows * m->cfg.enc.hidden_size; i++) w[i] *= f;
     }

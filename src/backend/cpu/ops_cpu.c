@@ -3,6 +3,7 @@
  * reference op by op (spec §3): scale after q·k, then tanh soft-cap, then mask, then a
  * float32 softmax. */
 #include "backend/backend.h"
+#include "backend/cpu/linear.h"
 #include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
@@ -87,6 +88,18 @@ static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, i
               (float *)B, ldb, 1, &beta, C, ldc, 1);
 }
 
+void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    cpu_gemm(1, M, W->rows, W->cols, 1.0f, x, ldx, W->data, W->ld, 0.0f, y, ldy);
+}
+
+static void cpu_linear(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    switch (W->dtype) {
+    case T5G_DT_BF16: t5g_cpu_linear_bf16(x, M, ldx, W, y, ldy); break;
+    case T5G_DT_INT8: t5g_cpu_linear_int8(x, M, ldx, W, y, ldy); break;
+    default: t5g_cpu_linear_f32(x, M, ldx, W, y, ldy); break;
+    }
+}
+
 static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
 #pragma omp parallel for schedule(static) if (rows > 8)
     for (int r = 0; r < rows; r++) {
@@ -109,13 +122,20 @@ static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int 
     }
 }
 
-static void cpu_embed(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out) {
+static void cpu_embed(const t5g_wmat *W, int v0, const int32_t *ids, int T, float scale, float *out) {
+    const float *E = W->data;
+    int Vl = W->rows, H = W->cols;
 #pragma omp parallel for schedule(static) if (T > 64)
     for (int t = 0; t < T; t++) {
         float *o = out + (size_t)t * H;
         int id = ids[t] - v0;
         if (id < 0 || id >= Vl) { memset(o, 0, sizeof(float) * H); continue; }
-        const float *e = E + (size_t)id * H;
+        if (W->dtype != T5G_DT_F32) {  /* widen the row, then scale (as HF on a bf16 model in f32) */
+            t5g_cpu_wrow_f32(W, id, o);
+            for (int i = 0; i < H; i++) o[i] *= scale;
+            continue;
+        }
+        const float *e = E + (size_t)id * W->ld;
         for (int i = 0; i < H; i++) o[i] = e[i] * scale;
     }
 }
@@ -266,6 +286,20 @@ static void cpu_attention(const t5g_attn_args *a) {
     }
 }
 
+static void cpu_attention_batch(const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
+                                const int32_t *kv_rows) {
+    for (int r = 0; r < rows; r++) {
+        int kr = kv_rows ? kv_rows[r] : r;
+        t5g_attn_args b = *a;
+        b.q = a->q + r * sq;
+        b.out = a->out + r * so;
+        b.k = a->k + kr * skv;
+        b.v = a->v + kr * skv;
+        if (a->key_valid) b.key_valid = a->key_valid + kr * svalid;
+        cpu_attention(&b);
+    }
+}
+
 static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
     const float k0 = 0.7978845608028654f;  /* sqrt(2/pi) */
     size_t nv = n / 8 * 8;
@@ -316,10 +350,12 @@ static const t5g_backend CPU = {
     .sync = cpu_sync,
     .allreduce_sum = NULL,
     .gemm = cpu_gemm,
+    .linear = cpu_linear,
     .rmsnorm = cpu_rmsnorm,
     .embed = cpu_embed,
     .rope = cpu_rope,
     .attention = cpu_attention,
+    .attention_batch = cpu_attention_batch,
     .gelu_mul = cpu_gelu_mul,
     .softcap = cpu_softcap,
     .add = cpu_add,

@@ -1,0 +1,25 @@
+/* linear.h - the CPU backend's y = x·Wᵀ kernels, one per weight dtype (see backend.h
+ * `linear`).  x [M, W.cols] (row stride ldx), y [M, W.rows] (row stride ldy), float32
+ * activations and accumulation.  ops_cpu.c dispatches on W->dtype. */
+#ifndef T5G_CPU_LINEAR_H
+#define T5G_CPU_LINEAR_H
+#include "backend/backend.h"
+
+void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+
+/* one weight row widened to float32 (embedding lookups of bf16 / int8 tables) */
+void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out);
+
+/* bfloat16 <-> float32 (round to nearest even, NaN kept quiet) */
+static inline float t5g_bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+static inline uint16_t t5g_f32_to_bf16(float f) {
+    union { float f; uint32_t u; } v = {f};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
+    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
+}
+#endif
