@@ -5,6 +5,16 @@
 #define T5G_CPU_LINEAR_H
 #include "backend/backend.h"
 
+/* Which products go through the dot-product-tile kernel (linear_f32.c) instead of BLIS:
+ * few rows, or up to 128 rows of a large matrix (where BLIS's per-call packing of W costs
+ * more than it saves; measured with bench/bench_linear). */
+static inline int t5g_cpu_linear_use_small(int M, int N, int K) {
+    return M <= 64 || (M <= 128 && (int64_t)N * K >= (1 << 22));
+}
+/* Tests: 0 = use the AVX2 kernel, 1 = the best this CPU has; returns 1 if AVX-512 is in use. */
+int t5g_cpu_linear_isa(int want);
+/* the small-M float32 kernel on raw pointers (W [N, K], row stride ldw) */
+void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N, int K, int ldw, float *y, int ldy);
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);

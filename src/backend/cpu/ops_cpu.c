@@ -11,85 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Dot product of two rows (AVX2 + FMA, 4 accumulators). */
-static inline float dot_row(const float *a, const float *b, int K) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    int k = 0;
-    for (; k + 32 <= K; k += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 16), _mm256_loadu_ps(b + k + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 24), _mm256_loadu_ps(b + k + 24), s3);
-    }
-    for (; k + 8 <= K; k += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
-    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float r = _mm_cvtss_f32(h);
-    for (; k < K; k++) r += a[k] * b[k];
-    return r;
-}
-
-/* Decode-shaped y = x·Wᵀ with few rows: BLIS would pack (copy) all of W on every call,
- * which costs more than the product itself; here each weight row is streamed once from
- * memory and reused from L1 for the M activation rows. */
-/* Four dot products of one activation row with four weight rows (4 independent streams). */
-static inline void dot4(const float *a, const float *w0, const float *w1, const float *w2, const float *w3, int K,
-                        float *out) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-        __m256 x = _mm256_loadu_ps(a + k);
-        s0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w0 + k), s0);
-        s1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w1 + k), s1);
-        s2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w2 + k), s2);
-        s3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(w3 + k), s3);
-    }
-    /* reduce the four accumulators together: hadd twice, then fold the 128-bit halves */
-    __m256 h01 = _mm256_hadd_ps(s0, s1), h23 = _mm256_hadd_ps(s2, s3), h = _mm256_hadd_ps(h01, h23);
-    __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    _mm_storeu_ps(out, r);
-    for (; k < K; k++) {
-        out[0] += a[k] * w0[k]; out[1] += a[k] * w1[k]; out[2] += a[k] * w2[k]; out[3] += a[k] * w3[k];
-    }
-}
-
-/* Decode-shaped y = x·Wᵀ with few rows: BLIS would pack (copy) all of W on every call,
- * which costs more than the product itself; here each weight row is streamed once from
- * memory (four rows at a time) and reused from L1 for the M activation rows. */
-static void gemm_skinny(int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
-                        float *C, int ldc) {
-    int N4 = N / 4 * 4;
-#pragma omp parallel for schedule(static) if ((int64_t)N * K > 65536)
-    for (int n = 0; n < N4; n += 4) {
-        const float *w = B + (size_t)n * ldb;
-        for (int m = 0; m < M; m++) {
-            float d[4];
-            dot4(A + (size_t)m * lda, w, w + ldb, w + 2 * (size_t)ldb, w + 3 * (size_t)ldb, K, d);
-            float *c = C + (size_t)m * ldc + n;
-            for (int i = 0; i < 4; i++) c[i] = beta == 0.0f ? alpha * d[i] : alpha * d[i] + beta * c[i];
-        }
-    }
-    for (int n = N4; n < N; n++)
-        for (int m = 0; m < M; m++) {
-            float v = alpha * dot_row(A + (size_t)m * lda, B + (size_t)n * ldb, K);
-            float *c = C + (size_t)m * ldc + n;
-            *c = beta == 0.0f ? v : v + beta * *c;
-        }
-}
-
 static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (tb && M <= 16) { gemm_skinny(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
+    if (tb && t5g_cpu_linear_use_small(M, N, K) && alpha == 1.0f && beta == 0.0f) {
+        t5g_cpu_linear_small(A, M, lda, B, N, K, ldb, C, ldc);
+        return;
+    }
     /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
     bli_sgemm(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
               (float *)B, ldb, 1, &beta, C, ldc, 1);
-}
-
-void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
-    cpu_gemm(1, M, W->rows, W->cols, 1.0f, x, ldx, W->data, W->ld, 0.0f, y, ldy);
 }
 
 static void cpu_linear(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {

@@ -6,6 +6,7 @@
  * other CPUs keep BLIS's own detection.  This must run before the first BLIS call. */
 #define _GNU_SOURCE
 #include "backend/backend.h"
+#include "backend/cpu/pool.h"
 #include <blis.h>
 #include <omp.h>
 #include <sched.h>
@@ -34,6 +35,7 @@ void t5g_cpu_setup_ranks(int threads, int local_ranks) {
     }
     bli_thread_set_num_threads(threads);
     omp_set_num_threads(threads);
+    t5g_pool_set_threads(threads);
 }
 
 void t5g_cpu_setup(int threads) { t5g_cpu_setup_ranks(threads, 1); }

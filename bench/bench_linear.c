@@ -1,0 +1,96 @@
+/* bench_linear.c - the decode GEMM kernels against the machine, measured in the same run:
+ * square sgemm (BLIS) GFLOP/s as the compute peak, read bandwidth as the memory roofline,
+ * and for the t5gemma-s-s decode shapes (LM head 256000 x 512, projections 512..1024) the
+ * dot-product-tile kernel vs BLIS at M = 1..128.  Repetitions are interleaved; medians and
+ * ranges are printed.
+ * usage: bench_linear [--reps R] [--vocab V] [--hidden H] */
+#include "backend/backend.h"
+#include "backend/cpu/linear.h"
+#include "parallel/plan.h"
+#include "core/progress.h"
+#include <blis.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static double median(double *v, int n) {
+    qsort(v, n, sizeof *v, cmpd);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static float *rnd(size_t n, unsigned seed) {
+    float *p = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        p[i] = ((seed >> 9) * (1.0f / 8388608.0f) - 0.5f) * 0.1f;
+    }
+    return p;
+}
+
+static double time_ours(const float *x, int M, const float *w, int N, int K, float *y) {
+    double t0 = t5g_now();
+    t5g_cpu_linear_small(x, M, K, w, N, K, K, y, N);
+    return t5g_now() - t0;
+}
+static double time_blis(const float *x, int M, const float *w, int N, int K, float *y) {
+    float one = 1.0f, zero = 0.0f;
+    double t0 = t5g_now();
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, N, K, &one, (float *)x, K, 1, (float *)w, K, 1, &zero, y, N, 1);
+    return t5g_now() - t0;
+}
+
+int main(int argc, char **argv) {
+    int reps = 5, V = 256000, H = 512;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) V = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) H = atoi(argv[++i]);
+        else { fprintf(stderr, "usage: bench_linear [--reps R] [--vocab V] [--hidden H]\n"); return 2; }
+    }
+    MPI_Init(&argc, &argv);
+    t5g_cpu_setup(0);
+    printf("threads %d\n", (int)bli_thread_get_num_threads());
+    double sq[64], bw[64];
+    int S = 2048;
+    for (int r = 0; r < reps && r < 64; r++) {
+        sq[r] = t5g_bare_gemm_gflops(S, S, S, 1);
+        bw[r] = t5g_read_bandwidth((size_t)1 << 30, 1);
+    }
+    double peak = median(sq, reps), band = median(bw, reps);
+    printf("square sgemm %d^3 (BLIS): median %.1f GFLOP/s; read bandwidth median %.1f GB/s\n", S, peak, band);
+    struct { const char *name; int N, K; } shapes[] = {{"lm_head", V, H}, {"q_proj", H, H}, {"gate_proj", 2 * H, H},
+                                                      {"down_proj", H, 2 * H}};
+    int Ms[] = {1, 8, 16, 32, 64, 128};
+    printf("%-10s %4s %10s %10s %12s %12s %8s %s\n", "shape", "M", "ours ms", "BLIS ms", "ours GF/s", "BLIS GF/s",
+           "ours/BLIS", "ours vs peak / roofline");
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int N = shapes[s].N, K = shapes[s].K;
+        float *w = rnd((size_t)N * K, 7), *x = rnd((size_t)128 * K, 11), *y = malloc(sizeof(float) * 128 * (size_t)N);
+        for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++) {
+            int M = Ms[mi];
+            int R = N * (double)K > 1e7 ? reps : reps * 20;
+            double *a = malloc(sizeof(double) * R), *b = malloc(sizeof(double) * R);
+            time_ours(x, M, w, N, K, y);
+            time_blis(x, M, w, N, K, y);
+            for (int r = 0; r < R; r++) {  /* interleaved */
+                a[r] = time_ours(x, M, w, N, K, y);
+                b[r] = time_blis(x, M, w, N, K, y);
+            }
+            double ra = median(a, R), rb = median(b, R), fl = 2.0 * M * N * (double)K;
+            double roof = (double)N * K * 4 / (band * 1e9);
+            printf("%-10s %4d %10.3f %10.3f %12.1f %12.1f %8.2f %.2f of peak, %.2f x roofline (range %.3f-%.3f ms)\n",
+                   shapes[s].name, M, ra * 1e3, rb * 1e3, fl / ra / 1e9, fl / rb / 1e9, rb / ra, fl / ra / 1e9 / peak,
+                   ra / roof, a[0] * 1e3, a[R - 1] * 1e3);
+            free(a);
+            free(b);
+        }
+        free(w); free(x); free(y);
+    }
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,204 @@
+/* linear_f32.c - y = x·Wᵀ with float32 weights as stored ([N, K] row-major).
+ *
+ * Decode (M <= T5G_LINEAR_SMALL_M rows) never goes through BLIS: BLIS packs (copies) all of
+ * W on every call, which for the 256000-row LM head costs more than the product.  Here the
+ * product is a tile of MR activation rows x 4 weight rows with one vector accumulator per
+ * (row, weight row) along K ("dot-product tile"): each weight element is read from memory
+ * once per call and reused from L1 for every activation row, activations stay in L2, and
+ * from M ~ 16 the tile is bound by FMAs, not bytes.  K is cut into blocks so that the
+ * activation block fits L2 for any M.  Threads split N (the pool, pool.h).
+ * Larger M (prefill) uses BLIS, which is fast there. */
+#include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
+#include <blis.h>
+#include <immintrin.h>
+#include <stdint.h>
+
+#define NB 32  /* weight rows per claimed chunk (8 quads): ~32 KB of a 256-wide K block */
+
+typedef struct {
+    const float *x, *w;
+    float *y;
+    int M, N, K, ldx, ldw, ldy;
+    int k0, kc, accumulate;  /* K block [k0, k0+kc); accumulate: add to y instead of storing */
+} lin_job;
+
+/* ---- AVX-512: 16 lanes, MR x 4 tile, MR <= 6 (24 accumulators + 4 weights + 1 activation) ---- */
+
+#define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+
+T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr) {
+    __m512 acc[6][4];
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++)
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    const float *w[4], *a[6];
+    _Pragma("GCC unroll 8")
+    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    int kc = j->kc, k = 0;
+    for (; k + 16 <= kc; k += 16) {
+        __m512 wv[4];
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) wv[n] = _mm512_loadu_ps(w[n] + k);
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 6; m++) {
+            if (m >= mr) break;
+            __m512 av = _mm512_loadu_ps(a[m] + k);
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+        }
+    }
+    if (k < kc) {
+        __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
+        __m512 wv[4];
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_ps(mk, w[n] + k);
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 6; m++) {
+            if (m >= mr) break;
+            __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < mr; m++) {
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < nr; n++) {
+            float v = _mm512_reduce_add_ps(acc[m][n]);
+            y[n] = j->accumulate ? y[n] + v : v;
+        }
+    }
+}
+
+/* MR as a compile-time constant lets the compiler keep the tile in registers.  The m-tile
+ * loop is outside: its activations stay in L1 while the chunk's weight rows (in L2) stream
+ * through the tile. */
+T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
+    for (int m = 0; m < j->M; m += 6) {
+        int mr = j->M - m < 6 ? j->M - m : 6;
+        for (int n = n0; n < n1; n += 4) {
+            int nr = n1 - n < 4 ? n1 - n : 4;
+            switch (mr) {
+            case 6: tile512(j, m, 6, n, nr); break;
+            case 5: tile512(j, m, 5, n, nr); break;
+            case 4: tile512(j, m, 4, n, nr); break;
+            case 3: tile512(j, m, 3, n, nr); break;
+            case 2: tile512(j, m, 2, n, nr); break;
+            default: tile512(j, m, 1, n, nr); break;
+            }
+        }
+    }
+}
+
+/* ---- AVX2: 8 lanes, MR x 4 tile, MR <= 3 (12 accumulators + 3 activations + 1 weight) ---- */
+
+static inline float hsum256(__m256 v) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+__attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr) {
+    __m256 acc[3][4];
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 3; m++)
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) acc[m][n] = _mm256_setzero_ps();
+    const float *w[4], *a[3];
+    _Pragma("GCC unroll 8")
+    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    int kc = j->kc, k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        __m256 av[3];
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) {
+            __m256 wv = _mm256_loadu_ps(w[n] + k);
+            _Pragma("GCC unroll 8")
+            for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < mr; m++) {
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < nr; n++) {
+            float v = hsum256(acc[m][n]);
+            for (int kk = k; kk < kc; kk++) v += a[m][kk] * w[n][kk];
+            y[n] = j->accumulate ? y[n] + v : v;
+        }
+    }
+}
+
+static void rows256(const lin_job *j, int n0, int n1) {
+    for (int m = 0; m < j->M; m += 3) {
+        int mr = j->M - m < 3 ? j->M - m : 3;
+        for (int n = n0; n < n1; n += 4) {
+            int nr = n1 - n < 4 ? n1 - n : 4;
+            if (mr == 3) tile256(j, m, 3, n, nr);
+            else if (mr == 2) tile256(j, m, 2, n, nr);
+            else tile256(j, m, 1, n, nr);
+        }
+    }
+}
+
+static int have_avx512 = -1;
+
+static void detect(void) {
+    if (have_avx512 >= 0) return;
+    __builtin_cpu_init();
+    have_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+
+int t5g_cpu_linear_isa(int want) {
+    detect();
+    static int native = -1;
+    if (native < 0) native = have_avx512;
+    if (want == 0) have_avx512 = 0;
+    else if (want == 1) have_avx512 = native;
+    return have_avx512;
+}
+
+static void lin_chunk(void *ctx, int64_t c0, int64_t c1) {
+    const lin_job *j = ctx;
+    int n0 = (int)(c0 * NB), n1 = (int)(c1 * NB);
+    if (n1 > j->N) n1 = j->N;
+    if (have_avx512) rows512(j, n0, n1);
+    else rows256(j, n0, n1);
+}
+
+void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N, int K, int ldw, float *y, int ldy) {
+    detect();
+    /* K block: the M x kc activation block stays within ~256 KB of L2 */
+    int kc = K;
+    int64_t limit = 65536 / (M > 0 ? M : 1);
+    if (kc > limit) kc = (int)(limit < 256 ? 256 : limit / 16 * 16);
+    lin_job j = {x, w, y, M, N, K, ldx, ldw, ldy, 0, kc, 0};
+    for (int k0 = 0; k0 < K; k0 += kc) {
+        j.k0 = k0;
+        j.kc = K - k0 < kc ? K - k0 : kc;
+        j.accumulate = k0 > 0;
+        t5g_pool_for((N + NB - 1) / NB, 1, lin_chunk, &j);
+    }
+}
+
+void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    if (M <= 0 || W->rows <= 0) return;
+    if (t5g_cpu_linear_use_small(M, W->rows, W->cols)) {
+        t5g_cpu_linear_small(x, M, ldx, W->data, W->rows, W->cols, W->ld, y, ldy);
+        return;
+    }
+    float one = 1.0f, zero = 0.0f;
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, W->rows, W->cols, &one, (float *)x, ldx, 1, W->data, W->ld, 1,
+              &zero, y, ldy, 1);
+}
