@@ -4,12 +4,33 @@
  * float32 softmax. */
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
 #include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Dot product of two rows (AVX2 + FMA, 4 accumulators). */
+static inline float dot_row(const float *a, const float *b, int K) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int k = 0;
+    for (; k + 32 <= K; k += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 16), _mm256_loadu_ps(b + k + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 24), _mm256_loadu_ps(b + k + 24), s3);
+    }
+    for (; k + 8 <= K; k += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), s0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float r = _mm_cvtss_f32(h);
+    for (; k < K; k++) r += a[k] * b[k];
+    return r;
+}
 
 static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
@@ -151,8 +172,10 @@ static void key_range(const t5g_attn_args *a, int qi, int *lo, int *hi) {
     *hi = h > Tk ? Tk : h;
 }
 
-/* One query row of scores -> probabilities in place (scale, bias, soft-cap, mask, softmax). */
-static void softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
+/* One query row of scores -> probabilities in place (scale, bias, soft-cap, mask, softmax).
+ * Returns 1 for a fully masked row (uniform weights over all Tk keys), else 0 (weights
+ * outside the key range are 0). */
+static int softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     int Tk = a->Tk, lo, hi;
     key_range(a, qi, &lo, &hi);
     __m256 sc = _mm256_set1_ps(a->scale);
@@ -171,7 +194,7 @@ static void softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     }
     if (mx == -INFINITY) {  /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
         for (j = 0; j < Tk; j++) s[j] = 1.0f / (float)Tk;
-        return;
+        return 1;
     }
     for (j = 0; j < lo; j++) s[j] = 0.0f;
     for (j = hi; j < Tk; j++) s[j] = 0.0f;
@@ -189,6 +212,7 @@ static void softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     __m256 iv = _mm256_set1_ps(inv);
     for (j = lo; j + 8 <= hi; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), iv));
     for (; j < hi; j++) s[j] *= inv;
+    return 0;
 }
 
 /* One query head: scores -> probabilities -> out (all float32 like HF eager). */
@@ -217,9 +241,73 @@ static void cpu_attention(const t5g_attn_args *a) {
     }
 }
 
+/* Decode attention (few queries per row): one task per (row, local head) on the pool; the
+ * scores of one query live in a per-thread buffer.  Same operation order as attend_head:
+ * q·k per key, then softmax_row (scale, bias, soft-cap, mask, softmax), then P·V. */
+typedef struct {
+    const t5g_attn_args *a;
+    int64_t sq, so, skv, svalid;
+    const int32_t *kv_rows;
+} attn_batch_job;
+
+static float *thread_scores(int Tk) {
+    static _Thread_local float *buf;
+    static _Thread_local int cap;
+    if (Tk > cap) {
+        float *p = realloc(buf, sizeof(float) * (size_t)Tk);
+        if (!p) return NULL;
+        buf = p;
+        cap = Tk;
+    }
+    return buf;
+}
+
+static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
+    const attn_batch_job *j = ctx;
+    const t5g_attn_args *a = j->a;
+    float *S = thread_scores(a->Tk);
+    if (!S) abort();  /* a few KB per thread; nothing sensible is left to do without them */
+    for (int64_t t = t0; t < t1; t++) {
+        int r = (int)(t / a->nh), h = (int)(t % a->nh);
+        int kr = j->kv_rows ? j->kv_rows[r] : r;
+        t5g_attn_args b = *a;
+        b.k = a->k + kr * j->skv;
+        b.v = a->v + kr * j->skv;
+        if (a->key_valid) b.key_valid = a->key_valid + kr * j->svalid;
+        int g = (a->head0 + h) / a->group - a->kv0, hd = a->hd, Tk = a->Tk;
+        for (int i = 0; i < a->Tq; i++) {
+            const float *q = a->q + r * j->sq + (size_t)i * a->ldq + (size_t)h * hd;
+            int lo, hi;
+            key_range(&b, i, &lo, &hi);
+            for (int k = lo; k < hi; k++) S[k] = dot_row(q, b.k + (size_t)k * a->ldk + (size_t)g * hd, hd);
+            int full = softmax_row(&b, h, i, S);
+            float *o = a->out + r * j->so + (size_t)i * a->ldo + (size_t)h * hd;
+            memset(o, 0, sizeof(float) * hd);
+            int j0 = lo, j1 = hi;
+            if (full || hi <= lo) { j0 = 0; j1 = Tk; }
+            for (int k = j0; k < j1; k++) {
+                const float *vk = b.v + (size_t)k * a->ldv + (size_t)g * hd;
+                float p = S[k];
+                int d = 0;
+                __m256 pv = _mm256_set1_ps(p);
+                for (; d + 8 <= hd; d += 8)
+                    _mm256_storeu_ps(o + d, _mm256_add_ps(_mm256_loadu_ps(o + d), _mm256_mul_ps(pv, _mm256_loadu_ps(vk + d))));
+                for (; d < hd; d++) o[d] += p * vk[d];
+            }
+        }
+    }
+}
+
 static void cpu_attention_batch(const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
                                 const int32_t *kv_rows) {
-    for (int r = 0; r < rows; r++) {
+    if (rows <= 0 || a->Tq <= 0) return;
+    if (a->Tq <= 4 && !a->rel_table) {
+        attn_batch_job j = {a, sq, so, skv, svalid, kv_rows};
+        int64_t tasks = (int64_t)rows * a->nh;
+        t5g_pool_for(tasks, tasks >= 64 ? 4 : 1, attn_decode_task, &j);
+        return;
+    }
+    for (int r = 0; r < rows; r++) {  /* prefill: per sequence, heads in parallel with BLIS products */
         int kr = kv_rows ? kv_rows[r] : r;
         t5g_attn_args b = *a;
         b.q = a->q + r * sq;
