@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* element-wise work is cut into pieces of ~16K floats: smaller jobs run on the caller */
+#define EW_GRAIN 16384
+
 /* Dot product of two rows (AVX2 + FMA, 4 accumulators). */
 static inline float dot_row(const float *a, const float *b, int K) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
@@ -52,9 +55,15 @@ static void cpu_linear(const float *x, int M, int ldx, const t5g_wmat *W, float 
     }
 }
 
-static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
-#pragma omp parallel for schedule(static) if (rows > 8)
-    for (int r = 0; r < rows; r++) {
+typedef struct { const float *x, *w; float *y; int n; float eps; } norm_job;
+
+static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
+    const norm_job *j = ctx;
+    const float *x = j->x, *w = j->w;
+    float *y = j->y;
+    int n = j->n;
+    float eps = j->eps;
+    for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
         __m256d s0 = _mm256_setzero_pd(), s1 = s0;  /* mean of squares in double */
@@ -74,21 +83,54 @@ static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int 
     }
 }
 
-static void cpu_embed(const t5g_wmat *W, int v0, const int32_t *ids, int T, float scale, float *out) {
-    const float *E = W->data;
+
+static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
+    norm_job j = {x, w, y, n, eps};
+    int64_t grain = n > 0 && n < EW_GRAIN ? EW_GRAIN / n : 1;
+    t5g_pool_for(rows, grain, rmsnorm_rows, &j);
+}
+
+typedef struct { const t5g_wmat *W; int v0; const int32_t *ids; float scale; float *out; } embed_job;
+
+static void embed_rows(void *ctx, int64_t t0, int64_t t1) {
+    const embed_job *j = ctx;
+    const t5g_wmat *W = j->W;
     int Vl = W->rows, H = W->cols;
-#pragma omp parallel for schedule(static) if (T > 64)
-    for (int t = 0; t < T; t++) {
-        float *o = out + (size_t)t * H;
-        int id = ids[t] - v0;
+    for (int64_t t = t0; t < t1; t++) {
+        float *o = j->out + (size_t)t * H;
+        int id = j->ids[t] - j->v0;
         if (id < 0 || id >= Vl) { memset(o, 0, sizeof(float) * H); continue; }
         if (W->dtype != T5G_DT_F32) {  /* widen the row, then scale (as HF on a bf16 model in f32) */
             t5g_cpu_wrow_f32(W, id, o);
-            for (int i = 0; i < H; i++) o[i] *= scale;
+            for (int i = 0; i < H; i++) o[i] *= j->scale;
             continue;
         }
-        const float *e = E + (size_t)id * W->ld;
-        for (int i = 0; i < H; i++) o[i] = e[i] * scale;
+        const float *e = (const float *)W->data + (size_t)id * W->ld;
+        for (int i = 0; i < H; i++) o[i] = e[i] * j->scale;
+    }
+}
+
+static void cpu_embed(const t5g_wmat *W, int v0, const int32_t *ids, int T, float scale, float *out) {
+    embed_job j = {W, v0, ids, scale, out};
+    int64_t grain = W->cols > 0 && W->cols < EW_GRAIN ? EW_GRAIN / W->cols : 1;
+    t5g_pool_for(T, grain, embed_rows, &j);
+}
+
+typedef struct { float *x; const float *cs; int ld, nheads, hd, Tq; } rope_job;
+
+static void rope_rows(void *ctx, int64_t t0, int64_t t1) {
+    const rope_job *j = ctx;
+    int half = j->hd / 2;
+    for (int64_t t = t0; t < t1; t++) {
+        const float *c = j->cs + (size_t)(t % j->Tq) * 2 * half, *sn = c + half;
+        for (int h = 0; h < j->nheads; h++) {
+            float *v = j->x + (size_t)t * j->ld + (size_t)h * j->hd;
+            for (int i = 0; i < half; i++) {
+                float a = v[i], b = v[i + half];
+                v[i] = a * c[i] + (-b) * sn[i];
+                v[i + half] = b * c[i] + a * sn[i];
+            }
+        }
     }
 }
 
@@ -110,18 +152,9 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int po
             cs[(size_t)t * 2 * half + i] = cosf(ang);
             cs[(size_t)t * 2 * half + half + i] = sinf(ang);
         }
-#pragma omp parallel for schedule(static) if (T > 16)
-    for (int t = 0; t < T; t++) {
-        const float *c = cs + (size_t)(t % Tq) * 2 * half, *sn = c + half;
-        for (int h = 0; h < nheads; h++) {
-            float *v = x + (size_t)t * ld + (size_t)h * hd;
-            for (int i = 0; i < half; i++) {
-                float a = v[i], b = v[i + half];
-                v[i] = a * c[i] + (-b) * sn[i];
-                v[i + half] = b * c[i] + a * sn[i];
-            }
-        }
-    }
+    rope_job j = {x, cs, ld, nheads, hd, Tq};
+    int64_t w = (int64_t)nheads * hd;
+    t5g_pool_for(T, w > 0 && w < EW_GRAIN ? EW_GRAIN / w : 1, rope_rows, &j);
     if (cs != stackbuf) free(cs);
 }
 
@@ -319,11 +352,25 @@ static void cpu_attention_batch(const t5g_attn_args *a, int rows, int64_t sq, in
     }
 }
 
-static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
+typedef struct { const float *a, *b; float *y; size_t n; float c; } ew_job;
+
+/* pieces of EW_GRAIN floats: [c0, c1) in pieces */
+static void ew_span(const ew_job *j, int64_t c0, int64_t c1, size_t *i0, size_t *i1) {
+    *i0 = (size_t)c0 * EW_GRAIN;
+    *i1 = (size_t)c1 * EW_GRAIN;
+    if (*i1 > j->n) *i1 = j->n;
+}
+static int64_t ew_pieces(size_t n) { return (int64_t)((n + EW_GRAIN - 1) / EW_GRAIN); }
+
+static void gelu_mul_span(void *ctx, int64_t c0, int64_t c1) {
+    const ew_job *j = ctx;
+    const float *gate = j->a, *up = j->b;
+    float *out = j->y;
+    size_t b0, n;
+    ew_span(j, c0, c1, &b0, &n);
     const float k0 = 0.7978845608028654f;  /* sqrt(2/pi) */
-    size_t nv = n / 8 * 8;
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < nv; i += 8) {  /* same operation order as torch's tanh-GELU kernel */
+    size_t nv = b0 + (n - b0) / 8 * 8;
+    for (size_t i = b0; i < nv; i += 8) {  /* same operation order as torch's tanh-GELU kernel */
         __m256 x = _mm256_loadu_ps(gate + i), x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
         __m256 inner = _mm256_mul_ps(_mm256_set1_ps(k0), _mm256_add_ps(x, _mm256_mul_ps(_mm256_set1_ps(0.044715f), x3)));
         __m256 g = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), _ZGVdN8v_tanhf(inner)));
@@ -337,15 +384,33 @@ static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t 
     }
 }
 
+static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
+    ew_job j = {gate, up, out, n, 0};
+    t5g_pool_for(ew_pieces(n), 1, gelu_mul_span, &j);
+}
+
+static void softcap_span(void *ctx, int64_t c0, int64_t c1) {
+    const ew_job *j = ctx;
+    size_t i0, i1;
+    ew_span(j, c0, c1, &i0, &i1);
+    softcap_vec(j->y + i0, i1 - i0, j->c);
+}
+
 static void cpu_softcap(float *x, size_t n, float cap) {
-    size_t chunk = 65536;
-#pragma omp parallel for schedule(static) if (n > chunk)
-    for (size_t i = 0; i < n; i += chunk) softcap_vec(x + i, n - i < chunk ? n - i : chunk, cap);
+    ew_job j = {NULL, NULL, x, n, cap};
+    t5g_pool_for(ew_pieces(n), 1, softcap_span, &j);
+}
+
+static void add_span(void *ctx, int64_t c0, int64_t c1) {
+    const ew_job *j = ctx;
+    size_t i0, i1;
+    ew_span(j, c0, c1, &i0, &i1);
+    for (size_t i = i0; i < i1; i++) j->y[i] += j->a[i];
 }
 
 static void cpu_add(float *y, const float *x, size_t n) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) y[i] += x[i];
+    ew_job j = {x, NULL, y, n, 0};
+    t5g_pool_for(ew_pieces(n), 1, add_span, &j);
 }
 
 static void *cpu_alloc(size_t bytes) {
