@@ -5,7 +5,8 @@
  *   generate: generated tokens/s at batch 1 and 32, greedy and beam 4;
  *   decode step at batch 1 against the memory roofline: weight bytes read per step divided
  *            by the read bandwidth measured now (goal <= 1.25x).
- * usage: bench_engine [--preset P] [--batch 8] [--len 512] [--reps 3] [--new 32] [--skip-gen] */
+ * usage: bench_engine [--preset P] [--batch 8] [--len 512] [--reps 3] [--new 32] [--skip-gen]
+ *        [--skip-encoder] [--gen 1g,32g,1b,32b]  (batch size, g = greedy, b = beam 4) */
 #include "t5g.h"
 #include "core/progress.h"
 #include "generate/generate.h"
@@ -170,7 +171,8 @@ static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int
 
 int main(int argc, char **argv) {
     const char *preset = "t5gemma-s-s";
-    int B = 8, L = 512, reps = 3, gen = 1, new_tokens = 32;
+    int B = 8, L = 512, reps = 3, gen = 1, new_tokens = 32, enc = 1;
+    const char *only = NULL;  /* --gen 1g,32g,1b,32b: just those generate runs */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
@@ -178,7 +180,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--new") && i + 1 < argc) new_tokens = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--skip-gen")) gen = 0;
-        else { fprintf(stderr, "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen]\n"); return 2; }
+        else if (!strcmp(argv[i], "--skip-encoder")) enc = 0;
+        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) only = argv[++i];
+        else { fprintf(stderr, "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen] [--skip-encoder] [--gen 1g,32g,1b,32b]\n"); return 2; }
     }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
@@ -193,8 +197,15 @@ int main(int argc, char **argv) {
     if (!m) { t5g_print_error(); return 1; }
     printf("model    %s (random, %.0f M parameters, float32), init %.1f s, BLIS threads %d\n", preset,
            t5g_config_param_count(&c) / 1e6, t5g_now() - t0, (int)bli_thread_get_num_threads());
-    bench_encoder(m, B, L, reps);
-    if (gen) {
+    if (enc) bench_encoder(m, B, L, reps);
+    if (gen && only) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", only);
+        for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+            int b = atoi(t);
+            bench_generate(m, b > 0 ? b : 1, strchr(t, 'b') ? 4 : 1, 64, new_tokens);
+        }
+    } else if (gen) {
         bench_decode_roofline(m, 64);
         bench_generate(m, 1, 1, 64, new_tokens);
         bench_generate(m, 32, 1, 64, new_tokens);

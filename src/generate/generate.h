@@ -26,6 +26,8 @@ typedef struct {
     uint64_t seed;
     int batch_size;          /* requests per batch */
     int64_t max_tokens_per_batch; /* padded encoder tokens per batch (0 = unlimited) */
+    int scores;              /* greedy/sample: also compute the sequence log-probability (one exp
+                              * over the vocabulary per token; off by default, as HF/CT2) */
 } t5g_gen_opts;
 
 void t5g_gen_defaults(t5g_gen_opts *o);
@@ -40,7 +42,8 @@ typedef struct {
     /* results */
     int32_t *out;            /* generated ids, eos included if produced (malloc'd; caller frees) */
     int nout;
-    float score;             /* greedy/sample: sum of token log-probs; beam: the HF sequence score */
+    float score;             /* beam: the HF sequence score; greedy/sample: sum of token log-probs
+                              * with opts.scores, NAN without */
 } t5g_request;
 
 /* Run one batch (all requests share one encoder pass and one state). */

@@ -3,6 +3,7 @@
 #include "core/err.h"
 #include "text/tokenizer.h"
 #include <cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,7 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     } else {
         cJSON_AddNumberToObject(o, "tokens", r->nout);
     }
-    cJSON_AddNumberToObject(o, "score", r->score);
+    if (!isnan(r->score)) cJSON_AddNumberToObject(o, "score", r->score);  /* greedy/sample: only with --scores */
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(text);

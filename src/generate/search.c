@@ -148,7 +148,10 @@ static int run_single(t5g_search_ctx *c) {
     for (int step = 0; step < c->max_new && c->nlive > 0 && !rc; step++) {
         int rows = c->nlive;
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
-        if ((rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
+        /* the log-softmax statistics only serve the score: choosing a token needs none */
+        if (c->o->scores && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
+        if (!c->o->scores)
+            for (int i = 0; i < rows; i++) c->lse[i] = NAN;
         if (c->o->search == T5G_SEARCH_GREEDY) {
             rc = t5g_vocab_argmax(m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
             for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];

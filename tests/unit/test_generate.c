@@ -103,6 +103,51 @@ static void check_greedy(gcase *g) {
     }
 }
 
+/* --scores: the greedy score is Σ log_softmax of the chosen tokens (recomputed here in double
+ * from teacher-forced logits); without it no score is computed (NAN) and the ids are the same. */
+static void check_greedy_scores(gcase *g) {
+    const t5g_model *m = g->m;
+    t5g_gen_opts o;
+    t5g_gen_defaults(&o);
+    o.max_new_tokens = cJSON_GetObjectItem(g->gen, "max_new_tokens")->valueint;
+    t5g_request plain[64], scored[64];
+    make_requests(g, plain, 0);
+    make_requests(g, scored, 0);
+    CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(m, plain, g->B, &o), 0);
+    o.scores = 1;
+    CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(m, scored, g->B, &o), 0);
+    int nv = m->dec.sh.nv;
+    double worst = 0;
+    for (int b = 0; b < g->B; b++) {
+        CU_ASSERT(isnan(plain[b].score));
+        CU_ASSERT_EQUAL(plain[b].nout, scored[b].nout);
+        CU_ASSERT(plain[b].nout == scored[b].nout && !memcmp(plain[b].out, scored[b].out, sizeof(int32_t) * plain[b].nout));
+        int T = scored[b].nout;
+        int32_t *dec = malloc(sizeof(int32_t) * T), *mask = malloc(sizeof(int32_t) * g->L);
+        float *logits = malloc(sizeof(float) * (size_t)T * nv);
+        dec[0] = m->cfg.decoder_start_token_id;
+        for (int t = 1; t < T; t++) dec[t] = scored[b].out[t - 1];
+        for (int t = 0; t < g->L; t++) mask[t] = t < g->len[b];
+        t5g_state *s = t5g_state_new(m, 1, g->L, 1, T);
+        CU_ASSERT_EQUAL_FATAL(t5g_encode(s, g->ids + b * g->L, mask), 0);
+        CU_ASSERT_EQUAL_FATAL(t5g_decode(s, dec, NULL, T, NULL, logits, 0), 0);
+        double ref = 0;
+        for (int t = 0; t < T; t++) {
+            const float *x = logits + (size_t)t * nv;
+            double mx = x[0], sum = 0;
+            for (int i = 1; i < nv; i++) mx = fmax(mx, x[i]);
+            for (int i = 0; i < nv; i++) sum += exp(x[i] - mx);
+            ref += x[scored[b].out[t]] - mx - log(sum);
+        }
+        worst = fmax(worst, fabs(ref - scored[b].score));
+        t5g_state_free(s);
+        free(dec); free(mask); free(logits);
+        free(plain[b].out); free(scored[b].out);
+    }
+    printf("\n    greedy --scores: max |score - double log-softmax sum| %.2e", worst);
+    CU_ASSERT(worst < 1e-4);
+}
+
 static void check_beams(gcase *g) {
     cJSON *runs = cJSON_GetObjectItem(g->gen, "beam_runs"), *run;
     int nruns = 0;
@@ -263,6 +308,7 @@ static void for_each_case(void (*fn)(gcase *)) {
 }
 
 static void test_greedy(void) { for_each_case(check_greedy); }
+static void test_greedy_scores(void) { for_each_case(check_greedy_scores); }
 static void test_beam(void) { for_each_case(check_beams); }
 static void test_incremental(void) { for_each_case(check_incremental); }
 static void test_sampling(void) { for_each_case(check_sampling); }
@@ -272,6 +318,7 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     static CU_TestInfo tests[] = {{"greedy == HF generate", test_greedy},
+                                  {"greedy --scores == log-softmax sum; none without", test_greedy_scores},
                                   {"beam search == HF generate (sequences, scores)", test_beam},
                                   {"incremental decoding == full recompute", test_incremental},
                                   {"sampling reproducible across batch composition", test_sampling},
