@@ -19,6 +19,18 @@ void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 
+/* bf16 / int8 kernels (linear_bf16.c, linear_int8.c; feature check in linear_lowp.c).
+ * bf16: weights widened to float32 in registers, float32 FMA (exact w.r.t. a bf16 model run in
+ * float32).  int8: activations quantized per row on the fly (symmetric, amax/127), int32
+ * dot products, y = acc · s_x · s_w.  Int8 weights must lie in [-127, 127]. */
+enum { T5G_LOWP_AVX512 = 1, T5G_LOWP_VNNI = 2 };
+/* Tests: 0 = the AVX2 kernels, 1 = the best this CPU has; returns the T5G_LOWP_* in use. */
+int t5g_cpu_lowp_isa(int want);
+/* 0 if this CPU has a kernel for dtype, else -1 + one error line naming the type. */
+int t5g_cpu_dtype_check(t5g_dtype dt);
+/* which kernel dtype runs on (for logs and benchmarks) */
+const char *t5g_cpu_dtype_kernel(t5g_dtype dt);
+
 /* one weight row widened to float32 (embedding lookups of bf16 / int8 tables) */
 void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out);
 

@@ -1,7 +1,47 @@
-/* linear_lowp.c - bf16 and int8 weight kernels of the CPU backend (reference loops: each
- * weight widened to float32, float32 accumulation). */
+/* linear_lowp.c - what the bf16 and int8 weight kernels share: the CPU feature check (run
+ * time; the build targets x86-64-v3, so AVX2 + FMA is the floor every kernel has) and the
+ * widening of one weight row (embedding lookups). */
 #include "backend/cpu/linear.h"
+#include "core/err.h"
 #include <stdint.h>
+
+int t5g_lowp_avx512 = -1;  /* bf16 kernels: AVX-512F/BW/VL */
+int t5g_lowp_vnni = -1;    /* int8 kernels: AVX512-VNNI (+BW/VL) */
+static int native512 = -1, nativevnni = -1;
+
+static void detect(void) {
+    if (native512 >= 0) return;
+    __builtin_cpu_init();
+    native512 = !!__builtin_cpu_supports("avx512f") && !!__builtin_cpu_supports("avx512bw") &&
+                !!__builtin_cpu_supports("avx512vl");
+    nativevnni = native512 && !!__builtin_cpu_supports("avx512vnni");
+    t5g_lowp_avx512 = native512;
+    t5g_lowp_vnni = nativevnni;
+}
+
+int t5g_cpu_lowp_isa(int want) {
+    detect();
+    if (want == 0) t5g_lowp_avx512 = t5g_lowp_vnni = 0;
+    else if (want == 1) { t5g_lowp_avx512 = native512; t5g_lowp_vnni = nativevnni; }
+    return (t5g_lowp_avx512 ? T5G_LOWP_AVX512 : 0) | (t5g_lowp_vnni ? T5G_LOWP_VNNI : 0);
+}
+
+int t5g_cpu_dtype_check(t5g_dtype dt) {
+    detect();
+    __builtin_cpu_init();
+    int avx2 = !!__builtin_cpu_supports("avx2") && !!__builtin_cpu_supports("fma");
+    const char *name = dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32";
+    T5G_CHECK(avx2, "compute type %s has no CPU kernel on this CPU (it needs at least AVX2 and FMA); "
+              "run on an x86-64-v3 CPU", name);
+    return 0;
+}
+
+const char *t5g_cpu_dtype_kernel(t5g_dtype dt) {
+    detect();
+    if (dt == T5G_DT_BF16) return t5g_lowp_avx512 ? "bf16: AVX-512 widen+FMA" : "bf16: AVX2 widen+FMA";
+    if (dt == T5G_DT_INT8) return t5g_lowp_vnni ? "int8: AVX512-VNNI vpdpbusd" : "int8: AVX2 vpmaddubsw";
+    return "f32";
+}
 
 void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out) {
     int K = W->cols;
@@ -15,33 +55,5 @@ void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out) {
     } else {
         const float *w = (const float *)W->data + (size_t)row * W->ld;
         for (int k = 0; k < K; k++) out[k] = w[k];
-    }
-}
-
-void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
-    int N = W->rows, K = W->cols;
-#pragma omp parallel for schedule(static) if ((int64_t)N * K > 65536)
-    for (int n = 0; n < N; n++) {
-        const uint16_t *w = (const uint16_t *)W->data + (size_t)n * W->ld;
-        for (int m = 0; m < M; m++) {
-            const float *a = x + (size_t)m * ldx;
-            float s = 0.0f;
-            for (int k = 0; k < K; k++) s += a[k] * t5g_bf16_to_f32(w[k]);
-            y[(size_t)m * ldy + n] = s;
-        }
-    }
-}
-
-void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
-    int N = W->rows, K = W->cols;
-#pragma omp parallel for schedule(static) if ((int64_t)N * K > 65536)
-    for (int n = 0; n < N; n++) {
-        const int8_t *w = (const int8_t *)W->data + (size_t)n * W->ld;
-        for (int m = 0; m < M; m++) {
-            const float *a = x + (size_t)m * ldx;
-            float s = 0.0f;
-            for (int k = 0; k < K; k++) s += a[k] * (float)w[k];
-            y[(size_t)m * ldy + n] = s * W->scale[n];
-        }
     }
 }

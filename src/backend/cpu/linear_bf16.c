@@ -1,0 +1,245 @@
+/* linear_bf16.c - y = x·Wᵀ with bfloat16 weights as stored ([N, K] row-major).
+ *
+ * Each weight is widened to float32 in registers (zero-extend to 32 bits, shift left 16:
+ * exact) and multiplied in float32 FMA, so the result is the float32 product of the same
+ * widened weights - what HF computes when it runs a bf16 checkpoint in float32 - at half
+ * the weight bytes.  (vdpbf16ps would also round the activations to bf16: a numerics
+ * change, and bench/bench_lowp measures it no faster at decode, which is bound by weight
+ * bytes, not FMAs.)
+ *
+ * Few rows (decode): the dot-product tile of linear_f32.c, MR activation rows x 4 weight
+ * rows, K blocked so the activation block stays in L2; threads split N (the pool).
+ * Many rows (prefill): panels of W widened to float32 (on the pool) and multiplied by BLIS,
+ * whose packed GEMM is fast there; the widening costs N·K, the product M·N·K. */
+#include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
+#include <blis.h>
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int t5g_lowp_avx512;
+
+#define NB 32  /* weight rows per claimed chunk */
+
+typedef struct {
+    const float *x;
+    const uint16_t *w;
+    float *y;
+    int M, N, K, ldx, ldw, ldy;
+    int k0, kc, accumulate;
+} bf_job;
+
+/* ---- AVX-512: MR <= 6 rows x 4 weight rows (24 accumulators + 4 weights + 1 activation) ---- */
+
+#define T5G_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+
+T5G_AVX512 static inline __m512 widen16(__m256i h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_job *j, int m0, int mr, int n0, int nr) {
+    __m512 acc[6][4];
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++)
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    const uint16_t *w[4];
+    const float *a[6];
+    _Pragma("GCC unroll 8")
+    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    int kc = j->kc, k = 0;
+    for (; k + 16 <= kc; k += 16) {
+        __m512 wv[4];
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_loadu_si256((const __m256i *)(w[n] + k)));
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 6; m++) {
+            if (m >= mr) break;
+            __m512 av = _mm512_loadu_ps(a[m] + k);
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+        }
+    }
+    if (k < kc) {
+        __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
+        __m512 wv[4];
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_maskz_loadu_epi16(mk, w[n] + k));
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 6; m++) {
+            if (m >= mr) break;
+            __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < mr; m++) {
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < nr; n++) {
+            float v = _mm512_reduce_add_ps(acc[m][n]);
+            y[n] = j->accumulate ? y[n] + v : v;
+        }
+    }
+}
+
+T5G_AVX512 static void rows512(const bf_job *j, int n0, int n1) {
+    for (int m = 0; m < j->M; m += 6) {
+        int mr = j->M - m < 6 ? j->M - m : 6;
+        for (int n = n0; n < n1; n += 4) {
+            int nr = n1 - n < 4 ? n1 - n : 4;
+            switch (mr) {
+            case 6: tile512(j, m, 6, n, nr); break;
+            case 5: tile512(j, m, 5, n, nr); break;
+            case 4: tile512(j, m, 4, n, nr); break;
+            case 3: tile512(j, m, 3, n, nr); break;
+            case 2: tile512(j, m, 2, n, nr); break;
+            default: tile512(j, m, 1, n, nr); break;
+            }
+        }
+    }
+}
+
+/* ---- AVX2: MR <= 3 rows x 4 weight rows ---- */
+
+static inline float hsum256(__m256 v) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+static inline __m256 widen8(const uint16_t *p) {
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+__attribute__((always_inline)) static inline void tile256(const bf_job *j, int m0, int mr, int n0, int nr) {
+    __m256 acc[3][4];
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 3; m++)
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) acc[m][n] = _mm256_setzero_ps();
+    const uint16_t *w[4];
+    const float *a[3];
+    _Pragma("GCC unroll 8")
+    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    int kc = j->kc, k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        __m256 av[3];
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) {
+            __m256 wv = widen8(w[n] + k);
+            _Pragma("GCC unroll 8")
+            for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < mr; m++) {
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < nr; n++) {
+            float v = hsum256(acc[m][n]);
+            for (int kk = k; kk < kc; kk++) v += a[m][kk] * t5g_bf16_to_f32(w[n][kk]);
+            y[n] = j->accumulate ? y[n] + v : v;
+        }
+    }
+}
+
+static void rows256(const bf_job *j, int n0, int n1) {
+    for (int m = 0; m < j->M; m += 3) {
+        int mr = j->M - m < 3 ? j->M - m : 3;
+        for (int n = n0; n < n1; n += 4) {
+            int nr = n1 - n < 4 ? n1 - n : 4;
+            if (mr == 3) tile256(j, m, 3, n, nr);
+            else if (mr == 2) tile256(j, m, 2, n, nr);
+            else tile256(j, m, 1, n, nr);
+        }
+    }
+}
+
+static void bf_chunk(void *ctx, int64_t c0, int64_t c1) {
+    const bf_job *j = ctx;
+    int n0 = (int)(c0 * NB), n1 = (int)(c1 * NB);
+    if (n1 > j->N) n1 = j->N;
+    if (t5g_lowp_avx512) rows512(j, n0, n1);
+    else rows256(j, n0, n1);
+}
+
+static void linear_small(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    int N = W->rows, K = W->cols, kc = K;
+    int64_t limit = 65536 / M;  /* the M x kc activation block within ~256 KB of L2 */
+    if (kc > limit) kc = (int)(limit < 256 ? 256 : limit / 16 * 16);
+    bf_job j = {x, W->data, y, M, N, K, ldx, W->ld, ldy, 0, kc, 0};
+    for (int k0 = 0; k0 < K; k0 += kc) {
+        j.k0 = k0;
+        j.kc = K - k0 < kc ? K - k0 : kc;
+        j.accumulate = k0 > 0;
+        t5g_pool_for((N + NB - 1) / NB, 1, bf_chunk, &j);
+    }
+}
+
+/* ---- many rows: widened panels through BLIS ---- */
+
+typedef struct { const uint16_t *w; float *out; int K, ldw; } widen_job;
+
+static void widen_rows(void *ctx, int64_t r0, int64_t r1) {
+    const widen_job *j = ctx;
+    for (int64_t r = r0; r < r1; r++) {
+        const uint16_t *s = j->w + (size_t)r * j->ldw;
+        float *d = j->out + (size_t)r * j->K;
+        int k = 0;
+        for (; k + 8 <= j->K; k += 8) _mm256_storeu_ps(d + k, widen8(s + k));
+        for (; k < j->K; k++) d[k] = t5g_bf16_to_f32(s[k]);
+    }
+}
+
+#define PANEL_FLOATS (1 << 21)  /* 8 MB of widened weights per BLIS call */
+
+static float *g_panel;  /* reused across calls: the model's ops run on one thread per rank */
+static size_t g_panel_n;
+
+static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    int N = W->rows, K = W->cols;
+    int P = K > 0 ? PANEL_FLOATS / K : N;
+    P = P < 16 ? 16 : P / 16 * 16;
+    if (P > N) P = N;
+    size_t need = (size_t)P * (size_t)K;
+    if (need > g_panel_n) {
+        free(g_panel);
+        g_panel = malloc(sizeof(float) * need);
+        g_panel_n = g_panel ? need : 0;
+    }
+    if (!g_panel) {  /* no memory for a panel: the tile kernel needs none */
+        linear_small(x, M, ldx, W, y, ldy);
+        return;
+    }
+    float one = 1.0f, zero = 0.0f;
+    for (int n0 = 0; n0 < N; n0 += P) {
+        int pn = N - n0 < P ? N - n0 : P;
+        widen_job wj = {(const uint16_t *)W->data + (size_t)n0 * W->ld, g_panel, K, W->ld};
+        t5g_pool_for(pn, 4, widen_rows, &wj);
+        bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, pn, K, &one, (float *)x, ldx, 1, g_panel, K, 1, &zero,
+                  y + n0, ldy, 1);
+    }
+}
+
+void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    if (M <= 0 || W->rows <= 0) return;
+    if (t5g_lowp_avx512 < 0) t5g_cpu_lowp_isa(-1);
+    if (W->cols <= 0) {  /* empty sum */
+        for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)W->rows);
+        return;
+    }
+    if (t5g_cpu_linear_use_small(M, W->rows, W->cols)) linear_small(x, M, ldx, W, y, ldy);
+    else linear_panels(x, M, ldx, W, y, ldy);
+}
