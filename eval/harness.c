@@ -2,6 +2,7 @@
 #include "harness.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/sha256.h"
 #include "generate/runner.h"
 #include "io/jsonl.h"
 #include "text/tokenizer.h"
@@ -38,24 +39,103 @@ static int in_limit(const eval_cfg *c, const cJSON *item) {
     return c->limit <= 0 || (cJSON_IsNumber(ix) && ix->valuedouble < c->limit);
 }
 
+/* The manifest's record of the data: sample count, whether the raw sources carry a sha256,
+ * and each shard's sha256 (checked against the files: a shard edited after prepare.py is
+ * not the data the manifest describes). */
+static int read_manifest(const eval_cfg *c, eval_stats *st, cJSON **shards, t5g_sha256_ctx *h) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s/manifest.json", c->data, c->task->name);
+    size_t len = 0;
+    char *text = t5g_read_file(p, &len);
+    if (!text) return -1;
+    t5g_sha256_update(h, text, len);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    const cJSON *ns = cJSON_GetObjectItem(j, "num_samples"), *src = cJSON_GetObjectItem(j, "sources"), *e;
+    st->manifest_samples = cJSON_IsNumber(ns) ? (int64_t)ns->valuedouble : -1;
+    st->sources_hashed = cJSON_IsArray(src) && cJSON_GetArraySize(src) > 0;
+    cJSON_ArrayForEach(e, src) {
+        const cJSON *sh = cJSON_GetObjectItem(e, "sha256");
+        if (!cJSON_IsString(sh) || strlen(sh->valuestring) != 64) st->sources_hashed = 0;
+    }
+    *shards = cJSON_DetachItemFromObject(j, "shards");
+    cJSON_Delete(j);
+    return 0;
+}
+
+static int check_shard_hash(const cJSON *shards, int s, const char *path, t5g_sha256_ctx *h) {
+    char hex[65];
+    T5G_TRY(t5g_sha256_file(path, hex));
+    t5g_sha256_update(h, hex, 64);
+    const cJSON *rec = cJSON_GetObjectItem(cJSON_GetArrayItem(shards, s), "sha256");
+    T5G_CHECK(!cJSON_IsString(rec) || !strcmp(rec->valuestring, hex),
+              "%s changed since its manifest was written (sha256 %.12s..., manifest says %.12s...): re-run datasets/prepare.py",
+              path, hex, rec->valuestring);
+    return 0;
+}
+
+/* Every sample of one shard is usable; its ids go to refs for the duplicate check. */
+static int scan_shard(const eval_cfg *c, const char *path, int s, int dp_size, eval_stats *st, jsonl_id_ref **refs,
+                      size_t *nref, size_t *cap) {
+    jsonl_doc doc;
+    T5G_TRY(jsonl_read(path, &doc));
+    int rc = 0;
+    for (int i = 0; i < doc.n && !rc; i++) {
+        const cJSON *it = doc.items[i];
+        char *id = it ? jsonl_id(it) : NULL;
+        if (!it) rc = T5G_FAIL("%s:%d: %s", path, doc.lineno[i], jsonl_why(&doc, i));
+        else if (!id || task_check_sample(c->task, it)) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s", t5g_last_error());
+            rc = T5G_FAIL("%s:%d: %s", path, doc.lineno[i], msg);
+        }
+        if (!rc && *nref == *cap) {
+            *cap = *cap ? 2 * *cap : 1024;
+            jsonl_id_ref *nv = realloc(*refs, sizeof **refs * *cap);
+            if (!nv) rc = T5G_FAIL("out of memory");
+            else *refs = nv;
+        }
+        if (rc) { free(id); break; }
+        (*refs)[*nref].id = id;
+        (*refs)[*nref].file = s;
+        (*refs)[(*nref)++].line = doc.lineno[i];
+        st->samples += in_limit(c, it);
+        if (s % dp_size == 0) st->samples_group0 += in_limit(c, it);
+    }
+    jsonl_free(&doc);
+    return rc;
+}
+
 int eval_scan(const eval_cfg *c, int dp_size, eval_stats *st) {
     memset(st, 0, sizeof *st);
     int ns = num_shards(c);
     T5G_TRY(ns < 0 ? -1 : 0);
     st->num_shards = ns;
+    t5g_sha256_ctx h;
+    t5g_sha256_init(&h);
+    cJSON *shards = NULL;
+    T5G_TRY(read_manifest(c, st, &shards, &h));
     char d[4200], p[4200], q[4200];
-    for (int s = 0; s < ns; s++) {
+    char **files = calloc((size_t)ns, sizeof(char *));
+    jsonl_id_ref *refs = NULL;
+    size_t nref = 0, cap = 0;
+    int rc = files ? 0 : T5G_FAIL("out of memory");
+    for (int s = 0; s < ns && !rc; s++) {
         shard_paths(c, s, ns, d, p, q, sizeof d);
-        jsonl_doc doc;
-        T5G_TRY(jsonl_read(d, &doc));
-        for (int i = 0; i < doc.n; i++) {
-            if (!doc.items[i]) { int ln = doc.lineno[i]; jsonl_free(&doc); return T5G_FAIL("%s:%d: not valid JSON", d, ln); }
-            st->samples += in_limit(c, doc.items[i]);
-            if (s % dp_size == 0) st->samples_group0 += in_limit(c, doc.items[i]);
-        }
-        jsonl_free(&doc);
+        files[s] = strdup(d);
+        rc = check_shard_hash(shards, s, d, &h);
+        if (!rc) rc = scan_shard(c, d, s, dp_size, st, &refs, &nref, &cap);
     }
-    return 0;
+    if (!rc) rc = jsonl_check_unique(refs, nref, (const char *const *)files);
+    uint8_t dig[32];
+    t5g_sha256_final(&h, dig);
+    t5g_sha256_hex(dig, st->data_sha256);
+    for (size_t i = 0; i < nref; i++) free(refs[i].id);
+    free(refs);
+    for (int s = 0; files && s < ns; s++) free(files[s]);
+    free(files);
+    cJSON_Delete(shards);
+    return rc;
 }
 
 /* One shard on TP rank 0: inputs still to do (skipping ids in the .partial file). */
@@ -70,7 +150,7 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
     int k = 0, rc = v && idv ? 0 : T5G_FAIL("out of memory");
     for (int i = 0; i < doc.n && !rc; i++) {
         const cJSON *it = doc.items[i];
-        if (!it) { rc = T5G_FAIL("%s:%d: not valid JSON", data, doc.lineno[i]); break; }
+        if (!it) { rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], jsonl_why(&doc, i)); break; }
         if (!in_limit(c, it)) continue;
         char *idj = jsonl_id(it);
         if (!idj) { rc = T5G_FAIL("%s:%d: sample has no id", data, doc.lineno[i]); break; }
@@ -123,7 +203,10 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
         t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 0, 0};
         if (comm->tp_rank == 0) {
             complete = access(p, F_OK) == 0;  /* finished in an earlier run */
-            if (!complete) {
+            long cut = complete ? 0 : t5g_cut_torn_tail(q);  /* a kill mid-write leaves a torn last line */
+            if (cut > 0) fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that sample is redone)\n", q, cut);
+            fail = cut < 0;
+            if (!complete && !fail) {
                 fail = shard_inputs(c, tok, d, q, &in, &n, &ids, &nids) != 0;
                 if (!fail && !(ps.f = fopen(q, "a"))) fail = T5G_FAIL("cannot write %s", q) != 0;
                 ps.ids_json = ids;
@@ -149,9 +232,13 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
     return rc;
 }
 
+static double sample_index(const task_sample *s) {
+    const cJSON *ix = cJSON_GetObjectItem(s->sample, "index");  /* checked by eval_scan; never dereference a missing one */
+    return cJSON_IsNumber(ix) ? ix->valuedouble : -1;
+}
+
 static int by_index(const void *a, const void *b) {
-    const task_sample *x = a, *y = b;
-    double i = cJSON_GetObjectItem(x->sample, "index")->valuedouble, j = cJSON_GetObjectItem(y->sample, "index")->valuedouble;
+    double i = sample_index(a), j = sample_index(b);
     return (i > j) - (i < j);
 }
 
@@ -178,7 +265,7 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
             if (pid && cJSON_IsString(t)) { keys[nk].id = pid; keys[nk].text = t->valuestring; nk++; }
             else free(pid);
         }
-        qsort(keys, nk, sizeof *keys, by_id);
+        if (nk) qsort(keys, nk, sizeof *keys, by_id);  /* qsort(NULL, 0) is undefined */
         for (int i = 0; i < data.n && !rc; i++) {
             if (!data.items[i] || !in_limit(c, data.items[i])) continue;
             char *id = jsonl_id(data.items[i]);
@@ -200,7 +287,7 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
         jsonl_free(&pred);
     }
     if (rc) { eval_free_samples(v, n); return -1; }
-    qsort(v, n, sizeof *v, by_index);
+    if (n) qsort(v, n, sizeof *v, by_index);
     *out = v;
     *nout = n;
     return 0;

@@ -57,6 +57,36 @@ char *task_prompt(const task_info *t, const cJSON *s) {
     return NULL;
 }
 
+static int string_array(const cJSON *a, int min) {
+    const cJSON *e;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < min) return 0;
+    cJSON_ArrayForEach(e, a) if (!cJSON_IsString(e)) return 0;
+    return 1;
+}
+
+int task_check_sample(const task_info *t, const cJSON *s) {
+    T5G_CHECK(cJSON_IsObject(s), "a sample must be a JSON object");
+    const cJSON *ix = cJSON_GetObjectItemCaseSensitive(s, "index");
+    T5G_CHECK(cJSON_IsNumber(ix) && ix->valuedouble >= 0 && ix->valuedouble <= 2147483647.0 && ix->valuedouble == floor(ix->valuedouble),
+              "sample lacks \"index\" (an integer >= 0)");
+    switch (t->id) {
+    case TASK_WMT14_EN_FR:
+        T5G_CHECK(field(s, "src"), "sample lacks \"src\" (string)");
+        T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "refs"), 1), "sample lacks \"refs\" (a list of strings)");
+        break;
+    case TASK_CNN_DM:
+        T5G_CHECK(field(s, "article"), "sample lacks \"article\" (string)");
+        T5G_CHECK(field(s, "highlights"), "sample lacks \"highlights\" (string)");
+        break;
+    case TASK_SQUAD_V2:
+        T5G_CHECK(field(s, "question") && field(s, "context"), "sample lacks \"question\"/\"context\" (strings)");
+        T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "answers"), 0),
+                  "sample's \"answers\" must be a list of strings ([] when unanswerable)");
+        break;
+    }
+    return 0;
+}
+
 /* ---- WMT14: corpus BLEU (13a and intl), sentence BLEU per sample ---- */
 static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
     const cJSON *r0 = cJSON_GetObjectItem(s[0].sample, "refs");

@@ -23,6 +23,10 @@ const task_info *task_find(const char *name);  /* NULL + error listing the tasks
 /* Prompt text for one shard sample (malloc'd). */
 char *task_prompt(const task_info *t, const cJSON *sample);
 
+/* A shard sample has what the task needs: "index", the prompt fields, the references in
+ * their types.  Checked for every sample before any generation. */
+int task_check_sample(const task_info *t, const cJSON *sample);
+
 /* One evaluated sample. */
 typedef struct {
     cJSON *sample;      /* the shard line (owned) */

@@ -2,6 +2,7 @@
 #include "cli/args.h"
 #include "core/err.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,21 @@ int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const c
             *(int *)s->dst = (int)x;
         } else {
             double x = strtod(v, &end);
-            T5G_CHECK(*v && !*end && !errno, "option %s needs a number, got '%s'", a, v);
+            T5G_CHECK(*v && !*end && !errno && isfinite(x), "option %s needs a finite number, got '%s'", a, v);
             *(double *)s->dst = x;
         }
     }
     if (npos) *npos = np;
+    return 0;
+}
+
+int args_check_layout(int tp, int threads) {
+    T5G_CHECK(tp >= 0, "--tp must be >= 1 (or left out: all ranks), got %d", tp);
+    T5G_CHECK(threads >= 0 && threads <= 4096, "--threads must be in 1..4096 (or left out: cores / ranks), got %d", threads);
+    return 0;
+}
+
+int args_check_range(const char *flag, long v, long lo, long hi) {
+    T5G_CHECK(v >= lo && v <= hi, "%s must be in %ld..%ld, got %ld", flag, lo, hi, v);
     return 0;
 }

@@ -16,4 +16,12 @@ typedef struct {
  * Returns 0, 1 if --help was printed, or -1 on error (message recorded). */
 int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const char *usage, const char **pos,
                int maxpos, int *npos);
+/* --tp (0 = all ranks) and --threads (0 = default) are not negative. */
+int args_check_layout(int tp, int threads);
+/* lo <= v <= hi, else "FLAG must be in lo..hi". */
+int args_check_range(const char *flag, long v, long lo, long hi);
+
+/* Upper bounds that keep sizes computed from the flags inside int (and memory sane). */
+#define T5G_MAX_BATCH 65536
+#define T5G_MAX_NEW_TOKENS 65536
 #endif

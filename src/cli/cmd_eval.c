@@ -5,16 +5,19 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/fileio.h"
+#include "core/fingerprint.h"
 #include "core/sha256.h"
 #include "harness.h"
 #include "text/tokenizer.h"
 #include <blis.h>
+#include <dirent.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef T5G_GIT_REV
 #define T5G_GIT_REV "unknown"
@@ -61,7 +64,54 @@ static int parse(int argc, char **argv, eval_args *a) {
               "--beams, --batch-size, --max-new-tokens, --max-input-tokens must be >= 1 and --limit >= 0");
     T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
               "--early-stopping must be false, true or never");
+    T5G_TRY(args_check_layout(a->tp, a->threads));
+    T5G_TRY(args_check_range("--batch-size", a->batch, 1, T5G_MAX_BATCH));
+    T5G_TRY(args_check_range("--max-new-tokens", a->max_new, 1, T5G_MAX_NEW_TOKENS));
     return 0;
+}
+
+/* Anything in OUT/predictions or a results.json: outputs of an earlier run. */
+static int has_outputs(const char *out) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/results.json", out);
+    if (access(p, F_OK) == 0) return 1;
+    snprintf(p, sizeof p, "%s/predictions", out);
+    DIR *d = opendir(p);
+    struct dirent *e;
+    int any = 0;
+    while (d && !any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d) closedir(d);
+    return any;
+}
+
+/* OUT/run.json: what the predictions there depend on.  Batch size and the TP/DP layout are
+ * left out on purpose: predictions do not depend on them (any layout may resume a run). */
+static int check_fingerprint(const eval_cfg *c, const t5g_model *m, const eval_stats *st, const char *model_sha) {
+    cJSON *fp = t5g_fingerprint_new("eval");
+    T5G_CHECK(fp, "out of memory");
+    char tok[65] = "none", path[4200], hint[4400];
+    if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, tok);
+    cJSON_AddStringToObject(fp, "task", c->task->name);
+    cJSON_AddStringToObject(fp, "model_sha256", model_sha);
+    cJSON_AddStringToObject(fp, "tokenizer_sha256", tok);
+    cJSON_AddStringToObject(fp, "data_sha256", st->data_sha256);
+    cJSON_AddNumberToObject(fp, "limit", c->limit);
+    cJSON_AddStringToObject(fp, "search", c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy");
+    cJSON_AddNumberToObject(fp, "num_beams", c->gen.num_beams);
+    t5g_fingerprint_add_float(fp, "length_penalty", c->gen.length_penalty);
+    cJSON_AddBoolToObject(fp, "gnmt_penalty", c->gen.gnmt_penalty);
+    cJSON_AddNumberToObject(fp, "early_stopping", c->gen.early_stopping);
+    cJSON_AddNumberToObject(fp, "max_new_tokens", c->gen.max_new_tokens);
+    cJSON_AddNumberToObject(fp, "max_input_tokens", c->max_input);
+    cJSON_AddNumberToObject(fp, "tokenizer_flags", c->tok_flags);
+    cJSON_AddStringToObject(fp, "prompt", c->task->prompt_prefix);
+    snprintf(path, sizeof path, "%s/run.json", c->out);
+    snprintf(hint, sizeof hint, "delete %s or choose another --out to start fresh", c->out);
+    int stored = access(path, F_OK) == 0;
+    int rc = t5g_fingerprint_check(path, fp, has_outputs(c->out), hint);
+    if (!rc && !stored) rc = t5g_fingerprint_write(path, fp);
+    cJSON_Delete(fp);
+    return rc;
 }
 
 static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t, eval_cfg *c) {
@@ -159,6 +209,8 @@ typedef struct {
     const char *start;
     double wall;
     int64_t tokens;
+    const char *model_sha256;
+    const eval_stats *st;
 } run_info;
 
 static int finish_run(const run_info *ri) {
@@ -169,9 +221,9 @@ static int finish_run(const run_info *ri) {
     cJSON *metrics = NULL;
     double primary = 0;
     if (task_score(c->task, s, n, &metrics, &primary)) { eval_free_samples(s, n); return -1; }
-    char end[32], hash[65] = "";
+    char end[32];
+    const char *hash = ri->model_sha256;
     iso_now(end, sizeof end);
-    if (t5g_sha256_file(ri->a->model, hash)) { cJSON_Delete(metrics); eval_free_samples(s, n); return -1; }
     struct stat st;
     stat(ri->a->model, &st);
     cJSON *r = cJSON_CreateObject();
@@ -256,7 +308,10 @@ int cmd_eval(int argc, char **argv) {
     /* only world rank 0 reads the data files here; the counts are broadcast */
     memset(&st, 0, sizeof st);
     fail = t5g_gen_validate(&cfg.gen) != 0;
+    char model_sha[65] = "";
     if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
+    if (!fail && comm.world_rank == 0) fail = t5g_sha256_file(a.model, model_sha) != 0;
+    if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, m, &st, model_sha) != 0;
     int64_t counts[3] = {st.num_shards, st.samples, st.samples_group0};
     MPI_Bcast(counts, 3, MPI_INT64_T, 0, comm.world);
     st.num_shards = (int)counts[0];
@@ -277,7 +332,7 @@ int cmd_eval(int argc, char **argv) {
         if (!t5g_any_failed(comm.world, fail)) {
             int64_t tokens = comm.tp_rank == 0 ? st.generated_tokens : 0;
             MPI_Allreduce(MPI_IN_PLACE, &tokens, 1, MPI_INT64_T, MPI_SUM, comm.world);
-            run_info ri = {&a, m, &comm, &cfg, start, t5g_now() - t0, tokens};
+            run_info ri = {&a, m, &comm, &cfg, start, t5g_now() - t0, tokens, model_sha, &st};
             if (comm.world_rank == 0) fail = finish_run(&ri) != 0;
         }
     }

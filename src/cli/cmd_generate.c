@@ -6,12 +6,18 @@
  * DP group d (of D) takes input lines with line % D == d.  Its TP rank 0 appends results to
  * OUT.part<d> as each batch finishes (a crash loses only the batches in flight); at the end
  * world rank 0 merges OUT (from an earlier run) and the parts into OUT in input order
- * (temp file + rename) and removes the parts.  --resume skips ids found in OUT or a part. */
+ * (temp file + rename) and removes the parts.
+ * OUT.run.json records what the results depend on (model, tokenizer and input sha256, every
+ * decoding setting).  --resume continues only a run with the same record (torn last lines of
+ * the parts are cut first) and skips ids found in OUT or a part; without --resume the old
+ * OUT and parts are removed first, so nothing stale can win the merge. */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "io/jsonl.h"
 #include "core/fileio.h"
+#include "core/fingerprint.h"
+#include "core/sha256.h"
 #include "core/progress.h"
 #include "generate/runner.h"
 #include "text/tokenizer.h"
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -52,6 +59,7 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
         {"--top-k", ARG_INT, &a->topk, "sampling top-k (default 50; 0 = all)"},
         {"--top-p", ARG_FLOAT, &a->topp, "sampling top-p (default 1 = off)"},
         {"--seed", ARG_INT, &a->seed, "sampling seed (per request: seed and id)"},
+        {"--scores", ARG_FLAG, &a->o.scores, "greedy/sampling: write each output's log-probability (\"score\"; beam always has it)"},
         {"--resume", ARG_FLAG, &a->resume, "skip ids already in the output"},
         {"--on-error", ARG_STR, &a->on_error, "bad input line: stop (default) or skip"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "longest encoder input (default 8192)"},
@@ -71,6 +79,10 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
               "--early-stopping must be false, true or never");
     T5G_CHECK(!(a->sample && a->beams > 1), "--sample and --beams > 1 cannot be combined");
     T5G_CHECK(a->max_input >= 1, "--max-input-tokens must be >= 1");
+    T5G_TRY(args_check_layout(a->tp, a->threads));
+    T5G_TRY(args_check_range("--batch-size", bs, 1, T5G_MAX_BATCH));
+    T5G_TRY(args_check_range("--max-new-tokens", mnt, 1, T5G_MAX_NEW_TOKENS));
+    T5G_TRY(args_check_range("--max-tokens-per-batch", mtpb, 0, 1L << 30));
     a->o.batch_size = bs; a->o.max_new_tokens = mnt; a->o.max_tokens_per_batch = mtpb;
     a->o.search = a->sample ? T5G_SEARCH_SAMPLE : a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
     a->o.num_beams = a->beams; a->o.length_penalty = (float)a->lp; a->o.gnmt_penalty = a->gnmt;
@@ -79,18 +91,24 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
     return t5g_gen_validate(&a->o);
 }
 
+static int tok_flags(const gen_args *a, const t5g_model *m) {
+    return (a->no_bos ? 0 : (m->add_bos ? T5G_TOK_ADD_BOS : 0)) | (a->add_eos || m->add_eos ? T5G_TOK_ADD_EOS : 0);
+}
+
 /* Rank 0 of a TP group: read this DP group's lines, tokenize, skip finished ids. */
 static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m, const t5g_tokenizer *tok,
                        t5g_gen_input **inputs, int *n, char ***ids_json, int *nlines) {
     jsonl_doc doc;
     T5G_TRY(jsonl_read(a->in, &doc));
+    if (doc.n == 0) { jsonl_free(&doc); return T5G_FAIL("%s has no input lines", a->in); }
+    if (jsonl_doc_unique_ids(&doc)) { jsonl_free(&doc); return -1; }
     str_set done = {0};
-    if (a->resume && jsonl_collect_ids(a->out, c->dp_size, &done)) { jsonl_free(&doc); return -1; }
+    if (a->resume && jsonl_collect_ids(a->out, 1, &done)) { jsonl_free(&doc); str_set_free(&done); return -1; }
     t5g_gen_input *v = calloc(doc.n + 1, sizeof *v);
     char **ids = calloc(doc.n + 1, sizeof(char *));
     T5G_CHECK(v && ids, "out of memory reading %s", a->in);
     int k = 0, skip = !strcmp(a->on_error, "skip"), rc = 0;
-    int flags = (a->no_bos ? 0 : (m->add_bos ? T5G_TOK_ADD_BOS : 0)) | (a->add_eos || m->add_eos ? T5G_TOK_ADD_EOS : 0);
+    int flags = tok_flags(a, m);
     for (int i = 0; i < doc.n && !rc; i++) {
         if (i % c->dp_size != c->dp_rank) continue;
         int32_t *tids = NULL;
@@ -127,6 +145,83 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
     return rc;
 }
 
+static const char *search_name(const t5g_gen_opts *o) {
+    return o->search == T5G_SEARCH_SAMPLE ? "sample" : o->search == T5G_SEARCH_BEAM ? "beam" : "greedy";
+}
+
+/* What the results depend on; batch size and the TP/DP layout are left out on purpose:
+ * results do not depend on them (tests/shell/test_cli.sh checks TP 1/2/4 and resumed runs). */
+static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_flags) {
+    char h[65];
+    cJSON *fp = t5g_fingerprint_new("generate");
+    if (!fp || t5g_sha256_file(a->model, h)) { cJSON_Delete(fp); return NULL; }
+    cJSON_AddStringToObject(fp, "model_sha256", h);
+    if (a->tokenizer && t5g_sha256_file(a->tokenizer, h)) { cJSON_Delete(fp); return NULL; }
+    if (!a->tokenizer) { if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, h); else snprintf(h, sizeof h, "none"); }
+    cJSON_AddStringToObject(fp, "tokenizer_sha256", h);
+    if (t5g_sha256_file(a->in, h)) { cJSON_Delete(fp); return NULL; }
+    cJSON_AddStringToObject(fp, "input_sha256", h);
+    const t5g_gen_opts *o = &a->o;
+    cJSON_AddStringToObject(fp, "search", search_name(o));
+    cJSON_AddNumberToObject(fp, "num_beams", o->num_beams);
+    t5g_fingerprint_add_float(fp, "length_penalty", o->length_penalty);
+    cJSON_AddBoolToObject(fp, "gnmt_penalty", o->gnmt_penalty);
+    cJSON_AddStringToObject(fp, "early_stopping", a->early);
+    cJSON_AddNumberToObject(fp, "max_new_tokens", o->max_new_tokens);
+    t5g_fingerprint_add_float(fp, "temperature", o->temperature);
+    cJSON_AddNumberToObject(fp, "top_k", o->top_k);
+    t5g_fingerprint_add_float(fp, "top_p", o->top_p);
+    cJSON_AddNumberToObject(fp, "seed", a->seed);
+    cJSON_AddNumberToObject(fp, "max_input_tokens", a->max_input);
+    cJSON_AddBoolToObject(fp, "truncate", a->truncate);
+    cJSON_AddNumberToObject(fp, "tokenizer_flags", tok_flags);
+    return fp;
+}
+
+static int plain_file(const char *path) {
+    struct stat st;
+    return strcmp(path, "-") && (stat(path, &st) != 0 || S_ISREG(st.st_mode));
+}
+
+/* World rank 0, before inputs are read: --resume continues only the same run (torn tails
+ * of its parts are cut back).  Writes nothing else. */
+static int check_output(const gen_args *a, const cJSON *fp) {
+    T5G_CHECK(plain_file(a->out) || !a->resume, "--resume needs a regular output file, not %s", a->out);
+    if (!plain_file(a->out) || !a->resume) return 0;
+    char fpath[4200], hint[4400];
+    snprintf(fpath, sizeof fpath, "%s.run.json", a->out);
+    snprintf(hint, sizeof hint, "rerun without --resume to start fresh (replaces %s) or write to another -o", a->out);
+    char **parts = NULL;
+    int np = 0;
+    T5G_TRY(jsonl_part_paths(a->out, &parts, &np));
+    int rc = t5g_fingerprint_check(fpath, fp, access(a->out, F_OK) == 0 || np > 0, hint);
+    for (int k = 0; k < np && !rc; k++) {
+        long cut = t5g_cut_torn_tail(parts[k]);
+        if (cut > 0) fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that request is redone)\n", parts[k], cut);
+        rc = cut < 0 ? -1 : 0;
+    }
+    jsonl_free_paths(parts, np);
+    return rc;
+}
+
+/* World rank 0, once every input line checked out: record the run; without --resume the old
+ * output and any stale parts go first, so nothing of another run can win the merge. */
+static int start_output(const gen_args *a, const cJSON *fp) {
+    if (!plain_file(a->out)) return 0;
+    char fpath[4200];
+    snprintf(fpath, sizeof fpath, "%s.run.json", a->out);
+    if (a->resume && access(fpath, F_OK) == 0) return 0;
+    char **parts = NULL;
+    int np = 0, rc = 0;
+    T5G_TRY(jsonl_part_paths(a->out, &parts, &np));
+    if (!a->resume) {
+        rc = t5g_remove_if_exists(a->out);
+        for (int k = 0; k < np && !rc; k++) rc = t5g_remove_if_exists(parts[k]);
+    }
+    jsonl_free_paths(parts, np);
+    return rc ? rc : t5g_fingerprint_write(fpath, fp);
+}
+
 int cmd_generate(int argc, char **argv) {
     gen_args a;
     int rc = parse_gen_args(argc, argv, &a);
@@ -137,6 +232,9 @@ int cmd_generate(int argc, char **argv) {
     t5g_model *m = cli_load_model(a.model, a.device, &comm);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    cJSON *fp = NULL;
+    if (comm.world_rank == 0) fail = !(fp = gen_fingerprint(&a, m, tok_flags(&a, m))) || check_output(&a, fp);
+    if (t5g_any_failed(comm.world, fail)) { cJSON_Delete(fp); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     t5g_tokenizer *tok = NULL;
     t5g_gen_input *in = NULL;
     char **ids_json = NULL;
@@ -148,12 +246,15 @@ int cmd_generate(int argc, char **argv) {
         else t5g_clear_error();
         fail = (a.tokenizer || m->spm_model) && !tok;
         if (!fail) fail = read_inputs(&a, &comm, m, tok, &in, &n, &ids_json, &nlines) != 0;
-        if (!fail) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s.part%d", a.out, comm.dp_rank);
-            part = fopen(path, "a");
-            if (!part) fail = T5G_FAIL("cannot write %s (does the folder exist?)", path) != 0;
-        }
+    }
+    int any = t5g_any_failed(comm.world, fail);  /* every rank takes part in both checks */
+    if (!any && comm.world_rank == 0) fail = start_output(&a, fp) != 0;
+    if (any || t5g_any_failed(comm.world, fail)) goto done;
+    if (comm.tp_rank == 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.part%d", a.out, comm.dp_rank);
+        part = fopen(path, "a");
+        if (!part) fail = T5G_FAIL("cannot write %s (does the folder exist?)", path) != 0;
     }
     if (t5g_any_failed(comm.world, fail)) goto done;
     t5g_progress prog;
@@ -166,7 +267,7 @@ int cmd_generate(int argc, char **argv) {
     if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
     if (part) { fclose(part); part = NULL; }
     if (t5g_any_failed(comm.world, fail)) goto done;
-    if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out, comm.dp_size) != 0;
+    if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out) != 0;
 done:
     if (part) fclose(part);
     for (int i = 0; i < n; i++) free(in[i].ids);
@@ -175,5 +276,6 @@ done:
     free(in);
     t5g_tokenizer_free(tok);
     t5g_model_free(m);
+    cJSON_Delete(fp);
     return cli_mpi_end(&comm, fail);
 }

@@ -96,3 +96,26 @@ int t5g_mkdirs(const char *path) {
         return T5G_FAIL("cannot create directory %s: %s", buf, strerror(errno));
     return 0;
 }
+
+long t5g_cut_torn_tail(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? 0 : T5G_FAIL("cannot open %s: %s", path, strerror(errno));
+    long keep = 0, size = 0;
+    char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < got; i++) if (buf[i] == '\n') keep = size + (long)i + 1;
+        size += (long)got;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return T5G_FAIL("read error on %s", path);
+    if (keep == size) return 0;
+    if (truncate(path, keep) != 0) return T5G_FAIL("cannot cut the torn last line of %s: %s", path, strerror(errno));
+    return size - keep;
+}
+
+int t5g_remove_if_exists(const char *path) {
+    if (unlink(path) == 0 || errno == ENOENT) return 0;
+    return T5G_FAIL("cannot remove %s: %s", path, strerror(errno));
+}

@@ -23,4 +23,11 @@ void t5g_out_abort(t5g_outfile *o);   /* close + unlink the temp file (safe to c
 /* Create a directory and its parents (like mkdir -p). */
 int t5g_mkdirs(const char *path);
 
+/* A file appended to line by line may end in a torn line after a kill mid-write: cut it back
+ * to its last '\n' before appending again (a missing file is fine).  Returns the number of
+ * bytes cut (0 when the file was whole), or -1 with the error recorded. */
+long t5g_cut_torn_tail(const char *path);
+/* Remove a regular file if it exists; 0, or -1 with the error recorded. */
+int t5g_remove_if_exists(const char *path);
+
 #endif

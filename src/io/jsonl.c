@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <math.h>
 #include <unistd.h>
 
 /* First invalid UTF-8 byte offset in s[0..n), or -1. */
@@ -21,6 +23,41 @@ static long bad_utf8(const unsigned char *s, size_t n) {
     return -1;
 }
 
+/* A JSON string escape \u0000 in the line: cJSON would cut the text there. */
+static int has_nul_escape(const char *p) {
+    for (const char *q = strstr(p, "u0000"); q; q = strstr(q + 1, "u0000")) {
+        int bs = 0;
+        for (const char *b = q - 1; b >= p && *b == '\\'; b--) bs++;
+        if (bs % 2 == 1) return 1;
+    }
+    return 0;
+}
+
+/* Parse one line; NULL with *why set when it is not exactly one JSON value. */
+static cJSON *parse_line(const char *p, size_t n, const char **why) {
+    *why = NULL;
+    if (bad_utf8((const unsigned char *)p, n) >= 0) { *why = "not valid UTF-8"; return NULL; }
+    const char *end = NULL;
+    cJSON *it = cJSON_ParseWithOpts(p, &end, 0);
+    if (!it) { *why = "not valid JSON"; return NULL; }
+    while (end && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
+    if (end && *end) { cJSON_Delete(it); *why = "not valid JSON (characters after the value)"; return NULL; }
+    if (has_nul_escape(p)) { cJSON_Delete(it); *why = "a string holds \\u0000 (NUL), which text cannot carry"; return NULL; }
+    return it;
+}
+
+static int grow_doc(jsonl_doc *d, size_t *cap) {
+    if ((size_t)d->n < *cap) return 0;
+    *cap *= 2;
+    cJSON **ni = realloc(d->items, sizeof(cJSON *) * *cap);
+    if (ni) d->items = ni;
+    int *nl = realloc(d->lineno, sizeof(int) * *cap);
+    if (nl) d->lineno = nl;
+    const char **nw = realloc(d->why, sizeof(char *) * *cap);
+    if (nw) d->why = nw;
+    return ni && nl && nw ? 0 : T5G_FAIL("out of memory reading %s", d->path);
+}
+
 int jsonl_read(const char *path, jsonl_doc *d) {
     memset(d, 0, sizeof *d);
     d->path = path;
@@ -30,7 +67,8 @@ int jsonl_read(const char *path, jsonl_doc *d) {
     size_t cap = 1024;
     d->items = malloc(sizeof(cJSON *) * cap);
     d->lineno = malloc(sizeof(int) * cap);
-    T5G_CHECK(d->items && d->lineno, "out of memory reading %s", path);
+    d->why = malloc(sizeof(char *) * cap);
+    if (!d->items || !d->lineno || !d->why) { free(buf); jsonl_free(d); return T5G_FAIL("out of memory reading %s", path); }
     char *p = buf;
     for (int line = 1; p < buf + len; line++) {
         char *e = memchr(p, '\n', (size_t)(buf + len - p));
@@ -39,15 +77,8 @@ int jsonl_read(const char *path, jsonl_doc *d) {
         char *q = p;
         while (*q == ' ' || *q == '\t' || *q == '\r') q++;
         if (*q) {
-            if ((size_t)d->n == cap) {
-                cap *= 2;
-                cJSON **ni = realloc(d->items, sizeof(cJSON *) * cap);
-                int *nl = realloc(d->lineno, sizeof(int) * cap);
-                if (ni) d->items = ni;
-                if (nl) d->lineno = nl;
-                if (!ni || !nl) { free(buf); return T5G_FAIL("out of memory reading %s", path); }
-            }
-            d->items[d->n] = bad_utf8((unsigned char *)p, (size_t)(e - p)) < 0 ? cJSON_Parse(p) : NULL;
+            if (grow_doc(d, &cap)) { free(buf); jsonl_free(d); return -1; }
+            d->items[d->n] = parse_line(p, (size_t)(e - p), &d->why[d->n]);
             d->lineno[d->n++] = line;
         }
         p = e + 1;
@@ -56,16 +87,25 @@ int jsonl_read(const char *path, jsonl_doc *d) {
     return 0;
 }
 
+const char *jsonl_why(const jsonl_doc *d, int i) {
+    return d->why && d->why[i] ? d->why[i] : "not valid JSON";
+}
+
 void jsonl_free(jsonl_doc *d) {
     for (int i = 0; i < d->n; i++) cJSON_Delete(d->items[i]);
     free(d->items);
     free(d->lineno);
+    free(d->why);
     memset(d, 0, sizeof *d);
 }
 
 char *jsonl_id(const cJSON *item) {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-    T5G_CHECK_NULL(cJSON_IsString(id) || cJSON_IsNumber(id), "line has no \"id\" (string or number)");
+    T5G_CHECK_NULL(cJSON_IsString(id) || cJSON_IsNumber(id), "line has no \"id\" (string or integer)");
+    /* a number id must be an integer that JSON readers all print the same way */
+    T5G_CHECK_NULL(!cJSON_IsNumber(id) || (isfinite(id->valuedouble) && id->valuedouble == floor(id->valuedouble) &&
+                                           fabs(id->valuedouble) <= 9007199254740992.0),
+                   "\"id\" must be a string or an integer (up to 2^53), not %g", id->valuedouble);
     char *s = cJSON_PrintUnformatted(id);
     T5G_CHECK_NULL(s, "out of memory");
     return s;
@@ -76,10 +116,14 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
     const cJSON *it = d->items[i];
     int line = d->lineno[i];
     *id_json = NULL; *ids = NULL; *n = 0;
-    T5G_CHECK(it, "%s:%d: not valid JSON (or not valid UTF-8)", d->path, line);
+    T5G_CHECK(it, "%s:%d: %s", d->path, line, jsonl_why(d, i));
     T5G_CHECK(cJSON_IsObject(it), "%s:%d: a line must be a JSON object", d->path, line);
     char *idj = jsonl_id(it);
-    if (!idj) return T5G_FAIL("%s:%d: line has no \"id\" (string or number)", d->path, line);
+    if (!idj) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", t5g_last_error());
+        return T5G_FAIL("%s:%d: %s", d->path, line, msg);
+    }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, "text"), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
     int rc = 0;
     if (cJSON_IsString(text)) {
@@ -95,14 +139,18 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
                 rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
                               d->path, line, (*ids)[j], vocab);
     } else if (cJSON_IsArray(arr)) {
-        int k = cJSON_GetArraySize(arr);
+        int k = cJSON_GetArraySize(arr), j = 0;  /* GetArraySize walks the list once; GetArrayItem per id would be quadratic */
+        const cJSON *e;
         if (k == 0) rc = T5G_FAIL("%s:%d: empty \"input_ids\"", d->path, line);
+        else if (k > JSONL_MAX_INPUT_IDS)
+            rc = T5G_FAIL("%s:%d: \"input_ids\" has %d ids, more than the limit of %d per request", d->path, line, k, JSONL_MAX_INPUT_IDS);
         else if (!(*ids = malloc(sizeof(int32_t) * k))) rc = T5G_FAIL("out of memory");
-        for (int j = 0; j < k && !rc; j++) {
-            const cJSON *e = cJSON_GetArrayItem(arr, j);
-            if (!cJSON_IsNumber(e) || e->valuedouble != (double)(int)e->valuedouble || e->valueint < 0 || e->valueint >= vocab)
+        cJSON_ArrayForEach(e, arr) {
+            if (rc) break;
+            double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
+            if (!(v >= 0 && v < vocab && v == floor(v)))  /* also false for NaN and 1e999 (inf) */
                 rc = T5G_FAIL("%s:%d: input_ids[%d] is not a token id in [0, %d)", d->path, line, j, vocab);
-            else (*ids)[j] = e->valueint;
+            else (*ids)[j++] = (int32_t)v;
         }
         *n = (size_t)k;
     } else {
@@ -162,30 +210,113 @@ void str_set_free(str_set *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* ---- duplicate ids ---- */
+static int by_ref(const void *a, const void *b) {
+    const jsonl_id_ref *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c) return c;
+    if (x->file != y->file) return x->file - y->file;
+    return x->line - y->line;
+}
+
+int jsonl_check_unique(jsonl_id_ref *v, size_t n, const char *const *files) {
+    if (n < 2) return 0;
+    qsort(v, n, sizeof *v, by_ref);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(v[i - 1].id, v[i].id))
+            return T5G_FAIL("%s:%d: id %s already used at %s:%d (ids must be unique)", files[v[i].file], v[i].line, v[i].id,
+                            files[v[i - 1].file], v[i - 1].line);
+    return 0;
+}
+
+int jsonl_doc_unique_ids(const jsonl_doc *d) {
+    jsonl_id_ref *v = calloc((size_t)d->n + 1, sizeof *v);
+    T5G_CHECK(v, "out of memory checking ids of %s", d->path);
+    size_t k = 0;
+    for (int i = 0; i < d->n; i++) {
+        const cJSON *id = cJSON_IsObject(d->items[i]) ? cJSON_GetObjectItemCaseSensitive(d->items[i], "id") : NULL;
+        if (!id || !(cJSON_IsString(id) || cJSON_IsNumber(id))) continue;  /* reported by the line's own check */
+        v[k].id = cJSON_PrintUnformatted(id);
+        v[k].line = d->lineno[i];
+        if (v[k].id) k++;
+    }
+    const char *files[1] = {d->path};
+    t5g_clear_error();
+    int rc = jsonl_check_unique(v, k, files);
+    for (size_t i = 0; i < k; i++) free(v[i].id);
+    free(v);
+    return rc;
+}
+
 /* ---- resume and merge ---- */
+static int part_number(const char *name, const char *base) {
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) || strncmp(name + n, ".part", 5)) return -1;
+    const char *d = name + n + 5;
+    if (!*d || strlen(d) > 6) return -1;
+    for (const char *q = d; *q; q++) if (*q < '0' || *q > '9') return -1;
+    return atoi(d);
+}
+
+int jsonl_part_paths(const char *out, char ***paths, int *n) {
+    *paths = NULL;
+    *n = 0;
+    const char *slash = strrchr(out, '/');
+    char dir[4200];
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+    else snprintf(dir, sizeof dir, ".");
+    if (!dir[0]) snprintf(dir, sizeof dir, "/");
+    const char *base = slash ? slash + 1 : out;
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;  /* no folder: no parts (the write reports it) */
+    int maxk = -1;
+    struct dirent *e;
+    while ((e = readdir(dp))) { int k = part_number(e->d_name, base); if (k > maxk) maxk = k; }
+    closedir(dp);
+    char **v = calloc((size_t)maxk + 2, sizeof(char *));
+    T5G_CHECK(v, "out of memory");
+    int cnt = 0;
+    for (int k = 0; k <= maxk; k++) {  /* in part order, whatever the directory order */
+        char p[4200];
+        snprintf(p, sizeof p, "%s.part%d", out, k);
+        if (access(p, F_OK) == 0) v[cnt++] = strdup(p);
+    }
+    *paths = v;
+    *n = cnt;
+    return 0;
+}
+
+void jsonl_free_paths(char **paths, int n) {
+    for (int i = 0; i < n; i++) free(paths[i]);
+    free(paths);
+}
+
 static int collect_file(const char *path, str_set *done) {
     if (access(path, F_OK) != 0) return 0;
     jsonl_doc d;
     T5G_TRY(jsonl_read(path, &d));
     int rc = 0;
     for (int i = 0; i < d.n && rc >= 0; i++) {
-        if (!d.items[i]) continue;  /* torn line from a crash: redo that request */
+        /* a torn tail was cut before this read: a bad line now means the file was damaged */
+        if (!d.items[i]) { rc = T5G_FAIL("%s:%d: %s: results file damaged; start fresh (delete it)", path, d.lineno[i], jsonl_why(&d, i)); break; }
         char *id = jsonl_id(d.items[i]);
-        if (id) rc = str_set_add(done, id);
+        if (!id) { rc = T5G_FAIL("%s:%d: result line without a valid id; start fresh (delete it)", path, d.lineno[i]); break; }
+        rc = str_set_add(done, id);
         free(id);
     }
     jsonl_free(&d);
     return rc < 0 ? -1 : 0;
 }
 
-int jsonl_collect_ids(const char *out, int nparts, str_set *done) {
-    char p[4200];
+int jsonl_collect_ids(const char *out, int with_parts, str_set *done) {
     T5G_TRY(collect_file(out, done));
-    for (int k = 0; k < nparts; k++) {
-        snprintf(p, sizeof p, "%s.part%d", out, k);
-        T5G_TRY(collect_file(p, done));
-    }
-    return 0;
+    if (!with_parts) return 0;
+    char **parts;
+    int np, rc = 0;
+    T5G_TRY(jsonl_part_paths(out, &parts, &np));
+    for (int k = 0; k < np && !rc; k++) rc = collect_file(parts[k], done);
+    jsonl_free_paths(parts, np);
+    return rc;
 }
 
 typedef struct { long key; long seq; char *line; } outline;
@@ -202,9 +333,12 @@ static int by_name(const void *a, const void *b) {
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-int jsonl_merge_parts(const char *in, const char *out, int nparts) {
+int jsonl_merge_parts(const char *in, const char *out) {
+    char **parts = NULL;
+    int nparts = 0;
+    T5G_TRY(jsonl_part_paths(out, &parts, &nparts));
     jsonl_doc din;
-    T5G_TRY(jsonl_read(in, &din));
+    if (jsonl_read(in, &din)) { jsonl_free_paths(parts, nparts); return -1; }
     /* id -> input position, through a parallel array kept in insertion order */
     char **names = calloc(din.n + 1, sizeof(char *));
     str_set seen = {0};
@@ -217,12 +351,12 @@ int jsonl_merge_parts(const char *in, const char *out, int nparts) {
         names[i] = din.items[i] ? jsonl_id(din.items[i]) : NULL;
         if (names[i]) { sorted[ns].name = names[i]; sorted[ns].index = i; ns++; }
     }
-    qsort(sorted, ns, sizeof *sorted, by_name);  /* id -> first input position, by binary search */
+    if (ns) qsort(sorted, ns, sizeof *sorted, by_name);  /* id -> first input position, by binary search */
     t5g_clear_error();
     char p[4200];
     for (int k = -1; k < nparts && !rc; k++) {
         if (k < 0) snprintf(p, sizeof p, "%s", out);
-        else snprintf(p, sizeof p, "%s.part%d", out, k);
+        else snprintf(p, sizeof p, "%s", parts[k]);
         if (access(p, F_OK) != 0) continue;
         jsonl_doc d;
         if (jsonl_read(p, &d)) { rc = -1; break; }
@@ -244,14 +378,15 @@ int jsonl_merge_parts(const char *in, const char *out, int nparts) {
         jsonl_free(&d);
     }
     if (!rc) {
-        qsort(lines, nl, sizeof *lines, by_key);
+        if (nl) qsort(lines, nl, sizeof *lines, by_key);  /* qsort(NULL, 0) is undefined */
         t5g_outfile o;
         rc = t5g_out_open(&o, out, "w");
         for (size_t i = 0; i < nl && !rc; i++) if (fprintf(o.f, "%s\n", lines[i].line) < 0) rc = T5G_FAIL("write error on %s", out);
         if (!rc) rc = t5g_out_commit(&o); else t5g_out_abort(&o);
     }
     if (!rc)
-        for (int k = 0; k < nparts; k++) { snprintf(p, sizeof p, "%s.part%d", out, k); unlink(p); }
+        for (int k = 0; k < nparts; k++) unlink(parts[k]);
+    jsonl_free_paths(parts, nparts);
     for (size_t i = 0; i < nl; i++) free(lines[i].line);
     free(lines);
     for (int i = 0; i < din.n; i++) free(names[i]);

@@ -13,12 +13,18 @@ typedef struct {
     int n;            /* non-blank lines */
     cJSON **items;    /* NULL where the line is not valid JSON */
     int *lineno;      /* 1-based line numbers */
+    const char **why; /* why items[i] is NULL (static text) */
 } jsonl_doc;
+
+/* Most token ids one request may carry as "input_ids" (parsing is linear; this bounds memory). */
+#define JSONL_MAX_INPUT_IDS (1 << 20)
 
 /* Read every non-blank line (invalid UTF-8 and malformed JSON are kept as NULL items with
  * their line number, so the caller decides to stop or skip). */
 int jsonl_read(const char *path, jsonl_doc *d);
 void jsonl_free(jsonl_doc *d);
+/* Why line i did not parse: "not valid UTF-8", "not valid JSON", ... */
+const char *jsonl_why(const jsonl_doc *d, int i);
 /* The item's "id" as compact JSON text (string or number), malloc'd; NULL + error. */
 char *jsonl_id(const cJSON *item);
 
@@ -33,9 +39,20 @@ int str_set_add(str_set *s, const char *key);   /* 1 added, 0 present, -1 error 
 int str_set_has(const str_set *s, const char *key);
 void str_set_free(str_set *s);
 
-/* Ids already written to OUT or OUT.part0..part(nparts-1) (a torn last line is ignored). */
-int jsonl_collect_ids(const char *out, int nparts, str_set *done);
+/* An id (JSON text) and where it was read; files[file] names the file. */
+typedef struct { char *id; int file; int line; } jsonl_id_ref;
+/* Sorts v; a repeated id is an error naming both places. */
+int jsonl_check_unique(jsonl_id_ref *v, size_t n, const char *const *files);
+/* Every line's "id" differs (lines without a usable id are left to the caller's check). */
+int jsonl_doc_unique_ids(const jsonl_doc *d);
+
+/* The parts OUT.part<k> on disk (from this run or a killed one, whatever its DP size). */
+int jsonl_part_paths(const char *out, char ***paths, int *n);
+void jsonl_free_paths(char **paths, int n);
+/* Ids already written to OUT (and, with_parts, to its parts).  Torn tails must have been cut
+ * (t5g_cut_torn_tail): any bad line is reported as a damaged file. */
+int jsonl_collect_ids(const char *out, int with_parts, str_set *done);
 /* Merge OUT and its parts into OUT in the input file's line order (temp + rename); removes
- * the parts.  Lines whose id is not in the input keep their relative order at the end. */
-int jsonl_merge_parts(const char *in, const char *out, int nparts);
+ * the parts. */
+int jsonl_merge_parts(const char *in, const char *out);
 #endif

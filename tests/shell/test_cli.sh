@@ -68,6 +68,7 @@ $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/all.jsonl" --max-new-
 [ "$(wc -l < "$tmp/all.jsonl")" -eq 12 ] || fail "generate wrote $(wc -l < "$tmp/all.jsonl") lines"
 diff <(grep -o '"id":"r[0-9]*"' "$tmp/all.jsonl") <(grep -o '"id": "r[0-9]*"' "$tmp/in.jsonl" | tr -d ' ') > /dev/null || fail "output not in input order"
 head -n 5 "$tmp/all.jsonl" > "$tmp/part.jsonl"
+cp "$tmp/all.jsonl.run.json" "$tmp/part.jsonl.run.json"   # the record of the run it belongs to
 $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/part.jsonl" --max-new-tokens 6 --batch-size 5 --resume -q
 cmp -s "$tmp/all.jsonl" "$tmp/part.jsonl" || fail "resumed output differs from a full run"
 printf '%s\n' '{"id": 1, "text": "fine"}' '{"id": 2, "text": ""}' '{broken' '{"id": 4, "input_ids": [2, 99999]}' > "$tmp/bad.jsonl"

@@ -99,6 +99,14 @@ cp -r "$tmp/tp1" "$tmp/again"
 before=$(sha256sum "$tmp/again/results.json")
 shard=$(ls "$tmp"/data/squad-v2/shard-*.jsonl | head -n 1)
 echo '{"id": "broken", "index": 0, "question": ' >> "$shard"
+python3 - "$tmp/data/squad-v2/manifest.json" "$shard" <<'PY'  # as if prepare.py had written it: only the JSON is bad
+import hashlib, json, os, sys
+m = json.load(open(sys.argv[1]))
+for s in m["shards"]:
+    if s["file"] == os.path.basename(sys.argv[2]):
+        s["sha256"] = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+PY
 rm -f "$tmp"/again/predictions/*  # force the run to read the shards again
 out=$($T5G eval --task squad-v2 "${COMMON[@]}" --limit 48 --data "$tmp/data" --out "$tmp/again" 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "not valid JSON" <<< "$out" || fail "corrupt shard: rc=$rc $out"
