@@ -15,6 +15,12 @@ static inline int t5g_cpu_linear_use_small(int M, int N, int K) {
 int t5g_cpu_linear_isa(int want);
 /* the small-M float32 kernel on raw pointers (W [N, K], row stride ldw) */
 void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N, int K, int ldw, float *y, int ldy);
+/* C[M,N] = alpha·A·op(B) + beta·C through BLIS (op(B) = Bᵀ, B [N,K], if tb): _serial on the
+ * calling thread; t5g_cpu_sgemm cut into chunks on the pool (one thread team, see linear_f32.c) */
+void t5g_cpu_sgemm_serial(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc);
+void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc);
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);

@@ -7,7 +7,7 @@
  * once per call and reused from L1 for every activation row, activations stay in L2, and
  * from M ~ 16 the tile is bound by FMAs, not bytes.  K is cut into blocks so that the
  * activation block fits L2 for any M.  Threads split N (the pool, pool.h).
- * Larger M (prefill) uses BLIS, which is fast there. */
+ * Larger M (prefill) uses BLIS, which is fast there, single-threaded in pool chunks. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
 #include <blis.h>
@@ -192,13 +192,75 @@ void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N,
     }
 }
 
+/* ---- many rows: BLIS, one single-threaded call per pool chunk ----
+ * BLIS's own threads are an OpenMP team that spins at its barriers; next to the pool's
+ * workers that made two teams fight for the cores (beam search at 128 rows ran at half
+ * speed) and one descheduled thread stalled every call.  So BLIS runs single-threaded
+ * inside pool chunks: one team, chunks claimed dynamically. */
+
+void t5g_cpu_sgemm_serial(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
+                 (float *)B, ldb, 1, &beta, C, ldc, 1, NULL, &rntm);
+}
+
+typedef struct {
+    int tb, M, N, K, ldA, ldB, ldC, split_m, chunk;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+static void gemm_chunk(void *ctx, int64_t c0, int64_t c1) {
+    const gemm_job *j = ctx;
+    int lim = j->split_m ? j->M : j->N;
+    int i0 = (int)(c0 * j->chunk), i1 = (int)(c1 * j->chunk);
+    if (i1 > lim) i1 = lim;
+    if (j->split_m) {  /* rows of A and C; each chunk packs all of B (cheap next to its FLOPs) */
+        t5g_cpu_sgemm_serial(j->tb, i1 - i0, j->N, j->K, j->alpha, j->A + (size_t)i0 * j->ldA, j->ldA, j->B, j->ldB,
+                             j->beta, j->C + (size_t)i0 * j->ldC, j->ldC);
+        return;
+    }
+    const float *B = j->tb ? j->B + (size_t)i0 * j->ldB : j->B + i0;  /* columns of op(B) and C */
+    t5g_cpu_sgemm_serial(j->tb, j->M, i1 - i0, j->K, j->alpha, j->A, j->ldA, B, j->ldB, j->beta, j->C + i0, j->ldC);
+}
+
+void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    int T = t5g_pool_threads();
+    gemm_job j = {tb, M, N, K, lda, ldb, ldc, 0, 0, alpha, beta, A, B, C};
+    /* ~4 chunks per thread so a late or slow thread leaves less behind; no chunk below
+     * 96 rows or 128 columns, where BLIS's packing stops paying for itself */
+    int mc = (M + 4 * T - 1) / (4 * T);
+    mc = mc < 96 ? 96 : (mc + 15) / 16 * 16;
+    int nc = (N + 4 * T - 1) / (4 * T);
+    nc = nc < 128 ? 128 : (nc + 63) / 64 * 64;
+    if (T > 1 && M >= 2 * mc && M >= N) {
+        j.split_m = 1;
+        j.chunk = mc;
+    } else if (T > 1 && N >= 2 * nc) {
+        j.chunk = nc;
+    } else if (T > 1 && M >= 2 * mc) {
+        j.split_m = 1;
+        j.chunk = mc;
+    } else {
+        t5g_cpu_sgemm_serial(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int lim = j.split_m ? M : N;
+    t5g_pool_for((lim + j.chunk - 1) / j.chunk, 1, gemm_chunk, &j);
+}
+
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
     if (t5g_cpu_linear_use_small(M, W->rows, W->cols)) {
         t5g_cpu_linear_small(x, M, ldx, W->data, W->rows, W->cols, W->ld, y, ldy);
         return;
     }
-    float one = 1.0f, zero = 0.0f;
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, W->rows, W->cols, &one, (float *)x, ldx, 1, W->data, W->ld, 1,
-              &zero, y, ldy, 1);
+    t5g_cpu_sgemm(1, M, W->rows, W->cols, 1.0f, x, ldx, W->data, W->ld, 0.0f, y, ldy);
 }

@@ -42,9 +42,7 @@ static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, i
         t5g_cpu_linear_small(A, M, lda, B, N, K, ldb, C, ldc);
         return;
     }
-    /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
-    bli_sgemm(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
-              (float *)B, ldb, 1, &beta, C, ldc, 1);
+    t5g_cpu_sgemm(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 static void cpu_linear(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
@@ -134,6 +132,19 @@ static void rope_rows(void *ctx, int64_t t0, int64_t t1) {
     }
 }
 
+typedef struct { float *cs; const float *inv_freq; int half, pos0; } rope_table_job;
+
+static void rope_table_rows(void *ctx, int64_t t0, int64_t t1) {
+    const rope_table_job *j = ctx;
+    int half = j->half;
+    for (int64_t t = t0; t < t1; t++)
+        for (int i = 0; i < half; i++) {
+            float ang = (float)(j->pos0 + t) * j->inv_freq[i];
+            j->cs[(size_t)t * 2 * half + i] = cosf(ang);
+            j->cs[(size_t)t * 2 * half + half + i] = sinf(ang);
+        }
+}
+
 static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
     int half = hd / 2;
     if (half > 512 || Tq <= 0) return;
@@ -145,13 +156,8 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int po
     size_t need = 2 * (size_t)Tq * half;
     float *cs = need <= 4096 ? stackbuf : malloc(sizeof(float) * need);
     if (!cs) return;
-#pragma omp parallel for schedule(static) if (Tq > 16)
-    for (int t = 0; t < Tq; t++)
-        for (int i = 0; i < half; i++) {
-            float ang = (float)(pos0 + t) * inv_freq[i];
-            cs[(size_t)t * 2 * half + i] = cosf(ang);
-            cs[(size_t)t * 2 * half + half + i] = sinf(ang);
-        }
+    rope_table_job tj = {cs, inv_freq, half, pos0};
+    t5g_pool_for(Tq, 16, rope_table_rows, &tj);
     rope_job j = {x, cs, ld, nheads, hd, Tq};
     int64_t w = (int64_t)nheads * hd;
     t5g_pool_for(T, w > 0 && w < EW_GRAIN ? EW_GRAIN / w : 1, rope_rows, &j);
@@ -200,6 +206,7 @@ static void key_range(const t5g_attn_args *a, int qi, int *lo, int *hi) {
     case T5G_MASK_BIDIR_WINDOW_STRICT: l = i - W + 1; h = i + W; break;  /* |i-j| < W */
     case T5G_MASK_CAUSAL: h = i + 1; break;                              /* j <= i */
     case T5G_MASK_CAUSAL_WINDOW: l = i - W + 1; h = i + 1; break;        /* i-W < j <= i */
+    case T5G_MASK_BIDIR_WINDOW_SPLIT: l = i - (W + 1) / 2 + 1; h = i + W / 2 + 1; break; /* T5Gemma 2 */
     }
     *lo = l < 0 ? 0 : l;
     *hi = h > Tk ? Tk : h;
@@ -255,45 +262,59 @@ static void attend_head(const t5g_attn_args *a, int h, float *S) {
     const float *q = a->q + (size_t)h * a->hd, *k = a->k + (size_t)g * a->hd, *v = a->v + (size_t)g * a->hd;
     float zero = 0.0f, one = 1.0f;
     /* S = q·kᵀ, then * scale (HF multiplies the product, not q) */
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, Tq, Tk, a->hd, &one, (float *)q, a->ldq, 1, (float *)k, a->ldk, 1,
-              &zero, S, Tk, 1);
+    t5g_cpu_sgemm_serial(1, Tq, Tk, a->hd, one, q, a->ldq, k, a->ldk, zero, S, Tk);
     for (int i = 0; i < Tq; i++) softmax_row(a, h, i, S + (size_t)i * Tk);
     /* out_h = P · V_g */
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, Tq, a->hd, Tk, &one, S, Tk, 1, (float *)v, a->ldv, 1, &zero,
-              a->out + (size_t)h * a->hd, a->ldo, 1);
+    t5g_cpu_sgemm_serial(0, Tq, a->hd, Tk, one, S, Tk, v, a->ldv, zero, a->out + (size_t)h * a->hd, a->ldo);
 }
 
-static void cpu_attention(const t5g_attn_args *a) {
-    size_t per = (size_t)a->Tq * a->Tk;
-    if (a->nh >= 2 && per >= 4096) {
-        /* heads in parallel; scratch holds nh score blocks (see t5g_attn_scratch_floats) */
-#pragma omp parallel for schedule(static)
-        for (int h = 0; h < a->nh; h++) attend_head(a, h, a->scratch + (size_t)h * per);
-    } else {
-        for (int h = 0; h < a->nh; h++) attend_head(a, h, a->scratch);
+/* A growing per-thread buffer (score rows of decode, score blocks of prefill). */
+static float *thread_scores(size_t n) {
+    static _Thread_local float *buf;
+    static _Thread_local size_t cap;
+    if (n > cap) {
+        float *p = realloc(buf, sizeof(float) * n);
+        if (!p) return NULL;
+        buf = p;
+        cap = n;
     }
+    return buf;
 }
 
-/* Decode attention (few queries per row): one task per (row, local head) on the pool; the
- * scores of one query live in a per-thread buffer.  Same operation order as attend_head:
- * q·k per key, then softmax_row (scale, bias, soft-cap, mask, softmax), then P·V. */
+/* Prefill attention: one pool task per (sequence, head), each with single-threaded BLIS
+ * products and its thread's own score block. */
 typedef struct {
     const t5g_attn_args *a;
     int64_t sq, so, skv, svalid;
     const int32_t *kv_rows;
 } attn_batch_job;
 
-static float *thread_scores(int Tk) {
-    static _Thread_local float *buf;
-    static _Thread_local int cap;
-    if (Tk > cap) {
-        float *p = realloc(buf, sizeof(float) * (size_t)Tk);
-        if (!p) return NULL;
-        buf = p;
-        cap = Tk;
+static void attn_prefill_task(void *ctx, int64_t t0, int64_t t1) {
+    const attn_batch_job *j = ctx;
+    const t5g_attn_args *a = j->a;
+    float *S = thread_scores((size_t)a->Tq * a->Tk);
+    if (!S) abort();  /* Tq x Tk floats per thread; nothing sensible is left to do without them */
+    for (int64_t t = t0; t < t1; t++) {
+        int r = (int)(t / a->nh), h = (int)(t % a->nh);
+        int kr = j->kv_rows ? j->kv_rows[r] : r;
+        t5g_attn_args b = *a;
+        b.q = a->q + r * j->sq;
+        b.out = a->out + r * j->so;
+        b.k = a->k + kr * j->skv;
+        b.v = a->v + kr * j->skv;
+        if (a->key_valid) b.key_valid = a->key_valid + kr * j->svalid;
+        attend_head(&b, h, S);
     }
-    return buf;
 }
+
+static void cpu_attention(const t5g_attn_args *a) {
+    attn_batch_job j = {a, 0, 0, 0, 0, NULL};
+    t5g_pool_for(a->nh, 1, attn_prefill_task, &j);
+}
+
+/* Decode attention (few queries per row): one task per (row, local head) on the pool; the
+ * scores of one query live in a per-thread buffer.  Same operation order as attend_head:
+ * q·k per key, then softmax_row (scale, bias, soft-cap, mask, softmax), then P·V. */
 
 static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
     const attn_batch_job *j = ctx;
@@ -340,16 +361,8 @@ static void cpu_attention_batch(const t5g_attn_args *a, int rows, int64_t sq, in
         t5g_pool_for(tasks, tasks >= 64 ? 4 : 1, attn_decode_task, &j);
         return;
     }
-    for (int r = 0; r < rows; r++) {  /* prefill: per sequence, heads in parallel with BLIS products */
-        int kr = kv_rows ? kv_rows[r] : r;
-        t5g_attn_args b = *a;
-        b.q = a->q + r * sq;
-        b.out = a->out + r * so;
-        b.k = a->k + kr * skv;
-        b.v = a->v + kr * skv;
-        if (a->key_valid) b.key_valid = a->key_valid + kr * svalid;
-        cpu_attention(&b);
-    }
+    attn_batch_job j = {a, sq, so, skv, svalid, kv_rows};
+    t5g_pool_for((int64_t)rows * a->nh, 1, attn_prefill_task, &j);
 }
 
 typedef struct { const float *a, *b; float *y; size_t n; float c; } ew_job;
