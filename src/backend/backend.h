@@ -14,6 +14,7 @@ typedef enum {
     T5G_MASK_BIDIR_WINDOW_STRICT, /* encoder sliding, release-era rule: |i-j| < W */
     T5G_MASK_CAUSAL,          /* decoder full:    j <= i and key_valid[j] */
     T5G_MASK_CAUSAL_WINDOW,   /* decoder sliding: i-W < j <= i and key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW_SPLIT, /* T5Gemma 2 encoder sliding: i-(W+1)/2 < j <= i+W/2 */
 } t5g_mask_kind;
 
 /* One attention call for a single sequence: Tq queries against Tk keys. */

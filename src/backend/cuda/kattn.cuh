@@ -59,6 +59,7 @@ __host__ __device__ static inline void t5gk_key_range(int mask, int window, int 
     case T5G_MASK_BIDIR_WINDOW_STRICT: a = imin - W + 1; b = (long long)imax + W; break;
     case T5G_MASK_CAUSAL: b = (long long)imax + 1; break;
     case T5G_MASK_CAUSAL_WINDOW: a = imin - W + 1; b = (long long)imax + 1; break;
+    case T5G_MASK_BIDIR_WINDOW_SPLIT: a = imin - (W + 1) / 2 + 1; b = (long long)imax + W / 2 + 1; break;
     default: break;
     }
     if (a < 0) a = 0;
@@ -79,6 +80,7 @@ __device__ __forceinline__ bool t5gk_allowed(const t5gk_attn &p, const unsigned 
     case T5G_MASK_BIDIR_WINDOW_STRICT: return (d < 0 ? -d : d) < p.window;
     case T5G_MASK_CAUSAL: return j <= i;
     case T5G_MASK_CAUSAL_WINDOW: return j <= i && j > i - p.window;
+    case T5G_MASK_BIDIR_WINDOW_SPLIT: return j > i - (p.window + 1) / 2 && j <= i + p.window / 2;
     }
     return false;
 }
