@@ -205,7 +205,8 @@ static void row_cells(const report_run *r, char cell[NCOL][CELL]) {
     snprintf(cell[COL_METRIC], CELL, "%s", r->metric);
     snprintf(cell[COL_SCORE], CELL, "%.2f", r->value);
     snprintf(cell[COL_CARD], CELL, "%.1f", r->model_card);
-    snprintf(cell[COL_DIFF], CELL, "%+.2f", r->value - r->model_card);
+    if (r->reportable) snprintf(cell[COL_DIFF], CELL, "%+.2f", r->value - r->model_card);
+    else snprintf(cell[COL_DIFF], CELL, "n/a");  /* a subset or another set: no comparison with the card */
     snprintf(cell[COL_SAMPLES], CELL, "%ld", r->samples);
     reportable_text(r, cell[COL_REPORTABLE], CELL);
     snprintf(cell[COL_LAYOUT], CELL, "%dx%d", r->tp, r->dp);

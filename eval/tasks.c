@@ -8,6 +8,8 @@
  *                the answer "unanswerable" means no answer (""). */
 #include "tasks.h"
 #include "bleu.h"
+#include "pyfmt.h"
+#include <ctype.h>
 #include "core/err.h"
 #include "rouge.h"
 #include "squad.h"
@@ -15,12 +17,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-static const task_info TASKS[] = {
-    {"wmt14-en-fr", TASK_WMT14_EN_FR, "translate English to French: {src}", "BLEU", 28.5},
-    {"cnn-dailymail", TASK_CNN_DM, "summarize: {article}", "ROUGE-2", 18.2},
-    {"squad-v2", TASK_SQUAD_V2, "question: {question} context: {context}", "F1", 85.3},
+static const task_info TASKS[] = {  /* official sets: newstest2014 en-fr, CNN/DM 3.0.0 test, SQuAD v2.0 dev */
+    {"wmt14-en-fr", TASK_WMT14_EN_FR, "translate English to French: {src}", "BLEU", 28.5, 3003},
+    {"cnn-dailymail", TASK_CNN_DM, "summarize: {article}", "ROUGE-2", 18.2, 11490},
+    {"squad-v2", TASK_SQUAD_V2, "question: {question} context: {context}", "F1", 85.3, 11873},
 };
+
+void task_add_float(cJSON *obj, const char *key, double v) {
+    char buf[64];
+    py_repr_double(v, buf, sizeof buf, 1);  /* cJSON would print 15 digits: 75.9141146382502 */
+    cJSON_AddRawToObject(obj, key, buf);
+}
+
+int task_is_no_answer(const char *pred, const char *no_answer) {
+    size_t n = strlen(pred), k = strlen(no_answer);
+    while (n && isspace((unsigned char)*pred)) { pred++; n--; }
+    while (n && isspace((unsigned char)pred[n - 1])) n--;
+    if (n == k + 1 && pred[k] == '.') n--;
+    return n == k && !strncasecmp(pred, no_answer, k);
+}
 
 const task_info *task_find(const char *name) {
     for (size_t i = 0; name && i < sizeof TASKS / sizeof TASKS[0]; i++)
@@ -114,10 +131,10 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
         bleu_signature(&o, sc.nrefs, 0, sig, sizeof sig);
         bleu_format(&sc, &o, 2, 0, 0, 0, text, sizeof text);
         cJSON *b = cJSON_AddObjectToObject(m, names[k]);
-        cJSON_AddNumberToObject(b, "score", sc.score);
+        task_add_float(b, "score", sc.score);
         cJSON_AddStringToObject(b, "signature", sig);
         cJSON_AddStringToObject(b, "text", text);
-        cJSON_AddNumberToObject(b, "bp", sc.bp);
+        task_add_float(b, "bp", sc.bp);
         cJSON_AddNumberToObject(b, "sys_len", (double)sc.sys_len);
         cJSON_AddNumberToObject(b, "ref_len", (double)sc.ref_len);
         if (k == 0) *primary = sc.score;
@@ -138,7 +155,7 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
     return rc;
 }
 
-/* T5's rougeLsum preparation: one sentence per line */
+/* T5's rougeLsum preparation, for targets and predictions alike: one sentence per line */
 static char *t5_sentences(const char *s) {
     size_t n = strlen(s);
     char *o = malloc(n + 1), *p = o;
@@ -160,11 +177,12 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
     rouge_score *rows = malloc(sizeof(rouge_score) * n * nt);
     int rc = rows ? 0 : T5G_FAIL("out of memory");
     for (int i = 0; i < n && !rc; i++) {
-        const char *tgt = field(s[i].sample, "highlights");
-        char *pred = t5_sentences(s[i].prediction);
+        const char *hl = field(s[i].sample, "highlights");
+        char *pred = t5_sentences(s[i].prediction), *tgt = hl ? t5_sentences(hl) : NULL;
         if (!tgt || !pred) rc = T5G_FAIL("sample %d lacks \"highlights\"", i);
         else rc = rouge_score_pair(sc, tgt, strlen(tgt), pred, strlen(pred), rows + (size_t)i * nt);
         free(pred);
+        free(tgt);
         if (!rc) s[i].metric = rows[(size_t)i * nt + 1].fmeasure * 100;  /* ROUGE-2 F */
     }
     rouge_score mean[4];
@@ -172,15 +190,15 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
     for (int t = 0; t < nt && !rc; t++) {
         char name[32];
         cJSON *o = cJSON_AddObjectToObject(m, rouge_type_name(types[t], name, sizeof name));
-        cJSON_AddNumberToObject(o, "precision", mean[t].precision * 100);
-        cJSON_AddNumberToObject(o, "recall", mean[t].recall * 100);
-        cJSON_AddNumberToObject(o, "fmeasure", mean[t].fmeasure * 100);
+        task_add_float(o, "precision", mean[t].precision * 100);
+        task_add_float(o, "recall", mean[t].recall * 100);
+        task_add_float(o, "fmeasure", mean[t].fmeasure * 100);
     }
     if (!rc) {
         cJSON_AddBoolToObject(m, "stemming", 0);
         cJSON_AddStringToObject(m, "aggregation", "mean");
         cJSON_AddStringToObject(m, "scale", "x100 (F-measure in percent)");
-        cJSON_AddStringToObject(m, "sentence_split", "highlights: newline-separated; predictions: T5's ' . ' -> ' .\\n'");
+        cJSON_AddStringToObject(m, "sentence_split", "T5's ' . ' -> ' .\\n' on highlights and predictions (highlights' own newlines kept)");
         *primary = mean[1].fmeasure * 100;
     }
     free(rows);
@@ -189,7 +207,7 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
 }
 
 /* ---- SQuAD v2: the official computation over a dataset JSON built from the samples ---- */
-static int score_squad(task_sample *s, int n, cJSON *m, double *primary) {
+static int score_squad(task_sample *s, int n, const task_opts *opt, cJSON *m, double *primary) {
     cJSON *data = cJSON_CreateObject(), *preds = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "version", "v2.0");
     cJSON *arts = cJSON_AddArrayToObject(data, "data");
@@ -211,7 +229,7 @@ static int score_squad(task_sample *s, int n, cJSON *m, double *primary) {
         cJSON_AddItemToArray(qas, qa);
         cJSON_AddItemToArray(paras, p);
         cJSON_AddItemToArray(arts, art);
-        const char *pred = !strcmp(s[i].prediction, SQUAD_NO_ANSWER) ? "" : s[i].prediction;
+        const char *pred = task_is_no_answer(s[i].prediction, opt->no_answer) ? "" : s[i].prediction;
         cJSON_AddStringToObject(preds, field(x, "id") ? field(x, "id") : "", pred);
         /* per-sample EM / F1: max over gold answers ("" when unanswerable), as the official script */
         double em = 0, f1 = 0;
@@ -239,15 +257,18 @@ static int score_squad(task_sample *s, int n, cJSON *m, double *primary) {
     memset(&r, 0, sizeof r);
     int rc = dj && pj ? squad2_evaluate(dj, strlen(dj), pj, strlen(pj), NULL, 0, &o, &r) : T5G_FAIL("out of memory");
     if (!rc) {
-        char *txt = squad2_format(&r, 0);
+        char *txt = squad2_format(&r, 0);  /* the official script's digits, kept as printed */
         cJSON *off = txt ? cJSON_Parse(txt) : NULL;
-        free(txt);
         if (!off) rc = T5G_FAIL("internal: cannot read the SQuAD result");
         else {
-            cJSON_AddItemToObject(m, "official", off);
-            cJSON_AddStringToObject(m, "no_answer_string", SQUAD_NO_ANSWER);
+            cJSON_Delete(off);
+            cJSON_AddRawToObject(m, "official", txt);
+            cJSON *na = cJSON_AddObjectToObject(m, "no_answer");
+            cJSON_AddStringToObject(na, "string", opt->no_answer);
+            cJSON_AddStringToObject(na, "rule", TASK_NO_ANSWER_RULE);
             *primary = r.f1;
         }
+        free(txt);
     }
     squad2_result_free(&r);
     free(dj);
@@ -255,13 +276,17 @@ static int score_squad(task_sample *s, int n, cJSON *m, double *primary) {
     return rc;
 }
 
-int task_score(const task_info *t, task_sample *s, int n, cJSON **metrics, double *primary) {
-    T5G_CHECK(t && s && metrics && primary, "task_score: NULL argument");
+void task_opts_default(task_opts *o) {
+    o->no_answer = SQUAD_NO_ANSWER;
+}
+
+int task_score(const task_info *t, task_sample *s, int n, const task_opts *opt, cJSON **metrics, double *primary) {
+    T5G_CHECK(t && s && opt && metrics && primary, "task_score: NULL argument");
     T5G_CHECK(n > 0, "no samples to score");
     cJSON *m = cJSON_CreateObject();
     int rc = t->id == TASK_WMT14_EN_FR ? score_wmt(s, n, m, primary)
            : t->id == TASK_CNN_DM      ? score_cnn(s, n, m, primary)
-                                       : score_squad(s, n, m, primary);
+                                       : score_squad(s, n, opt, m, primary);
     if (rc) { cJSON_Delete(m); return -1; }
     *metrics = m;
     return 0;

@@ -7,8 +7,19 @@
 typedef enum { TASK_WMT14_EN_FR, TASK_CNN_DM, TASK_SQUAD_V2 } task_id;
 
 /* The no-answer convention for SQuAD v2: a generative model answers this string (the demo
- * model is trained to), and it is scored as "" (no answer). */
+ * model is trained to), and it is scored as "" (no answer).  --no-answer changes the string;
+ * the match ignores case, surrounding white space and one trailing period. */
 #define SQUAD_NO_ANSWER "unanswerable"
+#define TASK_NO_ANSWER_RULE "case-insensitive; surrounding white space and one trailing '.' ignored"
+
+typedef struct {
+    const char *no_answer;     /* SQuAD v2: the prediction that means "no answer" */
+} task_opts;
+void task_opts_default(task_opts *o);
+/* Does pred mean "no answer" (TASK_NO_ANSWER_RULE)? */
+int task_is_no_answer(const char *pred, const char *no_answer);
+/* Add a metric as Python's repr prints it (json.dumps digits): what the reference tools print. */
+void task_add_float(cJSON *obj, const char *key, double v);
 
 typedef struct {
     const char *name;          /* "wmt14-en-fr" ... */
@@ -16,6 +27,7 @@ typedef struct {
     const char *prompt_prefix; /* documentation of the template */
     const char *primary;       /* "BLEU", "ROUGE-2", "F1" */
     double model_card;         /* the number the model card reports */
+    long official_samples;     /* size of the official full set (reportable runs only) */
 } task_info;
 
 const task_info *task_find(const char *name);  /* NULL + error listing the tasks */
@@ -37,5 +49,5 @@ typedef struct {
 
 /* Score all samples: fills each sample's metric and returns the results "metrics" object
  * and the primary value.  Samples must be in a deterministic order (by "index"). */
-int task_score(const task_info *t, task_sample *s, int n, cJSON **metrics, double *primary);
+int task_score(const task_info *t, task_sample *s, int n, const task_opts *opt, cJSON **metrics, double *primary);
 #endif

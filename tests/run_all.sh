@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the CUnit programs, the multi-rank tests under real mpirun, the shell
-# tests (CLI errors, SLURM).  Ends with "N passed, N failed" and exits non-zero on failure.
+# tests (CLI errors, SLURM).  Ends with "N passed, N failed, N skipped" and exits non-zero on
+# failure.  A test that cannot run here exits 77 (skipped, never counted as passed); with
+# CI=true (root, every package installed) a skip is a failure.
 # Run from the repository root after `make`.  T5G_TEST_ONLY=regex limits the set.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,15 +12,19 @@ export OMPI_MCA_mpi_yield_when_idle=1                              # oversubscri
 export BLIS_NUM_THREADS=${BLIS_NUM_THREADS:-1}
 logdir=build/test-logs
 mkdir -p "$logdir"
-passed=0; failed=0; failures=()
+passed=0; failed=0; skipped=0; failures=(); skips=()
 
 run() {  # run NAME CMD... : one test step, output in build/test-logs/NAME.log
     local name=$1; shift
     if [ -n "${T5G_TEST_ONLY:-}" ] && ! [[ $name =~ $T5G_TEST_ONLY ]]; then return; fi
-    local t0=$SECONDS
-    if timeout 900 "$@" > "$logdir/$name.log" 2>&1; then
+    local t0=$SECONDS rc=0
+    timeout 900 "$@" > "$logdir/$name.log" 2>&1 || rc=$?
+    if [ $rc -eq 77 ] && [ "${CI:-}" != true ]; then
+        skipped=$((skipped + 1)); skips+=("$name"); echo "SKIP $name -- $(grep -m1 -i skip "$logdir/$name.log")"
+    elif [ $rc -eq 0 ]; then
         passed=$((passed + 1)); echo "PASS $name ($((SECONDS - t0)) s)"
     else
+        [ $rc -eq 77 ] && echo "    (skipped, and CI=true allows no skips)"
         failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name ($((SECONDS - t0)) s) -- see $logdir/$name.log"
         tail -n 30 "$logdir/$name.log" | sed 's/^/    | /'
     fi
@@ -45,5 +51,6 @@ done
 
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
-echo "tests: $passed passed, $failed failed"
+[ ${#skips[@]} -eq 0 ] || echo "skipped: ${skips[*]}"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

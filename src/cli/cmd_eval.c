@@ -24,7 +24,7 @@
 #endif
 
 typedef struct {
-    const char *task, *model, *data, *out, *early, *device;
+    const char *task, *model, *data, *out, *early, *device, *no_answer;
     int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet;
     double lp;
 } eval_args;
@@ -38,6 +38,7 @@ static int parse(int argc, char **argv, eval_args *a) {
     memset(a, 0, sizeof *a);
     /* T5 recipe defaults (metrics.md §6): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
     a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false"; a->device = "cpu";
+    a->no_answer = SQUAD_NO_ANSWER;
     arg_spec specs[] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
@@ -53,6 +54,7 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics)"},
         {"--max-new-tokens", ARG_INT, &a->max_new, "generated tokens per sample (default 128)"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
+        {"--no-answer", ARG_STR, &a->no_answer, "squad-v2: the answer meaning no answer (default unanswerable; case, a final '.' ignored)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
         {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
@@ -64,6 +66,7 @@ static int parse(int argc, char **argv, eval_args *a) {
               "--beams, --batch-size, --max-new-tokens, --max-input-tokens must be >= 1 and --limit >= 0");
     T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
               "--early-stopping must be false, true or never");
+    T5G_CHECK(*a->no_answer, "--no-answer must not be empty");
     T5G_TRY(args_check_layout(a->tp, a->threads));
     T5G_TRY(args_check_range("--batch-size", a->batch, 1, T5G_MAX_BATCH));
     T5G_TRY(args_check_range("--max-new-tokens", a->max_new, 1, T5G_MAX_NEW_TOKENS));
@@ -181,9 +184,9 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         cJSON_AddStringToObject(x, "prediction", s[i].prediction);
         const char *ref_key = t->id == TASK_WMT14_EN_FR ? "refs" : t->id == TASK_CNN_DM ? "highlights" : "answers";
         cJSON_AddItemToObject(x, "references", cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1));
-        if (t->id == TASK_WMT14_EN_FR) cJSON_AddNumberToObject(x, "sentence_bleu", s[i].metric);
-        else if (t->id == TASK_CNN_DM) cJSON_AddNumberToObject(x, "rouge2_f", s[i].metric);
-        else { cJSON_AddNumberToObject(x, "exact", s[i].metric2); cJSON_AddNumberToObject(x, "f1", s[i].metric); }
+        if (t->id == TASK_WMT14_EN_FR) task_add_float(x, "sentence_bleu", s[i].metric);
+        else if (t->id == TASK_CNN_DM) task_add_float(x, "rouge2_f", s[i].metric);
+        else { task_add_float(x, "exact", s[i].metric2); task_add_float(x, "f1", s[i].metric); }
         char *line = cJSON_PrintUnformatted(x);
         cJSON_Delete(x);
         if (!line || fprintf(o.f, "%s\n", line) < 0) { free(line); t5g_out_abort(&o); return T5G_FAIL("write error on %s", p); }
@@ -213,6 +216,18 @@ typedef struct {
     const eval_stats *st;
 } run_info;
 
+/* Reportable means the official full set: no --limit, the manifest's sample count equal to
+ * the official one (and all of them evaluated), the raw files' sha256 recorded.  "" if so. */
+static void reportable_reason(const run_info *ri, int n, char *why, size_t cap) {
+    const eval_cfg *c = ri->cfg;
+    const eval_stats *st = ri->st;
+    why[0] = 0;
+    if (c->limit) snprintf(why, cap, "--limit %d: a subset", c->limit);
+    else if (st->manifest_samples != c->task->official_samples || n != c->task->official_samples)
+        snprintf(why, cap, "%d samples; the official %s set has %ld", n, c->task->name, c->task->official_samples);
+    else if (!st->sources_hashed) snprintf(why, cap, "the data manifest records no sha256 of the raw files");
+}
+
 static int finish_run(const run_info *ri) {
     const eval_cfg *c = ri->cfg;
     task_sample *s = NULL;
@@ -220,7 +235,12 @@ static int finish_run(const run_info *ri) {
     T5G_TRY(eval_collect(c, &s, &n));
     cJSON *metrics = NULL;
     double primary = 0;
-    if (task_score(c->task, s, n, &metrics, &primary)) { eval_free_samples(s, n); return -1; }
+    task_opts topt;
+    task_opts_default(&topt);
+    topt.no_answer = ri->a->no_answer;
+    if (task_score(c->task, s, n, &topt, &metrics, &primary)) { eval_free_samples(s, n); return -1; }
+    char why[200];
+    reportable_reason(ri, n, why, sizeof why);
     char end[32];
     const char *hash = ri->model_sha256;
     iso_now(end, sizeof end);
@@ -228,11 +248,12 @@ static int finish_run(const run_info *ri) {
     stat(ri->a->model, &st);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "task", c->task->name);
-    cJSON_AddBoolToObject(r, "reportable", c->limit == 0);
+    cJSON_AddBoolToObject(r, "reportable", !why[0]);
+    if (why[0]) cJSON_AddStringToObject(r, "not_reportable_because", why);
     if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit); else cJSON_AddNullToObject(r, "limit");
     cJSON *pr = cJSON_AddObjectToObject(r, "primary");
     cJSON_AddStringToObject(pr, "name", c->task->primary);
-    cJSON_AddNumberToObject(pr, "value", primary);
+    task_add_float(pr, "value", primary);
     cJSON_AddNumberToObject(pr, "model_card", c->task->model_card);
     cJSON_AddItemToObject(r, "metrics", metrics);
     cJSON *mo = cJSON_AddObjectToObject(r, "model");
@@ -260,13 +281,16 @@ static int finish_run(const run_info *ri) {
     cJSON_AddStringToObject(th, "note", "this invocation only (a resumed run counts the work it did itself)");
     cJSON_AddNumberToObject(r, "samples", n);
     char *json = cJSON_Print(r);
-    char md[4096];
+    char md[4096], head[300], card[64];
+    if (why[0]) snprintf(head, sizeof head, "NOT REPORTABLE (%s): not comparable with the model card", why);
+    else snprintf(head, sizeof head, "reportable (the official full set)");
+    if (why[0]) snprintf(card, sizeof card, "%.1f (not comparable)", c->task->model_card);
+    else snprintf(card, sizeof card, "%.1f (%+.2f)", c->task->model_card, primary - c->task->model_card);
     snprintf(md, sizeof md,
-             "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %.1f |\n\n"
-             "- samples: %d%s\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new tokens %d\n"
+             "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %s |\n\n"
+             "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new tokens %d\n"
              "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated tokens/s\n- t5g %s\n",
-             c->task->name, c->limit ? "NOT REPORTABLE (--limit)" : "reportable", c->task->primary, primary,
-             c->task->model_card, n, c->limit ? " (limited)" : "", ri->a->model, hash,
+             c->task->name, head, c->task->primary, primary, card, n, ri->a->model, hash,
              c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy", c->gen.num_beams, c->gen.length_penalty,
              c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size, ri->comm->dp_size,
              (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0, T5G_GIT_REV);
@@ -274,8 +298,12 @@ static int finish_run(const run_info *ri) {
     if (!rc) rc = write_samples(c->out, c->task, s, n);
     if (!rc) { size_t L = strlen(json); char *j2 = malloc(L + 2); memcpy(j2, json, L); j2[L] = '\n'; j2[L + 1] = 0; rc = write_text(c->out, "results.json", j2); free(j2); }
     if (!rc) rc = write_text(c->out, "summary.md", md);
-    if (!rc) printf("%s %s = %.2f (model card %.1f) over %d samples%s -> %s/results.json\n", c->task->name,
-                    c->task->primary, primary, c->task->model_card, n, c->limit ? " [--limit: not reportable]" : "", c->out);
+    if (!rc && !why[0])
+        printf("%s %s = %.2f (model card %.1f) over %d samples -> %s/results.json\n", c->task->name, c->task->primary, primary,
+               c->task->model_card, n, c->out);
+    else if (!rc)
+        printf("%s %s = %.2f over %d samples [not reportable: %s] -> %s/results.json\n", c->task->name, c->task->primary,
+               primary, n, why, c->out);
     free(json);
     cJSON_Delete(r);
     eval_free_samples(s, n);

@@ -7,7 +7,9 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/fileio.h"
+#include "io/jsonl.h"
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +23,30 @@ static int32_t *json_matrix(const cJSON *root, const char *key, int *B, int *L, 
     T5G_CHECK_NULL(*B <= 0 || *B == b, "batch \"%s\" has %d rows, expected %d", key, b, *B);
     T5G_CHECK_NULL(*L <= 0 || *L == l, "batch \"%s\" rows have %d entries, expected %d", key, l, *L);
     T5G_CHECK_NULL(l > 0, "batch \"%s\" rows are empty", key);
-    int32_t *v = t5g_malloc(sizeof(int32_t) * b * l, key);
+    T5G_CHECK_NULL((int64_t)b * l <= JSONL_MAX_INPUT_IDS, "batch \"%s\" has %d x %d ids, more than the limit of %d", key, b, l,
+                   JSONL_MAX_INPUT_IDS);
+    int32_t *v = t5g_malloc(sizeof(int32_t) * (size_t)b * l, key);
     if (!v) return NULL;
-    for (int i = 0; i < b; i++) {
-        const cJSON *row = cJSON_GetArrayItem(a, i);
+    int i = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, a) {  /* walking the lists once: GetArrayItem per entry is quadratic */
         if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != l) {
             free(v);
             T5G_FAIL("batch \"%s\" row %d must be a list of %d ints", key, i, l);
             return NULL;
         }
-        for (int j = 0; j < l; j++) {
-            const cJSON *e = cJSON_GetArrayItem(row, j);
-            if (!cJSON_IsNumber(e)) { free(v); T5G_FAIL("batch \"%s\"[%d][%d] is not a number", key, i, j); return NULL; }
-            v[i * l + j] = (int32_t)e->valuedouble;
+        int j = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, row) {
+            double x = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+            if (!(x >= INT32_MIN && x <= INT32_MAX && x == floor(x))) {  /* also NaN, 1e999 and 2.5 */
+                free(v);
+                T5G_FAIL("batch \"%s\"[%d][%d] is not an integer id", key, i, j);
+                return NULL;
+            }
+            v[(size_t)i * l + j++] = (int32_t)x;
         }
+        i++;
     }
     *B = b; *L = l;
     return v;
@@ -55,7 +67,7 @@ static int read_batch(const char *path, batch *b) {
     memset(b, 0, sizeof *b);
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);  /* 1: nothing may follow the object */
     free(text);
     T5G_CHECK(root, "%s is not valid JSON", path);
     b->ids = json_matrix(root, "input_ids", &b->B, &b->Le, 1);

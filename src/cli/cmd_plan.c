@@ -79,6 +79,11 @@ int cmd_plan(int argc, char **argv) {
                         "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16]\n"
                         "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--print-tp]",
                         NULL, 0, NULL);
+    if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
+                args_check_range("--tp", tp, 0, 1 << 20) || args_check_range("--batch", batch, 1, T5G_MAX_BATCH) ||
+                args_check_range("--src-len", src, 1, 1 << 20) || args_check_range("--tgt-len", tgt, 1, 1 << 20) ||
+                args_check_range("--beams", beams, 1, 64)))
+        rc = -1;
     if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
     t5g_config c;
     int64_t mem = 0;

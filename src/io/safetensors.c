@@ -221,7 +221,7 @@ static int by_name(const void *a, const void *b) {
 /* Sort by name (for t5g_st_find) and reject a name seen twice (two shards, or a repeated
  * JSON key, which cJSON keeps). */
 static int sort_and_dedup(t5g_st *st) {
-    qsort(st->t, (size_t)st->n, sizeof *st->t, by_name);
+    if (st->n > 1) qsort(st->t, (size_t)st->n, sizeof *st->t, by_name);  /* st->t may be NULL when empty */
     for (int i = 1; i < st->n; i++)
         T5G_CHECK(strcmp(st->t[i].name, st->t[i - 1].name), "tensor '%s' appears twice (in %s and %s)",
                   st->t[i].name, st->files[st->t[i - 1].file].path, st->files[st->t[i].file].path);

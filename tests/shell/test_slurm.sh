@@ -28,7 +28,7 @@ quiet() { "$@" >/dev/null 2>&1; }
 # logged FILE CMD...: run CMD with its output in FILE
 logged() { local f=$1; shift; "$@" > "$f" 2>&1; }
 
-if [ "$(id -u)" -ne 0 ]; then skip "test_slurm needs root (slurmd runs jobs as any user)"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "test_slurm needs root (slurmd runs jobs as any user)"; exit 77; fi  # 77: skipped
 for t in munged slurmctld slurmd sbatch scontrol; do
     command -v $t >/dev/null || { echo "FAIL $t missing: run bash tools/install_deps.sh"; exit 1; }
 done
