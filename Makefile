@@ -32,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all deps test bench run clean help
+.PHONY: all deps test bench bench-peers run clean help
 all: build/t5g $(TESTS) $(BENCHES)
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make          build build/t5g, build/libt5g.a and the test programs"
 	@echo "make test     run every test (unit, MPI, SLURM) on the current build"
 	@echo "make bench    run the benchmarks (ratios measured in the same run)"
+	@echo "make bench-peers  t5g vs transformers and CTranslate2 (PEERS_ARGS='--reps 5'; needs PyPI torch etc.)"
 	@echo "make run      the main job: demo evaluation on the bundled model and samples"
 	@echo "make CUDA=1   also build the CUDA backend"
 
@@ -86,6 +87,10 @@ test:
 
 bench: all
 	bash bench/run_bench.sh
+
+# t5g vs transformers and CTranslate2 (needs torch, transformers, ctranslate2 from PyPI; not in CI)
+bench-peers: all
+	python3 bench/peers.py $(PEERS_ARGS)
 
 run: all
 	bash tools/run_demo.sh

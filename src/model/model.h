@@ -43,6 +43,7 @@ typedef struct {
     const t5g_stack_config *cfg;
     t5g_shard sh;
     t5g_wmat embed_tokens;       /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
+    float *eoi_embedding;        /* [H] T5Gemma 2 encoder only: the row of eoi_token_index (unscaled) */
     float *rel_bias;             /* [num_buckets, nh] optional (t5_relative_bias) */
     t5g_layer_weights *layers;   /* [num_hidden_layers] */
     float *norm;                 /* [H] final RMSNorm */

@@ -49,6 +49,7 @@ static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
     const char *rest = t->name + 7 + strlen(stack);
     if (!strcmp(rest, "embed_tokens/weight")) { mat_slot(o, &sw->embed_tokens); o->row0 = sh->v0; o->nrows = sh->nv; return 0; }
     if (!strcmp(rest, "norm/weight")) { o->dst = &sw->norm; return 0; }
+    if (!strcmp(rest, "embed_tokens/eoi_embedding")) { o->dst = &sw->eoi_embedding; return 0; }  /* T5Gemma 2 */
     if (!strcmp(rest, "relative_attention_bias/weight")) { o->dst = &sw->rel_bias; o->col0 = sh->head0; o->ncols = sh->nh; return 0; }
     if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) == 3 && l >= 0 && l < sw->cfg->num_hidden_layers) {
         t5g_layer_weights *L = &sw->layers[l];
@@ -187,6 +188,8 @@ static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr,
     return stage(l->m, dst, nr * nc, read_fill, &a);
 }
 
+static int ckpt_has(void *ck, const char *name) { return t5g_ckpt_has(ck, name) == 1; }
+
 t5g_model *t5g_model_load(const char *path, t5g_comm *comm) { return t5g_model_load_on(path, comm, NULL); }
 
 t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend *be) {
@@ -201,6 +204,7 @@ t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend
         T5G_FAIL("%s: %s", path, msg);
         goto out;
     }
+    if (t5g_check_weights_version(&cfg, ckpt_has, ck, path)) goto out;
     m = model_alloc(&cfg, comm, be);
     if (!m) goto out;
     load_ctx lc = {ck, m};
