@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define FORMAT_NAME "t5gemma-hdf5"
@@ -36,7 +37,19 @@ struct t5g_ckpt_writer {
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
-    if (n == 0 && e->desc) snprintf((char *)data, 200, "%s", e->desc);
+    if (n != 0 || !e->desc) return 0;
+    char *out = data;
+    /* one line: "file write failed: time = ...\n, ..., error message = 'No space left on device', ..."
+       becomes "file write failed: No space left on device" */
+    const char *msg = strstr(e->desc, "error message = '"), *colon = strchr(e->desc, ':');
+    if (msg && colon) {
+        msg += strlen("error message = '");
+        const char *end = strchr(msg, '\'');
+        snprintf(out, 200, "%.*s: %.*s", (int)(colon - e->desc), e->desc, (int)(end ? end - msg : 80), msg);
+    } else {
+        snprintf(out, 200, "%s", e->desc);
+    }
+    for (char *p = out; *p; p++) if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     return 0;
 }
 
@@ -415,7 +428,8 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     w->file = H5NOTE(H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
     H5Pclose(fapl);
     if (w->file < 0) {
-        T5G_FAIL("cannot create %s (%s); does the folder exist and is it writable?", w->tmp, h5_reason());
+        T5G_FAIL("cannot create %s (%s); does the folder exist, is it writable, is the disk full?", w->tmp, h5_reason());
+        unlink(w->tmp);  /* a full disk fails after the file exists */
         free(w);
         return NULL;
     }
@@ -460,9 +474,22 @@ static hsize_t chunk_len(hsize_t n, hsize_t target) {
 }
 
 /* Create dataset `name` (intermediate groups included), chunked, optionally checksummed. */
+/* Fail before HDF5 meets a full disk: a write that fails inside HDF5 can leave its file
+ * half-open and crash the library when it shuts down.  The margin covers the metadata. */
+#define SPACE_MARGIN (256 * 1024)
+static int check_space(const t5g_ckpt_writer *w, double bytes, const char *what) {
+    struct statvfs fs;
+    if (statvfs(w->tmp, &fs) != 0) return 0;  /* cannot tell: let the write report it */
+    double avail = (double)fs.f_bavail * (double)fs.f_frsize;
+    T5G_CHECK(avail >= bytes + SPACE_MARGIN, "not enough disk space for %s in %s: %.0f bytes needed, %.0f free (disk full?)",
+              what, w->tmp, bytes + SPACE_MARGIN, avail);
+    return 0;
+}
+
 static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, hid_t type,
                            int64_t *chunk_rows) {
     hsize_t dims[2] = {(hsize_t)shape[0], ndim == 2 ? (hsize_t)shape[1] : 1}, chunk[2];
+    if (check_space(w, (double)dims[0] * (double)dims[1] * (double)H5Tget_size(type), name)) return -1;
     chunk[0] = chunk_len(dims[0], (hsize_t)(ndim == 2 ? w->chunk_rows : T5G_CKPT_CHUNK_1D));
     chunk[1] = chunk_len(dims[1], (hsize_t)w->chunk_cols);
     *chunk_rows = (int64_t)chunk[0];
@@ -541,6 +568,7 @@ int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const in
 
 int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned char *buf, size_t len) {
     T5G_CHECK(w && name && *name && (buf || len == 0), "t5g_ckpt_write_bytes: NULL argument");
+    T5G_TRY(check_space(w, (double)len, name));
     hsize_t n = len, chunk = len < (1u << 20) ? (len ? len : 1) : (1u << 20);
     hid_t sp = H5Screate_simple(1, &n, NULL), lcpl = H5Pcreate(H5P_LINK_CREATE), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
@@ -555,9 +583,30 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
     return rc ? T5G_FAIL("cannot write %s to %s (%s)", name, w->tmp, h5_reason()) : 0;
 }
 
+/* Close a file that is being thrown away.  Its space is freed first, so that closing (which
+ * flushes metadata) cannot fail on a full disk and leave a half-open file that crashes HDF5
+ * when it shuts down at exit. */
+static void close_discarded(hid_t f) {
+    void *h = NULL;
+    if (H5Fget_vfd_handle(f, H5P_DEFAULT, &h) >= 0 && h && ftruncate(*(int *)h, 0) != 0) H5Eclear2(H5E_DEFAULT);
+    hid_t ids[64];  /* objects a failed close left open would keep the file open until exit */
+    ssize_t n = H5Fget_obj_ids(f, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
+    for (ssize_t i = 0; i < n; i++) {
+        if (H5Iget_type(ids[i]) == H5I_ATTR) H5Aclose(ids[i]);
+        else H5Oclose(ids[i]);
+    }
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+}
+
 int t5g_ckpt_finish(t5g_ckpt_writer *w) {
     T5G_CHECK(w, "t5g_ckpt_finish: no writer");
-    int rc = H5NOTE(H5Fclose(w->file)) < 0 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
+    /* flush first: if that fails (disk full) the file is discarded, never closed half-written */
+    if (check_space(w, 0, "the checkpoint's metadata")) { t5g_ckpt_abort(w); return -1; }
+    int rc = H5NOTE(H5Fflush(w->file, H5F_SCOPE_LOCAL)) < 0 || H5NOTE(H5Fclose(w->file)) < 0
+                 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
+    if (rc && H5Iis_valid(w->file) > 0) close_discarded(w->file);
+    H5Eclear2(H5E_DEFAULT);
     w->file = -1;
     if (!rc) { /* data on disk before the name appears */
         int fd = open(w->tmp, O_RDONLY);
@@ -571,7 +620,7 @@ int t5g_ckpt_finish(t5g_ckpt_writer *w) {
 
 void t5g_ckpt_abort(t5g_ckpt_writer *w) {
     if (!w) return;
-    if (w->file >= 0) H5Fclose(w->file);
+    if (w->file >= 0) close_discarded(w->file);
     H5Eclear2(H5E_DEFAULT);
     unlink(w->tmp);
     free(w);
