@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "model/config.h"
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,31 @@ static int check_lm_head(t5g_st *st) {
     return rc;
 }
 
+/* A NaN or Inf weight makes every logit NaN: refuse it here rather than at the first forward. */
+static int check_finite(t5g_st *st, const t5g_st_tensor *t, const void *buf, int bf16) {
+    for (int64_t i = 0; i < t->numel; i++) {
+        int bad = bf16 ? (((const uint16_t *)buf)[i] & 0x7F80) == 0x7F80 : !isfinite(((const float *)buf)[i]);
+        T5G_CHECK(!bad, "%s: tensor %s holds a non-finite value (NaN or Inf) at element %lld; the weights are damaged",
+                  t5g_st_file(st, t), t->name, (long long)i);
+    }
+    return 0;
+}
+
+/* Soft-capping is tanh(x / cap) * cap: a cap below zero flips the sign of every logit. */
+static int check_caps(const char *dir, const t5g_config *c) {
+    const t5g_stack_config *s[2] = {&c->enc, &c->dec};
+    const char *names[2] = {"encoder", "decoder"};
+    for (int k = 0; k < 2; k++) {
+        T5G_CHECK(isfinite(s[k]->attn_logit_softcapping) && s[k]->attn_logit_softcapping >= 0,
+                  "%s/config.json: %s.attn_logit_softcapping must be > 0 or null (off), got %g", dir, names[k],
+                  s[k]->attn_logit_softcapping);
+        T5G_CHECK(isfinite(s[k]->final_logit_softcapping) && s[k]->final_logit_softcapping >= 0,
+                  "%s/config.json: %s.final_logit_softcapping must be > 0 or null (off), got %g", dir, names[k],
+                  s[k]->final_logit_softcapping);
+    }
+    return 0;
+}
+
 static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16) {
     char name[160];
     hf_name(sp->name, name, sizeof name);
@@ -178,6 +204,7 @@ static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp
     void *buf = t5g_malloc((size_t)t->numel * (bf16 ? 2 : 4), name);
     if (!buf) return -1;
     int rc = bf16 ? t5g_st_read_bf16(st, t, buf) : t5g_st_read_f32(st, t, buf);
+    if (!rc) rc = check_finite(st, t, buf, bf16);
     if (!rc) rc = bf16 ? t5g_ckpt_write_bf16(w, sp->name, sp->ndim, sp->shape, buf)
                        : t5g_ckpt_write(w, sp->name, sp->ndim, sp->shape, buf);
     free(buf);
@@ -232,6 +259,7 @@ static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp,
 static int convert(const convert_args *a) {
     t5g_config c;
     T5G_TRY(load_config(a->hf, &c));
+    T5G_TRY(check_caps(a->hf, &c));
     t5g_st *st = t5g_st_open(a->hf);
     if (!st) return -1;
     t5g_tensor_spec *sp = NULL;

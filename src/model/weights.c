@@ -176,10 +176,18 @@ static int stage(const t5g_model *m, float *dst, int64_t n, int (*fill)(void *, 
     return rc;
 }
 
+/* A NaN or Inf weight would make every logit NaN without a word: refuse it at load. */
+static int check_finite(const t5g_tensor_spec *t, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        T5G_CHECK(isfinite(x[i]), "tensor %s holds a non-finite value (%g): the checkpoint is damaged; re-convert it", t->name, x[i]);
+    return 0;
+}
+
 typedef struct { t5g_ckpt *ck; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } read_args;
 static int read_fill(void *a, float *dst) {
     read_args *r = a;
-    return t5g_ckpt_read(r->ck, r->t->name, r->t->ndim, r->t->shape, r->r0, r->nr, r->c0, r->nc, dst);
+    T5G_TRY(t5g_ckpt_read(r->ck, r->t->name, r->t->ndim, r->t->shape, r->r0, r->nr, r->c0, r->nc, dst));
+    return check_finite(r->t, dst, r->nr * r->nc);
 }
 
 static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
