@@ -18,6 +18,20 @@
 
 #define LM_HEAD "lm_head.out_proj.weight"
 #define DEC_EMBED "model.decoder.embed_tokens.weight"
+#define ENC_EMBED "model.encoder.embed_tokens.weight"
+
+/* Tied copies a checkpoint may store: {copy, original}.  T5Gemma ties the LM head to the decoder
+ * embedding; T5Gemma 2 ties the decoder embedding (with its eoi row) and the LM head to the
+ * encoder's one shared embedding. */
+static const char *const TIED_V1[][2] = {{LM_HEAD, DEC_EMBED}};
+static const char *const TIED_V2[][2] = {{LM_HEAD, ENC_EMBED}, {DEC_EMBED, ENC_EMBED},
+                                         {"model.decoder.embed_tokens.eoi_embedding",
+                                          "model.encoder.embed_tokens.eoi_embedding"}};
+
+/* T5Gemma 2's vision tower and projector: not converted (t5g runs the text model). */
+static int is_vision(const char *name) {
+    return !strncmp(name, "model.encoder.vision_tower.", 27) || !strncmp(name, "model.encoder.multi_modal_projector.", 36);
+}
 
 typedef struct {
     const char *hf, *out, *dtype; /* dtype: NULL = as the source */
@@ -98,7 +112,8 @@ static void hf_name(const char *ours, char *hf, size_t n) {
 
 /* Every expected tensor present with the right shape and a readable dtype; nothing else but a
  * tied lm_head.  *all_bf16 = 1 when every expected tensor is stored as BF16. */
-static int check_tensors(t5g_st *st, const char *dir, const t5g_tensor_spec *sp, int n, int *all_bf16) {
+static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const t5g_tensor_spec *sp, int n,
+                         int *all_bf16, int *n_vision) {
     int nst = t5g_st_count(st);
     char *used = t5g_calloc((size_t)nst + 1, 1, "tensor marks");
     if (!used) return -1;
@@ -128,13 +143,18 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_tensor_spec *sp,
         }
         if (t->dtype != T5G_ST_BF16) *all_bf16 = 0;
     }
-    /* anything left over (besides the tied head, checked later) is unknown */
-    const t5g_st_tensor *lm = t5g_st_find(st, LM_HEAD);
-    if (lm) used[lm - first] = 1;
+    /* anything left over (besides tied copies, checked later, and T5Gemma 2's vision part) is unknown */
+    int v2 = c->version == 2, ntied = v2 ? 3 : 1;
+    for (int k = 0; k < ntied; k++) {
+        const t5g_st_tensor *lm = t5g_st_find(st, v2 ? TIED_V2[k][0] : TIED_V1[k][0]);
+        if (lm) used[lm - first] = 1;
+    }
     char list[600] = "";
     int unknown = 0;
+    *n_vision = 0;
     for (int i = 0; i < nst && !rc; i++) {
         if (used[i]) continue;
+        if (v2 && is_vision(t5g_st_get(st, i)->name)) { (*n_vision)++; continue; }
         if (unknown++ < 4) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", unknown > 1 ? ", " : "",
                                     t5g_st_get(st, i)->name);
     }
@@ -146,15 +166,15 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_tensor_spec *sp,
     return rc;
 }
 
-/* A stored lm_head must equal the decoder embedding (tied); compared block-wise as float32.
- * tie_word_embeddings=false is accepted when the stored head is in fact equal. */
-static int check_lm_head(t5g_st *st) {
-    const t5g_st_tensor *lm = t5g_st_find(st, LM_HEAD), *emb = t5g_st_find(st, DEC_EMBED);
+/* A stored tied copy (lm_head, ...) must equal its original; compared block-wise as float32.
+ * tie_word_embeddings=false is accepted when the stored copy is in fact equal. */
+static int check_tied(t5g_st *st, const char *copy, const char *orig) {
+    const t5g_st_tensor *lm = t5g_st_find(st, copy), *emb = t5g_st_find(st, orig);
     if (!lm) return 0;
     T5G_CHECK(emb && lm->ndim == emb->ndim && lm->numel == emb->numel && lm->shape[0] == emb->shape[0],
-              "%s: %s has a different shape from %s: untied lm_head is not supported", t5g_st_file(st, lm), LM_HEAD,
-              DEC_EMBED);
-    T5G_CHECK(lm->dtype != T5G_ST_OTHER, "%s: %s has dtype %s; expected F32, F16 or BF16", t5g_st_file(st, lm), LM_HEAD,
+              "%s: %s has a different shape from %s: untied weights are not supported", t5g_st_file(st, lm), copy,
+              orig);
+    T5G_CHECK(lm->dtype != T5G_ST_OTHER, "%s: %s has dtype %s; expected F32, F16 or BF16", t5g_st_file(st, lm), copy,
               lm->dtype_name);
     enum { BLK = 1 << 20 };
     float *a = t5g_malloc(2 * (size_t)BLK * sizeof(float), "lm_head comparison"), *b = a + BLK;
@@ -165,8 +185,8 @@ static int check_lm_head(t5g_st *st) {
         rc = t5g_st_read_f32_range(st, lm, i0, m, a) || t5g_st_read_f32_range(st, emb, i0, m, b) ? -1 : 0;
         for (int64_t i = 0; i < m && !rc; i++)
             if (memcmp(&a[i], &b[i], 4) != 0)
-                rc = T5G_FAIL("%s: %s differs from %s (first at element %lld): untied lm_head is not supported",
-                              t5g_st_file(st, lm), LM_HEAD, DEC_EMBED, (long long)(i0 + i));
+                rc = T5G_FAIL("%s: %s differs from %s (first at element %lld): untied weights are not supported",
+                              t5g_st_file(st, lm), copy, orig, (long long)(i0 + i));
     }
     free(a);
     return rc;
@@ -256,6 +276,19 @@ static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp,
     return t5g_ckpt_finish(w);
 }
 
+static int st_has(void *st, const char *name) {
+    char hf[160];
+    hf_name(name, hf, sizeof hf);
+    return t5g_st_find(st, hf) != NULL;
+}
+
+static int check_all_tied(t5g_st *st, const t5g_config *c) {
+    int v2 = c->version == 2, ntied = v2 ? 3 : 1;
+    for (int k = 0; k < ntied; k++)
+        T5G_TRY(check_tied(st, v2 ? TIED_V2[k][0] : TIED_V1[k][0], v2 ? TIED_V2[k][1] : TIED_V1[k][1]));
+    return 0;
+}
+
 static int convert(const convert_args *a) {
     t5g_config c;
     T5G_TRY(load_config(a->hf, &c));
@@ -263,16 +296,20 @@ static int convert(const convert_args *a) {
     t5g_st *st = t5g_st_open(a->hf);
     if (!st) return -1;
     t5g_tensor_spec *sp = NULL;
-    int n = 0, all_bf16 = 0, has_spm = 0;
-    int rc = t5g_config_tensors(&c, &sp, &n);
+    int n = 0, all_bf16 = 0, has_spm = 0, n_vision = 0;
+    int rc = t5g_check_weights_version(&c, st_has, st, a->hf);
+    if (!rc) rc = t5g_config_tensors(&c, &sp, &n);
     if (!rc && !c.tie_word_embeddings && !t5g_st_find(st, LM_HEAD))
         rc = T5G_FAIL("%s/config.json sets tie_word_embeddings=false but there is no %s: untied lm_head is not "
                       "supported", a->hf, LM_HEAD);
-    if (!rc) rc = check_tensors(st, a->hf, sp, n, &all_bf16);
-    if (!rc) rc = check_lm_head(st);
+    if (!rc) rc = check_tensors(st, a->hf, &c, sp, n, &all_bf16, &n_vision);
+    if (!rc) rc = check_all_tied(st, &c);
     c.tie_word_embeddings = 1; /* checked equal above: our file keeps only the decoder embedding */
     int bf16 = a->dtype ? !strcmp(a->dtype, "bfloat16") : all_bf16;
     if (!rc) rc = write_all(st, &c, sp, n, a, bf16, &has_spm);
+    if (!rc && n_vision)
+        printf("t5g convert: note: %d vision tensors (vision_tower, multi_modal_projector) not converted: t5g runs "
+               "the T5Gemma 2 text model only; image inputs are rejected\n", n_vision);
     if (!rc)
         printf("t5g convert: %d tensors, %lld parameters, %s%s -> %s\n", n, (long long)t5g_config_param_count(&c),
                bf16 ? "bfloat16" : "float32", has_spm ? ", tokenizer.model" : "", a->out);

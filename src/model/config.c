@@ -64,7 +64,7 @@ static int get_bool(const cJSON *o, const char *key, int *dst, const char *where
     return 0;
 }
 
-static int parse_stack(const cJSON *o, t5g_stack_config *s, const char *where) {
+int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *where) {
     T5G_CHECK(cJSON_IsObject(o), "config field '%s' must be an object", where);
     T5G_TRY(get_int(o, "vocab_size", &s->vocab_size, where));
     T5G_TRY(get_int(o, "hidden_size", &s->hidden_size, where));
@@ -155,14 +155,18 @@ static int get_ids(const cJSON *o, const char *key, int *ids, int *n, const char
 static int parse_top(const cJSON *root, t5g_config *c) {
     T5G_CHECK(cJSON_IsObject(root), "config is not a JSON object");
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (cJSON_IsString(mt) && !strcmp(mt->valuestring, "t5gemma2")) return t5g2_config_parse(root, c);
     T5G_CHECK(!mt || (cJSON_IsString(mt) && !strcmp(mt->valuestring, "t5gemma")),
-              "config model_type is '%s', expected 't5gemma'", cJSON_IsString(mt) ? mt->valuestring : "?");
+              "config model_type is '%s', expected 't5gemma' (T5Gemma) or 't5gemma2' (T5Gemma 2)",
+              cJSON_IsString(mt) ? mt->valuestring : "?");
+    c->version = 1;
+    c->eoi_token_index = c->image_token_index = -1;
     stack_defaults(&c->enc);
     default_layer_types(&c->enc);
     const cJSON *enc = cJSON_GetObjectItemCaseSensitive(root, "encoder");
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
-    if (enc) T5G_TRY(parse_stack(enc, &c->enc, "encoder"));
-    if (dec) { stack_defaults(&c->dec); T5G_TRY(parse_stack(dec, &c->dec, "decoder")); }
+    if (enc) T5G_TRY(t5g_config_parse_stack(enc, &c->enc, "encoder"));
+    if (dec) { stack_defaults(&c->dec); T5G_TRY(t5g_config_parse_stack(dec, &c->dec, "decoder")); }
     else c->dec = c->enc; /* HF: decoder defaults to a copy of the encoder */
     c->dec.cross_attention_hidden_size = c->enc.hidden_size; /* HF constructor overrides the file */
     c->enc.cross_attention_hidden_size = 0;
@@ -232,10 +236,10 @@ int t5g_config_validate(const t5g_config *c) {
     T5G_CHECK(c->pad_token_id >= 0 && c->pad_token_id < c->enc.vocab_size, "config pad_token_id is outside the vocabulary");
     T5G_CHECK(c->decoder_start_token_id >= 0 && c->decoder_start_token_id < V,
               "config decoder_start_token_id is outside the vocabulary");
-    return 0;
+    return c->version == 2 ? t5g2_config_validate(c) : 0;
 }
 
-static cJSON *stack_to_json(const t5g_stack_config *s, int is_decoder) {
+cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model_type", "t5_gemma_module");
     cJSON_AddNumberToObject(o, "vocab_size", s->vocab_size);
@@ -269,10 +273,11 @@ static cJSON *stack_to_json(const t5g_stack_config *s, int is_decoder) {
 
 char *t5g_config_to_json(const t5g_config *c) {
     T5G_CHECK_NULL(c, "t5g_config_to_json: NULL config");
+    if (c->version == 2) return t5g2_config_to_json(c);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model_type", "t5gemma");
-    cJSON_AddItemToObject(o, "encoder", stack_to_json(&c->enc, 0));
-    cJSON_AddItemToObject(o, "decoder", stack_to_json(&c->dec, 1));
+    cJSON_AddItemToObject(o, "encoder", t5g_config_stack_to_json(&c->enc, 0));
+    cJSON_AddItemToObject(o, "decoder", t5g_config_stack_to_json(&c->dec, 1));
     cJSON_AddNumberToObject(o, "vocab_size", c->dec.vocab_size);
     cJSON_AddNumberToObject(o, "pad_token_id", c->pad_token_id);
     cJSON_AddNumberToObject(o, "bos_token_id", c->bos_token_id);

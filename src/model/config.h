@@ -32,15 +32,37 @@ typedef struct {
     /* Encoder sliding window: transformers >= 5 allows |i-j| <= W (default, 0); the release-era
      * 4.5x code allowed |i-j| < W (1).  JSON: "encoder_window": "inclusive" | "strict". */
     int window_strict;
+    /* T5Gemma 2 (docs/model.md "T5Gemma 2") */
+    float rope_local_theta;      /* RoPE base of sliding layers; 0 = rope_theta (v1: one base) */
+    int window_split;            /* encoder window q-(W+1)/2 < k <= q+W/2 (T5Gemma 2) */
 } t5g_stack_config;
 
 typedef struct {
+    int version;                 /* 1 = T5Gemma (model_type t5gemma), 2 = T5Gemma 2 (t5gemma2) */
     t5g_stack_config enc, dec;
     int pad_token_id, bos_token_id, decoder_start_token_id;
     int eos_token_ids[T5G_MAX_EOS];
     int n_eos;
     int tie_word_embeddings;     /* LM head = decoder embed_tokens (only 1 is supported) */
+    /* T5Gemma 2: one embedding for encoder, decoder and LM head; merged decoder attention */
+    int eoi_token_index;         /* rows with this id take eoi_embedding (-1: none) */
+    int image_token_index;       /* image placeholder id: rejected in inputs (text only; -1: none) */
 } t5g_config;
+
+/* T5Gemma 2 (config_t5g2.c): parse a T5Gemma2Config config.json root, serialize, presets. */
+struct cJSON;
+int t5g2_config_parse(const struct cJSON *root, t5g_config *c);
+char *t5g2_config_to_json(const t5g_config *c);
+int t5g2_config_preset(const char *name, t5g_config *c); /* 1 = not a T5Gemma 2 preset name */
+const char *t5g2_config_preset_names(void);
+int t5g2_config_validate(const t5g_config *c);
+/* One clear error when the weights are of the other generation than the config (checks a telltale
+ * tensor of each; names '/'-separated as in t5g_config_tensors).  where names the file or folder. */
+int t5g_check_weights_version(const t5g_config *c, int (*has)(void *ctx, const char *name), void *ctx,
+                              const char *where);
+/* Shared by both versions (config.c): one stack's HF fields, and its JSON form. */
+int t5g_config_parse_stack(const struct cJSON *o, t5g_stack_config *s, const char *where);
+struct cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder);
 
 /* Parse an HF T5GemmaConfig config.json (top level with "encoder"/"decoder" objects; v4
  * rope_theta or v5 rope_parameters).  Applies the HF constructor side effects (§2.2). */

@@ -4,6 +4,7 @@
  * vocab rows and the row-split projections (o_proj, down_proj, embedding) are summed with
  * one all-reduce each (spec §18). */
 #include "model/state.h"
+#include "model/t5gemma2.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 typedef struct {
     int Ld;
     int64_t He, kvw_d, qw, kvw, H, ni, enc_tok, dec_tok, T, nh, Lk;
+    int64_t dec_keys;  /* self-cache rows: B_cap·Tmax, or B_cap·(Le+Tmax) for T5Gemma 2's merged keys */
 } state_dims;
 
 static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap, int Tmax,
@@ -33,6 +35,7 @@ static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D,
     d->T = d->enc_tok > d->dec_tok ? d->enc_tok : d->dec_tok;
     d->nh = E->nh > D->nh ? E->nh : D->nh;
     d->Lk = Le > Tmax ? Le : Tmax;
+    d->dec_keys = (int64_t)B_cap * (Tmax + (c->version == 2 ? Le : 0));
 }
 
 void t5g_state_memory(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap,
@@ -40,10 +43,11 @@ void t5g_state_memory(const t5g_config *c, const t5g_shard *E, const t5g_shard *
     state_dims d;
     dims_of(c, E, D, B_enc, Le, B_cap, Tmax, &d);
     m->cross_kv = 4 * (2 * d.Ld * ROUND16(d.enc_tok * d.kvw_d));
-    m->self_kv = 4 * (2 * d.Ld * ROUND16(d.dec_tok * d.kvw_d));
+    m->self_kv = 4 * (2 * d.Ld * ROUND16(d.dec_keys * d.kvw_d));
     m->activations = 4 * (ROUND16(d.enc_tok * d.He) + 2 * ROUND16(d.T * d.H) + 2 * ROUND16(d.T * d.qw) +
                           2 * ROUND16(d.T * d.kvw) + 2 * ROUND16(d.T * d.ni) + ROUND16(d.nh * d.Lk * d.Lk) +
-                          ROUND16(d.dec_tok * d.kvw_d));
+                          ROUND16(d.dec_keys * d.kvw_d));
+    if (c->version == 2) m->activations += t5g2_mask_bytes(B_cap, Le, Tmax);
     m->total = m->cross_kv + m->self_kv + m->activations;
 }
 
@@ -58,8 +62,10 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     t5g_state_memory(&m->cfg, &m->enc.sh, &m->dec.sh, B_enc, Le, B_cap, Tmax, &mem);
     int Ld = d.Ld;
     int64_t He = d.He, kvw_d = d.kvw_d, qw = d.qw, kvw = d.kvw, H = d.H, ni = d.ni, enc_tok = d.enc_tok,
-            dec_tok = d.dec_tok, T = d.T, nh = d.nh, Lk = d.Lk;
+            dec_tok = d.dec_tok, T = d.T, nh = d.nh, Lk = d.Lk, dec_keys = d.dec_keys;
     s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
+    s->key0 = m->cfg.version == 2 ? Le : 0;
+    s->row_keys = s->key0 + Tmax;
     int64_t total = mem.total / 4;
     s->buf = m->be->alloc((size_t)total * sizeof(float));
     s->dbuf = m->be->alloc((size_t)enc_tok + (size_t)dec_tok + 64 + sizeof(int32_t) * (size_t)T);
@@ -89,13 +95,17 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     }
     for (int l = 0; l < Ld; l++) {
         TAKE(s->cross_k[l], enc_tok * kvw_d); TAKE(s->cross_v[l], enc_tok * kvw_d);
-        TAKE(s->self_k[l], dec_tok * kvw_d); TAKE(s->self_v[l], dec_tok * kvw_d);
+        TAKE(s->self_k[l], dec_keys * kvw_d); TAKE(s->self_v[l], dec_keys * kvw_d);
     }
     TAKE(s->x, T * H); TAKE(s->h, T * H); TAKE(s->q, T * qw); TAKE(s->att, T * qw);
     TAKE(s->k, T * kvw); TAKE(s->v, T * kvw);
     TAKE(s->gate, T * ni); TAKE(s->up, T * ni); TAKE(s->scores, (int64_t)nh * Lk * Lk);
-    TAKE(s->perm, dec_tok * kvw_d);
+    TAKE(s->perm, dec_keys * kvw_d);
 #undef TAKE
+    if (m->cfg.version == 2 && t5g2_state_init(s)) {
+        t5g_state_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -108,6 +118,7 @@ void t5g_state_free(t5g_state *s) {
     free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
     free(s->enc_valid); free(s->dec_valid); free(s->cross_row);
     free(s->perm_rows); free(s->perm_valid);
+    t5g2_state_release(s);
     free(s);
 }
 
@@ -123,7 +134,7 @@ static void linear(const t5g_model *m, const float *x, int T, const t5g_wmat *W,
 }
 
 /* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
-static void finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
+void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
                             float *x, int T) {
     int H = c->hidden_size;
     allreduce(m, partial, (int64_t)T * H);
@@ -134,7 +145,7 @@ static void finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float
 static float attn_scale(const t5g_stack_config *c) { return (float)(1.0 / sqrt((double)c->query_pre_attn_scalar)); }
 
 /* Fill the per-sequence attention arguments shared by self- and cross-attention. */
-static void attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores) {
+void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores) {
     memset(a, 0, sizeof *a);
     a->nh = sw->sh.nh; a->nkv = sw->sh.nkv; a->hd = sw->cfg->head_dim;
     a->group = sw->sh.group; a->head0 = sw->sh.head0; a->kv0 = sw->sh.kv0;
@@ -162,8 +173,9 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     }
     if (!c->rel_bias) {
         /* positions past..past+Tq-1 in every row: they ignore padding (spec §6) */
-        m->be->rope(s->q, T, qw, sw->sh.nh, hd, Tq, past, c->rope_theta);
-        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, Tq, past, c->rope_theta);
+        float theta = t5g_rope_theta(c, layer);
+        m->be->rope(s->q, T, qw, sw->sh.nh, hd, Tq, past, theta);
+        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, Tq, past, theta);
     }
     for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
         m->be->copy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
@@ -171,7 +183,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     }
     int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
     t5g_attn_args a;
-    attn_common(&a, sw, s->scores);
+    t5g_attn_common(&a, sw, s->scores);
     a.Tq = Tq; a.Tk = past + Tq;
     a.q = s->q; a.ldq = qw;
     a.k = kc; a.ldk = kvw;
@@ -181,7 +193,8 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     a.q_pos0 = past;
     a.window = c->sliding_window;
     a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
-                        : (!sliding ? T5G_MASK_BIDIR : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
+                        : (!sliding ? T5G_MASK_BIDIR : c->window_split ? T5G_MASK_BIDIR_WINDOW_SPLIT
+                           : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
     if (c->rel_bias) {
         a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
         a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
@@ -189,7 +202,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
     linear(m, s->att, T, &A->o_proj, s->h);
-    finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
+    t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
 
 /* Cross-attention: queries from the decoder, K/V precomputed from the encoder output. */
@@ -201,7 +214,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     m->be->rmsnorm(s->x, L->pre_cross_attn_layernorm, s->h, T, H, c->rms_norm_eps);
     linear(m, s->h, T, &L->cross_attn.q_proj, s->q);
     t5g_attn_args a;
-    attn_common(&a, sw, s->scores);
+    t5g_attn_common(&a, sw, s->scores);
     a.Tq = Tq; a.Tk = s->Le;
     a.q = s->q; a.ldq = qw;
     a.k = s->cross_k[layer]; a.ldk = kvw;
@@ -212,7 +225,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
     m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
     linear(m, s->att, T, &L->cross_attn.o_proj, s->h);
-    finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
+    t5g_finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
 
 /* GeGLU MLP on the FFN columns of this rank. */
@@ -223,7 +236,7 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
     linear(m, s->h, T, &L->up_proj, s->up);
     m->be->gelu_mul(s->gate, s->up, s->gate, (size_t)T * ni);
     linear(m, s->gate, T, &L->down_proj, s->h);
-    finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
+    t5g_finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
 
 /* x = E[ids] * float32(sqrt(H)), vocab-parallel (spec §7, §18). */
@@ -233,6 +246,7 @@ static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw,
     m->be->copy(s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
     m->be->embed(&sw->embed_tokens, sw->sh.v0, s->d_ids, T, scale, x);
     allreduce(m, x, (int64_t)T * H);
+    if (sw->eoi_embedding) t5g2_embed_eoi(m, sw, ids, T, x);
 }
 
 static int check_ids(const int32_t *ids, int64_t n, int V, const char *what) {
@@ -249,6 +263,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     const t5g_stack_config *c = E->cfg;
     int T = s->B_enc * s->Le, H = c->hidden_size;
     T5G_TRY(check_ids(ids, T, c->vocab_size, "encoder input"));
+    if (m->cfg.version == 2) T5G_TRY(t5g2_check_text_only(m, ids, T));
     for (int t = 0; t < T; t++) {
         T5G_CHECK(!mask || mask[t] == 0 || mask[t] == 1, "encoder attention_mask must hold 0/1 values");
         s->enc_valid[t] = mask ? (unsigned char)mask[t] : ids[t] != m->cfg.pad_token_id;
@@ -264,14 +279,15 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     m->be->rmsnorm(s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
     /* cross-attention K/V of every decoder layer, once per request (spec §5) */
     const t5g_stack_weights *D = &m->dec;
-    for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
+    for (int l = 0; l < D->cfg->num_hidden_layers && m->cfg.version == 2; l++) t5g2_cross_kv(s, l);
+    for (int l = 0; l < D->cfg->num_hidden_layers && m->cfg.version != 2; l++) {
         linear(m, s->enc_out, T, &D->layers[l].cross_attn.k_proj, s->cross_k[l]);
         linear(m, s->enc_out, T, &D->layers[l].cross_attn.v_proj, s->cross_v[l]);
     }
     s->B_dec = s->B_enc < s->B_cap ? s->B_enc : s->B_cap;
     for (int b = 0; b < s->B_cap; b++) s->cross_row[b] = b < s->B_enc ? b : 0;
     s->past = 0;
-    return 0;
+    return m->cfg.version == 2 ? t5g2_fill_rows(s) : 0;
 }
 
 int t5g_decoder_rows(t5g_state *s, const int *cross_row, int B_dec) {
@@ -284,7 +300,7 @@ int t5g_decoder_rows(t5g_state *s, const int *cross_row, int B_dec) {
     }
     s->B_dec = B_dec;
     s->past = 0;
-    return 0;
+    return s->m->cfg.version == 2 ? t5g2_fill_rows(s) : 0;
 }
 
 int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, float *hidden, float *logits,
@@ -304,11 +320,18 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
             s->dec_valid[(int64_t)b * s->Tmax + s->past + t] = (unsigned char)v;
         }
     m->be->copy(s->d_dec_valid, s->dec_valid, (size_t)rows * s->Tmax, T5G_COPY_H2D);
-    embed(m, s, D, ids, T, s->x);
+    int v2 = m->cfg.version == 2;  /* T5Gemma 2: shared embedding, merged self+cross attention */
+    const t5g_stack_weights *E = v2 ? &m->enc : D;
+    embed(m, s, E, ids, T, s->x);
+    if (v2) T5G_TRY(t5g2_decode_masks(s, Tq));
     for (int l = 0; l < c->num_hidden_layers; l++) {
         const t5g_layer_weights *L = &D->layers[l];
-        self_attention(m, s, D, L, rows, Tq, s->past, s->Tmax, s->self_k[l], s->self_v[l], s->d_dec_valid, 1, l);
-        cross_attention(m, s, L, l, rows, Tq);
+        if (v2) {
+            t5g2_merged_attention(s, L, l, rows, Tq);
+        } else {
+            self_attention(m, s, D, L, rows, Tq, s->past, s->Tmax, s->self_k[l], s->self_v[l], s->d_dec_valid, 1, l);
+            cross_attention(m, s, L, l, rows, Tq);
+        }
         mlp(m, s, c, L, D->sh.ni, T);
     }
     s->past += Tq;
@@ -333,7 +356,7 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
-        linear(m, out, nout, &D->embed_tokens, lg);
+        linear(m, out, nout, &E->embed_tokens, lg);
         if (c->final_logit_softcapping > 0)
             m->be->softcap(lg, nl, c->final_logit_softcapping);
     }
@@ -350,7 +373,8 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
     T5G_CHECK(n > 0 && n <= s->B_cap, "cannot keep %d decoder rows (capacity %d)", n, s->B_cap);
     const t5g_stack_weights *D = &s->m->dec;
     const t5g_backend *be = s->m->be;
-    int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->Tmax * kvw, len = (int64_t)s->past * kvw;
+    int64_t kvw = (int64_t)D->sh.nkv * D->cfg->head_dim, rowf = (int64_t)s->row_keys * kvw,
+            len = (int64_t)(s->key0 + s->past) * kvw;
     int identity = n == s->B_dec;
     for (int i = 0; i < n; i++) {
         T5G_CHECK(rows[i] >= 0 && rows[i] < s->B_dec, "row %d is not a live decoder row", rows[i]);

@@ -39,6 +39,8 @@ const char *t5g_config_preset_names(void) {
     if (!buf[0])
         for (int i = 0; i < N_PRESETS; i++)
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "", PRESETS[i].name);
+    if (!strstr(buf, t5g2_config_preset_names()))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %s", t5g2_config_preset_names());
     return buf;
 }
 
@@ -76,8 +78,12 @@ int t5g_config_preset(const char *name, t5g_config *c) {
         c->pad_token_id = 0; c->bos_token_id = 2; c->decoder_start_token_id = 2;
         c->eos_token_ids[0] = 1; c->eos_token_ids[1] = 107; c->n_eos = p->V > 107 ? 2 : 1;
         c->tie_word_embeddings = 1;
+        c->version = 1;
+        c->eoi_token_index = c->image_token_index = -1;
         return 0;
     }
+    int rc2 = t5g2_config_preset(name, c);
+    if (rc2 <= 0) return rc2;
     return T5G_FAIL("unknown preset '%s'; known presets: %s", name, t5g_config_preset_names());
 }
 
@@ -136,12 +142,41 @@ static void add_stack(t5g_tensor_spec *v, int *n, const char *which, const t5g_s
     add(v, n, H, 0, "model/%s/norm/weight", which);
 }
 
+/* T5Gemma 2 (docs/model.md): one embedding (the encoder's, with the eoi row) shared by the decoder
+ * and the LM head; q_norm/k_norm everywhere; no cross-attention modules (the decoder's self_attn
+ * k/v projections also read the encoder output). */
+static void add_stack_v2(t5g_tensor_spec *v, int *n, const char *which, const t5g_stack_config *s, int is_encoder) {
+    int64_t H = s->hidden_size, I = s->intermediate_size;
+    if (is_encoder) {
+        add(v, n, s->vocab_size, H, "model/%s/embed_tokens/weight", which);
+        add(v, n, H, 0, "model/%s/embed_tokens/eoi_embedding", which);
+    }
+    static const char *norms[] = {"pre_self_attn_layernorm", "post_self_attn_layernorm", "pre_feedforward_layernorm",
+                                  "post_feedforward_layernorm"};
+    for (int l = 0; l < s->num_hidden_layers; l++) {
+        char pfx[96];
+        snprintf(pfx, sizeof pfx, "model/%s/layers/%d/self_attn", which, l);
+        add_attn(v, n, pfx, s, (int)H, 1);
+        add(v, n, I, H, "model/%s/layers/%d/mlp/gate_proj/weight", which, l);
+        add(v, n, I, H, "model/%s/layers/%d/mlp/up_proj/weight", which, l);
+        add(v, n, H, I, "model/%s/layers/%d/mlp/down_proj/weight", which, l);
+        for (int k = 0; k < 4; k++) add(v, n, H, 0, "model/%s/layers/%d/%s/weight", which, l, norms[k]);
+    }
+    add(v, n, H, 0, "model/%s/norm/weight", which);
+}
+
 int t5g_config_tensors(const t5g_config *c, t5g_tensor_spec **specs, int *n) {
     T5G_CHECK(c && specs && n, "t5g_config_tensors: NULL argument");
     int cap = 8 + 20 * (c->enc.num_hidden_layers + c->dec.num_hidden_layers);
     t5g_tensor_spec *v = t5g_calloc((size_t)cap, sizeof *v, "tensor list");
     if (!v) return -1;
     *n = 0;
+    if (c->version == 2) {
+        add_stack_v2(v, n, "encoder", &c->enc, 1);
+        add_stack_v2(v, n, "decoder", &c->dec, 0);
+        *specs = v;
+        return 0;
+    }
     add_stack(v, n, "encoder", &c->enc, 0);
     add_stack(v, n, "decoder", &c->dec, c->enc.hidden_size);
     *specs = v;

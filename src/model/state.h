@@ -5,7 +5,7 @@
  * Rows: the encoder runs on B_enc sequences of Le tokens; the decoder on B_dec rows of up to
  * Tmax tokens.  cross_row[b] says which encoder row decoder row b reads, so the beams of
  * one request share its cross K/V (never copied per beam).
- * Cache layout, per layer: K/V [B_dec][Tmax][nkv_local·hd] (row-major tokens). */
+ * Cache layout, per layer: K/V [B_dec][row_keys][nkv_local·hd] (row-major tokens). */
 #ifndef T5G_STATE_H
 #define T5G_STATE_H
 #include "model/model.h"
@@ -33,6 +33,11 @@ typedef struct t5g_state {
     int *perm_rows;              /* [B_cap] */
     unsigned char *perm_valid;   /* [B_cap·Tmax] */
     float *buf;                  /* one backend allocation behind the float pointers above */
+    /* self-cache rows: keys [key0, key0 + Tmax) of row_keys; T5Gemma 2 puts the row's encoder keys
+     * in [0, key0 = Le) (merged attention), T5Gemma has key0 = 0 */
+    int key0, row_keys;
+    unsigned char *mvalid, *d_mvalid; /* T5Gemma 2 per-query key masks (host, backend), mvalid_cap bytes */
+    size_t mvalid_cap;
 } t5g_state;
 
 /* Bytes a state needs on a rank with these shards (the planner uses the same numbers). */

@@ -1,0 +1,333 @@
+/* test_t5gemma2.c - T5Gemma 2 (text) against Hugging Face transformers (eager, float32).
+ * For every tests/fixtures/t5g2/<case>/ (tests/reference/make_t5g2_fixtures.py): convert hf/ with
+ * `build/t5g convert` (vision tower skipped with a note), run the backbone on batch.json and compare
+ * encoder output, decoder output and logits at valid positions (max |Δ| <= 1e-4); greedy and beam
+ * sequences identical to HF generate.  Run alone it uses one rank; under `mpirun -np 2` the same
+ * checks run with TP = 2 (the ids must still be identical).  One rank also checks: parameter count
+ * = the checkpoint's text tensors, v1/v2 config-weights mismatches (convert and load) give one clear
+ * error, image tokens are rejected. */
+#include "testutil.h"
+#include "t5g.h"
+#include "core/fileio.h"
+#include "generate/generate.h"
+#include "io/ckpt.h"
+#include "io/safetensors.h"
+#include <cJSON.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+static t5g_comm g_comm;
+static const char *CASES[] = {"basic", "window", "tp"};
+#define NCASES 3
+
+static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
+    cJSON *a = cJSON_GetObjectItem(root, key);
+    *B = cJSON_GetArraySize(a);
+    *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
+    int32_t *v = malloc(sizeof(int32_t) * *B * *L);
+    for (int i = 0; i < *B; i++)
+        for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
+    return v;
+}
+
+static cJSON *read_json(const char *dir, const char *name) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    char *text = t5g_read_file(p, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return j;
+}
+
+static float *read_f32(const char *dir, const char *name, size_t n) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    size_t len = 0;
+    char *b = t5g_read_file(p, &len);
+    if (b && len != n * sizeof(float)) { free(b); b = NULL; }
+    return (float *)b;
+}
+
+static double maxdiff(const float *a, const float *b, int rows, int width, const int32_t *mask) {
+    double m = 0;
+    for (int r = 0; r < rows; r++) {
+        if (mask && !mask[r]) continue;
+        for (int i = 0; i < width; i++) {
+            double d = fabs((double)a[(size_t)r * width + i] - b[(size_t)r * width + i]);
+            if (d > m || d != d) m = d != d ? INFINITY : d;
+        }
+    }
+    return m;
+}
+
+/* Convert on rank 0 (the file is shared); every rank loads its slice. */
+static t5g_model *convert_and_load(const char *name, char *dir, size_t n) {
+    snprintf(dir, n, "%s/t5g2/%s", fixtures_dir(), name);
+    char h5[512], cmd[2048];
+    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", name, g_comm.world_size);
+    int ok = 1;
+    if (g_comm.world_rank == 0) {
+        snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
+        ok = system(cmd) == 0;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!ok) return NULL;
+    t5g_model *m = t5g_model_load(h5, &g_comm);
+    if (!m) printf("\n  load %s failed: %s\n", h5, t5g_last_error());
+    return m;
+}
+
+static void forward_case(const char *name) {
+    char dir[512];
+    t5g_model *m = convert_and_load(name, dir, sizeof dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(m->cfg.version, 2);
+    cJSON *root = read_json(dir, "batch.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    int B, Le, B2, Ld;
+    int32_t *ids = matrix(root, "input_ids", &B, &Le), *mask = matrix(root, "attention_mask", &B, &Le);
+    int32_t *dids = matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = matrix(root, "decoder_attention_mask", &B2, &Ld);
+    cJSON_Delete(root);
+    int H = m->cfg.enc.hidden_size, V = m->cfg.dec.vocab_size;
+    float *eo = malloc(sizeof(float) * B * Le * H), *dout = malloc(sizeof(float) * B * Ld * H),
+          *lg = malloc(sizeof(float) * B * Ld * V);
+    t5g_backbone_in in = {B, Le, Ld, ids, mask, dids, dmask};
+    t5g_backbone_out out = {eo, dout, lg};
+    int rc = t5g_backbone(m, &in, &out);
+    if (rc) printf("\n  forward failed: %s\n", t5g_last_error());
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    float *re = read_f32(dir, "encoder_out.f32", (size_t)B * Le * H), *rd = read_f32(dir, "decoder_out.f32", (size_t)B * Ld * H),
+          *rl = read_f32(dir, "logits.f32", (size_t)B * Ld * V);
+    CU_ASSERT_FATAL(re && rd && rl);
+    double de = maxdiff(eo, re, B * Le, H, mask), dd = maxdiff(dout, rd, B * Ld, H, dmask), dl = maxdiff(lg, rl, B * Ld, V, dmask);
+    printf("\n    %-7s TP=%d max|d| encoder %.2e decoder %.2e logits %.2e", name, g_comm.tp_size, de, dd, dl);
+    CU_ASSERT(de <= 1e-4);
+    CU_ASSERT(dd <= 1e-4);
+    CU_ASSERT(dl <= 1e-4);
+    free(ids); free(mask); free(dids); free(dmask); free(eo); free(dout); free(lg); free(re); free(rd); free(rl);
+    t5g_model_free(m);
+}
+
+static int same_ids(const t5g_request *r, cJSON *want) {
+    int n = cJSON_GetArraySize(want);
+    if (r->nout != n) return 0;
+    for (int i = 0; i < n; i++)
+        if (r->out[i] != cJSON_GetArrayItem(want, i)->valueint) return 0;
+    return 1;
+}
+
+static void print_ids(const char *what, int row, const t5g_request *r, cJSON *want) {
+    printf("\n      %s row %d ours:", what, row);
+    for (int i = 0; i < r->nout; i++) printf(" %d", r->out[i]);
+    printf("  hf:");
+    for (int i = 0; i < cJSON_GetArraySize(want); i++) printf(" %d", cJSON_GetArrayItem(want, i)->valueint);
+}
+
+/* HF generate's greedy and beam (4 beams, lp 1.0, early_stopping False) sequences, ids identical. */
+static void generate_case(const char *name) {
+    char dir[512];
+    t5g_model *m = convert_and_load(name, dir, sizeof dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    cJSON *gen = read_json(dir, "gen.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gen);
+    cJSON *reqs = cJSON_GetObjectItem(gen, "requests");
+    int B = cJSON_GetArraySize(reqs);
+    for (int mode = 0; mode < 2; mode++) {
+        cJSON *want = mode == 0 ? cJSON_GetObjectItem(gen, "greedy")
+                                : cJSON_GetObjectItem(cJSON_GetObjectItem(gen, "beam"), "sequences");
+        t5g_request *r = calloc(B, sizeof *r);
+        int32_t **bufs = calloc(B, sizeof *bufs);
+        for (int b = 0; b < B; b++) {
+            cJSON *row = cJSON_GetArrayItem(reqs, b);
+            r[b].index = b;
+            r[b].n = cJSON_GetArraySize(row);
+            bufs[b] = malloc(sizeof(int32_t) * r[b].n);
+            for (int i = 0; i < r[b].n; i++) bufs[b][i] = cJSON_GetArrayItem(row, i)->valueint;
+            r[b].ids = bufs[b];
+        }
+        t5g_gen_opts o;
+        t5g_gen_defaults(&o);
+        o.max_new_tokens = cJSON_GetObjectItem(gen, "max_new_tokens")->valueint;
+        if (mode == 1) {
+            o.search = T5G_SEARCH_BEAM;
+            o.num_beams = 4;
+            o.length_penalty = 1.0f;
+            o.early_stopping = T5G_EARLY_FALSE;
+        }
+        int rc = t5g_generate_batch(m, r, B, &o);
+        if (rc) printf("\n  generate failed: %s\n", t5g_last_error());
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        int same = 0;
+        for (int b = 0; b < B; b++) {
+            int ok = same_ids(&r[b], cJSON_GetArrayItem(want, b));
+            same += ok;
+            if (!ok) print_ids(mode ? "beam" : "greedy", b, &r[b], cJSON_GetArrayItem(want, b));
+            free(r[b].out);
+            free(bufs[b]);
+        }
+        printf("\n    %-7s TP=%d %s: %d/%d sequences identical to HF generate", name, g_comm.tp_size,
+               mode ? "beam(4)" : "greedy", same, B);
+        CU_ASSERT_EQUAL(same, B);
+        free(r);
+        free(bufs);
+    }
+    cJSON_Delete(gen);
+    t5g_model_free(m);
+}
+
+static void test_forward(void) {
+    for (int i = 0; i < NCASES; i++) forward_case(CASES[i]);
+}
+
+static void test_generate(void) {
+    for (int i = 0; i < NCASES; i++) generate_case(CASES[i]);
+}
+
+/* ---- one-rank checks ---- */
+
+/* t5g_config_param_count = the text tensors of the HF checkpoint (vision tower excluded). */
+static void test_param_count(void) {
+    if (g_comm.world_size > 1) return;
+    for (int i = 0; i < NCASES; i++) {
+        char dir[512], p[600];
+        snprintf(dir, sizeof dir, "%s/t5g2/%s/hf", fixtures_dir(), CASES[i]);
+        snprintf(p, sizeof p, "%s/config.json", dir);
+        char *txt = t5g_read_file(p, NULL);
+        t5g_config c;
+        CU_ASSERT_EQUAL_FATAL(t5g_config_from_json(txt, &c), 0);
+        free(txt);
+        t5g_st *st = t5g_st_open(dir);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+        int64_t text = 0;
+        for (int k = 0; k < t5g_st_count(st); k++) {
+            const t5g_st_tensor *t = t5g_st_get(st, k);
+            if (!strstr(t->name, "vision_tower") && !strstr(t->name, "multi_modal_projector")) text += t->numel;
+        }
+        t5g_st_close(st);
+        CU_ASSERT_EQUAL(t5g_config_param_count(&c), text);
+    }
+    /* presets parse, validate and round-trip through JSON */
+    const char *names[] = {"t5gemma-2-270m-270m", "t5gemma-2-1b-1b", "t5gemma-2-4b-4b", "tiny-t5g2"};
+    for (int i = 0; i < 4; i++) {
+        t5g_config c, back;
+        CU_ASSERT_EQUAL_FATAL(t5g_config_preset(names[i], &c), 0);
+        CU_ASSERT_EQUAL(c.version, 2);
+        CU_ASSERT_EQUAL(t5g_config_validate(&c), 0);
+        char *js = t5g_config_to_json(&c);
+        CU_ASSERT_EQUAL_FATAL(t5g_config_from_json(js, &back), 0);
+        free(js);
+        CU_ASSERT_EQUAL(t5g_config_param_count(&back), t5g_config_param_count(&c));
+        CU_ASSERT_EQUAL(back.enc.rope_local_theta, c.enc.rope_local_theta);
+        CU_ASSERT_EQUAL(back.enc.window_split, 1);
+        CU_ASSERT_EQUAL(back.dec.window_split, 0);
+        printf("\n    %-20s %lld parameters (text)", names[i], (long long)t5g_config_param_count(&c));
+    }
+}
+
+/* run a command; its combined output in out (rc returned) */
+static int run_cmd(const char *cmd, char *out, size_t n) {
+    char full[3072];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *f = popen(full, "r");
+    if (!f) return -1;
+    size_t k = fread(out, 1, n - 1, f);
+    out[k] = 0;
+    return pclose(f);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* config of one generation, weights of the other -> one clear error naming the mismatch */
+static void test_version_mismatch(void) {
+    if (g_comm.world_size > 1) return;
+    char cmd[2048], out[4096];
+    const char *fx = fixtures_dir();
+    const char *d = tpath("v2cfg_v1w"), *e = tpath("v1cfg_v2w");
+    snprintf(cmd, sizeof cmd, "mkdir -p %s %s && cp %s/t5g2/basic/hf/config.json %s/ && cp %s/fwd/mha/hf/model.safetensors %s/"
+             " && cp %s/fwd/mha/hf/config.json %s/ && cp %s/t5g2/basic/hf/model.safetensors %s/",
+             d, e, fx, d, fx, d, fx, e, fx, e);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s -o %s", d, tpath("x.h5"));
+    CU_ASSERT_NOT_EQUAL(run_cmd(cmd, out, sizeof out), 0);
+    printf("\n    %s", out);
+    CU_ASSERT(strstr(out, "t5g: error:") && strstr(out, "T5Gemma 2") && strstr(out, "weights are T5Gemma (v1)"));
+    CU_ASSERT_EQUAL(count_lines(out), 1);
+    CU_ASSERT(access(tpath("x.h5"), F_OK) != 0);
+    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s -o %s", e, tpath("y.h5"));
+    CU_ASSERT_NOT_EQUAL(run_cmd(cmd, out, sizeof out), 0);
+    printf("    %s", out);
+    CU_ASSERT(strstr(out, "t5g: error:") && strstr(out, "weights are T5Gemma 2"));
+    CU_ASSERT_EQUAL(count_lines(out), 1);
+    CU_ASSERT(access(tpath("y.h5"), F_OK) != 0);
+    /* an HDF5 checkpoint whose config says v1 but whose tensors are v2 (and the reverse) */
+    for (int k = 0; k < 2; k++) {
+        t5g_config c;
+        CU_ASSERT_EQUAL_FATAL(t5g_config_preset(k ? "tiny-t5g2" : "tiny", &c), 0);
+        char *js = t5g_config_to_json(&c);
+        const char *path = tpath(k ? "v2cfg.h5" : "v1cfg.h5");
+        t5g_ckpt_writer *w = t5g_ckpt_create(path, js, "float32");
+        free(js);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+        float z[64] = {0};
+        int64_t shape[2] = {64, 1};
+        const char *other = k ? "model/decoder/layers/0/cross_attn/q_proj/weight" : "model/encoder/embed_tokens/eoi_embedding";
+        CU_ASSERT_EQUAL(t5g_ckpt_write(w, other, 1, shape, z), 0);
+        CU_ASSERT_EQUAL(t5g_ckpt_finish(w), 0);
+        t5g_comm self;
+        t5g_comm_self(&self);
+        t5g_model *m = t5g_model_load(path, &self);
+        CU_ASSERT_PTR_NULL(m);
+        printf("    load: %s\n", t5g_last_error());
+        CU_ASSERT(strstr(t5g_last_error(), k ? "weights are T5Gemma (v1)" : "weights are T5Gemma 2") != NULL);
+        t5g_model_free(m);
+    }
+}
+
+/* the vision tower is skipped with a note; image placeholders in the input are one clear error */
+static void test_text_only(void) {
+    if (g_comm.world_size > 1) return;
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/t5g2/basic/hf -o %s", fixtures_dir(), tpath("basic.h5"));
+    CU_ASSERT_EQUAL(run_cmd(cmd, out, sizeof out), 0);
+    CU_ASSERT(strstr(out, "vision tensors") != NULL);
+    t5g_model *m = t5g_model_load(tpath("basic.h5"), &g_comm);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    t5g_state *s = t5g_state_new(m, 1, 4, 1, 4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    int32_t ids[4] = {5, 6, m->cfg.image_token_index, 1};
+    CU_ASSERT_NOT_EQUAL(t5g_encode(s, ids, NULL), 0);
+    CU_ASSERT(strstr(t5g_last_error(), "image") != NULL);
+    ids[2] = 7;
+    CU_ASSERT_EQUAL(t5g_encode(s, ids, NULL), 0);
+    t5g_state_free(s);
+    t5g_model_free(m);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    t5g_cpu_setup(1);
+    if (t5g_comm_init(&g_comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
+    if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
+    static CU_TestInfo tests[] = {{"forward vs HF (encoder, decoder, logits)", test_forward},
+                                  {"greedy and beam ids vs HF generate", test_generate},
+                                  {"parameter counts and presets", test_param_count},
+                                  {"v1/v2 config-weights mismatch", test_version_mismatch},
+                                  {"text only: vision skipped, image ids rejected", test_text_only},
+                                  CU_TEST_INFO_NULL};
+    static CU_SuiteInfo suites[] = {{"t5gemma2", tmpdir_init, tmpdir_clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) return 2;
+    CU_basic_set_mode(g_comm.world_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
+    CU_basic_run_tests();
+    int fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
+    int any = 0;
+    MPI_Allreduce(&fails, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    CU_cleanup_registry();
+    t5g_comm_free(&g_comm);
+    MPI_Finalize();
+    return any ? 1 : 0;
+}
