@@ -5,6 +5,7 @@
 #include "core/fileio.h"
 #include "io/ckpt.h"
 #include <cJSON.h>
+#include "text/tokenizer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,9 @@ int cmd_init(int argc, char **argv) {
     if (m && spm) {
         m->spm_model = (unsigned char *)t5g_read_file(spm, &m->spm_model_len);
         fail = !m->spm_model;
+        t5g_tokenizer *tok = fail ? NULL : t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);  /* not junk */
+        if (!fail && !tok) fail = T5G_FAIL("--tokenizer %s is not a SentencePiece model", spm) != 0;
+        t5g_tokenizer_free(tok);
     }
     if (!fail) fail = t5g_model_save(m, out, !strcmp(dtype, "bf16") ? "bfloat16" : "float32") != 0;
     if (fail) t5g_print_error();

@@ -4,6 +4,7 @@
 #include "io/ckpt.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm) {
     int inited = 0;
@@ -53,9 +54,39 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
     return rc;
 }
 
+static const char *g_compute_type;  /* --compute-type, taken out of argv by cli_take_compute_type */
+
+int cli_take_compute_type(int *argc, char **argv) {
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--compute-type")) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "t5g: error: --compute-type needs a value: f32, bf16 or int8\n");
+                return -1;
+            }
+            v = argv[++i];
+        } else if (!strncmp(argv[i], "--compute-type=", 15)) {
+            v = argv[i] + 15;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        t5g_dtype dt;
+        if (t5g_dtype_parse(v, &dt)) {
+            t5g_print_error();
+            return -1;
+        }
+        g_compute_type = v;
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
 t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm) {
     const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
     if (!lr) lr = getenv("SLURM_LOCALID");
     const t5g_backend *be = t5g_backend_by_name(device, lr ? atoi(lr) : comm->world_rank);
-    return be ? t5g_model_load_on(path, comm, be) : NULL;
+    return be ? t5g_model_load_as(path, comm, be, g_compute_type) : NULL;
 }

@@ -9,6 +9,10 @@ int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm);
 int cli_mpi_end(t5g_comm *comm, int failed);
 /* Config from exactly one of --preset / --config / -m; error if none or several. */
 int cli_load_config(const char *preset, const char *config_file, const char *model_file, t5g_config *cfg);
-/* Load the model on --device cpu|cuda (GPU chosen by the node-local rank). */
+/* Take --compute-type f32|bf16|int8 (or --compute-type=X) out of argv (forward / generate /
+ * eval: the weights' dtype in memory, default the checkpoint's storage dtype) for
+ * cli_load_model.  Returns 0, or -1 after printing one error line for a bad value. */
+int cli_take_compute_type(int *argc, char **argv);
+/* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type. */
 t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm);
 #endif

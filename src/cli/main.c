@@ -1,5 +1,6 @@
 /* main.c - `t5g <subcommand> ...`: one binary, one MPI job. */
 #include "cli/cli.h"
+#include "cli/common.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +31,13 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    /* --compute-type is common to the commands that load a model (src/cli/common.c) */
+    const char *cmd = argv[1];
+    if ((!strcmp(cmd, "forward") || !strcmp(cmd, "generate") || !strcmp(cmd, "eval")) &&
+        cli_take_compute_type(&argc, argv))
+        return 2;
     for (int i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+        if (!strcmp(cmd, COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "t5g: error: unknown command '%s' (see t5g --help)\n", argv[1]);
     return 2;
 }

@@ -5,7 +5,9 @@
 #include "core/err.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct t5g_ckpt_writer {
     char path[4096];
     char tmp[4096 + 32];
     int bf16;
+    int i8;          /* int8 file: projections via t5g_ckpt_write_i8, other tensors float32 */
     int checksum;
     int64_t chunk_rows, chunk_cols;
 };
@@ -184,9 +187,9 @@ static int check_root(t5g_ckpt *c) {
     T5G_CHECK(rc == 0, "%s has no 'config' attribute (JSON string); re-convert it", c->path);
     rc = get_str_attr(c->file, "dtype", &dt);
     T5G_CHECK(rc == 0, "%s has no 'dtype' attribute; re-convert it", c->path);
-    ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16");
+    ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16") || !strcmp(dt, "int8");
     if (ok) snprintf(c->dtype, sizeof c->dtype, "%s", dt);
-    else T5G_FAIL("%s has dtype attribute '%.40s'; expected float32 or bfloat16", c->path, dt);
+    else T5G_FAIL("%s has dtype attribute '%.40s'; expected float32 or bfloat16 (or int8)", c->path, dt);
     free(dt);
     return ok ? 0 : -1;
 }
@@ -272,7 +275,7 @@ static void fmt_shape(char *buf, size_t n, int nd, const int64_t *s) {
     if (k < (int)n) snprintf(buf + k, n - (size_t)k, "]");
 }
 
-/* Element kind of a dataset: 4 = float32, 2 = bfloat16; error otherwise. */
+/* Element kind of a dataset: 4 = float32, 2 = bfloat16, 1 = int8; error otherwise. */
 static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
     hid_t t = H5Dget_type(d);
     H5T_class_t cl = H5Tget_class(t);
@@ -283,11 +286,14 @@ static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
     char *dt = NULL;
     int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && get_str_attr(d, "dtype", &dt) == 0 &&
              !strcmp(dt, "bfloat16");
+    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && get_str_attr(d, "dtype", &dt) == 0 && !strcmp(dt, "int8");
     free(dt);
     if (bf) return 2;
+    if (i8) return 1;
     const char *what = cl == H5T_FLOAT ? "a float of another width" : cl == H5T_INTEGER ? "an integer type" : "a non-numeric type";
     if (cl == H5T_INTEGER && sz == 2) what = "uint16 without attribute dtype=\"bfloat16\"";
-    return T5G_FAIL("tensor %s in %s has the wrong dtype (%s, %zu bytes); expected float32 or bfloat16; re-convert it",
+    if (cl == H5T_INTEGER && sz == 1) what = "8-bit integer without attribute dtype=\"int8\"";
+    return T5G_FAIL("tensor %s in %s has the wrong dtype (%s, %zu bytes); expected float32 or bfloat16 (or int8); re-convert it",
                     name, c->path, what, sz);
 }
 
@@ -340,6 +346,9 @@ static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, c
     return 0;
 }
 
+static int read_i8_as_f32(t5g_ckpt *c, const char *name, const int64_t *shape, int64_t row0, int64_t nrows,
+                          int64_t col0, int64_t ncols, float *out);
+
 int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape, int64_t row0, int64_t nrows,
                   int64_t col0, int64_t ncols, float *out) {
     T5G_CHECK(c && name && shape && (out || nrows == 0 || ncols == 0), "t5g_ckpt_read: NULL argument");
@@ -363,6 +372,12 @@ int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape,
         rc = T5G_FAIL("tensor %s in %s has shape %s, but the config needs %s; re-convert it", name, c->path, got, want);
     }
     int kind = rc ? -1 : tensor_kind(c, d, name);
+    if (kind == 1) {  /* int8: dequantized with the row scales */
+        H5Dclose(d);
+        return ndim == 2 ? read_i8_as_f32(c, name, shape, row0, nrows, col0, ncols, out)
+                         : T5G_FAIL("tensor %s in %s is int8 but 1-D; only matrices are stored as int8; re-convert it",
+                                    name, c->path);
+    }
     if (kind > 0) {
         hsize_t off[2] = {(hsize_t)row0, (hsize_t)col0}, cnt[2] = {(hsize_t)nrows, (hsize_t)ncols};
         rc = read_slab(c, d, name, kind, ndim, off, cnt, out);
@@ -411,8 +426,8 @@ int t5g_ckpt_attr_int(t5g_ckpt *c, const char *name, long long *value) {
 
 t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, const char *dtype) {
     T5G_CHECK_NULL(path && *path && config_json, "t5g_ckpt_create: no path or config");
-    T5G_CHECK_NULL(dtype && (!strcmp(dtype, "float32") || !strcmp(dtype, "bfloat16")),
-                   "checkpoint dtype must be float32 or bfloat16, not '%s'", dtype ? dtype : "(null)");
+    T5G_CHECK_NULL(dtype && (!strcmp(dtype, "float32") || !strcmp(dtype, "bfloat16") || !strcmp(dtype, "int8")),
+                   "checkpoint dtype must be float32 or bfloat16 (or int8), not '%s'", dtype ? dtype : "(null)");
     T5G_CHECK_NULL(strlen(path) < 4096, "checkpoint path too long");
     h5_quiet();
     t5g_ckpt_writer *w = t5g_calloc(1, sizeof *w, "checkpoint writer");
@@ -420,6 +435,7 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     snprintf(w->path, sizeof w->path, "%s", path);
     snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%d", path, (int)getpid());
     w->bf16 = !strcmp(dtype, "bfloat16");
+    w->i8 = !strcmp(dtype, "int8");
     w->checksum = 1;
     w->chunk_rows = T5G_CKPT_CHUNK_ROWS;
     w->chunk_cols = T5G_CKPT_CHUNK_COLS;
@@ -624,4 +640,138 @@ void t5g_ckpt_abort(t5g_ckpt_writer *w) {
     H5Eclear2(H5E_DEFAULT);
     unlink(w->tmp);
     free(w);
+}
+
+/* ---- int8 storage: NAME int8 [rows, cols] (attribute dtype="int8") + NAME_scale float32 [rows] ---- */
+
+float t5g_int8_amax(const float *w, int64_t n) {
+    float amax = 0.0f;
+    int finite = 1;
+    for (int64_t i = 0; i < n; i++) {
+        float a = fabsf(w[i]);
+        finite &= a <= FLT_MAX;
+        amax = a > amax ? a : amax;
+    }
+    return finite ? amax : NAN;
+}
+
+float t5g_int8_quantize(const float *w, int64_t n, float amax, int8_t *q) {
+    if (!(amax > 0.0f)) {
+        memset(q, 0, (size_t)n);
+        return 0.0f;
+    }
+    float inv = 127.0f / amax;
+    for (int64_t i = 0; i < n; i++) {
+        float v = rintf(w[i] * inv);
+        q[i] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+    }
+    return amax / 127.0f;
+}
+
+static void scale_name(const char *name, char *buf, size_t n) { snprintf(buf, n, "%s_scale", name); }
+
+/* rows [row0, row0+nrows) of NAME_scale: present, shape [rows], finite and >= 0 */
+static int read_scales(t5g_ckpt *c, const char *name, int64_t rows, int64_t row0, int64_t nrows, float *scale) {
+    char sn[600];
+    scale_name(name, sn, sizeof sn);
+    T5G_CHECK(t5g_ckpt_has(c, sn), "int8 tensor %s in %s has no scale dataset %s (one float32 per row); re-convert it",
+              name, c->path, sn);
+    int nd = 0;
+    int64_t sh[2] = {0, 0};
+    T5G_TRY(t5g_ckpt_shape(c, sn, &nd, sh));
+    if (nd != 1 || sh[0] != rows) {
+        char got[64];
+        fmt_shape(got, sizeof got, nd, sh);
+        return T5G_FAIL("scale dataset %s in %s has shape %s; expected [%lld] (one float32 scale per row of %s); "
+                        "re-convert it", sn, c->path, got, (long long)rows, name);
+    }
+    T5G_TRY(t5g_ckpt_read(c, sn, 1, &rows, row0, nrows, 0, 1, scale));
+    for (int64_t r = 0; r < nrows; r++)
+        T5G_CHECK(isfinite(scale[r]) && scale[r] >= 0.0f,
+                  "scale dataset %s in %s holds %g at row %lld; int8 scales must be finite and >= 0; re-convert it", sn,
+                  c->path, (double)scale[r], (long long)(row0 + r));
+    return 0;
+}
+
+int t5g_ckpt_is_int8(t5g_ckpt *c, const char *name) {
+    hid_t d = open_tensor(c, name);
+    if (d < 0) return -1;
+    int kind = tensor_kind(c, d, name);
+    H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    return kind < 0 ? -1 : kind == 1;
+}
+
+int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int64_t row0, int64_t nrows, int64_t col0,
+                     int64_t ncols, int8_t *q, float *scale) {
+    T5G_CHECK(c && name && shape && q && scale, "t5g_ckpt_read_i8: NULL argument");
+    T5G_CHECK(row0 >= 0 && nrows >= 0 && row0 + nrows <= shape[0] && col0 >= 0 && ncols >= 0 && col0 + ncols <= shape[1],
+              "t5g_ckpt_read_i8(%s): slice is outside the tensor", name);
+    hid_t d = open_tensor(c, name);
+    if (d < 0) return -1;
+    int64_t dims[2] = {0, 0};
+    int nd = tensor_dims(d, dims), rc = 0;
+    if (nd != 2 || dims[0] != shape[0] || dims[1] != shape[1]) {
+        char got[64], want[64];
+        fmt_shape(got, sizeof got, nd > 2 ? 2 : nd, dims);
+        fmt_shape(want, sizeof want, 2, shape);
+        rc = T5G_FAIL("tensor %s in %s has shape %s, but the config needs %s; re-convert it", name, c->path, got, want);
+    }
+    if (!rc && tensor_kind(c, d, name) != 1)
+        rc = T5G_FAIL("tensor %s in %s is not stored as int8; re-convert it", name, c->path);
+    size_t n = (size_t)nrows * (size_t)ncols;
+    if (!rc && n) {
+        hsize_t off[2] = {(hsize_t)row0, (hsize_t)col0}, cnt[2] = {(hsize_t)nrows, (hsize_t)ncols};
+        hid_t fs = H5Dget_space(d), ms = H5Screate_simple(2, cnt, NULL);
+        herr_t e = H5NOTE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL));
+        if (e >= 0) e = H5NOTE(H5Dread(d, H5T_NATIVE_SCHAR, ms, fs, H5P_DEFAULT, q));
+        H5Sclose(ms);
+        H5Sclose(fs);
+        if (e < 0) rc = T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, h5_reason());
+        else c->bytes_read += (int64_t)n;
+    }
+    H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (q[i] == -128)
+            rc = T5G_FAIL("int8 tensor %s in %s holds -128 (row %lld); symmetric int8 weights lie in [-127, 127]; "
+                          "re-convert it", name, c->path, (long long)(row0 + (int64_t)(i / (size_t)ncols)));
+    if (!rc) rc = read_scales(c, name, shape[0], row0, nrows, scale);
+    return rc;
+}
+
+/* int8 read into the top quarter of out, then widened in place in blocks of 64 (block i's
+ * stores end at byte 4i+256, the next unread byte is 3n+i+64, and i <= n-64 for full blocks) */
+static int read_i8_as_f32(t5g_ckpt *c, const char *name, const int64_t *shape, int64_t row0, int64_t nrows,
+                          int64_t col0, int64_t ncols, float *out) {
+    size_t n = (size_t)nrows * (size_t)ncols;
+    float *scale = t5g_malloc(sizeof(float) * (size_t)(nrows ? nrows : 1), "int8 scales");
+    if (!scale) return -1;
+    int8_t *q = (int8_t *)out + 3 * n;
+    int rc = t5g_ckpt_read_i8(c, name, shape, row0, nrows, col0, ncols, q, scale);
+    for (size_t i = 0; i < n && !rc; i += 64) {
+        size_t m = n - i < 64 ? n - i : 64;
+        int8_t h[64];
+        memcpy(h, q + i, m);
+        for (size_t k = 0; k < m; k++) out[i + k] = scale[(i + k) / (size_t)ncols] * (float)h[k];
+    }
+    free(scale);
+    return rc;
+}
+
+int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q, const float *scale) {
+    T5G_TRY(check_write_args(w, name, 2, shape, q));
+    T5G_CHECK(w->i8, "t5g_ckpt_write_i8(%s): %s is not an int8 checkpoint", name, w->path);
+    for (int64_t r = 0; r < shape[0]; r++)
+        T5G_CHECK(isfinite(scale[r]) && scale[r] >= 0.0f, "t5g_ckpt_write_i8(%s): row %lld has scale %g", name,
+                  (long long)r, (double)scale[r]);
+    int64_t crows;
+    hid_t d = create_tensor(w, name, 2, shape, H5T_STD_I8LE, &crows);
+    if (d < 0) return -1;
+    int rc = write_rows(w, d, name, 2, shape, 0, shape[0], H5T_NATIVE_SCHAR, q);
+    if (!rc) rc = put_str_attr(d, "dtype", "int8");
+    if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
+    char sn[600];
+    scale_name(name, sn, sizeof sn);
+    return rc ? rc : t5g_ckpt_write(w, sn, 1, shape, scale);
 }

@@ -21,7 +21,7 @@ t5g_ckpt *t5g_ckpt_open(const char *path, MPI_Comm comm);
 void t5g_ckpt_close(t5g_ckpt *c);
 /* The root attribute "config" (JSON text). Owned by the handle. */
 const char *t5g_ckpt_config_json(const t5g_ckpt *c);
-/* Stored dtype of the file's tensors: "float32" or "bfloat16" (root attribute "dtype"). */
+/* Stored dtype of the file's tensors: "float32", "bfloat16" or "int8" (root attribute "dtype"). */
 const char *t5g_ckpt_dtype(const t5g_ckpt *c);
 /* 1 if dataset `name` exists (name uses '/' separators, e.g. model/encoder/norm/weight). */
 int t5g_ckpt_has(t5g_ckpt *c, const char *name);
@@ -77,6 +77,25 @@ int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long valu
 /* buf holds n bf16 values in its upper half (bytes [2n, 4n)); widen them to n floats in place
  * (exact).  Lets a reader fetch bf16 straight into the float output buffer. */
 void t5g_bf16_widen_inplace(float *buf, size_t n);
+
+/* ---- int8 storage (docs/checkpoint.md "int8 checkpoints") ----
+ * A 2-D projection NAME is int8 [rows, cols] with attribute dtype="int8" (values in
+ * [-127, 127]) plus NAME_scale, float32 [rows]: w[r][c] = scale[r] · q[r][c].  The root
+ * attribute dtype is "int8"; every other tensor is float32.  t5g_ckpt_read on an int8
+ * tensor returns the dequantized floats. */
+/* max |w| over n values; NaN if any is inf or NaN */
+float t5g_int8_amax(const float *w, int64_t n);
+/* q = rint(w · 127/amax) clamped to [-127, 127]; returns the scale amax/127 (0 and q = 0 if amax <= 0) */
+float t5g_int8_quantize(const float *w, int64_t n, float amax, int8_t *q);
+/* 1 if tensor name is stored as int8, 0 if not, -1 on error (missing, bad dtype) */
+int t5g_ckpt_is_int8(t5g_ckpt *c, const char *name);
+/* Rows [row0, +nrows) x cols [col0, +ncols) of a 2-D int8 tensor with full shape `shape`, and
+ * those rows' scales.  One clear error for a missing scale dataset, a scale dataset of the
+ * wrong shape, a non-finite or negative scale, or a -128. */
+int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int64_t row0, int64_t nrows, int64_t col0,
+                     int64_t ncols, int8_t *q, float *scale);
+/* Write an int8 matrix and its scales (NAME_scale) into an int8 checkpoint. */
+int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q, const float *scale);
 
 /* bf16 <-> f32 helpers (round to nearest even; NaN stays NaN). */
 static inline float t5g_bf16_to_f32(uint16_t h) {

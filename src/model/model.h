@@ -61,6 +61,7 @@ typedef struct t5g_model {
     size_t spm_model_len;
     int add_bos, add_eos;        /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
     float *arena;                /* one allocation for all weights */
+    t5g_dtype wdtype;            /* projection and embedding matrices in memory: f32, bf16 or int8 */
 } t5g_model;
 
 /* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */
@@ -71,8 +72,21 @@ t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend
  * same full tensors, so any TP size gives the same model). */
 t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm);
 t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be);
+/* The same with the weight matrices in compute_type ("f32", "bf16" or "int8"; NULL: the
+ * checkpoint's storage dtype on the CPU backend, f32 elsewhere); norms stay float32.  One clear
+ * error for an unknown type or one without a kernel on this backend / CPU. */
+t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend *be, const char *compute_type);
+t5g_model *t5g_model_random_as(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be,
+                               const char *compute_type);
+/* 1 if checkpoint tensor `name` is a weight matrix (projection or embedding table: the tensors
+ * kept in the compute type and stored as int8 in an int8 checkpoint), else 0 */
+int t5g_tensor_is_matrix(const char *name);
+/* "f32|float32|bf16|bfloat16|int8" -> dtype (error otherwise); dtype -> "f32|bf16|int8" */
+int t5g_dtype_parse(const char *s, t5g_dtype *dt);
+const char *t5g_dtype_name(t5g_dtype dt);
 void t5g_model_free(t5g_model *m);
-/* Write the model (T = 1 only) to an HDF5 checkpoint; dtype "float32" or "bfloat16". */
+/* Write the model (T = 1 only) to an HDF5 checkpoint; dtype "float32", "bfloat16" or "int8"
+ * (int8: projections and embeddings as int8 + row scales, quantized here unless already int8). */
 int t5g_model_save(t5g_model *m, const char *path, const char *dtype);
 /* Weight elements held by rank r of T (and how many of them are replicated, e.g. norms). */
 int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated);

@@ -83,8 +83,19 @@ unknown:
     return T5G_FAIL("internal: no slot for tensor %s", t->name);
 }
 
+/* Bytes of one slice in the arena (64-byte aligned): matrices in the compute dtype (int8:
+ * values, then one float scale per row), everything else float32. */
+static int64_t slot_bytes(const slot *s, t5g_dtype dt) {
+    int64_t n = s->nrows * s->ncols;
+    if (!s->mat || dt == T5G_DT_F32) return (n * 4 + 63) & ~(int64_t)63;
+    if (dt == T5G_DT_BF16) return (n * 2 + 63) & ~(int64_t)63;
+    return ((n + 63) & ~(int64_t)63) + ((s->nrows * 4 + 63) & ~(int64_t)63);
+}
+
+static int dtype_usable(const t5g_backend *be, t5g_dtype dt);
+
 /* Build the skeleton: shard plans, layer arrays, one arena with every slice. */
-static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_backend *be) {
+static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_backend *be, t5g_dtype wdt) {
     T5G_CHECK_NULL(cfg && comm, "t5g_model: NULL argument");
     if (t5g_config_validate(cfg)) return NULL;
     T5G_CHECK_NULL(cfg->tie_word_embeddings, "untied LM heads are not supported (tie_word_embeddings must be true)");
@@ -94,6 +105,8 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     m->comm = comm;
     m->be = be ? be : t5g_backend_cpu();
     m->host_memory = m->be == t5g_backend_cpu();
+    m->wdtype = wdt;
+    if (dtype_usable(m->be, wdt)) goto fail;
     m->add_bos = 1;  /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
@@ -109,9 +122,9 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     for (int i = 0; i < n; i++) {
         slot s;
         if (resolve(m, &specs[i], &s)) goto fail;
-        total += (s.nrows * s.ncols + 15) & ~(int64_t)15;  /* 64-byte aligned slices */
+        total += slot_bytes(&s, wdt);
     }
-    m->weight_bytes = total * (int64_t)sizeof(float);
+    m->weight_bytes = total;
     if (!(m->arena = m->be->alloc((size_t)m->weight_bytes))) {
         T5G_FAIL("out of memory: this rank needs %.2f GiB for its weights; use more tensor-parallel ranks",
                  m->weight_bytes / 1073741824.0);
@@ -121,12 +134,14 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     for (int i = 0; i < n; i++) {
         slot s;
         resolve(m, &specs[i], &s);
-        *s.dst = m->arena + off;
+        *s.dst = (float *)((char *)m->arena + off);
         if (s.mat) {
-            s.mat->dtype = T5G_DT_F32;
+            s.mat->dtype = wdt;
             s.mat->rows = (int)s.nrows; s.mat->cols = (int)s.ncols; s.mat->ld = (int)s.ncols;
+            s.mat->scale = wdt == T5G_DT_INT8 ? (float *)((char *)m->arena + off + ((s.nrows * s.ncols + 63) & ~(int64_t)63))
+                                              : NULL;
         }
-        off += (s.nrows * s.ncols + 15) & ~(int64_t)15;
+        off += slot_bytes(&s, wdt);
     }
     free(specs);
     return m;
@@ -150,6 +165,92 @@ int t5g_model_visit(t5g_model *m, t5g_tensor_visitor fn, void *ctx) {
     }
     free(specs);
     return 0;
+}
+
+/* The same walk handing over the slot (loaders and the saver need the matrix and its dtype). */
+typedef int (*slot_visitor)(void *ctx, const t5g_tensor_spec *t, const slot *s);
+static int visit_slots(t5g_model *m, slot_visitor fn, void *ctx) {
+    t5g_tensor_spec *specs;
+    int n;
+    T5G_TRY(t5g_config_tensors(&m->cfg, &specs, &n));
+    for (int i = 0; i < n; i++) {
+        slot s;
+        if (resolve(m, &specs[i], &s) || fn(ctx, &specs[i], &s)) {
+            free(specs);
+            return -1;
+        }
+    }
+    free(specs);
+    return 0;
+}
+
+/* ---- weight dtype in memory (the compute type) ---- */
+
+/* linear_lowp.c: 0 if this CPU has a kernel for dt (not included from backend/cpu/linear.h,
+ * whose bf16 helpers duplicate io/ckpt.h's) */
+int t5g_cpu_dtype_check(t5g_dtype dt);
+
+int t5g_dtype_parse(const char *s, t5g_dtype *dt) {
+    T5G_CHECK(s && dt, "t5g_dtype_parse: NULL argument");
+    if (!strcmp(s, "f32") || !strcmp(s, "float32")) *dt = T5G_DT_F32;
+    else if (!strcmp(s, "bf16") || !strcmp(s, "bfloat16")) *dt = T5G_DT_BF16;
+    else if (!strcmp(s, "int8")) *dt = T5G_DT_INT8;
+    else return T5G_FAIL("--compute-type must be f32, bf16 or int8, not '%s'", s);
+    return 0;
+}
+
+int t5g_tensor_is_matrix(const char *name) {
+    size_t n = strlen(name);
+    return (n > 12 && !strcmp(name + n - 12, "_proj/weight")) || (n > 19 && !strcmp(name + n - 19, "embed_tokens/weight"));
+}
+
+const char *t5g_dtype_name(t5g_dtype dt) { return dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32"; }
+
+/* a kernel for dt on this backend and CPU, else one clear error */
+static int dtype_usable(const t5g_backend *be, t5g_dtype dt) {
+    if (dt == T5G_DT_F32) return 0;
+    T5G_CHECK(be == t5g_backend_cpu(), "compute type %s has no kernel on the %s backend (only f32 there); use "
+              "--compute-type f32 or --device cpu", t5g_dtype_name(dt), be->name);
+    return t5g_cpu_dtype_check(dt);
+}
+
+/* A producer of float32 rows [row, row+nrows) x cols [col, col+ncols) of a full tensor. */
+typedef int (*rows_fn)(void *arg, int64_t row, int64_t nrows, int64_t col, int64_t ncols, float *dst);
+
+/* Fill a bf16 / int8 matrix slot (host memory) from float32 rows a block at a time (peak:
+ * one block, never a float32 copy of the tensor).  bf16: round to nearest even (exact for
+ * a bf16 source).  int8: each row's scale comes from the whole row, also when this rank
+ * holds a column slice, so every TP size quantizes to the same weights. */
+static int fill_lowp(const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *arg) {
+    t5g_wmat *W = s->mat;
+    int64_t cols = t->shape[1], nc = s->ncols;
+    int whole = W->dtype == T5G_DT_INT8 && nc < cols;
+    int64_t wc = whole ? cols : nc, off = whole ? s->col0 : 0;
+    int64_t blk = (1 << 20) / (cols > 0 ? cols : 1);
+    if (blk < 1) blk = 1;
+    float *buf = t5g_malloc(sizeof(float) * (size_t)(blk * wc > 0 ? blk * wc : 1), "weight conversion");
+    if (!buf) return -1;
+    int rc = 0;
+    for (int64_t r = 0; r < s->nrows && !rc; r += blk) {
+        int64_t b = s->nrows - r < blk ? s->nrows - r : blk;
+        rc = fn(arg, s->row0 + r, b, whole ? 0 : s->col0, wc, buf);
+        for (int64_t i = 0; i < b && !rc; i++) {
+            const float *row = buf + i * wc;
+            if (W->dtype == T5G_DT_BF16) {
+                uint16_t *d = (uint16_t *)W->data + (r + i) * nc;
+                for (int64_t k = 0; k < nc; k++) d[k] = t5g_f32_to_bf16(row[k]);
+                continue;
+            }
+            float amax = t5g_int8_amax(row, wc);
+            if (!isfinite(amax))
+                rc = T5G_FAIL("tensor %s has a non-finite value in row %lld; it cannot be quantized to int8", t->name,
+                              (long long)(s->row0 + r + i));
+            else
+                W->scale[r + i] = t5g_int8_quantize(row + off, nc, amax, (int8_t *)W->data + (r + i) * nc);
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 void t5g_model_free(t5g_model *m) {
@@ -190,10 +291,23 @@ static int read_fill(void *a, float *dst) {
     return check_finite(r->t, dst, r->nr * r->nc);
 }
 
-static int load_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
+static int ckpt_rows(void *a, int64_t row, int64_t nrows, int64_t col, int64_t ncols, float *dst) {
+    read_args *r = a;
+    T5G_TRY(t5g_ckpt_read(r->ck, r->t->name, r->t->ndim, r->t->shape, row, nrows, col, ncols, dst));
+    return check_finite(r->t, dst, nrows * ncols);
+}
+
+static int load_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
     load_ctx *l = ctx;
-    read_args a = {l->ck, t, r0, nr, c0, nc};
-    return stage(l->m, dst, nr * nc, read_fill, &a);
+    read_args a = {l->ck, t, s->row0, s->nrows, s->col0, s->ncols};
+    const t5g_wmat *W = s->mat;
+    if (!W || W->dtype == T5G_DT_F32) return stage(l->m, *s->dst, s->nrows * s->ncols, read_fill, &a);
+    if (W->dtype == T5G_DT_INT8) {  /* int8 stored: taken as it is, scales of the whole rows */
+        int i8 = t5g_ckpt_is_int8(l->ck, t->name);
+        if (i8 < 0) return -1;
+        if (i8) return t5g_ckpt_read_i8(l->ck, t->name, t->shape, s->row0, s->nrows, s->col0, s->ncols, W->data, W->scale);
+    }
+    return fill_lowp(t, s, ckpt_rows, &a);
 }
 
 static int ckpt_has(void *ck, const char *name) { return t5g_ckpt_has(ck, name) == 1; }
@@ -201,11 +315,26 @@ static int ckpt_has(void *ck, const char *name) { return t5g_ckpt_has(ck, name) 
 t5g_model *t5g_model_load(const char *path, t5g_comm *comm) { return t5g_model_load_on(path, comm, NULL); }
 
 t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend *be) {
+    return t5g_model_load_as(path, comm, be, NULL);
+}
+
+/* The compute type: the one asked for, else the checkpoint's storage dtype (f32 on a backend
+ * without bf16 / int8 kernels, as before they existed). */
+static int pick_dtype(t5g_ckpt *ck, const t5g_backend *be, const char *compute_type, t5g_dtype *dt) {
+    if (compute_type && *compute_type) return t5g_dtype_parse(compute_type, dt);
+    const char *st = t5g_ckpt_dtype(ck);
+    *dt = !strcmp(st, "bfloat16") ? T5G_DT_BF16 : !strcmp(st, "int8") ? T5G_DT_INT8 : T5G_DT_F32;
+    if (be && be != t5g_backend_cpu()) *dt = T5G_DT_F32;
+    return 0;
+}
+
+t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend *be, const char *compute_type) {
     T5G_CHECK_NULL(path && comm, "t5g_model_load: NULL argument");
     t5g_ckpt *ck = t5g_ckpt_open(path, comm->tp);
     if (!ck) return NULL;
     t5g_config cfg;
     t5g_model *m = NULL;
+    t5g_dtype wdt;
     if (t5g_config_from_json(t5g_ckpt_config_json(ck), &cfg)) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", t5g_last_error());
@@ -213,10 +342,11 @@ t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend
         goto out;
     }
     if (t5g_check_weights_version(&cfg, ckpt_has, ck, path)) goto out;
-    m = model_alloc(&cfg, comm, be);
+    if (pick_dtype(ck, be, compute_type, &wdt)) goto out;
+    m = model_alloc(&cfg, comm, be, wdt);
     if (!m) goto out;
     load_ctx lc = {ck, m};
-    if (t5g_model_visit(m, load_one, &lc)) { t5g_model_free(m); m = NULL; goto out; }
+    if (visit_slots(m, load_one, &lc)) { t5g_model_free(m); m = NULL; goto out; }
     if (t5g_ckpt_read_bytes(ck, "tokenizer/spm_model", &m->spm_model, &m->spm_model_len) < 0) {
         t5g_model_free(m); m = NULL; goto out;
     }
@@ -251,18 +381,23 @@ static float hashed_normal(uint64_t key, uint64_t i) {
 
 typedef struct { uint64_t seed; const t5g_model *m; } init_ctx;
 typedef struct { uint64_t seed; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } init_args;
-static int init_fill(void *a, float *dst);
-
-static int init_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
-    init_ctx *ic = ctx;
-    init_args a = {ic->seed, t, r0, nr, c0, nc};
-    return stage(ic->m, dst, nr * nc, init_fill, &a);
-}
-
+static int init_rows(void *arg, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst);
 static int init_fill(void *arg, float *dst) {
     init_args *a = arg;
+    return init_rows(a, a->r0, a->nr, a->c0, a->nc, dst);
+}
+
+static int init_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
+    init_ctx *ic = ctx;
+    init_args a = {ic->seed, t, s->row0, s->nrows, s->col0, s->ncols};
+    if (!s->mat || s->mat->dtype == T5G_DT_F32) return stage(ic->m, *s->dst, s->nrows * s->ncols, init_fill, &a);
+    return fill_lowp(t, s, init_rows, &a);
+}
+
+/* rows [r0, r0+nr) x cols [c0, c0+nc) of tensor a->t */
+static int init_rows(void *arg, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
+    init_args *a = arg;
     const t5g_tensor_spec *t = a->t;
-    int64_t r0 = a->r0, nr = a->nr, c0 = a->c0, nc = a->nc;
     uint64_t key = splitmix(a->seed ^ name_hash(t->name));
     int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
     /* scales: norms ~N(0, 0.2) so the (1+w) matters; projections 1/sqrt(fan_in); tables N(0,1)·... */
@@ -283,16 +418,67 @@ t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm
 }
 
 t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be) {
-    t5g_model *m = model_alloc(cfg, comm, be);
+    return t5g_model_random_as(cfg, seed, comm, be, NULL);
+}
+
+t5g_model *t5g_model_random_as(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be,
+                               const char *compute_type) {
+    t5g_dtype wdt = T5G_DT_F32;
+    if (compute_type && *compute_type && t5g_dtype_parse(compute_type, &wdt)) return NULL;
+    t5g_model *m = model_alloc(cfg, comm, be, wdt);
     init_ctx ic = {seed, m};
-    if (m && t5g_model_visit(m, init_one, &ic)) { t5g_model_free(m); return NULL; }
+    if (m && visit_slots(m, init_one, &ic)) { t5g_model_free(m); return NULL; }
     return m;
 }
 
 /* ---- saving (one process holds whole tensors) ---- */
-static int write_one(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *d) {
-    (void)r0; (void)nr; (void)c0; (void)nc;  /* one process: slices are whole tensors */
-    return t5g_ckpt_write((t5g_ckpt_writer *)ctx, t->name, t->ndim, t->shape, d);
+typedef struct { t5g_ckpt_writer *w; int i8; } save_ctx;
+
+/* widen a bf16 / int8 matrix to float32 (*out malloc'd) */
+static int widen_mat(const t5g_wmat *W, float **out) {
+    int64_t n = (int64_t)W->rows * W->cols;
+    float *f = *out = t5g_malloc(sizeof(float) * (size_t)(n ? n : 1), "weight widening");
+    if (!f) return -1;
+    for (int64_t r = 0; r < W->rows; r++)
+        for (int64_t c = 0; c < W->cols; c++) {
+            int64_t i = r * W->ld + c;
+            f[r * W->cols + c] = W->dtype == T5G_DT_BF16 ? t5g_bf16_to_f32(((const uint16_t *)W->data)[i])
+                                                        : W->scale[r] * (float)((const int8_t *)W->data)[i];
+        }
+    return 0;
+}
+
+/* int8 file: matrices as int8 + row scales (quantized here unless already int8); the rest float32 */
+static int write_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
+    save_ctx *c = ctx;
+    const t5g_wmat *W = s->mat;
+    if (!W || (W->dtype == T5G_DT_F32 && !c->i8)) return t5g_ckpt_write(c->w, t->name, t->ndim, t->shape, *s->dst);
+    if (c->i8 && W->dtype == T5G_DT_INT8) return t5g_ckpt_write_i8(c->w, t->name, t->shape, W->data, W->scale);
+    float *f = W->dtype == T5G_DT_F32 ? W->data : NULL, *scale = NULL;
+    if (!f && widen_mat(W, &f)) return -1;
+    int8_t *q = NULL;
+    int rc = 0;
+    if (!c->i8) {
+        rc = t5g_ckpt_write(c->w, t->name, t->ndim, t->shape, f);
+    } else {
+        q = t5g_malloc((size_t)W->rows * W->cols + 1, "int8 quantization");
+        scale = t5g_malloc(sizeof(float) * (size_t)(W->rows + 1), "int8 scales");
+        rc = q && scale ? 0 : -1;
+        for (int64_t r = 0; r < W->rows && !rc; r++) {
+            const float *row = f + r * W->cols;
+            float amax = t5g_int8_amax(row, W->cols);
+            if (!isfinite(amax))
+                rc = T5G_FAIL("tensor %s has a non-finite value in row %lld; it cannot be quantized to int8", t->name,
+                              (long long)r);
+            else
+                scale[r] = t5g_int8_quantize(row, W->cols, amax, q + r * W->cols);
+        }
+        if (!rc) rc = t5g_ckpt_write_i8(c->w, t->name, t->shape, q, scale);
+    }
+    if (f != W->data) free(f);
+    free(q);
+    free(scale);
+    return rc;
 }
 /* saving reads the weights back on the host */
 
@@ -305,7 +491,8 @@ int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
     t5g_ckpt_writer *w = t5g_ckpt_create(path, json, dtype);
     free(json);
     if (!w) return -1;
-    if (t5g_model_visit(m, write_one, w) ||
+    save_ctx sc = {w, !strcmp(dtype, "int8")};
+    if (visit_slots(m, write_one, &sc) ||
         (m->spm_model && t5g_ckpt_write_bytes(w, "tokenizer/spm_model", m->spm_model, m->spm_model_len))) {
         t5g_ckpt_abort(w);
         return -1;
