@@ -1,4 +1,4 @@
-/* cmd_convert.c - `t5g convert --hf DIR -o model.h5 [--dtype f32|bf16] [--no-checksum]`:
+/* cmd_convert.c - `t5g convert --hf DIR -o model.h5 [--dtype f32|bf16|int8] [--no-checksum]`:
  * import a Hugging Face T5Gemma checkpoint directory into our HDF5 checkpoint
  * (docs/checkpoint.md).  Every expected tensor is checked (present, shape, dtype) before
  * anything is written; the output appears only when the whole file is complete. */
@@ -8,6 +8,7 @@
 #include "io/ckpt.h"
 #include "io/safetensors.h"
 #include "model/config.h"
+#include "model/model.h"
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -192,6 +193,34 @@ static int check_tied(t5g_st *st, const char *copy, const char *orig) {
     return rc;
 }
 
+/* int8 output: a projection / embedding quantized per row (symmetric, scale = amax/127) in
+ * blocks of rows, so peak memory is the int8 tensor plus one 4 MB block */
+static int copy_int8(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, const t5g_st_tensor *t) {
+    int64_t rows = sp->shape[0], cols = sp->shape[1], blk = cols > 0 ? (1 << 20) / cols : rows;
+    if (blk < 1) blk = 1;
+    float *buf = t5g_malloc(sizeof(float) * (size_t)(blk * cols + 1), sp->name);
+    int8_t *q = t5g_malloc((size_t)(rows * cols + 1), sp->name);
+    float *scale = t5g_malloc(sizeof(float) * (size_t)(rows + 1), sp->name);
+    int rc = buf && q && scale ? 0 : -1;
+    for (int64_t r = 0; r < rows && !rc; r += blk) {
+        int64_t b = rows - r < blk ? rows - r : blk;
+        rc = t5g_st_read_f32_range(st, t, r * cols, b * cols, buf);
+        for (int64_t i = 0; i < b && !rc; i++) {
+            float amax = t5g_int8_amax(buf + i * cols, cols);
+            if (!isfinite(amax))
+                rc = T5G_FAIL("%s: tensor %s has a non-finite value in row %lld; it cannot be quantized to int8",
+                              t5g_st_file(st, t), t->name, (long long)(r + i));
+            else
+                scale[r + i] = t5g_int8_quantize(buf + i * cols, cols, amax, q + (r + i) * cols);
+        }
+    }
+    if (!rc) rc = t5g_ckpt_write_i8(w, sp->name, sp->shape, q, scale);
+    free(buf);
+    free(q);
+    free(scale);
+    return rc;
+}
+
 /* A NaN or Inf weight makes every logit NaN: refuse it here rather than at the first forward. */
 static int check_finite(t5g_st *st, const t5g_st_tensor *t, const void *buf, int bf16) {
     for (int64_t i = 0; i < t->numel; i++) {
@@ -217,10 +246,11 @@ static int check_caps(const char *dir, const t5g_config *c) {
     return 0;
 }
 
-static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16) {
+static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16, int i8) {
     char name[160];
     hf_name(sp->name, name, sizeof name);
     const t5g_st_tensor *t = t5g_st_find(st, name);
+    if (i8 && t5g_tensor_is_matrix(sp->name)) return copy_int8(st, w, sp, t);
     void *buf = t5g_malloc((size_t)t->numel * (bf16 ? 2 : 4), name);
     if (!buf) return -1;
     int rc = bf16 ? t5g_st_read_bf16(st, t, buf) : t5g_st_read_f32(st, t, buf);
@@ -260,14 +290,15 @@ static int copy_tokenizer(const char *dir, t5g_ckpt_writer *w, int *has_spm) {
 }
 
 static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp, int n, const convert_args *a,
-                     int bf16, int *has_spm) {
+                     const char *dtype, int *has_spm) {
     char *cfg = t5g_config_to_json(c);
     if (!cfg) return -1;
-    t5g_ckpt_writer *w = t5g_ckpt_create(a->out, cfg, bf16 ? "bfloat16" : "float32");
+    int bf16 = !strcmp(dtype, "bfloat16"), i8 = !strcmp(dtype, "int8");
+    t5g_ckpt_writer *w = t5g_ckpt_create(a->out, cfg, dtype);
     free(cfg);
     if (!w) return -1;
     int rc = t5g_ckpt_set_checksum(w, a->checksum);
-    for (int i = 0; i < n && !rc; i++) rc = copy_tensor(st, w, &sp[i], bf16);
+    for (int i = 0; i < n && !rc; i++) rc = copy_tensor(st, w, &sp[i], bf16, i8);
     if (!rc) rc = copy_tokenizer(a->hf, w, has_spm);
     if (rc) {
         t5g_ckpt_abort(w);
@@ -305,24 +336,25 @@ static int convert(const convert_args *a) {
     if (!rc) rc = check_tensors(st, a->hf, &c, sp, n, &all_bf16, &n_vision);
     if (!rc) rc = check_all_tied(st, &c);
     c.tie_word_embeddings = 1; /* checked equal above: our file keeps only the decoder embedding */
-    int bf16 = a->dtype ? !strcmp(a->dtype, "bfloat16") : all_bf16;
-    if (!rc) rc = write_all(st, &c, sp, n, a, bf16, &has_spm);
+    const char *dtype = a->dtype ? a->dtype : all_bf16 ? "bfloat16" : "float32";
+    if (!rc) rc = write_all(st, &c, sp, n, a, dtype, &has_spm);
     if (!rc && n_vision)
         printf("t5g convert: note: %d vision tensors (vision_tower, multi_modal_projector) not converted: t5g runs "
                "the T5Gemma 2 text model only; image inputs are rejected\n", n_vision);
     if (!rc)
         printf("t5g convert: %d tensors, %lld parameters, %s%s -> %s\n", n, (long long)t5g_config_param_count(&c),
-               bf16 ? "bfloat16" : "float32", has_spm ? ", tokenizer.model" : "", a->out);
+               dtype, has_spm ? ", tokenizer.model" : "", a->out);
     free(sp);
     t5g_st_close(st);
     return rc;
 }
 
 static int usage(FILE *f) {
-    fprintf(f, "usage: t5g convert --hf DIR -o model.h5 [--dtype f32|bf16] [--no-checksum]\n"
+    fprintf(f, "usage: t5g convert --hf DIR -o model.h5 [--dtype f32|bf16|int8] [--no-checksum]\n"
                "  DIR holds config.json and model.safetensors (or model.safetensors.index.json + shards);\n"
                "  tokenizer.model, tokenizer_config.json and generation_config.json are used when present.\n"
-               "  --dtype  storage dtype (default: bf16 if every source tensor is BF16, else f32)\n"
+               "  --dtype  storage dtype (default: bf16 if every source tensor is BF16, else f32); int8:\n"
+               "           projections and embeddings as int8 + one float32 scale per row, the rest f32\n"
                "  --no-checksum  no Fletcher32 checksums on the chunks\n");
     return 2;
 }
@@ -341,7 +373,8 @@ int cmd_convert(int argc, char **argv) {
         else if (!strcmp(o, "--dtype")) {
             if (!strcmp(v, "f32") || !strcmp(v, "float32")) a.dtype = "float32";
             else if (!strcmp(v, "bf16") || !strcmp(v, "bfloat16")) a.dtype = "bfloat16";
-            else { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16, not '%s'\n", v); return 2; }
+            else if (!strcmp(v, "int8")) a.dtype = "int8";
+            else { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8, not '%s'\n", v); return 2; }
         } else {
             fprintf(stderr, "t5g: error: unknown option '%s'\n", o);
             return usage(stderr);

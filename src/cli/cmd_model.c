@@ -66,12 +66,15 @@ int cmd_init(int argc, char **argv) {
         {"--tokenizer", ARG_STR, &spm, "SentencePiece .model to embed"},
     };
     int rc = args_parse(argc, argv, specs, 6,
-                        "usage: t5g init (--preset NAME | --config FILE) [--seed N] -o MODEL.h5 [--dtype f32|bf16]",
+                        "usage: t5g init (--preset NAME | --config FILE) [--seed N] -o MODEL.h5 [--dtype f32|bf16|int8]",
                         NULL, 0, NULL);
     if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
     t5g_config c;
     if (!out) { fprintf(stderr, "t5g: error: -o MODEL.h5 is required\n"); return 2; }
-    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16\n"); return 2; }
+    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16") && strcmp(dtype, "int8")) {
+        fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n");
+        return 2;
+    }
     if (cli_load_config(preset, config, NULL, &c)) { t5g_print_error(); return 1; }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
@@ -86,7 +89,8 @@ int cmd_init(int argc, char **argv) {
         if (!fail && !tok) fail = T5G_FAIL("--tokenizer %s is not a SentencePiece model", spm) != 0;
         t5g_tokenizer_free(tok);
     }
-    if (!fail) fail = t5g_model_save(m, out, !strcmp(dtype, "bf16") ? "bfloat16" : "float32") != 0;
+    const char *stored = !strcmp(dtype, "bf16") ? "bfloat16" : !strcmp(dtype, "int8") ? "int8" : "float32";
+    if (!fail) fail = t5g_model_save(m, out, stored) != 0;
     if (fail) t5g_print_error();
     else printf("wrote %s (%lld parameters, %s)\n", out, (long long)t5g_config_param_count(&c), dtype);
     t5g_model_free(m);
