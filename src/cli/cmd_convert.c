@@ -167,14 +167,16 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const
     return rc;
 }
 
+static const char *untied_what(const char *copy) { return strcmp(copy, LM_HEAD) ? "decoder embedding" : "lm_head"; }
+
 /* A stored tied copy (lm_head, ...) must equal its original; compared block-wise as float32.
  * tie_word_embeddings=false is accepted when the stored copy is in fact equal. */
 static int check_tied(t5g_st *st, const char *copy, const char *orig) {
     const t5g_st_tensor *lm = t5g_st_find(st, copy), *emb = t5g_st_find(st, orig);
     if (!lm) return 0;
     T5G_CHECK(emb && lm->ndim == emb->ndim && lm->numel == emb->numel && lm->shape[0] == emb->shape[0],
-              "%s: %s has a different shape from %s: untied weights are not supported", t5g_st_file(st, lm), copy,
-              orig);
+              "%s: %s has a different shape from %s: untied %s is not supported", t5g_st_file(st, lm), copy,
+              orig, untied_what(copy));
     T5G_CHECK(lm->dtype != T5G_ST_OTHER, "%s: %s has dtype %s; expected F32, F16 or BF16", t5g_st_file(st, lm), copy,
               lm->dtype_name);
     enum { BLK = 1 << 20 };
@@ -186,8 +188,8 @@ static int check_tied(t5g_st *st, const char *copy, const char *orig) {
         rc = t5g_st_read_f32_range(st, lm, i0, m, a) || t5g_st_read_f32_range(st, emb, i0, m, b) ? -1 : 0;
         for (int64_t i = 0; i < m && !rc; i++)
             if (memcmp(&a[i], &b[i], 4) != 0)
-                rc = T5G_FAIL("%s: %s differs from %s (first at element %lld): untied weights are not supported",
-                              t5g_st_file(st, lm), copy, orig, (long long)(i0 + i));
+                rc = T5G_FAIL("%s: %s differs from %s (first at element %lld): untied %s is not supported",
+                              t5g_st_file(st, lm), copy, orig, (long long)(i0 + i), untied_what(copy));
     }
     free(a);
     return rc;
