@@ -159,21 +159,87 @@ static void generate_case(const char *name) {
         if (rc) printf("\n  generate failed: %s\n", t5g_last_error());
         CU_ASSERT_EQUAL_FATAL(rc, 0);
         int same = 0;
+        double worst = 0;
+        cJSON *scores = cJSON_GetObjectItem(cJSON_GetObjectItem(gen, "beam"), "sequences_scores");
         for (int b = 0; b < B; b++) {
             int ok = same_ids(&r[b], cJSON_GetArrayItem(want, b));
             same += ok;
+            if (mode == 1) {  /* HF's sequences_scores: sum of log-probs / len^lp */
+                double d = fabs(r[b].score - cJSON_GetArrayItem(scores, b)->valuedouble);
+                worst = d > worst || d != d ? d : worst;
+            }
             if (!ok) print_ids(mode ? "beam" : "greedy", b, &r[b], cJSON_GetArrayItem(want, b));
             free(r[b].out);
             free(bufs[b]);
         }
         printf("\n    %-7s TP=%d %s: %d/%d sequences identical to HF generate", name, g_comm.tp_size,
                mode ? "beam(4)" : "greedy", same, B);
+        if (mode == 1) printf(", max |score - HF| %.2e", worst);
         CU_ASSERT_EQUAL(same, B);
+        CU_ASSERT(worst <= 1e-4);
         free(r);
         free(bufs);
     }
     cJSON_Delete(gen);
     t5g_model_free(m);
+}
+
+/* Sampling (temperature / top-k / top-p, per-request seeds) through the same search code: no HF
+ * reference (torch RNG), but the ids must not depend on the TP size: the TP model and a one-rank
+ * model of the same checkpoint draw the same tokens; and they are valid ids that stop at eos. */
+static void sample_case(const char *name) {
+    char dir[512];
+    t5g_model *m = convert_and_load(name, dir, sizeof dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    char h5[512];
+    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", name, g_comm.world_size);
+    t5g_comm self;
+    t5g_comm_self(&self);
+    t5g_model *one = t5g_model_load(h5, &self);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    cJSON *gen = read_json(dir, "gen.json");
+    cJSON *reqs = cJSON_GetObjectItem(gen, "requests");
+    int B = cJSON_GetArraySize(reqs), same = 0, n_eos = 0;
+    t5g_request r[8], q[8];
+    int32_t ids[8][64];
+    CU_ASSERT_FATAL(B <= 8);
+    for (int b = 0; b < B; b++) {
+        cJSON *row = cJSON_GetArrayItem(reqs, b);
+        memset(&r[b], 0, sizeof r[b]);
+        r[b].index = b;
+        r[b].seed = 1000 + b;
+        r[b].n = cJSON_GetArraySize(row);
+        for (int i = 0; i < r[b].n; i++) ids[b][i] = cJSON_GetArrayItem(row, i)->valueint;
+        r[b].ids = ids[b];
+        q[b] = r[b];
+    }
+    t5g_gen_opts o;
+    t5g_gen_defaults(&o);
+    o.search = T5G_SEARCH_SAMPLE;
+    o.max_new_tokens = 12;
+    o.temperature = 0.7f;
+    o.top_k = 20;
+    o.top_p = 0.9f;
+    CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(m, r, B, &o), 0);
+    CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(one, q, B, &o), 0);
+    for (int b = 0; b < B; b++) {
+        int ok = r[b].nout == q[b].nout && r[b].nout > 0 && !memcmp(r[b].out, q[b].out, sizeof(int32_t) * r[b].nout);
+        for (int i = 0; i < r[b].nout; i++) ok &= r[b].out[i] >= 0 && r[b].out[i] < m->cfg.dec.vocab_size;
+        n_eos += r[b].nout > 0 && r[b].out[r[b].nout - 1] == 1;
+        same += ok;
+        free(r[b].out);
+        free(q[b].out);
+    }
+    printf("\n    %-7s TP=%d sampling: %d/%d rows identical to the one-rank model (%d stopped at eos)", name,
+           g_comm.tp_size, same, B, n_eos);
+    CU_ASSERT_EQUAL(same, B);
+    cJSON_Delete(gen);
+    t5g_model_free(one);
+    t5g_model_free(m);
+}
+
+static void test_sample(void) {
+    for (int i = 0; i < NCASES; i++) sample_case(CASES[i]);
 }
 
 static void test_forward(void) {
@@ -308,6 +374,46 @@ static void test_text_only(void) {
     t5g_model_free(m);
 }
 
+/* `t5g generate` on a converted T5Gemma 2 checkpoint (input_ids JSONL): beam ids as HF's */
+static void test_cli_generate(void) {
+    if (g_comm.world_size > 1) return;
+    char dir[512], cmd[3072], out[4096];
+    snprintf(dir, sizeof dir, "%s/t5g2/window", fixtures_dir());
+    cJSON *gen = read_json(dir, "gen.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gen);
+    cJSON *reqs = cJSON_GetObjectItem(gen, "requests"), *want = cJSON_GetObjectItem(cJSON_GetObjectItem(gen, "beam"), "sequences");
+    FILE *f = fopen(tpath("in.jsonl"), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int b = 0; b < cJSON_GetArraySize(reqs); b++) {
+        char *row = cJSON_PrintUnformatted(cJSON_GetArrayItem(reqs, b));
+        fprintf(f, "{\"id\":\"r%d\",\"input_ids\":%s}\n", b, row);
+        free(row);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null && ./build/t5g generate -m %s -i %s -o %s "
+             "--beams 4 --max-new-tokens %d -q", dir, tpath("w.h5"), tpath("w.h5"), tpath("in.jsonl"), tpath("out.jsonl"),
+             cJSON_GetObjectItem(gen, "max_new_tokens")->valueint);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(cmd, out, sizeof out), 0);
+    char *text = t5g_read_file(tpath("out.jsonl"), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    int rows = 0, same = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), rows++) {
+        cJSON *o = cJSON_Parse(line);
+        int b = atoi(cJSON_GetObjectItem(o, "id")->valuestring + 1);
+        cJSON *ids = cJSON_GetObjectItem(o, "output_ids"), *w = cJSON_GetArrayItem(want, b);
+        int ok = cJSON_GetArraySize(ids) == cJSON_GetArraySize(w);
+        for (int i = 0; ok && i < cJSON_GetArraySize(w); i++)
+            ok = cJSON_GetArrayItem(ids, i)->valueint == cJSON_GetArrayItem(w, i)->valueint;
+        same += ok;
+        cJSON_Delete(o);
+    }
+    printf("\n    t5g generate --beams 4: %d/%d rows identical to HF", same, rows);
+    CU_ASSERT_EQUAL(rows, cJSON_GetArraySize(reqs));
+    CU_ASSERT_EQUAL(same, rows);
+    free(text);
+    cJSON_Delete(gen);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(1);
@@ -315,9 +421,11 @@ int main(int argc, char **argv) {
     if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
     static CU_TestInfo tests[] = {{"forward vs HF (encoder, decoder, logits)", test_forward},
                                   {"greedy and beam ids vs HF generate", test_generate},
+                                  {"sampling ids independent of the TP size", test_sample},
                                   {"parameter counts and presets", test_param_count},
                                   {"v1/v2 config-weights mismatch", test_version_mismatch},
                                   {"text only: vision skipped, image ids rejected", test_text_only},
+                                  {"t5g generate CLI", test_cli_generate},
                                   CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"t5gemma2", tmpdir_init, tmpdir_clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) return 2;
