@@ -29,6 +29,16 @@ static const char *const TIED_V2[][2] = {{LM_HEAD, ENC_EMBED}, {DEC_EMBED, ENC_E
                                          {"model.decoder.embed_tokens.eoi_embedding",
                                           "model.encoder.embed_tokens.eoi_embedding"}};
 
+/* A tensor by its save_pretrained name; T5Gemma 2 encoder text tensors may also be stored under
+ * "model.encoder.text_model." (the in-memory module path, which transformers accepts too). */
+static const t5g_st_tensor *find_hf(const t5g_st *st, const char *name) {
+    const t5g_st_tensor *t = t5g_st_find(st, name);
+    if (t || strncmp(name, "model.encoder.", 14)) return t;
+    char alt[200];
+    snprintf(alt, sizeof alt, "model.encoder.text_model.%s", name + 14);
+    return t5g_st_find(st, alt);
+}
+
 /* T5Gemma 2's vision tower and projector: not converted (t5g runs the text model). */
 static int is_vision(const char *name) {
     return !strncmp(name, "model.encoder.vision_tower.", 27) || !strncmp(name, "model.encoder.multi_modal_projector.", 36);
@@ -124,7 +134,7 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const
     for (int i = 0; i < n && !rc; i++) {
         char name[160];
         hf_name(sp[i].name, name, sizeof name);
-        const t5g_st_tensor *t = t5g_st_find(st, name);
+        const t5g_st_tensor *t = find_hf(st, name);
         char want[64], got[200];
         shape_str(want, sizeof want, sp[i].ndim, sp[i].shape);
         if (!t) {
@@ -147,7 +157,7 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const
     /* anything left over (besides tied copies, checked later, and T5Gemma 2's vision part) is unknown */
     int v2 = c->version == 2, ntied = v2 ? 3 : 1;
     for (int k = 0; k < ntied; k++) {
-        const t5g_st_tensor *lm = t5g_st_find(st, v2 ? TIED_V2[k][0] : TIED_V1[k][0]);
+        const t5g_st_tensor *lm = find_hf(st, v2 ? TIED_V2[k][0] : TIED_V1[k][0]);
         if (lm) used[lm - first] = 1;
     }
     char list[600] = "";
@@ -172,7 +182,7 @@ static const char *untied_what(const char *copy) { return strcmp(copy, LM_HEAD) 
 /* A stored tied copy (lm_head, ...) must equal its original; compared block-wise as float32.
  * tie_word_embeddings=false is accepted when the stored copy is in fact equal. */
 static int check_tied(t5g_st *st, const char *copy, const char *orig) {
-    const t5g_st_tensor *lm = t5g_st_find(st, copy), *emb = t5g_st_find(st, orig);
+    const t5g_st_tensor *lm = find_hf(st, copy), *emb = find_hf(st, orig);
     if (!lm) return 0;
     T5G_CHECK(emb && lm->ndim == emb->ndim && lm->numel == emb->numel && lm->shape[0] == emb->shape[0],
               "%s: %s has a different shape from %s: untied %s is not supported", t5g_st_file(st, lm), copy,
@@ -251,7 +261,7 @@ static int check_caps(const char *dir, const t5g_config *c) {
 static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16, int i8) {
     char name[160];
     hf_name(sp->name, name, sizeof name);
-    const t5g_st_tensor *t = t5g_st_find(st, name);
+    const t5g_st_tensor *t = find_hf(st, name);
     if (i8 && t5g_tensor_is_matrix(sp->name)) return copy_int8(st, w, sp, t);
     void *buf = t5g_malloc((size_t)t->numel * (bf16 ? 2 : 4), name);
     if (!buf) return -1;
@@ -312,7 +322,7 @@ static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp,
 static int st_has(void *st, const char *name) {
     char hf[160];
     hf_name(name, hf, sizeof hf);
-    return t5g_st_find(st, hf) != NULL;
+    return find_hf(st, hf) != NULL;
 }
 
 static int check_all_tied(t5g_st *st, const t5g_config *c) {

@@ -293,6 +293,29 @@ def write_json(path, obj):
         f.write("\n")
 
 
+def write_text_model_copy(cdir):
+    """hf_text_model/: the same checkpoint with the encoder's text tensors under model.encoder.text_model.
+    (the in-memory module path; transformers' t5gemma2_encoder key mapping loads both spellings)."""
+    from safetensors.torch import load_file, save_file
+    src, dst = os.path.join(cdir, "hf"), os.path.join(cdir, "hf_text_model")
+    if os.path.isdir(dst):
+        shutil.rmtree(dst)
+    os.makedirs(dst)
+    shutil.copy(os.path.join(src, "config.json"), dst)
+    sd = load_file(os.path.join(src, "model.safetensors"))
+    out = {}
+    for k, v in sd.items():
+        if k.startswith("model.encoder.") and not k.startswith(("model.encoder.vision_tower.",
+                                                                 "model.encoder.multi_modal_projector.")):
+            k = "model.encoder.text_model." + k[len("model.encoder."):]
+        out[k] = v
+    save_file(out, os.path.join(dst, "model.safetensors"), metadata={"format": "pt"})
+    ref = T5Gemma2ForConditionalGeneration.from_pretrained(dst, dtype=torch.float32, attn_implementation="eager")
+    orig = T5Gemma2ForConditionalGeneration.from_pretrained(src, dtype=torch.float32, attn_implementation="eager")
+    for (n1, p1), (n2, p2) in zip(sorted(ref.state_dict().items()), sorted(orig.state_dict().items())):
+        assert n1 == n2 and torch.equal(p1, p2), n1  # transformers reads both spellings to the same model
+
+
 def right(n_valid, length):
     return [1] * n_valid + [0] * (length - n_valid)
 
@@ -306,7 +329,7 @@ def cases():
         enc=text_cfg(64, 32, 48, ["sliding_attention", "full_attention"], 4, 2, 8, 8, 4),
         dec=text_cfg(64, 32, 48, ["sliding_attention", "full_attention"], 4, 2, 8, 8, 4),
         enc_masks=[right(10, 10), right(7, 10), right(4, 10)], dec_lens=[8, 5, 2], ld=8,
-        special=[(0, 3, 60), (1, 6, 60)], gen_new=8, eos_boost=4.0, emb_std=0.1))
+        special=[(0, 3, 60), (1, 6, 60)], gen_new=8, text_model_copy=True, eos_boost=4.0, emb_std=0.1))
     out.append(dict(
         name="window", seed=1602, eoi=92, image=93,
         description="odd window 5 (encoder) / 3 (decoder) < Le=13, Ld=11; 3 layers [s, s, f] / [s, f, s]; "
@@ -355,6 +378,8 @@ def make_case(case):
     gen["same_when_right_padded"] = g2["greedy"] == gen["greedy"] and g2["beam"]["sequences"] == gen["beam"]["sequences"]
     if not gen["same_when_right_padded"]:  # position ids differ for holes: keep the right-padded reference
         gen["greedy"], gen["beam"] = g2["greedy"], g2["beam"]
+    if case.get("text_model_copy"):
+        write_text_model_copy(cdir)
     write_json(os.path.join(cdir, "batch.json"), batch)
     write_f32(os.path.join(cdir, "encoder_out.f32"), enc_out)
     write_f32(os.path.join(cdir, "decoder_out.f32"), dec_out)

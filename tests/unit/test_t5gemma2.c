@@ -62,13 +62,13 @@ static double maxdiff(const float *a, const float *b, int rows, int width, const
 }
 
 /* Convert on rank 0 (the file is shared); every rank loads its slice. */
-static t5g_model *convert_and_load(const char *name, char *dir, size_t n) {
+static t5g_model *convert_from(const char *name, const char *hf, char *dir, size_t n) {
     snprintf(dir, n, "%s/t5g2/%s", fixtures_dir(), name);
     char h5[512], cmd[2048];
     snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", name, g_comm.world_size);
     int ok = 1;
     if (g_comm.world_rank == 0) {
-        snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
+        snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/%s -o %s > /dev/null", dir, hf, h5);
         ok = system(cmd) == 0;
     }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -78,9 +78,11 @@ static t5g_model *convert_and_load(const char *name, char *dir, size_t n) {
     return m;
 }
 
-static void forward_case(const char *name) {
+static t5g_model *convert_and_load(const char *name, char *dir, size_t n) { return convert_from(name, "hf", dir, n); }
+
+static void forward_case(const char *name, const char *hf) {
     char dir[512];
-    t5g_model *m = convert_and_load(name, dir, sizeof dir);
+    t5g_model *m = convert_from(name, hf, dir, sizeof dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_EQUAL(m->cfg.version, 2);
     cJSON *root = read_json(dir, "batch.json");
@@ -101,7 +103,7 @@ static void forward_case(const char *name) {
           *rl = read_f32(dir, "logits.f32", (size_t)B * Ld * V);
     CU_ASSERT_FATAL(re && rd && rl);
     double de = maxdiff(eo, re, B * Le, H, mask), dd = maxdiff(dout, rd, B * Ld, H, dmask), dl = maxdiff(lg, rl, B * Ld, V, dmask);
-    printf("\n    %-7s TP=%d max|d| encoder %.2e decoder %.2e logits %.2e", name, g_comm.tp_size, de, dd, dl);
+    printf("\n    %-7s TP=%d max|d| encoder %.2e decoder %.2e logits %.2e (%s)", name, g_comm.tp_size, de, dd, dl, hf);
     CU_ASSERT(de <= 1e-4);
     CU_ASSERT(dd <= 1e-4);
     CU_ASSERT(dl <= 1e-4);
@@ -243,7 +245,9 @@ static void test_sample(void) {
 }
 
 static void test_forward(void) {
-    for (int i = 0; i < NCASES; i++) forward_case(CASES[i]);
+    for (int i = 0; i < NCASES; i++) forward_case(CASES[i], "hf");
+    /* the same checkpoint with the encoder's tensors under model.encoder.text_model. */
+    forward_case("basic", "hf_text_model");
 }
 
 static void test_generate(void) {
