@@ -40,6 +40,7 @@ for np in 1 2 4; do
 done
 run "options_np2" mpirun -np 2 --bind-to none build/tests/test_options
 run "t5gemma2_np2" mpirun -np 2 --bind-to none build/tests/test_t5gemma2   # T5Gemma 2 under TP = 2
+run "lowp_np2" mpirun -np 2 --bind-to none build/tests/test_lowp_mpi   # bf16 / int8 weights under TP = 2
 run "dp2_tp1" env T5G_TEST_TP=1 mpirun -np 2 --bind-to none build/tests/test_tp
 run "dp2_tp2" env T5G_TEST_TP=2 mpirun -np 4 --bind-to none build/tests/test_tp
 if [ -x build/tests/test_ckpt_mpi ]; then
