@@ -96,6 +96,9 @@ typedef struct t5g_backend {
     void (*softcap)(float *x, size_t n, float cap);
     /* y += x. */
     void (*add)(float *y, const float *x, size_t n);
+    /* rope with HF's linear scaling (rope_type "linear"): inv_freq / factor in float32 (T5Gemma 2);
+     * NULL on a backend without it. */
+    void (*rope_scaled)(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor);
 } t5g_backend;
 
 /* T5 relative-position bucket of rel = j - i (spec §15; log in float32). */

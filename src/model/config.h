@@ -34,6 +34,7 @@ typedef struct {
     int window_strict;
     /* T5Gemma 2 (docs/model.md "T5Gemma 2") */
     float rope_local_theta;      /* RoPE base of sliding layers; 0 = rope_theta (v1: one base) */
+    float rope_factor, rope_local_factor; /* rope_type "linear" factor of full / sliding layers (0: none) */
     int window_split;            /* encoder window q-(W+1)/2 < k <= q+W/2 (T5Gemma 2) */
 } t5g_stack_config;
 

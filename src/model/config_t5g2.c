@@ -44,15 +44,22 @@ static int parse_rope(const cJSON *o, t5g_stack_config *s, const char *where) {
     if (!rp || cJSON_IsNull(rp)) return 0;
     T5G_CHECK(cJSON_IsObject(rp), "config %s.rope_parameters must be an object", where);
     static const char *types[] = {"full_attention", "sliding_attention"};
-    float *dst[] = {&s->rope_theta, &s->rope_local_theta};
+    float *dst[] = {&s->rope_theta, &s->rope_local_theta}, *fac[] = {&s->rope_factor, &s->rope_local_factor};
     for (int k = 0; k < 2; k++) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(rp, types[k]);
         if (!p || cJSON_IsNull(p)) continue;
         T5G_CHECK(cJSON_IsObject(p), "config %s.rope_parameters.%s must be an object", where, types[k]);
         const cJSON *rt = cJSON_GetObjectItemCaseSensitive(p, "rope_type");
-        T5G_CHECK(!cJSON_IsString(rt) || !strcmp(rt->valuestring, "default"),
-                  "config %s.rope_parameters.%s.rope_type '%s' is not supported (only default RoPE)", where, types[k],
-                  cJSON_IsString(rt) ? rt->valuestring : "?");
+        int linear = cJSON_IsString(rt) && !strcmp(rt->valuestring, "linear");
+        T5G_CHECK(!cJSON_IsString(rt) || linear || !strcmp(rt->valuestring, "default"),
+                  "config %s.rope_parameters.%s.rope_type '%s' is not supported (default and linear RoPE only)", where,
+                  types[k], cJSON_IsString(rt) ? rt->valuestring : "?");
+        if (linear) {  /* HF: inv_freq /= factor */
+            const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "factor");
+            T5G_CHECK(cJSON_IsNumber(f) && f->valuedouble >= 1.0,
+                      "config %s.rope_parameters.%s.factor must be a number >= 1 for linear RoPE", where, types[k]);
+            *fac[k] = (float)f->valuedouble;
+        }
         const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "rope_theta");
         if (th && !cJSON_IsNull(th)) {
             T5G_CHECK(cJSON_IsNumber(th), "config %s.rope_parameters.%s.rope_theta must be a number", where, types[k]);
@@ -166,10 +173,12 @@ static cJSON *text_to_json(const t5g_stack_config *s) {
     for (size_t k = 0; k < sizeof v1_only / sizeof *v1_only; k++) cJSON_DeleteItemFromObjectCaseSensitive(o, v1_only[k]);
     cJSON *rp = cJSON_AddObjectToObject(o, "rope_parameters");
     cJSON *full = cJSON_AddObjectToObject(rp, "full_attention"), *slide = cJSON_AddObjectToObject(rp, "sliding_attention");
-    cJSON_AddStringToObject(full, "rope_type", "default");
+    cJSON_AddStringToObject(full, "rope_type", s->rope_factor > 0 ? "linear" : "default");
     cJSON_AddNumberToObject(full, "rope_theta", s->rope_theta);
-    cJSON_AddStringToObject(slide, "rope_type", "default");
+    if (s->rope_factor > 0) cJSON_AddNumberToObject(full, "factor", s->rope_factor);
+    cJSON_AddStringToObject(slide, "rope_type", s->rope_local_factor > 0 ? "linear" : "default");
     cJSON_AddNumberToObject(slide, "rope_theta", s->rope_local_theta);
+    if (s->rope_local_factor > 0) cJSON_AddNumberToObject(slide, "factor", s->rope_local_factor);
     return o;
 }
 
@@ -206,13 +215,14 @@ char *t5g2_config_to_json(const t5g_config *c) {
 typedef struct {
     const char *name;
     int V, H, I, L, nh, nkv, hd, qpas, W;
+    float factor;  /* linear RoPE factor of the full layers (Gemma 3 4B: 8), 0 = none */
 } preset2;
 
 static const preset2 PRESETS2[] = {
-    {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512},
-    {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512},
-    {"t5gemma-2-4b-4b", 262144, 2560, 10240, 34, 8, 4, 256, 256, 1024},
-    {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8},  /* tests and benchmarks */
+    {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512, 0},
+    {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512, 0},
+    {"t5gemma-2-4b-4b", 262144, 2560, 10240, 34, 8, 4, 256, 256, 1024, 8.0f},
+    {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8, 0},  /* tests and benchmarks */
 };
 #define N_PRESETS2 (int)(sizeof PRESETS2 / sizeof PRESETS2[0])
 
@@ -234,7 +244,7 @@ int t5g2_config_preset(const char *name, t5g_config *c) {
         text_defaults(s);
         s->vocab_size = p->V; s->hidden_size = p->H; s->intermediate_size = p->I; s->num_hidden_layers = p->L;
         s->num_attention_heads = p->nh; s->num_key_value_heads = p->nkv; s->head_dim = p->hd;
-        s->query_pre_attn_scalar = (float)p->qpas; s->sliding_window = p->W;
+        s->query_pre_attn_scalar = (float)p->qpas; s->sliding_window = p->W; s->rope_factor = p->factor;
         pattern_layer_types(s, 6);
         c->dec = c->enc;
         c->enc.window_split = 1;

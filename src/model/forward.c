@@ -173,9 +173,8 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     }
     if (!c->rel_bias) {
         /* positions past..past+Tq-1 in every row: they ignore padding (spec §6) */
-        float theta = t5g_rope_theta(c, layer);
-        m->be->rope(s->q, T, qw, sw->sh.nh, hd, Tq, past, theta);
-        m->be->rope(s->k, T, kvw, sw->sh.nkv, hd, Tq, past, theta);
+        t5g_rope(m, c, layer, s->q, T, qw, sw->sh.nh, Tq, past);
+        t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
     }
     for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
         m->be->copy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);

@@ -17,6 +17,20 @@ float t5g_rope_theta(const t5g_stack_config *c, int layer) {
     return c->layer_sliding[layer] && c->rope_local_theta > 0 ? c->rope_local_theta : c->rope_theta;
 }
 
+int t5g_rope(const t5g_model *m, const t5g_stack_config *c, int layer, float *x, int T, int ld, int nheads, int Tq,
+             int pos0) {
+    float theta = t5g_rope_theta(c, layer);
+    float factor = c->layer_sliding[layer] ? c->rope_local_factor : c->rope_factor;
+    if (factor <= 0) {
+        m->be->rope(x, T, ld, nheads, c->head_dim, Tq, pos0, theta);
+        return 0;
+    }
+    T5G_CHECK(m->be->rope_scaled, "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use "
+              "--device cpu", m->be->name);
+    m->be->rope_scaled(x, T, ld, nheads, c->head_dim, Tq, pos0, theta, factor);
+    return 0;
+}
+
 int64_t t5g2_mask_bytes(int B_cap, int Le, int Tmax) { return 2 * (int64_t)B_cap * (Le + Tmax); }
 
 /* Grow the host and backend mask buffers to n bytes (only when a step needs more). */
@@ -34,6 +48,11 @@ static int mask_reserve(t5g_state *s, size_t n) {
 }
 
 int t5g2_state_init(t5g_state *s) {
+    const t5g_config *c = &s->m->cfg;
+    T5G_CHECK(s->m->be->rope_scaled || (c->enc.rope_factor <= 0 && c->enc.rope_local_factor <= 0 &&
+                                       c->dec.rope_factor <= 0 && c->dec.rope_local_factor <= 0),
+              "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use --device cpu",
+              s->m->be->name);
     return mask_reserve(s, (size_t)t5g2_mask_bytes(s->B_cap, s->Le, s->Tmax));
 }
 
@@ -150,9 +169,8 @@ void t5g2_merged_attention(t5g_state *s, const t5g_layer_weights *L, int layer, 
     be->linear(s->h, T, A->v_proj.cols, &A->v_proj, s->v, A->v_proj.rows);
     be->rmsnorm(s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
     be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
-    float theta = t5g_rope_theta(c, layer);
-    be->rope(s->q, T, qw, sw->sh.nh, hd, Tq, past, theta);
-    be->rope(s->k, T, kvw, sw->sh.nkv, hd, Tq, past, theta);
+    t5g_rope(m, c, layer, s->q, T, qw, sw->sh.nh, Tq, past);
+    t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
     int64_t rowkv = (int64_t)s->row_keys * kvw, at = (int64_t)(s->key0 + past) * kvw;
     for (int b = 0; b < rows; b++) {  /* append this step's decoder keys after the row's encoder keys */
         be->copy(s->self_k[layer] + b * rowkv + at, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);

@@ -10,6 +10,9 @@ void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *p
 void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores);
 /* RoPE base of a layer: sliding layers use rope_local_theta when set (T5Gemma 2). */
 float t5g_rope_theta(const t5g_stack_config *c, int layer);
+/* RoPE of a layer in place (its base, and HF's linear scaling when the config has it). */
+int t5g_rope(const t5g_model *m, const t5g_stack_config *c, int layer, float *x, int T, int ld, int nheads, int Tq,
+             int pos0);
 
 /* Bytes of the per-query key masks a state keeps for single-token steps. */
 int64_t t5g2_mask_bytes(int B_cap, int Le, int Tmax);

@@ -49,12 +49,16 @@ def setup_torch():
 
 
 def text_cfg(vocab, hidden, inter, layer_types, nh, nkv, hd, qpas, window, theta_g=1e6, theta_l=1e4,
-             attn_cap=None, final_cap=None, eps=1e-6):
+             attn_cap=None, final_cap=None, eps=1e-6, factor_g=None, factor_l=None):
+    rope = {"full_attention": {"rope_type": "default", "rope_theta": theta_g},
+            "sliding_attention": {"rope_type": "default", "rope_theta": theta_l}}
+    for kind, f in (("full_attention", factor_g), ("sliding_attention", factor_l)):
+        if f is not None:
+            rope[kind] = {"rope_type": "linear", "rope_theta": rope[kind]["rope_theta"], "factor": f}
     return dict(vocab_size=vocab, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=len(layer_types),
                 layer_types=list(layer_types), num_attention_heads=nh, num_key_value_heads=nkv, head_dim=hd,
                 query_pre_attn_scalar=qpas, sliding_window=window, rms_norm_eps=eps,
-                rope_parameters={"full_attention": {"rope_type": "default", "rope_theta": theta_g},
-                                 "sliding_attention": {"rope_type": "default", "rope_theta": theta_l}},
+                rope_parameters=rope,
                 attn_logit_softcapping=attn_cap, final_logit_softcapping=final_cap,
                 hidden_activation="gelu_pytorch_tanh", pad_token_id=PAD, eos_token_id=EOS, bos_token_id=BOS)
 
@@ -235,6 +239,15 @@ def check_forward(model, t, enc_out, dec_out, logits, case):
             _, _, ln = reference_outputs(nocap, t)
             assert torch.equal(ln, logits), "attn_logit_softcapping changed HF's result"
             notes["attn_logit_softcapping_has_no_effect_in_hf"] = True
+        if case.get("rope_check"):  # the linear factors must matter
+            plain = copy.deepcopy(model)
+            for stack in (plain.model.encoder.text_model, plain.model.decoder):
+                for kind in ("full_attention", "sliding_attention"):
+                    setattr(stack.rotary_emb, kind + "_inv_freq", getattr(stack.rotary_emb, kind + "_inv_freq") *
+                            stack.config.rope_parameters[kind].get("factor", 1.0))
+            _, _, lp = reference_outputs(plain, t)
+            notes["linear_rope_effect_on_logits"] = valid_max_diff(lp, logits, dm)
+            assert notes["linear_rope_effect_on_logits"] > 1e-2, notes
         eoi = cfg.eoi_token_index
         if (t["input_ids"] == eoi).any():  # the eoi row must matter
             plain = copy.deepcopy(model)
@@ -350,6 +363,15 @@ def cases():
         dec=text_cfg(105, 32, 36, ["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
                      4, 4, 8, 8, 2),
         enc_masks=[right(12, 12), right(9, 12)], dec_lens=[9, 7], ld=9, gen_new=9, qk_gain=2.5, eos_boost=3.0, emb_std=0.1))
+    lin = dict(factor_g=8.0, factor_l=2.0)
+    out.append(dict(
+        name="linear", seed=1604, eoi=76, image=77,
+        description="linear RoPE scaling (Gemma 3 4B style): full layers factor 8, sliding layers factor 2; "
+                    "GQA nh=4 nkv=2, hd=8, H=32; layers [s, f, s, f]; window 4 < Le=12; padding",
+        enc=text_cfg(80, 32, 40, ["sliding_attention", "full_attention"] * 2, 4, 2, 8, 8, 4, **lin),
+        dec=text_cfg(80, 32, 40, ["sliding_attention", "full_attention"] * 2, 4, 2, 8, 8, 4, **lin),
+        enc_masks=[right(12, 12), right(8, 12)], dec_lens=[10, 6], ld=10, gen_new=10, eos_boost=3.0, emb_std=0.1,
+        rope_check=True))
     return out
 
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 static t5g_comm g_comm;
-static const char *CASES[] = {"basic", "window", "tp"};
-#define NCASES 3
+static const char *CASES[] = {"basic", "window", "tp", "linear"};
+#define NCASES 4
 
 static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
     cJSON *a = cJSON_GetObjectItem(root, key);

@@ -145,12 +145,12 @@ static void rope_table_rows(void *ctx, int64_t t0, int64_t t1) {
         }
 }
 
-static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
+static void cpu_rope_scaled(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor) {
     int half = hd / 2;
     if (half > 512 || Tq <= 0) return;
     float inv_freq[512];
-    /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32 */
-    for (int i = 0; i < half; i++) inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+    /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32; linear scaling: inv_freq /= factor */
+    for (int i = 0; i < half; i++) inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd) / factor;
     /* only Tq distinct positions (every row uses pos0..pos0+Tq-1): one cos/sin table */
     float stackbuf[4096];  /* decode steps (Tq = 1) stay off the heap */
     size_t need = 2 * (size_t)Tq * half;
@@ -162,6 +162,10 @@ static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int po
     int64_t w = (int64_t)nheads * hd;
     t5g_pool_for(T, w > 0 && w < EW_GRAIN ? EW_GRAIN / w : 1, rope_rows, &j);
     if (cs != stackbuf) free(cs);
+}
+
+static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
+    cpu_rope_scaled(x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f);  /* x / 1.0f is exact */
 }
 
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
@@ -451,6 +455,7 @@ static const t5g_backend CPU = {
     .rmsnorm = cpu_rmsnorm,
     .embed = cpu_embed,
     .rope = cpu_rope,
+    .rope_scaled = cpu_rope_scaled,
     .attention = cpu_attention,
     .attention_batch = cpu_attention_batch,
     .gelu_mul = cpu_gelu_mul,
