@@ -80,8 +80,8 @@ static int parse_args(int argc, char **argv, cli_args *a) {
             a->out = v;
         } else if (IS("-t", "--na-prob-thresh")) {
             v = VALUE();
-            T5G_CHECK(v && !py_float(v, &a->o.na_prob_thresh), "--na-prob-thresh needs a number (got '%s')",
-                      v ? v : "");
+            T5G_CHECK(v && !py_float(v, &a->o.na_prob_thresh) && !isnan(a->o.na_prob_thresh),
+                      "--na-prob-thresh needs a number (got '%s')", v ? v : "");  /* nan: every comparison false */
         } else if (IS("-p", "--out-image-dir")) {
             return T5G_FAIL("--out-image-dir (precision-recall plots) is not supported; drop the option");
         } else if (IS("-v", "--verbose")) {

@@ -68,3 +68,13 @@ int args_check_range(const char *flag, long v, long lo, long hi) {
     T5G_CHECK(v >= lo && v <= hi, "%s must be in %ld..%ld, got %ld", flag, lo, hi, v);
     return 0;
 }
+
+void args_print_error(void) {
+    /* before MPI_Init every rank of mpirun/srun parses the same flags: one message is enough */
+    const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *r = getenv(vars[i]);
+        if (r && strcmp(r, "0")) return;
+    }
+    t5g_print_error();
+}

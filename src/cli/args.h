@@ -21,6 +21,9 @@ int args_check_layout(int tp, int threads);
 /* lo <= v <= hi, else "FLAG must be in lo..hi". */
 int args_check_range(const char *flag, long v, long lo, long hi);
 
+/* t5g_print_error on the launcher's rank 0 only (flag errors come before MPI_Init). */
+void args_print_error(void);
+
 /* Upper bounds that keep sizes computed from the flags inside int (and memory sane). */
 #define T5G_MAX_BATCH 65536
 #define T5G_MAX_NEW_TOKENS 65536

@@ -313,9 +313,9 @@ static int finish_run(const run_info *ri) {
 int cmd_eval(int argc, char **argv) {
     eval_args a;
     int rc = parse(argc, argv, &a);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
     const task_info *task = task_find(a.task);
-    if (!task) { t5g_print_error(); return 2; }
+    if (!task) { args_print_error(); return 2; }
     char start[32];
     iso_now(start, sizeof start);
     double t0 = t5g_now();

@@ -120,9 +120,9 @@ int cmd_forward(int argc, char **argv) {
         {"--device", ARG_STR, &device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int rc = args_parse(argc, argv, specs, 6, "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]", NULL, 0, NULL);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
-    if (!model || !in || !out) { fprintf(stderr, "t5g: error: -m, -i and -o are required (see --help)\n"); return 2; }
-    if (args_check_layout(tp, threads)) { t5g_print_error(); return 2; }
+    if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
+    if (!model || !in || !out) { T5G_FAIL("-m, -i and -o are required (see --help)"); args_print_error(); return 2; }
+    if (args_check_layout(tp, threads)) { args_print_error(); return 2; }
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, tp, threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
