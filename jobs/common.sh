@@ -156,11 +156,20 @@ job_opts() {
     opts+=("${extra[@]}")
 }
 
+# job_tag WORDS: 8 hex digits over what the results depend on (the model file's size and time,
+# the decoding settings, WORDS), so two different runs never share a default folder; t5g also
+# refuses to resume into a folder whose run.json records other settings.
+job_tag() {
+    local key
+    key="$(stat -Lc '%s %Y' "$MODEL" 2>/dev/null) beams=${BEAMS:-} lp=${LENGTH_PENALTY:-} new=${MAX_NEW_TOKENS:-} limit=${LIMIT:-} $*"
+    printf '%08x' "$(printf '%s' "$key" | cksum | cut -d' ' -f1)"
+}
+
 # job_eval: `t5g eval` for each task of TASKS (comma list) into OUT/<task>
 job_eval() {
     job_start
     : "${TASKS:=wmt14-en-fr,cnn-dailymail,squad-v2}"
-    : "${RUN:=$(basename "$MODEL" .h5)${LIMIT:+-limit$LIMIT}}"
+    : "${RUN:=$(basename "$MODEL" .h5)${LIMIT:+-limit$LIMIT}-$(job_tag "${EVAL_ARGS:-}" "$DATA")}"
     : "${OUT:=results/$JOB_NAME-$RUN}"
     # the plan's shape follows t5g eval's defaults (batch 16, beam 4, 128 new tokens) unless set
     job_plan --batch "${BATCH:-16}" --beams "${BEAMS:-4}" --tgt-len "${MAX_NEW_TOKENS:-128}"
@@ -186,7 +195,7 @@ job_generate() {
     job_start
     [ -n "${IN:-}" ] || job_die "set IN=requests.jsonl (lines {\"id\",\"text\"} or {\"id\",\"input_ids\"})"
     [ -f "$IN" ] || job_die "IN=$IN not found"
-    : "${RUN:=$(basename "$IN" .jsonl)-$(basename "$MODEL" .h5)}"
+    : "${RUN:=$(basename "$IN" .jsonl)-$(basename "$MODEL" .h5)-$(job_tag "${GEN_ARGS:-}" "$(stat -Lc '%s %Y' "$IN")")}"
     : "${OUT:=results/$JOB_NAME-$RUN/generations.jsonl}"
     # the plan's shape follows t5g generate's defaults (batch 32, greedy, 128 new tokens)
     job_plan --batch "${BATCH:-32}" --beams "${BEAMS:-1}" --tgt-len "${MAX_NEW_TOKENS:-128}"
