@@ -295,6 +295,53 @@ static void test_param_count(void) {
     }
 }
 
+/* Bad T5Gemma 2 configs: one clear error naming the field. */
+static void test_bad_configs(void) {
+    if (g_comm.world_size > 1) return;
+    char p[600];
+    snprintf(p, sizeof p, "%s/t5g2/basic/hf/config.json", fixtures_dir());
+    char *txt = t5g_read_file(p, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(txt);
+    struct { const char *from, *to, *msg; } bad[] = {
+        {"\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"", "rope_type 'yarn' is not supported"},
+        {"\"hidden_size\": 32", "\"hidden_size\": 48", "equal encoder and decoder hidden_size"},
+        {"\"model_type\": \"t5gemma2\"", "\"model_type\": \"t5gemma3\"", "expected 't5gemma'"},
+        {"\"tie_word_embeddings\": true,\n  \"transformers_version\"", "\"tie_word_embeddings\": false,\n  \"transformers_version\"",
+         "tie_word_embeddings=false"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *at = strstr(txt, bad[k].from);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+        size_t n = strlen(txt) + 64;
+        char *mod = malloc(n);
+        snprintf(mod, n, "%.*s%s%s", (int)(at - txt), txt, bad[k].to, at + strlen(bad[k].from));
+        t5g_config c;
+        CU_ASSERT_NOT_EQUAL(t5g_config_from_json(mod, &c), 0);
+        printf("\n    %s", t5g_last_error());
+        CU_ASSERT(strstr(t5g_last_error(), bad[k].msg) != NULL);
+        free(mod);
+    }
+    free(txt);
+}
+
+/* t5g plan / state sizing: the self cache holds [Le encoder | Tmax decoder] keys per row */
+static void test_state_memory(void) {
+    if (g_comm.world_size > 1) return;
+    t5g_config c;
+    CU_ASSERT_EQUAL_FATAL(t5g_config_preset("t5gemma-2-1b-1b", &c), 0);
+    t5g_shard e, d;
+    CU_ASSERT_EQUAL_FATAL(t5g_shard_plan(&c.enc, 0, 1, &e), 0);
+    CU_ASSERT_EQUAL_FATAL(t5g_shard_plan(&c.dec, 0, 1, &d), 0);
+    t5g_state_mem mem;
+    int B = 8, K = 4, Le = 512, Tmax = 129;
+    t5g_state_memory(&c, &e, &d, B, Le, B * K, Tmax, &mem);
+    int64_t kvw = (int64_t)d.nkv * c.dec.head_dim, L = c.dec.num_hidden_layers;
+    int64_t want = 4 * 2 * L * (((int64_t)B * K * (Le + Tmax) * kvw + 15) & ~15LL);
+    CU_ASSERT_EQUAL(mem.self_kv, want);
+    printf("\n    1b-1b, batch %d x %d beams, Le %d, Tmax %d: self+merged cache %.3f GiB, cross k/v %.3f GiB", B, K, Le,
+           Tmax, mem.self_kv / 1073741824.0, mem.cross_kv / 1073741824.0);
+}
+
 /* run a command; its combined output in out (rc returned) */
 static int run_cmd(const char *cmd, char *out, size_t n) {
     char full[3072];
@@ -427,6 +474,8 @@ int main(int argc, char **argv) {
                                   {"greedy and beam ids vs HF generate", test_generate},
                                   {"sampling ids independent of the TP size", test_sample},
                                   {"parameter counts and presets", test_param_count},
+                                  {"bad T5Gemma 2 configs", test_bad_configs},
+                                  {"state / plan sizing of the merged cache", test_state_memory},
                                   {"v1/v2 config-weights mismatch", test_version_mismatch},
                                   {"text only: vision skipped, image ids rejected", test_text_only},
                                   {"t5g generate CLI", test_cli_generate},
