@@ -33,10 +33,11 @@ static double gib(int64_t b) { return b / 1073741824.0; }
 static void print_plan(const t5g_config *c, const t5g_plan *p, const t5g_machine *m, int64_t mem) {
     int world = p->nodes * p->ranks_per_node;
     printf("layout     %d nodes x %d ranks = %d ranks: TP %d x DP %d (%s checkpoint)\n", p->nodes, p->ranks_per_node,
-           world, p->tp, world / p->tp, p->dtype_bytes == 2 ? "bfloat16" : "float32");
+           world, p->tp, world / p->tp, p->dtype_bytes == 2 ? "bfloat16" : p->dtype_bytes == 1 ? "int8" : "float32");
     printf("shapes     batch %d, source %d, target %d, beams %d\n", p->batch, p->src_len, p->tgt_len, p->beams);
     printf("memory per rank (busiest rank):\n");
-    printf("  weights (float32)        %10.3f GiB  (replicated part %.3f GiB)\n", gib(p->weights), gib(p->weights_replicated));
+    printf("  weights (%-4s in memory) %10.3f GiB  (replicated part %.3f GiB)\n", t5g_dtype_name((t5g_dtype)p->wdtype),
+           gib(p->weights), gib(p->weights_replicated));
     printf("  cross-attention K/V      %10.3f GiB\n", gib(p->cross_kv));
     printf("  self-attention KV cache  %10.3f GiB\n", gib(p->self_kv));
     printf("  activations + scratch    %10.3f GiB\n", gib(p->activations));
@@ -57,7 +58,7 @@ static void print_plan(const t5g_config *c, const t5g_plan *p, const t5g_machine
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *calib = NULL;
+    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *calib = NULL, *ct = NULL;
     int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0;
     arg_spec specs[] = {
         {"--preset", ARG_STR, &preset, "preset name"},
@@ -66,7 +67,8 @@ int cmd_plan(int argc, char **argv) {
         {"--nodes", ARG_INT, &nodes, "nodes (default 1)"},
         {"--ranks-per-node", ARG_INT, &rpn, "MPI ranks per node (default 1)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: smallest valid size that fits)"},
-        {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16 (default: the checkpoint's, else bf16)"},
+        {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16|int8 (default: the checkpoint's, else bf16)"},
+        {"--compute-type", ARG_STR, &ct, "weights in memory f32|bf16|int8 (default: the storage dtype)"},
         {"--batch", ARG_INT, &batch, "requests per batch (default 8)"},
         {"--src-len", ARG_INT, &src, "source tokens (default 512)"},
         {"--tgt-len", ARG_INT, &tgt, "generated tokens (default 128)"},
@@ -76,7 +78,7 @@ int cmd_plan(int argc, char **argv) {
         {"--print-tp", ARG_FLAG, &print_tp, "print only the TP size to use"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
-                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16]\n"
+                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16|int8] [--compute-type f32|bf16|int8]\n"
                         "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--print-tp]",
                         NULL, 0, NULL);
     if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
@@ -90,18 +92,21 @@ int cmd_plan(int argc, char **argv) {
     if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 2; }
     if (!dtype && model) {  /* the checkpoint's own storage */
         t5g_ckpt *ck = t5g_ckpt_open(model, MPI_COMM_SELF);
-        dtype = ck && !strcmp(t5g_ckpt_dtype(ck), "float32") ? "f32" : "bf16";
+        dtype = ck && !strcmp(t5g_ckpt_dtype(ck), "float32") ? "f32" : ck && !strcmp(t5g_ckpt_dtype(ck), "int8") ? "int8" : "bf16";
         t5g_ckpt_close(ck);
     }
     if (!dtype) dtype = "bf16";
-    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) { fprintf(stderr, "t5g: error: --dtype must be f32 or bf16\n"); return 2; }
+    t5g_dtype stored, wdt;
+    if (t5g_dtype_parse(dtype, &stored)) { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n"); return 2; }
+    if (t5g_dtype_parse(ct ? ct : dtype, &wdt)) { t5g_print_error(); return 2; }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_machine m;
     int fail = calib ? t5g_machine_load(&m, calib) : t5g_calibrate(&m, MPI_COMM_SELF, 1);
     t5g_plan p = {0};
     p.nodes = nodes; p.ranks_per_node = rpn; p.batch = batch; p.src_len = src; p.tgt_len = tgt; p.beams = beams;
-    p.dtype_bytes = strcmp(dtype, "bf16") ? 4 : 2;
+    p.dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
+    p.wdtype = (int)wdt;
     int world = nodes * rpn, chosen = 0;
     for (int T = tp ? tp : 1; !fail && T <= (tp ? tp : world); T++) {
         if (!tp && (world % T)) continue;

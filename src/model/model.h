@@ -90,6 +90,8 @@ void t5g_model_free(t5g_model *m);
 int t5g_model_save(t5g_model *m, const char *path, const char *dtype);
 /* Weight elements held by rank r of T (and how many of them are replicated, e.g. norms). */
 int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated);
+/* Bytes rank r of T allocates for its weights with the matrices in dt (the arena's own sizes). */
+int t5g_weight_bytes(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *bytes);
 /* Visit every tensor of this rank: name (checkpoint name), full shape, slice, pointer. */
 typedef int (*t5g_tensor_visitor)(void *ctx, const t5g_tensor_spec *full, int64_t row0, int64_t nrows,
                                   int64_t col0, int64_t ncols, float *data);

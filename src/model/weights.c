@@ -502,8 +502,7 @@ int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
 
 
 /* ---- planning: the same slot arithmetic, without allocating the weights ---- */
-int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated) {
-    T5G_CHECK(cfg && elems, "t5g_weight_share: NULL argument");
+static int share(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *elems, int64_t *replicated, int64_t *bytes) {
     t5g_model m = {0};
     m.cfg = *cfg;
     m.enc.cfg = &m.cfg.enc;
@@ -514,16 +513,29 @@ int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_
     m.dec.layers = calloc(cfg->dec.num_hidden_layers, sizeof(t5g_layer_weights));
     t5g_tensor_spec *specs = NULL;
     int n = 0, rc = !m.enc.layers || !m.dec.layers ? T5G_FAIL("out of memory") : t5g_config_tensors(cfg, &specs, &n);
-    *elems = 0;
+    *elems = *bytes = 0;
     if (replicated) *replicated = 0;
     for (int i = 0; i < n && !rc; i++) {
         slot s;
         rc = resolve(&m, &specs[i], &s);
         *elems += s.nrows * s.ncols;
+        *bytes += slot_bytes(&s, dt);
         if (replicated && s.nrows * s.ncols == specs[i].shape[0] * specs[i].shape[1] && T > 1) *replicated += s.nrows * s.ncols;
     }
     free(specs);
     free(m.enc.layers);
     free(m.dec.layers);
     return rc;
+}
+
+int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_t *replicated) {
+    T5G_CHECK(cfg && elems, "t5g_weight_share: NULL argument");
+    int64_t bytes;
+    return share(cfg, r, T, T5G_DT_F32, elems, replicated, &bytes);
+}
+
+int t5g_weight_bytes(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *bytes) {
+    T5G_CHECK(cfg && bytes, "t5g_weight_bytes: NULL argument");
+    int64_t elems;
+    return share(cfg, r, T, dt, &elems, NULL, bytes);
 }

@@ -159,12 +159,15 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
     t5g_shard E, D;
     for (int r = 0; r < T; r++) {
         int64_t e, rep;
+        int64_t bytes, stored;
         T5G_TRY(t5g_weight_share(c, r, T, &e, &rep));
+        T5G_TRY(t5g_weight_bytes(c, r, T, (t5g_dtype)p->wdtype, &bytes));  /* the arena's own size */
+        T5G_TRY(t5g_weight_bytes(c, r, T, T5G_DT_INT8, &stored));
         if (e > best) {
             best = e;
-            p->weights = 4 * e;  /* weights live in float32 whatever the storage */
-            p->weights_replicated = 4 * rep;
-            p->checkpoint_read = (int64_t)p->dtype_bytes * e;
+            p->weights = bytes;
+            p->weights_replicated = 4 * rep;  /* norms and biases: float32 in every dtype */
+            p->checkpoint_read = p->dtype_bytes == 1 ? stored : (int64_t)p->dtype_bytes * e;
             t5g_shard_plan(&c->enc, r, T, &E);
             t5g_shard_plan(&c->dec, r, T, &D);
         }
@@ -193,8 +196,10 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
     double enc_comm = T > 1 ? (2.0 * Le + 1) * (lat + tokens * He * 4 / bw) : 0;
     double enc_t = enc_flops / (mach->gemm_gflops * 1e9) + enc_comm;
     p->enc_tokens_per_s = tokens / enc_t;
-    double wbytes = 4.0 * ((double)layer_elems(&c->dec, &D, (int)He, 1) * Ld + (double)D.nv * Hd);
-    double wflops = 2.0 * rows * wbytes / 4;
+    /* a decode step reads the decoder's matrices and the LM head in their in-memory dtype */
+    double welems = (double)layer_elems(&c->dec, &D, (int)He, 1) * Ld + (double)D.nv * Hd;
+    double wbytes = welems * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
+    double wflops = 2.0 * rows * welems;
     double ctx = p->tgt_len / 2.0 + p->src_len;  /* average keys per step: self (half the output) + cross */
     double attn_flops = 4.0 * rows * ctx * D.nh * c->dec.head_dim * Ld;
     /* GEMM rate grows from the skinny (M=8) rate to the large-GEMM rate as rows approach 64 */

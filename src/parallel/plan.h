@@ -30,7 +30,8 @@ int t5g_machine_load(t5g_machine *m, const char *path);
 typedef struct {
     int tp, nodes, ranks_per_node;
     int batch, src_len, tgt_len, beams;
-    int dtype_bytes;           /* checkpoint storage: 4 (f32) or 2 (bf16) */
+    int dtype_bytes;           /* checkpoint storage: 4 (f32), 2 (bf16) or 1 (int8 + row scales) */
+    int wdtype;                /* weights in memory (--compute-type): 0 f32, 1 bf16, 2 int8 (t5g_dtype) */
     /* memory of the busiest rank, bytes */
     int64_t weights, weights_replicated, cross_kv, self_kv, activations, logits, overhead, total;
     int64_t checkpoint_read;   /* checkpoint bytes this rank reads */
