@@ -9,11 +9,10 @@
  *
  * Few rows (decode): the dot-product tile of linear_f32.c, MR activation rows x 4 weight
  * rows, K blocked so the activation block stays in L2; threads split N (the pool).
- * Many rows (prefill): panels of W widened to float32 (on the pool) and multiplied by BLIS,
- * whose packed GEMM is fast there; the widening costs N·K, the product M·N·K. */
+ * Many rows (prefill): panels of W widened to float32 (on the pool) and multiplied by BLIS in
+ * pool chunks (t5g_cpu_sgemm), whose packed GEMM is fast there; the widening costs N·K, the product M·N·K. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
-#include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -223,13 +222,11 @@ static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, flo
         linear_small(x, M, ldx, W, y, ldy);
         return;
     }
-    float one = 1.0f, zero = 0.0f;
     for (int n0 = 0; n0 < N; n0 += P) {
         int pn = N - n0 < P ? N - n0 : P;
         widen_job wj = {(const uint16_t *)W->data + (size_t)n0 * W->ld, g_panel, K, W->ld};
         t5g_pool_for(pn, 4, widen_rows, &wj);
-        bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, pn, K, &one, (float *)x, ldx, 1, g_panel, K, 1, &zero,
-                  y + n0, ldy, 1);
+        t5g_cpu_sgemm(1, M, pn, K, 1.0f, x, ldx, g_panel, K, 0.0f, y + n0, ldy);  /* BLIS on the pool's team */
     }
 }
 
