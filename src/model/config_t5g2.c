@@ -34,12 +34,36 @@ static void pattern_layer_types(t5g_stack_config *s, int pattern) {
     for (int l = 0; l < T5G_MAX_LAYERS; l++) s->layer_sliding[l] = pattern <= 0 || (l + 1) % pattern != 0;
 }
 
+/* One rope_parameters entry: rope_type default | linear (factor), rope_theta. */
+static int parse_rope_entry(const cJSON *p, float *theta, float *factor, const char *where, const char *what) {
+    T5G_CHECK(cJSON_IsObject(p), "config %s.%s must be an object", where, what);
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(p, "rope_type");
+    int linear = cJSON_IsString(rt) && !strcmp(rt->valuestring, "linear");
+    T5G_CHECK(!cJSON_IsString(rt) || linear || !strcmp(rt->valuestring, "default"),
+              "config %s.%s.rope_type '%s' is not supported (default and linear RoPE only)", where, what,
+              cJSON_IsString(rt) ? rt->valuestring : "?");
+    if (linear) {  /* HF: inv_freq /= factor */
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "factor");
+        T5G_CHECK(cJSON_IsNumber(f) && f->valuedouble >= 1.0, "config %s.%s.factor must be a number >= 1 for linear RoPE",
+                  where, what);
+        *factor = (float)f->valuedouble;
+    }
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "rope_theta");
+    if (th && !cJSON_IsNull(th)) {
+        T5G_CHECK(cJSON_IsNumber(th), "config %s.%s.rope_theta must be a number", where, what);
+        *theta = (float)th->valuedouble;
+    }
+    return 0;
+}
+
 /* rope_parameters {"full_attention": {...}, "sliding_attention": {...}} (or the legacy keys). */
 static int parse_rope(const cJSON *o, t5g_stack_config *s, const char *where) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "rope_theta");
     if (cJSON_IsNumber(v)) s->rope_theta = (float)v->valuedouble;
     v = cJSON_GetObjectItemCaseSensitive(o, "rope_local_base_freq");
     if (cJSON_IsNumber(v)) s->rope_local_theta = (float)v->valuedouble;
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");  /* legacy: full layers only */
+    if (rs && !cJSON_IsNull(rs)) T5G_TRY(parse_rope_entry(rs, &s->rope_theta, &s->rope_factor, where, "rope_scaling"));
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
     if (!rp || cJSON_IsNull(rp)) return 0;
     T5G_CHECK(cJSON_IsObject(rp), "config %s.rope_parameters must be an object", where);
@@ -47,24 +71,9 @@ static int parse_rope(const cJSON *o, t5g_stack_config *s, const char *where) {
     float *dst[] = {&s->rope_theta, &s->rope_local_theta}, *fac[] = {&s->rope_factor, &s->rope_local_factor};
     for (int k = 0; k < 2; k++) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(rp, types[k]);
-        if (!p || cJSON_IsNull(p)) continue;
-        T5G_CHECK(cJSON_IsObject(p), "config %s.rope_parameters.%s must be an object", where, types[k]);
-        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(p, "rope_type");
-        int linear = cJSON_IsString(rt) && !strcmp(rt->valuestring, "linear");
-        T5G_CHECK(!cJSON_IsString(rt) || linear || !strcmp(rt->valuestring, "default"),
-                  "config %s.rope_parameters.%s.rope_type '%s' is not supported (default and linear RoPE only)", where,
-                  types[k], cJSON_IsString(rt) ? rt->valuestring : "?");
-        if (linear) {  /* HF: inv_freq /= factor */
-            const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "factor");
-            T5G_CHECK(cJSON_IsNumber(f) && f->valuedouble >= 1.0,
-                      "config %s.rope_parameters.%s.factor must be a number >= 1 for linear RoPE", where, types[k]);
-            *fac[k] = (float)f->valuedouble;
-        }
-        const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "rope_theta");
-        if (th && !cJSON_IsNull(th)) {
-            T5G_CHECK(cJSON_IsNumber(th), "config %s.rope_parameters.%s.rope_theta must be a number", where, types[k]);
-            *dst[k] = (float)th->valuedouble;
-        }
+        char what[64];
+        snprintf(what, sizeof what, "rope_parameters.%s", types[k]);
+        if (p && !cJSON_IsNull(p)) T5G_TRY(parse_rope_entry(p, dst[k], fac[k], where, what));
     }
     return 0;
 }
@@ -79,6 +88,7 @@ static int parse_text(const cJSON *o, t5g_stack_config *s, const char *where, in
     T5G_CHECK(copy, "out of memory parsing the config");
     cJSON_DeleteItemFromObjectCaseSensitive(copy, "rope_parameters");
     cJSON_DeleteItemFromObjectCaseSensitive(copy, "rope_theta");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "rope_scaling");
     int rc = t5g_config_parse_stack(copy, s, where);
     cJSON_Delete(copy);
     T5G_TRY(rc);

@@ -321,6 +321,16 @@ static void test_bad_configs(void) {
         CU_ASSERT(strstr(t5g_last_error(), bad[k].msg) != NULL);
         free(mod);
     }
+    /* a legacy rope_scaling object applies to the full layers, as HF's config does */
+    char *at = strstr(txt, "\"sliding_window\": 4");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(txt) + 128;
+    char *mod = malloc(n);
+    snprintf(mod, n, "%.*s\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 8.0}, %s", (int)(at - txt), txt, at);
+    t5g_config c;
+    CU_ASSERT_EQUAL(t5g_config_from_json(mod, &c), 0);
+    CU_ASSERT(c.dec.rope_factor == 8.0f && c.dec.rope_local_factor == 0);
+    free(mod);
     free(txt);
 }
 
