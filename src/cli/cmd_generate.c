@@ -175,6 +175,7 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddNumberToObject(fp, "max_input_tokens", a->max_input);
     cJSON_AddBoolToObject(fp, "truncate", a->truncate);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", tok_flags);
+    cJSON_AddBoolToObject(fp, "scores", o->scores);  /* lines with and without "score" must not mix */
     return fp;
 }
 

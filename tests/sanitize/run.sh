@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test SANITIZE=1`: the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The sources are copied to build/sanitize (data folders by link) and built there with the
+# sanitizers, so the normal build/ is not touched; then tests/run_all.sh runs in the copy.
+# Any sanitizer report fails its test (exit code 86 and the report in the test's log).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+S=build/sanitize
+mkdir -p "$S"
+for d in src eval tests bench docs tools mk jobs; do rm -rf "${S:?}/$d"; cp -a "$d" "$S/$d"; done
+cp -a Makefile "$S/"
+for d in models datasets; do ln -sfn "$ROOT/$d" "$S/$d"; done
+SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+make -C "$S" -j2 all SAN_FLAGS="$SAN" OPT=-O1
+export ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0
+export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0:exitcode=86
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+export T5G_SANITIZE=1
+cd "$S"
+bash tests/run_all.sh
