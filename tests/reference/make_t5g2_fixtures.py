@@ -12,12 +12,19 @@ save_pretrained, reloads it from disk in float32 with attn_implementation="eager
     tests/fixtures/t5g2/<case>/logits.f32       [B, Ld, V]  (after the final soft-cap, if any)
     tests/fixtures/t5g2/<case>/gen.json         unpadded requests, greedy and beam sequences of HF generate
     tests/fixtures/t5g2/<case>/meta.json
+    tests/fixtures/t5g2/basic/hf_text_model/    the same weights with the encoder text tensors under
+                                                model.encoder.text_model. (a spelling transformers also loads)
+
+Cases: basic (GQA, even window -> asymmetric encoder window, eoi token in the input), window (odd windows,
+MQA, qpas != hd, thetas, attn_logit_softcapping set but ignored by HF, final soft-cap, holes / left padding),
+tp (MHA with kv heads split under TP=2, uneven vocab split), linear (linear RoPE scaling: factor 8 on full
+layers, 2 on sliding layers).
 
 Self-checks (the script stops on failure): the mask rules of docs/model.md ("T5Gemma 2") written out
 here reproduce HF's own outputs bit for bit (encoder window q-(W+1)//2 < k <= q+W//2, merged decoder
 mask = [self causal/sliding | encoder padding]); attn_logit_softcapping has no effect in HF; logits = softcap(dec_out @ E^T) with the one shared
 embedding; a float64 rerun agrees to < 2e-5; windows shorter than the sequence change the logits;
-the eoi token really uses eoi_embedding; greedy and beam sequences are the same for the float64 model
+the eoi token really uses eoi_embedding; the linear RoPE factors matter; greedy and beam sequences are the same for the float64 model
 (float32 rounding cannot flip a decision).
 
 Run:  python3 tests/reference/make_t5g2_fixtures.py   (from the repo root; ~30 s)
