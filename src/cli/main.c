@@ -23,7 +23,8 @@ static const command COMMANDS[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: t5g <command> [options]   (run under mpirun for tensor parallelism)\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
-    fprintf(f, "\n`t5g <command> --help` lists a command's options.\n");
+    fprintf(f, "\n`t5g <command> --help` lists a command's options.  forward, generate and eval also take\n"
+               "--compute-type f32|bf16|int8: the weights' dtype in memory (default: the checkpoint's).\n");
 }
 
 int main(int argc, char **argv) {
