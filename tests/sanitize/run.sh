@@ -13,9 +13,14 @@ cp -a Makefile "$S/"
 for d in models datasets; do ln -sfn "$ROOT/$d" "$S/$d"; done
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 make -C "$S" -j2 all SAN_FLAGS="$SAN" OPT=-O1
-export ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0
-export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0:exitcode=86
+# full unwinding (system libraries have no frame pointers) so that suppressions see the library
+# frames; MPI components stay loaded at exit so their frames have names
+SYM=$(command -v llvm-symbolizer || true)
+[ -z "$SYM" ] || export ASAN_SYMBOLIZER_PATH=$SYM
+export ASAN_OPTIONS=detect_leaks=1:exitcode=86:fast_unwind_on_malloc=0:detect_stack_use_after_return=0
+export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0:exitcode=86:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+export OMPI_MCA_mca_base_component_disable_dlclose=1
 export T5G_SANITIZE=1
 cd "$S"
 bash tests/run_all.sh
