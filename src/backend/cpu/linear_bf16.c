@@ -166,12 +166,28 @@ static void rows256(const bf_job *j, int n0, int n1) {
     }
 }
 
+/* Read the chunk's weights once in address order before the tiles: a tile walks 4 rows at
+ * once, and short rows (1 KB at K = 512) give the hardware prefetcher too little to lock on
+ * to; a sequential pass streams at full bandwidth and leaves the rows in L1/L2 (decode is
+ * bound by these bytes).  One load per cache line. */
+static void touch_rows(const bf_job *j, int n0, int n1) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int n = n0; n < n1; n++) {
+        const char *p = (const char *)(j->w + (size_t)n * j->ldw + j->k0);
+        size_t bytes = 2 * (size_t)j->kc, b = 0;
+        for (; b + 32 <= bytes; b += 64) acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(p + b)));
+    }
+    __asm__ volatile("" : : "x"(acc));  /* keep the loads */
+}
+
 static void bf_chunk(void *ctx, int64_t c0, int64_t c1) {
     const bf_job *j = ctx;
-    int n0 = (int)(c0 * NB), n1 = (int)(c1 * NB);
-    if (n1 > j->N) n1 = j->N;
-    if (t5g_lowp_avx512) rows512(j, n0, n1);
-    else rows256(j, n0, n1);
+    for (int64_t c = c0; c < c1; c++) {
+        int n0 = (int)(c * NB), n1 = n0 + NB < j->N ? n0 + NB : j->N;
+        if (j->M <= 8) touch_rows(j, n0, n1);
+        if (t5g_lowp_avx512) rows512(j, n0, n1);
+        else rows256(j, n0, n1);
+    }
 }
 
 static void linear_small(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
