@@ -27,6 +27,17 @@ typedef struct {
 
 #define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
 
+/* The four sums of a, b, c, d in one vector: [Σa, Σb, Σc, Σd] (11 instructions instead of
+ * four separate 16-lane reductions; the tile's reductions were ~17% of an LM-head call). */
+T5G_AVX512 __attribute__((always_inline)) static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));  /* per 128: a, b, a, b */
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));  /* per 128: a b c d */
+    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
+    return _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+}
+
 T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr) {
     __m512 acc[6][4];
     _Pragma("GCC unroll 8")
@@ -64,14 +75,14 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_j
             for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
         }
     }
+    __mmask8 mn = (__mmask8)((1u << nr) - 1);
     _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++) {
+    for (int m = 0; m < 6; m++) {
+        if (m >= mr) break;
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) {
-            float v = _mm512_reduce_add_ps(acc[m][n]);
-            y[n] = j->accumulate ? y[n] + v : v;
-        }
+        __m128 v = hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
+        if (j->accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(mn, y));
+        _mm_mask_storeu_ps(y, mn, v);
     }
 }
 
