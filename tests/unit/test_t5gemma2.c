@@ -497,6 +497,12 @@ int main(int argc, char **argv) {
     int fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
     int any = 0;
     MPI_Allreduce(&fails, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (g_comm.world_rank == 0)  /* the converted checkpoints of convert_from */
+        for (int i = 0; i < NCASES; i++) {
+            char h5[512];
+            snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", CASES[i], g_comm.world_size);
+            unlink(h5);
+        }
     CU_cleanup_registry();
     t5g_comm_free(&g_comm);
     MPI_Finalize();
