@@ -86,14 +86,15 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_j
     }
 }
 
-/* MR as a compile-time constant lets the compiler keep the tile in registers.  The m-tile
- * loop is outside: its activations stay in L1 while the chunk's weight rows (in L2) stream
- * through the tile. */
+/* MR as a compile-time constant lets the compiler keep the tile in registers.  The weight
+ * quad loop is outside: its 4 rows (8 KB at K = 512) come from memory once and stay in L1 while
+ * every m-tile of activations (in L2) passes them.  (m-tiles outside, streaming the chunk's
+ * weight rows from L2 for each, measured 2.4-3.2x slower at M = 32-128 on Zen 4.) */
 T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
-    for (int m = 0; m < j->M; m += 6) {
-        int mr = j->M - m < 6 ? j->M - m : 6;
-        for (int n = n0; n < n1; n += 4) {
-            int nr = n1 - n < 4 ? n1 - n : 4;
+    for (int n = n0; n < n1; n += 4) {
+        int nr = n1 - n < 4 ? n1 - n : 4;
+        for (int m = 0; m < j->M; m += 6) {
+            int mr = j->M - m < 6 ? j->M - m : 6;
             switch (mr) {
             case 6: tile512(j, m, 6, n, nr); break;
             case 5: tile512(j, m, 5, n, nr); break;
@@ -151,10 +152,10 @@ __attribute__((always_inline)) static inline void tile256(const lin_job *j, int 
 }
 
 static void rows256(const lin_job *j, int n0, int n1) {
-    for (int m = 0; m < j->M; m += 3) {
-        int mr = j->M - m < 3 ? j->M - m : 3;
-        for (int n = n0; n < n1; n += 4) {
-            int nr = n1 - n < 4 ? n1 - n : 4;
+    for (int n = n0; n < n1; n += 4) {  /* weight quad outside, as rows512 */
+        int nr = n1 - n < 4 ? n1 - n : 4;
+        for (int m = 0; m < j->M; m += 3) {
+            int mr = j->M - m < 3 ? j->M - m : 3;
             if (mr == 3) tile256(j, m, 3, n, nr);
             else if (mr == 2) tile256(j, m, 2, n, nr);
             else tile256(j, m, 1, n, nr);
