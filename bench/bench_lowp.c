@@ -114,9 +114,9 @@ int main(int argc, char **argv) {
             double t[4][64];
             for (int r = 0; r < reps; r++) {  /* interleaved */
                 for (int d = 0; d < 3; d++) {
-                    be->linear(x, M, K, &W[d], y, N);  /* warm */
+                    be->linear(be->ctx, x, M, K, &W[d], y, N);  /* warm */
                     double t0 = t5g_now();
-                    be->linear(x, M, K, &W[d], y, N);
+                    be->linear(be->ctx, x, M, K, &W[d], y, N);
                     t[d][r] = t5g_now() - t0;
                 }
                 t[3][r] = has_bf16dp && M <= 32 ? time_dpbf16(x, M, wb, N, K, y, xb) : NAN;

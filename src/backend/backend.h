@@ -57,48 +57,56 @@ struct t5g_comm_s;
 
 typedef struct t5g_backend {
     const char *name;
+    /* Every op takes the backend's own state first (be->ctx: the CUDA device, stream, handles and
+     * scratch; NULL on CPU): nothing is process-wide, so a process can hold a backend per device.
+     * Errors: ops are asynchronous on a GPU and cannot all report failure when called, so an op
+     * that fails records the first error in its backend's state and later ops do nothing; sync()
+     * waits for the queued work and returns 0, or -1 with that error recorded (t5g_last_error)
+     * and the state cleared.  The model checks sync() at the end of every encode and decode. */
+    void *ctx;
     /* memory of this backend (host memory for CPU; device memory for CUDA), 64-byte aligned */
-    void *(*alloc)(size_t bytes);
-    void (*release)(void *p);
-    void (*copy)(void *dst, const void *src, size_t bytes, t5g_copy_kind kind);
-    void (*zero)(void *p, size_t bytes);
-    /* wait until every queued op has finished (no-op on CPU) */
-    void (*sync)(void);
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*release)(void *ctx, void *p);
+    void (*copy)(void *ctx, void *dst, const void *src, size_t bytes, t5g_copy_kind kind);
+    void (*zero)(void *ctx, void *p, size_t bytes);
+    /* wait until every queued op has finished; 0, or -1 with the first error since the last
+     * sync (see above) */
+    int (*sync)(void *ctx);
     /* in-place sum over the TP group of buffers in this backend's memory; NULL = MPI on host
      * memory (t5g_allreduce_sum).  CUDA: NCCL, its communicator bootstrapped over MPI. */
-    void (*allreduce_sum)(struct t5g_comm_s *c, float *x, int64_t n);
+    void (*allreduce_sum)(void *ctx, struct t5g_comm_s *c, float *x, int64_t n);
     /* C[M,N] = alpha * A[M,K] · op(B) + beta * C, op(B) = Bᵀ (B is [N,K]) if tb else B ([K,N]). */
-    void (*gemm)(int tb, int M, int N, int K, float alpha, const float *A, int lda,
+    void (*gemm)(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
     /* y = x / sqrt(mean(x²) + eps) * (1 + w), per row of width n (Gemma RMSNorm). */
-    void (*rmsnorm)(const float *x, const float *w, float *y, int rows, int n, float eps);
+    void (*rmsnorm)(void *ctx, const float *x, const float *w, float *y, int rows, int n, float eps);
     /* y[M, W.rows] = x[M, W.cols] · Wᵀ: float32 activations, float32 accumulation, any weight
      * dtype (the projection of every layer and the LM head). ldx/ldy: row strides of x, y. */
-    void (*linear)(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+    void (*linear)(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
     /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0 + E.rows), else 0 (vocab-parallel);
      * out rows have width E.cols.  ids live in this backend's memory. */
-    void (*embed)(const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out);
+    void (*embed)(void *ctx, const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out);
     /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd; token t is at
      * position pos0 + t % Tq (rows of Tq tokens; positions ignore padding, spec §6). */
-    void (*rope)(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta);
+    void (*rope)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta);
     /* masked, soft-capped, float32-softmax attention (spec §3) of one sequence. */
-    void (*attention)(const t5g_attn_args *a);
+    void (*attention)(void *ctx, const t5g_attn_args *a);
     /* The same for `rows` sequences of one layer in one call (all with a's Tq, Tk, q_pos0,
      * mask, heads and leading dimensions; a->scratch is not used).  Sequence r reads
      * a->q + r·sq and writes a->out + r·so; its keys are those of kv row
      * kr = kv_rows ? kv_rows[r] : r: a->k + kr·skv, a->v + kr·skv, a->key_valid + kr·svalid
      * (strides in elements).  kv_rows is host memory (beams share one encoder row). */
-    void (*attention_batch)(const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
+    void (*attention_batch)(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
                             const int32_t *kv_rows);
     /* out = gelu_tanh(gate) * up, element-wise over n. */
-    void (*gelu_mul)(const float *gate, const float *up, float *out, size_t n);
+    void (*gelu_mul)(void *ctx, const float *gate, const float *up, float *out, size_t n);
     /* x = cap * tanh(x / cap). */
-    void (*softcap)(float *x, size_t n, float cap);
+    void (*softcap)(void *ctx, float *x, size_t n, float cap);
     /* y += x. */
-    void (*add)(float *y, const float *x, size_t n);
+    void (*add)(void *ctx, float *y, const float *x, size_t n);
     /* rope with HF's linear scaling (rope_type "linear"): inv_freq / factor in float32 (T5Gemma 2);
      * NULL on a backend without it. */
-    void (*rope_scaled)(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor);
+    void (*rope_scaled)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor);
 } t5g_backend;
 
 /* T5 relative-position bucket of rel = j - i (spec §15; log in float32). */

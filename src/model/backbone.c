@@ -17,7 +17,7 @@ int t5g_backbone(const t5g_model *m, const t5g_backbone_in *in, t5g_backbone_out
     if ((out->logits && !local) || !hidden) { T5G_FAIL("out of memory for the logits"); goto done; }
     if (t5g_encode(s, in->encoder_token_ids, in->encoder_padding_mask)) goto done;
     if (out->encoder_sequence_output)
-        m->be->copy(out->encoder_sequence_output, s->enc_out, sizeof(float) * in->B * in->Le * m->cfg.enc.hidden_size,
+        m->be->copy(m->be->ctx, out->encoder_sequence_output, s->enc_out, sizeof(float) * in->B * in->Le * m->cfg.enc.hidden_size,
                     T5G_COPY_D2H);
     if (t5g_decode(s, in->decoder_token_ids, in->decoder_padding_mask, in->Ld, hidden, local, 0)) goto done;
     if (out->logits) {

@@ -67,8 +67,8 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->key0 = m->cfg.version == 2 ? Le : 0;
     s->row_keys = s->key0 + Tmax;
     int64_t total = mem.total / 4;
-    s->buf = m->be->alloc((size_t)total * sizeof(float));
-    s->dbuf = m->be->alloc((size_t)enc_tok + (size_t)dec_tok + 64 + sizeof(int32_t) * (size_t)T);
+    s->buf = m->be->alloc(m->be->ctx, (size_t)total * sizeof(float));
+    s->dbuf = m->be->alloc(m->be->ctx, (size_t)enc_tok + (size_t)dec_tok + 64 + sizeof(int32_t) * (size_t)T);
     if (!s->buf || !s->dbuf) {
         T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
                  B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
@@ -78,7 +78,7 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->d_enc_valid = s->dbuf;
     s->d_dec_valid = s->dbuf + enc_tok;
     s->d_ids = (int32_t *)(s->dbuf + ((enc_tok + dec_tok + 63) & ~(int64_t)63));
-    m->be->zero(s->dbuf, (size_t)enc_tok + (size_t)dec_tok);
+    m->be->zero(m->be->ctx, s->dbuf, (size_t)enc_tok + (size_t)dec_tok);
     float *p = s->buf;
 #define TAKE(ptr, n) do { ptr = p; p += ROUND16(n); } while (0)
     TAKE(s->enc_out, enc_tok * He);
@@ -112,9 +112,9 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
 void t5g_state_free(t5g_state *s) {
     if (!s) return;
     const t5g_backend *be = s->m->be;
-    if (s->buf) be->release(s->buf);
-    if (s->dbuf) be->release(s->dbuf);
-    if (s->d_out) be->release(s->d_out);
+    if (s->buf) be->release(be->ctx, s->buf);
+    if (s->dbuf) be->release(be->ctx, s->dbuf);
+    if (s->d_out) be->release(be->ctx, s->d_out);
     free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
     free(s->enc_valid); free(s->dec_valid); free(s->cross_row);
     free(s->perm_rows); free(s->perm_valid);
@@ -124,13 +124,13 @@ void t5g_state_free(t5g_state *s) {
 
 /* Sum over the TP group: NCCL on a device backend, MPI on host memory. */
 static void allreduce(const t5g_model *m, float *x, int64_t n) {
-    if (m->be->allreduce_sum) m->be->allreduce_sum(m->comm, x, n);
+    if (m->be->allreduce_sum) m->be->allreduce_sum(m->be->ctx, m->comm, x, n);
     else t5g_allreduce_sum(m->comm, x, n);
 }
 
 /* y[T, W.rows] = x[T, W.cols] · Wᵀ (W as stored: [out, in], any weight dtype) */
 static void linear(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y) {
-    m->be->linear(x, T, W->cols, W, y, W->rows);
+    m->be->linear(m->be->ctx, x, T, W->cols, W, y, W->rows);
 }
 
 /* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
@@ -138,8 +138,8 @@ void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *p
                             float *x, int T) {
     int H = c->hidden_size;
     allreduce(m, partial, (int64_t)T * H);
-    m->be->rmsnorm(partial, post_norm, partial, T, H, c->rms_norm_eps);
-    m->be->add(x, partial, (size_t)T * H);
+    m->be->rmsnorm(m->be->ctx, partial, post_norm, partial, T, H, c->rms_norm_eps);
+    m->be->add(m->be->ctx, x, partial, (size_t)T * H);
 }
 
 static float attn_scale(const t5g_stack_config *c) { return (float)(1.0 / sqrt((double)c->query_pre_attn_scalar)); }
@@ -163,13 +163,13 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
     const t5g_attn_weights *A = &L->self_attn;
-    m->be->rmsnorm(s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    m->be->rmsnorm(m->be->ctx, s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
     linear(m, s->h, T, &A->q_proj, s->q);
     linear(m, s->h, T, &A->k_proj, s->k);
     linear(m, s->h, T, &A->v_proj, s->v);
     if (c->qk_norm) {  /* per-head RMSNorm before RoPE (spec §15) */
-        m->be->rmsnorm(s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
-        m->be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
+        m->be->rmsnorm(m->be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
+        m->be->rmsnorm(m->be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     }
     if (!c->rel_bias) {
         /* positions past..past+Tq-1 in every row: they ignore padding (spec §6) */
@@ -177,8 +177,8 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
     }
     for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
-        m->be->copy(kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
-        m->be->copy(vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        m->be->copy(m->be->ctx, kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        m->be->copy(m->be->ctx, vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
     int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
     t5g_attn_args a;
@@ -199,7 +199,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
     }
     /* every row of the batch in one call: row b's keys are cache row b */
-    m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
+    m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
     linear(m, s->att, T, &A->o_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
@@ -210,7 +210,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     const t5g_stack_config *c = sw->cfg;
     int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
-    m->be->rmsnorm(s->x, L->pre_cross_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    m->be->rmsnorm(m->be->ctx, s->x, L->pre_cross_attn_layernorm, s->h, T, H, c->rms_norm_eps);
     linear(m, s->h, T, &L->cross_attn.q_proj, s->q);
     t5g_attn_args a;
     t5g_attn_common(&a, sw, s->scores);
@@ -222,7 +222,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     a.key_valid = s->d_enc_valid;
     a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
-    m->be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
+    m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
     linear(m, s->att, T, &L->cross_attn.o_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
@@ -230,10 +230,10 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
 /* GeGLU MLP on the FFN columns of this rank. */
 static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, const t5g_layer_weights *L, int ni, int T) {
     int H = c->hidden_size;
-    m->be->rmsnorm(s->x, L->pre_feedforward_layernorm, s->h, T, H, c->rms_norm_eps);
+    m->be->rmsnorm(m->be->ctx, s->x, L->pre_feedforward_layernorm, s->h, T, H, c->rms_norm_eps);
     linear(m, s->h, T, &L->gate_proj, s->gate);
     linear(m, s->h, T, &L->up_proj, s->up);
-    m->be->gelu_mul(s->gate, s->up, s->gate, (size_t)T * ni);
+    m->be->gelu_mul(m->be->ctx, s->gate, s->up, s->gate, (size_t)T * ni);
     linear(m, s->gate, T, &L->down_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
@@ -242,8 +242,8 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
 static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
     int H = sw->cfg->hidden_size;
     float scale = (float)sqrt((double)H);
-    m->be->copy(s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
-    m->be->embed(&sw->embed_tokens, sw->sh.v0, s->d_ids, T, scale, x);
+    m->be->copy(m->be->ctx, s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
+    m->be->embed(m->be->ctx, &sw->embed_tokens, sw->sh.v0, s->d_ids, T, scale, x);
     allreduce(m, x, (int64_t)T * H);
     if (sw->eoi_embedding) t5g2_embed_eoi(m, sw, ids, T, x);
 }
@@ -267,7 +267,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
         T5G_CHECK(!mask || mask[t] == 0 || mask[t] == 1, "encoder attention_mask must hold 0/1 values");
         s->enc_valid[t] = mask ? (unsigned char)mask[t] : ids[t] != m->cfg.pad_token_id;
     }
-    m->be->copy(s->d_enc_valid, s->enc_valid, (size_t)T, T5G_COPY_H2D);
+    m->be->copy(m->be->ctx, s->d_enc_valid, s->enc_valid, (size_t)T, T5G_COPY_H2D);
     embed(m, s, E, ids, T, s->x);
     for (int l = 0; l < c->num_hidden_layers; l++) {
         const t5g_layer_weights *L = &E->layers[l];
@@ -275,7 +275,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
         self_attention(m, s, E, L, s->B_enc, s->Le, 0, s->Le, s->k, s->v, s->d_enc_valid, 0, l);
         mlp(m, s, c, L, E->sh.ni, T);
     }
-    m->be->rmsnorm(s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
+    m->be->rmsnorm(m->be->ctx, s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
     /* cross-attention K/V of every decoder layer, once per request (spec §5) */
     const t5g_stack_weights *D = &m->dec;
     for (int l = 0; l < D->cfg->num_hidden_layers && m->cfg.version == 2; l++) t5g2_cross_kv(s, l);
@@ -286,6 +286,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     s->B_dec = s->B_enc < s->B_cap ? s->B_enc : s->B_cap;
     for (int b = 0; b < s->B_cap; b++) s->cross_row[b] = b < s->B_enc ? b : 0;
     s->past = 0;
+    T5G_TRY(m->be->sync(m->be->ctx));  /* any op's failure since the last sync (backend.h) */
     return m->cfg.version == 2 ? t5g2_fill_rows(s) : 0;
 }
 
@@ -318,7 +319,7 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
             T5G_CHECK(v == 0 || v == 1, "decoder attention_mask must hold 0/1 values");
             s->dec_valid[(int64_t)b * s->Tmax + s->past + t] = (unsigned char)v;
         }
-    m->be->copy(s->d_dec_valid, s->dec_valid, (size_t)rows * s->Tmax, T5G_COPY_H2D);
+    m->be->copy(m->be->ctx, s->d_dec_valid, s->dec_valid, (size_t)rows * s->Tmax, T5G_COPY_H2D);
     int v2 = m->cfg.version == 2;  /* T5Gemma 2: shared embedding, merged self+cross attention */
     const t5g_stack_weights *E = v2 ? &m->enc : D;
     embed(m, s, E, ids, T, s->x);
@@ -339,32 +340,31 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     float *src = s->x;
     if (last_only && Tq > 1) {
         for (int b = 0; b < rows; b++)
-            m->be->copy(s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H, T5G_COPY_D2D);
+            m->be->copy(m->be->ctx, s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H, T5G_COPY_D2D);
         src = s->h;
     }
     /* outputs are host buffers: a device backend stages them in d_out and copies back */
     size_t nh = (size_t)nout * H, nl = logits ? (size_t)nout * D->sh.nv : 0;
     if (!m->host_memory && (hidden || logits) && nl + nh > s->d_out_cap) {
-        if (s->d_out) m->be->release(s->d_out);
-        s->d_out = m->be->alloc(sizeof(float) * (nl + nh));
+        if (s->d_out) m->be->release(m->be->ctx, s->d_out);
+        s->d_out = m->be->alloc(m->be->ctx, sizeof(float) * (nl + nh));
         s->d_out_cap = s->d_out ? nl + nh : 0;
         T5G_CHECK(s->d_out, "out of device memory for %zu output floats; use a smaller batch", nl + nh);
     }
     float *out = m->host_memory ? (hidden ? hidden : s->h) : (hidden ? s->d_out + nl : s->h);
     float *lg = m->host_memory ? logits : s->d_out;
-    m->be->rmsnorm(src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
+    m->be->rmsnorm(m->be->ctx, src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
         linear(m, out, nout, &E->embed_tokens, lg);
         if (c->final_logit_softcapping > 0)
-            m->be->softcap(lg, nl, c->final_logit_softcapping);
+            m->be->softcap(m->be->ctx, lg, nl, c->final_logit_softcapping);
     }
     if (!m->host_memory) {
-        if (logits) m->be->copy(logits, lg, sizeof(float) * nl, T5G_COPY_D2H);
-        if (hidden) m->be->copy(hidden, out, sizeof(float) * nh, T5G_COPY_D2H);
-        m->be->sync();
+        if (logits) m->be->copy(m->be->ctx, logits, lg, sizeof(float) * nl, T5G_COPY_D2H);
+        if (hidden) m->be->copy(m->be->ctx, hidden, out, sizeof(float) * nh, T5G_COPY_D2H);
     }
-    return 0;
+    return m->be->sync(m->be->ctx);  /* any op's failure since the last sync (backend.h) */
 }
 
 int t5g_select_rows(t5g_state *s, const int *rows, int n) {
@@ -388,8 +388,8 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
     for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
         float *caches[2] = {s->self_k[l], s->self_v[l]};
         for (int w = 0; w < 2; w++) {
-            for (int i = 0; i < n; i++) be->copy(s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len, T5G_COPY_D2D);
-            for (int i = 0; i < n; i++) be->copy(caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len, T5G_COPY_D2D);
+            for (int i = 0; i < n; i++) be->copy(be->ctx, s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len, T5G_COPY_D2D);
+            for (int i = 0; i < n; i++) be->copy(be->ctx, caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len, T5G_COPY_D2D);
         }
     }
     memcpy(s->cross_row, s->perm_rows, sizeof(int) * n);

@@ -22,12 +22,12 @@ int t5g_rope(const t5g_model *m, const t5g_stack_config *c, int layer, float *x,
     float theta = t5g_rope_theta(c, layer);
     float factor = c->layer_sliding[layer] ? c->rope_local_factor : c->rope_factor;
     if (factor <= 0) {
-        m->be->rope(x, T, ld, nheads, c->head_dim, Tq, pos0, theta);
+        m->be->rope(m->be->ctx, x, T, ld, nheads, c->head_dim, Tq, pos0, theta);
         return 0;
     }
     T5G_CHECK(m->be->rope_scaled, "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use "
               "--device cpu", m->be->name);
-    m->be->rope_scaled(x, T, ld, nheads, c->head_dim, Tq, pos0, theta, factor);
+    m->be->rope_scaled(m->be->ctx, x, T, ld, nheads, c->head_dim, Tq, pos0, theta, factor);
     return 0;
 }
 
@@ -40,8 +40,8 @@ static int mask_reserve(t5g_state *s, size_t n) {
     unsigned char *h = realloc(s->mvalid, n);
     T5G_CHECK(h, "out of memory for %zu bytes of attention masks; use a smaller batch", n);
     s->mvalid = h;
-    if (s->d_mvalid) be->release(s->d_mvalid);
-    s->d_mvalid = be->alloc(n);
+    if (s->d_mvalid) be->release(be->ctx, s->d_mvalid);
+    s->d_mvalid = be->alloc(be->ctx, n);
     s->mvalid_cap = s->d_mvalid ? n : 0;
     T5G_CHECK(s->d_mvalid, "out of backend memory for %zu bytes of attention masks; use a smaller batch", n);
     return 0;
@@ -58,7 +58,7 @@ int t5g2_state_init(t5g_state *s) {
 
 void t5g2_state_release(t5g_state *s) {
     free(s->mvalid);
-    if (s->d_mvalid) s->m->be->release(s->d_mvalid);
+    if (s->d_mvalid) s->m->be->release(s->m->be->ctx, s->d_mvalid);
     s->mvalid = s->d_mvalid = NULL;
     s->mvalid_cap = 0;
 }
@@ -66,7 +66,7 @@ void t5g2_state_release(t5g_state *s) {
 void t5g2_embed_eoi(const t5g_model *m, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
     int H = sw->cfg->hidden_size, eoi = m->cfg.eoi_token_index;
     for (int t = 0; t < T; t++)
-        if (ids[t] == eoi) m->be->copy(x + (int64_t)t * H, sw->eoi_embedding, sizeof(float) * H, T5G_COPY_D2D);
+        if (ids[t] == eoi) m->be->copy(m->be->ctx, x + (int64_t)t * H, sw->eoi_embedding, sizeof(float) * H, T5G_COPY_D2D);
 }
 
 int t5g2_check_text_only(const t5g_model *m, const int32_t *ids, int64_t T) {
@@ -83,9 +83,9 @@ void t5g2_cross_kv(t5g_state *s, int l) {
     const t5g_stack_config *c = m->dec.cfg;
     const t5g_attn_weights *A = &m->dec.layers[l].self_attn;
     int T = s->B_enc * s->Le;
-    m->be->linear(s->enc_out, T, A->k_proj.cols, &A->k_proj, s->cross_k[l], A->k_proj.rows);
-    m->be->linear(s->enc_out, T, A->v_proj.cols, &A->v_proj, s->cross_v[l], A->v_proj.rows);
-    m->be->rmsnorm(s->cross_k[l], A->k_norm, s->cross_k[l], T * m->dec.sh.nkv, c->head_dim, c->rms_norm_eps);
+    m->be->linear(m->be->ctx, s->enc_out, T, A->k_proj.cols, &A->k_proj, s->cross_k[l], A->k_proj.rows);
+    m->be->linear(m->be->ctx, s->enc_out, T, A->v_proj.cols, &A->v_proj, s->cross_v[l], A->v_proj.rows);
+    m->be->rmsnorm(m->be->ctx, s->cross_k[l], A->k_norm, s->cross_k[l], T * m->dec.sh.nkv, c->head_dim, c->rms_norm_eps);
 }
 
 int t5g2_fill_rows(t5g_state *s) {
@@ -94,8 +94,8 @@ int t5g2_fill_rows(t5g_state *s) {
     for (int l = 0; l < m->dec.cfg->num_hidden_layers; l++)
         for (int b = 0; b < s->B_dec; b++) {
             int64_t dst = (int64_t)b * s->row_keys * kvw, src = (int64_t)s->cross_row[b] * n;
-            m->be->copy(s->self_k[l] + dst, s->cross_k[l] + src, sizeof(float) * n, T5G_COPY_D2D);
-            m->be->copy(s->self_v[l] + dst, s->cross_v[l] + src, sizeof(float) * n, T5G_COPY_D2D);
+            m->be->copy(m->be->ctx, s->self_k[l] + dst, s->cross_k[l] + src, sizeof(float) * n, T5G_COPY_D2D);
+            m->be->copy(m->be->ctx, s->self_v[l] + dst, s->cross_v[l] + src, sizeof(float) * n, T5G_COPY_D2D);
         }
     return 0;
 }
@@ -121,7 +121,7 @@ int t5g2_decode_masks(t5g_state *s, int Tq) {
             }
         }
     }
-    s->m->be->copy(s->d_mvalid, s->mvalid, (size_t)(2 * per), T5G_COPY_H2D);
+    s->m->be->copy(s->m->be->ctx, s->d_mvalid, s->mvalid, (size_t)(2 * per), T5G_COPY_H2D);
     return 0;
 }
 
@@ -144,14 +144,14 @@ static void merged_softmax_attention(t5g_state *s, int layer, int rows, int Tq) 
     if (Tq == 1) {  /* a generation step: row b's query against cache row b */
         a.q = s->q; a.out = s->att;
         a.k = s->self_k[layer]; a.v = s->self_v[layer]; a.key_valid = mv;
-        m->be->attention_batch(&a, rows, qw, qw, rowkv, Lk, NULL);
+        m->be->attention_batch(m->be->ctx, &a, rows, qw, qw, rowkv, Lk, NULL);
         return;
     }
     for (int b = 0; b < rows; b++) {  /* Tq queries of row b share its keys (stride 0), not its masks */
         a.q = s->q + (int64_t)b * Tq * qw; a.out = s->att + (int64_t)b * Tq * qw;
         a.k = s->self_k[layer] + b * rowkv; a.v = s->self_v[layer] + b * rowkv;
         a.key_valid = mv + (int64_t)b * Tq * Lk;
-        m->be->attention_batch(&a, Tq, qw, qw, 0, Lk, NULL);
+        m->be->attention_batch(m->be->ctx, &a, Tq, qw, qw, 0, Lk, NULL);
     }
 }
 
@@ -163,20 +163,20 @@ void t5g2_merged_attention(t5g_state *s, const t5g_layer_weights *L, int layer, 
     int T = rows * Tq, H = c->hidden_size, hd = c->head_dim, past = s->past;
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
     const t5g_backend *be = m->be;
-    be->rmsnorm(s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
-    be->linear(s->h, T, A->q_proj.cols, &A->q_proj, s->q, A->q_proj.rows);
-    be->linear(s->h, T, A->k_proj.cols, &A->k_proj, s->k, A->k_proj.rows);
-    be->linear(s->h, T, A->v_proj.cols, &A->v_proj, s->v, A->v_proj.rows);
-    be->rmsnorm(s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
-    be->rmsnorm(s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
+    be->rmsnorm(be->ctx, s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    be->linear(be->ctx, s->h, T, A->q_proj.cols, &A->q_proj, s->q, A->q_proj.rows);
+    be->linear(be->ctx, s->h, T, A->k_proj.cols, &A->k_proj, s->k, A->k_proj.rows);
+    be->linear(be->ctx, s->h, T, A->v_proj.cols, &A->v_proj, s->v, A->v_proj.rows);
+    be->rmsnorm(be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
+    be->rmsnorm(be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     t5g_rope(m, c, layer, s->q, T, qw, sw->sh.nh, Tq, past);
     t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
     int64_t rowkv = (int64_t)s->row_keys * kvw, at = (int64_t)(s->key0 + past) * kvw;
     for (int b = 0; b < rows; b++) {  /* append this step's decoder keys after the row's encoder keys */
-        be->copy(s->self_k[layer] + b * rowkv + at, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
-        be->copy(s->self_v[layer] + b * rowkv + at, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        be->copy(be->ctx, s->self_k[layer] + b * rowkv + at, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        be->copy(be->ctx, s->self_v[layer] + b * rowkv + at, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
     merged_softmax_attention(s, layer, rows, Tq);
-    be->linear(s->att, T, A->o_proj.cols, &A->o_proj, s->h, A->o_proj.rows);
+    be->linear(be->ctx, s->att, T, A->o_proj.cols, &A->o_proj, s->h, A->o_proj.rows);
     t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }

@@ -125,7 +125,7 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
         total += slot_bytes(&s, wdt);
     }
     m->weight_bytes = total;
-    if (!(m->arena = m->be->alloc((size_t)m->weight_bytes))) {
+    if (!(m->arena = m->be->alloc(m->be->ctx, (size_t)m->weight_bytes))) {
         T5G_FAIL("out of memory: this rank needs %.2f GiB for its weights; use more tensor-parallel ranks",
                  m->weight_bytes / 1073741824.0);
         goto fail;
@@ -255,7 +255,7 @@ static int fill_lowp(const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *
 
 void t5g_model_free(t5g_model *m) {
     if (!m) return;
-    if (m->arena) m->be->release(m->arena);
+    if (m->arena) m->be->release(m->be->ctx, m->arena);
     free(m->enc.layers);
     free(m->dec.layers);
     free(m->spm_model);
@@ -272,7 +272,7 @@ static int stage(const t5g_model *m, float *dst, int64_t n, int (*fill)(void *, 
     float *tmp = malloc(sizeof(float) * (size_t)(n ? n : 1));
     T5G_CHECK(tmp, "out of memory staging a tensor");
     int rc = fill(arg, tmp);
-    if (!rc) m->be->copy(dst, tmp, sizeof(float) * (size_t)n, T5G_COPY_H2D);
+    if (!rc) m->be->copy(m->be->ctx, dst, tmp, sizeof(float) * (size_t)n, T5G_COPY_H2D);
     free(tmp);
     return rc;
 }

@@ -62,21 +62,21 @@ __global__ void read_kernel(const float4 *p, size_t n4, float *out) {
 }
 
 static float *dev_rand(size_t n, float s) {
-    float *p = (float *)B->alloc(sizeof(float) * n);
+    float *p = (float *)B->alloc(B->ctx, sizeof(float) * n);
     if (!p) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
     fill_kernel<<<1024, 256, 0, S>>>(p, n, s);
     CK(cudaGetLastError());
     return p;
 }
 static uint16_t *dev_bf16(const float *src, size_t n) {
-    uint16_t *p = (uint16_t *)B->alloc(sizeof(uint16_t) * n);
+    uint16_t *p = (uint16_t *)B->alloc(B->ctx, sizeof(uint16_t) * n);
     if (!p || t5g_cuda_to_bf16(src, p, n)) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
     return p;
 }
 
 static double measure_bandwidth(void) {
     size_t n = (size_t)(quick ? 256 : 1024) << 20; /* floats: 1 or 4 GiB */
-    float *x = dev_rand(n, 1.0f), *y = (float *)B->alloc(sizeof(float) * n), *o = (float *)B->alloc(64);
+    float *x = dev_rand(n, 1.0f), *y = (float *)B->alloc(B->ctx, sizeof(float) * n), *o = (float *)B->alloc(B->ctx, 64);
     int sms = 0;
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
     double tr = timeit([&] { read_kernel<<<sms * 8, 512, 0, S>>>((const float4 *)x, n / 4, o); }, 10);
@@ -84,7 +84,7 @@ static double measure_bandwidth(void) {
     double bw = sizeof(float) * n / tr;
     printf("HBM bandwidth: read-only kernel %.0f GB/s; cudaMemcpy D2D %.0f GB/s (read+write) over %.1f GiB\n", bw / 1e9,
            2.0 * sizeof(float) * n / tc / 1e9, sizeof(float) * n / 1073741824.0);
-    B->release(x); B->release(y); B->release(o);
+    B->release(B->ctx, x); B->release(B->ctx, y); B->release(B->ctx, o);
     return bw;
 }
 
@@ -107,13 +107,13 @@ static void bench_gemms(double bw) {
         layer_bytes += sizeof(float) * (size_t)DEC[i].N * DEC[i].K;
     }
     float *x = dev_rand((size_t)2048 * 9216, 1.0f), *y = dev_rand((size_t)2048 * VOCAB / 16, 1.0f);
-    float *ylm = (float *)B->alloc(sizeof(float) * 128 * (size_t)VOCAB);
+    float *ylm = (float *)B->alloc(B->ctx, sizeof(float) * 128 * (size_t)VOCAB);
     printf("\ndecode GEMMs, t5gemma-2b-2b decoder (y = x·Wᵀ, float32 weights)   [time us | weight GB/s | %% of HBM]\n");
     printf("%-8s %6s %6s %3s | %-24s | %-24s\n", "matrix", "N", "K", "M", "backend gemm", "bare cublasSgemm");
     for (int i = 0; i < NDEC; i++)
         for (int m = 0; m < 3; m++) {
             int M = Ms[m], N = DEC[i].N, K = DEC[i].K;
-            double tb = timeit([&] { B->gemm(1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 20);
+            double tb = timeit([&] { B->gemm(B->ctx, 1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 20);
             double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 20);
             double bytes = sizeof(float) * (double)N * K;
             printf("%-8s %6d %6d %3d | %7.1f %7.0f %6.1f%% | %7.1f %7.0f %6.1f%%\n", DEC[i].name, N, K, M, tb * 1e6,
@@ -127,10 +127,10 @@ static void bench_gemms(double bw) {
                 for (int l = 0; l < LAYERS; l++)
                     for (int i = 0; i < NDEC; i++) {
                         if (bf) t5g_cuda_gemm_bf16w(M, DEC[i].N, DEC[i].K, x, DEC[i].K, W16[i], DEC[i].K, y, DEC[i].N);
-                        else B->gemm(1, M, DEC[i].N, DEC[i].K, 1.0f, x, DEC[i].K, W[i], DEC[i].K, 0.0f, y, DEC[i].N);
+                        else B->gemm(B->ctx, 1, M, DEC[i].N, DEC[i].K, 1.0f, x, DEC[i].K, W[i], DEC[i].K, 0.0f, y, DEC[i].N);
                     }
                 if (bf) t5g_cuda_gemm_bf16w(M, VOCAB, HID, x, HID, lm16, HID, ylm, VOCAB);
-                else B->gemm(1, M, VOCAB, HID, 1.0f, x, HID, lm, HID, 0.0f, ylm, VOCAB);
+                else B->gemm(B->ctx, 1, M, VOCAB, HID, 1.0f, x, HID, lm, HID, 0.0f, ylm, VOCAB);
             }, quick ? 2 : 5);
             double bytes = (double)(layer_bytes * LAYERS + sizeof(float) * (size_t)VOCAB * HID) / (bf ? 2 : 1);
             printf("decode step GEMMs, %s weights, batch %3d: %.2f ms (%.0f steps/s, %.0f tokens/s); roofline %.2f ms "
@@ -148,7 +148,7 @@ static void bench_gemms(double bw) {
             int i = sel[s], M = Ps[p], N = DEC[i].N, K = DEC[i].K;
             double fl = 2.0 * M * N * K;
             uint16_t *x16 = dev_bf16(x, (size_t)M * K);
-            double tb = timeit([&] { B->gemm(1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 10);
+            double tb = timeit([&] { B->gemm(B->ctx, 1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 10);
             double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 10);
             double t16 = timeit([&] { t5g_cuda_gemm_bf16w(M, N, K, x, K, W16[i], K, y, N); }, 10);
             double t16b = timeit([&] {
@@ -157,10 +157,10 @@ static void bench_gemms(double bw) {
             }, 10);
             printf("M=%4d %-7s N=%5d K=%5d   %6.1f | %6.1f            %6.1f | %6.1f\n", M, DEC[i].name, N, K, fl / tb / 1e12,
                    fl / tc / 1e12, fl / t16 / 1e12, fl / t16b / 1e12);
-            B->release(x16);
+            B->release(B->ctx, x16);
         }
-    for (int i = 0; i < NDEC; i++) { B->release(W[i]); B->release(W16[i]); }
-    B->release(lm); B->release(lm16); B->release(x); B->release(y); B->release(ylm);
+    for (int i = 0; i < NDEC; i++) { B->release(B->ctx, W[i]); B->release(B->ctx, W16[i]); }
+    B->release(B->ctx, lm); B->release(B->ctx, lm16); B->release(B->ctx, x); B->release(B->ctx, y); B->release(B->ctx, ylm);
 }
 
 static void bench_attention(double bw) {
@@ -178,24 +178,24 @@ static void bench_attention(double bw) {
     for (int i = 0; i < 3 && Ts[i] <= maxT; i++)
         for (int causal = 0; causal < 2; causal++) {
             a.Tq = a.Tk = Ts[i]; a.q_pos0 = 0; a.mask = causal ? T5G_MASK_CAUSAL : T5G_MASK_BIDIR;
-            double t = timeit([&] { B->attention(&a); }, 3);
+            double t = timeit([&] { B->attention(B->ctx, &a); }, 3);
             double fl = 4.0 * nh * hd * (double)Ts[i] * Ts[i] * (causal ? 0.5 : 1.0);
             printf("prefill kernel  Tq=Tk=%5d %-6s %8.2f ms  %5.1f TFLOP/s (float32 CUDA cores)\n", Ts[i],
                    causal ? "causal" : "bidir", t * 1e3, fl / t / 1e12);
         }
     for (int i = 0; i < 3 && Ts[i] <= maxT; i++) {
         a.Tq = 1; a.Tk = Ts[i]; a.q_pos0 = Ts[i] - 1; a.mask = T5G_MASK_CAUSAL;
-        double t = timeit([&] { B->attention(&a); }, 20);
+        double t = timeit([&] { B->attention(B->ctx, &a); }, 20);
         double bytes = 2.0 * sizeof(float) * Ts[i] * nkv * hd;
         printf("decode kernel   Tq=1 Tk=%5d          %8.1f us  K/V %.0f GB/s (%.0f%% of HBM)\n", Ts[i], t * 1e6,
                bytes / t / 1e9, 100 * bytes / t / bw);
     }
-    B->release(q); B->release(k); B->release(v); B->release(o);
+    B->release(B->ctx, q); B->release(B->ctx, k); B->release(B->ctx, v); B->release(B->ctx, o);
 }
 
 static void bench_select(void) {
     float *x = dev_rand((size_t)128 * VOCAB, 20.0f);
-    t5g_cuda_cand *c = (t5g_cuda_cand *)B->alloc(sizeof(t5g_cuda_cand) * 128 * 256);
+    t5g_cuda_cand *c = (t5g_cuda_cand *)B->alloc(B->ctx, sizeof(t5g_cuda_cand) * 128 * 256);
     printf("\nselection over V=%d\n", VOCAB);
     int rows[2] = {1, 128};
     for (int r = 0; r < 2; r++) {
@@ -204,8 +204,8 @@ static void bench_select(void) {
         double t50 = timeit([&] { t5g_cuda_topk(x, rows[r], VOCAB, VOCAB, 0, 50, NULL, NULL, c); }, 5);
         printf("rows %3d: argmax %7.1f us   top-8 %7.1f us   top-50 %7.1f us\n", rows[r], ta * 1e6, t8 * 1e6, t50 * 1e6);
     }
-    B->release(x);
-    B->release(c);
+    B->release(B->ctx, x);
+    B->release(B->ctx, c);
 }
 
 int main(int argc, char **argv) {
@@ -224,7 +224,7 @@ int main(int argc, char **argv) {
     bench_gemms(bw);
     bench_attention(bw);
     bench_select();
-    B->sync();
+    B->sync(B->ctx);
     cublasDestroy(H);
     return 0;
 }

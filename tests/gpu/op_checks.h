@@ -53,15 +53,15 @@ static float *chk_rand(size_t n, float lo, float hi) {
     return x;
 }
 static void *chk_up(const t5g_dut *d, const void *h, size_t bytes) {
-    void *p = d->be->alloc(bytes ? bytes : 4);
+    void *p = d->be->alloc(d->be->ctx, bytes ? bytes : 4);
     if (!p) { fprintf(stderr, "device alloc of %zu bytes failed\n", bytes); exit(1); }
-    d->be->copy(p, h, bytes, T5G_COPY_H2D);
+    d->be->copy(d->be->ctx, p, h, bytes, T5G_COPY_H2D);
     return p;
 }
 static void *chk_down(const t5g_dut *d, const void *p, size_t bytes) {
     void *h = malloc(bytes ? bytes : 4);
-    d->be->sync();
-    d->be->copy(h, p, bytes, T5G_COPY_D2H);
+    d->be->sync(d->be->ctx);
+    d->be->copy(d->be->ctx, h, p, bytes, T5G_COPY_D2H);
     return h;
 }
 
@@ -90,12 +90,12 @@ static void chk_elementwise(const t5g_dut *d) {
     char name[128];
     float *a = chk_rand(n, -6, 6), *b = chk_rand(n, -2, 2), *r = (float *)malloc(sizeof(float) * n);
     float *da = (float *)chk_up(d, a, sizeof(float) * n), *db = (float *)chk_up(d, b, sizeof(float) * n);
-    float *dr = (float *)be->alloc(sizeof(float) * n);
+    float *dr = (float *)be->alloc(be->ctx, sizeof(float) * n);
 
     memcpy(r, a, sizeof(float) * n);
-    cpu->add(r, b, n);
-    be->copy(dr, da, sizeof(float) * n, T5G_COPY_D2D);
-    be->add(dr, db, n);
+    cpu->add(cpu->ctx, r, b, n);
+    be->copy(be->ctx, dr, da, sizeof(float) * n, T5G_COPY_D2D);
+    be->add(be->ctx, dr, db, n);
     float *g = (float *)chk_down(d, dr, sizeof(float) * n);
     snprintf(name, sizeof name, "add n=%zu (after a D2D copy)", n);
     chk_report(name, g, r, n, 0, 1e-5);
@@ -103,33 +103,33 @@ static void chk_elementwise(const t5g_dut *d) {
 
     float *big = chk_rand(n, -120, 120);
     memcpy(r, big, sizeof(float) * n);
-    cpu->softcap(r, n, 30.0f);
-    be->copy(dr, big, sizeof(float) * n, T5G_COPY_H2D);
-    be->softcap(dr, n, 30.0f);
+    cpu->softcap(cpu->ctx, r, n, 30.0f);
+    be->copy(be->ctx, dr, big, sizeof(float) * n, T5G_COPY_H2D);
+    be->softcap(be->ctx, dr, n, 30.0f);
     g = (float *)chk_down(d, dr, sizeof(float) * n);
     snprintf(name, sizeof name, "softcap cap=30 n=%zu", n);
     chk_report(name, g, r, n, 0, 1e-5);
     free(g); free(big);
 
-    cpu->gelu_mul(a, b, r, n);
-    be->gelu_mul(da, db, dr, n);
+    cpu->gelu_mul(cpu->ctx, a, b, r, n);
+    be->gelu_mul(be->ctx, da, db, dr, n);
     g = (float *)chk_down(d, dr, sizeof(float) * n);
     snprintf(name, sizeof name, "gelu_mul gate in [-6,6] n=%zu", n);
     chk_report(name, g, r, n, 0, 1e-5);
     free(g);
 
-    be->gelu_mul(da, db, da, n); /* in place on the gate, as forward.c does */
+    be->gelu_mul(be->ctx, da, db, da, n); /* in place on the gate, as forward.c does */
     g = (float *)chk_down(d, da, sizeof(float) * n);
     chk_report("gelu_mul in place", g, r, n, 0, 1e-5);
     free(g);
 
-    be->zero(dr, sizeof(float) * n);
+    be->zero(be->ctx, dr, sizeof(float) * n);
     g = (float *)chk_down(d, dr, sizeof(float) * n);
     memset(r, 0, sizeof(float) * n);
     chk_report("zero", g, r, n, 0, 0);
     free(g);
 
-    be->release(da); be->release(db); be->release(dr);
+    be->release(be->ctx, da); be->release(be->ctx, db); be->release(be->ctx, dr);
     free(a); free(b); free(r);
 }
 
@@ -140,32 +140,32 @@ static void chk_embed(const t5g_dut *d) {
     for (int t = 0; t < T; t++) ids[t] = v0 - 5 + (int)chk_uniform(0, (float)Vl + 10); /* some outside the slice */
     ids[0] = v0; ids[1] = v0 + Vl - 1; ids[2] = v0 + Vl; ids[3] = v0 - 1;
     float *r = (float *)malloc(sizeof(float) * T * H);
-    t5g_backend_cpu()->embed(E, v0, Vl, H, ids, T, 48.0f, r);
-    float *dE = (float *)chk_up(d, E, sizeof(float) * Vl * H), *dr = (float *)d->be->alloc(sizeof(float) * T * H);
+    t5g_backend_cpu()->embed(t5g_backend_cpu()->ctx, E, v0, Vl, H, ids, T, 48.0f, r);
+    float *dE = (float *)chk_up(d, E, sizeof(float) * Vl * H), *dr = (float *)d->be->alloc(d->be->ctx, sizeof(float) * T * H);
     int32_t *dids = (int32_t *)chk_up(d, ids, sizeof ids);
-    d->be->embed(dE, v0, Vl, H, dids, T, 48.0f, dr);
+    d->be->embed(d->be->ctx, dE, v0, Vl, H, dids, T, 48.0f, dr);
     float *g = (float *)chk_down(d, dr, sizeof(float) * T * H);
     char name[128];
     snprintf(name, sizeof name, "embed Vl=%d H=%d T=%d v0=%d (ids outside -> 0)", Vl, H, T, v0);
     chk_report(name, g, r, (size_t)T * H, 0, 1e-5);
     free(g); free(E); free(r);
-    d->be->release(dE); d->be->release(dr); d->be->release(dids);
+    d->be->release(d->be->ctx, dE); d->be->release(d->be->ctx, dr); d->be->release(d->be->ctx, dids);
 }
 
 static void chk_rmsnorm_case(const t5g_dut *d, int rows, int n, int inplace) {
     size_t N = (size_t)rows * n;
     float *x = chk_rand(N, -3, 3), *w = chk_rand(n, -0.5f, 0.5f), *r = (float *)malloc(sizeof(float) * N);
-    t5g_backend_cpu()->rmsnorm(x, w, r, rows, n, 1e-6f);
+    t5g_backend_cpu()->rmsnorm(t5g_backend_cpu()->ctx, x, w, r, rows, n, 1e-6f);
     float *dx = (float *)chk_up(d, x, sizeof(float) * N), *dw = (float *)chk_up(d, w, sizeof(float) * n);
-    float *dy = inplace ? dx : (float *)d->be->alloc(sizeof(float) * N);
-    d->be->rmsnorm(dx, dw, dy, rows, n, 1e-6f);
+    float *dy = inplace ? dx : (float *)d->be->alloc(d->be->ctx, sizeof(float) * N);
+    d->be->rmsnorm(d->be->ctx, dx, dw, dy, rows, n, 1e-6f);
     float *g = (float *)chk_down(d, dy, sizeof(float) * N);
     char name[128];
     snprintf(name, sizeof name, "rmsnorm rows=%d n=%d%s", rows, n, inplace ? " in place" : "");
     chk_report(name, g, r, N, 0, 1e-5);
     free(g); free(x); free(w); free(r);
-    if (!inplace) d->be->release(dy);
-    d->be->release(dx); d->be->release(dw);
+    if (!inplace) d->be->release(d->be->ctx, dy);
+    d->be->release(d->be->ctx, dx); d->be->release(d->be->ctx, dw);
 }
 
 static void chk_rope_case(const t5g_dut *d, int Tq, int rowsb, int nheads, int hd, int pad, int pos0, float theta) {
@@ -173,16 +173,16 @@ static void chk_rope_case(const t5g_dut *d, int Tq, int rowsb, int nheads, int h
     size_t N = (size_t)T * ld;
     float *x = chk_rand(N, -2, 2), *r = (float *)malloc(sizeof(float) * N);
     memcpy(r, x, sizeof(float) * N);
-    t5g_backend_cpu()->rope(r, T, ld, nheads, hd, Tq, pos0, theta);
+    t5g_backend_cpu()->rope(t5g_backend_cpu()->ctx, r, T, ld, nheads, hd, Tq, pos0, theta);
     float *dx = (float *)chk_up(d, x, sizeof(float) * N);
-    d->be->rope(dx, T, ld, nheads, hd, Tq, pos0, theta);
+    d->be->rope(d->be->ctx, dx, T, ld, nheads, hd, Tq, pos0, theta);
     float *g = (float *)chk_down(d, dx, sizeof(float) * N);
     char name[128];
     snprintf(name, sizeof name, "rope T=%d (rows of %d) heads=%d hd=%d ld=%d pos0=%d theta=%g", T, Tq, nheads, hd, ld,
              pos0, theta);
     chk_report(name, g, r, N, 0, 1e-5);
     free(g); free(x); free(r);
-    d->be->release(dx);
+    d->be->release(d->be->ctx, dx);
 }
 
 static void chk_gemm_case(const t5g_dut *d, int tb, int M, int N, int K, float alpha, float beta, int pad) {
@@ -191,14 +191,14 @@ static void chk_gemm_case(const t5g_dut *d, int tb, int M, int N, int K, float a
     float *A = chk_rand(na, -1, 1), *B = chk_rand(nb, -1, 1), *C = chk_rand(nc, -1, 1);
     float *dA = (float *)chk_up(d, A, sizeof(float) * na), *dB = (float *)chk_up(d, B, sizeof(float) * nb);
     float *dC = (float *)chk_up(d, C, sizeof(float) * nc);
-    t5g_backend_cpu()->gemm(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    d->be->gemm(tb, M, N, K, alpha, dA, lda, dB, ldb, beta, dC, ldc);
+    t5g_backend_cpu()->gemm(t5g_backend_cpu()->ctx, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    d->be->gemm(d->be->ctx, tb, M, N, K, alpha, dA, lda, dB, ldb, beta, dC, ldc);
     float *g = (float *)chk_down(d, dC, sizeof(float) * nc);
     char name[128];
     snprintf(name, sizeof name, "gemm tb=%d M=%d N=%d K=%d alpha=%g beta=%g ld+%d", tb, M, N, K, alpha, beta, pad);
     chk_report(name, g, C, nc, 1, 1e-4);
     free(g); free(A); free(B); free(C);
-    d->be->release(dA); d->be->release(dB); d->be->release(dC);
+    d->be->release(d->be->ctx, dA); d->be->release(d->be->ctx, dB); d->be->release(d->be->ctx, dC);
 }
 
 /* one attention call: same arguments on both backends */
@@ -226,16 +226,16 @@ static void chk_attention_case(const t5g_dut *d, const chk_attn_case *c) {
     t5g_attn_args h = a;
     h.q = q; h.k = k; h.v = v; h.out = out; h.key_valid = c->valid ? valid : NULL; h.rel_table = c->rel ? rel : NULL;
     h.scratch = scratch;
-    t5g_backend_cpu()->attention(&h);
+    t5g_backend_cpu()->attention(t5g_backend_cpu()->ctx, &h);
     a.q = (const float *)chk_up(d, q, sizeof(float) * nq);
     a.k = (const float *)chk_up(d, k, sizeof(float) * nk);
     a.v = (const float *)chk_up(d, v, sizeof(float) * nk);
-    a.out = (float *)d->be->alloc(sizeof(float) * nq);
-    d->be->zero(a.out, sizeof(float) * nq);
+    a.out = (float *)d->be->alloc(d->be->ctx, sizeof(float) * nq);
+    d->be->zero(d->be->ctx, a.out, sizeof(float) * nq);
     a.key_valid = c->valid ? (const unsigned char *)chk_up(d, valid, (size_t)Tk) : NULL;
     a.rel_table = c->rel ? (const float *)chk_up(d, rel, sizeof(float) * buckets * c->nh) : NULL;
     d->set_attention_path(c->path);
-    d->be->attention(&a);
+    d->be->attention(d->be->ctx, &a);
     d->set_attention_path(0);
     float *g = (float *)chk_down(d, a.out, sizeof(float) * nq);
     static const char *mk[] = {"bidir", "bidir-win", "bidir-win-strict", "causal", "causal-win"};
@@ -246,9 +246,9 @@ static void chk_attention_case(const t5g_dut *d, const chk_attn_case *c) {
              c->past, c->head0, c->group, c->hd, c->softcap ? " cap" : "", c->rel ? " rel" : "", vk[c->valid], pk[c->path]);
     chk_report(name, g, out, nq, 1, 1e-4);
     free(g); free(q); free(k); free(v); free(rel); free(out); free(scratch); free(valid);
-    d->be->release((void *)a.q); d->be->release((void *)a.k); d->be->release((void *)a.v); d->be->release(a.out);
-    if (a.key_valid) d->be->release((void *)a.key_valid);
-    if (a.rel_table) d->be->release((void *)a.rel_table);
+    d->be->release(d->be->ctx, (void *)a.q); d->be->release(d->be->ctx, (void *)a.k); d->be->release(d->be->ctx, (void *)a.v); d->be->release(d->be->ctx, a.out);
+    if (a.key_valid) d->be->release(d->be->ctx, (void *)a.key_valid);
+    if (a.rel_table) d->be->release(d->be->ctx, (void *)a.rel_table);
 }
 
 static void chk_attention(const t5g_dut *d) {
@@ -303,12 +303,12 @@ static void chk_attention_rows(const t5g_dut *d, int rows, int Tq, int past, int
         h.q = q + (size_t)r * Tq * qw; h.out = out + (size_t)r * Tq * qw;
         h.k = k + (size_t)r * Tcap * kw; h.v = v + (size_t)r * Tcap * kw;
         h.key_valid = valid + (size_t)r * Tcap; h.rel_table = rel ? rt : NULL; h.scratch = scratch;
-        t5g_backend_cpu()->attention(&h);
+        t5g_backend_cpu()->attention(t5g_backend_cpu()->ctx, &h);
     }
     a.q = (const float *)chk_up(d, q, sizeof(float) * nq);
     a.k = (const float *)chk_up(d, k, sizeof(float) * nk);
     a.v = (const float *)chk_up(d, v, sizeof(float) * nk);
-    a.out = (float *)d->be->alloc(sizeof(float) * nq);
+    a.out = (float *)d->be->alloc(d->be->ctx, sizeof(float) * nq);
     a.key_valid = (const unsigned char *)chk_up(d, valid, (size_t)rows * Tcap);
     a.rel_table = rel ? (const float *)chk_up(d, rt, sizeof(float) * buckets * nh) : NULL;
     d->set_attention_path(path);
@@ -321,9 +321,9 @@ static void chk_attention_rows(const t5g_dut *d, int rows, int Tq, int past, int
     if (rc) chk_exact(name, 0);
     else chk_report(name, g, out, nq, 1, 1e-4);
     free(g); free(q); free(k); free(v); free(rt); free(out); free(scratch); free(valid);
-    d->be->release((void *)a.q); d->be->release((void *)a.k); d->be->release((void *)a.v); d->be->release(a.out);
-    d->be->release((void *)a.key_valid);
-    if (a.rel_table) d->be->release((void *)a.rel_table);
+    d->be->release(d->be->ctx, (void *)a.q); d->be->release(d->be->ctx, (void *)a.k); d->be->release(d->be->ctx, (void *)a.v); d->be->release(d->be->ctx, a.out);
+    d->be->release(d->be->ctx, (void *)a.key_valid);
+    if (a.rel_table) d->be->release(d->be->ctx, (void *)a.rel_table);
 }
 
 static void chk_select(const t5g_dut *d) {
@@ -339,7 +339,7 @@ static void chk_select(const t5g_dut *d) {
     int ids[3];
     float vals[3];
     t5g_vocab_argmax(NULL, x, rows, n, v0, ids, vals);
-    t5g_cuda_cand *dc = (t5g_cuda_cand *)d->be->alloc(sizeof(t5g_cuda_cand) * rows * 256);
+    t5g_cuda_cand *dc = (t5g_cuda_cand *)d->be->alloc(d->be->ctx, sizeof(t5g_cuda_cand) * rows * 256);
     int rc = d->argmax(dx, rows, n, n, v0, dc);
     t5g_cuda_cand *g = (t5g_cuda_cand *)chk_down(d, dc, sizeof(t5g_cuda_cand) * rows);
     int ok = rc == 0;
@@ -375,7 +375,7 @@ static void chk_select(const t5g_dut *d) {
     for (int e = 0; e < rows * 16; e++) ok = ok && g[e].id == ref[e].id && g[e].value == ref[e].value;
     chk_exact("topk n=10 k=16 (padding)", ok);
     free(g);
-    d->be->release(dsmall); d->be->release(dx); d->be->release(dl); d->be->release(da); d->be->release(dc);
+    d->be->release(d->be->ctx, dsmall); d->be->release(d->be->ctx, dx); d->be->release(d->be->ctx, dl); d->be->release(d->be->ctx, da); d->be->release(d->be->ctx, dc);
     free(x);
 }
 
@@ -387,7 +387,7 @@ static void chk_bf16(const t5g_dut *d) {
     x[6] = 1.01171875f;  /* halfway, rounds up to even */
     x[7] = 3.4e38f;      /* rounds to inf */
     float *dx = (float *)chk_up(d, x, sizeof(float) * n);
-    uint16_t *dh = (uint16_t *)d->be->alloc(sizeof(uint16_t) * n);
+    uint16_t *dh = (uint16_t *)d->be->alloc(d->be->ctx, sizeof(uint16_t) * n);
     int ok = d->to_bf16(dx, dh, n) == 0;
     uint16_t *g = (uint16_t *)chk_down(d, dh, sizeof(uint16_t) * n);
     for (size_t i = 0; i < n; i++) ok = ok && g[i] == t5g_f32_to_bf16(x[i]);
@@ -395,7 +395,7 @@ static void chk_bf16(const t5g_dut *d) {
     snprintf(name, sizeof name, "f32 -> bf16 n=%zu (inf, nan, ties to even)", n);
     chk_exact(name, ok);
     free(g);
-    d->be->release(dx); d->be->release(dh); free(x);
+    d->be->release(d->be->ctx, dx); d->be->release(d->be->ctx, dh); free(x);
     if (!d->gemm_bf16w) return;
     int shapes[3][3] = {{1, 777, 300}, {33, 250, 129}, {d->big ? 512 : 64, d->big ? 2304 : 96, d->big ? 2304 : 80}};
     for (int s = 0; s < 3; s++) {
@@ -407,7 +407,7 @@ static void chk_bf16(const t5g_dut *d) {
         float *dA = (float *)chk_up(d, A, sizeof(float) * M * lda), *dC = (float *)chk_up(d, Cg, sizeof(float) * M * ldc);
         uint16_t *dW = (uint16_t *)chk_up(d, W16, sizeof(uint16_t) * N * ldw);
         for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = t5g_bf16_to_f32(t5g_f32_to_bf16(A[i]));
-        t5g_backend_cpu()->gemm(1, M, N, K, 1.0f, A, lda, W, ldw, 0.0f, C, ldc);
+        t5g_backend_cpu()->gemm(t5g_backend_cpu()->ctx, 1, M, N, K, 1.0f, A, lda, W, ldw, 0.0f, C, ldc);
         ok = d->gemm_bf16w(M, N, K, dA, lda, dW, ldw, dC, ldc) == 0;
         free(Cg);
         Cg = (float *)chk_down(d, dC, sizeof(float) * M * ldc);
@@ -415,7 +415,7 @@ static void chk_bf16(const t5g_dut *d) {
         if (!ok) chk_exact(name, 0);
         else chk_report(name, Cg, C, (size_t)M * ldc, 1, 1e-4);
         free(A); free(W); free(C); free(Cg); free(W16);
-        d->be->release(dA); d->be->release(dC); d->be->release(dW);
+        d->be->release(d->be->ctx, dA); d->be->release(d->be->ctx, dC); d->be->release(d->be->ctx, dW);
     }
 }
 

@@ -34,13 +34,13 @@ int main(int argc, char **argv) {
         int64_t n = sizes[s];
         float *h = malloc(sizeof(float) * n);
         for (int64_t i = 0; i < n; i++) h[i] = (float)((c.tp_rank + 1) * (i % 97));
-        float *dx = be->alloc(sizeof(float) * n);
-        be->copy(dx, h, sizeof(float) * n, T5G_COPY_H2D);
-        be->allreduce_sum(&c, dx, n);
-        be->copy(h, dx, sizeof(float) * n, T5G_COPY_D2H);
+        float *dx = be->alloc(be->ctx, sizeof(float) * n);
+        be->copy(be->ctx, dx, h, sizeof(float) * n, T5G_COPY_H2D);
+        be->allreduce_sum(be->ctx, &c, dx, n);
+        be->copy(be->ctx, h, dx, sizeof(float) * n, T5G_COPY_D2H);
         float f = (float)(c.tp_size * (c.tp_size + 1) / 2);
         for (int64_t i = 0; i < n; i++) bad += h[i] != f * (float)(i % 97);
-        be->release(dx);
+        be->release(be->ctx, dx);
         free(h);
     }
     int total = 0;

@@ -61,7 +61,7 @@ static double check_linear(int M, int N, int K, int ld_pad) {
     for (size_t i = 0; i < (size_t)N * ldw; i++) w[i] = frand();
     for (size_t i = 0; i < (size_t)M * ldy; i++) y[i] = 12345.0f;  /* padding must stay untouched */
     t5g_wmat W = {w, T5G_DT_F32, N, K, ldw, NULL};
-    t5g_backend_cpu()->linear(x, M, ldx, &W, y, ldy);
+    t5g_backend_cpu()->linear(t5g_backend_cpu()->ctx, x, M, ldx, &W, y, ldy);
     double worst = 0;
     for (int m = 0; m < M; m++) {
         for (int n = 0; n < N; n++) {
@@ -130,14 +130,14 @@ static void attn_case(int rows, int Tq, int Tk, int nh, int nkv, int hd, t5g_mas
     a.q_pos0 = Tk - Tq; a.mask = mask; a.window = window; a.scale = 1.0f / sqrtf((float)hd); a.softcap = cap;
     a.q = q; a.k = k; a.v = v; a.out = o1; a.key_valid = valid;
     a.scratch = scratch;
-    be->attention_batch(&a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tk * kvw, Tk, use_map ? map : NULL);
+    be->attention_batch(be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tk * kvw, Tk, use_map ? map : NULL);
     double worst = 0;
     for (int r = 0; r < rows; r++) {  /* reference: the per-sequence op */
         t5g_attn_args b = a;
         b.q = q + (size_t)r * Tq * qw; b.out = o2 + (size_t)r * Tq * qw;
         b.k = k + (size_t)map[r] * Tk * kvw; b.v = v + (size_t)map[r] * Tk * kvw;
         b.key_valid = valid + (size_t)map[r] * Tk;
-        be->attention(&b);
+        be->attention(be->ctx, &b);
     }
     for (size_t i = 0; i < nq; i++) {
         double e = fabs(o1[i] - o2[i]);

@@ -34,7 +34,7 @@ static double check_bf16(shape s, float *yout) {
     for (size_t i = 0; i < (size_t)s.N * ldw; i++) w[i] = t5g_f32_to_bf16(frand());
     for (size_t i = 0; i < (size_t)s.M * ldy; i++) y[i] = 12345.0f;  /* padding must stay untouched */
     t5g_wmat W = {w, T5G_DT_BF16, s.N, s.K, ldw, NULL};
-    t5g_backend_cpu()->linear(x, s.M, ldx, &W, y, ldy);
+    t5g_backend_cpu()->linear(t5g_backend_cpu()->ctx, x, s.M, ldx, &W, y, ldy);
     double worst = 0;
     for (int m = 0; m < s.M; m++) {
         for (int n = 0; n < s.N; n++) {
@@ -105,7 +105,7 @@ static i8_err check_int8(shape s, float *yout) {
     }
     for (size_t i = 0; i < (size_t)s.M * ldy; i++) y[i] = 12345.0f;
     t5g_wmat W = {w, T5G_DT_INT8, s.N, s.K, ldw, ws};
-    t5g_backend_cpu()->linear(x, s.M, ldx, &W, y, ldy);
+    t5g_backend_cpu()->linear(t5g_backend_cpu()->ctx, x, s.M, ldx, &W, y, ldy);
     i8_err err = {0, 0};
     int8_t *q = malloc((size_t)s.K + 1);
     for (int m = 0; m < s.M; m++) {
@@ -211,7 +211,7 @@ static void test_int8_special_rows(void) {
         for (int i = 0; i < N * K; i++) w[i] = (int8_t)(i % 255 - 127);
         for (int n = 0; n < N; n++) ws[n] = 0.01f;
         t5g_wmat W = {w, T5G_DT_INT8, N, K, K, ws};
-        t5g_backend_cpu()->linear(x, M, K, &W, y, N);
+        t5g_backend_cpu()->linear(t5g_backend_cpu()->ctx, x, M, K, &W, y, N);
         for (int n = 0; n < N; n++) {
             CU_ASSERT(y[n] == 0.0f);
             CU_ASSERT(isfinite(y[N + n]));

@@ -46,7 +46,7 @@ static void test_relbias_attention(void) {
         a.mask = causal ? T5G_MASK_CAUSAL : T5G_MASK_BIDIR;
         a.scale = 0.35f; a.softcap = 5.0f; a.scratch = scr;
         a.rel_table = table; a.rel_buckets = nb; a.rel_max_distance = md; a.rel_bidirectional = !causal;
-        t5g_backend_cpu()->attention(&a);
+        t5g_backend_cpu()->attention(t5g_backend_cpu()->ctx, &a);
         double worst = 0;
         for (int h = 0; h < nh; h++)
             for (int i = 0; i < T; i++) {

@@ -44,7 +44,7 @@ static void test_rmsnorm(void) {
         int nx, nw, ny;
         float *x = floats(cJSON_GetObjectItem(c, "x"), &nx), *w = floats(cJSON_GetObjectItem(c, "w"), &nw),
               *y = floats(cJSON_GetObjectItem(c, "y"), &ny), *o = malloc(sizeof(float) * nx);
-        be->rmsnorm(x, w, o, nx / nw, nw, (float)cJSON_GetObjectItem(c, "eps")->valuedouble);
+        be->rmsnorm(be->ctx, x, w, o, nx / nw, nw, (float)cJSON_GetObjectItem(c, "eps")->valuedouble);
         CU_ASSERT(maxdiff(o, y, ny) <= 1e-6 * 8);
         free(x); free(w); free(y); free(o);
     }
@@ -61,7 +61,7 @@ static void test_rope(void) {
         for (int t = 0; t < np; t++) {  /* one token at a time: position = pos0 */
             float row[512];
             memcpy(row, x + t * hd, sizeof(float) * hd);
-            be->rope(row, 1, hd, 1, hd, 1, (int)pos[t], theta);
+            be->rope(be->ctx, row, 1, hd, 1, hd, 1, (int)pos[t], theta);
             worst = fmax(worst, maxdiff(row, y + t * hd, hd));
         }
         printf("\n    rope hd=%d theta=%g positions up to %d: max|d| %.2e", hd, theta, (int)pos[np - 1], worst);
@@ -76,7 +76,7 @@ static void test_gelu_softcap(void) {
     float *x = floats(cJSON_GetObjectItem(g, "x"), &n), *y = floats(cJSON_GetObjectItem(g, "y"), NULL);
     float *one = malloc(sizeof(float) * n), *o = malloc(sizeof(float) * n);
     for (int i = 0; i < n; i++) one[i] = 1.0f;
-    be->gelu_mul(x, one, o, n);
+    be->gelu_mul(be->ctx, x, one, o, n);
     double rel = 0;
     for (int i = 0; i < n; i++) rel = fmax(rel, fabs(o[i] - y[i]) / fmax(1.0, fabs(y[i])));
     CU_ASSERT(rel <= 1e-6);
@@ -84,7 +84,7 @@ static void test_gelu_softcap(void) {
     cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g_prims, "softcap")) {
         float *sx = floats(cJSON_GetObjectItem(c, "x"), &n), *sy = floats(cJSON_GetObjectItem(c, "y"), NULL);
-        be->softcap(sx, n, (float)cJSON_GetObjectItem(c, "cap")->valuedouble);
+        be->softcap(be->ctx, sx, n, (float)cJSON_GetObjectItem(c, "cap")->valuedouble);
         CU_ASSERT(maxdiff(sx, sy, n) <= 1e-5);
         free(sx); free(sy);
     }
@@ -110,7 +110,7 @@ static void test_softmax(void) {
         a.Tq = 1; a.Tk = Tk; a.nh = 1; a.nkv = 1; a.hd = Tk; a.group = 1;
         a.q = q; a.ldq = Tk; a.k = k; a.ldk = Tk; a.v = v; a.ldv = Tk; a.out = out; a.ldo = Tk;
         a.key_valid = valid; a.mask = T5G_MASK_BIDIR; a.scale = 1.0f; a.scratch = scr;
-        be->attention(&a);
+        be->attention(be->ctx, &a);
         worst = fmax(worst, maxdiff(out, y, Tk));
         free(s); free(al); free(y); free(q); free(k); free(v); free(out); free(scr);
     }
@@ -149,7 +149,7 @@ static void test_attention(void) {
         a.scale = (float)cJSON_GetObjectItem(c, "scaling")->valuedouble;
         a.softcap = cJSON_IsNumber(cap) ? (float)cap->valuedouble : 0;
         a.scratch = scr;
-        be->attention(&a);
+        be->attention(be->ctx, &a);
         /* only rows with at least one allowed key are defined the same way */
         double worst = 0;
         for (int i = 0; i < Tq; i++) {

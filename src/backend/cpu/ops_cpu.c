@@ -5,6 +5,8 @@
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "core/err.h"
+#include <stdatomic.h>
 #include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
@@ -12,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+/* CPU ops run to completion on the calling thread's team; the only failure is running out of
+ * memory for a thread's score block, recorded here and reported by the next sync. */
+static _Atomic int cpu_oom;
 
 /* element-wise work is cut into pieces of ~16K floats: smaller jobs run on the caller */
 #define EW_GRAIN 16384
@@ -36,7 +42,7 @@ static inline float dot_row(const float *a, const float *b, int K) {
     return r;
 }
 
-static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda,
+static void cpu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     if (tb && t5g_cpu_linear_use_small(M, N, K) && alpha == 1.0f && beta == 0.0f) {
@@ -46,7 +52,7 @@ static void cpu_gemm(int tb, int M, int N, int K, float alpha, const float *A, i
     t5g_cpu_sgemm(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-static void cpu_linear(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+static void cpu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     switch (W->dtype) {
     case T5G_DT_BF16: t5g_cpu_linear_bf16(x, M, ldx, W, y, ldy); break;
     case T5G_DT_INT8: t5g_cpu_linear_int8(x, M, ldx, W, y, ldy); break;
@@ -83,7 +89,7 @@ static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
 }
 
 
-static void cpu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
+static void cpu_rmsnorm(void *ctx, const float *x, const float *w, float *y, int rows, int n, float eps) {
     norm_job j = {x, w, y, n, eps};
     int64_t grain = n > 0 && n < EW_GRAIN ? EW_GRAIN / n : 1;
     t5g_pool_for(rows, grain, rmsnorm_rows, &j);
@@ -109,7 +115,7 @@ static void embed_rows(void *ctx, int64_t t0, int64_t t1) {
     }
 }
 
-static void cpu_embed(const t5g_wmat *W, int v0, const int32_t *ids, int T, float scale, float *out) {
+static void cpu_embed(void *ctx, const t5g_wmat *W, int v0, const int32_t *ids, int T, float scale, float *out) {
     embed_job j = {W, v0, ids, scale, out};
     int64_t grain = W->cols > 0 && W->cols < EW_GRAIN ? EW_GRAIN / W->cols : 1;
     t5g_pool_for(T, grain, embed_rows, &j);
@@ -146,7 +152,7 @@ static void rope_table_rows(void *ctx, int64_t t0, int64_t t1) {
         }
 }
 
-static void cpu_rope_scaled(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor) {
+static void cpu_rope_scaled(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor) {
     int half = hd / 2;
     if (half > 512 || Tq <= 0) return;
     float inv_freq[512];
@@ -165,8 +171,8 @@ static void cpu_rope_scaled(float *x, int T, int ld, int nheads, int hd, int Tq,
     if (cs != stackbuf) free(cs);
 }
 
-static void cpu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
-    cpu_rope_scaled(x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f);  /* x / 1.0f is exact */
+static void cpu_rope(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
+    cpu_rope_scaled(ctx, x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f);  /* x / 1.0f is exact */
 }
 
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
@@ -298,7 +304,10 @@ static void attn_prefill_task(void *ctx, int64_t t0, int64_t t1) {
     const attn_batch_job *j = ctx;
     const t5g_attn_args *a = j->a;
     float *S = thread_scores((size_t)a->Tq * a->Tk);
-    if (!S) abort();  /* Tq x Tk floats per thread; nothing sensible is left to do without them */
+    if (!S) {  /* Tq x Tk floats per thread: reported by sync() */
+        atomic_store(&cpu_oom, 1);
+        return;
+    }
     for (int64_t t = t0; t < t1; t++) {
         int r = (int)(t / a->nh), h = (int)(t % a->nh);
         int kr = j->kv_rows ? j->kv_rows[r] : r;
@@ -312,7 +321,7 @@ static void attn_prefill_task(void *ctx, int64_t t0, int64_t t1) {
     }
 }
 
-static void cpu_attention(const t5g_attn_args *a) {
+static void cpu_attention(void *ctx, const t5g_attn_args *a) {
     attn_batch_job j = {a, 0, 0, 0, 0, NULL};
     t5g_pool_for(a->nh, 1, attn_prefill_task, &j);
 }
@@ -325,7 +334,10 @@ static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
     const attn_batch_job *j = ctx;
     const t5g_attn_args *a = j->a;
     float *S = thread_scores(a->Tk);
-    if (!S) abort();  /* a few KB per thread; nothing sensible is left to do without them */
+    if (!S) {  /* a few KB per thread: reported by sync() */
+        atomic_store(&cpu_oom, 1);
+        return;
+    }
     for (int64_t t = t0; t < t1; t++) {
         int r = (int)(t / a->nh), h = (int)(t % a->nh);
         int kr = j->kv_rows ? j->kv_rows[r] : r;
@@ -357,7 +369,7 @@ static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
     }
 }
 
-static void cpu_attention_batch(const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
+static void cpu_attention_batch(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
                                 const int32_t *kv_rows) {
     if (rows <= 0 || a->Tq <= 0) return;
     if (a->Tq <= 4 && !a->rel_table) {
@@ -402,7 +414,7 @@ static void gelu_mul_span(void *ctx, int64_t c0, int64_t c1) {
     }
 }
 
-static void cpu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
+static void cpu_gelu_mul(void *ctx, const float *gate, const float *up, float *out, size_t n) {
     ew_job j = {gate, up, out, n, 0};
     t5g_pool_for(ew_pieces(n), 1, gelu_mul_span, &j);
 }
@@ -414,7 +426,7 @@ static void softcap_span(void *ctx, int64_t c0, int64_t c1) {
     softcap_vec(j->y + i0, i1 - i0, j->c);
 }
 
-static void cpu_softcap(float *x, size_t n, float cap) {
+static void cpu_softcap(void *ctx, float *x, size_t n, float cap) {
     ew_job j = {NULL, NULL, x, n, cap};
     t5g_pool_for(ew_pieces(n), 1, softcap_span, &j);
 }
@@ -426,7 +438,7 @@ static void add_span(void *ctx, int64_t c0, int64_t c1) {
     for (size_t i = i0; i < i1; i++) j->y[i] += j->a[i];
 }
 
-static void cpu_add(float *y, const float *x, size_t n) {
+static void cpu_add(void *ctx, float *y, const float *x, size_t n) {
     ew_job j = {x, NULL, y, n, 0};
     t5g_pool_for(ew_pieces(n), 1, add_span, &j);
 }
@@ -436,7 +448,7 @@ static void cpu_add(float *y, const float *x, size_t n) {
  * every decode step otherwise walks 128k small pages through the TLB. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void *cpu_alloc(size_t bytes) {
+static void *cpu_alloc(void *ctx, size_t bytes) {
     void *p = NULL;
     if (bytes < HUGE_PAGE) return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
     size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
@@ -444,13 +456,16 @@ static void *cpu_alloc(size_t bytes) {
     madvise(p, whole, MADV_HUGEPAGE);  /* a hint: without THP the memory is simply small pages */
     return p;
 }
-static void cpu_release(void *p) { free(p); }
-static void cpu_copy(void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
+static void cpu_release(void *ctx, void *p) { free(p); }
+static void cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
     (void)kind;
     if (dst != src && bytes) memmove(dst, src, bytes);
 }
-static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
-static void cpu_sync(void) {}
+static void cpu_zero(void *ctx, void *p, size_t bytes) { memset(p, 0, bytes); }
+static int cpu_sync(void *ctx) {
+    if (atomic_exchange(&cpu_oom, 0)) return T5G_FAIL("out of memory for attention scores on the CPU backend");
+    return 0;
+}
 
 static const t5g_backend CPU = {
     .name = "cpu",
