@@ -39,6 +39,10 @@ for np in 1 2 4; do
     run "tp_np$np" mpirun -np "$np" --bind-to none build/tests/test_tp
 done
 run "options_np2" mpirun -np 2 --bind-to none build/tests/test_options
+# the same model tests on a 2-thread pool (the suite otherwise runs 1 thread per process):
+# chunked BLIS, pool attention and the vocabulary statistics must give the same results
+run "forward_threads2" env BLIS_NUM_THREADS=2 build/tests/test_forward
+run "generate_threads2" env BLIS_NUM_THREADS=2 build/tests/test_generate
 run "t5gemma2_np2" mpirun -np 2 --bind-to none build/tests/test_t5gemma2   # T5Gemma 2 under TP = 2
 run "lowp_np2" mpirun -np 2 --bind-to none build/tests/test_lowp_mpi   # bf16 / int8 weights under TP = 2
 run "dp2_tp1" env T5G_TEST_TP=1 mpirun -np 2 --bind-to none build/tests/test_tp
