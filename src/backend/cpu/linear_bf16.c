@@ -38,6 +38,16 @@ T5G_AVX512 static inline __m512 widen16(__m256i h) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
+/* the four sums of a, b, c, d in one vector (cheaper than four full reductions at small K) */
+T5G_AVX512 static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
 T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_job *j, int m0, int mr, int n0, int nr) {
     __m512 acc[6][4];
     _Pragma("GCC unroll 8")
@@ -78,12 +88,10 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_jo
     }
     _Pragma("GCC unroll 8")
     for (int m = 0; m < mr; m++) {
-        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
+        _mm_storeu_ps(v, hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
         _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) {
-            float v = _mm512_reduce_add_ps(acc[m][n]);
-            y[n] = j->accumulate ? y[n] + v : v;
-        }
+        for (int n = 0; n < nr; n++) y[n] = j->accumulate ? y[n] + v[n] : v[n];
     }
 }
 

@@ -3,8 +3,8 @@
  *
  * Each call quantizes the activations per row on the fly (s_x[m] = amax/127, q = rint(x/s_x))
  * and forms exact int32 dot products; y[m][n] = (float)dot · (s_x[m]·s_w[n]).
- *  - AVX512-VNNI: vpdpbusd multiplies unsigned by signed bytes, so the activations go in as
- *    q + 128 and 128·Σq_w (the weight row sums, one pass over the chunk's rows that also pulls
+ *  - AVX512-VNNI: vpdpbusd multiplies unsigned by signed bytes, so the activations are stored
+ *    as q + 128 and 128·Σq_w (the weight row sums, one pass over the chunk's rows that also pulls
  *    them into cache) is taken off: the same integers as a signed product.
  *  - AVX2: vpmaddubsw on |q_x| and sign(q_w, q_x) (no saturation: 2·127·127 < 32767), then
  *    vpmaddwd by ones.  Both give the same int32 sums, so the same y bit for bit.
@@ -73,7 +73,6 @@ T5G_VNNI __attribute__((always_inline)) static inline void tile512(const i8_job 
     for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
     _Pragma("GCC unroll 8")
     for (int m = 0; m < 6; m++) a[m] = j->xq + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp + j->k0;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
     int kc = j->kc;
     for (int k = 0; k < kc; k += 64) {
         __mmask64 mk = tail_mask(kc - k);  /* the activation rows are padded to Kp: only W needs it */
@@ -83,7 +82,7 @@ T5G_VNNI __attribute__((always_inline)) static inline void tile512(const i8_job 
         _Pragma("GCC unroll 8")
         for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
-            __m512i av = _mm512_xor_si512(_mm512_loadu_si512(a[m] + k), flip);
+            __m512i av = _mm512_loadu_si512(a[m] + k);  /* q + 128, see quant_rows */
             _Pragma("GCC unroll 8")
             for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbusd_epi32(acc[m][n], av, wv[n]);
         }
@@ -183,7 +182,7 @@ static void i8_chunk(void *ctx, int64_t c0, int64_t c1) {
 
 /* ---- activation quantization, per row ---- */
 
-typedef struct { const float *x; int ldx, K, Kp; int8_t *q; float *s; } quant_job;
+typedef struct { const float *x; int ldx, K, Kp; int8_t *q; float *s; int flip; } quant_job;
 
 static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
     const quant_job *j = ctx;
@@ -199,14 +198,15 @@ static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
         }
         memset(q + j->K, 0, (size_t)(j->Kp - j->K));
         if (!finite || amax == 0.0f) {  /* a zero row gives 0; inf/NaN must not become finite */
-            memset(q, 0, (size_t)j->K);
+            memset(q, j->flip ? 0x80 : 0, (size_t)j->K);
             j->s[r] = finite ? 0.0f : NAN;
             continue;
         }
         float inv = 127.0f / amax;
+        uint8_t fx = j->flip ? 0x80 : 0;  /* VNNI takes the activations unsigned: q + 128 (the tail stays 0: W is masked there) */
         for (int k = 0; k < j->K; k++) {
             float v = __builtin_rintf(x[k] * inv);
-            q[k] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+            q[k] = (int8_t)((uint8_t)(int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v) ^ fx);
         }
         j->s[r] = amax / 127.0f;
     }
@@ -234,7 +234,7 @@ void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, floa
     }
     float *xs = g_buf;
     int8_t *xq = (int8_t *)g_buf + ((sizeof(float) * (size_t)M + 63) / 64 * 64);
-    quant_job q = {x, ldx, K, Kp, xq, xs};
+    quant_job q = {x, ldx, K, Kp, xq, xs, t5g_lowp_vnni};
     t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, quant_rows, &q);
     if (K == 0) {
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);
