@@ -11,12 +11,14 @@
 #include <immintrin.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_THREADS 256
 #define SPIN_ROUNDS 20000   /* ~50-100 us of polling before a worker sleeps */
+#define YIELD_AFTER 2000    /* ~5-10 us of pause-spinning between yields of the core */
 
 static struct {
     _Atomic uint64_t state;      /* gen:16 | nclaims:24 | next:24 */
@@ -80,7 +82,8 @@ static void *worker(void *arg) {
         int spun = 0;
         for (; spun < SPIN_ROUNDS; spun++) {
             if (st_gen(atomic_load_explicit(&P.state, memory_order_acquire)) != seen) break;
-            _mm_pause();
+            if (spun % YIELD_AFTER == YIELD_AFTER - 1) sched_yield();  /* let a caller sharing this core run */
+            else _mm_pause();
         }
         if (spun < SPIN_ROUNDS) continue;
         atomic_fetch_add(&P.sleepers, 1);
@@ -128,6 +131,10 @@ void t5g_pool_for(int64_t n, int64_t grain, t5g_pool_fn fn, void *ctx) {
     atomic_fetch_add_explicit(&P.wake, 1, memory_order_release);
     if (atomic_load(&P.sleepers) > 0) futex_wake_all(&P.wake);
     work(gen);
-    /* wait only for claims that a worker already holds */
-    while (atomic_load_explicit(&P.done, memory_order_acquire) < claims) _mm_pause();
+    /* wait only for claims that a worker already holds; after a short spin, yield: when another
+     * process took a core, the worker holding the last claim may be waiting for this very core */
+    for (int spin = 0; atomic_load_explicit(&P.done, memory_order_acquire) < claims; spin++) {
+        if (spin < YIELD_AFTER) _mm_pause();
+        else sched_yield();
+    }
 }
