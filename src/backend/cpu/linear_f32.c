@@ -38,7 +38,19 @@ T5G_AVX512 __attribute__((always_inline)) static inline __m128 hsum4_512(__m512 
     return _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
 }
 
-T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr) {
+/* Software prefetch of the weight rows PF_QUADS quads ahead into L2, issued by the first m-tile of
+ * each quad (one line per row per 16 floats of K).  The hardware prefetcher alone left the tile
+ * waiting on memory: thread CPU time of the 256000 x 512 LM head went 6.2 -> 10.4 GFLOP/s at
+ * M = 1, 33 -> 69 at M = 8, 68 -> 89 at M = 32, 93 -> 101 at M = 128 (T0 hint: half the gain). */
+#define PF_QUADS 2
+
+static inline const float *prefetch_rows(const lin_job *j, int n) {
+    int ahead = n + 4 * PF_QUADS;
+    return ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw + j->k0 : NULL;
+}
+
+T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr,
+                                                                    const float *pf) {
     __m512 acc[6][4];
     _Pragma("GCC unroll 8")
     for (int m = 0; m < 6; m++)
@@ -52,6 +64,10 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_j
     int kc = j->kc, k = 0;
     for (; k + 16 <= kc; k += 16) {
         __m512 wv[4];
+        if (pf) {
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+        }
         _Pragma("GCC unroll 8")
         for (int n = 0; n < 4; n++) wv[n] = _mm512_loadu_ps(w[n] + k);
         _Pragma("GCC unroll 8")
@@ -93,15 +109,17 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_j
 T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
     for (int n = n0; n < n1; n += 4) {
         int nr = n1 - n < 4 ? n1 - n : 4;
+        const float *pf = prefetch_rows(j, n);
         for (int m = 0; m < j->M; m += 6) {
             int mr = j->M - m < 6 ? j->M - m : 6;
+            const float *p = m == 0 ? pf : NULL;
             switch (mr) {
-            case 6: tile512(j, m, 6, n, nr); break;
-            case 5: tile512(j, m, 5, n, nr); break;
-            case 4: tile512(j, m, 4, n, nr); break;
-            case 3: tile512(j, m, 3, n, nr); break;
-            case 2: tile512(j, m, 2, n, nr); break;
-            default: tile512(j, m, 1, n, nr); break;
+            case 6: tile512(j, m, 6, n, nr, p); break;
+            case 5: tile512(j, m, 5, n, nr, p); break;
+            case 4: tile512(j, m, 4, n, nr, p); break;
+            case 3: tile512(j, m, 3, n, nr, p); break;
+            case 2: tile512(j, m, 2, n, nr, p); break;
+            default: tile512(j, m, 1, n, nr, p); break;
             }
         }
     }
@@ -116,7 +134,7 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(h);
 }
 
-__attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr) {
+__attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr, const float *pf) {
     __m256 acc[3][4];
     _Pragma("GCC unroll 8")
     for (int m = 0; m < 3; m++)
@@ -129,6 +147,10 @@ __attribute__((always_inline)) static inline void tile256(const lin_job *j, int 
     for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 8 <= kc; k += 8) {
+        if (pf && k % 16 == 0) {
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+        }
         __m256 av[3];
         _Pragma("GCC unroll 8")
         for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
@@ -156,9 +178,10 @@ static void rows256(const lin_job *j, int n0, int n1) {
         int nr = n1 - n < 4 ? n1 - n : 4;
         for (int m = 0; m < j->M; m += 3) {
             int mr = j->M - m < 3 ? j->M - m : 3;
-            if (mr == 3) tile256(j, m, 3, n, nr);
-            else if (mr == 2) tile256(j, m, 2, n, nr);
-            else tile256(j, m, 1, n, nr);
+            const float *p = m == 0 ? prefetch_rows(j, n) : NULL;
+            if (mr == 3) tile256(j, m, 3, n, nr, p);
+            else if (mr == 2) tile256(j, m, 2, n, nr, p);
+            else tile256(j, m, 1, n, nr, p);
         }
     }
 }
