@@ -385,11 +385,17 @@ int t5g_select_rows(t5g_state *s, const int *rows, int n) {
         s->perm_rows[i] = s->cross_row[rows[i]];
         memcpy(s->perm_valid + (int64_t)i * s->Tmax, s->dec_valid + (int64_t)rows[i] * s->Tmax, s->Tmax);
     }
+    /* rows that keep their place (most beams, every row before the first finished one) are not
+     * touched: only the moved rows' sources go through the scratch */
     for (int l = 0; l < D->cfg->num_hidden_layers; l++) {
         float *caches[2] = {s->self_k[l], s->self_v[l]};
         for (int w = 0; w < 2; w++) {
-            for (int i = 0; i < n; i++) be->copy(be->ctx, s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len, T5G_COPY_D2D);
-            for (int i = 0; i < n; i++) be->copy(be->ctx, caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len, T5G_COPY_D2D);
+            for (int i = 0; i < n; i++)
+                if (rows[i] != i)
+                    be->copy(be->ctx, s->perm + i * len, caches[w] + rows[i] * rowf, sizeof(float) * len, T5G_COPY_D2D);
+            for (int i = 0; i < n; i++)
+                if (rows[i] != i)
+                    be->copy(be->ctx, caches[w] + i * rowf, s->perm + i * len, sizeof(float) * len, T5G_COPY_D2D);
         }
     }
     memcpy(s->cross_row, s->perm_rows, sizeof(int) * n);
