@@ -209,16 +209,25 @@ static void topk_rows(void *ctx, int64_t r0, int64_t r1) {
     }
 }
 
+/* Candidate scratch that only grows (the decode loop calls top-k every step: no allocation
+ * once the largest batch has been seen).  Generation runs on one thread per process. */
+static t5g_cand *scratch(int which, size_t n) {
+    static t5g_cand *buf[3];
+    static size_t cap[3];
+    if (n > cap[which]) {
+        t5g_cand *p = realloc(buf[which], sizeof(t5g_cand) * n);
+        if (!p) return NULL;
+        buf[which] = p;
+        cap[which] = n;
+    }
+    return buf[which];
+}
+
 /* TP > 1: every rank contributes k per row; every rank merges identically. */
 static int merge_ranks(t5g_comm *c, const t5g_cand *loc, int rows, int k, t5g_cand *out) {
     int T = c->tp_size;
-    t5g_cand *all = malloc(sizeof(t5g_cand) * ((size_t)rows * k * T + 1));
-    t5g_cand *row = malloc(sizeof(t5g_cand) * ((size_t)k * T + 1));
-    if (!all || !row) {
-        free(all);
-        free(row);
-        return T5G_FAIL("out of memory in top-k");
-    }
+    t5g_cand *all = scratch(1, (size_t)rows * k * T + 1), *row = scratch(2, (size_t)k * T + 1);
+    if (!all || !row) return T5G_FAIL("out of memory in top-k");
     int bytes = rows * k * (int)sizeof(t5g_cand);
     MPI_Allgather(loc, bytes, MPI_BYTE, all, bytes, MPI_BYTE, c->tp);
     for (int r = 0; r < rows; r++) {
@@ -226,8 +235,6 @@ static int merge_ranks(t5g_comm *c, const t5g_cand *loc, int rows, int k, t5g_ca
         qsort(row, (size_t)k * T, sizeof *row, cand_cmp);
         memcpy(out + (size_t)r * k, row, sizeof(t5g_cand) * k);
     }
-    free(all);
-    free(row);
     return 0;
 }
 
@@ -257,7 +264,7 @@ int t5g_vocab_topk(t5g_comm *c, const float *logits, int rows, int nv, int v0, i
     int T = c ? c->tp_size : 1;
     t5g_cand *loc = out;  /* TP = 1: the local candidates are the answer */
     if (T > 1) {
-        loc = malloc(sizeof(t5g_cand) * ((size_t)rows * k + 1));
+        loc = scratch(0, (size_t)rows * k + 1);
         T5G_CHECK(loc, "out of memory in top-k");
     }
     row_job j = {.logits = logits, .nv = nv, .v0 = v0, .k = k, .kl = kl, .lse = lse, .add = add, .out = loc};
@@ -266,6 +273,5 @@ int t5g_vocab_topk(t5g_comm *c, const float *logits, int rows, int nv, int v0, i
     for (int r = 0; r < rows && kl > 256; r++)
         if (loc[(size_t)r * k].id == -1) rc = T5G_FAIL("out of memory in top-k over %d candidates", nv);
     if (!rc) rc = T > 1 ? merge_ranks(c, loc, rows, k, out) : 0;
-    if (loc != out) free(loc);
     return rc;
 }
