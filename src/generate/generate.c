@@ -16,6 +16,7 @@ void t5g_gen_defaults(t5g_gen_opts *o) {
     o->temperature = 1.0f;
     o->top_k = 50;
     o->top_p = 1.0f;
+    o->repetition_penalty = 1.0f;
     o->batch_size = 32;
 }
 
@@ -28,6 +29,11 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
     T5G_CHECK(o->top_k >= 0, "--top-k must be >= 0");
     T5G_CHECK(o->top_p > 0 && o->top_p <= 1, "--top-p must be in (0, 1]");
     T5G_CHECK(o->batch_size >= 1, "--batch-size must be >= 1");
+    T5G_CHECK(o->min_new_tokens >= 0 && o->min_new_tokens <= o->max_new_tokens,
+              "--min-new-tokens must be between 0 and --max-new-tokens (%d)", o->max_new_tokens);
+    T5G_CHECK(isfinite(o->repetition_penalty) && o->repetition_penalty > 0,
+              "--repetition-penalty must be a finite number > 0 (1 = off)");
+    T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024, "--no-repeat-ngram-size must be 0..1024");
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
     return 0;
 }

@@ -26,6 +26,10 @@ typedef struct {
     uint64_t seed;
     int batch_size;          /* requests per batch */
     int64_t max_tokens_per_batch; /* padded encoder tokens per batch (0 = unlimited) */
+    /* HF logits processors (src/generate/logits_process.h), all strategies */
+    int min_new_tokens;      /* no eos before this many generated tokens (0 = off) */
+    float repetition_penalty; /* 1 = off; > 1 discourages repeats, < 1 encourages them */
+    int no_repeat_ngram_size; /* 0 = off; no n-gram of the output occurs twice */
     int scores;              /* greedy/sample: also compute the sequence log-probability (one exp
                               * over the vocabulary per token; off by default, as HF/CT2) */
 } t5g_gen_opts;

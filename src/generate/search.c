@@ -9,6 +9,7 @@
  * possible, when early_stopping=True and K hypotheses are finished, or at max length. */
 #include "generate/search.h"
 #include "core/err.h"
+#include "generate/logits_process.h"
 #include "parallel/vocab.h"
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct t5g_search_ctx {
     t5g_cand *merge;           /* [K·btk] one request's candidates */
     float *add;                /* [n·K] running scores in row order */
     double *prob;              /* [btk] sampling distribution */
+    int32_t *hist, *hist_tmp;  /* [1 + max_new] one row's decoder ids; scratch of the processors */
 };
 
 void t5g_search_free(t5g_search_ctx *c) {
@@ -46,6 +48,7 @@ void t5g_search_free(t5g_search_ctx *c) {
     free(c->live); free(c->rows); free(c->step_ids); free(c->logits); free(c->lse); free(c->cand);
     free(c->seq); free(c->seq_tmp); free(c->run_score); free(c->fin_seq); free(c->fin_len); free(c->fin_score);
     free(c->fin); free(c->heur); free(c->merge); free(c->add); free(c->prob);
+    free(c->hist); free(c->hist_tmp);
     free(c);
 }
 
@@ -71,7 +74,9 @@ t5g_search_ctx *t5g_search_new(const t5g_model *m, t5g_state *s, t5g_request *re
     c->fin = calloc(nk, 1); c->heur = calloc(n, 1);
     c->merge = malloc(sizeof(t5g_cand) * (size_t)c->K * c->btk); c->add = malloc(sizeof(float) * nk);
     c->prob = malloc(sizeof(double) * c->btk);
-    if (!c->live || !c->rows || !c->step_ids || !c->logits || !c->lse || !c->cand || !c->seq || !c->seq_tmp ||
+    c->hist = malloc(sizeof(int32_t) * (c->max_new + 1));
+    c->hist_tmp = malloc(sizeof(int32_t) * (c->max_new + 1));
+    if (!c->hist || !c->hist_tmp ||!c->live || !c->rows || !c->step_ids || !c->logits || !c->lse || !c->cand || !c->seq || !c->seq_tmp ||
         !c->run_score || !c->fin_seq || !c->fin_len || !c->fin_score || !c->fin || !c->heur || !c->merge || !c->add ||
         !c->prob) {
         t5g_search_free(c);
@@ -93,6 +98,15 @@ static int finish_request(t5g_request *r, const int32_t *seq, int len, float sco
     r->nout = len;
     r->score = score;
     return 0;
+}
+
+/* HF logits processors on row `row` of the step's logits; gen[0..len) are its generated ids
+ * (the start token is prepended here, as in HF's decoder input_ids). */
+static void process_row(t5g_search_ctx *c, int row, const int32_t *gen, int len, float lse) {
+    c->hist[0] = c->m->cfg.decoder_start_token_id;
+    memcpy(c->hist + 1, gen, sizeof(int32_t) * len);
+    t5g_process_row(c->o, c->m->cfg.eos_token_ids, c->m->cfg.n_eos, c->logits + (size_t)row * c->nv, c->nv, c->v0,
+                    c->hist, len + 1, lse, c->hist_tmp);
 }
 
 /* ---- greedy and sampling ---- */
@@ -148,6 +162,8 @@ static int run_single(t5g_search_ctx *c) {
     for (int step = 0; step < c->max_new && c->nlive > 0 && !rc; step++) {
         int rows = c->nlive;
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
+        if (t5g_processing_on(c->o))
+            for (int i = 0; i < rows; i++) process_row(c, i, c->seq + (size_t)c->live[i] * c->max_new, len[c->live[i]], NAN);
         /* the log-softmax statistics only serve the score: choosing a token needs none */
         if (c->o->scores && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
         if (!c->o->scores)
@@ -319,6 +335,10 @@ static int run_beam(t5g_search_ctx *c) {
         int rows = c->nlive * K;
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
         if ((rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
+        if (t5g_processing_on(c->o))  /* on the log-probabilities, as HF's beam search */
+            for (int j = 0; j < c->nlive; j++)
+                for (int k = 0; k < K; k++)
+                    process_row(c, j * K + k, c->seq + ((size_t)c->live[j] * K + k) * M, c->cur_len - 1, c->lse[j * K + k]);
         /* accumulated log-probs: (logit - lse) + running score of the row's beam */
         float *add = c->add;
         for (int j = 0; j < c->nlive; j++)

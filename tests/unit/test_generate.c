@@ -20,6 +20,7 @@ typedef struct {
     int B, L;
     int32_t *ids;   /* [B, L] */
     int *len;       /* valid length per row */
+    const char *dir; /* the fixture folder */
 } gcase;
 
 static int load_case(const char *dir, gcase *g) {
@@ -146,6 +147,49 @@ static void check_greedy_scores(gcase *g) {
     }
     printf("\n    greedy --scores: max |score - double log-softmax sum| %.2e", worst);
     CU_ASSERT(worst < 1e-4);
+}
+
+/* min_new_tokens / repetition_penalty / no_repeat_ngram_size, greedy and beam, against HF
+ * generate (options.json, made by tests/reference/make_gen_options_fixtures.py). */
+static void check_options(gcase *g) {
+    char p[1100];
+    snprintf(p, sizeof p, "%s/options.json", g->dir);
+    char *text = t5g_read_file(p, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    cJSON *doc = cJSON_Parse(text), *run;
+    free(text);
+    int nruns = 0;
+    double worst = 0;
+    cJSON_ArrayForEach(run, cJSON_GetObjectItem(doc, "runs")) {
+        t5g_gen_opts o;
+        t5g_gen_defaults(&o);
+        o.max_new_tokens = cJSON_GetObjectItem(run, "max_new_tokens")->valueint;
+        o.num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
+        if (o.num_beams > 1) o.search = T5G_SEARCH_BEAM;
+        o.min_new_tokens = cJSON_GetObjectItem(run, "min_new_tokens")->valueint;
+        o.repetition_penalty = (float)cJSON_GetObjectItem(run, "repetition_penalty")->valuedouble;
+        o.no_repeat_ngram_size = cJSON_GetObjectItem(run, "no_repeat_ngram_size")->valueint;
+        CU_ASSERT_EQUAL_FATAL(t5g_gen_validate(&o), 0);
+        t5g_request r[64];
+        make_requests(g, r, 0);
+        CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(g->m, r, g->B, &o), 0);
+        cJSON *seqs = cJSON_GetObjectItem(run, "sequences"), *scores = cJSON_GetObjectItem(run, "sequences_scores");
+        for (int b = 0; b < g->B; b++) {
+            int ok = same_sequence(cJSON_GetArrayItem(seqs, b), &r[b], -1, g->m);
+            if (!ok) {
+                printf("\n    %s row %d differs from HF", cJSON_GetObjectItem(run, "name")->valuestring, b);
+                print_seq("ours", &r[b]);
+            }
+            CU_ASSERT(ok);
+            if (scores) worst = fmax(worst, fabs(r[b].score - cJSON_GetArrayItem(scores, b)->valuedouble));
+            free(r[b].out);
+        }
+        nruns++;
+    }
+    printf("\n    %d option runs identical to HF, max |beam score diff| %.2e", nruns, worst);
+    CU_ASSERT(nruns >= 10);
+    CU_ASSERT(worst < 1e-4);
+    cJSON_Delete(doc);
 }
 
 static void check_beams(gcase *g) {
@@ -297,6 +341,7 @@ static void for_each_case(void (*fn)(gcase *)) {
         snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
         gcase g = {0};
         CU_ASSERT_EQUAL_FATAL(load_case(dir, &g), 0);
+        g.dir = dir;
         printf("\n  %s", e->d_name);
         fn(&g);
         free_case(&g);
@@ -310,6 +355,7 @@ static void for_each_case(void (*fn)(gcase *)) {
 static void test_greedy(void) { for_each_case(check_greedy); }
 static void test_greedy_scores(void) { for_each_case(check_greedy_scores); }
 static void test_beam(void) { for_each_case(check_beams); }
+static void test_options(void) { for_each_case(check_options); }
 static void test_incremental(void) { for_each_case(check_incremental); }
 static void test_sampling(void) { for_each_case(check_sampling); }
 static void test_sample_steps(void) { for_each_case(check_sample_steps); }
@@ -319,6 +365,7 @@ int main(int argc, char **argv) {
     t5g_cpu_setup(0);
     static CU_TestInfo tests[] = {{"greedy == HF generate", test_greedy},
                                   {"greedy --scores == log-softmax sum; none without", test_greedy_scores},
+                                  {"min_new_tokens / repetition_penalty / no_repeat_ngram == HF", test_options},
                                   {"beam search == HF generate (sequences, scores)", test_beam},
                                   {"incremental decoding == full recompute", test_incremental},
                                   {"sampling reproducible across batch composition", test_sampling},
