@@ -15,6 +15,11 @@ typedef struct t5g_comm_s {
     int64_t allreduce_calls, allreduce_bytes;
     double allreduce_seconds;
     void *device_comm;         /* backend-owned (NCCL communicator of the TP group) */
+    int tp_nodes;              /* nodes (MPI shared-memory domains) my TP group spans */
+    /* simulation switch T5G_SIM_LATENCY_US (docs/planner.md): extra wire time added to each
+     * TP collective whose group spans several nodes; 0 = off (a real cluster) */
+    double sim_latency_us;
+    double sim_seconds;        /* time spent in that simulated wire delay */
 } t5g_comm;
 
 /* Split MPI_COMM_WORLD with TP size tp (0 = world size). Every rank checks the layout
@@ -26,6 +31,10 @@ void t5g_comm_self(t5g_comm *c);
 
 /* In-place sum over the TP group (no-op when T == 1). */
 void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n);
+/* Simulated inter-node latency of one TP collective (no-op unless T5G_SIM_LATENCY_US > 0 and
+ * the TP group spans >= 2 nodes): waits latency x ceil(log2(nodes)), the cross-node steps of a
+ * recursive-doubling all-reduce.  Called after every hot-path TP collective. */
+void t5g_sim_wire(t5g_comm *c);
 /* Agree on failure before the next collective: returns 1 on every rank of `comm` if any
  * rank passed failed != 0. */
 int t5g_any_failed(MPI_Comm comm, int failed);

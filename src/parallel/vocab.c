@@ -92,6 +92,7 @@ int t5g_vocab_argmax(t5g_comm *c, const float *logits, int rows, int nv, int v0,
     t5g_pool_for(rows, 1, argmax_rows, &j);
     /* MAXLOC breaks ties toward the lower index, which is the lower id */
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, loc, rows, MPI_FLOAT_INT, MPI_MAXLOC, c->tp);
+    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) {
         ids[r] = loc[r].i;
         if (values) values[r] = loc[r].v;
@@ -143,8 +144,10 @@ int t5g_vocab_logsumexp(t5g_comm *c, const float *logits, int rows, int nv, floa
     row_job j = {.logits = logits, .nv = nv, .mx = mx, .sum = sum};
     t5g_pool_for(rows, 1, max_rows, &j);
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, mx, rows, MPI_FLOAT, MPI_MAX, c->tp);
+    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     t5g_pool_for(rows, 1, sumexp_rows, &j);
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, sum, rows, MPI_DOUBLE, MPI_SUM, c->tp);
+    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) lse[r] = (float)(mx[r] + log(sum[r]));
     if (mx != mstack) free(mx);
     if (sum != sstack) free(sum);
@@ -230,6 +233,7 @@ static int merge_ranks(t5g_comm *c, const t5g_cand *loc, int rows, int k, t5g_ca
     if (!all || !row) return T5G_FAIL("out of memory in top-k");
     int bytes = rows * k * (int)sizeof(t5g_cand);
     MPI_Allgather(loc, bytes, MPI_BYTE, all, bytes, MPI_BYTE, c->tp);
+    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) {
         for (int t = 0; t < T; t++) memcpy(row + t * k, all + ((size_t)t * rows + r) * k, sizeof(t5g_cand) * k);
         qsort(row, (size_t)k * T, sizeof *row, cand_cmp);

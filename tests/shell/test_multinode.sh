@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# test_multinode.sh - t5g across simulated nodes: each "node" is a network namespace with its own
+# hostname (unshare --uts), joined by veth pairs to a bridge inside a private "switch" namespace;
+# addresses 10.217.0.0/24 exist only inside these namespaces (no route out, nothing leaves them).
+# mpirun runs inside node 0 and starts node 1's orted through a small rsh agent
+# (`ip netns exec`), so ranks on different nodes talk over Open MPI's TCP transport through the
+# veths, and ranks on one node over shared memory, as on a cluster.  Each link is limited by
+# `tc qdisc tbf` (1 Gbit/s here, 10 Gbit/s on the second pass).  The kernel has no netem, so
+# latency is added by t5g's simulation switch T5G_SIM_LATENCY_US (src/parallel/comm.c).
+# Checks, against one rank:
+#   - generate: TP 2 inside each node x DP 2 across nodes; TP 2 across nodes; TP 4 across 2
+#     nodes with a simulated 100 us inter-node latency: identical output files
+#   - eval (squad-v2): TP inside x DP across, TP across: identical scores and predictions
+#   - traffic really crossed the veths (their byte counters), the bandwidth limit is installed,
+#     t5g reports how many nodes a TP group spans and labels the latency as simulated
+# Needs root (namespaces); skipped (77) otherwise.  About a minute.  The namespaces are removed
+# on every exit (trap), also after a failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+T5G=$ROOT/build/t5g
+MODEL=models/demo/t5gemma-demo.h5
+
+skip() { printf '\n!!!!!!!! SKIP %s !!!!!!!!\n\n' "$*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(id -u)" -eq 0 ] || skip "test_multinode needs root (network namespaces)"
+for t in ip tc unshare; do command -v $t >/dev/null || skip "test_multinode needs '$t' (bash tools/install_deps.sh)"; done
+[ -x "$T5G" ] || fail "$T5G missing: run make"
+[ -f "$MODEL" ] || fail "$MODEL missing (the bundled demo model)"
+
+P=t5gmn$$            # namespace and interface prefix, unique per run
+NODES=2
+tmp=$(mktemp -d /tmp/t5g-multinode.XXXXXX)
+cleanup() {
+    local ns pid
+    for ns in $(ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print $1 }'); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done  # ranks we started
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------
+# the cluster: switch namespace with a bridge, one namespace per node with eth0 = 10.217.0.(i+1)
+ip netns add "${P}sw"
+ip netns exec "${P}sw" ip link set lo up
+ip netns exec "${P}sw" ip link add br0 type bridge
+ip netns exec "${P}sw" ip link set br0 up
+for i in $(seq 0 $((NODES - 1))); do
+    n=${P}n$i
+    ip netns add "$n"
+    ip netns exec "$n" ip link set lo up
+    ip link add "${P}a$i" type veth peer name "${P}b$i"
+    ip link set "${P}a$i" netns "$n"
+    ip link set "${P}b$i" netns "${P}sw"
+    ip netns exec "$n" ip link set "${P}a$i" name eth0
+    ip netns exec "$n" ip addr add "10.217.0.$((i + 1))/24" dev eth0
+    ip netns exec "$n" ip link set eth0 up
+    ip netns exec "${P}sw" ip link set "${P}b$i" master br0
+    ip netns exec "${P}sw" ip link set "${P}b$i" up
+done
+# set_rate RATE: token-bucket limit on every node's outgoing link
+set_rate() {
+    for i in $(seq 0 $((NODES - 1))); do
+        ip netns exec "${P}n$i" tc qdisc replace dev eth0 root tbf rate "$1" burst 1mb latency 50ms
+        ip netns exec "${P}n$i" tc qdisc show dev eth0 | grep -q "tbf.*rate $2" || fail "tbf $1 not installed on node $i"
+    done
+}
+tx_bytes() { ip netns exec "${P}n$1" cat /sys/class/net/eth0/statistics/tx_bytes; }
+
+# the rsh agent Open MPI calls as `AGENT HOST orted ...`: run it in HOST's namespace, with
+# HOST's own hostname so Open MPI sees separate nodes (no shared memory between them)
+cat > "$tmp/agent.sh" <<EOF
+#!/bin/bash
+host=\$1; shift
+case \$host in
+$(for i in $(seq 0 $((NODES - 1))); do echo "10.217.0.$((i + 1))) ns=${P}n$i ;;"; done)
+*) echo "agent: unknown host \$host" >&2; exit 1 ;;
+esac
+exec ip netns exec "\$ns" unshare --uts /bin/sh -c "hostname \$ns; \$*"
+EOF
+chmod +x "$tmp/agent.sh"
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+export BLIS_NUM_THREADS=1
+# cluster_run RANKS_PER_NODE CMD...: mpirun from node 0 over all nodes, ranks filled node by node
+cluster_run() {
+    local rpn=$1 hosts="" i
+    shift
+    for i in $(seq 0 $((NODES - 1))); do hosts+="${hosts:+,}10.217.0.$((i + 1)):$rpn"; done
+    ip netns exec "${P}n0" unshare --uts /bin/sh -c 'hostname "$0"; exec "$@"' "${P}n0" \
+        timeout 120 mpirun --host "$hosts" -np $((rpn * NODES)) --oversubscribe --bind-to none \
+        --mca plm_rsh_agent "$tmp/agent.sh" --mca btl self,vader,tcp \
+        --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
+        -x BLIS_NUM_THREADS -x OMPI_MCA_mpi_yield_when_idle -x T5G_SIM_LATENCY_US="${T5G_SIM_LATENCY_US:-0}" "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+printf '{"id": "q%d", "text": "%s"}\n' \
+    1 "translate English to French: The house is small." 2 "summarize: The council met on Tuesday to discuss the budget." \
+    3 "question: Who met? context: The council met on Tuesday." 4 "translate English to French: I like green apples." \
+    5 "summarize: Rain is expected across the north tomorrow, with snow on the hills." 6 "translate English to French: Where is the station?" \
+    7 "question: When? context: The meeting is at noon." 8 "translate English to French: Thank you very much." > "$tmp/in.jsonl"
+GEN=(generate -m "$MODEL" -i "$tmp/in.jsonl" --max-new-tokens 12 --batch-size 3 -q)
+EVAL=(eval --task squad-v2 -m "$MODEL" --data datasets/demo --beams 1 --max-new-tokens 8 --batch-size 4 --limit 24 -q)
+same_eval() {  # same scores and per-sample predictions in two eval folders
+    cmp "$1/samples.jsonl" "$2/samples.jsonl" || return 1
+    python3 - "$1/results.json" "$2/results.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if (a["primary"], a["metrics"], a["samples"]) == (b["primary"], b["metrics"], b["samples"]) else 1)
+PY
+}
+
+echo "== one rank (reference)"
+"$T5G" "${GEN[@]}" -o "$tmp/gen_1.jsonl"
+"$T5G" "${EVAL[@]}" --out "$tmp/eval_1" > /dev/null
+[ -s "$tmp/gen_1.jsonl" ] && [ -s "$tmp/eval_1/results.json" ] || fail "one-rank runs wrote nothing"
+
+t0=$SECONDS
+echo "== links limited to 1 Gbit/s"
+set_rate 1gbit 1Gbit
+tx0=$(tx_bytes 1)
+echo "-- generate: TP 2 inside each node x DP 2 across nodes"
+T5G_SIM_LATENCY_US=20 cluster_run 2 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/gen_tpin.jsonl" 2> "$tmp/tpin.err" ||
+    { cat "$tmp/tpin.err"; fail "generate TP-in-node x DP-across failed"; }
+cmp "$tmp/gen_1.jsonl" "$tmp/gen_tpin.jsonl" || fail "TP inside nodes x DP across: output differs from one rank"
+grep -q "SIMULATED inter-node latency 20.0 us.*spans 1 node" "$tmp/tpin.err" ||
+    { cat "$tmp/tpin.err"; fail "TP group inside a node not reported as spanning 1 node"; }
+echo "-- generate: TP 2 across the nodes (one rank per node)"
+cluster_run 1 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/gen_tpx.jsonl"
+cmp "$tmp/gen_1.jsonl" "$tmp/gen_tpx.jsonl" || fail "TP across nodes: output differs from one rank"
+tx1=$(tx_bytes 1)
+[ $((tx1 - tx0)) -gt 100000 ] || fail "only $((tx1 - tx0)) bytes left node 1: the ranks did not talk over the veths"
+echo "   node 1 sent $((tx1 - tx0)) bytes over its link"
+echo "-- eval: TP 2 inside x DP 2 across, and TP 2 across"
+cluster_run 2 "$T5G" "${EVAL[@]}" --tp 2 --out "$tmp/eval_tpin" > /dev/null
+cluster_run 1 "$T5G" "${EVAL[@]}" --tp 2 --out "$tmp/eval_tpx" > /dev/null
+same_eval "$tmp/eval_1" "$tmp/eval_tpin" || fail "eval TP inside x DP across: scores differ from one rank"
+same_eval "$tmp/eval_1" "$tmp/eval_tpx" || fail "eval TP across: scores differ from one rank"
+grep -Eq '"dp":[[:space:]]*2' "$tmp/eval_tpin/results.json" || fail "eval layout (DP 2) not recorded"
+
+echo "== links limited to 10 Gbit/s, simulated 100 us inter-node latency"
+set_rate 10gbit 10Gbit
+echo "-- generate: TP 4 across 2 nodes"
+T5G_SIM_LATENCY_US=100 cluster_run 2 "$T5G" "${GEN[@]}" --tp 4 -o "$tmp/gen_tp4.jsonl" 2> "$tmp/tp4.err" ||
+    { cat "$tmp/tp4.err"; fail "generate TP 4 across nodes failed"; }
+cmp "$tmp/gen_1.jsonl" "$tmp/gen_tp4.jsonl" || fail "TP 4 across nodes: output differs from one rank"
+grep -q "SIMULATED inter-node latency 100.0 us.*spans 2 node" "$tmp/tp4.err" ||
+    { cat "$tmp/tp4.err"; fail "simulated latency not reported (or the TP group's nodes miscounted)"; }
+echo "-- a bad latency value is refused with one clear line"
+if T5G_SIM_LATENCY_US=fast cluster_run 1 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/bad.jsonl" > "$tmp/bad.err" 2>&1; then
+    fail "T5G_SIM_LATENCY_US=fast accepted"
+fi
+grep -q "t5g: error: T5G_SIM_LATENCY_US must be" "$tmp/bad.err" || { cat "$tmp/bad.err"; fail "no clear error for a bad T5G_SIM_LATENCY_US"; }
+[ ! -e "$tmp/bad.jsonl" ] || fail "a refused run left an output file"
+echo "cluster runs: $((SECONDS - t0)) s"
+echo "PASS test_multinode"
