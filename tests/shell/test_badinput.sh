@@ -155,6 +155,21 @@ open(sys.argv[2], "wb").write(f)
 PY
 bad "flip.h5" "$T5G" forward -m "$W/flip.h5" -i "$W/batch.json" -o "$W/out/f"
 
+echo "== full disk (a 1 MB tmpfs; needs root)"
+mkdir -p "$W/full"
+if mount -t tmpfs -o size=1m tmpfs "$W/full" 2> /dev/null; then
+    bad "disk full" "$T5G" init --preset tiny -o "$W/full/i.h5"
+    for k in 450 500 700; do
+        rm -f "$W/full"/*; head -c $((k * 1024)) /dev/zero > "$W/full/fill"
+        bad "disk full" "$T5G" convert --hf tests/fixtures/fwd/window/hf -o "$W/full/c.h5"
+        bad "disk full" "$T5G" init --preset tiny -o "$W/full/i.h5"
+    done
+    [ -z "$(ls "$W/full" | grep -v '^fill$')" ] || { echo "FAIL: files left on the full disk: $(ls "$W/full")"; failed=$((failed + 1)); }
+    umount "$W/full"
+else
+    echo "(no tmpfs mount: not root; the full-disk cases are not run)"
+fi
+
 echo "== config.json and safetensors (convert)"
 hfcase() {  # hfcase NAME: a copy of the fixture's HF folder in $W/hf-NAME
     rm -rf "$W/hf-$1"; cp -r $HF "$W/hf-$1"; echo "$W/hf-$1"
