@@ -1,0 +1,47 @@
+/* search_impl.h - what the search strategies share (private to src/generate/search*.c).
+ * A strategy is one file with one function `int run(t5g_search_ctx *)` that decodes the batch
+ * until every request is finished, registered in search.c's table. */
+#ifndef T5G_SEARCH_IMPL_H
+#define T5G_SEARCH_IMPL_H
+#include "generate/search.h"
+#include "parallel/vocab.h"
+
+struct t5g_search_ctx {
+    const t5g_model *m;
+    t5g_state *s;
+    t5g_request *reqs;
+    int n, K, btk, max_new, nv, v0, V;
+    const t5g_gen_opts *o;
+    int *live, nlive;          /* live requests, in row order (K rows each) */
+    int *rows;                 /* scratch for t5g_select_rows */
+    int32_t *step_ids;         /* [n·K] */
+    float *logits, *lse;       /* [n·K·nv], [n·K] */
+    t5g_cand *cand;            /* [n·K·btk] per-row candidates, then per-request merge */
+    /* per request, per beam (K = 1 for greedy/sample) */
+    int32_t *seq;              /* running sequences [n][K][max_new] */
+    int32_t *seq_tmp;          /* [K][max_new] */
+    float *run_score;          /* [n][K] */
+    int32_t *fin_seq;          /* finished [n][K][max_new] */
+    int *fin_len;              /* [n][K] */
+    float *fin_score;          /* [n][K] */
+    unsigned char *fin;        /* [n][K] */
+    unsigned char *heur;       /* [n] is_early_stop_heuristic_unsatisfied */
+    int cur_len;               /* decoder length so far, start token included */
+    /* per-step scratch, allocated once (nothing is allocated in the token loop) */
+    t5g_cand *merge;           /* [K·btk] one request's candidates */
+    float *add;                /* [n·K] running scores in row order */
+    double *prob;              /* [btk] sampling distribution */
+    int32_t *hist, *hist_tmp;  /* [1 + max_new] one row's decoder ids; scratch of the processors */
+};
+
+/* whether id is one of the model's stop tokens */
+int t5g_search_is_eos(const t5g_model *m, int id);
+/* copy a finished request's ids and score into it */
+int t5g_search_finish(t5g_request *r, const int32_t *seq, int len, float score);
+/* HF logits processors on row `row` of the step's logits; gen[0..len) its generated ids;
+ * lse: NAN for raw logits, else the row's log-sum-exp (logits_process.h) */
+void t5g_search_process_row(t5g_search_ctx *c, int row, const int32_t *gen, int len, float lse);
+
+int t5g_search_single(t5g_search_ctx *c);  /* greedy and sampling: search_single.c */
+int t5g_search_beam(t5g_search_ctx *c);    /* beam search: search_beam.c */
+#endif

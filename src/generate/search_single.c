@@ -1,0 +1,104 @@
+/* search_single.c - greedy search and sampling: one row per request.
+ * Greedy: argmax of the (processed) logits, ties to the lowest id (torch.argmax).  Sampling:
+ * HF's warpers (temperature, top-k, top-p) on the top-k candidates, then a draw from the
+ * request's own counter-based generator (the same draw whatever the batch or the TP size). */
+#include "generate/search_impl.h"
+#include "core/err.h"
+#include "generate/logits_process.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_p, double *prob) {
+    double mx = cand[0].value / temperature, sum = 0;
+    for (int i = 0; i < k; i++) {
+        prob[i] = cand[i].value == -INFINITY ? 0 : exp(cand[i].value / temperature - mx);
+        sum += prob[i];
+    }
+    for (int i = 0; i < k; i++) prob[i] /= sum;
+    int keep = k;
+    if (top_p < 1.0f) {
+        double tail = 0;  /* cumulative probability from the least likely upward */
+        for (int i = k - 1; i > 0; i--) {
+            tail += prob[i];
+            if (tail <= 1.0 - top_p) keep = i; else break;
+        }
+    }
+    double total = 0;
+    for (int i = 0; i < keep; i++) total += prob[i];
+    for (int i = 0; i < keep; i++) prob[i] /= total;
+    return keep;
+}
+
+/* Draw from the filtered distribution with the request's own counter-based generator
+ * (the same draw whatever the batch or the TP size). */
+static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step,
+                        double *prob) {
+    int keep = t5g_sample_filter(cand, k, temperature, top_p, prob);
+    double u = (mix64(seed ^ mix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
+    int pick = keep - 1;
+    for (int i = 0; i < keep; i++) { acc += prob[i]; if (u < acc) { pick = i; break; } }
+    return cand[pick].id;
+}
+
+int t5g_search_single(t5g_search_ctx *c) {
+    const t5g_model *m = c->m;
+    t5g_state *s = c->s;
+    c->nlive = c->n;
+    for (int i = 0; i < c->n; i++) { c->live[i] = i; c->step_ids[i] = m->cfg.decoder_start_token_id; }
+    int *len = calloc(c->n, sizeof(int));
+    int *tok = malloc(sizeof(int) * c->n);
+    T5G_CHECK(len && tok, "out of memory");
+    int rc = 0;
+    for (int step = 0; step < c->max_new && c->nlive > 0 && !rc; step++) {
+        int rows = c->nlive;
+        if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
+        if (t5g_processing_on(c->o))
+            for (int i = 0; i < rows; i++) t5g_search_process_row(c, i, c->seq + (size_t)c->live[i] * c->max_new, len[c->live[i]], NAN);
+        /* the log-softmax statistics only serve the score: choosing a token needs none */
+        if (c->o->scores && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
+        if (!c->o->scores)
+            for (int i = 0; i < rows; i++) c->lse[i] = NAN;
+        if (c->o->search == T5G_SEARCH_GREEDY) {
+            rc = t5g_vocab_argmax(m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
+            for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];
+        } else {
+            rc = t5g_vocab_topk(m->comm, c->logits, rows, c->nv, c->v0, c->btk, NULL, NULL, c->cand);
+            for (int i = 0; i < rows && !rc; i++) {
+                t5g_request *r = &c->reqs[c->live[i]];
+                tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, step, c->prob);
+                int j = 0;  /* its logit is among the candidates */
+                while (j < c->btk - 1 && c->cand[(size_t)i * c->btk + j].id != tok[i]) j++;
+                c->run_score[i] = c->cand[(size_t)i * c->btk + j].value - c->lse[i];
+            }
+        }
+        if (rc) break;
+        int kept = 0;
+        for (int i = 0; i < rows; i++) {
+            int q = c->live[i];
+            c->seq[(size_t)q * c->max_new + len[q]++] = tok[i];
+            c->fin_score[q] += c->run_score[i];
+            if (t5g_search_is_eos(m, tok[i]) || len[q] == c->max_new) {
+                rc = t5g_search_finish(&c->reqs[q], c->seq + (size_t)q * c->max_new, len[q], c->fin_score[q]);
+                continue;
+            }
+            c->rows[kept] = i;
+            c->live[kept] = q;
+            c->step_ids[kept] = tok[i];
+            kept++;
+        }
+        c->nlive = kept;
+        if (kept && !rc) rc = t5g_select_rows(s, c->rows, kept);  /* finished rows leave the batch */
+    }
+    free(len);
+    free(tok);
+    return rc;
+}
+
