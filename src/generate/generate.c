@@ -17,6 +17,7 @@ void t5g_gen_defaults(t5g_gen_opts *o) {
     o->top_k = 50;
     o->top_p = 1.0f;
     o->repetition_penalty = 1.0f;
+    o->num_return_sequences = 1;
     o->batch_size = 32;
 }
 
@@ -29,6 +30,10 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
     T5G_CHECK(o->top_k >= 0, "--top-k must be >= 0");
     T5G_CHECK(o->top_p > 0 && o->top_p <= 1, "--top-p must be in (0, 1]");
     T5G_CHECK(o->batch_size >= 1, "--batch-size must be >= 1");
+    T5G_CHECK(o->num_return_sequences >= 1 && o->num_return_sequences <= o->num_beams,
+              "--num-return-sequences must be between 1 and --beams (%d)", o->num_beams);
+    T5G_CHECK(o->num_return_sequences == 1 || o->search == T5G_SEARCH_BEAM,
+              "--num-return-sequences > 1 needs beam search (--beams K)");
     T5G_CHECK(o->min_new_tokens >= 0 && o->min_new_tokens <= o->max_new_tokens,
               "--min-new-tokens must be between 0 and --max-new-tokens (%d)", o->max_new_tokens);
     T5G_CHECK(isfinite(o->repetition_penalty) && o->repetition_penalty > 0,
@@ -36,6 +41,21 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
     T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024, "--no-repeat-ngram-size must be 0..1024");
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
     return 0;
+}
+
+void t5g_request_clear(t5g_request *r) {
+    free(r->out);
+    free(r->token_lp);
+    for (int i = 0; i < r->nhyp; i++) {
+        free(r->hyp[i].ids);
+        free(r->hyp[i].token_lp);
+    }
+    free(r->hyp);
+    r->out = NULL;
+    r->token_lp = NULL;
+    r->hyp = NULL;
+    r->nout = 0;
+    r->nhyp = 0;
 }
 
 static const t5g_request *g_sort_reqs;
@@ -79,7 +99,12 @@ int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_g
     for (int i = 0; i < n; i++) {
         T5G_CHECK(reqs[i].n >= 1 && reqs[i].ids, "request %lld has no input tokens", (long long)reqs[i].index);
         if (reqs[i].n > Le) Le = reqs[i].n;
-        reqs[i].out = NULL; reqs[i].nout = 0; reqs[i].score = 0;
+        reqs[i].out = NULL;
+        reqs[i].nout = 0;
+        reqs[i].score = 0;
+        reqs[i].token_lp = NULL;
+        reqs[i].nhyp = 0;
+        reqs[i].hyp = NULL;
     }
     int pad = m->cfg.pad_token_id;
     int32_t *ids = malloc(sizeof(int32_t) * n * Le), *mask = malloc(sizeof(int32_t) * n * Le);

@@ -30,6 +30,9 @@ typedef struct {
     int min_new_tokens;      /* no eos before this many generated tokens (0 = off) */
     float repetition_penalty; /* 1 = off; > 1 discourages repeats, < 1 encourages them */
     int no_repeat_ngram_size; /* 0 = off; no n-gram of the output occurs twice */
+    int num_return_sequences; /* beam search: return this many hypotheses, best first (HF; <= beams) */
+    int token_scores;        /* also return each generated token's log-probability (HF output_scores
+                              * / compute_transition_scores; costs the exp over the vocabulary) */
     int scores;              /* greedy/sample: also compute the sequence log-probability (one exp
                               * over the vocabulary per token; off by default, as HF/CT2) */
 } t5g_gen_opts;
@@ -48,7 +51,15 @@ typedef struct {
     int nout;
     float score;             /* beam: the HF sequence score; greedy/sample: sum of token log-probs
                               * with opts.scores, NAN without */
+    float *token_lp;         /* opts.token_scores: [nout] log-probability of each output token
+                              * (after the logits processors), else NULL (malloc'd; caller frees) */
+    int nhyp;                /* opts.num_return_sequences > 1: hyp[0..nhyp), best first; hyp[0]
+                              * repeats out/nout/score/token_lp (separate copies) */
+    struct t5g_hyp { int32_t *ids; int n; float score; float *token_lp; } *hyp;
 } t5g_request;
+
+/* free what generation stored in a request (out, token_lp, hyp) and reset those fields */
+void t5g_request_clear(t5g_request *r);
 
 /* Run one batch (all requests share one encoder pass and one state). */
 int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_gen_opts *o);

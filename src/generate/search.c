@@ -23,6 +23,7 @@ void t5g_search_free(t5g_search_ctx *c) {
     free(c->seq); free(c->seq_tmp); free(c->run_score); free(c->fin_seq); free(c->fin_len); free(c->fin_score);
     free(c->fin); free(c->heur); free(c->merge); free(c->add); free(c->prob);
     free(c->hist); free(c->hist_tmp);
+    free(c->seq_lp); free(c->fin_lp); free(c->lp_tmp); free(c->old_run);
     free(c);
 }
 
@@ -50,7 +51,14 @@ t5g_search_ctx *t5g_search_new(const t5g_model *m, t5g_state *s, t5g_request *re
     c->prob = malloc(sizeof(double) * c->btk);
     c->hist = malloc(sizeof(int32_t) * (c->max_new + 1));
     c->hist_tmp = malloc(sizeof(int32_t) * (c->max_new + 1));
-    if (!c->hist || !c->hist_tmp ||!c->live || !c->rows || !c->step_ids || !c->logits || !c->lse || !c->cand || !c->seq || !c->seq_tmp ||
+    c->old_run = malloc(sizeof(float) * c->K);
+    if (o->token_scores) {
+        c->seq_lp = calloc(nk * c->max_new, sizeof(float));
+        c->fin_lp = calloc(nk * c->max_new, sizeof(float));
+        c->lp_tmp = calloc((size_t)c->K * c->max_new, sizeof(float));
+    }
+    int lp_ok = !o->token_scores || (c->seq_lp && c->fin_lp && c->lp_tmp);
+    if (!lp_ok || !c->old_run || !c->hist || !c->hist_tmp || !c->live || !c->rows || !c->step_ids || !c->logits || !c->lse || !c->cand || !c->seq || !c->seq_tmp ||
         !c->run_score || !c->fin_seq || !c->fin_len || !c->fin_score || !c->fin || !c->heur || !c->merge || !c->add ||
         !c->prob) {
         t5g_search_free(c);
@@ -65,12 +73,42 @@ int t5g_search_is_eos(const t5g_model *m, int id) {
     return 0;
 }
 
-int t5g_search_finish(t5g_request *r, const int32_t *seq, int len, float score) {
-    r->out = malloc(sizeof(int32_t) * (len ? len : 1));
-    T5G_CHECK(r->out, "out of memory storing a result");
-    memcpy(r->out, seq, sizeof(int32_t) * len);
+/* malloc'd copies of n ids and (lp != NULL) n log-probabilities */
+static int copy_hyp(const int32_t *seq, const float *lp, int n, int32_t **ids, float **lps) {
+    *ids = malloc(sizeof(int32_t) * (n ? n : 1));
+    *lps = lp ? malloc(sizeof(float) * (n ? n : 1)) : NULL;
+    if (!*ids || (lp && !*lps)) {
+        free(*ids);
+        free(*lps);
+        *ids = NULL;
+        *lps = NULL;
+        return T5G_FAIL("out of memory storing a result");
+    }
+    memcpy(*ids, seq, sizeof(int32_t) * n);
+    if (lp) memcpy(*lps, lp, sizeof(float) * n);
+    return 0;
+}
+
+int t5g_search_finish(t5g_request *r, const int32_t *seq, const float *lp, int len, float score) {
+    T5G_TRY(copy_hyp(seq, lp, len, &r->out, &r->token_lp));
     r->nout = len;
     r->score = score;
+    return 0;
+}
+
+int t5g_search_finish_pool(t5g_search_ctx *c, t5g_request *r, const int32_t *seq, const float *lp, const int *len,
+                           const float *score) {
+    int M = c->max_new, N = c->o->num_return_sequences;
+    T5G_TRY(t5g_search_finish(r, seq, lp, len[0], score[0]));  /* HF: sequences[:, 0], sequences_scores[:, 0] */
+    if (N <= 1) return 0;
+    r->hyp = calloc(N, sizeof *r->hyp);
+    T5G_CHECK(r->hyp, "out of memory storing %d hypotheses", N);
+    for (int k = 0; k < N; k++) {
+        T5G_TRY(copy_hyp(seq + (size_t)k * M, lp ? lp + (size_t)k * M : NULL, len[k], &r->hyp[k].ids, &r->hyp[k].token_lp));
+        r->hyp[k].n = len[k];
+        r->hyp[k].score = score[k];
+        r->nhyp = k + 1;
+    }
     return 0;
 }
 

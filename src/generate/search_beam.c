@@ -35,7 +35,16 @@ typedef struct {
     unsigned char *fin;        /* finished-slot flags */
     int32_t *seq, *fseq;       /* running and finished sequences [K][M] */
     int *flen;                 /* finished lengths */
+    float *slp, *flp;          /* token_scores: log-probabilities beside seq, fseq (else NULL) */
 } beam_view;
+
+/* slot k of dst (ids and, when kept, log-probabilities) = slot `from` of src, plus the step's token */
+static void copy_slot(const t5g_search_ctx *c, int32_t *dst, float *dlp, int k, const int32_t *src, const float *slp,
+                      int from) {
+    int M = c->max_new;
+    memcpy(dst + (size_t)k * M, src + (size_t)from * M, sizeof(int32_t) * M);
+    if (dlp) memcpy(dlp + (size_t)k * M, slp + (size_t)from * M, sizeof(float) * M);
+}
 
 static int stops(const t5g_search_ctx *c, int flat_id) {  /* eos, or the last position */
     return t5g_search_is_eos(c->m, flat_id % c->V) || c->cur_len + 1 >= 1 + c->max_new;
@@ -79,6 +88,7 @@ static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
         merged[nm++] = (slot){sc, i, 0};
     }
     int32_t *newf = c->seq_tmp;
+    float *nlp = v->flp ? c->lp_tmp : NULL;
     float nsc[MAX_BEAMS];
     int nlen[MAX_BEAMS];
     unsigned char nfin[MAX_BEAMS], used[MAX_BEAMS + MAX_CANDIDATES] = {0};
@@ -89,18 +99,20 @@ static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
         nsc[k] = merged[best].score;
         if (merged[best].from < 0) {
             int e = merged[best].idx;
-            memcpy(newf + (size_t)k * M, v->fseq + (size_t)e * M, sizeof(int32_t) * M);
+            copy_slot(c, newf, nlp, k, v->fseq, v->flp, e);
             nlen[k] = v->flen[e];
             nfin[k] = v->fin[e];
         } else {
             int i = merged[best].from, b = all[i].id / V;
-            memcpy(newf + (size_t)k * M, v->seq + (size_t)b * M, sizeof(int32_t) * M);
+            copy_slot(c, newf, nlp, k, v->seq, v->slp, b);
             newf[(size_t)k * M + gen - 1] = all[i].id % V;
+            if (nlp) nlp[(size_t)k * M + gen - 1] = all[i].value - c->old_run[b];
             nlen[k] = gen;
             nfin[k] = (unsigned char)(i < K && stops(c, all[i].id));
         }
     }
     memcpy(v->fseq, newf, sizeof(int32_t) * K * M);
+    if (nlp) memcpy(v->flp, nlp, sizeof(float) * K * M);
     for (int k = 0; k < K; k++) {
         v->fsc[k] = nsc[k];
         v->flen[k] = nlen[k];
@@ -115,6 +127,7 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
     int K = c->K, btk = c->btk, V = c->V, M = c->max_new, gen = c->cur_len;
     const t5g_cand *all = v->all;
     int32_t *newf = c->seq_tmp;
+    float *nlp = v->slp ? c->lp_tmp : NULL;
     unsigned char taken[MAX_CANDIDATES] = {0};
     for (int k = 0; k < K; k++) {
         int best = -1;
@@ -129,13 +142,15 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
         }
         taken[best] = 1;
         int b = all[best].id / V;
-        memcpy(newf + (size_t)k * M, v->seq + (size_t)b * M, sizeof(int32_t) * M);
+        copy_slot(c, newf, nlp, k, v->seq, v->slp, b);
         newf[(size_t)k * M + gen - 1] = all[best].id % V;
+        if (nlp) nlp[(size_t)k * M + gen - 1] = all[best].value - c->old_run[b];
         src[k] = v->base + b;
         v->run[k] = bv;
         c->step_ids[v->base + k] = all[best].id % V;  /* rewritten after the row reorder */
     }
     memcpy(v->seq, newf, sizeof(int32_t) * K * M);
+    if (nlp) memcpy(v->slp, nlp, sizeof(float) * K * M);
 }
 
 /* HF _check_early_stop_heuristic for the next step (cur_len + 1): can the best running beam
@@ -157,8 +172,11 @@ static void check_early_stop_heuristic(t5g_search_ctx *c, const beam_view *v) {
  * _beam_search_has_unfinished_sequences, per request). */
 static int beam_step_request(t5g_search_ctx *c, int q, int base, int *src) {
     int K = c->K, M = c->max_new;
+    size_t at = (size_t)q * K * M;
     beam_view v = {q, base, c->merge, c->run_score + (size_t)q * K, c->fin_score + (size_t)q * K, c->fin + (size_t)q * K,
-                   c->seq + (size_t)q * K * M, c->fin_seq + (size_t)q * K * M, c->fin_len + (size_t)q * K};
+                   c->seq + at, c->fin_seq + at, c->fin_len + (size_t)q * K,
+                   c->seq_lp ? c->seq_lp + at : NULL, c->fin_lp ? c->fin_lp + at : NULL};
+    memcpy(c->old_run, v.run, sizeof(float) * K);  /* a token's log-probability: its value minus these */
     top_k_continuations(c, &v);
     int hits_all = update_finished_beams(c, &v);
     running_beams_for_next_iteration(c, &v, src);
@@ -210,8 +228,9 @@ int t5g_search_beam(t5g_search_ctx *c) {
             int done = beam_step_request(c, q, j * K, src);
 
             if (done) {  /* best finished hypothesis; HF returns sequences[:, 0] and beam_scores[:, 0] */
-                rc = t5g_search_finish(&c->reqs[q], c->fin_seq + (size_t)q * K * M, c->fin_len[(size_t)q * K],
-                                    c->fin_score[(size_t)q * K]);
+                size_t at = (size_t)q * K * M;
+                rc = t5g_search_finish_pool(c, &c->reqs[q], c->fin_seq + at, c->fin_lp ? c->fin_lp + at : NULL,
+                                            c->fin_len + (size_t)q * K, c->fin_score + (size_t)q * K);
                 continue;
             }
             for (int k = 0; k < K; k++) {

@@ -32,12 +32,19 @@ struct t5g_search_ctx {
     float *add;                /* [n·K] running scores in row order */
     double *prob;              /* [btk] sampling distribution */
     int32_t *hist, *hist_tmp;  /* [1 + max_new] one row's decoder ids; scratch of the processors */
+    /* opts.token_scores: per-token log-probabilities beside seq / fin_seq / seq_tmp (else NULL) */
+    float *seq_lp, *fin_lp, *lp_tmp;
+    float *old_run;            /* [K] one request's running scores before this step */
 };
 
 /* whether id is one of the model's stop tokens */
 int t5g_search_is_eos(const t5g_model *m, int id);
-/* copy a finished request's ids and score into it */
-int t5g_search_finish(t5g_request *r, const int32_t *seq, int len, float score);
+/* copy a finished request's ids, score and (lp != NULL) token log-probabilities into it */
+int t5g_search_finish(t5g_request *r, const int32_t *seq, const float *lp, int len, float score);
+/* beam search: the best opts.num_return_sequences of a request's finished pool (sorted best
+ * first; slot k at seq + k·M, lp + k·M, len[k], score[k]) into r */
+int t5g_search_finish_pool(t5g_search_ctx *c, t5g_request *r, const int32_t *seq, const float *lp, const int *len,
+                           const float *score);
 /* HF logits processors on row `row` of the step's logits; gen[0..len) its generated ids;
  * lse: NAN for raw logits, else the row's log-sum-exp (logits_process.h) */
 void t5g_search_process_row(t5g_search_ctx *c, int row, const int32_t *gen, int len, float lse);

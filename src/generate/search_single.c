@@ -52,7 +52,10 @@ int t5g_search_single(t5g_search_ctx *c) {
     const t5g_model *m = c->m;
     t5g_state *s = c->s;
     c->nlive = c->n;
-    for (int i = 0; i < c->n; i++) { c->live[i] = i; c->step_ids[i] = m->cfg.decoder_start_token_id; }
+    for (int i = 0; i < c->n; i++) {
+        c->live[i] = i;
+        c->step_ids[i] = m->cfg.decoder_start_token_id;
+    }
     int *len = calloc(c->n, sizeof(int));
     int *tok = malloc(sizeof(int) * c->n);
     T5G_CHECK(len && tok, "out of memory");
@@ -62,9 +65,10 @@ int t5g_search_single(t5g_search_ctx *c) {
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
         if (t5g_processing_on(c->o))
             for (int i = 0; i < rows; i++) t5g_search_process_row(c, i, c->seq + (size_t)c->live[i] * c->max_new, len[c->live[i]], NAN);
-        /* the log-softmax statistics only serve the score: choosing a token needs none */
-        if (c->o->scores && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
-        if (!c->o->scores)
+        /* the log-softmax statistics only serve the scores: choosing a token needs none */
+        int want_lp = c->o->scores || c->o->token_scores;
+        if (want_lp && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
+        if (!want_lp)
             for (int i = 0; i < rows; i++) c->lse[i] = NAN;
         if (c->o->search == T5G_SEARCH_GREEDY) {
             rc = t5g_vocab_argmax(m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
@@ -83,10 +87,13 @@ int t5g_search_single(t5g_search_ctx *c) {
         int kept = 0;
         for (int i = 0; i < rows; i++) {
             int q = c->live[i];
+            if (c->seq_lp) c->seq_lp[(size_t)q * c->max_new + len[q]] = c->run_score[i];
             c->seq[(size_t)q * c->max_new + len[q]++] = tok[i];
             c->fin_score[q] += c->run_score[i];
             if (t5g_search_is_eos(m, tok[i]) || len[q] == c->max_new) {
-                rc = t5g_search_finish(&c->reqs[q], c->seq + (size_t)q * c->max_new, len[q], c->fin_score[q]);
+                float sc = c->o->scores ? c->fin_score[q] : NAN;
+                rc = t5g_search_finish(&c->reqs[q], c->seq + (size_t)q * c->max_new,
+                                       c->seq_lp ? c->seq_lp + (size_t)q * c->max_new : NULL, len[q], sc);
                 continue;
             }
             c->rows[kept] = i;

@@ -116,11 +116,14 @@ static void check_greedy_scores(gcase *g) {
     make_requests(g, scored, 0);
     CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(m, plain, g->B, &o), 0);
     o.scores = 1;
+    o.token_scores = 1;
     CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(m, scored, g->B, &o), 0);
     int nv = m->dec.sh.nv;
-    double worst = 0;
+    double worst = 0, worst_tok = 0;
     for (int b = 0; b < g->B; b++) {
         CU_ASSERT(isnan(plain[b].score));
+        CU_ASSERT_PTR_NULL(plain[b].token_lp);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(scored[b].token_lp);
         CU_ASSERT_EQUAL(plain[b].nout, scored[b].nout);
         CU_ASSERT(plain[b].nout == scored[b].nout && !memcmp(plain[b].out, scored[b].out, sizeof(int32_t) * plain[b].nout));
         int T = scored[b].nout;
@@ -138,15 +141,19 @@ static void check_greedy_scores(gcase *g) {
             double mx = x[0], sum = 0;
             for (int i = 1; i < nv; i++) mx = fmax(mx, x[i]);
             for (int i = 0; i < nv; i++) sum += exp(x[i] - mx);
-            ref += x[scored[b].out[t]] - mx - log(sum);
+            double lp = x[scored[b].out[t]] - mx - log(sum);
+            ref += lp;
+            worst_tok = fmax(worst_tok, fabs(lp - scored[b].token_lp[t]));
         }
         worst = fmax(worst, fabs(ref - scored[b].score));
         t5g_state_free(s);
         free(dec); free(mask); free(logits);
-        free(plain[b].out); free(scored[b].out);
+        t5g_request_clear(&plain[b]);
+        t5g_request_clear(&scored[b]);
     }
-    printf("\n    greedy --scores: max |score - double log-softmax sum| %.2e", worst);
+    printf("\n    greedy --scores: max |score - double log-softmax sum| %.2e, per token %.2e", worst, worst_tok);
     CU_ASSERT(worst < 1e-4);
+    CU_ASSERT(worst_tok < 1e-4);
 }
 
 /* min_new_tokens / repetition_penalty / no_repeat_ngram_size, greedy and beam, against HF
@@ -205,20 +212,43 @@ static void check_beams(gcase *g) {
         cJSON *es = cJSON_GetObjectItem(run, "early_stopping");
         o.early_stopping = cJSON_IsTrue(es) ? T5G_EARLY_TRUE : cJSON_IsString(es) ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
         int nrs = cJSON_GetObjectItem(run, "num_return_sequences")->valueint;
+        o.num_return_sequences = nrs;  /* every returned hypothesis is compared */
+        o.token_scores = nruns % 2;    /* and per-token log-probabilities on every other run */
         t5g_request r[64];
         make_requests(g, r, 0);
         CU_ASSERT_EQUAL_FATAL(t5g_generate_batch(g->m, r, g->B, &o), 0);
         cJSON *seqs = cJSON_GetObjectItem(run, "sequences"), *scores = cJSON_GetObjectItem(run, "sequences_scores");
-        double worst = 0;
+        double worst = 0, worst_lp = 0;
         for (int b = 0; b < g->B; b++) {
-            int len = cJSON_GetArrayItem(cJSON_GetObjectItem(run, "lengths"), b * nrs)->valueint;
-            int ok = same_sequence(cJSON_GetArrayItem(seqs, b * nrs), &r[b], len, g->m);
-            double d = fabs(r[b].score - cJSON_GetArrayItem(scores, b * nrs)->valuedouble);
-            if (d > worst) worst = d;
-            if (!ok) { printf("\n    beam run %d row %d (lp %.1f, early %d) mismatch", nruns, b, o.length_penalty, o.early_stopping); print_seq("ours", &r[b]); }
-            CU_ASSERT(ok);
-            free(r[b].out);
+            CU_ASSERT_EQUAL(r[b].nhyp, nrs > 1 ? nrs : 0);
+            for (int h = 0; h < nrs; h++) {
+                t5g_request one = r[b];  /* hypothesis h viewed as a request */
+                if (nrs > 1) {
+                    one.out = r[b].hyp[h].ids;
+                    one.nout = r[b].hyp[h].n;
+                    one.score = r[b].hyp[h].score;
+                    one.token_lp = r[b].hyp[h].token_lp;
+                }
+                int len = cJSON_GetArrayItem(cJSON_GetObjectItem(run, "lengths"), b * nrs + h)->valueint;
+                int ok = same_sequence(cJSON_GetArrayItem(seqs, b * nrs + h), &one, len, g->m);
+                worst = fmax(worst, fabs(one.score - cJSON_GetArrayItem(scores, b * nrs + h)->valuedouble));
+                if (!ok) {
+                    printf("\n    beam run %d row %d hyp %d (lp %.1f, early %d) mismatch", nruns, b, h, o.length_penalty, o.early_stopping);
+                    print_seq("ours", &one);
+                }
+                CU_ASSERT(ok);
+                CU_ASSERT((one.token_lp != NULL) == (o.token_scores != 0));
+                if (one.token_lp) {  /* Σ token log-probs / penalty(len) is the sequence score */
+                    double sum = 0;
+                    for (int t = 0; t < one.nout; t++) sum += one.token_lp[t];
+                    double den = o.gnmt_penalty ? pow((5.0 + one.nout) / 6.0, o.length_penalty) : pow(one.nout, o.length_penalty);
+                    worst_lp = fmax(worst_lp, fabs(sum / den - one.score));
+                }
+            }
+            t5g_request_clear(&r[b]);
         }
+        if (o.token_scores) printf("\n    token log-probs: max |sum/penalty - score| %.2e", worst_lp);
+        CU_ASSERT(worst_lp < 1e-4);
         printf("\n    beam run %d: K=%d lp=%.1f early=%d max|score diff| %.2e", nruns, o.num_beams, o.length_penalty,
                o.early_stopping, worst);
         CU_ASSERT(worst <= 1e-4);
