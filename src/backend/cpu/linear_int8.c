@@ -48,14 +48,22 @@ static inline void emit(const i8_job *j, int m, int n, int32_t dot) {
 
 T5G_VNNI static inline __mmask64 tail_mask(int n) { return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1); }
 
-/* 128·Σ_k q_w[n][k] over the block, for rows [n0, n1) */
-T5G_VNNI static void rowsums512(const i8_job *j, int n0, int n1, int32_t *comp) {
+/* Software prefetch of the weight rows PF_QUADS quads ahead into L2 (T1) during the row sums of
+ * each quad, one line per row per 64 bytes of K (as linear_f32.c / linear_bf16.c). */
+#define PF_QUADS 2
+
+/* 128·Σ_k q_w[n][k] over the block, for rows [n0, n1) (at most a quad); pf: rows to prefetch */
+T5G_VNNI static void rowsums512(const i8_job *j, int n0, int n1, int32_t *comp, const int8_t *pf) {
     const __m512i ones = _mm512_set1_epi8(1);
     for (int n = n0; n < n1; n++) {
         const int8_t *w = j->w + (size_t)n * j->ldw + j->k0;
+        const char *p = pf ? (const char *)(pf + (size_t)(n - n0) * j->ldw) : NULL;
         __m512i s = _mm512_setzero_si512();
         int k = 0;
-        for (; k + 64 <= j->kc; k += 64) s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(w + k));
+        for (; k + 64 <= j->kc; k += 64) {
+            if (p) _mm_prefetch(p + k, _MM_HINT_T1);
+            s = _mm512_dpbusd_epi32(s, ones, _mm512_loadu_si512(w + k));
+        }
         if (k < j->kc) s = _mm512_dpbusd_epi32(s, ones, _mm512_maskz_loadu_epi8(tail_mask(j->kc - k), w + k));
         comp[n - n0] = 128 * _mm512_reduce_add_epi32(s);
     }
@@ -93,14 +101,14 @@ T5G_VNNI __attribute__((always_inline)) static inline void tile512(const i8_job 
         for (int n = 0; n < nr; n++) emit(j, m0 + m, n0 + n, _mm512_reduce_add_epi32(acc[m][n]) - comp[n]);
 }
 
+/* weight quad outside (its row sums first: that pass brings the rows into L1), m-tiles inside */
 T5G_VNNI static void rows512(const i8_job *j, int n0, int n1) {
-    int32_t comp[NB];
-    rowsums512(j, n0, n1, comp);
-    for (int m = 0; m < j->M; m += 6) {
-        int mr = j->M - m < 6 ? j->M - m : 6;
-        for (int n = n0; n < n1; n += 4) {
-            int nr = n1 - n < 4 ? n1 - n : 4;
-            const int32_t *c = comp + (n - n0);
+    for (int n = n0; n < n1; n += 4) {
+        int nr = n1 - n < 4 ? n1 - n : 4, ahead = n + 4 * PF_QUADS;
+        int32_t c[4];
+        rowsums512(j, n, n + nr, c, ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw + j->k0 : NULL);
+        for (int m = 0; m < j->M; m += 6) {
+            int mr = j->M - m < 6 ? j->M - m : 6;
             switch (mr) {
             case 6: tile512(j, m, 6, n, nr, c); break;
             case 5: tile512(j, m, 5, n, nr, c); break;
