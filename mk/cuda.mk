@@ -42,7 +42,7 @@ endif
 # last value), so a CUDA=1 build after a plain one does not keep the CPU-only stub.
 build/cuda-mode: FORCE
 	@mkdir -p build; echo '$(CUDA)' | cmp -s - $@ || echo '$(CUDA)' > $@
-build/obj/src/backend/cpu/ops_cpu.o build/obj/src/backend/select.o: build/cuda-mode
+build/obj/src/backend/cpu/ops_cpu.o build/obj/src/backend/select.o build/obj/src/parallel/comm.o: build/cuda-mode
 
 # the emulator build: plain g++, no CUDA toolkit needed
 build/tests/gpu/test_cuda_emu: tests/gpu/test_cuda_emu.cc tests/gpu/cuda_emu.h tests/gpu/op_checks.h $(CU_HDR) build/libt5g.a

@@ -67,7 +67,14 @@ void t5g_comm_self(t5g_comm *c) {
     c->world_size = c->tp_size = c->dp_size = c->tp_nodes = 1;
 }
 
+#ifdef T5G_CUDA
+void t5g_cuda_comm_free(t5g_comm *c); /* backend/cuda: destroys the NCCL communicator */
+#endif
+
 void t5g_comm_free(t5g_comm *c) {
+#ifdef T5G_CUDA
+    t5g_cuda_comm_free(c);
+#endif
     if (c->tp != MPI_COMM_SELF && c->tp != MPI_COMM_NULL) MPI_Comm_free(&c->tp);
     if (c->dp != MPI_COMM_SELF && c->dp != MPI_COMM_NULL) MPI_Comm_free(&c->dp);
     c->tp = c->dp = MPI_COMM_NULL;

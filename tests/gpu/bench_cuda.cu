@@ -1,11 +1,12 @@
 /* bench_cuda.cu - CUDA backend kernels on one GPU, each next to what bounds it, measured in
  * the same run:
  *  1. HBM bandwidth: a read-only streaming kernel and cudaMemcpy device-to-device;
- *  2. decode-step GEMMs (M = 1, 32, 128 rows) of the t5gemma-2b-2b decoder: backend gemm vs
- *     bare cublasSgemm, GB/s of weights, and the whole batch-1 step (26 layers + LM head)
+ *  2. decode-step products (M = 1, 32, 128 rows) of the t5gemma-2b-2b decoder: backend linear
+ *     vs bare cublasSgemm, GB/s of weights, and all products of a step (26 layers + LM head)
  *     against the roofline weight bytes / measured bandwidth; float32 and bf16 weights;
- *  3. prefill GEMMs (M = 512, 2048 tokens): TFLOP/s of the backend vs bare cuBLAS;
- *  4. attention kernels: prefill TFLOP/s, decode GB/s of K/V;
+ *  3. prefill products (M = 512, 2048 tokens): TFLOP/s of the backend's linear vs bare cuBLAS;
+ *  4. attention kernels: prefill TFLOP/s, decode GB/s of K/V, a batch's decode step in one
+ *     attention_batch call vs one call per sequence;
  *  5. argmax / top-k over a 256000-entry vocabulary.
  * Exits 77 without a GPU.  Run: make bench-gpu (or build/tests/gpu/bench_cuda [--quick]). */
 #include <cublas_v2.h>
@@ -70,7 +71,7 @@ static float *dev_rand(size_t n, float s) {
 }
 static uint16_t *dev_bf16(const float *src, size_t n) {
     uint16_t *p = (uint16_t *)B->alloc(B->ctx, sizeof(uint16_t) * n);
-    if (!p || t5g_cuda_to_bf16(src, p, n)) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
+    if (!p || t5g_cuda_to_bf16(B->ctx, src, p, n)) { fprintf(stderr, "bench: %s\n", t5g_last_error()); exit(1); }
     return p;
 }
 
@@ -95,6 +96,11 @@ static const shape DEC[] = {{"q_proj", 2048, 2304}, {"k_proj", 1024, 2304}, {"v_
                             {"down", 2304, 9216}};
 enum { NDEC = sizeof DEC / sizeof DEC[0], LAYERS = 26, VOCAB = 256000, HID = 2304 };
 
+static t5g_wmat wmat(void *data, t5g_dtype dt, int N, int K) {
+    t5g_wmat w = {data, dt, N, K, K, NULL};
+    return w;
+}
+
 static void bench_gemms(double bw) {
     int Ms[3] = {1, 32, 128};
     const float one = 1.0f, zero = 0.0f;
@@ -106,14 +112,15 @@ static void bench_gemms(double bw) {
         W16[i] = dev_bf16(W[i], (size_t)DEC[i].N * DEC[i].K);
         layer_bytes += sizeof(float) * (size_t)DEC[i].N * DEC[i].K;
     }
-    float *x = dev_rand((size_t)2048 * 9216, 1.0f), *y = dev_rand((size_t)2048 * VOCAB / 16, 1.0f);
+    float *x = dev_rand((size_t)3 * 2048 * 9216, 1.0f), *y = dev_rand((size_t)3 * 2048 * 9216, 1.0f);
     float *ylm = (float *)B->alloc(B->ctx, sizeof(float) * 128 * (size_t)VOCAB);
     printf("\ndecode GEMMs, t5gemma-2b-2b decoder (y = x·Wᵀ, float32 weights)   [time us | weight GB/s | %% of HBM]\n");
-    printf("%-8s %6s %6s %3s | %-24s | %-24s\n", "matrix", "N", "K", "M", "backend gemm", "bare cublasSgemm");
+    printf("%-8s %6s %6s %3s | %-24s | %-24s\n", "matrix", "N", "K", "M", "backend linear", "bare cublasSgemm");
     for (int i = 0; i < NDEC; i++)
         for (int m = 0; m < 3; m++) {
             int M = Ms[m], N = DEC[i].N, K = DEC[i].K;
-            double tb = timeit([&] { B->gemm(B->ctx, 1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 20);
+            t5g_wmat w = wmat(W[i], T5G_DT_F32, N, K);
+            double tb = timeit([&] { B->linear(B->ctx, x, M, K, &w, y, N); }, 20);
             double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 20);
             double bytes = sizeof(float) * (double)N * K;
             printf("%-8s %6d %6d %3d | %7.1f %7.0f %6.1f%% | %7.1f %7.0f %6.1f%%\n", DEC[i].name, N, K, M, tb * 1e6,
@@ -122,41 +129,43 @@ static void bench_gemms(double bw) {
     for (int bf = 0; bf < 2; bf++)
         for (int m = 0; m < 3; m++) {
             int M = Ms[m];
-            /* the GEMMs of one decode step: LAYERS x the layer's matrices + the LM head */
+            t5g_wmat lw = bf ? wmat(lm16, T5G_DT_BF16, VOCAB, HID) : wmat(lm, T5G_DT_F32, VOCAB, HID), ws[NDEC];
+            for (int i = 0; i < NDEC; i++)
+                ws[i] = bf ? wmat(W16[i], T5G_DT_BF16, DEC[i].N, DEC[i].K) : wmat(W[i], T5G_DT_F32, DEC[i].N, DEC[i].K);
+            /* the products of one decode step: LAYERS x the layer's matrices + the LM head */
             double t = timeit([&] {
                 for (int l = 0; l < LAYERS; l++)
-                    for (int i = 0; i < NDEC; i++) {
-                        if (bf) t5g_cuda_gemm_bf16w(M, DEC[i].N, DEC[i].K, x, DEC[i].K, W16[i], DEC[i].K, y, DEC[i].N);
-                        else B->gemm(B->ctx, 1, M, DEC[i].N, DEC[i].K, 1.0f, x, DEC[i].K, W[i], DEC[i].K, 0.0f, y, DEC[i].N);
-                    }
-                if (bf) t5g_cuda_gemm_bf16w(M, VOCAB, HID, x, HID, lm16, HID, ylm, VOCAB);
-                else B->gemm(B->ctx, 1, M, VOCAB, HID, 1.0f, x, HID, lm, HID, 0.0f, ylm, VOCAB);
+                    for (int i = 0; i < NDEC; i++) B->linear(B->ctx, x, M, DEC[i].K, &ws[i], y, DEC[i].N);
+                B->linear(B->ctx, x, M, HID, &lw, ylm, VOCAB);
             }, quick ? 2 : 5);
             double bytes = (double)(layer_bytes * LAYERS + sizeof(float) * (size_t)VOCAB * HID) / (bf ? 2 : 1);
-            printf("decode step GEMMs, %s weights, batch %3d: %.2f ms (%.0f steps/s, %.0f tokens/s); roofline %.2f ms "
-                   "(%.2f GB / %.0f GB/s) -> %.0f%% of roofline\n",
+            printf("decode step linears, %s weights, batch %3d: %.2f ms (%.0f steps/s, %.0f tokens/s); roofline %.2f ms "
+                   "(%.2f GB / %.0f GB/s) -> %.2fx the roofline%s\n",
                    bf ? "bf16" : "f32 ", M, t * 1e3, 1 / t, M / t, bytes / bw * 1e3, bytes / 1e9, bw / 1e9,
-                   100 * (bytes / bw) / t);
+                   t / (bytes / bw), M == 1 ? (t <= 2 * bytes / bw ? "  [goal <= 2x: met]" : "  [goal <= 2x: NOT met]") : "");
         }
-    printf("(GEMMs only: attention, norms and the all-reduce of a real step come on top; see the model benchmark)\n");
+    printf("(products only: attention, norms and the all-reduce of a real step come on top; see the model benchmark)\n");
 
-    printf("\nprefill GEMMs (TFLOP/s)              %-22s %-22s\n", "float32: backend | bare", "bf16 weights: t5g | bare GemmEx");
+    printf("\nprefill products (TFLOP/s; goal: backend >= 0.6x bare)   %-22s %-34s\n", "float32: linear | bare",
+           "bf16 weights: linear | bare GemmEx (3 planes of x, f32 acc) | ratio");
     int Ps[2] = {512, 2048};
     int sel[4] = {0, 6, 8, 1};
     for (int p = 0; p < 2; p++)
         for (int s = 0; s < 4; s++) {
             int i = sel[s], M = Ps[p], N = DEC[i].N, K = DEC[i].K;
             double fl = 2.0 * M * N * K;
-            uint16_t *x16 = dev_bf16(x, (size_t)M * K);
-            double tb = timeit([&] { B->gemm(B->ctx, 1, M, N, K, 1.0f, x, K, W[i], K, 0.0f, y, N); }, 10);
+            uint16_t *x16 = dev_bf16(x, (size_t)3 * M * K);
+            t5g_wmat w = wmat(W[i], T5G_DT_F32, N, K), w16 = wmat(W16[i], T5G_DT_BF16, N, K);
+            double tb = timeit([&] { B->linear(B->ctx, x, M, K, &w, y, N); }, 10);
             double tc = timeit([&] { cublasSgemm(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W[i], K, x, K, &zero, y, N); }, 10);
-            double t16 = timeit([&] { t5g_cuda_gemm_bf16w(M, N, K, x, K, W16[i], K, y, N); }, 10);
+            double t16 = timeit([&] { B->linear(B->ctx, x, M, K, &w16, y, N); }, 10);
+            /* the bare product the backend's bf16 path is built on: 3M bf16 rows, f32 output */
             double t16b = timeit([&] {
-                cublasGemmEx(H, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W16[i], CUDA_R_16BF, K, x16, CUDA_R_16BF, K, &zero,
-                             y, CUDA_R_32F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+                cublasGemmEx(H, CUBLAS_OP_T, CUBLAS_OP_N, N, 3 * M, K, &one, W16[i], CUDA_R_16BF, K, x16, CUDA_R_16BF, K,
+                             &zero, y, CUDA_R_32F, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
             }, 10);
-            printf("M=%4d %-7s N=%5d K=%5d   %6.1f | %6.1f            %6.1f | %6.1f\n", M, DEC[i].name, N, K, fl / tb / 1e12,
-                   fl / tc / 1e12, fl / t16 / 1e12, fl / t16b / 1e12);
+            printf("M=%4d %-7s N=%5d K=%5d   %6.1f | %6.1f (%.2fx)     %6.1f | %6.1f (%.2fx)\n", M, DEC[i].name, N, K,
+                   fl / tb / 1e12, fl / tc / 1e12, tc / tb, fl / t16 / 1e12, 3 * fl / t16b / 1e12, t16b / t16);
             B->release(B->ctx, x16);
         }
     for (int i = 0; i < NDEC; i++) { B->release(B->ctx, W[i]); B->release(B->ctx, W16[i]); }
@@ -191,6 +200,31 @@ static void bench_attention(double bw) {
                bytes / t / 1e9, 100 * bytes / t / bw);
     }
     B->release(B->ctx, q); B->release(B->ctx, k); B->release(B->ctx, v); B->release(B->ctx, o);
+
+    /* a decode step of a batch: every sequence of a layer in one attention_batch call (cache
+     * rows of Tcap keys each, as forward.c) against one call per sequence */
+    int Tk = quick ? 512 : 1024, Tcap = Tk + 64, R = 128;
+    size_t kvn = (size_t)R * Tcap * nkv * hd;
+    float *kc = dev_rand(kvn, 1.0f), *vc = dev_rand(kvn, 1.0f), *qb = dev_rand((size_t)R * nh * hd, 1.0f);
+    float *ob = dev_rand((size_t)R * nh * hd, 1.0f);
+    a.q = qb; a.out = ob; a.k = kc; a.v = vc; a.Tq = 1; a.Tk = Tk; a.q_pos0 = Tk - 1; a.mask = T5G_MASK_CAUSAL;
+    int rows[2] = {32, 128};
+    for (int i = 0; i < 2; i++) {
+        int r = rows[i];
+        double tb = timeit([&] { B->attention_batch(B->ctx, &a, r, nh * hd, nh * hd, (int64_t)Tcap * nkv * hd, Tcap, NULL); }, 10);
+        double tl = timeit([&] {
+            for (int s = 0; s < r; s++) {
+                t5g_attn_args b = a;
+                b.q = qb + (size_t)s * nh * hd; b.out = ob + (size_t)s * nh * hd;
+                b.k = kc + (size_t)s * Tcap * nkv * hd; b.v = vc + (size_t)s * Tcap * nkv * hd;
+                B->attention(B->ctx, &b);
+            }
+        }, 3);
+        double bytes = 2.0 * sizeof(float) * r * (double)Tk * nkv * hd;
+        printf("decode batch %3d Tk=%5d: attention_batch %8.1f us (K/V %.0f GB/s, %.0f%% of HBM) | per sequence %8.1f us\n",
+               r, Tk, tb * 1e6, bytes / tb / 1e9, 100 * bytes / tb / bw, tl * 1e6);
+    }
+    B->release(B->ctx, kc); B->release(B->ctx, vc); B->release(B->ctx, qb); B->release(B->ctx, ob);
 }
 
 static void bench_select(void) {
@@ -199,9 +233,9 @@ static void bench_select(void) {
     printf("\nselection over V=%d\n", VOCAB);
     int rows[2] = {1, 128};
     for (int r = 0; r < 2; r++) {
-        double ta = timeit([&] { t5g_cuda_argmax(x, rows[r], VOCAB, VOCAB, 0, c); }, 20);
-        double t8 = timeit([&] { t5g_cuda_topk(x, rows[r], VOCAB, VOCAB, 0, 8, NULL, NULL, c); }, 5);
-        double t50 = timeit([&] { t5g_cuda_topk(x, rows[r], VOCAB, VOCAB, 0, 50, NULL, NULL, c); }, 5);
+        double ta = timeit([&] { t5g_cuda_argmax(B->ctx, x, rows[r], VOCAB, VOCAB, 0, c); }, 20);
+        double t8 = timeit([&] { t5g_cuda_topk(B->ctx, x, rows[r], VOCAB, VOCAB, 0, 8, NULL, NULL, c); }, 5);
+        double t50 = timeit([&] { t5g_cuda_topk(B->ctx, x, rows[r], VOCAB, VOCAB, 0, 50, NULL, NULL, c); }, 5);
         printf("rows %3d: argmax %7.1f us   top-8 %7.1f us   top-50 %7.1f us\n", rows[r], ta * 1e6, t8 * 1e6, t50 * 1e6);
     }
     B->release(B->ctx, x);
@@ -216,15 +250,16 @@ int main(int argc, char **argv) {
     }
     B = t5g_backend_cuda(0);
     if (!B) { fprintf(stderr, "t5g: error: %s\n", t5g_last_error()); return 1; }
-    S = (cudaStream_t)t5g_cuda_stream();
+    S = (cudaStream_t)t5g_cuda_stream(B->ctx);
     if (cublasCreate(&H) != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "bench: cublasCreate failed\n"); return 1; }
     cublasSetStream(H, S);
-    printf("bench_cuda on %s%s\n", t5g_cuda_device_name(), quick ? " (quick)" : "");
+    printf("bench_cuda on %s%s\n", t5g_cuda_device_name(B->ctx), quick ? " (quick)" : "");
     double bw = measure_bandwidth();
     bench_gemms(bw);
     bench_attention(bw);
     bench_select();
-    B->sync(B->ctx);
+    int rc = B->sync(B->ctx);
+    if (rc) fprintf(stderr, "t5g: error: %s\n", t5g_last_error());
     cublasDestroy(H);
-    return 0;
+    return rc ? 1 : 0;
 }

@@ -1,13 +1,16 @@
-/* backend_cuda.cu - the CUDA backend (make CUDA=1): one device per process (local_rank %
- * device count), one stream, cuBLAS for every matrix product, the kernels of kelem/kattn/
- * kselect.cuh for the rest, NCCL for the TP all-reduce (communicator bootstrapped over MPI,
- * which is not CUDA-aware here).  Nothing waits for the GPU except sync(), device-to-host
- * copies and the rare growth of a workspace, so a layer runs without host round trips.
+/* backend_cuda.cu - the CUDA backend (make CUDA=1): one context per device (t5g_backend_cuda
+ * picks local_rank % device count), one stream per context, cuBLAS for the matrix products,
+ * the kernels of kelem/kattn/kselect.cuh for the rest, NCCL for the TP all-reduce
+ * (communicator bootstrapped over MPI, which is not CUDA-aware here).  Nothing waits for the
+ * GPU except sync(), device-to-host copies and the rare growth of a workspace, so a layer
+ * runs without host round trips.
  *
- * Errors: alloc() returns NULL with a message (the caller reports it).  The other ops have no
- * error return; a failed launch, cuBLAS or NCCL call or an asynchronous fault leaves the GPU
- * state unusable, so it is reported as "t5g: error: ..." and the job ends (MPI_Abort when MPI
- * is running, so that TP peers do not hang in a collective). */
+ * Errors (backend.h): alloc() returns NULL with a message.  Any other failed call (launch,
+ * cuBLAS, workspace, unsupported weight dtype) records the first error in the context; later
+ * ops do nothing until sync() returns it (-1, T5G_FAIL) and clears it.  Faults inside a
+ * kernel surface at the next synchronisation.  One exception: a failed NCCL call with TP
+ * peers ends the job (MPI_Abort), because peers already inside the collective cannot be
+ * released any other way. */
 #include <mpi.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -26,205 +29,355 @@ extern "C" {
 #include "backend/cuda/kselect.cuh"
 
 #define T5G_CU_CACHE 8
+#define T5G_CU_MAX_DEVICES 64
+/* bf16 linear: plane products of at most this many bytes per cuBLAS call (chunks over N) */
+#define T5G_CU_LIN_WS ((size_t)192 << 20)
+#define T5G_CU_LIN_MCHUNK 4096
 
-static struct {
-    int ready, device, attn_path;
+typedef struct { void *p; size_t cap; } cu_buf;
+
+typedef struct {
+    int device, attn_path;
     cudaStream_t stream;
     cublasHandle_t blas;
-    float *part;      /* attention partials of the decode kernel */
-    size_t part_bytes;
-    void *ws;         /* top-k candidates, bf16 activations */
-    size_t ws_bytes;
-    struct { float theta; int hd; float *d; } rope[T5G_CU_CACHE];
+    char err[480];    /* first error since the last sync; "" = none */
+    cu_buf part;      /* attention partials of the decode kernel */
+    cu_buf ws;        /* top-k candidates, bf16 conversions */
+    cu_buf lin;       /* bf16 linear: activation planes + plane products */
+    cu_buf kvmap;     /* attention_batch: sequence -> K/V row */
+    struct { float theta, factor; int hd; float *d; } rope[T5G_CU_CACHE];
     struct { int buckets, maxd, bidir, L; int *d; } rel[T5G_CU_CACHE];
     int nrope, nrel;
-} G;
+} cu_ctx;
+
+static cu_ctx *CTX[T5G_CU_MAX_DEVICES];
+static t5g_backend BACKEND[T5G_CU_MAX_DEVICES];
+static int NCTX; /* contexts made; with more than one, every op selects its device first */
 
 /* ---- errors ---- */
 
-static void fatal(const char *what, const char *detail) {
-    T5G_FAIL("CUDA backend: %s failed: %s", what, detail);
-    fprintf(stderr, "t5g: error: %s\n", t5g_last_error());
-    int init = 0, fin = 0;
-    MPI_Initialized(&init);
-    if (init) MPI_Finalized(&fin);
-    if (init && !fin) MPI_Abort(MPI_COMM_WORLD, 1);
-    exit(1);
+/* record the first error; returns -1 */
+static int fail(cu_ctx *c, const char *what, const char *detail) {
+    if (!c->err[0]) snprintf(c->err, sizeof c->err, "CUDA backend (GPU %d): %s failed: %s", c->device, what, detail);
+    return -1;
 }
-static void ck(cudaError_t e, const char *what) {
-    if (e != cudaSuccess) fatal(what, cudaGetErrorString(e));
+static int ck(cu_ctx *c, cudaError_t e, const char *what) {
+    return e == cudaSuccess ? 0 : fail(c, what, cudaGetErrorString(e));
 }
-static void ck_blas(cublasStatus_t s, const char *what) {
-    if (s != CUBLAS_STATUS_SUCCESS) fatal(what, cublasGetStatusString(s));
+static int ck_blas(cu_ctx *c, cublasStatus_t s, const char *what) {
+    return s == CUBLAS_STATUS_SUCCESS ? 0 : fail(c, what, cublasGetStatusString(s));
 }
 /* after a kernel launch: configuration errors show up here, faults at the next sync */
-static void ck_launch(const char *what) { ck(cudaGetLastError(), what); }
+static int ck_launch(cu_ctx *c, const char *what) { return ck(c, cudaGetLastError(), what); }
 
 /* ---- memory ---- */
 
-static void *cu_alloc(size_t bytes) {
+static void *cu_alloc(void *ctx, size_t bytes) {
+    cu_ctx *c = (cu_ctx *)ctx;
     void *p = NULL;
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 256);
     if (e != cudaSuccess) {
         cudaGetLastError(); /* out-of-memory is not sticky: clear it */
-        T5G_FAIL("cudaMalloc of %zu bytes on GPU %d failed (%s); use more TP ranks or --device cpu", bytes, G.device,
+        T5G_FAIL("cudaMalloc of %zu bytes on GPU %d failed (%s); use more TP ranks or --device cpu", bytes, c->device,
                  cudaGetErrorString(e));
         return NULL;
     }
     return p;
 }
-static void cu_release(void *p) {
+static void cu_release(void *ctx, void *p) {
+    cu_ctx *c = (cu_ctx *)ctx;
     if (!p) return;
-    ck(cudaStreamSynchronize(G.stream), "sync before cudaFree"); /* queued kernels may still use p */
-    ck(cudaFree(p), "cudaFree");
+    ck(c, cudaStreamSynchronize(c->stream), "sync before cudaFree"); /* queued kernels may still use p */
+    ck(c, cudaFree(p), "cudaFree");
 }
-static void cu_copy(void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
+static void cu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
+    cu_ctx *c = (cu_ctx *)ctx;
     if (!bytes || dst == src) return;
+    if (c->err[0]) {
+        if (kind == T5G_COPY_D2H) memset(dst, 0xff, bytes); /* NaN, never a plausible number */
+        return;
+    }
     cudaMemcpyKind k = kind == T5G_COPY_H2D ? cudaMemcpyHostToDevice
                      : kind == T5G_COPY_D2H ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
-    ck(cudaMemcpyAsync(dst, src, bytes, k, G.stream), "cudaMemcpyAsync");
+    ck(c, cudaMemcpyAsync(dst, src, bytes, k, c->stream), "cudaMemcpyAsync");
     /* the caller reads a host destination right away */
-    if (kind == T5G_COPY_D2H) ck(cudaStreamSynchronize(G.stream), "device-to-host copy");
+    if (kind == T5G_COPY_D2H && ck(c, cudaStreamSynchronize(c->stream), "device-to-host copy"))
+        memset(dst, 0xff, bytes);
 }
-static void cu_zero(void *p, size_t bytes) {
-    if (bytes) ck(cudaMemsetAsync(p, 0, bytes, G.stream), "cudaMemsetAsync");
+static void cu_zero(void *ctx, void *p, size_t bytes) {
+    cu_ctx *c = (cu_ctx *)ctx;
+    if (bytes && !c->err[0]) ck(c, cudaMemsetAsync(p, 0, bytes, c->stream), "cudaMemsetAsync");
 }
-static void cu_sync(void) { ck(cudaStreamSynchronize(G.stream), "kernel execution (cudaStreamSynchronize)"); }
+static int cu_sync(void *ctx) {
+    cu_ctx *c = (cu_ctx *)ctx;
+    ck(c, cudaStreamSynchronize(c->stream), "kernel execution (cudaStreamSynchronize)");
+    if (!c->err[0]) return 0;
+    T5G_FAIL("%s", c->err);
+    c->err[0] = 0;
+    return -1;
+}
 
 /* Grow a device workspace to at least `bytes` (waits for queued work before freeing). */
-static int grow(void **p, size_t *cap, size_t bytes) {
-    if (bytes <= *cap) return 0;
-    if (*p) cu_release(*p);
-    *cap = 0;
+static int grow(cu_ctx *c, cu_buf *b, size_t bytes, const char *what) {
+    if (bytes <= b->cap) return 0;
+    if (b->p) cu_release(c, b->p);
+    b->p = NULL;
+    b->cap = 0;
     size_t want = bytes + bytes / 2;
-    *p = cu_alloc(want);
-    if (!*p) return -1;
-    *cap = want;
+    b->p = cu_alloc(c, want);
+    if (!b->p) return fail(c, what, t5g_last_error());
+    b->cap = want;
     return 0;
 }
 
 /* ---- small per-configuration tables, uploaded once ---- */
 
-static const float *rope_inv_freq(int hd, float theta) {
-    for (int i = 0; i < G.nrope; i++)
-        if (G.rope[i].hd == hd && G.rope[i].theta == theta) return G.rope[i].d;
-    int slot = G.nrope < T5G_CU_CACHE ? G.nrope++ : 0;
-    if (G.rope[slot].d) cu_release(G.rope[slot].d);
+static const float *rope_inv_freq(cu_ctx *c, int hd, float theta, float factor) {
+    for (int i = 0; i < c->nrope; i++)
+        if (c->rope[i].hd == hd && c->rope[i].theta == theta && c->rope[i].factor == factor) return c->rope[i].d;
     float host[T5GK_HD_MAX * 4];
-    if (hd / 2 > (int)(sizeof host / sizeof *host)) fatal("rope", "head width too large");
-    t5gk_inv_freq(host, hd, theta);
-    float *d = (float *)cu_alloc(sizeof(float) * (hd / 2 + 1));
-    if (!d) fatal("rope table", t5g_last_error());
-    ck(cudaMemcpy(d, host, sizeof(float) * (hd / 2), cudaMemcpyHostToDevice), "rope table upload");
-    G.rope[slot].hd = hd; G.rope[slot].theta = theta; G.rope[slot].d = d;
+    if (hd / 2 > (int)(sizeof host / sizeof *host)) {
+        fail(c, "rope", "head width above 2048");
+        return NULL;
+    }
+    int slot = c->nrope < T5G_CU_CACHE ? c->nrope++ : 0;
+    if (c->rope[slot].d) cu_release(c, c->rope[slot].d);
+    c->rope[slot].d = NULL;
+    c->rope[slot].hd = -1; /* matches nothing until filled */
+    t5gk_inv_freq(host, hd, theta, factor);
+    float *d = (float *)cu_alloc(c, sizeof(float) * (hd / 2 + 1));
+    if (!d) {
+        fail(c, "rope table", t5g_last_error());
+        return NULL;
+    }
+    if (ck(c, cudaMemcpy(d, host, sizeof(float) * (hd / 2), cudaMemcpyHostToDevice), "rope table upload")) {
+        cudaFree(d);
+        return NULL;
+    }
+    c->rope[slot].hd = hd; c->rope[slot].theta = theta; c->rope[slot].factor = factor; c->rope[slot].d = d;
     return d;
 }
 
-static const int *rel_bucket_table(int buckets, int maxd, int bidir, int *L) {
-    for (int i = 0; i < G.nrel; i++)
-        if (G.rel[i].buckets == buckets && G.rel[i].maxd == maxd && G.rel[i].bidir == bidir) {
-            *L = G.rel[i].L;
-            return G.rel[i].d;
+static const int *rel_bucket_table(cu_ctx *c, int buckets, int maxd, int bidir, int *L) {
+    for (int i = 0; i < c->nrel; i++)
+        if (c->rel[i].buckets == buckets && c->rel[i].maxd == maxd && c->rel[i].bidir == bidir) {
+            *L = c->rel[i].L;
+            return c->rel[i].d;
         }
-    int slot = G.nrel < T5G_CU_CACHE ? G.nrel++ : 0;
-    if (G.rel[slot].d) cu_release(G.rel[slot].d);
+    int slot = c->nrel < T5G_CU_CACHE ? c->nrel++ : 0;
+    if (c->rel[slot].d) cu_release(c, c->rel[slot].d);
+    c->rel[slot].d = NULL;
+    c->rel[slot].buckets = -1; /* matches nothing until filled */
     int l = t5gk_rel_L(buckets, maxd);
-    int *host = (int *)t5g_malloc(sizeof(int) * (2 * (size_t)l + 1), "relative-bias bucket table");
-    int *d = (int *)cu_alloc(sizeof(int) * (2 * (size_t)l + 1));
-    if (!host || !d) fatal("relative-bias table", t5g_last_error());
+    size_t bytes = sizeof(int) * (2 * (size_t)l + 1);
+    int *host = (int *)t5g_malloc(bytes, "relative-bias bucket table");
+    int *d = host ? (int *)cu_alloc(c, bytes) : NULL;
+    if (!d) {
+        free(host);
+        fail(c, "relative-bias table", t5g_last_error());
+        return NULL;
+    }
     t5gk_rel_table(host, l, bidir, buckets, maxd);
-    ck(cudaMemcpy(d, host, sizeof(int) * (2 * (size_t)l + 1), cudaMemcpyHostToDevice), "bucket table upload");
+    int bad = ck(c, cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "bucket table upload");
     free(host);
-    G.rel[slot].buckets = buckets; G.rel[slot].maxd = maxd; G.rel[slot].bidir = bidir; G.rel[slot].L = l; G.rel[slot].d = d;
+    if (bad) {
+        cudaFree(d);
+        return NULL;
+    }
+    c->rel[slot].buckets = buckets; c->rel[slot].maxd = maxd; c->rel[slot].bidir = bidir; c->rel[slot].L = l;
+    c->rel[slot].d = d;
     *L = l;
     return d;
 }
 
 /* ---- ops ---- */
 
-static void cu_gemm(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+/* the op's context; an op after an unreported error does nothing */
+#define CTX_OK(ctx)                          \
+    cu_ctx *c = (cu_ctx *)(ctx);             \
+    if (NCTX > 1) cudaSetDevice(c->device);  \
+    if (c->err[0]) return
+
+static void cu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                     float beta, float *C, int ldc) {
+    CTX_OK(ctx);
     if (M <= 0 || N <= 0) return;
     /* row-major C = A·op(B) is column-major Cᵀ = op(B)ᵀ·Aᵀ: swap the operands */
-    ck_blas(cublasSgemm(G.blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A, lda, &beta, C,
-                        ldc),
+    ck_blas(c, cublasSgemm(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A, lda, &beta,
+                           C, ldc),
             "cublasSgemm");
 }
-static void cu_rmsnorm(const float *x, const float *w, float *y, int rows, int n, float eps) {
-    t5gk_rmsnorm(G.stream, x, w, y, rows, n, eps);
-    ck_launch("rmsnorm kernel");
+
+/* y = x·Wᵀ for bf16 W: the activations as three bf16 planes (kelem.cuh: t5gk_split3), one
+ * cublasGemmEx (bf16 x bf16, float32 accumulation and output) of the 3M plane rows against
+ * the weights - W is read once per chunk, as in a plain bf16 product - then the planes'
+ * products summed.  The result is the CPU backend's float32-activation product up to float32
+ * summation order; cuBLAS has no float32 x bf16 product, and rounding the activations to
+ * bf16 instead would differ from the CPU by ~1e-3 relative.  Cost: 3x the tensor-core work
+ * of a bf16 GEMM (prefill), the same weight bytes (decode). */
+static void linear_bf16(cu_ctx *c, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    const int N = W->rows, K = W->cols;
+    const float one = 1.0f, zero = 0.0f;
+    for (int m0 = 0; m0 < M; m0 += T5G_CU_LIN_MCHUNK) {
+        int mc = M - m0 < T5G_CU_LIN_MCHUNK ? M - m0 : T5G_CU_LIN_MCHUNK;
+        size_t per_col = 3 * sizeof(float) * (size_t)mc;
+        size_t nc = T5G_CU_LIN_WS / per_col / 128 * 128;
+        if (nc < 128) nc = 128;
+        if (nc > (size_t)N) nc = (size_t)N;
+        size_t planes = (3 * sizeof(uint16_t) * (size_t)mc * K + 255) / 256 * 256;
+        if (grow(c, &c->lin, planes + per_col * nc, "bf16 linear workspace")) return;
+        uint16_t *a16 = (uint16_t *)c->lin.p;
+        float *P = (float *)((char *)c->lin.p + planes);
+        t5gk_split3(c->stream, x + (size_t)m0 * ldx, mc, K, ldx, a16);
+        if (ck_launch(c, "bf16 split kernel")) return;
+        for (int n0 = 0; n0 < N; n0 += (int)nc) {
+            int nn = N - n0 < (int)nc ? N - n0 : (int)nc;
+            const uint16_t *w = (const uint16_t *)W->data + (size_t)n0 * W->ld;
+            if (ck_blas(c, cublasGemmEx(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, nn, 3 * mc, K, &one, w, CUDA_R_16BF, W->ld, a16,
+                                        CUDA_R_16BF, K, &zero, P, CUDA_R_32F, nn, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                        "cublasGemmEx (bf16 weights)"))
+                return;
+            t5gk_combine3(c->stream, P, mc, nn, nn, y + (size_t)m0 * ldy + n0, ldy);
+            if (ck_launch(c, "bf16 combine kernel")) return;
+        }
+    }
 }
-static void cu_embed(const float *E, int v0, int Vl, int H, const int32_t *ids, int T, float scale, float *out) {
-    t5gk_embed(G.stream, E, v0, Vl, H, ids, T, scale, out);
-    ck_launch("embedding kernel");
+
+static void cu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    CTX_OK(ctx);
+    const int N = W->rows, K = W->cols;
+    if (M <= 0 || N <= 0) return;
+    if (W->dtype == T5G_DT_INT8) {
+        /* the CPU's int8 product also quantizes the activations (W8A8): no GPU kernel here */
+        fail(c, "linear", "int8 weights are CPU-only; use --device cpu, or --compute-type f32 or bf16 with --device cuda");
+        return;
+    }
+    if (K <= 0) { /* empty sum */
+        ck(c, cudaMemset2DAsync(y, sizeof(float) * (size_t)ldy, 0, sizeof(float) * (size_t)N, M, c->stream),
+           "cudaMemset2DAsync");
+        return;
+    }
+    if (W->dtype == T5G_DT_BF16) {
+        linear_bf16(c, x, M, ldx, W, y, ldy);
+        return;
+    }
+    const float one = 1.0f, zero = 0.0f;
+    ck_blas(c, cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, (const float *)W->data, W->ld, x, ldx, &zero, y,
+                           ldy),
+            "cublasSgemm (linear)");
 }
-static void cu_rope(float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
+
+static void cu_rmsnorm(void *ctx, const float *x, const float *w, float *y, int rows, int n, float eps) {
+    CTX_OK(ctx);
+    t5gk_rmsnorm(c->stream, x, w, y, rows, n, eps);
+    ck_launch(c, "rmsnorm kernel");
+}
+static void cu_embed(void *ctx, const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out) {
+    CTX_OK(ctx);
+    t5gk_embed(c->stream, E, v0, ids, T, scale, out);
+    ck_launch(c, "embedding kernel");
+}
+static void cu_rope_scaled(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta,
+                           float factor) {
+    CTX_OK(ctx);
     if (T <= 0 || nheads <= 0 || hd < 2 || Tq <= 0) return;
-    t5gk_rope(G.stream, x, T, ld, nheads, hd, Tq, pos0, rope_inv_freq(hd, theta));
-    ck_launch("rope kernel");
+    const float *inv = rope_inv_freq(c, hd, theta, factor);
+    if (!inv) return;
+    t5gk_rope(c->stream, x, T, ld, nheads, hd, Tq, pos0, inv);
+    ck_launch(c, "rope kernel");
 }
-/* attention of `rows` sequences (rows = 1: the op-table call) */
-static void attention_rows(const t5g_attn_args *a, int rows, const long long st[5]) {
+static void cu_rope(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
+    cu_rope_scaled(ctx, x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f); /* x / 1.0f is exact, as on the CPU */
+}
+
+/* attention of `rows` sequences in one launch per 65535 rows (kattn.cuh: t5gk_attention) */
+static void attention_rows(cu_ctx *c, const t5g_attn_args *a, int rows, const long long st[5], const int32_t *kv_rows) {
     if (a->Tq <= 0 || a->nh <= 0 || a->hd <= 0 || rows <= 0) return;
     const int *tab = NULL;
     int L = 0;
-    if (a->rel_table) tab = rel_bucket_table(a->rel_buckets, a->rel_max_distance, a->rel_bidirectional, &L);
-    int decode = t5gk_use_decode(G.attn_path, a);
-    /* the partials of one launch (at most 65535 query rows) */
-    int per = rows < 65535 / a->Tq ? rows : (65535 / a->Tq > 0 ? 65535 / a->Tq : 1);
-    if (decode && grow((void **)&G.part, &G.part_bytes, sizeof(float) * t5gk_decode_scratch(a, per)))
-        fatal("attention workspace", t5g_last_error());
-    t5gk_attention(G.stream, a, rows, st, tab, L, G.attn_path, G.part);
-    ck_launch(decode ? "decode attention kernel" : "prefill attention kernel");
+    if (a->rel_table && !(tab = rel_bucket_table(c, a->rel_buckets, a->rel_max_distance, a->rel_bidirectional, &L)))
+        return;
+    int decode = t5gk_use_decode(c->attn_path, a), per = t5gk_rows_per_launch(c->attn_path, a);
+    if (decode && grow(c, &c->part, sizeof(float) * t5gk_decode_scratch(a, rows < per ? rows : per), "attention workspace"))
+        return;
+    const int32_t *map = NULL;
+    if (kv_rows) { /* host memory: staged by cudaMemcpyAsync before it returns, stream-ordered after */
+        if (grow(c, &c->kvmap, sizeof(int32_t) * (size_t)rows, "attention row map")) return;
+        if (ck(c, cudaMemcpyAsync(c->kvmap.p, kv_rows, sizeof(int32_t) * (size_t)rows, cudaMemcpyHostToDevice, c->stream),
+               "attention row map upload"))
+            return;
+        map = (const int32_t *)c->kvmap.p;
+    }
+    t5gk_attention(c->stream, a, rows, st, map, tab, L, c->attn_path, (float *)c->part.p);
+    ck_launch(c, decode ? "decode attention kernel" : "prefill attention kernel");
 }
-static void cu_attention(const t5g_attn_args *a) {
+static void cu_attention(void *ctx, const t5g_attn_args *a) {
+    CTX_OK(ctx);
     static const long long none[5] = {0, 0, 0, 0, 0};
-    attention_rows(a, 1, none);
+    attention_rows(c, a, 1, none, NULL);
 }
-static void cu_gelu_mul(const float *gate, const float *up, float *out, size_t n) {
-    t5gk_gelu_mul(G.stream, gate, up, out, n);
-    ck_launch("gelu_mul kernel");
+static void cu_attention_batch(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv,
+                               int64_t svalid, const int32_t *kv_rows) {
+    CTX_OK(ctx);
+    const long long st[5] = {sq, skv, skv, so, svalid};
+    attention_rows(c, a, rows, st, kv_rows);
 }
-static void cu_softcap(float *x, size_t n, float cap) {
-    t5gk_softcap(G.stream, x, n, cap);
-    ck_launch("softcap kernel");
+static void cu_gelu_mul(void *ctx, const float *gate, const float *up, float *out, size_t n) {
+    CTX_OK(ctx);
+    t5gk_gelu_mul(c->stream, gate, up, out, n);
+    ck_launch(c, "gelu_mul kernel");
 }
-static void cu_add(float *y, const float *x, size_t n) {
-    t5gk_add(G.stream, y, x, n);
-    ck_launch("add kernel");
+static void cu_softcap(void *ctx, float *x, size_t n, float cap) {
+    CTX_OK(ctx);
+    t5gk_softcap(c->stream, x, n, cap);
+    ck_launch(c, "softcap kernel");
+}
+static void cu_add(void *ctx, float *y, const float *x, size_t n) {
+    CTX_OK(ctx);
+    t5gk_add(c->stream, y, x, n);
+    ck_launch(c, "add kernel");
 }
 
 /* ---- NCCL all-reduce over the TP group ---- */
 
-static ncclComm_t nccl_of(t5g_comm *c) {
-    if (c->device_comm) return (ncclComm_t)c->device_comm;
+/* A failed NCCL call with TP peers: they may already wait inside the collective. */
+static void nccl_fatal(cu_ctx *c, const char *what, const char *detail) {
+    fail(c, what, detail);
+    fprintf(stderr, "t5g: error: %s\n", c->err);
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    if (init) MPI_Finalized(&fin);
+    if (init && !fin) MPI_Abort(MPI_COMM_WORLD, 1);
+    exit(1);
+}
+
+static ncclComm_t nccl_of(cu_ctx *c, t5g_comm *cm) {
+    if (cm->device_comm) return (ncclComm_t)cm->device_comm;
     struct { int ok; ncclUniqueId id; } boot;
     memset(&boot, 0, sizeof boot);
-    if (c->tp_rank == 0) boot.ok = ncclGetUniqueId(&boot.id) == ncclSuccess;
-    MPI_Bcast(&boot, (int)sizeof boot, MPI_BYTE, 0, c->tp); /* everyone learns whether rank 0 succeeded */
-    if (!boot.ok) fatal("ncclGetUniqueId on TP rank 0", "see NCCL_DEBUG=WARN output");
+    if (cm->tp_rank == 0) boot.ok = ncclGetUniqueId(&boot.id) == ncclSuccess;
+    MPI_Bcast(&boot, (int)sizeof boot, MPI_BYTE, 0, cm->tp); /* everyone learns whether rank 0 succeeded */
+    if (!boot.ok) nccl_fatal(c, "ncclGetUniqueId on TP rank 0", "see NCCL_DEBUG=WARN output");
     ncclComm_t nc;
-    ncclResult_t r = ncclCommInitRank(&nc, c->tp_size, boot.id, c->tp_rank);
-    if (r != ncclSuccess) fatal("ncclCommInitRank (one GPU per TP rank is required)", ncclGetErrorString(r));
-    c->device_comm = nc;
+    ncclResult_t r = ncclCommInitRank(&nc, cm->tp_size, boot.id, cm->tp_rank);
+    if (r != ncclSuccess) nccl_fatal(c, "ncclCommInitRank (one GPU per TP rank is required)", ncclGetErrorString(r));
+    cm->device_comm = nc;
     return nc;
 }
 
-static void cu_allreduce_sum(struct t5g_comm_s *c, float *x, int64_t n) {
-    if (!c || c->tp_size <= 1 || n <= 0) return;
+static void cu_allreduce_sum(void *ctx, struct t5g_comm_s *cm, float *x, int64_t n) {
+    cu_ctx *c = (cu_ctx *)ctx;
+    if (!cm || cm->tp_size <= 1 || n <= 0) return;
+    /* not skipped after an error: the peers' collectives must still be matched (the result is
+     * discarded, sync() reports the error) */
     double t0 = MPI_Wtime();
-    ncclComm_t nc = nccl_of(c);
-    ncclResult_t r = ncclAllReduce(x, x, (size_t)n, ncclFloat32, ncclSum, nc, G.stream);
-    if (r != ncclSuccess) fatal("ncclAllReduce", ncclGetErrorString(r));
-    c->allreduce_seconds += MPI_Wtime() - t0; /* enqueue time: the transfer itself overlaps the stream */
-    c->allreduce_calls++;
-    c->allreduce_bytes += n * (int64_t)sizeof(float);
+    ncclComm_t nc = nccl_of(c, cm);
+    ncclResult_t r = ncclAllReduce(x, x, (size_t)n, ncclFloat32, ncclSum, nc, c->stream);
+    if (r != ncclSuccess) nccl_fatal(c, "ncclAllReduce", ncclGetErrorString(r));
+    cm->allreduce_seconds += MPI_Wtime() - t0; /* enqueue time: the transfer itself overlaps the stream */
+    cm->allreduce_calls++;
+    cm->allreduce_bytes += n * (int64_t)sizeof(float);
 }
-
-static const t5g_backend CUDA_BACKEND = {
-    "cuda", cu_alloc, cu_release, cu_copy, cu_zero, cu_sync, cu_allreduce_sum, cu_gemm, cu_rmsnorm, cu_embed, cu_rope,
-    cu_attention, cu_gelu_mul, cu_softcap, cu_add,
-};
 
 /* ---- C API ---- */
 
@@ -240,108 +393,120 @@ extern "C" int t5g_cuda_device_count(void) {
     return n > 0 ? n : 0;
 }
 
-extern "C" const t5g_backend *t5g_backend_cuda(int local_rank) {
-    if (G.ready) return &CUDA_BACKEND;
-    int n = t5g_cuda_device_count();
-    if (n <= 0) return NULL;
-    int dev = (local_rank < 0 ? 0 : local_rank) % n;
+static cu_ctx *ctx_create(int dev, int n) {
+    cu_ctx *c = (cu_ctx *)calloc(1, sizeof *c);
+    if (!c) {
+        T5G_FAIL("out of memory for the CUDA backend state");
+        return NULL;
+    }
+    c->device = dev;
     cudaError_t e = cudaSetDevice(dev);
-    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&G.stream, cudaStreamNonBlocking);
+    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
     if (e != cudaSuccess) {
         cudaGetLastError();
         T5G_FAIL("cannot use CUDA device %d of %d (%s); use --device cpu", dev, n, cudaGetErrorString(e));
+        free(c);
         return NULL;
     }
-    cublasStatus_t s = cublasCreate(&G.blas);
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(G.blas, G.stream);
+    cublasStatus_t s = cublasCreate(&c->blas);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(c->blas, c->stream);
     /* plain float32 products: no TF32 unless NVIDIA_TF32_OVERRIDE asks for it */
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetMathMode(G.blas, CUBLAS_DEFAULT_MATH);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH);
     if (s != CUBLAS_STATUS_SUCCESS) {
         T5G_FAIL("cuBLAS initialisation on CUDA device %d failed (%s)", dev, cublasGetStatusString(s));
+        cudaStreamDestroy(c->stream);
+        free(c);
         return NULL;
     }
-    G.device = dev;
-    G.ready = 1;
-    return &CUDA_BACKEND;
+    return c;
 }
 
-#define NEED_READY(fn) T5G_CHECK(G.ready, fn ": the CUDA backend is not initialised (call t5g_backend_cuda first)")
+extern "C" const t5g_backend *t5g_backend_cuda(int local_rank) {
+    int n = t5g_cuda_device_count();
+    if (n <= 0) return NULL;
+    int dev = (local_rank < 0 ? 0 : local_rank) % n;
+    if (dev >= T5G_CU_MAX_DEVICES) {
+        T5G_FAIL("CUDA device %d: at most %d devices per process are supported", dev, T5G_CU_MAX_DEVICES);
+        return NULL;
+    }
+    if (CTX[dev]) {
+        cudaSetDevice(dev); /* later calls of this thread run on that device */
+        return &BACKEND[dev];
+    }
+    cu_ctx *c = ctx_create(dev, n);
+    if (!c) return NULL;
+    t5g_backend *b = &BACKEND[dev];
+    memset(b, 0, sizeof *b);
+    b->name = "cuda";
+    b->ctx = c;
+    b->alloc = cu_alloc; b->release = cu_release; b->copy = cu_copy; b->zero = cu_zero; b->sync = cu_sync;
+    b->allreduce_sum = cu_allreduce_sum;
+    b->gemm = cu_gemm; b->rmsnorm = cu_rmsnorm; b->linear = cu_linear; b->embed = cu_embed; b->rope = cu_rope;
+    b->attention = cu_attention; b->attention_batch = cu_attention_batch;
+    b->gelu_mul = cu_gelu_mul; b->softcap = cu_softcap; b->add = cu_add; b->rope_scaled = cu_rope_scaled;
+    CTX[dev] = c;
+    NCTX++;
+    return b;
+}
 
-extern "C" int t5g_cuda_argmax(const float *x, int rows, int n, int ld, int v0, t5g_cuda_cand *out) {
-    NEED_READY("t5g_cuda_argmax");
+#define NEED_CTX(fn) \
+    T5G_CHECK(ctx, fn ": no CUDA backend state (pass be->ctx of t5g_backend_cuda)"); \
+    cu_ctx *c = (cu_ctx *)ctx
+
+extern "C" int t5g_cuda_argmax(void *ctx, const float *x, int rows, int n, int ld, int v0, t5g_cuda_cand *out) {
+    NEED_CTX("t5g_cuda_argmax");
     T5G_CHECK(x && out && rows >= 0 && n > 0 && ld >= n, "t5g_cuda_argmax: bad arguments (rows %d, n %d, ld %d)", rows,
               n, ld);
-    t5gk_argmax(G.stream, x, rows, n, ld, v0, (t5gk_cand *)out);
-    ck_launch("argmax kernel");
+    if (c->err[0]) return 0; /* reported by the next sync */
+    t5gk_argmax(c->stream, x, rows, n, ld, v0, (t5gk_cand *)out);
+    ck_launch(c, "argmax kernel");
     return 0;
 }
 
-extern "C" int t5g_cuda_topk(const float *x, int rows, int n, int ld, int v0, int k, const float *lse, const float *add,
-                             t5g_cuda_cand *out) {
-    NEED_READY("t5g_cuda_topk");
+extern "C" int t5g_cuda_topk(void *ctx, const float *x, int rows, int n, int ld, int v0, int k, const float *lse,
+                             const float *add, t5g_cuda_cand *out) {
+    NEED_CTX("t5g_cuda_topk");
     T5G_CHECK(x && out && rows >= 0 && n > 0 && ld >= n, "t5g_cuda_topk: bad arguments (rows %d, n %d, ld %d)", rows, n,
               ld);
     T5G_CHECK(k >= 1 && k <= T5GK_TK_MAX, "t5g_cuda_topk: k = %d, must be in 1..%d", k, T5GK_TK_MAX);
-    T5G_TRY(grow(&G.ws, &G.ws_bytes, 2 * sizeof(t5gk_cand) * t5gk_topk_scratch(rows, n, k)));
-    t5gk_topk(G.stream, x, rows, n, ld, v0, lse, add, k, (t5gk_cand *)out, (t5gk_cand *)G.ws);
-    ck_launch("top-k kernel");
+    if (c->err[0]) return 0;
+    if (grow(c, &c->ws, 2 * sizeof(t5gk_cand) * t5gk_topk_scratch(rows, n, k), "top-k workspace")) return 0;
+    t5gk_topk(c->stream, x, rows, n, ld, v0, lse, add, k, (t5gk_cand *)out, (t5gk_cand *)c->ws.p);
+    ck_launch(c, "top-k kernel");
     return 0;
 }
 
-extern "C" int t5g_cuda_to_bf16(const float *src, uint16_t *dst, size_t n) {
-    NEED_READY("t5g_cuda_to_bf16");
+extern "C" int t5g_cuda_to_bf16(void *ctx, const float *src, uint16_t *dst, size_t n) {
+    NEED_CTX("t5g_cuda_to_bf16");
     T5G_CHECK((src && dst) || !n, "t5g_cuda_to_bf16: NULL buffer");
+    if (c->err[0]) return 0;
     const size_t piece = (size_t)1 << 30; /* the kernel's row width is an int */
     for (size_t off = 0; off < n; off += piece) {
         size_t m = n - off < piece ? n - off : piece;
-        t5gk_to_bf16(G.stream, src + off, 1, (int)m, (int)m, dst + off);
+        t5gk_to_bf16(c->stream, src + off, 1, (int)m, (int)m, dst + off);
     }
-    ck_launch("bf16 conversion kernel");
+    ck_launch(c, "bf16 conversion kernel");
     return 0;
 }
 
-extern "C" int t5g_cuda_gemm_bf16w(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw, float *C,
-                                   int ldc) {
-    NEED_READY("t5g_cuda_gemm_bf16w");
-    T5G_CHECK(A && W && C && M >= 0 && N >= 0 && K > 0 && lda >= K && ldw >= K && ldc >= N,
-              "t5g_cuda_gemm_bf16w: bad arguments (M %d N %d K %d lda %d ldw %d ldc %d)", M, N, K, lda, ldw, ldc);
-    if (!M || !N) return 0;
-    T5G_TRY(grow(&G.ws, &G.ws_bytes, sizeof(uint16_t) * (size_t)M * K));
-    uint16_t *a16 = (uint16_t *)G.ws;
-    t5gk_to_bf16(G.stream, A, M, K, lda, a16);
-    ck_launch("bf16 conversion kernel");
-    const float one = 1.0f, zero = 0.0f;
-    ck_blas(cublasGemmEx(G.blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, W, CUDA_R_16BF, ldw, a16, CUDA_R_16BF, K, &zero,
-                         C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-            "cublasGemmEx (bf16 weights)");
-    return 0;
+extern "C" void t5g_cuda_comm_free(struct t5g_comm_s *cm) {
+    if (!cm || !cm->device_comm) return;
+    ncclCommDestroy((ncclComm_t)cm->device_comm); /* local: waits for this rank's queued NCCL work */
+    cm->device_comm = NULL;
 }
 
-extern "C" int t5g_cuda_attention_rows(const t5g_attn_args *a, int rows, int64_t sq, int64_t sk, int64_t sv, int64_t so,
-                                       int64_t svalid) {
-    NEED_READY("t5g_cuda_attention_rows");
-    T5G_CHECK(a && a->q && a->k && a->v && a->out && rows >= 0 && a->Tk >= 0 && a->group > 0,
-              "t5g_cuda_attention_rows: bad arguments");
-    const long long st[5] = {sq, sk, sv, so, svalid};
-    attention_rows(a, rows, st);
-    return 0;
-}
-
-extern "C" void t5g_cuda_comm_free(struct t5g_comm_s *c) {
-    if (!c || !c->device_comm) return;
-    ncclCommDestroy((ncclComm_t)c->device_comm);
-    c->device_comm = NULL;
-}
-
-extern "C" const char *t5g_cuda_device_name(void) {
+extern "C" const char *t5g_cuda_device_name(void *ctx) {
     static char name[320];
     cudaDeviceProp p;
-    if (!G.ready || cudaGetDeviceProperties(&p, G.device) != cudaSuccess) return "none";
-    snprintf(name, sizeof name, "GPU %d: %s (sm_%d%d, %d SMs, %.1f GiB)", G.device, p.name, p.major, p.minor,
+    cu_ctx *c = (cu_ctx *)ctx;
+    if (!c || cudaGetDeviceProperties(&p, c->device) != cudaSuccess) return "none";
+    snprintf(name, sizeof name, "GPU %d: %s (sm_%d%d, %d SMs, %.1f GiB)", c->device, p.name, p.major, p.minor,
              p.multiProcessorCount, p.totalGlobalMem / 1073741824.0);
     return name;
 }
 
-extern "C" void *t5g_cuda_stream(void) { return G.ready ? (void *)G.stream : NULL; }
+extern "C" void *t5g_cuda_stream(void *ctx) { return ctx ? (void *)((cu_ctx *)ctx)->stream : NULL; }
 
-extern "C" void t5g_cuda_set_attention_path(int path) { G.attn_path = path >= 0 && path <= 2 ? path : 0; }
+extern "C" void t5g_cuda_set_attention_path(void *ctx, int path) {
+    if (ctx) ((cu_ctx *)ctx)->attn_path = path >= 0 && path <= 2 ? path : 0;
+}

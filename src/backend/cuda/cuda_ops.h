@@ -1,8 +1,9 @@
 /* cuda_ops.h - CUDA-only functions beyond the op table (built with `make CUDA=1`; C API).
- * Pointers are device memory of the device t5g_backend_cuda() picked; work is queued on the
- * backend's single stream in order with the op-table calls, so nothing here waits for the
- * GPU unless it says so.  Functions returning int give 0, or -1 with a T5G_FAIL message
- * (bad arguments, backend not initialised). */
+ * `ctx` is be->ctx of the backend t5g_backend_cuda() returned; pointers are device memory of
+ * its device; work is queued on its stream in order with the op-table calls, so nothing here
+ * waits for the GPU unless it says so.  Functions returning int give 0, or -1 with a
+ * T5G_FAIL message for bad arguments; a failure on the device is recorded in the backend's
+ * state and returned by its sync(), as for the ops (backend.h). */
 #ifndef T5G_CUDA_OPS_H
 #define T5G_CUDA_OPS_H
 #include <stddef.h>
@@ -24,43 +25,31 @@ int t5g_cuda_device_count(void);
 
 /* Per row r of x [rows, n] (row stride ld): out[r] = {max value, v0 + its column}; ties ->
  * lowest column (as t5g_vocab_argmax). */
-int t5g_cuda_argmax(const float *x, int rows, int n, int ld, int v0, t5g_cuda_cand *out);
+int t5g_cuda_argmax(void *ctx, const float *x, int rows, int n, int ld, int v0, t5g_cuda_cand *out);
 
 /* Per row: the k best candidates of value (x - lse[r]) + add[r] (lse/add: device arrays
  * [rows] or NULL = 0), id v0 + column, sorted by value descending then id ascending; when
  * k > n the tail is {-inf, INT32_MAX} (as t5g_vocab_topk).  out [rows, k].  1 <= k <= 256. */
-int t5g_cuda_topk(const float *x, int rows, int n, int ld, int v0, int k, const float *lse, const float *add,
+int t5g_cuda_topk(void *ctx, const float *x, int rows, int n, int ld, int v0, int k, const float *lse, const float *add,
                   t5g_cuda_cand *out);
 
-/* The attention op for `rows` sequences in one launch (batched decode: one call per layer
- * instead of one per sequence).  Every sequence has a's Tq, Tk, q_pos0, mask, heads and
- * leading dimensions; sequence r reads a->q + r·sq, a->k + r·sk, a->v + r·sv, a->key_valid +
- * r·svalid and writes a->out + r·so (strides in elements).  rows = 1 is the op-table call. */
-int t5g_cuda_attention_rows(const t5g_attn_args *a, int rows, int64_t sq, int64_t sk, int64_t sv, int64_t so,
-                            int64_t svalid);
+/* dst[i] = bf16(src[i]) (round to nearest even), n elements (weights converted on the device). */
+int t5g_cuda_to_bf16(void *ctx, const float *src, uint16_t *dst, size_t n);
 
-/* dst[i] = bf16(src[i]) (round to nearest even), n elements. */
-int t5g_cuda_to_bf16(const float *src, uint16_t *dst, size_t n);
-
-/* C[M,N] = bf16(A)[M,K] · Wᵀ with W bf16 [N,K] (row stride ldw): cublasGemmEx, bf16 inputs,
- * float32 accumulation and output.  The activations are rounded to bf16 first (cuBLAS has no
- * f32 x bf16 product), as when the model runs in bf16. */
-int t5g_cuda_gemm_bf16w(int M, int N, int K, const float *A, int lda, const uint16_t *W, int ldw, float *C, int ldc);
-
-/* Destroy the NCCL communicator the backend created in c->device_comm (call before
- * t5g_comm_free / MPI_Finalize).  No-op when there is none. */
+/* Destroy the NCCL communicator the backend created in c->device_comm; t5g_comm_free calls
+ * it in a CUDA=1 build.  No-op when there is none. */
 void t5g_cuda_comm_free(struct t5g_comm_s *c);
 
 /* "GPU n: name (sm_XY, SMs, memory)" of the device in use; "none" before initialisation. */
-const char *t5g_cuda_device_name(void);
+const char *t5g_cuda_device_name(void *ctx);
 
 /* The backend's cudaStream_t (for timing with CUDA events); NULL before initialisation. */
-void *t5g_cuda_stream(void);
+void *t5g_cuda_stream(void *ctx);
 
 /* Which attention kernel to use: 0 = automatic (decode kernel for Tq == 1 or head width > 256,
  * tiled prefill kernel otherwise), 1 = always prefill (head width <= 256), 2 = always decode.
  * For tests and benchmarks. */
-void t5g_cuda_set_attention_path(int path);
+void t5g_cuda_set_attention_path(void *ctx, int path);
 
 #ifdef __cplusplus
 }

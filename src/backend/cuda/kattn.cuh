@@ -33,7 +33,8 @@ extern "C" {
 #define T5GK_HD_MAX 256    /* largest head width the prefill kernel holds in registers */
 
 /* Kernel copy of t5g_attn_args plus the device bucket table and, for a batch of `rows`
- * sequences in one launch, the element strides between rows (0 for a single sequence). */
+ * sequences in one launch, the element strides between rows (0 for a single sequence) and
+ * the optional map from a sequence to its K/V row (kvmap[r]; NULL: row r). */
 typedef struct {
     int Tq, Tk, nh, hd, group, head0, kv0;
     const float *q, *k, *v;
@@ -47,6 +48,7 @@ typedef struct {
     int rel_L;
     int rows;
     long long sq, sk, sv, so, sval;
+    const int32_t *kvmap;
 } t5gk_attn;
 
 /* Smallest [lo, hi) holding every key any query in absolute positions [imin, imax] may see by
@@ -100,6 +102,9 @@ __device__ __forceinline__ float t5gk_logit(const t5gk_attn &p, const unsigned c
 
 __device__ __forceinline__ int t5gk_kv_head(const t5gk_attn &p, int h) { return (p.head0 + h) / p.group - p.kv0; }
 
+/* K/V / key-mask row of sequence `row` of a batched launch */
+__device__ __forceinline__ long long t5gk_kv_row(const t5gk_attn &p, int row) { return p.kvmap ? p.kvmap[row] : row; }
+
 /* out[d] of a row with no allowed key: the mean of v over all Tk keys (weights 1/Tk) */
 __device__ __forceinline__ float t5gk_uniform_out(const t5gk_attn &p, const float *v, int g, int d) {
     float w = 1.0f / (float)p.Tk, acc = 0.0f;
@@ -117,8 +122,9 @@ __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
     const int hd = p.hd, hdp = hd + 1;
     float *Qs = smem, *KV = Qs + T5GK_BQ * hdp, *Ps = KV + T5GK_BK * hdp;
     const int h = blockIdx.y, g = t5gk_kv_head(p, h), i0 = blockIdx.x * T5GK_BQ;
-    const float *Q = p.q + blockIdx.z * p.sq, *K = p.k + blockIdx.z * p.sk, *V = p.v + blockIdx.z * p.sv;
-    const unsigned char *valid = p.key_valid ? p.key_valid + blockIdx.z * p.sval : NULL;
+    const long long kr = t5gk_kv_row(p, blockIdx.z);
+    const float *Q = p.q + blockIdx.z * p.sq, *K = p.k + kr * p.sk, *V = p.v + kr * p.sv;
+    const unsigned char *valid = p.key_valid ? p.key_valid + kr * p.sval : NULL;
     const int t = threadIdx.x, r = t >> 2, c4 = t & 3;
     const int qi = i0 + r, iabs = p.q_pos0 + qi;
     const bool rowok = qi < p.Tq;
@@ -209,8 +215,9 @@ __global__ void t5gk_attn_decode_kernel(t5gk_attn p, int lo, int hi, int nchunks
     T5G_DYN_SMEM(smem);
     const int hd = p.hd, h = blockIdx.y, z = blockIdx.z, row = z / p.Tq, i = z % p.Tq, g = t5gk_kv_head(p, h);
     const int iabs = p.q_pos0 + i;
-    const float *K = p.k + row * p.sk, *V = p.v + row * p.sv;
-    const unsigned char *valid = p.key_valid ? p.key_valid + row * p.sval : NULL;
+    const long long kr = t5gk_kv_row(p, row);
+    const float *K = p.k + kr * p.sk, *V = p.v + kr * p.sv;
+    const unsigned char *valid = p.key_valid ? p.key_valid + kr * p.sval : NULL;
     const int j0 = lo + blockIdx.x * T5GK_DC;
     const int n = hi - j0 < T5GK_DC ? (hi - j0 > 0 ? hi - j0 : 0) : T5GK_DC;
     float *qs = smem, *ps = smem + hd;
@@ -256,7 +263,7 @@ __global__ void t5gk_attn_combine_kernel(t5gk_attn p, int nchunks, const float *
         for (int c = 0; c < nchunks; c++) L += pc[(size_t)c * (hd + 2) + 1] * expf(pc[(size_t)c * (hd + 2)] - M);
     float *o = p.out + row * p.so + (size_t)i * p.ldo + (size_t)h * hd;
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        if (M == -INFINITY) { o[d] = t5gk_uniform_out(p, p.v + row * p.sv, g, d); continue; }
+        if (M == -INFINITY) { o[d] = t5gk_uniform_out(p, p.v + t5gk_kv_row(p, row) * p.sv, g, d); continue; }
         float a = 0.0f;
         for (int c = 0; c < nchunks; c++) a += pc[(size_t)c * (hd + 2) + 2 + d] * expf(pc[(size_t)c * (hd + 2)] - M);
         o[d] = a / L;
@@ -284,6 +291,7 @@ static inline t5gk_attn t5gk_attn_from(const t5g_attn_args *a, const int *rel_ta
     p.scale = a->scale; p.softcap = a->softcap;
     p.rel_table = a->rel_table; p.rel_tab = rel_tab; p.rel_L = rel_L;
     p.rows = 1; p.sq = p.sk = p.sv = p.so = p.sval = 0;
+    p.kvmap = NULL;
     return p;
 }
 
@@ -317,8 +325,13 @@ static inline void t5gk_attn_decode(cudaStream_t s, const t5gk_attn &p, const t5
 template <int DPT>
 static inline void t5gk_attn_prefill_dpt(cudaStream_t s, const t5gk_attn &p) {
     size_t smem = sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (p.hd + 1) + T5GK_BQ * (T5GK_BK + 1));
-    static int allowed = 0; /* one attribute call per instantiation (the largest size) */
-    if (!allowed) { t5g_allow_smem(t5gk_attn_prefill_kernel<DPT>, sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (4 * DPT + 1) + T5GK_BQ * (T5GK_BK + 1))); allowed = 1; }
+    static unsigned long long allowed = 0; /* one attribute call per instantiation and device (the largest size) */
+    unsigned long long dev = t5g_device_bit();
+    if (!(allowed & dev)) {
+        t5g_allow_smem(t5gk_attn_prefill_kernel<DPT>,
+                       sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (4 * DPT + 1) + T5GK_BQ * (T5GK_BK + 1)));
+        allowed |= dev;
+    }
     t5g_launch(t5gk_attn_prefill_kernel<DPT>, dim3((p.Tq + T5GK_BQ - 1) / T5GK_BQ, p.nh, p.rows), dim3(T5GK_PF_THREADS),
                smem, s, p);
 }
@@ -331,21 +344,30 @@ static inline void t5gk_attn_prefill(cudaStream_t s, const t5gk_attn &p) {
     else t5gk_attn_prefill_dpt<64>(s, p);
 }
 
-/* Attention for `rows` sequences that share Tq, Tk, q_pos0 and the mask; sequence r uses
- * q + r·st[0], k + r·st[1], v + r·st[2], out + r·st[3], key_valid + r·st[4] (elements).
- * tab/L: bucket table when a->rel_table is set; part: t5gk_decode_scratch(a, rows) floats
- * when the decode path is taken.  Launches are split to respect the 65535 grid limit. */
-static inline void t5gk_attention(cudaStream_t s, const t5g_attn_args *a, int rows, const long long st[5], const int *tab,
-                                  int L, int path, float *part) {
-    int decode = t5gk_use_decode(path, a);
-    int per = decode ? 65535 / a->Tq : 65535;
-    if (per < 1) per = 1;
+/* Attention for `rows` sequences that share Tq, Tk, q_pos0 and the mask (the op table's
+ * attention_batch); sequence r uses q + r·st[0] and out + r·st[3], and with kr = kvmap ?
+ * kvmap[r] : r (kvmap in the kernels' memory), k + kr·st[1], v + kr·st[2], key_valid +
+ * kr·st[4] (elements).  tab/L: bucket table when a->rel_table is set; part:
+ * t5gk_decode_scratch(a, min(rows, t5gk_rows_per_launch)) floats when the decode path is
+ * taken.  Launches are split to respect the 65535 grid limit. */
+static inline int t5gk_rows_per_launch(int path, const t5g_attn_args *a) {
+    int per = t5gk_use_decode(path, a) ? 65535 / a->Tq : 65535;
+    return per < 1 ? 1 : per;
+}
+static inline void t5gk_attention(cudaStream_t s, const t5g_attn_args *a, int rows, const long long st[5],
+                                  const int32_t *kvmap, const int *tab, int L, int path, float *part) {
+    int decode = t5gk_use_decode(path, a), per = t5gk_rows_per_launch(path, a);
     for (int r0 = 0; r0 < rows; r0 += per) {
         t5gk_attn p = t5gk_attn_from(a, tab, L);
         p.rows = rows - r0 < per ? rows - r0 : per;
         p.sq = st[0]; p.sk = st[1]; p.sv = st[2]; p.so = st[3]; p.sval = st[4];
-        p.q += r0 * p.sq; p.k += r0 * p.sk; p.v += r0 * p.sv; p.out += r0 * p.so;
-        if (p.key_valid) p.key_valid += r0 * p.sval;
+        p.q += r0 * p.sq; p.out += r0 * p.so;
+        if (kvmap) {
+            p.kvmap = kvmap + r0;
+        } else {
+            p.k += r0 * p.sk; p.v += r0 * p.sv;
+            if (p.key_valid) p.key_valid += r0 * p.sval;
+        }
         if (decode) t5gk_attn_decode(s, p, a, part);
         else t5gk_attn_prefill(s, p);
     }

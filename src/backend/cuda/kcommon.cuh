@@ -18,10 +18,16 @@ template <typename... KA, typename... A>
 static inline void t5g_launch(void (*k)(KA...), dim3 grid, dim3 block, size_t smem, cudaStream_t s, A... args) {
     k<<<grid, block, smem, s>>>(args...);
 }
-/* Allow more than 48 KB of dynamic shared memory for kernel k (once per kernel). */
+/* Allow more than 48 KB of dynamic shared memory for kernel k on the current device. */
 template <typename... KA>
 static inline void t5g_allow_smem(void (*k)(KA...), size_t bytes) {
     if (bytes > 48 * 1024) cudaFuncSetAttribute((const void *)k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+}
+/* bit of the current device in a 64-bit "done on this device" mask */
+static inline unsigned long long t5g_device_bit(void) {
+    int d = 0;
+    cudaGetDevice(&d);
+    return 1ull << (d & 63);
 }
 #define T5G_DYN_SMEM(name) extern __shared__ float name[]
 #endif
@@ -60,6 +66,13 @@ __host__ __device__ __forceinline__ uint16_t t5gk_f32_to_bf16(float f) {
     v.f = f;
     if ((v.u & 0x7f800000u) == 0x7f800000u && (v.u & 0x7fffffu)) return (uint16_t)((v.u >> 16) | 0x40);
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+/* bf16 bits -> float (exact) */
+__host__ __device__ __forceinline__ float t5gk_bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v;
+    v.u = (uint32_t)h << 16;
+    return v.f;
 }
 
 static inline unsigned t5gk_blocks(size_t n, unsigned threads, unsigned cap) {
