@@ -300,23 +300,31 @@ typedef struct {
     const int32_t *kv_rows;
 } attn_batch_job;
 
+/* Task t is (sequence r = t / nh, head h = t % nh): the arguments of sequence r alone (its
+ * queries, output rows and kv row) and the per-thread score buffer of n floats (NULL: out of
+ * memory, recorded for sync()). */
+static float *task_args(const attn_batch_job *j, int64_t t, size_t n, t5g_attn_args *b, int *h) {
+    const t5g_attn_args *a = j->a;
+    int r = (int)(t / a->nh), kr = j->kv_rows ? j->kv_rows[r] : r;
+    *h = (int)(t % a->nh);
+    *b = *a;
+    b->q = a->q + r * j->sq;
+    b->out = a->out + r * j->so;
+    b->k = a->k + kr * j->skv;
+    b->v = a->v + kr * j->skv;
+    if (a->key_valid) b->key_valid = a->key_valid + kr * j->svalid;
+    float *S = thread_scores(n);
+    if (!S) atomic_store(&cpu_oom, 1);
+    return S;
+}
+
 static void attn_prefill_task(void *ctx, int64_t t0, int64_t t1) {
     const attn_batch_job *j = ctx;
-    const t5g_attn_args *a = j->a;
-    float *S = thread_scores((size_t)a->Tq * a->Tk);
-    if (!S) {  /* Tq x Tk floats per thread: reported by sync() */
-        atomic_store(&cpu_oom, 1);
-        return;
-    }
     for (int64_t t = t0; t < t1; t++) {
-        int r = (int)(t / a->nh), h = (int)(t % a->nh);
-        int kr = j->kv_rows ? j->kv_rows[r] : r;
-        t5g_attn_args b = *a;
-        b.q = a->q + r * j->sq;
-        b.out = a->out + r * j->so;
-        b.k = a->k + kr * j->skv;
-        b.v = a->v + kr * j->skv;
-        if (a->key_valid) b.key_valid = a->key_valid + kr * j->svalid;
+        t5g_attn_args b;
+        int h;
+        float *S = task_args(j, t, (size_t)j->a->Tq * j->a->Tk, &b, &h);
+        if (!S) return;
         attend_head(&b, h, S);
     }
 }
@@ -333,26 +341,19 @@ static void cpu_attention(void *ctx, const t5g_attn_args *a) {
 static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
     const attn_batch_job *j = ctx;
     const t5g_attn_args *a = j->a;
-    float *S = thread_scores(a->Tk);
-    if (!S) {  /* a few KB per thread: reported by sync() */
-        atomic_store(&cpu_oom, 1);
-        return;
-    }
     for (int64_t t = t0; t < t1; t++) {
-        int r = (int)(t / a->nh), h = (int)(t % a->nh);
-        int kr = j->kv_rows ? j->kv_rows[r] : r;
-        t5g_attn_args b = *a;
-        b.k = a->k + kr * j->skv;
-        b.v = a->v + kr * j->skv;
-        if (a->key_valid) b.key_valid = a->key_valid + kr * j->svalid;
+        t5g_attn_args b;
+        int h;
+        float *S = task_args(j, t, (size_t)a->Tk, &b, &h);
+        if (!S) return;
         int g = (a->head0 + h) / a->group - a->kv0, hd = a->hd, Tk = a->Tk;
         for (int i = 0; i < a->Tq; i++) {
-            const float *q = a->q + r * j->sq + (size_t)i * a->ldq + (size_t)h * hd;
+            const float *q = b.q + (size_t)i * a->ldq + (size_t)h * hd;
             int lo, hi;
             key_range(&b, i, &lo, &hi);
             for (int k = lo; k < hi; k++) S[k] = dot_row(q, b.k + (size_t)k * a->ldk + (size_t)g * hd, hd);
             int full = softmax_row(&b, h, i, S);
-            float *o = a->out + r * j->so + (size_t)i * a->ldo + (size_t)h * hd;
+            float *o = b.out + (size_t)i * a->ldo + (size_t)h * hd;
             memset(o, 0, sizeof(float) * hd);
             int j0 = lo, j1 = hi;
             if (full || hi <= lo) { j0 = 0; j1 = Tk; }
