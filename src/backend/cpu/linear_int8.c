@@ -192,30 +192,65 @@ static void i8_chunk(void *ctx, int64_t c0, int64_t c1) {
 
 typedef struct { const float *x; int ldx, K, Kp; int8_t *q; float *s; int flip; } quant_job;
 
+/* max |x| over a row (AVX2, 8 lanes); *finite = 0 if any value is inf or NaN */
+static float row_amax(const float *x, int K, int *finite) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), big = _mm256_set1_ps(3.4028235e38f);
+    __m256 mx = _mm256_setzero_ps(), ok = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + k), absmask);
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(a, big, _CMP_LE_OQ));  /* false for inf and NaN */
+        mx = _mm256_max_ps(mx, a);
+    }
+    float m[8], amax = 0.0f;
+    _mm256_storeu_ps(m, mx);
+    int fin = _mm256_movemask_ps(ok) == 0xff;
+    for (int i = 0; i < 8; i++) amax = m[i] > amax ? m[i] : amax;
+    for (; k < K; k++) {
+        float a = fabsf(x[k]);
+        fin &= a <= 3.4028235e38f;
+        amax = a > amax ? a : amax;
+    }
+    *finite = fin;
+    return amax;
+}
+
+/* q = rint(x · inv) clamped to [-127, 127], xor fx; 32 values per step, the rest scalar (same result) */
+static void quant_row(const float *x, int K, float inv, uint8_t fx, int8_t *q) {
+    const __m256 vi = _mm256_set1_ps(inv), hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), flip = _mm256_set1_epi8((char)fx);
+    int k = 0;
+    for (; k + 32 <= K; k += 32) {
+        __m256i v[4];
+        for (int i = 0; i < 4; i++) {
+            __m256 t = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * i), vi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            v[i] = _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(t, hi), lo));
+        }
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+        p = _mm256_permutevar8x32_epi32(p, perm);  /* packs work within 128-bit lanes */
+        _mm256_storeu_si256((__m256i *)(q + k), _mm256_xor_si256(p, flip));
+    }
+    for (; k < K; k++) {
+        float v = __builtin_rintf(x[k] * inv);
+        q[k] = (int8_t)((uint8_t)(int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v) ^ fx);
+    }
+}
+
 static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
     const quant_job *j = ctx;
     for (int64_t r = r0; r < r1; r++) {
         const float *x = j->x + (size_t)r * j->ldx;
         int8_t *q = j->q + (size_t)r * j->Kp;
-        float amax = 0.0f;
-        int finite = 1;
-        for (int k = 0; k < j->K; k++) {
-            float a = fabsf(x[k]);
-            finite &= a <= 3.4028235e38f;  /* false for inf and NaN */
-            amax = a > amax ? a : amax;
-        }
+        int finite;
+        float amax = row_amax(x, j->K, &finite);
         memset(q + j->K, 0, (size_t)(j->Kp - j->K));
         if (!finite || amax == 0.0f) {  /* a zero row gives 0; inf/NaN must not become finite */
             memset(q, j->flip ? 0x80 : 0, (size_t)j->K);
             j->s[r] = finite ? 0.0f : NAN;
             continue;
         }
-        float inv = 127.0f / amax;
-        uint8_t fx = j->flip ? 0x80 : 0;  /* VNNI takes the activations unsigned: q + 128 (the tail stays 0: W is masked there) */
-        for (int k = 0; k < j->K; k++) {
-            float v = __builtin_rintf(x[k] * inv);
-            q[k] = (int8_t)((uint8_t)(int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v) ^ fx);
-        }
+        /* VNNI takes the activations unsigned: q + 128 (the tail stays 0: W is masked there) */
+        quant_row(x, j->K, 127.0f / amax, j->flip ? 0x80 : 0, q);
         j->s[r] = amax / 127.0f;
     }
 }
