@@ -2,9 +2,10 @@
 # `-include mk/cuda.mk`).  See docs/cuda.md.
 #
 #   make test-gpu-emu   the CUDA kernels emulated on the host vs the CPU backend (no GPU, no CUDA)
-#   make test-gpu       build with CUDA=1, run tests/gpu/test_cuda_ops (skips without a GPU;
-#                       T5G_REQUIRE_GPU=1 turns the skip into a failure) and, with 2+ GPUs,
-#                       the NCCL all-reduce test under mpirun
+#   make test-gpu       build with CUDA=1, run tests/gpu/test_cuda_ops (every op vs the CPU) and
+#                       tests/gpu/test_cuda_model (the model vs the HF fixtures and the CPU);
+#                       they skip without a GPU (T5G_REQUIRE_GPU=1 turns a skip into a failure);
+#                       with 2+ GPUs also the NCCL all-reduce test under mpirun
 #   make bench-gpu      build with CUDA=1, run tests/gpu/bench_cuda (BENCH_ARGS=--quick)
 
 .PHONY: test-gpu test-gpu-emu bench-gpu
@@ -36,6 +37,9 @@ build/tests/gpu/test_cuda_ops: tests/gpu/test_cuda_ops.c tests/gpu/op_checks.h b
 build/tests/gpu/test_cuda_nccl: tests/gpu/test_cuda_nccl.c build/libt5g.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< build/libt5g.a $(LDLIBS)
+build/tests/gpu/test_cuda_model: tests/gpu/test_cuda_model.c build/libt5g.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< build/libt5g.a $(LDLIBS)
 endif
 
 # Objects whose code depends on T5G_CUDA are rebuilt when CUDA= changes (the stamp holds the
@@ -56,12 +60,14 @@ test-gpu-emu:
 	./build/tests/gpu/test_cuda_emu
 
 test-gpu:
-	$(MAKE) CUDA=1 -j2 build/tests/gpu/test_cuda_ops build/tests/gpu/test_cuda_nccl
+	$(MAKE) CUDA=1 -j2 all build/tests/gpu/test_cuda_ops build/tests/gpu/test_cuda_model build/tests/gpu/test_cuda_nccl
 	@rc=0; ./build/tests/gpu/test_cuda_ops || rc=$$?; \
 	if [ $$rc -eq 77 ]; then \
 	  echo "test-gpu: SKIPPED - no usable CUDA device, nothing was checked on a GPU"; \
 	  [ -z "$(T5G_REQUIRE_GPU)" ] || exit 1; exit 0; \
-	fi; [ $$rc -eq 0 ] || exit $$rc; \
+	fi; \
+	mrc=0; ./build/tests/gpu/test_cuda_model || mrc=$$?; \
+	[ $$rc -eq 0 ] || exit $$rc; [ $$mrc -eq 0 ] || exit $$mrc; \
 	n=$$(nvidia-smi -L 2>/dev/null | wc -l); \
 	if [ "$$n" -ge 2 ]; then \
 	  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np $$n --bind-to none ./build/tests/gpu/test_cuda_nccl; \
