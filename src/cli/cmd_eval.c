@@ -25,8 +25,8 @@
 
 typedef struct {
     const char *task, *model, *data, *out, *early, *device, *no_answer;
-    int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet;
-    double lp;
+    int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet, min_new, no_repeat;
+    double lp, rep_penalty;
 } eval_args;
 
 static void iso_now(char *buf, size_t n) {
@@ -39,6 +39,7 @@ static int parse(int argc, char **argv, eval_args *a) {
     /* T5 recipe defaults (metrics.md §6): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
     a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false"; a->device = "cpu";
     a->no_answer = SQUAD_NO_ANSWER;
+    a->rep_penalty = 1.0;
     arg_spec specs[] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
@@ -53,6 +54,9 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"--hf-penalty", ARG_FLAG, &a->hf_penalty, "HF score/len^alpha instead of T5's ((5+len)/6)^alpha"},
         {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics)"},
         {"--max-new-tokens", ARG_INT, &a->max_new, "generated tokens per sample (default 128)"},
+        {"--min-new-tokens", ARG_INT, &a->min_new, "no eos before N generated tokens (HF min_new_tokens)"},
+        {"--repetition-penalty", ARG_FLOAT, &a->rep_penalty, "HF repetition_penalty (default 1 = off)"},
+        {"--no-repeat-ngram-size", ARG_INT, &a->no_repeat, "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
         {"--no-answer", ARG_STR, &a->no_answer, "squad-v2: the answer meaning no answer (default unanswerable; case, a final '.' ignored)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
@@ -106,6 +110,7 @@ static int check_fingerprint(const eval_cfg *c, const t5g_model *m, const eval_s
     cJSON_AddBoolToObject(fp, "gnmt_penalty", c->gen.gnmt_penalty);
     cJSON_AddNumberToObject(fp, "early_stopping", c->gen.early_stopping);
     cJSON_AddNumberToObject(fp, "max_new_tokens", c->gen.max_new_tokens);
+    cli_fingerprint_processors(fp, &c->gen);
     cJSON_AddNumberToObject(fp, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", c->tok_flags);
     cJSON_AddStringToObject(fp, "prompt", c->task->prompt_prefix);
@@ -130,6 +135,9 @@ static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t,
     c->gen.gnmt_penalty = !a->hf_penalty;
     c->gen.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
     c->gen.max_new_tokens = a->max_new;
+    c->gen.min_new_tokens = a->min_new;
+    c->gen.repetition_penalty = (float)a->rep_penalty;
+    c->gen.no_repeat_ngram_size = a->no_repeat;
     c->gen.batch_size = a->batch;
 }
 
@@ -143,6 +151,7 @@ static cJSON *decoding_json(const eval_cfg *c) {
     cJSON_AddStringToObject(d, "length_penalty_form", c->gen.gnmt_penalty ? "T5/GNMT ((5+len)/6)^alpha" : "HF len^alpha");
     cJSON_AddStringToObject(d, "early_stopping", c->gen.early_stopping == T5G_EARLY_TRUE ? "true" : c->gen.early_stopping == T5G_EARLY_NEVER ? "never" : "false");
     cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);
+    cli_fingerprint_processors(d, &c->gen);
     cJSON_AddNumberToObject(d, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(d, "batch_size", c->gen.batch_size);
     cJSON_AddStringToObject(d, "prompt", c->task->prompt_prefix);

@@ -31,13 +31,14 @@
 typedef struct {
     const char *model, *in, *out, *tokenizer, *on_error, *early, *device;
     int tp, threads, resume, truncate, max_input, no_bos, add_eos, beams, sample, gnmt, topk, seed, quiet;
-    double lp, temperature, topp;
+    double lp, temperature, topp, rep_penalty;
     t5g_gen_opts o;
 } gen_args;
 
 static int parse_gen_args(int argc, char **argv, gen_args *a) {
     memset(a, 0, sizeof *a);
     a->on_error = "stop"; a->early = "false"; a->device = "cpu"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
+    a->rep_penalty = 1.0;
     a->topp = 1.0; a->topk = 50;
     t5g_gen_defaults(&a->o);
     int bs = a->o.batch_size, mnt = a->o.max_new_tokens, mtpb = 0;
@@ -60,6 +61,11 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
         {"--top-p", ARG_FLOAT, &a->topp, "sampling top-p (default 1 = off)"},
         {"--seed", ARG_INT, &a->seed, "sampling seed (per request: seed and id)"},
         {"--scores", ARG_FLAG, &a->o.scores, "greedy/sampling: write each output's log-probability (\"score\"; beam always has it)"},
+        {"--token-scores", ARG_FLAG, &a->o.token_scores, "write each output token's log-probability (\"token_logprobs\"; HF output_scores)"},
+        {"--num-return-sequences", ARG_INT, &a->o.num_return_sequences, "beam: also write the N best (\"hypotheses\"; default 1)"},
+        {"--min-new-tokens", ARG_INT, &a->o.min_new_tokens, "no eos before N generated tokens (HF min_new_tokens)"},
+        {"--repetition-penalty", ARG_FLOAT, &a->rep_penalty, "HF repetition_penalty (default 1 = off)"},
+        {"--no-repeat-ngram-size", ARG_INT, &a->o.no_repeat_ngram_size, "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--resume", ARG_FLAG, &a->resume, "skip ids already in the output"},
         {"--on-error", ARG_STR, &a->on_error, "bad input line: stop (default) or skip"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "longest encoder input (default 8192)"},
@@ -88,6 +94,7 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
     a->o.num_beams = a->beams; a->o.length_penalty = (float)a->lp; a->o.gnmt_penalty = a->gnmt;
     a->o.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
     a->o.temperature = (float)a->temperature; a->o.top_k = a->topk; a->o.top_p = (float)a->topp; a->o.seed = (uint64_t)a->seed;
+    a->o.repetition_penalty = (float)a->rep_penalty;
     return t5g_gen_validate(&a->o);
 }
 
@@ -177,6 +184,9 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddBoolToObject(fp, "truncate", a->truncate);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", tok_flags);
     cJSON_AddBoolToObject(fp, "scores", o->scores);  /* lines with and without "score" must not mix */
+    cJSON_AddBoolToObject(fp, "token_scores", o->token_scores);
+    cJSON_AddNumberToObject(fp, "num_return_sequences", o->num_return_sequences);
+    cli_fingerprint_processors(fp, o);
     return fp;
 }
 

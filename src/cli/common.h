@@ -2,6 +2,8 @@
 #ifndef T5G_CLI_COMMON_H
 #define T5G_CLI_COMMON_H
 #include "t5g.h"
+#include "generate/generate.h"
+#include <cJSON.h>
 
 /* MPI_Init (if needed), BLIS set-up, TP/DP split.  Returns 0 or -1 (error recorded). */
 int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm);
@@ -15,4 +17,8 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
 int cli_take_compute_type(int *argc, char **argv);
 /* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type. */
 t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm);
+/* The logits-processor settings that are on (min_new_tokens, repetition_penalty,
+ * no_repeat_ngram_size) into a run fingerprint or a results "decoding" object; none when all
+ * are off, so runs from before these options keep their fingerprints. */
+void cli_fingerprint_processors(cJSON *fp, const t5g_gen_opts *o);
 #endif

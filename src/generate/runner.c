@@ -24,6 +24,33 @@ char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_r
     return tok ? t5g_tokenizer_decode(tok, r->out, (size_t)n, 0, NULL) : strdup("");
 }
 
+static void add_floats(cJSON *o, const char *key, const float *v, int n) {
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+}
+
+/* --num-return-sequences N: "hypotheses": the N best, best first, each with its text, score
+ * and (like the line itself) output_ids and token_logprobs */
+static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
+    cJSON *hs = cJSON_AddArrayToObject(o, "hypotheses");
+    for (int k = 0; k < r->nhyp; k++) {
+        t5g_request one = {.out = r->hyp[k].ids, .nout = r->hyp[k].n};
+        char *text = t5g_request_text(s->tok, s->m, &one);
+        if (!text) return -1;
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, s->text_key, text);
+        free(text);
+        if (s->output_ids) {
+            cJSON *ids = cJSON_AddArrayToObject(h, "output_ids");
+            for (int i = 0; i < one.nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(one.out[i]));
+        }
+        cJSON_AddNumberToObject(h, "score", r->hyp[k].score);
+        if (r->hyp[k].token_lp) add_floats(h, "token_logprobs", r->hyp[k].token_lp, one.nout);
+        cJSON_AddItemToArray(hs, h);
+    }
+    return 0;
+}
+
 int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
     t5g_jsonl_sink *s = ctx;
     char *text = t5g_request_text(s->tok, s->m, r);
@@ -38,6 +65,12 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
         cJSON_AddNumberToObject(o, "tokens", r->nout);
     }
     if (!isnan(r->score)) cJSON_AddNumberToObject(o, "score", r->score);  /* greedy/sample: only with --scores */
+    if (r->token_lp) add_floats(o, "token_logprobs", r->token_lp, r->nout);
+    if (r->nhyp > 1 && add_hypotheses(s, o, r)) {
+        cJSON_Delete(o);
+        free(text);
+        return -1;
+    }
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(text);
@@ -110,7 +143,7 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
             toks += batch[j].nout;
             if (comm->tp_rank == 0 && sink && sink(ctx, &all[batch[j].index], &batch[j])) fail = 1;
         }
-        for (int j = 0; j < bn; j++) { free(batch[j].out); batch[j].out = NULL; }
+        for (int j = 0; j < bn; j++) t5g_request_clear(&batch[j]);
         if (t5g_any_failed(comm->tp, fail)) {
             rc = fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
             break;

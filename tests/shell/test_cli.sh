@@ -104,6 +104,53 @@ PY
     done
 done
 
+echo "== generate: HF generate options through the CLI (min/repetition/no-repeat, n-best, token log-probs), TP = 1 and 2 vs HF"
+for case in tests/fixtures/gen/*/; do
+    name=$(basename "$case")
+    for run in "greedy all three" "beam all three"; do
+        flags=$(python3 - "$case/options.json" "$run" <<'PY'
+import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["runs"] if r["name"] == sys.argv[2]][0]
+f = f"--max-new-tokens {r['max_new_tokens']} --min-new-tokens {r['min_new_tokens']} --repetition-penalty {r['repetition_penalty']!r} --no-repeat-ngram-size {r['no_repeat_ngram_size']} --token-scores"
+if r["num_beams"] > 1:
+    f += f" --beams {r['num_beams']} --num-return-sequences 2"
+print(f)
+PY
+)
+        for np in 1 2; do
+            rm -f "$tmp/$name.opt$np.jsonl"
+            timeout 120 mpirun -np $np $T5G generate -m "$tmp/$name.h5" -i "$tmp/$name.in.jsonl" -o "$tmp/$name.opt$np.jsonl" $flags -q \
+                || fail "$name '$run' TP=$np failed"
+            python3 - "$case/options.json" "$run" "$tmp/$name.opt$np.jsonl" <<'PY' || fail "$name '$run' TP=$np differs from HF"
+import json, math, sys
+r = [r for r in json.load(open(sys.argv[1]))["runs"] if r["name"] == sys.argv[2]][0]
+eos = {1, 107}
+out = sorted((json.loads(l) for l in open(sys.argv[3])), key=lambda o: o["id"])
+assert len(out) == len(r["sequences"]), "row count"
+for o, ref in zip(out, r["sequences"]):
+    want = []
+    for t in ref[1:]:
+        want.append(t)
+        if t in eos:
+            break
+    assert o["output_ids"] == want, (o["id"], o["output_ids"], want)
+    assert len(o["token_logprobs"]) == len(o["output_ids"]), "one log-probability per output token"
+    assert all(math.isfinite(x) and x <= 1e-6 for x in o["token_logprobs"]), "log-probabilities are <= 0"
+    if r["num_beams"] > 1:
+        h = o["hypotheses"]
+        assert len(h) == 2 and h[0]["output_ids"] == o["output_ids"] and h[0]["score"] >= h[1]["score"], "n-best"
+PY
+        done
+        cmp <(python3 -c "import json,sys; [print(json.dumps(json.loads(l)['output_ids'])) for l in open(sys.argv[1])]" "$tmp/$name.opt1.jsonl") \
+            <(python3 -c "import json,sys; [print(json.dumps(json.loads(l)['output_ids'])) for l in open(sys.argv[1])]" "$tmp/$name.opt2.jsonl") \
+            || fail "$name '$run': TP=2 ids differ from TP=1"
+        echo "ok: $name '$run' = HF at TP=1 and 2"
+    done
+done
+expect_error "num-return-sequences" $T5G generate -m "$tmp/basic.h5" -i "$tmp/basic.in.jsonl" -o "$tmp/x.jsonl" --num-return-sequences 2 -q
+expect_error "repetition-penalty" $T5G generate -m "$tmp/basic.h5" -i "$tmp/basic.in.jsonl" -o "$tmp/x.jsonl" --repetition-penalty 0 -q
+expect_error "min-new-tokens" $T5G generate -m "$tmp/basic.h5" -i "$tmp/basic.in.jsonl" -o "$tmp/x.jsonl" --max-new-tokens 4 --min-new-tokens 5 -q
+
 echo "== plan: layout errors"
 expect_error "does not fit" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 2 --mem-per-rank 8G
 expect_error "does not divide" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 8 --tp 3
