@@ -30,10 +30,24 @@ static int parse_bytes(const char *s, int64_t *out) {
 
 static double gib(int64_t b) { return b / 1073741824.0; }
 
-static void print_plan(const t5g_config *c, const t5g_plan *p, const t5g_machine *m, int64_t mem) {
+static void print_machine(const t5g_machine *m, const char *source) {
+    printf("machine    %s: %d cores/node, %d threads/rank; GEMM %.1f GFLOP/s per core (f32; bf16 %s, int8 %s), skinny %.1f; "
+           "read %.1f GB/s per node, %.1f per core\n", source, m->cores, m->threads, m->gemm_gflops,
+           m->gemm_gflops_bf16 > 0 ? "given" : "= f32", m->gemm_gflops_int8 > 0 ? "given" : "= f32", m->skinny_gflops,
+           m->mem_bw_gbs, m->mem_bw_core_gbs);
+    printf("           all-reduce inside a node %.1f us + %.2f GB/s%s; across nodes ", m->ar_latency_us, m->ar_bw_gbs,
+           m->measured_allreduce ? "" : " (defaults, not measured)");
+    if (m->inter_latency_us > 0) printf("%.1f us + %.2f GB/s", m->inter_latency_us, m->inter_bw_gbs);
+    else printf("unknown");
+    if (m->sim_latency_us > 0) printf(" (includes %.1f us SIMULATED latency)", m->sim_latency_us);
+    printf("\n");
+}
+
+static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
     int world = p->nodes * p->ranks_per_node;
-    printf("layout     %d nodes x %d ranks = %d ranks: TP %d x DP %d (%s checkpoint)\n", p->nodes, p->ranks_per_node,
-           world, p->tp, world / p->tp, p->dtype_bytes == 2 ? "bfloat16" : p->dtype_bytes == 1 ? "int8" : "float32");
+    printf("layout     %d nodes x %d ranks = %d ranks: TP %d x DP %d, a TP group spans %d node(s) (%s checkpoint)\n", p->nodes,
+           p->ranks_per_node, world, p->tp, world / p->tp, p->tp_nodes,
+           p->dtype_bytes == 2 ? "bfloat16" : p->dtype_bytes == 1 ? "int8" : "float32");
     printf("shapes     batch %d, source %d, target %d, beams %d\n", p->batch, p->src_len, p->tgt_len, p->beams);
     printf("memory per rank (busiest rank):\n");
     printf("  weights (%-4s in memory) %10.3f GiB  (replicated part %.3f GiB)\n", t5g_dtype_name((t5g_dtype)p->wdtype),
@@ -45,28 +59,49 @@ static void print_plan(const t5g_config *c, const t5g_plan *p, const t5g_machine
     printf("  runtime overhead         %10.3f GiB\n", gib(p->overhead));
     printf("  total                    %10.3f GiB%s\n", gib(p->total), mem ? "" : "  (no --mem-per-rank given)");
     if (mem) printf("  available                %10.3f GiB  -> %s\n", gib(mem), p->total <= mem ? "fits" : "DOES NOT FIT");
-    printf("checkpoint read per rank   %.3f GiB\n", gib(p->checkpoint_read));
+    printf("memory per node (%d ranks) %9.3f GiB", p->ranks_per_node, gib(p->node_total));
+    if (m && m->node_mem_gib > 0)
+        printf("  (node has %.1f GiB -> %s)", m->node_mem_gib, p->node_total <= m->node_mem_gib * 1073741824.0 ? "fits" : "DOES NOT FIT");
+    printf("\ncheckpoint read per rank   %.3f GiB\n", gib(p->checkpoint_read));
     printf("all-reduces: %.0f per encoder pass (%.0f bytes per source token), %.0f per decoder step (%.0f bytes per generated token)\n",
            p->allreduces_per_enc_pass, p->bytes_per_enc_token, p->allreduces_per_step, p->bytes_per_gen_token);
-    printf("machine    GEMM %.1f GFLOP/s, skinny GEMM %.1f GFLOP/s, read bandwidth %.1f GB/s, all-reduce %.1f us + %.2f GB/s%s\n",
-           m->gemm_gflops, m->skinny_gflops, m->mem_bw_gbs, m->ar_latency_us, m->ar_bw_gbs,
-           m->measured_allreduce ? "" : " (all-reduce: platform defaults; run t5g calibrate under mpirun)");
-    printf("predicted  encoder %.0f tokens/s per TP group; decoder step %.2f ms (weights %.2f ms, all-reduce %.2f ms) = %.1f generated tokens/s per TP group, %.1f for the job\n",
-           p->enc_tokens_per_s, p->step_ms, p->step_mem_ms, p->step_comm_ms, p->gen_tokens_per_s,
-           p->gen_tokens_per_s * world / p->tp);
-    (void)c;
+    if (!p->predicted) {
+        printf("predicted  nothing: no machine numbers (give --machine FILE from t5g calibrate, or --measure to measure this machine now)\n");
+        return;
+    }
+    const char *sim = m->sim_latency_us > 0 && p->tp_nodes > 1 ? " (with SIMULATED inter-node latency)" : "";
+    printf("predicted  encoder %.4g tokens/s per TP group: pass %.4g ms = GEMM %.4g + attention %.4g + norms %.4g + all-reduce %.4g%s\n",
+           p->enc_tokens_per_s, p->enc_gemm_ms + p->enc_attn_ms + p->enc_norm_ms + p->enc_comm_ms, p->enc_gemm_ms,
+           p->enc_attn_ms, p->enc_norm_ms, p->enc_comm_ms, sim);
+    printf("predicted  decoder step %.4g ms = weights %.4g + cache attention %.4g + norms %.4g + vocab statistics %.4g + collectives %.4g%s\n",
+           p->step_ms, p->step_mem_ms, p->step_attn_ms, p->step_norm_ms, p->step_vocab_ms, p->step_comm_ms, sim);
+    printf("predicted  %.4g generated tokens/s per TP group, %.4g for the job; %.4g requests/s for the job\n", p->gen_tokens_per_s,
+           p->gen_tokens_per_s * world / p->tp, p->requests_per_s);
+}
+
+static void print_candidates(const t5g_plan *cand, int n, const t5g_plan *best, int64_t mem) {
+    printf("layouts considered (TP groups whole inside nodes or spanning whole nodes):\n");
+    printf("   TP  DP  nodes/group  GiB/rank   fits  enc tok/s  gen tok/s (job)  requests/s\n");
+    for (int i = 0; i < n; i++) {
+        const t5g_plan *q = &cand[i];
+        int world = q->nodes * q->ranks_per_node;
+        printf("  %3d %3d  %11d  %8.2f  %5s  %9.4g  %15.4g  %10.4g%s\n", q->tp, world / q->tp, q->tp_nodes, gib(q->total),
+               !mem || q->total <= mem ? "yes" : "no", q->enc_tokens_per_s, q->gen_tokens_per_s * world / q->tp,
+               q->requests_per_s, q->tp == best->tp ? "  <- chosen" : "");
+    }
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *calib = NULL, *ct = NULL;
-    int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0;
+    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *machine = NULL, *calib = NULL,
+               *ct = NULL;
+    int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0, measure = 0, threads = 0;
     arg_spec specs[] = {
         {"--preset", ARG_STR, &preset, "preset name"},
         {"--config", ARG_STR, &config, "HF config.json"},
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
         {"--nodes", ARG_INT, &nodes, "nodes (default 1)"},
         {"--ranks-per-node", ARG_INT, &rpn, "MPI ranks per node (default 1)"},
-        {"--tp", ARG_INT, &tp, "tensor-parallel size (default: smallest valid size that fits)"},
+        {"--tp", ARG_INT, &tp, "tensor-parallel size (default: the layout search picks it)"},
         {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16|int8 (default: the checkpoint's, else bf16)"},
         {"--compute-type", ARG_STR, &ct, "weights in memory f32|bf16|int8 (default: the storage dtype)"},
         {"--batch", ARG_INT, &batch, "requests per batch (default 8)"},
@@ -74,18 +109,24 @@ int cmd_plan(int argc, char **argv) {
         {"--tgt-len", ARG_INT, &tgt, "generated tokens (default 128)"},
         {"--beams", ARG_INT, &beams, "beams (default 1)"},
         {"--mem-per-rank", ARG_STR, &memstr, "memory per rank, e.g. 64G"},
-        {"--calibration", ARG_STR, &calib, "machine numbers from t5g calibrate (default: measure now, quickly)"},
+        {"--machine", ARG_STR, &machine, "machine description (t5g calibrate -o, or by hand: docs/planner.md)"},
+        {"--calibration", ARG_STR, &calib, "same as --machine"},
+        {"--measure", ARG_FLAG, &measure, "measure this machine now instead of reading --machine (one node's numbers)"},
+        {"--threads", ARG_INT, &threads, "threads per rank for the prediction (default: the machine file's)"},
         {"--print-tp", ARG_FLAG, &print_tp, "print only the TP size to use"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16|int8] [--compute-type f32|bf16|int8]\n"
-                        "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--print-tp]",
+                        "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | --measure] [--threads N] [--print-tp]",
                         NULL, 0, NULL);
     if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
                 args_check_range("--tp", tp, 0, 1 << 20) || args_check_range("--batch", batch, 1, T5G_MAX_BATCH) ||
                 args_check_range("--src-len", src, 1, 1 << 20) || args_check_range("--tgt-len", tgt, 1, 1 << 20) ||
-                args_check_range("--beams", beams, 1, 64)))
+                args_check_range("--beams", beams, 1, 64) || args_check_range("--threads", threads, 0, 4096)))
         rc = -1;
+    if (!rc && machine && calib) rc = T5G_FAIL("give --machine or --calibration (the same option), not both");
+    if (!machine) machine = calib;
+    if (!rc && machine && measure) rc = T5G_FAIL("give --machine FILE or --measure, not both");
     if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
     t5g_config c;
     int64_t mem = 0;
@@ -101,32 +142,41 @@ int cmd_plan(int argc, char **argv) {
     if (t5g_dtype_parse(ct ? ct : dtype, &wdt)) { t5g_print_error(); return 2; }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
-    t5g_machine m;
-    int fail = calib ? t5g_machine_load(&m, calib) : t5g_calibrate(&m, MPI_COMM_SELF, 1);
-    t5g_plan p = {0};
+    t5g_machine m, *mp = NULL;
+    int fail = 0;
+    if (machine) fail = t5g_machine_load(&m, machine) != 0;
+    else if (measure) fail = t5g_calibrate(&m, MPI_COMM_SELF, 1) != 0;
+    if (!fail && (machine || measure)) mp = &m;
+    if (mp && threads) m.threads = threads;
+    t5g_plan p = {0}, cand[32];
+    int ncand = 0;
     p.nodes = nodes; p.ranks_per_node = rpn; p.batch = batch; p.src_len = src; p.tgt_len = tgt; p.beams = beams;
     p.dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
     p.wdtype = (int)wdt;
-    int world = nodes * rpn, chosen = 0;
-    for (int T = tp ? tp : 1; !fail && T <= (tp ? tp : world); T++) {
-        if (!tp && (world % T)) continue;
-        p.tp = T;
-        if (t5g_plan_compute(&c, &m, &p)) { if (tp) { fail = 1; break; } continue; }
-        if (!mem || p.total <= mem) { chosen = T; break; }
-        if (tp) break;
-    }
-    if (!fail && !chosen) {
-        if (tp) T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, more ranks or nodes, or a smaller --batch",
-                         tp, gib(p.total), gib(mem));
-        else T5G_FAIL("the model does not fit in %.2f GiB per rank with any TP size up to %d ranks; use more nodes or ranks per node, or a smaller --batch",
-                      gib(mem), world);
-        fail = 1;
+    int computed = 0;
+    if (!fail && tp) {
+        p.tp = tp;
+        fail = t5g_plan_compute(&c, mp, &p) != 0;
+        computed = !fail;
+        if (!fail && mem && p.total > mem) {
+            T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, more ranks or nodes, or a smaller --batch",
+                     tp, gib(p.total), gib(mem));
+            fail = 1;
+        }
+    } else if (!fail) {
+        t5g_plan best;
+        fail = t5g_plan_search(&c, mp, &p, mem, &best, cand, &ncand) != 0;
+        if (!fail) p = best;
     }
     if (!fail) {
-        if (print_tp) printf("%d\n", chosen);
-        else print_plan(&c, &p, &m, mem);
+        if (print_tp) printf("%d\n", p.tp);
+        else {
+            if (mp) print_machine(mp, machine ? machine : "measured now on this node (--measure; nothing across nodes)");
+            print_plan(&p, mp, mem);
+            if (!tp && mp) print_candidates(cand, ncand, &p, mem);
+        }
     } else {
-        if (!print_tp && tp && p.total) print_plan(&c, &p, &m, mem);
+        if (!print_tp && computed) print_plan(&p, mp, mem);
         t5g_print_error();
     }
     MPI_Finalize();
@@ -137,20 +187,21 @@ int cmd_calibrate(int argc, char **argv) {
     const char *out = NULL;
     int quick = 0, threads = 0;
     arg_spec specs[] = {
-        {"-o|--out", ARG_STR, &out, "write the numbers as JSON (for t5g plan --calibration)"},
+        {"-o|--out", ARG_STR, &out, "write the numbers as JSON (for t5g plan --machine)"},
         {"--quick", ARG_FLAG, &quick, "smaller measurements (~1 s)"},
         {"--threads", ARG_INT, &threads, "BLIS threads per rank"},
     };
-    int rc = args_parse(argc, argv, specs, 3, "usage: [mpirun -np N] t5g calibrate [-o FILE] [--quick]", NULL, 0, NULL);
+    int rc = args_parse(argc, argv, specs, 3,
+                        "usage: [mpirun -np N [--host A:R,B:R]] t5g calibrate [-o FILE] [--quick]\n"
+                        "  2+ ranks on a node measure the all-reduce inside a node; ranks on 2+ nodes, across nodes",
+                        NULL, 0, NULL);
     if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, 0, threads, &comm) != 0;
     t5g_machine m;
     if (!fail) fail = t5g_calibrate(&m, MPI_COMM_WORLD, quick) != 0;
     if (!fail && comm.world_rank == 0) {
-        printf("GEMM %.1f GFLOP/s, skinny GEMM (M=8) %.1f GFLOP/s, read bandwidth %.1f GB/s, all-reduce %.2f us latency, %.2f GB/s (%s), %d threads\n",
-               m.gemm_gflops, m.skinny_gflops, m.mem_bw_gbs, m.ar_latency_us, m.ar_bw_gbs,
-               m.measured_allreduce ? "measured" : "platform defaults: run under mpirun -np 2+", m.threads);
+        print_machine(&m, "measured now (medians of 3)");
         if (out) fail = t5g_machine_save(&m, out) != 0;
     }
     return cli_mpi_end(&comm, fail);

@@ -1,19 +1,28 @@
-/* plan.c - see plan.h.  The throughput model is deliberately simple (roofline per GEMM
- * phase + latency/bandwidth per all-reduce) and is compared with measurements in
- * `make bench`. */
+/* plan.c - see plan.h.  The throughput model (docs/planner.md) is a sum of phases: GEMMs
+ * (roofline: FLOPs at the GEMM rate or weight bytes at the bandwidth, whichever is slower),
+ * attention over the caches, norms and elementwise passes, the vocabulary statistics, and
+ * latency + bytes / bandwidth per collective, inside or across nodes.  bench/plan_accuracy.sh
+ * compares it with measured runs. */
+#define _GNU_SOURCE  /* sched_getaffinity */
 #include "parallel/plan.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/progress.h"
 #include "model/state.h"
+#include "parallel/comm.h"
+#include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
 #include <blis.h>
 #include <immintrin.h>
 #include <cJSON.h>
 #include <math.h>
+#include <sched.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 double t5g_bare_gemm_gflops(int M, int N, int K, int reps) {
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K), *C = malloc(sizeof(float) * M * N);
@@ -69,74 +78,258 @@ double t5g_read_bandwidth(size_t bytes, int reps) {
     return sink > 0 ? bytes / best / 1e9 : 0;
 }
 
+/* ---- calibration ------------------------------------------------------------------------ */
+
+static double median3(double a, double b, double c) { return fmax(fmin(a, b), fmin(fmax(a, b), c)); }
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* all-reduce latency (s, 8 bytes) and bandwidth (B/s, 4 MiB) over comm; sim: wire delay added
+ * per call as in real runs (NULL: none) */
+static void measure_allreduce(MPI_Comm comm, t5g_comm *sim, int quick, double *lat, double *bw) {
+    float small[2] = {1, 2};
+    int reps = quick ? 100 : 300;
+    size_t n = 1 << 20;
+    float *big = calloc(n, sizeof(float));
+    double l[3], b[3];
+    for (int k = 0; k < 3; k++) {  /* median of 3 rounds: the machine may be shared */
+        MPI_Barrier(comm);
+        double t0 = MPI_Wtime();
+        for (int i = 0; i < reps; i++) {
+            MPI_Allreduce(MPI_IN_PLACE, small, 2, MPI_FLOAT, MPI_SUM, comm);
+            t5g_sim_wire(sim);
+        }
+        l[k] = (MPI_Wtime() - t0) / reps;
+        MPI_Barrier(comm);
+        t0 = MPI_Wtime();
+        for (int i = 0; i < (quick ? 3 : 8) && big; i++) {
+            MPI_Allreduce(MPI_IN_PLACE, big, (int)n, MPI_FLOAT, MPI_SUM, comm);
+            t5g_sim_wire(sim);
+        }
+        b[k] = n * 4.0 / ((MPI_Wtime() - t0) / (quick ? 3 : 8));
+    }
+    free(big);
+    double v[2] = {median3(l[0], l[1], l[2]), -median3(b[0], b[1], b[2])};
+    MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_DOUBLE, MPI_MAX, comm);  /* the slowest rank */
+    *lat = v[0];
+    *bw = -v[1];
+}
+
+static int node_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static double node_mem_gib(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * size / 1073741824.0 : 0;
+}
+
+/* The decode kernel (t5g_cpu_linear_small, M = 8) on the pool with `threads` threads: GB/s of
+ * weights streamed from a 64 MiB-per-thread matrix (what a decode step sees), and with
+ * gflops != NULL the GFLOP/s on a 2 MiB matrix that stays in the caches. Medians of 5. */
+static double decode_kernel(int threads, double *gflops) {
+    const int K = 512, M = 8;
+    int N = 32768 * threads;
+    int saved = t5g_pool_threads();
+    t5g_pool_set_threads(threads);
+    float *w = malloc(sizeof(float) * (size_t)N * K), *x = malloc(sizeof(float) * M * K), *y = malloc(sizeof(float) * (size_t)M * N);
+    double gbs = 0, t[5];
+    if (w && x && y) {
+        for (size_t i = 0; i < (size_t)N * K; i++) w[i] = (float)((i * 7) % 13) * 0.01f;
+        for (int i = 0; i < M * K; i++) x[i] = 0.5f;
+        for (int r = 0; r < 5; r++) {
+            double t0 = t5g_now();
+            t5g_cpu_linear_small(x, M, K, w, N, K, K, y, N);
+            t[r] = t5g_now() - t0;
+        }
+        qsort(t, 5, sizeof *t, cmp_double);
+        gbs = (double)N * K * sizeof(float) / t[2] / 1e9;
+        if (gflops) {
+            const int n = 1024, reps = 20;
+            for (int r = 0; r < 5; r++) {
+                double t0 = t5g_now();
+                for (int i = 0; i < reps; i++) t5g_cpu_linear_small(x, M, K, w, n, K, K, y, n);
+                t[r] = (t5g_now() - t0) / reps;
+            }
+            qsort(t, 5, sizeof *t, cmp_double);
+            *gflops = 2.0 * M * n * K / t[2] / 1e9;
+        }
+    }
+    free(w); free(x); free(y);
+    t5g_pool_set_threads(saved);
+    return gbs;
+}
+
+/* rank 0 alone: per-core GEMM rates, one core's and the node's decode streaming rate */
+static void measure_node(t5g_machine *m, int quick) {
+    int blis_threads = (int)bli_thread_get_num_threads();
+    int big = quick ? 512 : 1024;
+    double g[3];
+    bli_thread_set_num_threads(1);
+    for (int k = 0; k < 3; k++) g[k] = t5g_bare_gemm_gflops(big, big, big, 1);
+    m->gemm_gflops = median3(g[0], g[1], g[2]);
+    bli_thread_set_num_threads(blis_threads);
+    m->mem_bw_core_gbs = decode_kernel(1, &m->skinny_gflops);
+    m->mem_bw_gbs = decode_kernel(m->cores, NULL);
+}
+
+static void quiet_barrier(MPI_Comm comm) {
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibarrier(comm, &req);
+    while (!done) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (!done) usleep(2000);
+    }
+}
+
 int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
     T5G_CHECK(m, "t5g_calibrate: NULL argument");
     memset(m, 0, sizeof *m);
-    m->threads = omp_get_max_threads();
-    m->gemm_gflops = t5g_bare_gemm_gflops(quick ? 512 : 1024, quick ? 512 : 1024, quick ? 512 : 1024, 3);
-    m->skinny_gflops = t5g_bare_gemm_gflops(8, 2048, 2048, quick ? 5 : 10);
-    m->mem_bw_gbs = t5g_read_bandwidth((size_t)(quick ? 128 : 512) << 20, 3);
-    int size = 1;
+    int rank = 0, size = 1;
+    MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    /* platform.md §3: 2 ranks on one node, ob1/vader */
-    m->ar_latency_us = 3.0;
+    m->threads = omp_get_max_threads();
+    m->cores = node_cores();
+    m->node_mem_gib = node_mem_gib();
+    if (rank == 0) measure_node(m, quick);
+    quiet_barrier(comm);  /* the other ranks sleep meanwhile: spinning would take rank 0's cores */
+    MPI_Bcast(m, (int)sizeof *m, MPI_BYTE, 0, comm);  /* one binary on one cluster: same layout */
+    /* the nodes (MPI shared-memory domains), their first ranks */
+    MPI_Comm node, pair;
+    int nrank, nodes;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &nrank);
+    int first = nrank == 0, on_first_node = 0;
+    MPI_Allreduce(&first, &nodes, 1, MPI_INT, MPI_SUM, comm);
+    int r0 = rank;
+    MPI_Allreduce(MPI_IN_PLACE, &r0, 1, MPI_INT, MPI_MIN, node);
+    on_first_node = r0 == 0;
+    /* intra: ranks 0 and 1 of the first node */
+    m->ar_latency_us = 3.0;  /* defaults (platform.md §3, 2 ranks, shared memory) */
     m->ar_bw_gbs = 5.0;
-    if (size > 1) {
-        float small[2] = {1, 2};
-        int reps = 200;
-        MPI_Barrier(comm);
-        double t0 = MPI_Wtime();
-        for (int i = 0; i < reps; i++) MPI_Allreduce(MPI_IN_PLACE, small, 2, MPI_FLOAT, MPI_SUM, comm);
-        double lat = (MPI_Wtime() - t0) / reps;
-        size_t n = 1 << 20;
-        float *big = calloc(n, sizeof(float));
-        T5G_CHECK(big, "out of memory");
-        MPI_Barrier(comm);
-        t0 = MPI_Wtime();
-        for (int i = 0; i < 10; i++) MPI_Allreduce(MPI_IN_PLACE, big, (int)n, MPI_FLOAT, MPI_SUM, comm);
-        double t = (MPI_Wtime() - t0) / 10;
-        free(big);
-        /* every rank reports the slowest */
-        double v[2] = {lat, t};
-        MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_DOUBLE, MPI_MAX, comm);
-        m->ar_latency_us = v[0] * 1e6;
-        m->ar_bw_gbs = n * 4.0 / v[1] / 1e9;
+    int nsize;
+    MPI_Comm_size(node, &nsize);
+    int two_local = on_first_node && nsize >= 2, any_local = 0;
+    MPI_Allreduce(&two_local, &any_local, 1, MPI_INT, MPI_MAX, comm);
+    MPI_Comm_split(comm, on_first_node && nrank < 2 ? 0 : MPI_UNDEFINED, rank, &pair);
+    double lat = 0, bw = 0;
+    if (pair != MPI_COMM_NULL && any_local) measure_allreduce(pair, NULL, quick, &lat, &bw);
+    if (pair != MPI_COMM_NULL) MPI_Comm_free(&pair);
+    MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm);
+    MPI_Bcast(&bw, 1, MPI_DOUBLE, 0, comm);
+    if (any_local) {
+        m->ar_latency_us = lat * 1e6;
+        m->ar_bw_gbs = bw / 1e9;
         m->measured_allreduce = 1;
     }
+    /* inter: the first ranks of the first two nodes, with the simulated wire delay if any */
+    if (nodes >= 2) {
+        MPI_Comm leaders;
+        MPI_Comm_split(comm, first ? 0 : MPI_UNDEFINED, rank, &leaders);
+        int lr = -1;
+        if (leaders != MPI_COMM_NULL) MPI_Comm_rank(leaders, &lr);
+        MPI_Comm_split(comm, lr >= 0 && lr < 2 ? 0 : MPI_UNDEFINED, rank, &pair);
+        t5g_comm sim;
+        memset(&sim, 0, sizeof sim);
+        sim.tp_nodes = 2;
+        const char *env = getenv("T5G_SIM_LATENCY_US");
+        sim.sim_latency_us = env ? atof(env) : 0;  /* validated by t5g_comm_init */
+        lat = bw = 0;
+        if (pair != MPI_COMM_NULL) {
+            measure_allreduce(pair, &sim, quick, &lat, &bw);
+            MPI_Comm_free(&pair);
+        }
+        if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
+        MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm);  /* world rank 0 leads the first node */
+        MPI_Bcast(&bw, 1, MPI_DOUBLE, 0, comm);
+        m->inter_latency_us = lat * 1e6;
+        m->inter_bw_gbs = bw / 1e9;
+        m->sim_latency_us = sim.sim_latency_us;
+    }
+    MPI_Comm_free(&node);
     return 0;
 }
+
+/* ---- machine file ----------------------------------------------------------------------- */
+
+typedef struct { const char *key, *alias; size_t off; int is_int, required; } mkey;
+#define MD(f) offsetof(t5g_machine, f)
+static const mkey machine_keys[] = {
+    {"cores", NULL, MD(cores), 1, 0},
+    {"threads", NULL, MD(threads), 1, 0},
+    {"gemm_gflops", NULL, MD(gemm_gflops), 0, 1},
+    {"skinny_gflops", NULL, MD(skinny_gflops), 0, 1},
+    {"gemm_gflops_bf16", NULL, MD(gemm_gflops_bf16), 0, 0},
+    {"gemm_gflops_int8", NULL, MD(gemm_gflops_int8), 0, 0},
+    {"mem_bw_gbs", NULL, MD(mem_bw_gbs), 0, 1},
+    {"mem_bw_core_gbs", NULL, MD(mem_bw_core_gbs), 0, 0},
+    {"intra_latency_us", "ar_latency_us", MD(ar_latency_us), 0, 1},
+    {"intra_bw_gbs", "ar_bw_gbs", MD(ar_bw_gbs), 0, 1},
+    {"intra_measured", "measured_allreduce", MD(measured_allreduce), 1, 0},
+    {"inter_latency_us", NULL, MD(inter_latency_us), 0, 0},
+    {"inter_bw_gbs", NULL, MD(inter_bw_gbs), 0, 0},
+    {"node_mem_gib", NULL, MD(node_mem_gib), 0, 0},
+    {"simulated_latency_us", NULL, MD(sim_latency_us), 0, 0},
+};
+#define N_MKEYS ((int)(sizeof machine_keys / sizeof machine_keys[0]))
 
 int t5g_machine_save(const t5g_machine *m, const char *path) {
     t5g_outfile o;
     T5G_TRY(t5g_out_open(&o, path, "w"));
-    fprintf(o.f,
-            "{\"gemm_gflops\": %.3f, \"skinny_gflops\": %.3f, \"mem_bw_gbs\": %.3f, \"ar_latency_us\": %.3f, "
-            "\"ar_bw_gbs\": %.3f, \"threads\": %d, \"measured_allreduce\": %d}\n",
-            m->gemm_gflops, m->skinny_gflops, m->mem_bw_gbs, m->ar_latency_us, m->ar_bw_gbs, m->threads,
-            m->measured_allreduce);
+    fprintf(o.f, "{\n  \"comment\": \"t5g calibrate: GEMM rates per core, bandwidths in GB/s, latencies in us (docs/planner.md)\"");
+    for (int i = 0; i < N_MKEYS; i++) {
+        const char *p = (const char *)m + machine_keys[i].off;
+        if (machine_keys[i].is_int) fprintf(o.f, ",\n  \"%s\": %d", machine_keys[i].key, *(const int *)p);
+        else fprintf(o.f, ",\n  \"%s\": %.4g", machine_keys[i].key, *(const double *)p);
+    }
+    fprintf(o.f, "\n}\n");
     return t5g_out_commit(&o);
 }
 
+static const mkey *find_key(const char *name) {
+    for (int i = 0; i < N_MKEYS; i++)
+        if (!strcmp(name, machine_keys[i].key) || (machine_keys[i].alias && !strcmp(name, machine_keys[i].alias)))
+            return &machine_keys[i];
+    return NULL;
+}
+
 int t5g_machine_load(t5g_machine *m, const char *path) {
+    memset(m, 0, sizeof *m);
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
     cJSON *j = cJSON_Parse(text);
     free(text);
-    T5G_CHECK(j, "%s is not valid JSON (rerun t5g calibrate)", path);
-    const char *keys[] = {"gemm_gflops", "skinny_gflops", "mem_bw_gbs", "ar_latency_us", "ar_bw_gbs"};
-    double *dst[] = {&m->gemm_gflops, &m->skinny_gflops, &m->mem_bw_gbs, &m->ar_latency_us, &m->ar_bw_gbs};
-    int rc = 0;
-    for (int i = 0; i < 5 && !rc; i++) {
-        const cJSON *v = cJSON_GetObjectItem(j, keys[i]);
-        if (!cJSON_IsNumber(v) || v->valuedouble <= 0) rc = T5G_FAIL("%s: \"%s\" missing or not positive (rerun t5g calibrate)", path, keys[i]);
-        else *dst[i] = v->valuedouble;
+    T5G_CHECK(cJSON_IsObject(j), "%s is not a JSON object (write it with t5g calibrate -o, or by hand: docs/planner.md)", path);
+    int rc = 0, seen[N_MKEYS] = {0};
+    for (const cJSON *v = j->child; v && !rc; v = v->next) {
+        if (!strcmp(v->string, "comment")) continue;
+        const mkey *k = find_key(v->string);
+        if (!k) { rc = T5G_FAIL("%s: unknown key \"%s\" (the keys are listed in docs/planner.md)", path, v->string); break; }
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || (k->required && v->valuedouble <= 0)) {
+            rc = T5G_FAIL("%s: \"%s\" must be a %s number", path, v->string, k->required ? "positive" : "non-negative");
+            break;
+        }
+        char *p = (char *)m + k->off;
+        if (k->is_int) *(int *)p = v->valueint;
+        else *(double *)p = v->valuedouble;
+        seen[k - machine_keys] = 1;
     }
-    const cJSON *t = cJSON_GetObjectItem(j, "threads"), *ma = cJSON_GetObjectItem(j, "measured_allreduce");
-    m->threads = cJSON_IsNumber(t) ? t->valueint : 1;
-    m->measured_allreduce = cJSON_IsNumber(ma) ? ma->valueint : 0;
+    for (int i = 0; i < N_MKEYS && !rc; i++)
+        if (machine_keys[i].required && !seen[i])
+            rc = T5G_FAIL("%s: \"%s\" missing (rerun t5g calibrate -o, or add it by hand: docs/planner.md)", path, machine_keys[i].key);
+    if (!rc && (m->inter_latency_us > 0) != (m->inter_bw_gbs > 0))
+        rc = T5G_FAIL("%s: give both inter_latency_us and inter_bw_gbs, or neither", path);
+    if (!m->threads) m->threads = 1;
     cJSON_Delete(j);
     return rc;
 }
+
+/* ---- the plan ---------------------------------------------------------------------------- */
 
 /* weights of a stack's layers on a rank (no embedding), elements */
 static int64_t layer_elems(const t5g_stack_config *s, const t5g_shard *sh, int enc_H, int cross) {
@@ -146,20 +339,102 @@ static int64_t layer_elems(const t5g_stack_config *s, const t5g_shard *sh, int e
     return attn + cr + 3 * (int64_t)sh->ni * H;
 }
 
-int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) {
-    T5G_CHECK(c && mach && p, "t5g_plan_compute: NULL argument");
-    int T = p->tp, world = p->nodes * p->ranks_per_node;
-    T5G_CHECK(p->nodes >= 1 && p->ranks_per_node >= 1, "--nodes and --ranks-per-node must be >= 1");
-    T5G_CHECK(T >= 1 && world % T == 0, "TP size %d does not divide the %d ranks (%d nodes x %d)", T, world, p->nodes,
-              p->ranks_per_node);
-    T5G_CHECK(p->batch >= 1 && p->src_len >= 1 && p->tgt_len >= 1 && p->beams >= 1, "batch, lengths and beams must be >= 1");
+/* nodes spanned by the widest TP group when ranks fill node after node */
+static int group_nodes(int T, int world, int rpn) {
+    int most = 1;
+    for (int g = 0; g < world / T; g++) {
+        int n = (g * T + T - 1) / rpn - (g * T) / rpn + 1;
+        if (n > most) most = n;
+    }
+    return most;
+}
+
+double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, double bytes) {
+    if (T <= 1) return 0;
+    int per_node = (T + nodes - 1) / nodes;
+    double steps_in = per_node > 1 ? ceil(log2(per_node)) : 0, steps_x = nodes > 1 ? ceil(log2(nodes)) : 0;
+    double bw = (nodes > 1 ? m->inter_bw_gbs : m->ar_bw_gbs) * 1e9;
+    /* the calibration moved 1x the buffer between 2 ranks; a T-rank ring moves 2(T-1)/T x */
+    return steps_in * m->ar_latency_us * 1e-6 + steps_x * m->inter_latency_us * 1e-6 + bytes * 2.0 * (T - 1) / T / bw;
+}
+
+typedef struct { double rate, rate_f32, skinny, bw, cores; } rank_speed;
+
+static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
+    rank_speed r;
+    int cores = m->cores > 0 ? m->cores : m->threads;
+    r.cores = m->threads > 0 ? m->threads : 1;
+    if (r.cores * rpn > cores) r.cores = (double)cores / rpn;  /* oversubscribed: a share of the cores */
+    double g = wdtype == T5G_DT_BF16 && m->gemm_gflops_bf16 > 0 ? m->gemm_gflops_bf16
+             : wdtype == T5G_DT_INT8 && m->gemm_gflops_int8 > 0 ? m->gemm_gflops_int8 : m->gemm_gflops;
+    r.rate = g * 1e9 * r.cores;
+    r.rate_f32 = m->gemm_gflops * 1e9 * r.cores;
+    r.skinny = m->skinny_gflops * 1e9 * r.cores;
+    /* a rank streams at its cores' speed, at most its share of the node's bandwidth */
+    double core_bw = m->mem_bw_core_gbs > 0 ? m->mem_bw_core_gbs : m->mem_bw_gbs / cores;
+    r.bw = fmin(core_bw * r.cores, m->mem_bw_gbs / rpn) * 1e9;
+    return r;
+}
+
+/* one encoder pass of batch x src_len tokens on one TP group */
+static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t5g_shard *E, t5g_plan *p) {
+    rank_speed v = speed_of(m, p->ranks_per_node, p->wdtype);
+    const t5g_stack_config *s = &c->enc;
+    double N = (double)p->batch * p->src_len, S = p->src_len, H = s->hidden_size, hd = s->head_dim, L = s->num_hidden_layers;
+    double w = (double)layer_elems(s, E, 0, 0) * L, wbytes = w * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
+    double gemm = fmax(2.0 * N * w / v.rate, wbytes / v.bw);
+    double attn = 4.0 * N * S * E->nh * hd * L / v.rate_f32;
+    /* per layer: 4 RMSNorms (read + write), 2 residual adds (2 reads + write), the gated
+     * activation over the FFN width, RoPE on q and k, softmax over the scores (write, read, write) */
+    double bytes = 4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
+    double norm = bytes / v.bw;
+    double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, N * H * 4) : 0;
+    p->enc_gemm_ms = gemm * 1e3;
+    p->enc_attn_ms = attn * 1e3;
+    p->enc_norm_ms = norm * 1e3;
+    p->enc_comm_ms = comm * 1e3;
+    return gemm + attn + norm + comm;
+}
+
+/* one decoder step of batch x beams rows on one TP group */
+static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_shard *D, t5g_plan *p) {
+    rank_speed v = speed_of(m, p->ranks_per_node, p->wdtype);
+    const t5g_stack_config *s = &c->dec;
+    double R = (double)p->batch * p->beams, Hd = s->hidden_size, hd = s->head_dim, L = s->num_hidden_layers;
+    double He = c->enc.hidden_size;
+    /* a step reads the decoder's matrices and the LM head in their in-memory dtype */
+    double welems = (double)layer_elems(s, D, (int)He, 1) * L + (double)D->nv * Hd;
+    double wbytes = welems * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
+    double frac = R >= 64 ? 1.0 : R / 64.0;  /* the GEMM rate grows from skinny (M=8) to large */
+    double rate = v.skinny + (v.rate - v.skinny) * frac;
+    double t_mem = wbytes / v.bw, t_w = fmax(t_mem, 2.0 * R * welems / rate);
+    /* attention over the caches: self (half the output on average) + cross, f32 K and V */
+    double keys = p->tgt_len / 2.0 + p->src_len;
+    double t_attn = fmax(R * keys * D->nkv * hd * 2 * 4 * L / v.bw, 4.0 * R * keys * D->nh * hd * L / v.rate_f32);
+    double t_norm = 4.0 * L * R * (Hd * (6 * 2 + 3 * 3) + D->ni * 3) / v.bw;
+    /* vocabulary statistics over this rank's logits: argmax (1 read), or log-softmax and top-k
+     * (3 reads + one exp per logit, ~0.5 ns per core) */
+    double t_vocab = p->beams > 1 ? R * D->nv * (12.0 / v.bw + 0.5e-9 / v.cores) : R * D->nv * 4.0 / v.bw;
+    double t_comm = 0;
+    if (p->tp > 1) {
+        t_comm = (3.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * Hd * 4);
+        t_comm += (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * 8.0 * (p->beams > 1 ? p->beams : 1));
+    }
+    p->step_mem_ms = t_w * 1e3;
+    p->step_attn_ms = t_attn * 1e3;
+    p->step_norm_ms = t_norm * 1e3;
+    p->step_vocab_ms = t_vocab * 1e3;
+    p->step_comm_ms = t_comm * 1e3;
+    return t_w + t_attn + t_norm + t_vocab + t_comm;
+}
+
+static int plan_memory(const t5g_config *c, t5g_plan *p, t5g_shard *E, t5g_shard *D) {
+    int T = p->tp;
     /* the busiest rank: the first one gets the largest uneven FFN / vocab share */
     p->weights = p->weights_replicated = 0;
     int64_t best = -1;
-    t5g_shard E, D;
     for (int r = 0; r < T; r++) {
-        int64_t e, rep;
-        int64_t bytes, stored;
+        int64_t e, rep, bytes, stored;
         T5G_TRY(t5g_weight_share(c, r, T, &e, &rep));
         T5G_TRY(t5g_weight_bytes(c, r, T, (t5g_dtype)p->wdtype, &bytes));  /* the arena's own size */
         T5G_TRY(t5g_weight_bytes(c, r, T, T5G_DT_INT8, &stored));
@@ -168,19 +443,33 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
             p->weights = bytes;
             p->weights_replicated = 4 * rep;  /* norms and biases: float32 in every dtype */
             p->checkpoint_read = p->dtype_bytes == 1 ? stored : (int64_t)p->dtype_bytes * e;
-            t5g_shard_plan(&c->enc, r, T, &E);
-            t5g_shard_plan(&c->dec, r, T, &D);
+            t5g_shard_plan(&c->enc, r, T, E);
+            t5g_shard_plan(&c->dec, r, T, D);
         }
     }
     int rows = p->batch * p->beams;
     t5g_state_mem sm;
-    t5g_state_memory(c, &E, &D, p->batch, p->src_len, rows, p->tgt_len + 1, &sm);
+    t5g_state_memory(c, E, D, p->batch, p->src_len, rows, p->tgt_len + 1, &sm);
     p->cross_kv = sm.cross_kv;
     p->self_kv = sm.self_kv;
     p->activations = sm.activations;
-    p->logits = 4LL * rows * D.nv * 2;                 /* step logits + search scratch */
+    p->logits = 4LL * rows * D->nv * 2;                 /* step logits + search scratch */
     p->overhead = 256LL << 20;                           /* MPI buffers, code, allocator slack */
     p->total = p->weights + sm.total + p->logits + p->overhead;
+    p->node_total = p->total * p->ranks_per_node;       /* every rank counted as the busiest */
+    return 0;
+}
+
+int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) {
+    T5G_CHECK(c && p, "t5g_plan_compute: NULL argument");
+    int T = p->tp, world = p->nodes * p->ranks_per_node;
+    T5G_CHECK(p->nodes >= 1 && p->ranks_per_node >= 1, "--nodes and --ranks-per-node must be >= 1");
+    T5G_CHECK(T >= 1 && world % T == 0, "TP size %d does not divide the %d ranks (%d nodes x %d)", T, world, p->nodes,
+              p->ranks_per_node);
+    T5G_CHECK(p->batch >= 1 && p->src_len >= 1 && p->tgt_len >= 1 && p->beams >= 1, "batch, lengths and beams must be >= 1");
+    p->tp_nodes = group_nodes(T, world, p->ranks_per_node);
+    t5g_shard E, D;
+    T5G_TRY(plan_memory(c, p, &E, &D));
     /* communication: 2 all-reduces per encoder layer + embedding; 3 per decoder layer + embedding + LM-head stats */
     int Le = c->enc.num_hidden_layers, Ld = c->dec.num_hidden_layers;
     int64_t He = c->enc.hidden_size, Hd = c->dec.hidden_size;
@@ -188,29 +477,41 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
     p->bytes_per_enc_token = T > 1 ? (2.0 * Le + 1) * He * 4 : 0;
     p->allreduces_per_step = T > 1 ? 3.0 * Ld + 1 + 3 : 0;
     p->bytes_per_gen_token = T > 1 ? ((3.0 * Ld + 1) * Hd * 4 + 24.0) * p->beams : 0;
-    /* predicted throughput of one TP group */
-    double tokens = (double)p->batch * p->src_len;
-    double enc_flops = 2.0 * tokens * layer_elems(&c->enc, &E, 0, 0) * Le / 1.0 +
-                       4.0 * tokens * p->src_len * E.nh * c->enc.head_dim * Le;
-    double lat = mach->ar_latency_us * 1e-6, bw = mach->ar_bw_gbs * 1e9;
-    double enc_comm = T > 1 ? (2.0 * Le + 1) * (lat + tokens * He * 4 / bw) : 0;
-    double enc_t = enc_flops / (mach->gemm_gflops * 1e9) + enc_comm;
-    p->enc_tokens_per_s = tokens / enc_t;
-    /* a decode step reads the decoder's matrices and the LM head in their in-memory dtype */
-    double welems = (double)layer_elems(&c->dec, &D, (int)He, 1) * Ld + (double)D.nv * Hd;
-    double wbytes = welems * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
-    double wflops = 2.0 * rows * welems;
-    double ctx = p->tgt_len / 2.0 + p->src_len;  /* average keys per step: self (half the output) + cross */
-    double attn_flops = 4.0 * rows * ctx * D.nh * c->dec.head_dim * Ld;
-    /* GEMM rate grows from the skinny (M=8) rate to the large-GEMM rate as rows approach 64 */
-    double frac = rows >= 64 ? 1.0 : rows / 64.0;
-    double rate = mach->skinny_gflops + (mach->gemm_gflops - mach->skinny_gflops) * frac;
-    double t_mem = wbytes / (mach->mem_bw_gbs * 1e9), t_flop = wflops / (rate * 1e9);
-    double t_comm = T > 1 ? p->allreduces_per_step * lat + (3.0 * Ld + 1) * rows * Hd * 4 / bw : 0;
-    double step = fmax(t_mem, t_flop) + attn_flops / (mach->gemm_gflops * 1e9) + t_comm;
+    p->predicted = 0;
+    if (!mach) return 0;
+    T5G_CHECK(p->tp_nodes == 1 || mach->inter_latency_us > 0,
+              "TP %d spans %d nodes but the machine file has no inter-node numbers (inter_latency_us, inter_bw_gbs): "
+              "run t5g calibrate on 2 nodes or add the site's numbers (docs/planner.md)", T, p->tp_nodes);
+    double enc = predict_encoder(c, mach, &E, p), step = predict_step(c, mach, &D, p);
+    p->enc_tokens_per_s = (double)p->batch * p->src_len / enc;
     p->step_ms = step * 1e3;
-    p->step_mem_ms = t_mem * 1e3;
-    p->step_comm_ms = t_comm * 1e3;
     p->gen_tokens_per_s = p->batch / step;
+    p->requests_per_s = (double)(world / T) * p->batch / (enc + p->tgt_len * step);
+    p->predicted = 1;
+    return 0;
+}
+
+int t5g_plan_search(const t5g_config *c, const t5g_machine *mach, const t5g_plan *p, int64_t mem_per_rank,
+                    t5g_plan *best, t5g_plan *cand, int *ncand) {
+    int world = p->nodes * p->ranks_per_node, rpn = p->ranks_per_node, found = 0, n = 0;
+    double node_mem = mach && mach->node_mem_gib > 0 ? mach->node_mem_gib * 1073741824.0 : 0;
+    for (int T = 1; T <= world; T++) {
+        if (world % T || (rpn % T && T % rpn)) continue;  /* TP groups whole inside nodes, or whole nodes */
+        t5g_plan q = *p;
+        q.tp = T;
+        if (t5g_plan_compute(c, mach, &q)) continue;  /* heads that do not split T ways, no inter-node numbers */
+        if (cand && n < 32) cand[n] = q;
+        n++;
+        int fits = (!mem_per_rank || q.total <= mem_per_rank) && (!node_mem || q.node_total <= node_mem);
+        if (!fits) continue;
+        if (!found || (mach && q.requests_per_s > best->requests_per_s * 1.0001)) *best = q;
+        found = 1;
+        if (!mach) break;  /* memory only: the smallest TP that fits */
+    }
+    if (ncand) *ncand = n < 32 ? n : 32;
+    t5g_clear_error();
+    T5G_CHECK(found, "the model does not fit in %.2f GiB per rank with any TP size up to %d ranks (%d nodes x %d); "
+                     "use more nodes or ranks per node, or a smaller --batch",
+              mem_per_rank / 1073741824.0, world, p->nodes, rpn);
     return 0;
 }

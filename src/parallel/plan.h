@@ -1,20 +1,29 @@
-/* plan.h - the layout planner: per-rank memory of a TP layout and a predicted throughput
- * from measured machine numbers (`t5g calibrate`).  Memory numbers come from the same
- * functions that size the real allocations (t5g_weight_share, t5g_state_memory). */
+/* plan.h - the layout planner: per-rank and per-node memory of a TP x DP layout and a
+ * predicted throughput from a machine description (`t5g calibrate` or written by hand; see
+ * docs/planner.md).  Memory numbers come from the same functions that size the real
+ * allocations (t5g_weight_share, t5g_state_memory). */
 #ifndef T5G_PLAN_H
 #define T5G_PLAN_H
 #include "model/config.h"
 #include <mpi.h>
 #include <stdint.h>
 
+/* One cluster's numbers (machine file keys in docs/planner.md).  0 in an optional field means
+ * "not known": the planner says what it assumed instead, or refuses the layout that needs it. */
 typedef struct {
-    double gemm_gflops;        /* large sgemm, all threads of a rank */
-    double skinny_gflops;      /* M = 8 decode-shaped sgemm */
-    double mem_bw_gbs;         /* streaming read bandwidth of a rank */
-    double ar_latency_us;      /* MPI_Allreduce of 8 bytes */
-    double ar_bw_gbs;          /* MPI_Allreduce of 4 MiB: bytes / time */
-    int threads;
-    int measured_allreduce;    /* 0: the allreduce numbers are platform.md defaults */
+    double gemm_gflops;        /* f32 GEMM of large shapes, one core */
+    double skinny_gflops;      /* f32 GEMM of decode shape (M = 8), one core */
+    double mem_bw_gbs;         /* streaming read bandwidth of a whole node (all cores) */
+    double ar_latency_us;      /* intra-node MPI_Allreduce of 8 bytes between 2 ranks */
+    double ar_bw_gbs;          /* intra-node MPI_Allreduce of 4 MiB between 2 ranks: bytes / time */
+    int threads;               /* threads per rank the numbers assume by default */
+    int measured_allreduce;    /* 0: the intra-node all-reduce numbers are defaults, not measured */
+    int cores;                 /* cores per node (0: = threads) */
+    double mem_bw_core_gbs;    /* streaming read by one core (0: mem_bw_gbs / cores) */
+    double gemm_gflops_bf16, gemm_gflops_int8;  /* one core (0: the f32 number is used, said so) */
+    double inter_latency_us, inter_bw_gbs;      /* all-reduce step between nodes (0: unknown) */
+    double node_mem_gib;       /* memory of a node (0: unknown) */
+    double sim_latency_us;     /* SIMULATED latency (T5G_SIM_LATENCY_US) included in inter_latency_us */
 } t5g_machine;
 
 /* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
@@ -22,7 +31,9 @@ double t5g_read_bandwidth(size_t bytes, int reps);
 /* Best-of-reps GFLOP/s of a bare BLIS sgemm C[M,N] = A[M,K]·B[N,K]ᵀ. */
 double t5g_bare_gemm_gflops(int M, int N, int K, int reps);
 
-/* Measure the machine (GEMM, bandwidth; allreduce over comm when it has >= 2 ranks). */
+/* Measure the machine: GEMM and bandwidth on world rank 0 (the other ranks idle), the
+ * intra-node all-reduce between 2 ranks of a node, the inter-node one between the first ranks
+ * of 2 nodes (with the simulated latency of T5G_SIM_LATENCY_US added, as in real runs). */
 int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick);
 int t5g_machine_save(const t5g_machine *m, const char *path);
 int t5g_machine_load(t5g_machine *m, const char *path);
@@ -40,8 +51,24 @@ typedef struct {
     double allreduces_per_step, bytes_per_gen_token;       /* per decoder step / per generated token */
     /* predictions (one TP group) */
     double enc_tokens_per_s, gen_tokens_per_s, step_ms, step_mem_ms, step_comm_ms;
+    /* layout across nodes, and what the predictions are made of */
+    int tp_nodes;              /* nodes one TP group spans */
+    int64_t node_total;        /* memory of one node: its ranks' totals */
+    int predicted;             /* 0: no machine numbers, memory only */
+    double enc_gemm_ms, enc_attn_ms, enc_norm_ms, enc_comm_ms;   /* one encoder pass */
+    double step_attn_ms, step_norm_ms, step_vocab_ms;            /* one decoder step */
+    double requests_per_s;     /* the job: DP groups x batch / (encoder pass + tgt_len steps) */
 } t5g_plan;
 
-/* Plan rank layout tp for the given shapes.  Fails (clear message) on an invalid layout. */
+/* Plan rank layout tp for the given shapes; mach NULL = memory only.  Fails (clear message)
+ * on an invalid layout, or a TP group across nodes with no inter-node numbers. */
 int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p);
+/* Seconds of one all-reduce of `bytes` over T ranks spanning `nodes` nodes. */
+double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, double bytes);
+/* Layout search: every TP size whose groups stay whole inside nodes or span whole nodes, that
+ * fits mem_per_rank (0 = any) and the node memory; the fastest predicted (requests/s; the
+ * smallest TP that fits when mach is NULL).  p carries the shapes in; *best the result.
+ * cand/ncand (optional, up to 32) receive every layout considered. */
+int t5g_plan_search(const t5g_config *c, const t5g_machine *mach, const t5g_plan *p, int64_t mem_per_rank,
+                    t5g_plan *best, t5g_plan *cand, int *ncand);
 #endif
