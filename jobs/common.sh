@@ -123,6 +123,12 @@ job_plan() {
         model=(--preset "$PRESET" --dtype "${DTYPE:-bf16}")
     fi
     local args=("${model[@]}" --nodes "$NODES" --ranks-per-node "$RANKS_PER_NODE" --mem-per-rank "$MEM_PER_RANK_B" "$@")
+    # MACHINE: the cluster's numbers (t5g calibrate -o, or by hand; docs/planner.md): the layout
+    # search then picks the fastest predicted TP that fits; without it, the smallest that fits
+    if [ -n "${MACHINE:-}" ]; then
+        [ -f "$MACHINE" ] || job_die "MACHINE=$MACHINE not found (write it with t5g calibrate -o FILE; docs/planner.md)"
+        args+=(--machine "$MACHINE" --threads "$THREADS")
+    fi
     local extra want=()
     read -r -a extra <<< "${PLAN_ARGS:-}"
     args+=("${extra[@]}")
