@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# test_multinode.sh - t5g across simulated nodes: each "node" is a network namespace with its own
-# hostname (unshare --uts), joined by veth pairs to a bridge inside a private "switch" namespace;
-# addresses 10.217.0.0/24 exist only inside these namespaces (no route out, nothing leaves them).
-# mpirun runs inside node 0 and starts node 1's orted through a small rsh agent
-# (`ip netns exec`), so ranks on different nodes talk over Open MPI's TCP transport through the
-# veths, and ranks on one node over shared memory, as on a cluster.  Each link is limited by
-# `tc qdisc tbf` (1 Gbit/s here, 10 Gbit/s on the second pass).  The kernel has no netem, so
-# latency is added by t5g's simulation switch T5G_SIM_LATENCY_US (src/parallel/comm.c).
+# test_multinode.sh - t5g across simulated nodes (tests/shell/netns_cluster.sh: one network
+# namespace per node, veths on a private bridge, Open MPI's TCP transport between nodes, no sshd).
+# Links limited by `tc qdisc tbf` (1 Gbit/s, then 10 Gbit/s); the kernel has no netem, so latency
+# is t5g's simulation switch T5G_SIM_LATENCY_US (src/parallel/comm.c, docs/planner.md).
 # Checks, against one rank:
 #   - generate: TP 2 inside each node x DP 2 across nodes; TP 2 across nodes; TP 4 across 2
 #     nodes with a simulated 100 us inter-node latency: identical output files
@@ -28,73 +24,23 @@ for t in ip tc unshare; do command -v $t >/dev/null || skip "test_multinode need
 [ -x "$T5G" ] || fail "$T5G missing: run make"
 [ -f "$MODEL" ] || fail "$MODEL missing (the bundled demo model)"
 
-P=t5gmn$$            # namespace and interface prefix, unique per run
+source tests/shell/netns_cluster.sh
 NODES=2
 tmp=$(mktemp -d /tmp/t5g-multinode.XXXXXX)
-cleanup() {
-    local ns pid
-    for ns in $(ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print $1 }'); do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done  # ranks we started
-        ip netns del "$ns" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
+cleanup() { netns_down; rm -rf "$tmp"; }
 trap cleanup EXIT
-
-# ---------------------------------------------------------------------------------------------
-# the cluster: switch namespace with a bridge, one namespace per node with eth0 = 10.217.0.(i+1)
-ip netns add "${P}sw"
-ip netns exec "${P}sw" ip link set lo up
-ip netns exec "${P}sw" ip link add br0 type bridge
-ip netns exec "${P}sw" ip link set br0 up
-for i in $(seq 0 $((NODES - 1))); do
-    n=${P}n$i
-    ip netns add "$n"
-    ip netns exec "$n" ip link set lo up
-    ip link add "${P}a$i" type veth peer name "${P}b$i"
-    ip link set "${P}a$i" netns "$n"
-    ip link set "${P}b$i" netns "${P}sw"
-    ip netns exec "$n" ip link set "${P}a$i" name eth0
-    ip netns exec "$n" ip addr add "10.217.0.$((i + 1))/24" dev eth0
-    ip netns exec "$n" ip link set eth0 up
-    ip netns exec "${P}sw" ip link set "${P}b$i" master br0
-    ip netns exec "${P}sw" ip link set "${P}b$i" up
-done
-# set_rate RATE: token-bucket limit on every node's outgoing link
+netns_up $NODES "$tmp"
+P=$NETNS_P
+# set_rate RATE SHOWN: token-bucket limit on every node's link, checked with tc
 set_rate() {
+    netns_rate "$1" || fail "tc tbf $1 failed"
     for i in $(seq 0 $((NODES - 1))); do
-        ip netns exec "${P}n$i" tc qdisc replace dev eth0 root tbf rate "$1" burst 1mb latency 50ms
         ip netns exec "${P}n$i" tc qdisc show dev eth0 | grep -q "tbf.*rate $2" || fail "tbf $1 not installed on node $i"
     done
 }
-tx_bytes() { ip netns exec "${P}n$1" cat /sys/class/net/eth0/statistics/tx_bytes; }
-
-# the rsh agent Open MPI calls as `AGENT HOST orted ...`: run it in HOST's namespace, with
-# HOST's own hostname so Open MPI sees separate nodes (no shared memory between them)
-cat > "$tmp/agent.sh" <<EOF
-#!/bin/bash
-host=\$1; shift
-case \$host in
-$(for i in $(seq 0 $((NODES - 1))); do echo "10.217.0.$((i + 1))) ns=${P}n$i ;;"; done)
-*) echo "agent: unknown host \$host" >&2; exit 1 ;;
-esac
-exec ip netns exec "\$ns" unshare --uts /bin/sh -c "hostname \$ns; \$*"
-EOF
-chmod +x "$tmp/agent.sh"
-
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+tx_bytes() { netns_tx_bytes "$1"; }
+cluster_run() { netns_run "$@"; }
 export BLIS_NUM_THREADS=1
-# cluster_run RANKS_PER_NODE CMD...: mpirun from node 0 over all nodes, ranks filled node by node
-cluster_run() {
-    local rpn=$1 hosts="" i
-    shift
-    for i in $(seq 0 $((NODES - 1))); do hosts+="${hosts:+,}10.217.0.$((i + 1)):$rpn"; done
-    ip netns exec "${P}n0" unshare --uts /bin/sh -c 'hostname "$0"; exec "$@"' "${P}n0" \
-        timeout 120 mpirun --host "$hosts" -np $((rpn * NODES)) --oversubscribe --bind-to none \
-        --mca plm_rsh_agent "$tmp/agent.sh" --mca btl self,vader,tcp \
-        --mca btl_tcp_if_include eth0 --mca oob_tcp_if_include eth0 \
-        -x BLIS_NUM_THREADS -x OMPI_MCA_mpi_yield_when_idle -x T5G_SIM_LATENCY_US="${T5G_SIM_LATENCY_US:-0}" "$@"
-}
 
 # ---------------------------------------------------------------------------------------------
 printf '{"id": "q%d", "text": "%s"}\n' \
