@@ -66,7 +66,8 @@ test-gpu:
 	  echo "test-gpu: SKIPPED - no usable CUDA device, nothing was checked on a GPU"; \
 	  [ -z "$(T5G_REQUIRE_GPU)" ] || exit 1; exit 0; \
 	fi; \
-	mrc=0; ./build/tests/gpu/test_cuda_model || mrc=$$?; \
+	mrc=0; ./build/tests/gpu/test_cuda_model f32 || mrc=$$?; \
+	./build/tests/gpu/test_cuda_model bf16 || mrc=$$?; \
 	[ $$rc -eq 0 ] || exit $$rc; [ $$mrc -eq 0 ] || exit $$mrc; \
 	n=$$(nvidia-smi -L 2>/dev/null | wc -l); \
 	if [ "$$n" -ge 2 ]; then \

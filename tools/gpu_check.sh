@@ -9,9 +9,11 @@
 #   1. make CUDA=1 all + the GPU test programs (CUDA_ARCH from nvidia-smi's compute capability;
 #      GPU_CHECK_SKIP_BUILD=1 uses an existing CUDA=1 build/ instead)
 #   2. tests/gpu/test_cuda_ops   every op vs the CPU backend (T5G_REQUIRE_GPU: a skip fails)
-#   3. tests/gpu/test_cuda_model the model vs the HF fixtures and the CPU backend
+#   3. tests/gpu/test_cuda_model the model vs the HF fixtures and the CPU backend, f32 and bf16
+#      in separate runs (BLOCKED lines: the model refuses that compute type on cuda)
 #   4. tests/gpu/test_cuda_nccl  NCCL all-reduce under mpirun, when 2+ GPUs are visible
-#   5. tests/gpu/bench_cuda      HBM bandwidth, decode / prefill products, attention, selection
+#   5. tests/gpu/bench_cuda      HBM bandwidth, decode / prefill products, attention, selection,
+#                                the model's decode step vs roofline and tokens/s at batch 1/32/128
 #      (--quick when less than 150 s of the budget is left)
 # Then summary.txt: pass/fail per step and the benchmark lines the issue asks for.  Exit status:
 # 0 when every step that ran passed, 1 otherwise (a step cut by its time limit counts as failed).
@@ -103,7 +105,9 @@ fi
 
 # ---- 2-4. tests ----
 step test_cuda_ops 150 ./build/tests/gpu/test_cuda_ops
-step test_cuda_model 90 ./build/tests/gpu/test_cuda_model
+step test_cuda_model_f32 90 ./build/tests/gpu/test_cuda_model f32
+step test_cuda_model_bf16 90 ./build/tests/gpu/test_cuda_model bf16
+grep -h '^BLOCKED' "$LOG"/test_cuda_model_*.log 2> /dev/null | sed 's/^/      /' | tee -a "$SUMMARY"
 if [ "$NGPU" -ge 2 ]; then
     step test_cuda_nccl 90 mpirun -np "$NGPU" --bind-to none ./build/tests/gpu/test_cuda_nccl
 else
@@ -117,7 +121,7 @@ step bench_cuda 200 ./build/tests/gpu/bench_cuda $BARGS
 if [ -s "$LOG/bench_cuda.log" ]; then
     note ""
     note "benchmark lines (full output: $LOG/bench_cuda.log):"
-    grep -E '^bench_cuda on|^HBM bandwidth|^decode step linears|^prefill products|^M=|^decode batch' \
+    grep -E '^bench_cuda on|^HBM bandwidth|^decode step linears|^prefill products|^M=|^decode batch|^model |^generate batch' \
         "$LOG/bench_cuda.log" | tee -a "$SUMMARY"
 fi
 note ""

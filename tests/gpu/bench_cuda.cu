@@ -7,8 +7,12 @@
  *  3. prefill products (M = 512, 2048 tokens): TFLOP/s of the backend's linear vs bare cuBLAS;
  *  4. attention kernels: prefill TFLOP/s, decode GB/s of K/V, a batch's decode step in one
  *     attention_batch call vs one call per sequence;
- *  5. argmax / top-k over a 256000-entry vocabulary.
- * Exits 77 without a GPU.  Run: make bench-gpu (or build/tests/gpu/bench_cuda [--quick]). */
+ *  5. argmax / top-k over a 256000-entry vocabulary;
+ *  6. the model (random weights of a preset, float32, on the GPU): batch-1 decode step against
+ *     the roofline (decoder + LM head weight bytes / the bandwidth of 1.), and generated
+ *     tokens/s at batch 1, 32 and 128 (greedy, 64-token sources, 32 new tokens).
+ * Exits 77 without a GPU.  Run: make bench-gpu (or build/tests/gpu/bench_cuda [--quick]
+ * [--preset NAME], default t5gemma-s-s). */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdio.h>
@@ -17,6 +21,10 @@
 extern "C" {
 #include "backend/backend.h"
 #include "core/err.h"
+#include "core/progress.h"
+#include "generate/generate.h"
+#include "model/state.h"
+#include "t5g.h"
 }
 #include "backend/cuda/cuda_ops.h"
 
@@ -242,10 +250,84 @@ static void bench_select(void) {
     B->release(B->ctx, c);
 }
 
+/* weight bytes a decode step reads (float32): decoder layers + the LM head (bench_engine's count) */
+static double step_weight_bytes(const t5g_config *c) {
+    const t5g_stack_config *d = &c->dec;
+    double H = d->hidden_size, q = d->num_attention_heads * d->head_dim, kv = d->num_key_value_heads * d->head_dim;
+    double per_layer = H * q * 2 + H * kv * 2 /* self q,k,v,o */ + H * q * 2 /* cross q,o */ + 3 * H * d->intermediate_size;
+    return 4.0 * (per_layer * d->num_hidden_layers + (double)d->vocab_size * H);
+}
+
+static int bench_model(const char *preset, double bw) {
+    t5g_config c;
+    if (t5g_config_preset(preset, &c)) return -1;
+    c.n_eos = 1;
+    c.eos_token_ids[0] = c.dec.vocab_size - 1; /* a random model should not stop early: rare id */
+    t5g_comm comm;
+    t5g_comm_self(&comm);
+    double t0 = t5g_now();
+    t5g_model *m = t5g_model_random_on(&c, 1, &comm, B);
+    if (!m) return -1;
+    printf("\nmodel %s (random, %.0f M parameters, float32 on the GPU), init %.1f s\n", preset,
+           t5g_config_param_count(&c) / 1e6, t5g_now() - t0);
+    const int Le = 64, steps = 16;
+    t5g_state *st = t5g_state_new(m, 1, Le, 1, steps + 2);
+    int32_t ids[64], tok = m->cfg.decoder_start_token_id;
+    for (int i = 0; i < Le; i++) ids[i] = 3 + (i * 31) % 1000;
+    float *logits = (float *)malloc(sizeof(float) * m->dec.sh.nv);
+    int rc = !st || !logits || t5g_encode(st, ids, NULL) || t5g_decode(st, &tok, NULL, 1, NULL, logits, 1);
+    double best = 1e30;
+    for (int i = 1; i < steps && !rc; i++) {
+        double t1 = t5g_now();
+        rc = t5g_decode(st, &tok, NULL, 1, NULL, logits, 1); /* includes the logits' copy to the host */
+        double t = t5g_now() - t1;
+        if (t < best) best = t;
+    }
+    if (!rc) {
+        double bytes = step_weight_bytes(&c), roof = bytes / bw;
+        printf("decode batch-1 step %.3f ms; weights read per step %.1f MB; roofline %.3f ms at %.0f GB/s -> %.2fx "
+               "(goal <= 2x: %s)\n", best * 1e3, bytes / 1e6, roof * 1e3, bw / 1e9, best / roof,
+               best <= 2 * roof ? "met" : "NOT met");
+    }
+    if (st) t5g_state_free(st);
+    free(logits);
+    int batches[3] = {1, 32, 128};
+    for (int i = 0; i < 3 && !rc; i++) {
+        int b = batches[i];
+        t5g_gen_opts o;
+        t5g_gen_defaults(&o);
+        o.max_new_tokens = quick ? 16 : 32;
+        o.batch_size = b;
+        t5g_request *r = (t5g_request *)calloc(b, sizeof *r);
+        int32_t *src = (int32_t *)malloc(sizeof(int32_t) * b * Le);
+        for (int k = 0; k < b * Le; k++) src[k] = 3 + (k * 7919) % 5000;
+        for (int k = 0; k < b; k++) { r[k].index = k; r[k].ids = src + k * Le; r[k].n = Le; }
+        double t1 = t5g_now();
+        rc = t5g_generate_batch(m, r, b, &o);
+        double t = t5g_now() - t1;
+        long toks = 0;
+        for (int k = 0; k < b; k++) { toks += r[k].nout; free(r[k].out); }
+        if (!rc)
+            printf("generate batch %3d greedy: %5ld tokens in %.2f s = %.1f generated tokens/s (sources of %d tokens, "
+                   "encoder included)\n", b, toks, t, toks / t, Le);
+        free(r);
+        free(src);
+    }
+    t5g_model_free(m);
+    return rc ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
-    quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const char *preset = "t5gemma-s-s";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
+        else { fprintf(stderr, "usage: bench_cuda [--quick] [--preset NAME]\n"); return 2; }
+    }
+    MPI_Init(&argc, &argv);
     if (t5g_cuda_device_count() <= 0) {
         printf("SKIPPED: %s\n", t5g_last_error()); /* "no usable CUDA device (why); ..." */
+        MPI_Finalize();
         return 77;
     }
     B = t5g_backend_cuda(0);
@@ -259,7 +341,9 @@ int main(int argc, char **argv) {
     bench_attention(bw);
     bench_select();
     int rc = B->sync(B->ctx);
+    if (!rc) rc = bench_model(preset, bw);
     if (rc) fprintf(stderr, "t5g: error: %s\n", t5g_last_error());
     cublasDestroy(H);
+    MPI_Finalize();
     return rc ? 1 : 0;
 }
