@@ -129,11 +129,11 @@ static double node_mem_gib(void) {
 }
 
 /* The decode kernel (t5g_cpu_linear_small, M = 8) on the pool with `threads` threads: GB/s of
- * weights streamed from a 64 MiB-per-thread matrix (what a decode step sees), and with
+ * weights streamed from a 128 MiB-per-thread matrix (what a decode step sees), and with
  * gflops != NULL the GFLOP/s on a 2 MiB matrix that stays in the caches. Medians of 5. */
 static double decode_kernel(int threads, double *gflops) {
     const int K = 512, M = 8;
-    int N = 32768 * threads;
+    int N = 65536 * threads;
     int saved = t5g_pool_threads();
     t5g_pool_set_threads(threads);
     float *w = malloc(sizeof(float) * (size_t)N * K), *x = malloc(sizeof(float) * M * K), *y = malloc(sizeof(float) * (size_t)M * N);
@@ -510,8 +510,16 @@ int t5g_plan_search(const t5g_config *c, const t5g_machine *mach, const t5g_plan
     }
     if (ncand) *ncand = n < 32 ? n : 32;
     t5g_clear_error();
-    T5G_CHECK(found, "the model does not fit in %.2f GiB per rank with any TP size up to %d ranks (%d nodes x %d); "
-                     "use more nodes or ranks per node, or a smaller --batch",
-              mem_per_rank / 1073741824.0, world, p->nodes, rpn);
-    return 0;
+    if (found) return 0;
+    if (!mem_per_rank && !node_mem)
+        return T5G_FAIL("no valid layout for %d nodes x %d ranks: no TP size splits the model with its groups inside nodes or "
+                        "over whole nodes%s; give --tp, or other --ranks-per-node", p->nodes, rpn,
+                        mach && mach->inter_latency_us <= 0 ? " (TP across nodes needs inter-node numbers in the machine file)" : "");
+    char lim[128] = "";
+    if (mem_per_rank) snprintf(lim, sizeof lim, "%.2f GiB per rank", mem_per_rank / 1073741824.0);
+    if (node_mem)
+        snprintf(lim + strlen(lim), sizeof lim - strlen(lim), "%s%.1f GiB per node", mem_per_rank ? " and " : "",
+                 node_mem / 1073741824.0);
+    return T5G_FAIL("the model does not fit in %s with any TP size up to %d ranks (%d nodes x %d); "
+                    "use more nodes or ranks per node, or a smaller --batch", lim, world, p->nodes, rpn);
 }
