@@ -45,6 +45,8 @@ typedef struct {
     cu_buf ws;        /* top-k candidates, bf16 conversions */
     cu_buf lin;       /* bf16 linear: activation planes + plane products */
     cu_buf kvmap;     /* attention_batch: sequence -> K/V row */
+    int32_t *kvmap_host; /* what kvmap holds (kvmap_n entries): an unchanged map is not uploaded again */
+    int kvmap_n;
     struct { float theta, factor; int hd; float *d; } rope[T5G_CU_CACHE];
     struct { int buckets, maxd, bidir, L; int *d; } rel[T5G_CU_CACHE];
     int nrope, nrel;
@@ -290,6 +292,29 @@ static void cu_rope(void *ctx, float *x, int T, int ld, int nheads, int hd, int 
     cu_rope_scaled(ctx, x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f); /* x / 1.0f is exact, as on the CPU */
 }
 
+/* kv_rows (host memory) in device memory; every layer of a step passes the same map, so it
+ * is uploaded only when it changed (a pageable upload may wait for the stream).  NULL on error. */
+static const int32_t *upload_kv_rows(cu_ctx *c, const int32_t *kv_rows, int rows) {
+    size_t bytes = sizeof(int32_t) * (size_t)rows;
+    if (c->kvmap.p && c->kvmap_n == rows && !memcmp(c->kvmap_host, kv_rows, bytes)) return (const int32_t *)c->kvmap.p;
+    if (bytes > c->kvmap.cap) {
+        c->kvmap_n = 0;
+        free(c->kvmap_host);
+        c->kvmap_host = (int32_t *)malloc(bytes + bytes / 2);
+        if (!c->kvmap_host) {
+            fail(c, "attention row map", "out of host memory");
+            return NULL;
+        }
+        if (grow(c, &c->kvmap, bytes, "attention row map")) return NULL;
+    }
+    c->kvmap_n = 0;
+    if (ck(c, cudaMemcpyAsync(c->kvmap.p, kv_rows, bytes, cudaMemcpyHostToDevice, c->stream), "attention row map upload"))
+        return NULL;
+    memcpy(c->kvmap_host, kv_rows, bytes);
+    c->kvmap_n = rows;
+    return (const int32_t *)c->kvmap.p;
+}
+
 /* attention of `rows` sequences in one launch per 65535 rows (kattn.cuh: t5gk_attention) */
 static void attention_rows(cu_ctx *c, const t5g_attn_args *a, int rows, const long long st[5], const int32_t *kv_rows) {
     if (a->Tq <= 0 || a->nh <= 0 || a->hd <= 0 || rows <= 0) return;
@@ -301,13 +326,7 @@ static void attention_rows(cu_ctx *c, const t5g_attn_args *a, int rows, const lo
     if (decode && grow(c, &c->part, sizeof(float) * t5gk_decode_scratch(a, rows < per ? rows : per), "attention workspace"))
         return;
     const int32_t *map = NULL;
-    if (kv_rows) { /* host memory: staged by cudaMemcpyAsync before it returns, stream-ordered after */
-        if (grow(c, &c->kvmap, sizeof(int32_t) * (size_t)rows, "attention row map")) return;
-        if (ck(c, cudaMemcpyAsync(c->kvmap.p, kv_rows, sizeof(int32_t) * (size_t)rows, cudaMemcpyHostToDevice, c->stream),
-               "attention row map upload"))
-            return;
-        map = (const int32_t *)c->kvmap.p;
-    }
+    if (kv_rows && !(map = upload_kv_rows(c, kv_rows, rows))) return;
     t5gk_attention(c->stream, a, rows, st, map, tab, L, c->attn_path, (float *)c->part.p);
     ck_launch(c, decode ? "decode attention kernel" : "prefill attention kernel");
 }
