@@ -209,6 +209,11 @@ eval_tiny_checks() {
     check "eval_tiny.sh: requeued while running, $n shard(s) done" [ "$st" = RUNNING ]
     t1=$SECONDS
     scontrol requeue "$j" || fail "scontrol requeue $j"
+    # the job may still show RUNNING for a moment after the requeue: wait until it has left it
+    for ((i = 0; i < 150; i++)); do
+        [ "$(job_state "$j")" != RUNNING ] && break
+        sleep 0.2
+    done
     # SLURM holds a requeued job for ~2 min (BeginTime) once it is pending again; release it
     for ((i = 0; i < 150; i++)); do
         st=$(job_state "$j")

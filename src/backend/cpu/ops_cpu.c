@@ -452,9 +452,11 @@ static void cpu_add(void *ctx, float *y, const float *x, size_t n) {
 static void *cpu_alloc(void *ctx, size_t bytes) {
     void *p = NULL;
     if (bytes < HUGE_PAGE) return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
-    size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    if (posix_memalign(&p, HUGE_PAGE, whole) != 0) return NULL;
-    madvise(p, whole, MADV_HUGEPAGE);  /* a hint: without THP the memory is simply small pages */
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
+    /* a hint: without THP the memory is simply small pages.  The size is not rounded up: the
+     * last partial 2 MB stays small pages, so resident memory stays what the planner predicts */
+    size_t page = 4096;
+    madvise(p, (bytes + page - 1) / page * page, MADV_HUGEPAGE);
     return p;
 }
 static void cpu_release(void *ctx, void *p) { free(p); }
