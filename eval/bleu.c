@@ -2,6 +2,7 @@
  * Section numbers refer to shared/spec/metrics.md §2. */
 #define _GNU_SOURCE /* memmem */
 #include "bleu.h"
+#include "core/hash.h"
 #include "pyfmt.h"
 #include "unicode.h"
 #include "core/err.h"
@@ -246,9 +247,8 @@ typedef struct {
 } bleu_ctx;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+    uint64_t h = t5g_fnv1a64_bytes(s, n);
+    return h ^ (h >> 29);  /* the table index takes low bits: fold the high ones in */
 }
 
 static int interner_grow(interner *t) {

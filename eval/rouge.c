@@ -2,6 +2,7 @@
  * Tokens are interned to dense ids (the stem of each distinct token is computed once), so
  * n-gram and LCS work compares integers. */
 #include "rouge.h"
+#include "core/hash.h"
 #include "porter.h"
 #include "core/err.h"
 #include <math.h>
@@ -152,9 +153,8 @@ void rouge_scorer_free(rouge_scorer *s) {
 }
 
 static uint32_t hash_bytes(const char *p, size_t n) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
+    uint64_t h = t5g_fnv1a64_bytes(p, n);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static int rehash(rouge_scorer *s) {

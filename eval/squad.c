@@ -1,5 +1,6 @@
 /* squad.c - official SQuAD v2.0 evaluation (see squad.h; spec: metrics.md §4). */
 #include "squad.h"
+#include "core/hash.h"
 #include "pyfmt.h"
 #include "pyjson.h"
 #include "unicode.h"
@@ -159,9 +160,8 @@ typedef struct {
 } strmap;
 
 static uint64_t hash_str(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ^ (h >> 31);
+    uint64_t h = t5g_fnv1a64_bytes(s, n);
+    return h ^ (h >> 31);  /* the table index takes low bits: fold the high ones in */
 }
 
 static size_t *strmap_find(strmap *m, const char *s, size_t n) {

@@ -1,5 +1,6 @@
 /* runner.c - see runner.h */
 #include "generate/runner.h"
+#include "core/hash.h"
 #include "core/err.h"
 #include "text/tokenizer.h"
 #include <cJSON.h>
@@ -7,14 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t t5g_fnv1a64(const char *s) {
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 uint64_t t5g_request_seed(const char *id_json, uint64_t seed) {
-    return t5g_fnv1a64(id_json) ^ (seed * 0x9e3779b97f4a7c15ull);
+    return t5g_fnv1a64_str(id_json) ^ (seed * 0x9e3779b97f4a7c15ull);
 }
 
 char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r) {

@@ -44,6 +44,4 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
  * request draws the same tokens in generate and eval, whatever the batch or TP size. */
 uint64_t t5g_request_seed(const char *id_json, uint64_t seed);
 
-/* FNV-1a 64 of a string (ids -> seeds, shards). */
-uint64_t t5g_fnv1a64(const char *s);
 #endif

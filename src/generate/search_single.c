@@ -3,18 +3,13 @@
  * HF's warpers (temperature, top-k, top-p) on the top-k candidates, then a draw from the
  * request's own counter-based generator (the same draw whatever the batch or the TP size). */
 #include "generate/search_impl.h"
+#include "core/hash.h"
 #include "core/err.h"
 #include "generate/logits_process.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_p, double *prob) {
     double mx = cand[0].value / temperature, sum = 0;
@@ -42,7 +37,7 @@ int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_
 static int sample_token(const t5g_cand *cand, int k, float temperature, float top_p, uint64_t seed, int step,
                         double *prob) {
     int keep = t5g_sample_filter(cand, k, temperature, top_p, prob);
-    double u = (mix64(seed ^ mix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
+    double u = (t5g_splitmix64(seed ^ t5g_splitmix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
     int pick = keep - 1;
     for (int i = 0; i < keep; i++) { acc += prob[i]; if (u < acc) { pick = i; break; } }
     return cand[pick].id;

@@ -1,5 +1,6 @@
 /* jsonl.c - see jsonl.h */
 #include "io/jsonl.h"
+#include "core/hash.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "text/tokenizer.h"
@@ -162,11 +163,7 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
 }
 
 /* ---- string set (open addressing) ---- */
-static uint64_t hs(const char *s) {
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+static uint64_t hs(const char *s) { return t5g_fnv1a64_str(s); }
 
 int str_set_add(str_set *s, const char *key) {
     if (s->n * 2 >= s->cap) {

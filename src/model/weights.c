@@ -1,6 +1,7 @@
 /* weights.c - shard plan (spec §18), one arena for this rank's weight slices, the
  * name -> slice mapping shared by the loader, the random initializer and the tests. */
 #include "model/model.h"
+#include "core/hash.h"
 #include "core/err.h"
 #include "io/ckpt.h"
 #include <math.h>
@@ -361,21 +362,10 @@ out:
 }
 
 /* ---- random init: counter-based, so a rank's slice equals the same slice of the full tensor ---- */
-static uint64_t splitmix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-static uint64_t name_hash(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 /* Standard normal from (key, index) via Box-Muller on two hashed uniforms. */
 static float hashed_normal(uint64_t key, uint64_t i) {
-    double u1 = ((splitmix(key ^ (2 * i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double u2 = (splitmix(key ^ (2 * i + 1)) >> 11) * (1.0 / 9007199254740992.0);
+    double u1 = ((t5g_splitmix64(key ^ (2 * i)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = (t5g_splitmix64(key ^ (2 * i + 1)) >> 11) * (1.0 / 9007199254740992.0);
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
@@ -398,7 +388,7 @@ static int init_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
 static int init_rows(void *arg, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst) {
     init_args *a = arg;
     const t5g_tensor_spec *t = a->t;
-    uint64_t key = splitmix(a->seed ^ name_hash(t->name));
+    uint64_t key = t5g_splitmix64(a->seed ^ t5g_fnv1a64_str(t->name));
     int64_t cols = t->ndim == 2 ? t->shape[1] : 1;
     /* scales: norms ~N(0, 0.2) so the (1+w) matters; projections 1/sqrt(fan_in); tables N(0,1)·... */
     float std;
