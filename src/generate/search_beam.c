@@ -21,11 +21,6 @@ static double penalty(const t5g_gen_opts *o, int len) {
     return o->gnmt_penalty ? pow((5.0 + len) / 6.0, o->length_penalty) : pow((double)len, o->length_penalty);
 }
 
-static int cand_desc(const void *a, const void *b) {  /* value desc, then flat index asc (id field) */
-    const t5g_cand *x = a, *y = b;
-    if (x->value != y->value) return x->value > y->value ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
 
 /* One request's view of the search state (beam k of request q at index k). */
 typedef struct {
@@ -60,7 +55,7 @@ static void top_k_continuations(t5g_search_ctx *c, const beam_view *v) {
             v->all[k * btk + j].value = x.value;
             v->all[k * btk + j].id = x.id == 0x7fffffff ? 0x7fffffff : k * c->V + x.id;
         }
-    qsort(v->all, (size_t)K * btk, sizeof *v->all, cand_desc);
+    qsort(v->all, (size_t)K * btk, sizeof *v->all, t5g_cand_cmp);  /* the flat index k·V + id breaks ties */
 }
 
 /* HF _update_finished_beams: candidates among the first K that stop enter the finished set

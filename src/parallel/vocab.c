@@ -156,7 +156,7 @@ int t5g_vocab_logsumexp(t5g_comm *c, const float *logits, int rows, int nv, floa
 
 /* ---- top-k ---- */
 
-static int cand_cmp(const void *a, const void *b) {
+int t5g_cand_cmp(const void *a, const void *b) {
     const t5g_cand *x = a, *y = b;
     if (x->value != y->value) return x->value > y->value ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
@@ -236,7 +236,7 @@ static int merge_ranks(t5g_comm *c, const t5g_cand *loc, int rows, int k, t5g_ca
     t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) {
         for (int t = 0; t < T; t++) memcpy(row + t * k, all + ((size_t)t * rows + r) * k, sizeof(t5g_cand) * k);
-        qsort(row, (size_t)k * T, sizeof *row, cand_cmp);
+        qsort(row, (size_t)k * T, sizeof *row, t5g_cand_cmp);
         memcpy(out + (size_t)r * k, row, sizeof(t5g_cand) * k);
     }
     return 0;
@@ -255,7 +255,7 @@ static void topk_large_rows(void *ctx, int64_t r0, int64_t r1) {
         const float *x = j->logits + (size_t)r * j->nv;
         float off = j->add ? j->add[r] : 0.0f, sub = j->lse ? j->lse[r] : 0.0f;
         for (int i = 0; i < j->nv; i++) buf[i] = (t5g_cand){(x[i] - sub) + off, j->v0 + i};
-        qsort(buf, (size_t)j->nv, sizeof *buf, cand_cmp);
+        qsort(buf, (size_t)j->nv, sizeof *buf, t5g_cand_cmp);
         for (int q = 0; q < j->k; q++) o[q] = q < j->kl ? buf[q] : (t5g_cand){-INFINITY, 0x7fffffff};
     }
     free(buf);

@@ -5,6 +5,8 @@
 #include "parallel/comm.h"
 
 typedef struct { float value; int id; } t5g_cand;
+/* qsort order of candidates: value descending, then id ascending (torch.topk's tie order) */
+int t5g_cand_cmp(const void *a, const void *b);
 
 /* Per row: global argmax id (ties -> lowest id) and its logit. logits [rows, nv]. */
 int t5g_vocab_argmax(t5g_comm *c, const float *logits, int rows, int nv, int v0, int *ids, float *values);
