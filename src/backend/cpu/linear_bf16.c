@@ -248,8 +248,8 @@ static void widen_rows(void *ctx, int64_t r0, int64_t r1) {
 
 #define PANEL_FLOATS (1 << 21)  /* 8 MB of widened weights per BLIS call */
 
-static float *g_panel;  /* reused across calls: the model's ops run on one thread per rank */
-static size_t g_panel_n;
+static _Thread_local float *g_panel;  /* reused across calls, one per calling thread */
+static _Thread_local size_t g_panel_n;
 
 static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     int N = W->rows, K = W->cols;

@@ -255,9 +255,9 @@ static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
     }
 }
 
-/* scratch for the quantized activations (one per rank: the model's ops run on one thread) */
-static void *g_buf;
-static size_t g_buf_n;
+/* scratch for the quantized activations, reused across calls, one per calling thread */
+static _Thread_local void *g_buf;
+static _Thread_local size_t g_buf_n;
 
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
