@@ -31,10 +31,10 @@ static int parse_bytes(const char *s, int64_t *out) {
 static double gib(int64_t b) { return b / 1073741824.0; }
 
 static void print_machine(const t5g_machine *m, const char *source) {
-    printf("machine    %s: %d cores/node, %d threads/rank; GEMM %.1f GFLOP/s per core (f32; bf16 %s, int8 %s), skinny %.1f; "
-           "read %.1f GB/s per node, %.1f per core\n", source, m->cores, m->threads, m->gemm_gflops,
-           m->gemm_gflops_bf16 > 0 ? "given" : "= f32", m->gemm_gflops_int8 > 0 ? "given" : "= f32", m->skinny_gflops,
-           m->mem_bw_gbs, m->mem_bw_core_gbs);
+    printf("machine    %s: %d cores/node, %d threads/rank; GEMM %.1f GFLOP/s per core, %.1f per node (f32; bf16 %s, int8 %s), "
+           "skinny %.1f; read %.1f GB/s per node, %.1f per core\n", source, m->cores, m->threads, m->gemm_gflops,
+           m->gemm_gflops_node, m->gemm_gflops_bf16 > 0 ? "given" : "= f32", m->gemm_gflops_int8 > 0 ? "given" : "= f32",
+           m->skinny_gflops, m->mem_bw_gbs, m->mem_bw_core_gbs);
     printf("           all-reduce inside a node %.1f us + %.2f GB/s%s; across nodes ", m->ar_latency_us, m->ar_bw_gbs,
            m->measured_allreduce ? "" : " (defaults, not measured)");
     if (m->inter_latency_us > 0) printf("%.1f us + %.2f GB/s", m->inter_latency_us, m->inter_bw_gbs);

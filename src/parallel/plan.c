@@ -172,6 +172,15 @@ static void measure_node(t5g_machine *m, int quick) {
     bli_thread_set_num_threads(1);
     for (int k = 0; k < 3; k++) g[k] = t5g_bare_gemm_gflops(big, big, big, 1);
     m->gemm_gflops = median3(g[0], g[1], g[2]);
+    /* all cores at once, one GEMM each: what the node's ranks get together (other tenants,
+     * shared caches and clocks included) */
+    for (int k = 0; k < 3; k++) {
+        double sum = 0;
+#pragma omp parallel for num_threads(m->cores) reduction(+ : sum)
+        for (int t = 0; t < m->cores; t++) sum += t5g_bare_gemm_gflops(big, big, big, 1);
+        g[k] = sum;
+    }
+    m->gemm_gflops_node = median3(g[0], g[1], g[2]);
     bli_thread_set_num_threads(blis_threads);
     m->mem_bw_core_gbs = decode_kernel(1, &m->skinny_gflops);
     m->mem_bw_gbs = decode_kernel(m->cores, NULL);
@@ -264,6 +273,7 @@ static const mkey machine_keys[] = {
     {"threads", NULL, MD(threads), 1, 0},
     {"gemm_gflops", NULL, MD(gemm_gflops), 0, 1},
     {"skinny_gflops", NULL, MD(skinny_gflops), 0, 1},
+    {"gemm_gflops_node", NULL, MD(gemm_gflops_node), 0, 0},
     {"gemm_gflops_bf16", NULL, MD(gemm_gflops_bf16), 0, 0},
     {"gemm_gflops_int8", NULL, MD(gemm_gflops_int8), 0, 0},
     {"mem_bw_gbs", NULL, MD(mem_bw_gbs), 0, 1},
@@ -367,8 +377,11 @@ static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
     if (r.cores * rpn > cores) r.cores = (double)cores / rpn;  /* oversubscribed: a share of the cores */
     double g = wdtype == T5G_DT_BF16 && m->gemm_gflops_bf16 > 0 ? m->gemm_gflops_bf16
              : wdtype == T5G_DT_INT8 && m->gemm_gflops_int8 > 0 ? m->gemm_gflops_int8 : m->gemm_gflops;
-    r.rate = g * 1e9 * r.cores;
-    r.rate_f32 = m->gemm_gflops * 1e9 * r.cores;
+    /* a rank computes at its cores' speed, at most its share of what the node's cores do together */
+    double node_share = m->gemm_gflops_node > 0 ? m->gemm_gflops_node / rpn / (m->gemm_gflops * r.cores) : 1;
+    if (node_share > 1) node_share = 1;
+    r.rate = g * 1e9 * r.cores * node_share;
+    r.rate_f32 = m->gemm_gflops * 1e9 * r.cores * node_share;
     r.skinny = m->skinny_gflops * 1e9 * r.cores;
     /* a rank streams at its cores' speed, at most its share of the node's bandwidth */
     double core_bw = m->mem_bw_core_gbs > 0 ? m->mem_bw_core_gbs : m->mem_bw_gbs / cores;

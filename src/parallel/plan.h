@@ -24,6 +24,7 @@ typedef struct {
     double inter_latency_us, inter_bw_gbs;      /* all-reduce step between nodes (0: unknown) */
     double node_mem_gib;       /* memory of a node (0: unknown) */
     double sim_latency_us;     /* SIMULATED latency (T5G_SIM_LATENCY_US) included in inter_latency_us */
+    double gemm_gflops_node;   /* f32 GEMM of all cores of a node at once (0: cores x gemm_gflops) */
 } t5g_machine;
 
 /* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
