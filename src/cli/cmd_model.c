@@ -62,7 +62,7 @@ int cmd_init(int argc, char **argv) {
         {"--config", ARG_STR, &config, "HF config.json"},
         {"--seed", ARG_INT, &seed, "random seed (default 0)"},
         {"-o|--out", ARG_STR, &out, "output HDF5 file"},
-        {"--dtype", ARG_STR, &dtype, "f32 (default) or bf16 storage"},
+        {"--dtype", ARG_STR, &dtype, "f32 (default), bf16 or int8 (+ row scales) storage"},
         {"--tokenizer", ARG_STR, &spm, "SentencePiece .model to embed"},
     };
     int rc = args_parse(argc, argv, specs, 6,
