@@ -207,11 +207,15 @@ int t5g_tensor_is_matrix(const char *name) {
 
 const char *t5g_dtype_name(t5g_dtype dt) { return dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32"; }
 
-/* a kernel for dt on this backend and CPU, else one clear error */
+/* a kernel for dt on this backend and CPU, else one clear error (a device backend's linear
+ * takes f32 and bf16 weights; int8 quantizes the activations on the CPU) */
 static int dtype_usable(const t5g_backend *be, t5g_dtype dt) {
     if (dt == T5G_DT_F32) return 0;
-    T5G_CHECK(be == t5g_backend_cpu(), "compute type %s has no kernel on the %s backend (only f32 there); use "
-              "--compute-type f32 or --device cpu", t5g_dtype_name(dt), be->name);
+    if (be != t5g_backend_cpu()) {
+        T5G_CHECK(dt == T5G_DT_BF16, "compute type %s has no kernel on the %s backend; use --device cpu, or "
+                  "--compute-type f32 or bf16 with --device %s", t5g_dtype_name(dt), be->name, be->name);
+        return 0;
+    }
     return t5g_cpu_dtype_check(dt);
 }
 
@@ -222,7 +226,7 @@ typedef int (*rows_fn)(void *arg, int64_t row, int64_t nrows, int64_t col, int64
  * one block, never a float32 copy of the tensor).  bf16: round to nearest even (exact for
  * a bf16 source).  int8: each row's scale comes from the whole row, also when this rank
  * holds a column slice, so every TP size quantizes to the same weights. */
-static int fill_lowp(const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *arg) {
+static int fill_lowp(const t5g_model *m, const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *arg) {
     t5g_wmat *W = s->mat;
     int64_t cols = t->shape[1], nc = s->ncols;
     int whole = W->dtype == T5G_DT_INT8 && nc < cols;
@@ -230,18 +234,26 @@ static int fill_lowp(const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *
     int64_t blk = (1 << 20) / (cols > 0 ? cols : 1);
     if (blk < 1) blk = 1;
     float *buf = t5g_malloc(sizeof(float) * (size_t)(blk * wc > 0 ? blk * wc : 1), "weight conversion");
-    if (!buf) return -1;
+    /* device memory (bf16 only, see dtype_usable): each block is converted on the host, then copied */
+    uint16_t *host16 = m->host_memory ? NULL : t5g_malloc(sizeof(uint16_t) * (size_t)(blk * nc + 1), "weight staging");
+    if (!buf || (!m->host_memory && !host16)) {
+        free(buf);
+        return -1;
+    }
     int rc = 0;
     for (int64_t r = 0; r < s->nrows && !rc; r += blk) {
         int64_t b = s->nrows - r < blk ? s->nrows - r : blk;
         rc = fn(arg, s->row0 + r, b, whole ? 0 : s->col0, wc, buf);
+        if (!rc && W->dtype == T5G_DT_BF16) {
+            uint16_t *d = host16 ? host16 : (uint16_t *)W->data + r * nc;
+            for (int64_t i = 0; i < b * nc; i++) d[i] = t5g_f32_to_bf16(buf[i]);
+            if (host16)
+                m->be->copy(m->be->ctx, (uint16_t *)W->data + r * nc, host16, sizeof(uint16_t) * (size_t)(b * nc),
+                            T5G_COPY_H2D);
+            continue;
+        }
         for (int64_t i = 0; i < b && !rc; i++) {
             const float *row = buf + i * wc;
-            if (W->dtype == T5G_DT_BF16) {
-                uint16_t *d = (uint16_t *)W->data + (r + i) * nc;
-                for (int64_t k = 0; k < nc; k++) d[k] = t5g_f32_to_bf16(row[k]);
-                continue;
-            }
             float amax = t5g_int8_amax(row, wc);
             if (!isfinite(amax))
                 rc = T5G_FAIL("tensor %s has a non-finite value in row %lld; it cannot be quantized to int8", t->name,
@@ -251,6 +263,7 @@ static int fill_lowp(const t5g_tensor_spec *t, const slot *s, rows_fn fn, void *
         }
     }
     free(buf);
+    free(host16);
     return rc;
 }
 
@@ -308,7 +321,7 @@ static int load_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
         if (i8 < 0) return -1;
         if (i8) return t5g_ckpt_read_i8(l->ck, t->name, t->shape, s->row0, s->nrows, s->col0, s->ncols, W->data, W->scale);
     }
-    return fill_lowp(t, s, ckpt_rows, &a);
+    return fill_lowp(l->m, t, s, ckpt_rows, &a);
 }
 
 static int ckpt_has(void *ck, const char *name) { return t5g_ckpt_has(ck, name) == 1; }
@@ -381,7 +394,7 @@ static int init_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
     init_ctx *ic = ctx;
     init_args a = {ic->seed, t, s->row0, s->nrows, s->col0, s->ncols};
     if (!s->mat || s->mat->dtype == T5G_DT_F32) return stage(ic->m, *s->dst, s->nrows * s->ncols, init_fill, &a);
-    return fill_lowp(t, s, init_rows, &a);
+    return fill_lowp(ic->m, t, s, init_rows, &a);
 }
 
 /* rows [r0, r0+nr) x cols [c0, c0+nc) of tensor a->t */
