@@ -293,7 +293,7 @@ void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int
 
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
-    if (t5g_cpu_linear_use_small(M, W->rows, W->cols)) {
+    if (t5g_cpu_f32_use_tile(M)) {
         t5g_cpu_linear_small(x, M, ldx, W->data, W->rows, W->cols, W->ld, y, ldy);
         return;
     }

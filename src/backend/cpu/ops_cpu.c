@@ -45,7 +45,7 @@ static inline float dot_row(const float *a, const float *b, int K) {
 static void cpu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (tb && t5g_cpu_linear_use_small(M, N, K) && alpha == 1.0f && beta == 0.0f) {
+    if (tb && t5g_cpu_f32_use_tile(M) && alpha == 1.0f && beta == 0.0f) {
         t5g_cpu_linear_small(A, M, lda, B, N, K, ldb, C, ldc);
         return;
     }
