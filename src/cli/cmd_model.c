@@ -18,7 +18,8 @@ static void print_stack(const char *name, const t5g_stack_config *s) {
            name, s->hidden_size, s->intermediate_size, s->num_hidden_layers, nslide, s->num_hidden_layers - nslide,
            s->num_attention_heads, s->num_key_value_heads, s->head_dim, s->query_pre_attn_scalar, s->sliding_window,
            s->attn_logit_softcapping, s->rope_theta, s->rms_norm_eps, s->qk_norm ? ", qk_norm" : "",
-           s->rel_bias ? ", t5_relative_bias" : "");
+           s->position_encoding == T5G_POS_T5_RELATIVE_BIAS ? ", t5_relative_bias"
+           : s->position_encoding == T5G_POS_NONE ? ", no position encoding" : "");
 }
 
 int cmd_info(int argc, char **argv) {

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* indexed by t5g_position_encoding */
+static const char *const POSITION_NAMES[] = {"rope", "t5_relative_bias", "none"};
+
 /* §2.1 defaults (Gemma 2 2B shape). */
 static void stack_defaults(t5g_stack_config *s) {
     memset(s, 0, sizeof *s);
@@ -97,10 +100,10 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
     T5G_TRY(get_int(o, "relative_attention_max_distance", &s->rel_max_distance, where));
     const cJSON *pe = cJSON_GetObjectItemCaseSensitive(o, "position_encoding");
     if (pe && !cJSON_IsNull(pe)) {
-        T5G_CHECK(cJSON_IsString(pe) && (!strcmp(pe->valuestring, "rope") ||
-                                         !strcmp(pe->valuestring, "t5_relative_bias")),
-                  "config %s.position_encoding must be \"rope\" or \"t5_relative_bias\"", where);
-        s->rel_bias = !strcmp(pe->valuestring, "t5_relative_bias");
+        int k = 0;
+        while (k < 3 && !(cJSON_IsString(pe) && !strcmp(pe->valuestring, POSITION_NAMES[k]))) k++;
+        T5G_CHECK(k < 3, "config %s.position_encoding must be \"rope\", \"t5_relative_bias\" or \"none\"", where);
+        s->position_encoding = (t5g_position_encoding)k;
     }
     const cJSON *ew = cJSON_GetObjectItemCaseSensitive(o, "encoder_window");
     if (ew && !cJSON_IsNull(ew)) {
@@ -216,7 +219,7 @@ static int validate_stack(const t5g_stack_config *s, const char *w) {
     T5G_CHECK(s->rms_norm_eps > 0, "config %s.rms_norm_eps must be positive", w);
     T5G_CHECK(s->rope_theta > 0, "config %s.rope_theta must be positive", w);
     T5G_CHECK(s->sliding_window >= 0, "config %s.sliding_window must be >= 0", w);
-    if (s->rel_bias)
+    if (s->position_encoding == T5G_POS_T5_RELATIVE_BIAS)
         T5G_CHECK(s->rel_num_buckets >= 2 && s->rel_max_distance >= 2,
                   "config %s: relative_attention_num_buckets and _max_distance must be >= 2", w);
     return 0;
@@ -264,7 +267,7 @@ cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder) {
     for (int l = 0; l < s->num_hidden_layers; l++)
         cJSON_AddItemToArray(lt, cJSON_CreateString(s->layer_sliding[l] ? "sliding_attention" : "full_attention"));
     cJSON_AddBoolToObject(o, "qk_norm", s->qk_norm);
-    cJSON_AddStringToObject(o, "position_encoding", s->rel_bias ? "t5_relative_bias" : "rope");
+    cJSON_AddStringToObject(o, "position_encoding", POSITION_NAMES[s->position_encoding]);
     cJSON_AddStringToObject(o, "encoder_window", s->window_strict ? "strict" : "inclusive");
     cJSON_AddNumberToObject(o, "relative_attention_num_buckets", s->rel_num_buckets);
     cJSON_AddNumberToObject(o, "relative_attention_max_distance", s->rel_max_distance);

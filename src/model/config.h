@@ -8,6 +8,11 @@
 #define T5G_MAX_LAYERS 128
 #define T5G_MAX_EOS 8
 
+/* How attention sees token positions: rotary embeddings on q and k (Gemma), T5's bucketed
+ * relative bias added to the scores, or nothing.  JSON "position_encoding": "rope" |
+ * "t5_relative_bias" | "none". */
+typedef enum { T5G_POS_ROPE = 0, T5G_POS_T5_RELATIVE_BIAS, T5G_POS_NONE } t5g_position_encoding;
+
 typedef struct {
     int vocab_size;              /* V: rows of embed_tokens */
     int hidden_size;             /* H */
@@ -26,7 +31,7 @@ typedef struct {
     unsigned char layer_sliding[T5G_MAX_LAYERS]; /* 1 = sliding_attention, 0 = full_attention */
     /* §15 options */
     int qk_norm;                 /* per-head RMSNorm(1+w) on q and k before RoPE */
-    int rel_bias;                /* position_encoding == "t5_relative_bias" (RoPE off) */
+    t5g_position_encoding position_encoding; /* how attention sees positions (forward.c applies it) */
     int rel_num_buckets;         /* default 32 */
     int rel_max_distance;        /* default 128 */
     /* Encoder sliding window: transformers >= 5 allows |i-j| <= W (default, 0); the release-era

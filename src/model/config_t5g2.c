@@ -94,7 +94,7 @@ static int parse_text(const cJSON *o, t5g_stack_config *s, const char *where, in
     T5G_TRY(rc);
     if (!cJSON_GetObjectItemCaseSensitive(o, "layer_types")) pattern_layer_types(s, pattern);
     T5G_TRY(parse_rope(o, s, where));
-    T5G_CHECK(!s->rel_bias, "config %s.position_encoding must be rope for T5Gemma 2", where);
+    T5G_CHECK(s->position_encoding == T5G_POS_ROPE, "config %s.position_encoding must be rope for T5Gemma 2", where);
     s->qk_norm = 1;            /* always on in T5Gemma 2 */
     /* transformers' T5Gemma 2 attention never passes attn_logit_softcapping to its attention
      * function: the field is read but has no effect, so it has none here either */
@@ -168,7 +168,7 @@ int t5g2_config_validate(const t5g_config *c) {
     T5G_CHECK(c->enc.vocab_size == c->dec.vocab_size,
               "config: T5Gemma 2 needs equal encoder and decoder vocab_size (%d vs %d)", c->enc.vocab_size,
               c->dec.vocab_size);
-    T5G_CHECK(c->enc.qk_norm && c->dec.qk_norm && !c->enc.rel_bias && !c->dec.rel_bias,
+    T5G_CHECK(c->enc.qk_norm && c->dec.qk_norm && c->enc.position_encoding == T5G_POS_ROPE && c->dec.position_encoding == T5G_POS_ROPE,
               "config: T5Gemma 2 stacks use QK-norm and RoPE");
     T5G_CHECK(c->enc.rope_local_theta > 0 && c->dec.rope_local_theta > 0,
               "config: rope_parameters.sliding_attention.rope_theta must be positive");

@@ -154,6 +154,30 @@ void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *score
     a->scratch = scores;
 }
 
+/* The layer's position encoding, applied in this one place (config.h t5g_position_encoding):
+ * RoPE rotates the T rows of q and k, whose tokens sit at positions past..past+Tq-1 of their
+ * row (positions ignore padding, spec §6); T5's relative bias is added by the attention op
+ * to the scaled scores (bidirectional buckets in the encoder); none does nothing. */
+static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, int layer,
+                              int is_decoder, int T, int Tq, int past, t5g_attn_args *a) {
+    const t5g_stack_config *c = sw->cfg;
+    int hd = c->head_dim;
+    switch (c->position_encoding) {
+    case T5G_POS_ROPE:
+        t5g_rope(m, c, layer, s->q, T, sw->sh.nh * hd, sw->sh.nh, Tq, past);
+        t5g_rope(m, c, layer, s->k, T, sw->sh.nkv * hd, sw->sh.nkv, Tq, past);
+        break;
+    case T5G_POS_T5_RELATIVE_BIAS:
+        a->rel_table = sw->rel_bias;
+        a->rel_buckets = c->rel_num_buckets;
+        a->rel_max_distance = c->rel_max_distance;
+        a->rel_bidirectional = !is_decoder;
+        break;
+    case T5G_POS_NONE:
+        break;
+    }
+}
+
 /* Self-attention of one layer over rows of Tq new tokens each (encoder: the whole sequence;
  * decoder: appended to the cache).  kc/vc: cache [rows][Tcap][kvw]; valid: [rows][Tcap]. */
 static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L,
@@ -171,18 +195,14 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
         m->be->rmsnorm(m->be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
         m->be->rmsnorm(m->be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     }
-    if (!c->rel_bias) {
-        /* positions past..past+Tq-1 in every row: they ignore padding (spec §6) */
-        t5g_rope(m, c, layer, s->q, T, qw, sw->sh.nh, Tq, past);
-        t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
-    }
+    int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
+    t5g_attn_args a;
+    t5g_attn_common(&a, sw, s->scores);
+    position_encoding(m, s, sw, layer, is_decoder, T, Tq, past, &a);
     for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
         m->be->copy(m->be->ctx, kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
         m->be->copy(m->be->ctx, vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
-    int sliding = c->layer_sliding[layer] && c->sliding_window > 0;
-    t5g_attn_args a;
-    t5g_attn_common(&a, sw, s->scores);
     a.Tq = Tq; a.Tk = past + Tq;
     a.q = s->q; a.ldq = qw;
     a.k = kc; a.ldk = kvw;
@@ -194,10 +214,6 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
                         : (!sliding ? T5G_MASK_BIDIR : c->window_split ? T5G_MASK_BIDIR_WINDOW_SPLIT
                            : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
-    if (c->rel_bias) {
-        a.rel_table = sw->rel_bias; a.rel_buckets = c->rel_num_buckets;
-        a.rel_max_distance = c->rel_max_distance; a.rel_bidirectional = !is_decoder;
-    }
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
     linear(m, s->att, T, &A->o_proj, s->h);

@@ -119,7 +119,7 @@ static void add_stack(t5g_tensor_spec *v, int *n, const char *which, const t5g_s
     int64_t H = s->hidden_size, I = s->intermediate_size;
     int dec = enc_H > 0;
     add(v, n, s->vocab_size, H, "model/%s/embed_tokens/weight", which);
-    if (s->rel_bias) add(v, n, s->rel_num_buckets, s->num_attention_heads, "model/%s/relative_attention_bias/weight", which);
+    if (s->position_encoding == T5G_POS_T5_RELATIVE_BIAS) add(v, n, s->rel_num_buckets, s->num_attention_heads, "model/%s/relative_attention_bias/weight", which);
     for (int l = 0; l < s->num_hidden_layers; l++) {
         char pfx[96];
         snprintf(pfx, sizeof pfx, "model/%s/layers/%d/self_attn", which, l);

@@ -78,7 +78,7 @@ static t5g_config options_config(void) {
     t5g_config c;
     t5g_config_preset("tiny", &c);
     c.enc.qk_norm = c.dec.qk_norm = 1;
-    c.enc.rel_bias = c.dec.rel_bias = 1;
+    c.enc.position_encoding = c.dec.position_encoding = T5G_POS_T5_RELATIVE_BIAS;
     c.enc.rel_num_buckets = c.dec.rel_num_buckets = 16;
     c.enc.rel_max_distance = c.dec.rel_max_distance = 20;
     return c;
@@ -132,7 +132,7 @@ static void test_qk_norm_and_roundtrip(void) {
     CU_ASSERT_EQUAL_FATAL(t5g_model_save(m, path, "float32"), 0);
     t5g_model *r = t5g_model_load(path, &self);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    CU_ASSERT(r->cfg.enc.rel_bias && r->cfg.dec.qk_norm && r->cfg.dec.rel_num_buckets == 16 && r->cfg.enc.rel_max_distance == 20);
+    CU_ASSERT(r->cfg.enc.position_encoding == T5G_POS_T5_RELATIVE_BIAS && r->cfg.dec.qk_norm && r->cfg.dec.rel_num_buckets == 16 && r->cfg.enc.rel_max_distance == 20);
     run(r, b);
     d = 0;
     for (int i = 0; i < n; i++) d = fmax(d, fabs(a[i] - b[i]));
@@ -141,6 +141,53 @@ static void test_qk_norm_and_roundtrip(void) {
     free(a); free(b);
     t5g_model_free(m);
     t5g_model_free(r);
+}
+
+/* position_encoding "none": without positions (and without windows) the encoder is permutation
+ * equivariant: permuting the tokens permutes its outputs; with RoPE it is not (not vacuous) */
+static double permutation_gap(t5g_position_encoding pe) {
+    t5g_config c;
+    t5g_config_preset("tiny", &c);
+    c.enc.position_encoding = c.dec.position_encoding = pe;
+    for (int l = 0; l < T5G_MAX_LAYERS; l++) c.enc.layer_sliding[l] = c.dec.layer_sliding[l] = 0;
+    t5g_comm self;
+    t5g_comm_self(&self);
+    t5g_model *m = t5g_model_random(&c, 5, &self);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    enum { L = 7 };
+    int32_t enc[L] = {2, 5, 9, 33, 61, 8, 7}, perm[L] = {0, 3, 1, 6, 2, 5, 4}, encp[L], em[L] = {1, 1, 1, 1, 1, 1, 1};
+    int32_t dec[2] = {2, 17};
+    for (int i = 0; i < L; i++) encp[i] = enc[perm[i]];
+    int H = c.enc.hidden_size;
+    float *a = malloc(sizeof(float) * L * H), *b = malloc(sizeof(float) * L * H);
+    t5g_backbone_in in = {1, L, 2, enc, em, dec, NULL}, inp = {1, L, 2, encp, em, dec, NULL};
+    t5g_backbone_out out = {a, NULL, NULL}, outp = {b, NULL, NULL};
+    CU_ASSERT_EQUAL_FATAL(t5g_backbone(m, &in, &out), 0);
+    CU_ASSERT_EQUAL_FATAL(t5g_backbone(m, &inp, &outp), 0);
+    double d = 0;
+    for (int i = 0; i < L; i++)
+        for (int h = 0; h < H; h++) d = fmax(d, fabs(b[i * H + h] - a[perm[i] * H + h]));
+    free(a);
+    free(b);
+    t5g_model_free(m);
+    return d;
+}
+
+static void test_no_position_encoding(void) {
+    double none = permutation_gap(T5G_POS_NONE), rope = permutation_gap(T5G_POS_ROPE);
+    printf("\n    permuted tokens: encoder outputs permuted within %.2e without positions, %.2e with RoPE", none, rope);
+    CU_ASSERT(none <= 1e-5);
+    CU_ASSERT(rope > 1e-3);
+    t5g_config c;
+    t5g_config_preset("tiny", &c);
+    c.enc.position_encoding = T5G_POS_NONE;
+    char *json = t5g_config_to_json(&c);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"none\""));
+    t5g_config r;
+    CU_ASSERT_EQUAL(t5g_config_from_json(json, &r), 0);
+    CU_ASSERT_EQUAL(r.enc.position_encoding, T5G_POS_NONE);
+    free(json);
 }
 
 /* under mpirun -np 2: TP=2 with both options == serial */
@@ -173,6 +220,7 @@ int main(int argc, char **argv) {
     if (g_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
     static CU_TestInfo tests[] = {{"relative bias in attention == double reference", test_relbias_attention},
                                   {"qk_norm scale invariance, save/load round trip", test_qk_norm_and_roundtrip},
+                                  {"position_encoding none: permutation equivariant encoder", test_no_position_encoding},
                                   {"TP with both options == serial", test_tp}, CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"options", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     int rc = t5g_test_main(suites), any = 0;
