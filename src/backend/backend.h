@@ -83,6 +83,12 @@ typedef struct t5g_backend {
     /* y[M, W.rows] = x[M, W.cols] · Wᵀ: float32 activations, float32 accumulation, any weight
      * dtype (the projection of every layer and the LM head). ldx/ldy: row strides of x, y. */
     void (*linear)(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+    /* linear, but int8 weights quantize activation row m with the given absolute maximum
+     * row_amax[m] (host memory) instead of the row's own: under TP the row-split projections
+     * see a slice of each row, and the group's maximum keeps every rank's quantization equal to
+     * TP = 1's.  Other dtypes ignore row_amax.  NULL on a backend without int8 weights. */
+    void (*linear_amax)(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
+                        const float *row_amax);
     /* out[t] = E[ids[t] - v0] * scale for ids in [v0, v0 + E.rows), else 0 (vocab-parallel);
      * out rows have width E.cols.  ids live in this backend's memory. */
     void (*embed)(void *ctx, const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out);

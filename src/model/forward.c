@@ -133,6 +133,35 @@ static void linear(const t5g_model *m, const float *x, int T, const t5g_wmat *W,
     m->be->linear(m->be->ctx, x, T, W->cols, W, y, W->rows);
 }
 
+/* A row-split projection (o_proj, down_proj: this rank holds some input columns, the partial
+ * products are summed by the all-reduce that follows).  int8 weights quantize each activation
+ * row by its absolute maximum: under TP every rank sees only its slice of the row, so the
+ * group's maximum is agreed first, and every rank quantizes as TP = 1 would. */
+void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y) {
+    int tp = m->comm ? m->comm->tp_size : 1;
+    if (W->dtype != T5G_DT_INT8 || tp <= 1 || !m->be->linear_amax || !m->host_memory) {
+        linear(m, x, T, W, y);
+        return;
+    }
+    float stackbuf[256], *amax = T <= 256 ? stackbuf : malloc(sizeof(float) * T);
+    if (!amax) {
+        linear(m, x, T, W, y);  /* still a valid int8 product, only not TP = 1's rounding */
+        return;
+    }
+    for (int t = 0; t < T; t++) {
+        const float *r = x + (size_t)t * W->cols;
+        float a = 0.0f;
+        for (int k = 0; k < W->cols; k++) {
+            float v = fabsf(r[k]);
+            a = v > a || v != v ? v : a;  /* NaN propagates: the product must stay NaN */
+        }
+        amax[t] = a;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, amax, T, MPI_FLOAT, MPI_MAX, m->comm->tp);
+    m->be->linear_amax(m->be->ctx, x, T, W->cols, W, y, W->rows, amax);
+    if (amax != stackbuf) free(amax);
+}
+
 /* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
 void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
                             float *x, int T) {
@@ -216,7 +245,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
                            : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
-    linear(m, s->att, T, &A->o_proj, s->h);
+    t5g_linear_rowsplit(m, s->att, T, &A->o_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
 
@@ -239,7 +268,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
-    linear(m, s->att, T, &L->cross_attn.o_proj, s->h);
+    t5g_linear_rowsplit(m, s->att, T, &L->cross_attn.o_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
 
@@ -250,7 +279,7 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
     linear(m, s->h, T, &L->gate_proj, s->gate);
     linear(m, s->h, T, &L->up_proj, s->up);
     m->be->gelu_mul(m->be->ctx, s->gate, s->up, s->gate, (size_t)T * ni);
-    linear(m, s->gate, T, &L->down_proj, s->h);
+    t5g_linear_rowsplit(m, s->gate, T, &L->down_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
 

@@ -177,6 +177,6 @@ void t5g2_merged_attention(t5g_state *s, const t5g_layer_weights *L, int layer, 
         be->copy(be->ctx, s->self_v[layer] + b * rowkv + at, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
     merged_softmax_attention(s, layer, rows, Tq);
-    be->linear(be->ctx, s->att, T, A->o_proj.cols, &A->o_proj, s->h, A->o_proj.rows);
+    t5g_linear_rowsplit(s->m, s->att, T, &A->o_proj, s->h);
     t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }

@@ -7,6 +7,8 @@
 /* forward.c: x += RMSNorm(allreduce(partial)); attention arguments common to every call. */
 void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm, float *x,
                          int T);
+/* a row-split projection (o_proj, down_proj): int8 under TP agrees on row maxima (forward.c) */
+void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y);
 void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores);
 /* RoPE base of a layer: sliding layers use rope_local_theta when set (T5Gemma 2). */
 float t5g_rope_theta(const t5g_stack_config *c, int layer);

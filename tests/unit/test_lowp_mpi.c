@@ -4,8 +4,8 @@
  *  - the sharded weights are exactly the serial model's slices (bf16 bits, int8 bytes and row
  *    scales: int8 quantized at load takes each row's scale from the whole row);
  *  - logits: f32 and bf16 within 1e-5 of max(1, max|serial|) (summation order only) with the
- *    same argmax; int8 within 5e-2 (the row-parallel o_proj / down_proj quantize each rank's
- *    slice of the activations with its own amax), its argmax agreement reported. */
+ *    same argmax, int8 included: the row-parallel o_proj / down_proj quantize each rank's slice
+ *    of the activations with the group's row maxima (t5g_linear_rowsplit), as TP = 1 does. */
 #include "testutil.h"
 #include "t5g.h"
 #include <math.h>
@@ -95,7 +95,7 @@ static void with_file(const char *dtype) {
     if (g_comm.world_rank == 0) printf("\n  from a %s checkpoint:", dtype);
     compare(h5, "f32", 1e-5);
     compare(h5, "bf16", 1e-5);
-    compare(h5, "int8", 5e-2);
+    compare(h5, "int8", 1e-5);  /* row-split projections agree on the activation row maxima */
     MPI_Barrier(MPI_COMM_WORLD);
     if (g_comm.world_rank == 0) unlink(h5);
 }

@@ -29,6 +29,9 @@ void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+/* the same with the activation rows quantized by the given absolute maxima (backend.h linear_amax) */
+void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
+                              const float *amax);
 
 /* bf16 / int8 kernels (linear_bf16.c, linear_int8.c; feature check in linear_lowp.c).
  * bf16: weights widened to float32 in registers, float32 FMA (exact w.r.t. a bf16 model run in

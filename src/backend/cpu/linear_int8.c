@@ -190,7 +190,14 @@ static void i8_chunk(void *ctx, int64_t c0, int64_t c1) {
 
 /* ---- activation quantization, per row ---- */
 
-typedef struct { const float *x; int ldx, K, Kp; int8_t *q; float *s; int flip; } quant_job;
+typedef struct {
+    const float *x;
+    int ldx, K, Kp;
+    int8_t *q;
+    float *s;
+    int flip;
+    const float *amax;  /* given row maxima (TP row-split projections), or NULL: each row's own */
+} quant_job;
 
 /* max |x| over a row (AVX2, 8 lanes); *finite = 0 if any value is inf or NaN */
 static float row_amax(const float *x, int K, int *finite) {
@@ -242,7 +249,8 @@ static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
         const float *x = j->x + (size_t)r * j->ldx;
         int8_t *q = j->q + (size_t)r * j->Kp;
         int finite;
-        float amax = row_amax(x, j->K, &finite);
+        float amax = j->amax ? j->amax[r] : row_amax(x, j->K, &finite);
+        if (j->amax) finite = isfinite(amax);
         memset(q + j->K, 0, (size_t)(j->Kp - j->K));
         if (!finite || amax == 0.0f) {  /* a zero row gives 0; inf/NaN must not become finite */
             memset(q, j->flip ? 0x80 : 0, (size_t)j->K);
@@ -260,6 +268,11 @@ static _Thread_local void *g_buf;
 static _Thread_local size_t g_buf_n;
 
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    t5g_cpu_linear_int8_amax(x, M, ldx, W, y, ldy, NULL);
+}
+
+void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
+                              const float *amax) {
     if (M <= 0 || W->rows <= 0) return;
     if (t5g_lowp_vnni < 0) t5g_cpu_lowp_isa(-1);
     int N = W->rows, K = W->cols, Kp = (K + 63) / 64 * 64;
@@ -277,7 +290,7 @@ void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, floa
     }
     float *xs = g_buf;
     int8_t *xq = (int8_t *)g_buf + ((sizeof(float) * (size_t)M + 63) / 64 * 64);
-    quant_job q = {x, ldx, K, Kp, xq, xs, t5g_lowp_vnni};
+    quant_job q = {x, ldx, K, Kp, xq, xs, t5g_lowp_vnni, amax};
     t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, quant_rows, &q);
     if (K == 0) {
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);

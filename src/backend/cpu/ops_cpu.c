@@ -60,6 +60,12 @@ static void cpu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat
     }
 }
 
+static void cpu_linear_amax(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
+                            const float *row_amax) {
+    if (W->dtype == T5G_DT_INT8 && row_amax) t5g_cpu_linear_int8_amax(x, M, ldx, W, y, ldy, row_amax);
+    else cpu_linear(ctx, x, M, ldx, W, y, ldy);
+}
+
 typedef struct { const float *x, *w; float *y; int n; float eps; } norm_job;
 
 static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
@@ -480,6 +486,7 @@ static const t5g_backend CPU = {
     .allreduce_sum = NULL,
     .gemm = cpu_gemm,
     .linear = cpu_linear,
+    .linear_amax = cpu_linear_amax,
     .rmsnorm = cpu_rmsnorm,
     .embed = cpu_embed,
     .rope = cpu_rope,
