@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET=${PRESET:-t5gemma-s-s}
 REPS=${REPS:-3}
-LATENCIES=${LATENCIES:-0 20 100}
-NPS=${NPS:-1 2 4}
+LATENCIES=${LATENCIES-0 20 100}
+NPS=${NPS-1 2 4}   # NPS="" skips the one-node rows
 T5G=build/t5g
 BENCH=build/bench/bench_tp
 [ -x "$T5G" ] && [ -x "$BENCH" ] || { echo "plan_accuracy: build first (make -j2 all)" >&2; exit 1; }
