@@ -1,7 +1,8 @@
 # mk/cuda.mk - CUDA backend build rules and GPU test targets (included by the Makefile with
 # `-include mk/cuda.mk`).  See docs/cuda.md.
 #
-#   make test-gpu-emu   the CUDA kernels emulated on the host vs the CPU backend (no GPU, no CUDA)
+#   make test-gpu-emu   the CUDA kernels emulated on the host vs the CPU backend, op by op and as
+#                       the whole model on the HF fixtures (no GPU, no CUDA)
 #   make test-gpu       build with CUDA=1, run tests/gpu/test_cuda_ops (every op vs the CPU) and
 #                       tests/gpu/test_cuda_model (the model vs the HF fixtures and the CPU);
 #                       they skip without a GPU (T5G_REQUIRE_GPU=1 turns a skip into a failure);
@@ -48,16 +49,22 @@ build/cuda-mode: FORCE
 	@mkdir -p build; echo '$(CUDA)' | cmp -s - $@ || echo '$(CUDA)' > $@
 build/obj/src/backend/cpu/ops_cpu.o build/obj/src/backend/select.o build/obj/src/parallel/comm.o: build/cuda-mode
 
-# the emulator build: plain g++, no CUDA toolkit needed
-build/tests/gpu/test_cuda_emu: tests/gpu/test_cuda_emu.cc tests/gpu/cuda_emu.h tests/gpu/op_checks.h $(CU_HDR) build/libt5g.a
+# the emulator builds: plain g++, no CUDA toolkit needed
+EMU_CXX = $(CXX) -std=c++17 -O1 -g -Wall -Wno-unused-parameter -Wno-unused-function -Wno-unknown-pragmas \
+	  -DOMPI_SKIP_MPICXX=1 -Isrc -Ieval -Itests/gpu $(shell pkg-config --cflags hdf5-openmpi libcjson) \
+	  $(addprefix -I,$(MPI_INCDIRS))
+EMU_DEPS = tests/gpu/cuda_emu.h tests/gpu/emu_backend.h $(CU_HDR) build/libt5g.a
+build/tests/gpu/test_cuda_emu: tests/gpu/test_cuda_emu.cc tests/gpu/op_checks.h $(EMU_DEPS)
 	@mkdir -p $(@D)
-	$(CXX) -std=c++17 -O1 -g -Wall -Wno-unused-parameter -Wno-unused-function -Wno-unknown-pragmas \
-	  -DOMPI_SKIP_MPICXX=1 -Isrc -Itests/gpu $(addprefix -I,$(MPI_INCDIRS)) -o $@ $< build/libt5g.a \
-	  $(LDLIBS) $(shell mpicc --showme:link) -pthread
+	$(EMU_CXX) -o $@ $< build/libt5g.a $(LDLIBS) $(shell mpicc --showme:link) -pthread
+build/tests/gpu/test_cuda_model_emu: tests/gpu/test_cuda_model_emu.cc tests/gpu/test_cuda_model.c $(EMU_DEPS)
+	@mkdir -p $(@D)
+	$(EMU_CXX) -o $@ $< build/libt5g.a $(LDLIBS) $(shell mpicc --showme:link) -pthread
 
 test-gpu-emu:
-	$(MAKE) build/tests/gpu/test_cuda_emu
+	$(MAKE) all build/tests/gpu/test_cuda_emu build/tests/gpu/test_cuda_model_emu
 	./build/tests/gpu/test_cuda_emu
+	./build/tests/gpu/test_cuda_model_emu f32
 
 test-gpu:
 	$(MAKE) CUDA=1 -j2 all build/tests/gpu/test_cuda_ops build/tests/gpu/test_cuda_model build/tests/gpu/test_cuda_nccl

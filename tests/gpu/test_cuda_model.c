@@ -9,10 +9,16 @@
  *  generation (tests/fixtures/gen/<case>, HF generate): greedy ids on CUDA identical to HF's
  *    (f32) and to the CPU's bf16 run (bf16).
  * Run from the repository root after `make CUDA=1` (it calls ./build/t5g convert). */
+#ifdef __cplusplus /* test_cuda_model_emu.cc compiles this file as C++ */
+extern "C" {
+#endif
 #include "t5g.h"
 #include "backend/cuda/cuda_ops.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
+#ifdef __cplusplus
+}
+#endif
 #include <cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -51,7 +57,7 @@ static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
     cJSON *a = cJSON_GetObjectItem(root, key);
     *B = cJSON_GetArraySize(a);
     *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
-    int32_t *v = malloc(sizeof(int32_t) * (size_t)*B * *L);
+    int32_t *v = (int32_t *)malloc(sizeof(int32_t) * (size_t)*B * *L);
     for (int i = 0; i < *B; i++)
         for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
     return v;
@@ -80,7 +86,7 @@ static float *logits(const char *h5, const char *dir, const t5g_backend *be, con
     t5g_model *m = t5g_model_load_as(h5, &g_self, be, ct);
     if (m) {
         *V = m->cfg.dec.vocab_size;
-        lg = malloc(sizeof(float) * (size_t)B * Ld * *V);
+        lg = (float *)malloc(sizeof(float) * (size_t)B * Ld * *V);
         t5g_backbone_in in = {B, Le, Ld, ids, mask, dids, dmask};
         t5g_backbone_out out = {NULL, NULL, lg};
         if (t5g_backbone(m, &in, &out)) {
@@ -181,7 +187,7 @@ static int greedy(const char *h5, cJSON *gen, const t5g_backend *be, const char 
     for (int b = 0; b < *B; b++) {
         memset(&r[b], 0, sizeof r[b]);
         r[b].index = b;
-        int32_t *copy = malloc(sizeof(int32_t) * L);
+        int32_t *copy = (int32_t *)malloc(sizeof(int32_t) * L);
         memcpy(copy, ids + b * L, sizeof(int32_t) * L);
         r[b].ids = copy;
         for (int t = 0; t < L; t++) r[b].n += mask[b * L + t];
@@ -266,7 +272,12 @@ int main(int argc, char **argv) {
         g_bf16 = !strcmp(argv[1], "bf16");
         if (!g_f32 && !g_bf16) { fprintf(stderr, "usage: test_cuda_model [f32|bf16]\n"); MPI_Finalize(); return 2; }
     }
-#ifdef T5G_MODEL_CHECK_ON_CPU /* the harness itself, a copy of the CPU backend in the device's place (no CUDA) */
+#if defined(T5G_MODEL_CHECK_EMU) /* test_cuda_model_emu.cc: the CUDA kernels emulated on the host */
+    static t5g_backend emu;
+    emu = t5g_emu_backend();
+    g_cuda = &emu;
+    const char *where = "the CUDA kernels emulated on the host (gemm and f32 linear: the CPU's)";
+#elif defined(T5G_MODEL_CHECK_ON_CPU) /* the harness itself, a copy of the CPU backend in the device's place */
     static t5g_backend copy;
     copy = *t5g_backend_cpu();
     copy.name = "cpu-copy"; /* not the CPU backend to the model: bf16 is refused as on cuda */
