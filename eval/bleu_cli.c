@@ -1,6 +1,6 @@
 /* bleu_cli.c - `t5g score bleu`: the sacreBLEU 2.6.0 command line for one system.
  *
- *   t5g score bleu REF [REF...] -i HYP [--tokenize 13a|intl|none]
+ *   t5g score bleu REF [REF...] [-i HYP] [--tokenize 13a|intl|none]
  *       [--smooth-method exp|floor|add-k|none] [--smooth-value V] [-lc] [--force]
  *       [--effective-order] [--format json|text] [--width W] [--sentence-level]
  *       [--score-only] [--short] [--quiet]
@@ -9,10 +9,13 @@
  * -tok -s -sv -lc -f -w -sl -b -sh -q as in sacreBLEU).  Files are read as sacreBLEU does:
  * UTF-8, lines split at "\n" only, each line rstrip()-ed.  Differences, all deliberate:
  * --effective-order exists only here (sacreBLEU offers it through its API; the CLI turns
- * it on only with --sentence-level); no test sets (-t), stdin input, --num-refs, gzip,
- * multiple systems, SACREBLEU_FORMAT or option abbreviations; errors are one line
- * "t5g: error: ..." (sacreBLEU logs "sacreBLEU: ..." and exits 1 too). */
+ * it on only with --sentence-level); no test sets (-t), --num-refs, gzip, multiple
+ * systems, SACREBLEU_FORMAT or option abbreviations; errors are one line "t5g: error: ..."
+ * (sacreBLEU logs "sacreBLEU: ..." and exits 1 too).  Without -i, or with -i -, the
+ * hypothesis is read from stdin as `sacrebleu REF < HYP` does (universal newlines; a tab
+ * would make sacreBLEU see several systems, so it is an error here). */
 #include "bleu.h"
+#include "sbcli.h"
 #include "unicode.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -20,55 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    char *buf;            /* whole file */
-    const char **lines;   /* rstrip()-ed lines, NUL-terminated in place */
-    size_t *lens, n;
-} text_file;
-
-static void text_free(text_file *t) {
-    free(t->buf);
-    free(t->lines);
-    free(t->lens);
-    memset(t, 0, sizeof *t);
-}
-
-/* Read a file as sacreBLEU's smart_open + line.rstrip(): UTF-8, split at "\n" only. */
-static int read_lines(const char *path, const char *role, text_file *t) {
-    memset(t, 0, sizeof *t);
-    size_t len = strlen(path);
-    T5G_CHECK(!(len > 3 && !strcmp(path + len - 3, ".gz")),
-              "%s file %s is gzip-compressed; decompress it first (gunzip -k)", role, path);
-    size_t n;
-    t->buf = t5g_read_file(path, &n);
-    if (!t->buf) return -1;
-    size_t bad;
-    if (u8_validate(t->buf, n, &bad)) {
-        size_t line = 1, start = 0;
-        for (size_t i = 0; i < bad; i++)
-            if (t->buf[i] == '\n') { line++; start = i + 1; }
-        T5G_FAIL("%s file %s: invalid UTF-8 at line %zu, byte %zu of the line (file offset %zu, byte 0x%02X); "
-                 "convert the file to UTF-8", role, path, line, bad - start + 1, bad, (unsigned char)t->buf[bad]);
-        text_free(t);
-        return -1;
-    }
-    size_t cap = 1;
-    for (size_t i = 0; i < n; i++) cap += t->buf[i] == '\n';
-    t->lines = malloc(cap * sizeof *t->lines);
-    t->lens = malloc(cap * sizeof *t->lens);
-    if (!t->lines || !t->lens) { text_free(t); return T5G_FAIL("out of memory reading %s", path); }
-    for (size_t s = 0; s < n;) {
-        char *nl = memchr(t->buf + s, '\n', n - s);
-        size_t e = nl ? (size_t)(nl - t->buf) : n;
-        size_t k = py_rstrip_len(t->buf + s, e - s);
-        t->buf[s + k] = 0;
-        t->lines[t->n] = t->buf + s;
-        t->lens[t->n++] = k;
-        s = e + 1;
-    }
-    return 0;
-}
 
 typedef struct {
     const char *refs[64];
@@ -80,7 +34,8 @@ typedef struct {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: t5g score bleu REF [REF...] -i HYP [options]   (sacreBLEU 2.6.0 output)\n"
+            "usage: t5g score bleu REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 output)\n"
+            "  HYP defaults to stdin (also -i -)\n"
             "  -tok, --tokenize 13a|intl|none       tokenizer (default 13a)\n"
             "  -s, --smooth-method exp|floor|add-k|none   smoothing (default exp)\n"
             "  -sv, --smooth-value V                value for floor (0.1) / add-k (1)\n"
@@ -125,7 +80,8 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         const char *s = argv[i], *eq, *v;
         if (is_opt(s, "-i", "--input", &eq)) {
             if (eq) { a->hyp = eq + 1; nhyp++; continue; }
-            while (i + 1 < argc && argv[i + 1][0] != '-') { a->hyp = argv[++i]; nhyp++; }
+            while (i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-"))) { a->hyp = argv[++i]; nhyp++; }
+            if (!nhyp) { a->hyp = "-"; nhyp = 1; }
         } else if (is_opt(s, "-tok", "--tokenize", &eq)) {
             if (!(v = opt_value(argc, argv, &i, eq)) || bleu_tokenize_from_name(v) < 0)
                 return T5G_FAIL("--tokenize needs one of 13a, intl, none (got '%s')", v ? v : "");
@@ -153,14 +109,15 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         else if (is_opt(s, "-sh", "--short", &eq)) a->short_sig = 1;
         else if (is_opt(s, "-q", "--quiet", &eq)) a->quiet = 1;
         else if (s[0] == '-' && s[1]) return T5G_FAIL("unknown option '%s' (see t5g score bleu --help)", s);
+        else if (!s[1] && s[0] == '-') return T5G_FAIL("references cannot be read from stdin; give reference files (stdin is the hypothesis)");
         else {
             if (a->nrefs == sizeof a->refs / sizeof a->refs[0]) return T5G_FAIL("too many reference files (max 64)");
             a->refs[a->nrefs++] = s;
         }
     }
-    T5G_CHECK(a->nrefs > 0, "no reference file given; usage: t5g score bleu REF [REF...] -i HYP");
-    T5G_CHECK(nhyp == 1, "%s", nhyp ? "give exactly one hypothesis file after -i (one system at a time)"
-                                    : "no hypothesis file given; use -i HYP (reading stdin is not supported)");
+    T5G_CHECK(a->nrefs > 0, "no reference file given; usage: t5g score bleu REF [REF...] [-i HYP] (HYP defaults to stdin)");
+    T5G_CHECK(nhyp <= 1, "give exactly one hypothesis file after -i (one system at a time)");
+    if (!nhyp) a->hyp = "-";
     if (a->sentence) a->o.effective_order = 1;  /* sacreBLEU >= 2.0 does this for -sl */
     return 0;
 }
@@ -175,18 +132,18 @@ static int print_score(const bleu_score *s, const cli_args *a, int json) {
     return rc;
 }
 
-static int run(const cli_args *a, text_file *refs, text_file *hyp) {
+static int run(const cli_args *a, sb_text *refs, sb_text *hyp) {
     const char *const *streams[64];
     const size_t *lens[64];
     for (size_t r = 0; r < a->nrefs; r++) {
         if (refs[r].n != hyp->n)
-            return T5G_FAIL("hypothesis file %s has %zu lines but reference file %s has %zu; "
+            return T5G_FAIL("hypothesis %s has %zu lines but reference file %s has %zu; "
                             "give line-aligned files (one segment per line)",
-                            a->hyp, hyp->n, a->refs[r], refs[r].n);
+                            sb_display_name(a->hyp), hyp->n, a->refs[r], refs[r].n);
         streams[r] = refs[r].lines;
         lens[r] = refs[r].lens;
     }
-    T5G_CHECK(hyp->n > 0, "hypothesis file %s is empty (sacreBLEU: contains no sentence)", a->hyp);
+    T5G_CHECK(hyp->n > 0, "hypothesis file %s is empty (sacreBLEU: contains no sentence)", sb_display_name(a->hyp));
     bleu_score s;
     if (!a->sentence) {
         T5G_TRY(bleu_corpus(hyp->lines, hyp->lens, hyp->n, streams, lens, a->nrefs, &a->o, &s));
@@ -219,16 +176,16 @@ int bleu_cli_main(int argc, char **argv) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
     cli_args a;
     if (parse_args(argc, argv, &a)) { t5g_print_error(); return 2; }
-    text_file refs[64], hyp;
+    sb_text refs[64], hyp;
     memset(refs, 0, sizeof refs);
     memset(&hyp, 0, sizeof hyp);
     int rc = 0;
-    for (size_t r = 0; r < a.nrefs && !rc; r++) rc = read_lines(a.refs[r], "reference", &refs[r]);
-    if (!rc) rc = read_lines(a.hyp, "hypothesis", &hyp);
+    for (size_t r = 0; r < a.nrefs && !rc; r++) rc = sb_read_lines(a.refs[r], "reference", &refs[r]);
+    if (!rc) rc = sb_read_lines(a.hyp, "hypothesis", &hyp);
     if (!rc) rc = run(&a, refs, &hyp);
     if (rc) t5g_print_error();
     if (fflush(stdout) && !rc) { fprintf(stderr, "t5g: error: cannot write the output\n"); rc = -1; }
-    for (size_t r = 0; r < a.nrefs; r++) text_free(&refs[r]);
-    text_free(&hyp);
+    for (size_t r = 0; r < a.nrefs; r++) sb_text_free(&refs[r]);
+    sb_text_free(&hyp);
     return rc ? 1 : 0;
 }

@@ -530,9 +530,9 @@ static void test_bad_input(void) {
     o.tokenize = (bleu_tokenize)7;
     CU_ASSERT_EQUAL(bleu_corpus(hh, NULL, 1, st4, NULL, 1, &o, &s), -1);
     /* CLI usage errors: exit status 2, one line */
-    char *argv[] = {"bleu", "ref.txt"};
+    char *argv[] = {"bleu", "-i", "hyp.txt"};  /* no reference (a missing -i reads stdin) */
     int rc;
-    char *err = NULL, *out = et_capture(bleu_cli_main, 2, argv, &rc, &err);
+    char *err = NULL, *out = et_capture(bleu_cli_main, 3, argv, &rc, &err);
     CU_ASSERT_EQUAL(rc, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "-i HYP"));
     free(out);
