@@ -107,12 +107,12 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     m->be = be ? be : t5g_backend_cpu();
     m->host_memory = m->be == t5g_backend_cpu();
     m->wdtype = wdt;
+    t5g_tensor_spec *specs = NULL;  /* before the first goto fail: fail frees it */
+    int n = 0;
     if (dtype_usable(m->be, wdt)) goto fail;
     m->add_bos = 1;  /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
-    t5g_tensor_spec *specs = NULL;
-    int n = 0;
     if (t5g_shard_plan(&m->cfg.enc, comm->tp_rank, comm->tp_size, &m->enc.sh) ||
         t5g_shard_plan(&m->cfg.dec, comm->tp_rank, comm->tp_size, &m->dec.sh) ||
         !(m->enc.layers = t5g_calloc(m->cfg.enc.num_hidden_layers, sizeof(t5g_layer_weights), "layers")) ||
