@@ -71,6 +71,14 @@ for layout in "--tp 2" "--tp 1"; do
         wait_lines 2 "$out.part*" || fail "$layout: no progress before the kill"
         kill_rank "t5g generate.*$out"
         rc=0; wait $mpid 2>/dev/null || rc=$?
+        if [ $rc -ne 0 ] && [ -e "$out" ]; then
+            # the kill landed after the merge (a fast machine): only a complete, correct file is fine
+            cmp -s <(sed 's/"score":[^}]*//' "$tmp/ref.jsonl") <(sed 's/"score":[^}]*//' "$out") ||
+                fail "$layout: a job with a dead rank wrote a wrong output"
+            echo "($layout: the kill landed after the output was complete, attempt $attempt)"
+            rc=0
+            continue
+        fi
         [ $rc -ne 0 ] && break
         echo "($layout: the job finished before the kill, attempt $attempt)"
     done
