@@ -220,17 +220,19 @@ char *t5g2_config_to_json(const t5g_config *c) {
 }
 
 /* Released shapes.  Source: the Gemma 3 text configurations that T5Gemma 2 is adapted from (same
- * width, depth, heads and window per stack; encoder = decoder); no hub access was available, so
- * `t5g convert` on the real checkpoint is the authority (it prints the exact count). */
+ * width, depth, heads and window per stack; encoder = decoder).  RoPE: the released 270m-270m
+ * config.json (as printed by transformers) has linear factor 8 on the full layers although Gemma 3
+ * 270M has none, so T5Gemma 2 applies it across the family; 1b-1b is set by that rule (its config
+ * was not seen), 4b-4b as Gemma 3 4B.  `t5g convert` reads the real config.json, which wins. */
 typedef struct {
     const char *name;
     int V, H, I, L, nh, nkv, hd, qpas, W;
-    float factor;  /* linear RoPE factor of the full layers (Gemma 3 4B: 8), 0 = none */
+    float factor;  /* linear RoPE factor of the full layers, 0 = none */
 } preset2;
 
 static const preset2 PRESETS2[] = {
-    {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512, 0},
-    {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512, 0},
+    {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512, 8.0f},
+    {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512, 8.0f},
     {"t5gemma-2-4b-4b", 262144, 2560, 10240, 34, 8, 4, 256, 256, 1024, 8.0f},
     {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8, 0},  /* tests and benchmarks */
 };

@@ -289,6 +289,10 @@ static void test_param_count(void) {
         free(js);
         CU_ASSERT_EQUAL(t5g_config_param_count(&back), t5g_config_param_count(&c));
         CU_ASSERT_EQUAL(back.enc.rope_local_theta, c.enc.rope_local_theta);
+        CU_ASSERT_EQUAL(back.dec.rope_factor, c.dec.rope_factor);
+        /* the released configs: linear factor 8 on full layers, none on sliding layers */
+        CU_ASSERT_EQUAL(c.enc.rope_factor, i < 3 ? 8.0f : 0.0f);
+        CU_ASSERT_EQUAL(c.dec.rope_local_factor, 0.0f);
         CU_ASSERT_EQUAL(back.enc.window_split, 1);
         CU_ASSERT_EQUAL(back.dec.window_split, 0);
         printf("\n    %-20s %lld parameters (text)", names[i], (long long)t5g_config_param_count(&c));
