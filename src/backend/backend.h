@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Which keys a query may see (spec §6). Positions are absolute. */
+/* Which keys a query may see (docs/model.md, Masks). Positions are absolute. */
 typedef enum {
     T5G_MASK_BIDIR = 0,       /* encoder full:    key_valid[j] */
     T5G_MASK_BIDIR_WINDOW,    /* encoder sliding: |i-j| <= W (transformers >= 5) and key_valid[j] */
@@ -34,7 +34,7 @@ typedef struct {
     int window;
     float scale;              /* qpas^-1/2 */
     float softcap;            /* <= 0: off */
-    const float *rel_table;   /* optional T5 relative bias [buckets, nh_local] (spec §15), added after scaling */
+    const float *rel_table;   /* optional T5 relative bias [buckets, nh_local] (docs/model.md, Options), added after scaling */
     int rel_buckets, rel_max_distance, rel_bidirectional;
     float *scratch;           /* >= Tq*Tk floats */
 } t5g_attn_args;
@@ -93,9 +93,9 @@ typedef struct t5g_backend {
      * out rows have width E.cols.  ids live in this backend's memory. */
     void (*embed)(void *ctx, const t5g_wmat *E, int v0, const int32_t *ids, int T, float scale, float *out);
     /* rotate-half RoPE in place on x [T, ld] holding nheads heads of width hd; token t is at
-     * position pos0 + t % Tq (rows of Tq tokens; positions ignore padding, spec §6). */
+     * position pos0 + t % Tq (rows of Tq tokens; positions ignore padding). */
     void (*rope)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta);
-    /* masked, soft-capped, float32-softmax attention (spec §3) of one sequence. */
+    /* masked, soft-capped, float32-softmax attention (docs/model.md, Primitives) of one sequence. */
     void (*attention)(void *ctx, const t5g_attn_args *a);
     /* The same for `rows` sequences of one layer in one call (all with a's Tq, Tk, q_pos0,
      * mask, heads and leading dimensions; a->scratch is not used).  Sequence r reads
@@ -115,7 +115,7 @@ typedef struct t5g_backend {
     void (*rope_scaled)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor);
 } t5g_backend;
 
-/* T5 relative-position bucket of rel = j - i (spec §15; log in float32). */
+/* T5 relative-position bucket of rel = j - i (docs/model.md, Options; log in float32). */
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance);
 
 const t5g_backend *t5g_backend_cpu(void);

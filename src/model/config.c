@@ -1,5 +1,5 @@
 /* config.c - T5Gemma config: HF JSON in/out, presets, validation, tensor list.
- * Field names and defaults follow HF T5GemmaModuleConfig / T5GemmaConfig (spec §2). */
+ * Field names and defaults follow HF T5GemmaModuleConfig / T5GemmaConfig. */
 #include "model/config.h"
 #include "core/err.h"
 #include <cJSON.h>
@@ -31,7 +31,7 @@ static void stack_defaults(t5g_stack_config *s) {
     s->rel_max_distance = 128;
 }
 
-/* layer_types default: sliding for even layers, full for odd (spec §2.1). */
+/* layer_types default: sliding for even layers, full for odd (as HF). */
 static void default_layer_types(t5g_stack_config *s) {
     for (int l = 0; l < T5G_MAX_LAYERS; l++) s->layer_sliding[l] = (l % 2) == 0;
 }

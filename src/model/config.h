@@ -1,4 +1,4 @@
-/* config.h - T5Gemma configuration (HF field names; spec ../shared/spec/t5gemma.md §2, §15, §16).
+/* config.h - T5Gemma configuration (HF field names; options and presets: docs/model.md).
  * A t5g_config is the top-level T5GemmaConfig: one t5g_stack_config for the encoder and one
  * for the decoder, plus the special token ids. */
 #ifndef T5G_CONFIG_H

@@ -1,8 +1,8 @@
-/* forward.c - the T5Gemma forward pass (spec §4 encoder, §5 decoder), one function per
+/* forward.c - the T5Gemma forward pass (docs/model.md, Encoder and decoder), one function per
  * sublayer.  Every projection is one GEMM over all tokens of the batch; attention runs per
  * sequence and head.  Under tensor parallelism each rank holds its heads / FFN columns /
  * vocab rows and the row-split projections (o_proj, down_proj, embedding) are summed with
- * one all-reduce each (spec §18). */
+ * one all-reduce each (docs/model.md, Tensor parallelism). */
 #include "model/state.h"
 #include "model/t5gemma2.h"
 #include "core/err.h"
@@ -162,7 +162,7 @@ void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wm
     if (amax != stackbuf) free(amax);
 }
 
-/* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (spec §4 sandwich norm). */
+/* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (the sandwich norm). */
 void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
                             float *x, int T) {
     int H = c->hidden_size;
@@ -185,7 +185,7 @@ void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *score
 
 /* The layer's position encoding, applied in this one place (config.h t5g_position_encoding):
  * RoPE rotates the T rows of q and k, whose tokens sit at positions past..past+Tq-1 of their
- * row (positions ignore padding, spec §6); T5's relative bias is added by the attention op
+ * row (positions ignore padding); T5's relative bias is added by the attention op
  * to the scaled scores (bidirectional buckets in the encoder); none does nothing. */
 static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, int layer,
                               int is_decoder, int T, int Tq, int past, t5g_attn_args *a) {
@@ -220,7 +220,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     linear(m, s->h, T, &A->q_proj, s->q);
     linear(m, s->h, T, &A->k_proj, s->k);
     linear(m, s->h, T, &A->v_proj, s->v);
-    if (c->qk_norm) {  /* per-head RMSNorm before RoPE (spec §15) */
+    if (c->qk_norm) {  /* per-head RMSNorm before RoPE (docs/model.md, Options) */
         m->be->rmsnorm(m->be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
         m->be->rmsnorm(m->be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     }
@@ -265,7 +265,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     a.v = s->cross_v[layer]; a.ldv = kvw;
     a.out = s->att; a.ldo = qw;
     a.key_valid = s->d_enc_valid;
-    a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window (spec §5) */
+    a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window */
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
     t5g_linear_rowsplit(m, s->att, T, &L->cross_attn.o_proj, s->h);
@@ -283,7 +283,7 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
     t5g_finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
 
-/* x = E[ids] * float32(sqrt(H)), vocab-parallel (spec §7, §18). */
+/* x = E[ids] * float32(sqrt(H)), vocab-parallel. */
 static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
     int H = sw->cfg->hidden_size;
     float scale = (float)sqrt((double)H);
@@ -321,7 +321,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
         mlp(m, s, c, L, E->sh.ni, T);
     }
     m->be->rmsnorm(m->be->ctx, s->x, E->norm, s->enc_out, T, H, c->rms_norm_eps);
-    /* cross-attention K/V of every decoder layer, once per request (spec §5) */
+    /* cross-attention K/V of every decoder layer, once per request */
     const t5g_stack_weights *D = &m->dec;
     for (int l = 0; l < D->cfg->num_hidden_layers && m->cfg.version == 2; l++) t5g2_cross_kv(s, l);
     for (int l = 0; l < D->cfg->num_hidden_layers && m->cfg.version != 2; l++) {

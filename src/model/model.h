@@ -1,6 +1,6 @@
 /* model.h - T5Gemma weights (read-only after load, one rank's slice) and the forward pass.
  * Shapes below are this rank's slice; with T = 1 they are the full HF shapes [out, in].
- * Spec: ../shared/spec/t5gemma.md §3-§7 (math), §18 (tensor-parallel split). */
+ * The math and the tensor-parallel split: docs/model.md. */
 #ifndef T5G_MODEL_H
 #define T5G_MODEL_H
 #include "backend/backend.h"
@@ -8,7 +8,7 @@
 #include "parallel/comm.h"
 #include <stdint.h>
 
-/* Which rows/columns of each tensor this rank owns, for one stack (spec §18). */
+/* Which rows/columns of each tensor this rank owns, for one stack (docs/model.md, Tensor parallelism). */
 typedef struct {
     int head0, nh;        /* query heads [head0, head0+nh) */
     int kv0, nkv;         /* kv heads [kv0, kv0+nkv) (replicated when T is a multiple of nkv) */

@@ -1,4 +1,4 @@
-/* presets.c - named model shapes (spec §2.3 released v1 shapes, §16 brief sizes, tiny
+/* presets.c - named model shapes (the released v1 shapes, the brief's sizes, tiny
  * test shapes) and the checkpoint tensor list / exact parameter count. */
 #include "model/config.h"
 #include "core/err.h"

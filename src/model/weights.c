@@ -1,4 +1,4 @@
-/* weights.c - shard plan (spec §18), one arena for this rank's weight slices, the
+/* weights.c - shard plan (docs/model.md, Tensor parallelism), one arena for this rank's weight slices, the
  * name -> slice mapping shared by the loader, the random initializer and the tests. */
 #include "model/model.h"
 #include "core/hash.h"

@@ -1,4 +1,4 @@
-/* comm.h - MPI world split into DP groups x TP groups (spec §18): ranks [d·T, (d+1)·T)
+/* comm.h - MPI world split into DP groups x TP groups (docs/model.md, Tensor parallelism): ranks [d·T, (d+1)·T)
  * form TP group d.  Every hot-path collective goes through here so calls, bytes and time
  * are counted (the planner and the benchmarks read the counters). */
 #ifndef T5G_COMM_H

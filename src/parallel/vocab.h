@@ -1,4 +1,4 @@
-/* vocab.h - statistics over vocab-parallel logits (spec §18): rank r of the TP group holds
+/* vocab.h - statistics over vocab-parallel logits (docs/model.md, Tensor parallelism): rank r of the TP group holds
  * columns [v0, v0+nv) of every row.  Nothing here gathers a full-vocabulary row. */
 #ifndef T5G_VOCAB_H
 #define T5G_VOCAB_H

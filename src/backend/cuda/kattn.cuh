@@ -1,4 +1,4 @@
-/* kattn.cuh - attention kernels of the CUDA backend (spec §3, §6, §15).
+/* kattn.cuh - attention kernels of the CUDA backend (docs/model.md: Primitives, Masks, Options).
  *
  * Semantics are those of cpu_attention in backend/cpu/ops_cpu.c, per query head h, query
  * row i (absolute position q_pos0 + i) and key j:

@@ -1,7 +1,7 @@
 /* kelem.cuh - element-wise and row-wise kernels of the CUDA backend: add, soft-cap, GeGLU,
  * embedding (f32 / bf16 / int8 rows), RMSNorm(1+w), RoPE, f32 -> bf16, and the split /
  * combine around the bf16-weight product.  Each mirrors the CPU loop in
- * backend/cpu/ops_cpu.c operation by operation (spec §3); the only differences are the
+ * backend/cpu/ops_cpu.c operation by operation (docs/model.md, Primitives); the only differences are the
  * device libm (tanhf/sinf/cosf within 2 ulp) and FMA contraction. */
 #ifndef T5G_KELEM_CUH
 #define T5G_KELEM_CUH
