@@ -10,7 +10,7 @@
 #include "t5g.h"
 #include "core/progress.h"
 #include "generate/generate.h"
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include <blis.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * usage: bench_linear [--reps R] [--vocab V] [--hidden H] */
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include "core/progress.h"
 #include <blis.h>
 #include <mpi.h>

@@ -9,7 +9,7 @@
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
 #include "core/progress.h"
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include <immintrin.h>
 #include <math.h>
 #include <mpi.h>

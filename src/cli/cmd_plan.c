@@ -3,7 +3,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "io/ckpt.h"
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

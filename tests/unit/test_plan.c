@@ -3,7 +3,7 @@
  * for rank 0 of T = 2 and 4; invalid layouts and sizes are refused clearly. */
 #include "testutil.h"
 #include "t5g.h"
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include <string.h>
 #include <unistd.h>
 

@@ -4,7 +4,7 @@
  * latency + bytes / bandwidth per collective, inside or across nodes.  bench/plan_accuracy.sh
  * compares it with measured runs. */
 #define _GNU_SOURCE  /* sched_getaffinity */
-#include "parallel/plan.h"
+#include "plan/plan.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/progress.h"
