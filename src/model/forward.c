@@ -38,15 +38,49 @@ static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D,
     d->dec_keys = (int64_t)B_cap * (Tmax + (c->version == 2 ? Le : 0));
 }
 
+/* The state's float buffers: ONE table gives their sizes to the planner (t5g_state_memory) and
+ * to the allocator (t5g_state_new), so the two cannot disagree.  Sizes in floats; a per-layer
+ * buffer exists once per decoder layer; each buffer starts 16-float aligned. */
+enum { S_ENC_OUT, S_CROSS_K, S_CROSS_V, S_SELF_K, S_SELF_V, S_X, S_H, S_Q, S_ATT, S_K, S_V, S_GATE, S_UP, S_SCORES,
+       S_PERM, S_COUNT };
+typedef struct {
+    int64_t n;      /* floats */
+    int per_layer;  /* one per decoder layer */
+    int kind;       /* which t5g_state_mem figure it counts in: 0 cross K/V, 1 self K/V, 2 activations */
+} state_buf;
+
+static void state_layout(const state_dims *d, state_buf b[S_COUNT]) {
+    const state_buf t[S_COUNT] = {
+        [S_ENC_OUT] = {d->enc_tok * d->He, 0, 2},
+        [S_CROSS_K] = {d->enc_tok * d->kvw_d, 1, 0},
+        [S_CROSS_V] = {d->enc_tok * d->kvw_d, 1, 0},
+        [S_SELF_K] = {d->dec_keys * d->kvw_d, 1, 1},
+        [S_SELF_V] = {d->dec_keys * d->kvw_d, 1, 1},
+        [S_X] = {d->T * d->H, 0, 2},
+        [S_H] = {d->T * d->H, 0, 2},
+        [S_Q] = {d->T * d->qw, 0, 2},
+        [S_ATT] = {d->T * d->qw, 0, 2},
+        [S_K] = {d->T * d->kvw, 0, 2},
+        [S_V] = {d->T * d->kvw, 0, 2},
+        [S_GATE] = {d->T * d->ni, 0, 2},
+        [S_UP] = {d->T * d->ni, 0, 2},
+        [S_SCORES] = {d->nh * d->Lk * d->Lk, 0, 2},
+        [S_PERM] = {d->dec_keys * d->kvw_d, 0, 2},
+    };
+    memcpy(b, t, sizeof t);
+}
+
 void t5g_state_memory(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap,
                       int Tmax, t5g_state_mem *m) {
     state_dims d;
     dims_of(c, E, D, B_enc, Le, B_cap, Tmax, &d);
-    m->cross_kv = 4 * (2 * d.Ld * ROUND16(d.enc_tok * d.kvw_d));
-    m->self_kv = 4 * (2 * d.Ld * ROUND16(d.dec_keys * d.kvw_d));
-    m->activations = 4 * (ROUND16(d.enc_tok * d.He) + 2 * ROUND16(d.T * d.H) + 2 * ROUND16(d.T * d.qw) +
-                          2 * ROUND16(d.T * d.kvw) + 2 * ROUND16(d.T * d.ni) + ROUND16(d.nh * d.Lk * d.Lk) +
-                          ROUND16(d.dec_keys * d.kvw_d));
+    state_buf b[S_COUNT];
+    state_layout(&d, b);
+    int64_t bytes[3] = {0, 0, 0};
+    for (int i = 0; i < S_COUNT; i++) bytes[b[i].kind] += 4 * ROUND16(b[i].n) * (b[i].per_layer ? d.Ld : 1);
+    m->cross_kv = bytes[0];
+    m->self_kv = bytes[1];
+    m->activations = bytes[2];
     if (c->version == 2) m->activations += t5g2_mask_bytes(B_cap, Le, Tmax);
     m->total = m->cross_kv + m->self_kv + m->activations;
 }
@@ -61,8 +95,7 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     t5g_state_mem mem;
     t5g_state_memory(&m->cfg, &m->enc.sh, &m->dec.sh, B_enc, Le, B_cap, Tmax, &mem);
     int Ld = d.Ld;
-    int64_t He = d.He, kvw_d = d.kvw_d, qw = d.qw, kvw = d.kvw, H = d.H, ni = d.ni, enc_tok = d.enc_tok,
-            dec_tok = d.dec_tok, T = d.T, nh = d.nh, Lk = d.Lk, dec_keys = d.dec_keys;
+    int64_t enc_tok = d.enc_tok, dec_tok = d.dec_tok, T = d.T;
     s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
     s->key0 = m->cfg.version == 2 ? Le : 0;
     s->row_keys = s->key0 + Tmax;
@@ -79,9 +112,6 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->d_dec_valid = s->dbuf + enc_tok;
     s->d_ids = (int32_t *)(s->dbuf + ((enc_tok + dec_tok + 63) & ~(int64_t)63));
     m->be->zero(m->be->ctx, s->dbuf, (size_t)enc_tok + (size_t)dec_tok);
-    float *p = s->buf;
-#define TAKE(ptr, n) do { ptr = p; p += ROUND16(n); } while (0)
-    TAKE(s->enc_out, enc_tok * He);
     s->cross_k = calloc(Ld, sizeof(float *)); s->cross_v = calloc(Ld, sizeof(float *));
     s->self_k = calloc(Ld, sizeof(float *)); s->self_v = calloc(Ld, sizeof(float *));
     s->enc_valid = calloc(enc_tok, 1); s->dec_valid = calloc(dec_tok, 1);
@@ -93,15 +123,22 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
         T5G_FAIL("out of memory allocating the decoder state");
         return NULL;
     }
-    for (int l = 0; l < Ld; l++) {
-        TAKE(s->cross_k[l], enc_tok * kvw_d); TAKE(s->cross_v[l], enc_tok * kvw_d);
-        TAKE(s->self_k[l], dec_keys * kvw_d); TAKE(s->self_v[l], dec_keys * kvw_d);
+    /* carve the one allocation in the order of the layout table */
+    float **one[S_COUNT] = {[S_ENC_OUT] = &s->enc_out, [S_X] = &s->x, [S_H] = &s->h, [S_Q] = &s->q, [S_ATT] = &s->att,
+                            [S_K] = &s->k, [S_V] = &s->v, [S_GATE] = &s->gate, [S_UP] = &s->up,
+                            [S_SCORES] = &s->scores, [S_PERM] = &s->perm};
+    float **layered[S_COUNT] = {[S_CROSS_K] = s->cross_k, [S_CROSS_V] = s->cross_v, [S_SELF_K] = s->self_k,
+                                [S_SELF_V] = s->self_v};
+    state_buf lay[S_COUNT];
+    state_layout(&d, lay);
+    float *p = s->buf;
+    for (int i = 0; i < S_COUNT; i++) {
+        for (int l = 0; l < (lay[i].per_layer ? Ld : 1); l++) {
+            if (lay[i].per_layer) layered[i][l] = p;
+            else *one[i] = p;
+            p += ROUND16(lay[i].n);
+        }
     }
-    TAKE(s->x, T * H); TAKE(s->h, T * H); TAKE(s->q, T * qw); TAKE(s->att, T * qw);
-    TAKE(s->k, T * kvw); TAKE(s->v, T * kvw);
-    TAKE(s->gate, T * ni); TAKE(s->up, T * ni); TAKE(s->scores, (int64_t)nh * Lk * Lk);
-    TAKE(s->perm, dec_keys * kvw_d);
-#undef TAKE
     if (m->cfg.version == 2 && t5g2_state_init(s)) {
         t5g_state_free(s);
         return NULL;
