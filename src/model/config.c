@@ -11,8 +11,8 @@
 /* indexed by t5g_position_encoding */
 static const char *const POSITION_NAMES[] = {"rope", "t5_relative_bias", "none"};
 
-/* §2.1 defaults (Gemma 2 2B shape). */
-static void stack_defaults(t5g_stack_config *s) {
+/* T5GemmaModuleConfig defaults (the Gemma 2 2B shape); T5Gemma 2 starts from these too. */
+void t5g_stack_defaults(t5g_stack_config *s) {
     memset(s, 0, sizeof *s);
     s->vocab_size = 256000;
     s->hidden_size = 2304;
@@ -164,12 +164,12 @@ static int parse_top(const cJSON *root, t5g_config *c) {
               cJSON_IsString(mt) ? mt->valuestring : "?");
     c->version = 1;
     c->eoi_token_index = c->image_token_index = -1;
-    stack_defaults(&c->enc);
+    t5g_stack_defaults(&c->enc);
     default_layer_types(&c->enc);
     const cJSON *enc = cJSON_GetObjectItemCaseSensitive(root, "encoder");
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
     if (enc) T5G_TRY(t5g_config_parse_stack(enc, &c->enc, "encoder"));
-    if (dec) { stack_defaults(&c->dec); T5G_TRY(t5g_config_parse_stack(dec, &c->dec, "decoder")); }
+    if (dec) { t5g_stack_defaults(&c->dec); T5G_TRY(t5g_config_parse_stack(dec, &c->dec, "decoder")); }
     else c->dec = c->enc; /* HF: decoder defaults to a copy of the encoder */
     c->dec.cross_attention_hidden_size = c->enc.hidden_size; /* HF constructor overrides the file */
     c->enc.cross_attention_hidden_size = 0;

@@ -67,6 +67,7 @@ int t5g2_config_validate(const t5g_config *c);
 int t5g_check_weights_version(const t5g_config *c, int (*has)(void *ctx, const char *name), void *ctx,
                               const char *where);
 /* Shared by both versions (config.c): one stack's HF fields, and its JSON form. */
+void t5g_stack_defaults(t5g_stack_config *s);
 int t5g_config_parse_stack(const struct cJSON *o, t5g_stack_config *s, const char *where);
 struct cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder);
 

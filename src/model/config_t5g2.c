@@ -7,26 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* T5Gemma2TextConfig defaults (transformers 5.25 configuration_t5gemma2.py). */
+/* T5Gemma2TextConfig defaults (transformers 5.25 configuration_t5gemma2.py): v1's, except these. */
 static void text_defaults(t5g_stack_config *s) {
-    memset(s, 0, sizeof *s);
+    t5g_stack_defaults(s);
     s->vocab_size = 262208;
-    s->hidden_size = 2304;
-    s->intermediate_size = 9216;
-    s->num_hidden_layers = 26;
-    s->num_attention_heads = 8;
-    s->num_key_value_heads = 4;
-    s->head_dim = 256;
-    s->query_pre_attn_scalar = 256;
-    s->rms_norm_eps = 1e-6f;
     s->rope_theta = 1000000.0f;      /* full_attention layers */
     s->rope_local_theta = 10000.0f;  /* sliding_attention layers */
-    s->sliding_window = 4096;
     s->attn_logit_softcapping = 0;   /* null */
     s->final_logit_softcapping = 0;  /* null */
     s->qk_norm = 1;
-    s->rel_num_buckets = 32;
-    s->rel_max_distance = 128;
 }
 
 /* layer_types default: every sliding_window_pattern-th layer (1-based) is full, the rest sliding. */
