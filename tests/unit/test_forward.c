@@ -4,6 +4,7 @@
  * positions with the reference dumps (max |Δ| <= 1e-4).  Also checks that TP slices of one
  * process (T = 2, 4 simulated by the shard plan) reproduce the same model. */
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include <cJSON.h>
@@ -11,40 +12,6 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
-
-static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
-    cJSON *a = cJSON_GetObjectItem(root, key);
-    if (!a) return NULL;
-    *B = cJSON_GetArraySize(a);
-    *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
-    int32_t *v = malloc(sizeof(int32_t) * *B * *L);
-    for (int i = 0; i < *B; i++)
-        for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
-    return v;
-}
-
-static float *read_f32(const char *dir, const char *name, size_t n) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    size_t len = 0;
-    char *b = t5g_read_file(p, &len);
-    if (!b) return NULL;
-    if (len != n * sizeof(float)) { free(b); return NULL; }
-    return (float *)b;
-}
-
-/* max |a-b| over rows whose mask is 1 (mask NULL: all rows). */
-static double maxdiff(const float *a, const float *b, int rows, int width, const int32_t *mask) {
-    double m = 0;
-    for (int r = 0; r < rows; r++) {
-        if (mask && !mask[r]) continue;
-        for (int i = 0; i < width; i++) {
-            double d = fabs((double)a[(size_t)r * width + i] - b[(size_t)r * width + i]);
-            if (d > m || d != d) m = d != d ? INFINITY : d;
-        }
-    }
-    return m;
-}
 
 static int run_case(const char *dir) {
     char cmd[2048], h5[512];
@@ -58,8 +25,8 @@ static int run_case(const char *dir) {
     cJSON *root = cJSON_Parse(text);
     free(text);
     int B, Le, B2, Ld;
-    int32_t *ids = matrix(root, "input_ids", &B, &Le), *mask = matrix(root, "attention_mask", &B, &Le);
-    int32_t *dids = matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = matrix(root, "decoder_attention_mask", &B2, &Ld);
+    int32_t *ids = fixture_matrix(root, "input_ids", &B, &Le), *mask = fixture_matrix(root, "attention_mask", &B, &Le);
+    int32_t *dids = fixture_matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = fixture_matrix(root, "decoder_attention_mask", &B2, &Ld);
     cJSON_Delete(root);
     t5g_comm comm;
     t5g_comm_self(&comm);
@@ -74,11 +41,11 @@ static int run_case(const char *dir) {
     int rc = t5g_backbone(m, &in, &out);
     if (rc) printf("\n  forward failed: %s\n", t5g_last_error());
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    float *re = read_f32(dir, "encoder_out.f32", (size_t)B * Le * He), *rd = read_f32(dir, "decoder_out.f32", (size_t)B * Ld * Hd),
-          *rl = read_f32(dir, "logits.f32", (size_t)B * Ld * V);
+    float *re = fixture_f32(dir, "encoder_out.f32", (size_t)B * Le * He), *rd = fixture_f32(dir, "decoder_out.f32", (size_t)B * Ld * Hd),
+          *rl = fixture_f32(dir, "logits.f32", (size_t)B * Ld * V);
     CU_ASSERT_FATAL(re && rd && rl);
-    double de = maxdiff(eo, re, B * Le, He, mask), dd = maxdiff(dout, rd, B * Ld, Hd, dmask),
-           dl = maxdiff(lg, rl, B * Ld, V, dmask);
+    double de = fixture_maxdiff(eo, re, B * Le, He, mask), dd = fixture_maxdiff(dout, rd, B * Ld, Hd, dmask),
+           dl = fixture_maxdiff(lg, rl, B * Ld, V, dmask);
     printf("\n  %-10s max|d| encoder %.2e decoder %.2e logits %.2e ", strrchr(dir, '/') + 1, de, dd, dl);
     CU_ASSERT(de <= 1e-4);
     CU_ASSERT(dd <= 1e-4);

@@ -7,6 +7,7 @@
  * = the checkpoint's text tensors, v1/v2 config-weights mismatches (convert and load) give one clear
  * error, image tokens are rejected. */
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
@@ -20,46 +21,6 @@
 static t5g_comm g_comm;
 static const char *CASES[] = {"basic", "window", "tp", "linear"};
 #define NCASES 4
-
-static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
-    cJSON *a = cJSON_GetObjectItem(root, key);
-    *B = cJSON_GetArraySize(a);
-    *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
-    int32_t *v = malloc(sizeof(int32_t) * *B * *L);
-    for (int i = 0; i < *B; i++)
-        for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
-    return v;
-}
-
-static cJSON *read_json(const char *dir, const char *name) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    char *text = t5g_read_file(p, NULL);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    return j;
-}
-
-static float *read_f32(const char *dir, const char *name, size_t n) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    size_t len = 0;
-    char *b = t5g_read_file(p, &len);
-    if (b && len != n * sizeof(float)) { free(b); b = NULL; }
-    return (float *)b;
-}
-
-static double maxdiff(const float *a, const float *b, int rows, int width, const int32_t *mask) {
-    double m = 0;
-    for (int r = 0; r < rows; r++) {
-        if (mask && !mask[r]) continue;
-        for (int i = 0; i < width; i++) {
-            double d = fabs((double)a[(size_t)r * width + i] - b[(size_t)r * width + i]);
-            if (d > m || d != d) m = d != d ? INFINITY : d;
-        }
-    }
-    return m;
-}
 
 /* Convert on rank 0 (the file is shared); every rank loads its slice. */
 static t5g_model *convert_from(const char *name, const char *hf, char *dir, size_t n) {
@@ -85,11 +46,11 @@ static void forward_case(const char *name, const char *hf) {
     t5g_model *m = convert_from(name, hf, dir, sizeof dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_EQUAL(m->cfg.version, 2);
-    cJSON *root = read_json(dir, "batch.json");
+    cJSON *root = fixture_json(dir, "batch.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(root);
     int B, Le, B2, Ld;
-    int32_t *ids = matrix(root, "input_ids", &B, &Le), *mask = matrix(root, "attention_mask", &B, &Le);
-    int32_t *dids = matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = matrix(root, "decoder_attention_mask", &B2, &Ld);
+    int32_t *ids = fixture_matrix(root, "input_ids", &B, &Le), *mask = fixture_matrix(root, "attention_mask", &B, &Le);
+    int32_t *dids = fixture_matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = fixture_matrix(root, "decoder_attention_mask", &B2, &Ld);
     cJSON_Delete(root);
     int H = m->cfg.enc.hidden_size, V = m->cfg.dec.vocab_size;
     float *eo = malloc(sizeof(float) * B * Le * H), *dout = malloc(sizeof(float) * B * Ld * H),
@@ -99,10 +60,10 @@ static void forward_case(const char *name, const char *hf) {
     int rc = t5g_backbone(m, &in, &out);
     if (rc) printf("\n  forward failed: %s\n", t5g_last_error());
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    float *re = read_f32(dir, "encoder_out.f32", (size_t)B * Le * H), *rd = read_f32(dir, "decoder_out.f32", (size_t)B * Ld * H),
-          *rl = read_f32(dir, "logits.f32", (size_t)B * Ld * V);
+    float *re = fixture_f32(dir, "encoder_out.f32", (size_t)B * Le * H), *rd = fixture_f32(dir, "decoder_out.f32", (size_t)B * Ld * H),
+          *rl = fixture_f32(dir, "logits.f32", (size_t)B * Ld * V);
     CU_ASSERT_FATAL(re && rd && rl);
-    double de = maxdiff(eo, re, B * Le, H, mask), dd = maxdiff(dout, rd, B * Ld, H, dmask), dl = maxdiff(lg, rl, B * Ld, V, dmask);
+    double de = fixture_maxdiff(eo, re, B * Le, H, mask), dd = fixture_maxdiff(dout, rd, B * Ld, H, dmask), dl = fixture_maxdiff(lg, rl, B * Ld, V, dmask);
     printf("\n    %-7s TP=%d max|d| encoder %.2e decoder %.2e logits %.2e (%s)", name, g_comm.tp_size, de, dd, dl, hf);
     CU_ASSERT(de <= 1e-4);
     CU_ASSERT(dd <= 1e-4);
@@ -131,7 +92,7 @@ static void generate_case(const char *name) {
     char dir[512];
     t5g_model *m = convert_and_load(name, dir, sizeof dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    cJSON *gen = read_json(dir, "gen.json");
+    cJSON *gen = fixture_json(dir, "gen.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(gen);
     cJSON *reqs = cJSON_GetObjectItem(gen, "requests");
     int B = cJSON_GetArraySize(reqs);
@@ -199,7 +160,7 @@ static void sample_case(const char *name) {
     t5g_comm_self(&self);
     t5g_model *one = t5g_model_load(h5, &self);
     CU_ASSERT_PTR_NOT_NULL_FATAL(one);
-    cJSON *gen = read_json(dir, "gen.json");
+    cJSON *gen = fixture_json(dir, "gen.json");
     cJSON *reqs = cJSON_GetObjectItem(gen, "requests");
     int B = cJSON_GetArraySize(reqs), same = 0, n_eos = 0;
     t5g_request r[8], q[8];
@@ -444,7 +405,7 @@ static void test_cli_generate(void) {
     if (g_comm.world_size > 1) return;
     char dir[512], cmd[3072], out[4096];
     snprintf(dir, sizeof dir, "%s/t5g2/window", fixtures_dir());
-    cJSON *gen = read_json(dir, "gen.json");
+    cJSON *gen = fixture_json(dir, "gen.json");
     CU_ASSERT_PTR_NOT_NULL_FATAL(gen);
     cJSON *reqs = cJSON_GetObjectItem(gen, "requests"), *want = cJSON_GetObjectItem(cJSON_GetObjectItem(gen, "beam"), "sequences");
     FILE *f = fopen(tpath("in.jsonl"), "w");

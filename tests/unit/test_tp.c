@@ -4,6 +4,7 @@
  * group runs its own rows of the batch; each rank must read exactly its share of the
  * checkpoint (bytes checked against the shard plan).  Also: invalid layouts fail cleanly. */
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include "io/ckpt.h"
@@ -15,16 +16,6 @@
 
 static t5g_comm g_comm;
 static int g_rank;
-
-static int32_t *rows_of(cJSON *root, const char *key, int *B, int *L) {
-    cJSON *a = cJSON_GetObjectItem(root, key);
-    *B = cJSON_GetArraySize(a);
-    *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
-    int32_t *v = malloc(sizeof(int32_t) * *B * *L);
-    for (int i = 0; i < *B; i++)
-        for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
-    return v;
-}
 
 typedef struct { int64_t bytes; int elem; } share_ctx;
 static int count_share(void *ctx, const t5g_tensor_spec *t, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *d) {
@@ -55,8 +46,8 @@ static void run_case(const char *dir, const char *name) {
     cJSON *root = cJSON_Parse(text);
     free(text);
     int B, Le, Ld;
-    int32_t *ids = rows_of(root, "input_ids", &B, &Le), *mask = rows_of(root, "attention_mask", &B, &Le);
-    int32_t *dids = rows_of(root, "decoder_input_ids", &B, &Ld), *dmask = rows_of(root, "decoder_attention_mask", &B, &Ld);
+    int32_t *ids = fixture_matrix(root, "input_ids", &B, &Le), *mask = fixture_matrix(root, "attention_mask", &B, &Le);
+    int32_t *dids = fixture_matrix(root, "decoder_input_ids", &B, &Ld), *dmask = fixture_matrix(root, "decoder_attention_mask", &B, &Ld);
     cJSON_Delete(root);
     /* this DP group's rows: b % dp_size == dp_rank */
     int nb = 0;
