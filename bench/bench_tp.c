@@ -39,10 +39,10 @@ int main(int argc, char **argv) {
     double best = 1e30, share = 0;
     for (int r = 0; r < reps; r++) {
         MPI_Barrier(comm.tp);
-        double a0 = comm.allreduce_seconds, t0 = t5g_now();
+        double a0 = s->stats.allreduce_seconds, t0 = t5g_now();
         t5g_encode(s, ids, NULL);
         double t = t5g_now() - t0;
-        if (t < best) { best = t; share = (comm.allreduce_seconds - a0) / t; }
+        if (t < best) { best = t; share = (s->stats.allreduce_seconds - a0) / t; }
     }
     if (comm.world_rank == 0)
         printf("RESULT tp=%d threads=%d phase=encoder batch=%d len=%d tokens_per_s=%.1f allreduce_share=%.3f\n", comm.tp_size,
@@ -59,10 +59,10 @@ int main(int argc, char **argv) {
     double tot = 0, ar = 0;
     for (int i = 0; i < steps; i++) {
         MPI_Barrier(comm.tp);
-        double a0 = comm.allreduce_seconds, t0 = t5g_now();
+        double a0 = s->stats.allreduce_seconds, t0 = t5g_now();
         t5g_decode(s, tok, NULL, 1, NULL, logits, 1);
         tot += t5g_now() - t0;
-        ar += comm.allreduce_seconds - a0;
+        ar += s->stats.allreduce_seconds - a0;
     }
     if (comm.world_rank == 0)
         printf("RESULT tp=%d threads=%d phase=decode batch=%d step_ms=%.2f tokens_per_s=%.1f allreduce_share=%.3f\n", comm.tp_size,

@@ -160,9 +160,18 @@ void t5g_state_free(t5g_state *s) {
 }
 
 /* Sum over the TP group: NCCL on a device backend, MPI on host memory. */
-static void allreduce(const t5g_model *m, float *x, int64_t n) {
-    if (m->be->allreduce_sum) m->be->allreduce_sum(m->be->ctx, m->comm, x, n);
-    else t5g_allreduce_sum(m->comm, x, n);
+static void allreduce(t5g_state *s, float *x, int64_t n) {
+    const t5g_model *m = s->m;
+    if (!m->be->allreduce_sum) {
+        t5g_allreduce_sum(m->comm, x, n, &s->stats);
+        return;
+    }
+    if (m->comm->tp_size <= 1 || n <= 0) return;
+    double t0 = MPI_Wtime();
+    m->be->allreduce_sum(m->be->ctx, m->comm, x, n);
+    s->stats.allreduce_seconds += MPI_Wtime() - t0;  /* enqueue time: the transfer overlaps the stream */
+    s->stats.allreduce_calls++;
+    s->stats.allreduce_bytes += n * (int64_t)sizeof(float);
 }
 
 /* y[T, W.rows] = x[T, W.cols] · Wᵀ (W as stored: [out, in], any weight dtype) */
@@ -200,10 +209,11 @@ void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wm
 }
 
 /* x += RMSNorm(allreduce(partial)) : the tail of every sublayer (the sandwich norm). */
-void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm,
-                            float *x, int T) {
+void t5g_finish_sublayer(t5g_state *s, const t5g_stack_config *c, float *partial, const float *post_norm, float *x,
+                         int T) {
+    const t5g_model *m = s->m;
     int H = c->hidden_size;
-    allreduce(m, partial, (int64_t)T * H);
+    allreduce(s, partial, (int64_t)T * H);
     m->be->rmsnorm(m->be->ctx, partial, post_norm, partial, T, H, c->rms_norm_eps);
     m->be->add(m->be->ctx, x, partial, (size_t)T * H);
 }
@@ -283,7 +293,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
     t5g_linear_rowsplit(m, s->att, T, &A->o_proj, s->h);
-    t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
+    t5g_finish_sublayer(s, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
 
 /* Cross-attention: queries from the decoder, K/V precomputed from the encoder output. */
@@ -306,7 +316,7 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
     t5g_linear_rowsplit(m, s->att, T, &L->cross_attn.o_proj, s->h);
-    t5g_finish_sublayer(m, c, s->h, L->post_cross_attn_layernorm, s->x, T);
+    t5g_finish_sublayer(s, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
 
 /* GeGLU MLP on the FFN columns of this rank. */
@@ -317,7 +327,7 @@ static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, con
     linear(m, s->h, T, &L->up_proj, s->up);
     m->be->gelu_mul(m->be->ctx, s->gate, s->up, s->gate, (size_t)T * ni);
     t5g_linear_rowsplit(m, s->gate, T, &L->down_proj, s->h);
-    t5g_finish_sublayer(m, c, s->h, L->post_feedforward_layernorm, s->x, T);
+    t5g_finish_sublayer(s, c, s->h, L->post_feedforward_layernorm, s->x, T);
 }
 
 /* x = E[ids] * float32(sqrt(H)), vocab-parallel. */
@@ -326,7 +336,7 @@ static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw,
     float scale = (float)sqrt((double)H);
     m->be->copy(m->be->ctx, s->d_ids, ids, sizeof(int32_t) * T, T5G_COPY_H2D);
     m->be->embed(m->be->ctx, &sw->embed_tokens, sw->sh.v0, s->d_ids, T, scale, x);
-    allreduce(m, x, (int64_t)T * H);
+    allreduce(s, x, (int64_t)T * H);
     if (sw->eoi_embedding) t5g2_embed_eoi(m, sw, ids, T, x);
 }
 

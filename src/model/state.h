@@ -38,6 +38,7 @@ typedef struct t5g_state {
     int key0, row_keys;
     unsigned char *mvalid, *d_mvalid; /* T5Gemma 2 per-query key masks (host, backend), mvalid_cap bytes */
     size_t mvalid_cap;
+    t5g_comm_stats stats;        /* this state's TP all-reduces (the model and its comm stay read-only) */
 } t5g_state;
 
 /* Bytes a state needs on a rank with these shards (the planner uses the same numbers). */

@@ -178,5 +178,5 @@ void t5g2_merged_attention(t5g_state *s, const t5g_layer_weights *L, int layer, 
     }
     merged_softmax_attention(s, layer, rows, Tq);
     t5g_linear_rowsplit(s->m, s->att, T, &A->o_proj, s->h);
-    t5g_finish_sublayer(m, c, s->h, L->post_self_attn_layernorm, s->x, T);
+    t5g_finish_sublayer(s, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }

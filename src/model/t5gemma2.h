@@ -5,7 +5,7 @@
 #include "model/state.h"
 
 /* forward.c: x += RMSNorm(allreduce(partial)); attention arguments common to every call. */
-void t5g_finish_sublayer(const t5g_model *m, const t5g_stack_config *c, float *partial, const float *post_norm, float *x,
+void t5g_finish_sublayer(t5g_state *s, const t5g_stack_config *c, float *partial, const float *post_norm, float *x,
                          int T);
 /* a row-split projection (o_proj, down_proj): int8 under TP agrees on row maxima (forward.c) */
 void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y);

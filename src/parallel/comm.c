@@ -80,7 +80,7 @@ void t5g_comm_free(t5g_comm *c) {
     c->tp = c->dp = MPI_COMM_NULL;
 }
 
-void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n) {
+void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n, t5g_comm_stats *st) {
     if (c->tp_size <= 1 || n <= 0) return;
     double t0 = MPI_Wtime();
     /* MPI counts are int: reduce in pieces for very large buffers */
@@ -88,17 +88,19 @@ void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n) {
         int cnt = (int)((n - off) < (1 << 30) ? (n - off) : (1 << 30));
         MPI_Allreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, c->tp);
     }
-    t5g_sim_wire(c);
-    c->allreduce_seconds += MPI_Wtime() - t0;
-    c->allreduce_calls++;
-    c->allreduce_bytes += n * (int64_t)sizeof(float);
+    double sim = t5g_sim_wire(c);
+    if (!st) return;
+    st->allreduce_seconds += MPI_Wtime() - t0;
+    st->sim_seconds += sim;
+    st->allreduce_calls++;
+    st->allreduce_bytes += n * (int64_t)sizeof(float);
 }
 
-void t5g_sim_wire(t5g_comm *c) {
-    if (!c || c->sim_latency_us <= 0 || c->tp_nodes < 2) return;
+double t5g_sim_wire(const t5g_comm *c) {
+    if (!c || c->sim_latency_us <= 0 || c->tp_nodes < 2) return 0;
     double t0 = MPI_Wtime(), until = t0 + c->sim_latency_us * 1e-6 * ceil(log2(c->tp_nodes));
     while (MPI_Wtime() < until) sched_yield();  /* other ranks on an oversubscribed host may run */
-    c->sim_seconds += MPI_Wtime() - t0;
+    return MPI_Wtime() - t0;
 }
 
 int t5g_any_failed(MPI_Comm comm, int failed) {

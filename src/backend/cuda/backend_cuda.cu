@@ -389,13 +389,9 @@ static void cu_allreduce_sum(void *ctx, struct t5g_comm_s *cm, float *x, int64_t
     if (!cm || cm->tp_size <= 1 || n <= 0) return;
     /* not skipped after an error: the peers' collectives must still be matched (the result is
      * discarded, sync() reports the error) */
-    double t0 = MPI_Wtime();
     ncclComm_t nc = nccl_of(c, cm);
     ncclResult_t r = ncclAllReduce(x, x, (size_t)n, ncclFloat32, ncclSum, nc, c->stream);
     if (r != ncclSuccess) nccl_fatal(c, "ncclAllReduce", ncclGetErrorString(r));
-    cm->allreduce_seconds += MPI_Wtime() - t0; /* enqueue time: the transfer itself overlaps the stream */
-    cm->allreduce_calls++;
-    cm->allreduce_bytes += n * (int64_t)sizeof(float);
 }
 
 /* ---- C API ---- */
