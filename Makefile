@@ -25,7 +25,10 @@ CU_OBJ  := $(CU_SRC:%.cu=build/obj/%.o)
 LDLIBS  += -L/usr/local/cuda/lib64 -lcublas -lcudart -lnccl
 endif
 
-GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# the revision only when this tree is a git checkout (a tarball unpacked inside another repository
+# must not report that repository's revision); the version always comes from the VERSION file
+GIT_REV := $(or $(if $(wildcard .git),$(shell git describe --always --dirty 2>/dev/null)),unknown)
+T5G_VERSION := $(shell cat VERSION 2>/dev/null || echo unknown)
 LIB_SRC := $(shell find src eval -name '*.c' ! -path 'src/cli/main.c' ! -path 'src/backend/cuda/*' | sort)
 LIB_CXX := $(shell find src -name '*.cc' | sort)
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
@@ -65,8 +68,10 @@ build/bench/%: bench/%.c build/libt5g.a
 # the git revision goes into results.json: rebuild that object whenever it changes
 build/obj/src/cli/cmd_eval.o: CFLAGS += -DT5G_GIT_REV='"$(GIT_REV)"'
 build/obj/src/cli/cmd_eval.o: build/git-rev
+build/obj/src/cli/main.o: CFLAGS += -DT5G_GIT_REV='"$(GIT_REV)"' -DT5G_VERSION='"$(T5G_VERSION)"'
+build/obj/src/cli/main.o: build/git-rev
 build/git-rev: FORCE
-	@mkdir -p build; echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+	@mkdir -p build; echo '$(T5G_VERSION) $(GIT_REV)' | cmp -s - $@ || echo '$(T5G_VERSION) $(GIT_REV)' > $@
 FORCE:
 
 build/obj/%.o: %.c

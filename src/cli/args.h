@@ -1,21 +1,37 @@
-/* args.h - a tiny flag parser shared by the subcommands: declare the flags, parse, and
- * every unknown flag or missing value is a clear usage error. */
+/* args.h - the flag parser shared by the subcommands (getopt_long rules): declare the flags,
+ * parse, and every unknown or repeated flag or missing value is one clear usage error.
+ *
+ *   --opt VALUE and --opt=VALUE; a short alias as -o VALUE or -oVALUE; a bare -- ends the
+ *   options (everything after it is positional); positional arguments may come anywhere.
+ *   A flag given twice is an error (not "the last one wins": a script that sets a flag and
+ *   a user who appends another value would otherwise get one of them silently); flags of
+ *   kind ARG_STRS are lists and may repeat.  Long names are never abbreviated (--beam is
+ *   not --beams): a later flag with the same prefix would change what an old script means. */
 #ifndef T5G_ARGS_H
 #define T5G_ARGS_H
 
-typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_FLAG } arg_kind;
+typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_FLAG, ARG_STRS } arg_kind;
+
+/* Destination of an ARG_STRS flag: each occurrence appends its value (up to ARGS_MAX_LIST). */
+#define ARGS_MAX_LIST 64
+typedef struct { const char *v[ARGS_MAX_LIST]; int n; } arg_strs;
 
 typedef struct {
     const char *name;    /* "--seed" (aliases: "-o|--out") */
     arg_kind kind;
-    void *dst;           /* const char ** / int * / double * / int * (flag set to 1) */
+    void *dst;           /* const char ** / int * / double * / int * (flag set to 1) / arg_strs * */
     const char *help;
 } arg_spec;
+
+/* At most this many specs per command. */
+#define ARGS_MAX_SPECS 128
 
 /* Parse argv[1..argc); positional arguments go to pos[0..*npos) (max maxpos).
  * Returns 0, 1 if --help was printed, or -1 on error (message recorded). */
 int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const char *usage, const char **pos,
                int maxpos, int *npos);
+/* The sentence every --help ends with (how values, repeats and -- work). */
+extern const char ARGS_HELP_RULES[];
 /* --tp (0 = all ranks) and --threads (0 = default) are not negative. */
 int args_check_layout(int tp, int threads);
 /* lo <= v <= hi, else "FLAG must be in lo..hi". */

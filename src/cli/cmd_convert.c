@@ -2,6 +2,7 @@
  * import a Hugging Face T5Gemma checkpoint directory into our HDF5 checkpoint
  * (docs/checkpoint.md).  Every expected tensor is checked (present, shape, dtype) before
  * anything is written; the output appears only when the whole file is complete. */
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -46,7 +47,7 @@ static int is_vision(const char *name) {
 
 typedef struct {
     const char *hf, *out, *dtype; /* dtype: NULL = as the source */
-    int checksum;
+    int checksum, quiet;
 } convert_args;
 
 /* Parse DIR/NAME as JSON; 1 when the file does not exist (optional files). */
@@ -361,40 +362,32 @@ static int convert(const convert_args *a) {
     return rc;
 }
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: t5g convert --hf DIR -o model.h5 [--dtype f32|bf16|int8] [--no-checksum]\n"
-               "  DIR holds config.json and model.safetensors (or model.safetensors.index.json + shards);\n"
-               "  tokenizer.model, tokenizer_config.json and generation_config.json are used when present.\n"
-               "  --dtype  storage dtype (default: bf16 if every source tensor is BF16, else f32); int8:\n"
-               "           projections and embeddings as int8 + one float32 scale per row, the rest f32\n"
-               "  --no-checksum  no Fletcher32 checksums on the chunks\n");
-    return 2;
-}
-
 int cmd_convert(int argc, char **argv) {
     convert_args a = {.checksum = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        int has_val = i + 1 < argc;
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(stdout); return 0; }
-        if (!strcmp(o, "--no-checksum")) { a.checksum = 0; continue; }
-        if (!has_val) { fprintf(stderr, "t5g: error: %s needs a value\n", o); return usage(stderr); }
-        const char *v = argv[++i];
-        if (!strcmp(o, "--hf")) a.hf = v;
-        else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a.out = v;
-        else if (!strcmp(o, "--dtype")) {
-            if (!strcmp(v, "f32") || !strcmp(v, "float32")) a.dtype = "float32";
-            else if (!strcmp(v, "bf16") || !strcmp(v, "bfloat16")) a.dtype = "bfloat16";
-            else if (!strcmp(v, "int8")) a.dtype = "int8";
-            else { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8, not '%s'\n", v); return 2; }
-        } else {
-            fprintf(stderr, "t5g: error: unknown option '%s'\n", o);
-            return usage(stderr);
-        }
+    const char *dtype = NULL;
+    int no_checksum = 0;
+    arg_spec specs[] = {
+        {"--hf", ARG_STR, &a.hf, "Hugging Face directory: config.json and model.safetensors (or the index + shards); "
+                                 "tokenizer.model, tokenizer_config.json, generation_config.json when present"},
+        {"-o|--out|--output", ARG_STR, &a.out, "output HDF5 checkpoint"},
+        {"--dtype", ARG_STR, &dtype, "f32|bf16|int8 storage (default: bf16 if every source tensor is BF16, else f32); "
+                                     "int8: projections and embeddings as int8 + one float32 scale per row, the rest f32"},
+        {"--no-checksum", ARG_FLAG, &no_checksum, "no Fletcher32 checksums on the chunks"},
+        {"-q|--quiet", ARG_FLAG, &a.quiet, "no progress output"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+                        "usage: t5g convert --hf DIR -o model.h5 [--dtype f32|bf16|int8] [--no-checksum] [-q]", NULL, 0, NULL);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    a.checksum = !no_checksum;
+    if (dtype) {
+        if (!strcmp(dtype, "f32") || !strcmp(dtype, "float32")) a.dtype = "float32";
+        else if (!strcmp(dtype, "bf16") || !strcmp(dtype, "bfloat16")) a.dtype = "bfloat16";
+        else if (!strcmp(dtype, "int8")) a.dtype = "int8";
+        else { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8, not '%s'\n", dtype); return 2; }
     }
     if (!a.hf || !a.out) {
-        fprintf(stderr, "t5g: error: convert needs --hf DIR and -o OUTPUT\n");
-        return usage(stderr);
+        fprintf(stderr, "t5g: error: convert needs --hf DIR and -o OUTPUT (see --help)\n");
+        return 2;
     }
     if (convert(&a)) {
         t5g_print_error();

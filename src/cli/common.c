@@ -57,9 +57,14 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
 static const char *g_compute_type;  /* --compute-type, taken out of argv by cli_take_compute_type */
 
 int cli_take_compute_type(int *argc, char **argv) {
-    int out = 1;
+    int out = 1, options_done = 0;
     for (int i = 1; i < *argc; i++) {
         const char *v = NULL;
+        if (options_done || !strcmp(argv[i], "--")) {  /* after --: positional, left for args_parse */
+            options_done = 1;
+            argv[out++] = argv[i];
+            continue;
+        }
         if (!strcmp(argv[i], "--compute-type")) {
             if (i + 1 >= *argc) {
                 fprintf(stderr, "t5g: error: --compute-type needs a value: f32, bf16 or int8\n");
@@ -71,6 +76,10 @@ int cli_take_compute_type(int *argc, char **argv) {
         } else {
             argv[out++] = argv[i];
             continue;
+        }
+        if (g_compute_type) {
+            fprintf(stderr, "t5g: error: option --compute-type is given twice; give it once\n");
+            return -1;
         }
         t5g_dtype dt;
         if (t5g_dtype_parse(v, &dt)) {

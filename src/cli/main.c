@@ -4,6 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* from the Makefile: the committed VERSION file, and the git revision when built in a git checkout */
+#ifndef T5G_VERSION
+#define T5G_VERSION "unknown"
+#endif
+#ifndef T5G_GIT_REV
+#define T5G_GIT_REV "unknown"
+#endif
+
 typedef struct { const char *name; int (*fn)(int, char **); const char *help; } command;
 
 static const command COMMANDS[] = {
@@ -23,14 +31,21 @@ static const command COMMANDS[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: t5g <command> [options]   (run under mpirun for tensor parallelism)\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "  %-10s %s\n", "version", "print the version (also t5g --version)");
     fprintf(f, "\n`t5g <command> --help` lists a command's options.  forward, generate and eval also take\n"
-               "--compute-type f32|bf16|int8: the weights' dtype in memory (default: the checkpoint's).\n");
+               "--compute-type f32|bf16|int8: the weights' dtype in memory (default: the checkpoint's).\n"
+               "Options: --opt VALUE or --opt=VALUE, each at most once; -- ends the options.\n");
 }
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        if (strcmp(T5G_GIT_REV, "unknown")) printf("t5g %s (git %s)\n", T5G_VERSION, T5G_GIT_REV);
+        else printf("t5g %s\n", T5G_VERSION);
+        return 0;
     }
     /* --compute-type is common to the commands that load a model (src/cli/common.c) */
     const char *cmd = argv[1];

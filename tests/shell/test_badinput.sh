@@ -372,6 +372,8 @@ bad "not a run fingerprint" "$T5G" generate -m "$W/tok.h5" -i "$W/in.jsonl" -o "
 
 echo "== dataset shards (eval)"
 E=(-m "$W/tok.h5" --beams 1 --max-new-tokens 2 --batch-size 4 -q)
+E_NOBEAMS=(-m "$W/tok.h5" --max-new-tokens 2 --batch-size 4 -q)   # a flag is given once: these runs change it
+E_NOMNT=(-m "$W/tok.h5" --beams 1 --batch-size 4 -q)
 mkdata() {  # mkdata NAME TASK NSHARDS: an empty prepared folder $W/d-NAME/TASK with a manifest
     mkdir -p "$W/d-$1/$2"
     printf '{"format": "t5g-jsonl-shards", "format_version": 1, "task": "%s", "num_shards": %d, "num_samples": 2}\n' "$2" "$3" > "$W/d-$1/$2/manifest.json"
@@ -436,8 +438,8 @@ ev "changed since its manifest" "$D" squad-v2
 # a finished run decides what may resume into its folder
 D=$(mkdata good squad-v2 2); { sq a 0 '[]'; sq b 1 '["c"]'; } > "$(shard "$D" squad-v2 0 2)"; sq c 2 '[]' > "$(shard "$D" squad-v2 1 2)"
 "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" > /dev/null || exit 1
-bad "search" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --beams 2
-bad "max_new_tokens" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --max-new-tokens 3
+bad "search" "$T5G" eval --task squad-v2 "${E_NOBEAMS[@]}" --data "$D" --out "$W/run" --beams 2
+bad "max_new_tokens" "$T5G" eval --task squad-v2 "${E_NOMNT[@]}" --data "$D" --out "$W/run" --max-new-tokens 3
 bad "limit" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --limit 2
 bad "length_penalty" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --length-penalty 1.0
 bad "gnmt_penalty" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --hf-penalty
@@ -496,7 +498,7 @@ bad "already used at" "${MPI3[@]}" "$T5G" generate -m "$W/tok.h5" -i "$W/dup.jso
 printf '%s\n' '{"id": 1, "text": "a"}' '{"id": 2, "text": "b"}' '{"id": 3, "input_ids": [2, 1e999]}' > "$W/bad3.jsonl"
 bad "input_ids" "${MPI3[@]}" "$T5G" generate -m "$W/tok.h5" -i "$W/bad3.jsonl" -o "$W/out/g.out" --tp 1 -q
 bad "input_ids" "${MPI2[@]}" "$T5G" generate -m "$W/tok.h5" -i "$W/bad3.jsonl" -o "$W/out/g.out" --tp 2 -q
-bad "search" "${MPI2[@]}" "$T5G" eval --task squad-v2 "${E[@]}" --data "$W/d-good" --out "$W/run" --tp 1 --beams 2
+bad "search" "${MPI2[@]}" "$T5G" eval --task squad-v2 "${E_NOBEAMS[@]}" --data "$W/d-good" --out "$W/run" --tp 1 --beams 2
 bad "already used at" "${MPI2[@]}" "$T5G" eval --task squad-v2 "${E[@]}" --data "$W/d-dupid" --out "$W/out/e4" --tp 1
 bad "non-finite" "${MPI2[@]}" "$T5G" forward -m "$W/inf.h5" -i "$W/batch.json" -o "$W/out/f"
 bad "threads" "${MPI2[@]}" "$T5G" generate -m "$W/tok.h5" -i "$W/in.jsonl" -o "$W/out/g.out" --threads -1 -q

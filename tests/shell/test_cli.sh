@@ -26,6 +26,22 @@ cat > "$tmp/batch.json" <<'J'
 {"input_ids": [[2, 10, 20, 30], [2, 11, 21, 0]], "attention_mask": [[1,1,1,1],[1,1,1,0]],
  "decoder_input_ids": [[2, 5, 6], [2, 8, 0]], "decoder_attention_mask": [[1,1,1],[1,1,0]]}
 J
+echo "== flags: getopt_long rules, repeats are errors, --version"
+v=$(cat VERSION)
+$T5G --version | grep -qx "t5g $v\( (git [0-9a-f]\{7,\}\(-dirty\)\?)\)\?" || fail "t5g --version: $($T5G --version)"
+[ "$($T5G version)" = "$($T5G --version)" ] || fail "t5g version differs from t5g --version"
+for c in info init convert forward generate eval plan calibrate report; do
+    $T5G $c --help | grep -q -- "--opt=VALUE.*each option at most once" || fail "$c --help does not state the flag rules"
+done
+[ "$($T5G info --preset=tiny --json)" = "$($T5G info --json --preset tiny)" ] || fail "--preset=tiny differs from --preset tiny"
+expect_error "option --preset is given twice" $T5G info --preset tiny --preset tiny
+expect_error "option -m|--model is given twice (as -m and --model)" $T5G forward -m a.h5 --model=b.h5 -i x -o y
+expect_error "option --compute-type is given twice" $T5G forward --compute-type f32 --compute-type=bf16 -m a.h5 -i x -o y
+expect_error "option --json takes no value" $T5G info --preset tiny --json=1
+expect_error "unknown option '--beam'" $T5G generate --beam 4
+expect_error "unexpected argument '--preset'" $T5G info -- --preset tiny
+expect_error "option -o|--out|--output is given twice" $T5G convert --hf x -o a.h5 --output b.h5
+
 echo "== forward: bad input"
 echo '{"input_ids": [[2, 600]], "decoder_input_ids": [[2]]}' > "$tmp/b1.json"
 expect_error "outside the vocabulary" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b1.json" -o "$tmp/o1"
@@ -71,6 +87,9 @@ head -n 5 "$tmp/all.jsonl" > "$tmp/part.jsonl"
 cp "$tmp/all.jsonl.run.json" "$tmp/part.jsonl.run.json"   # the record of the run it belongs to
 $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/part.jsonl" --max-new-tokens 6 --batch-size 5 --resume -q
 cmp -s "$tmp/all.jsonl" "$tmp/part.jsonl" || fail "resumed output differs from a full run"
+$T5G generate --model="$tmp/tok.h5" -i"$tmp/in.jsonl" --out="$tmp/eq.jsonl" --max-new-tokens=6 --batch-size=5 -q
+cmp -s "$tmp/all.jsonl" "$tmp/eq.jsonl" || fail "--opt=VALUE forms give another output than --opt VALUE"
+expect_error "option --max-new-tokens is given twice" $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --max-new-tokens 6 --max-new-tokens=7
 printf '%s\n' '{"id": 1, "text": "fine"}' '{"id": 2, "text": ""}' '{broken' '{"id": 4, "input_ids": [2, 99999]}' > "$tmp/bad.jsonl"
 expect_error "bad.jsonl:2" $T5G generate -m "$tmp/tok.h5" -i "$tmp/bad.jsonl" -o "$tmp/bad.out" -q
 set +e; $T5G generate -m "$tmp/tok.h5" -i "$tmp/bad.jsonl" -o "$tmp/skip.out" -q --on-error skip 2> "$tmp/skip.err"; rc=$?; set -e
