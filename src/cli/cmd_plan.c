@@ -91,6 +91,51 @@ static void print_candidates(const t5g_plan *cand, int n, const t5g_plan *best, 
     }
 }
 
+/* --dtype default: the checkpoint's own storage, else bf16 (what the released checkpoints use). */
+static const char *storage_dtype(const char *model) {
+    if (!model) return "bf16";
+    t5g_ckpt *ck = t5g_ckpt_open(model, MPI_COMM_SELF);
+    const char *dt = ck ? t5g_ckpt_dtype(ck) : "";
+    const char *r = !strcmp(dt, "float32") ? "f32" : !strcmp(dt, "int8") ? "int8" : "bf16";
+    t5g_ckpt_close(ck);
+    return r;
+}
+
+/* The plan at --tp T, or the layout search's choice; printed (or only the TP size).  1 on failure
+ * (error recorded and printed). */
+static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *p, int tp, int64_t mem, int print_tp,
+                          const char *machine) {
+    t5g_plan cand[32];
+    int ncand = 0, computed = 0, fail;
+    if (tp) {
+        p->tp = tp;
+        fail = t5g_plan_compute(c, mp, p) != 0;
+        computed = !fail;
+        if (!fail && mem && p->total > mem) {
+            T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, more ranks or nodes, or a smaller --batch",
+                     tp, gib(p->total), gib(mem));
+            fail = 1;
+        }
+    } else {
+        t5g_plan best;
+        fail = t5g_plan_search(c, mp, p, mem, &best, cand, &ncand) != 0;
+        if (!fail) *p = best;
+    }
+    if (fail) {
+        if (!print_tp && computed) print_plan(p, mp, mem);
+        t5g_print_error();
+        return 1;
+    }
+    if (print_tp) {
+        printf("%d\n", p->tp);
+        return 0;
+    }
+    if (mp) print_machine(mp, machine ? machine : "measured now on this node (--measure; nothing across nodes)");
+    print_plan(p, mp, mem);
+    if (!tp && mp) print_candidates(cand, ncand, p, mem);
+    return 0;
+}
+
 int cmd_plan(int argc, char **argv) {
     const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *machine = NULL, *calib = NULL,
                *ct = NULL;
@@ -131,12 +176,7 @@ int cmd_plan(int argc, char **argv) {
     t5g_config c;
     int64_t mem = 0;
     if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 2; }
-    if (!dtype && model) {  /* the checkpoint's own storage */
-        t5g_ckpt *ck = t5g_ckpt_open(model, MPI_COMM_SELF);
-        dtype = ck && !strcmp(t5g_ckpt_dtype(ck), "float32") ? "f32" : ck && !strcmp(t5g_ckpt_dtype(ck), "int8") ? "int8" : "bf16";
-        t5g_ckpt_close(ck);
-    }
-    if (!dtype) dtype = "bf16";
+    if (!dtype) dtype = storage_dtype(model);
     t5g_dtype stored, wdt;
     if (t5g_dtype_parse(dtype, &stored)) { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n"); return 2; }
     if (t5g_dtype_parse(ct ? ct : dtype, &wdt)) { t5g_print_error(); return 2; }
@@ -148,37 +188,12 @@ int cmd_plan(int argc, char **argv) {
     else if (measure) fail = t5g_calibrate(&m, MPI_COMM_SELF, 1) != 0;
     if (!fail && (machine || measure)) mp = &m;
     if (mp && threads) m.threads = threads;
-    t5g_plan p = {0}, cand[32];
-    int ncand = 0;
+    t5g_plan p = {0};
     p.nodes = nodes; p.ranks_per_node = rpn; p.batch = batch; p.src_len = src; p.tgt_len = tgt; p.beams = beams;
     p.dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
     p.wdtype = (int)wdt;
-    int computed = 0;
-    if (!fail && tp) {
-        p.tp = tp;
-        fail = t5g_plan_compute(&c, mp, &p) != 0;
-        computed = !fail;
-        if (!fail && mem && p.total > mem) {
-            T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, more ranks or nodes, or a smaller --batch",
-                     tp, gib(p.total), gib(mem));
-            fail = 1;
-        }
-    } else if (!fail) {
-        t5g_plan best;
-        fail = t5g_plan_search(&c, mp, &p, mem, &best, cand, &ncand) != 0;
-        if (!fail) p = best;
-    }
-    if (!fail) {
-        if (print_tp) printf("%d\n", p.tp);
-        else {
-            if (mp) print_machine(mp, machine ? machine : "measured now on this node (--measure; nothing across nodes)");
-            print_plan(&p, mp, mem);
-            if (!tp && mp) print_candidates(cand, ncand, &p, mem);
-        }
-    } else {
-        if (!print_tp && computed) print_plan(&p, mp, mem);
-        t5g_print_error();
-    }
+    if (!fail) fail = plan_and_print(&c, mp, &p, tp, mem, print_tp, machine);
+    else t5g_print_error();
     MPI_Finalize();
     return fail ? 1 : 0;
 }
