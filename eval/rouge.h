@@ -111,4 +111,9 @@ int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int 
  *   written in place.  Errors: one line "t5g: error: ..." naming the file and line. */
 int rouge_cli_main(int argc, char **argv);
 
+/* rouge-score 0.1.2's own command line (--target_filepattern=... --output_filename=...) and
+ * CSV; see rouge_compat.c.  rouge_compat_wanted: 1 if argv uses any of its flags. */
+int rouge_compat_wanted(int argc, char **argv);
+int rouge_compat_main(int argc, char **argv);
+
 #endif

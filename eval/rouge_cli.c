@@ -28,7 +28,9 @@ static const char *USAGE =
     "Inputs: UTF-8, one example per line, same number of lines in both files.  In plain text\n"
     "the escape \\n is a newline inside a summary (rougeLsum splits sentences on it) and \\\\ is\n"
     "a backslash.  Files named *.jsonl (or --input-format jsonl) hold one JSON string per line.\n"
-    "Means are the plain per-example means (sum in order, then / count, as T5's rouge_mean).\n";
+    "Means are the plain per-example means (sum in order, then / count, as T5's rouge_mean).\n"
+    "rouge-score's own flags (--target_filepattern=... --output_filename=...) are accepted too:\n"
+    "see t5g score rouge --target_filepattern=x --help.\n";
 
 typedef struct {
     size_t off, len;
@@ -400,6 +402,7 @@ done:
 int rouge_cli_main(int argc, char **argv) {
     options o;
     if (!argv || argc < 1) return 2;
+    if (rouge_compat_wanted(argc, argv)) return rouge_compat_main(argc, argv);
     int r = parse_args(argc, argv, &o);
     if (r == 1) { fputs(USAGE, stdout); return 0; }
     if (r) { t5g_print_error(); return 2; }
