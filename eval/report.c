@@ -3,18 +3,15 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "tasks.h"
+#include "gnuplot.h"
 #include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 /* ------------------------------------------------------------------ results.json fields */
 
@@ -287,28 +284,6 @@ int report_print_markdown(FILE *f, const report_run *runs, int n) {
 
 /* ------------------------------------------------------------------ chart (gnuplot) */
 
-/* A gnuplot double-quoted string (labels may hold any bytes of a folder name). */
-static void gp_quoted(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", f);
-        else fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
-    }
-    fputc('"', f);
-}
-
-/* A gnuplot single-quoted string (file names: no escapes, '' is a quote). */
-static void gp_single_quoted(FILE *f, const char *s) {
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 /* set xtics ("run\ntask METRIC" 0, ...) - labels built here, so no data-file quoting. */
 static void gp_xtics(FILE *f, const report_run *runs, int n, int with_task) {
     char label[1024];
@@ -323,7 +298,14 @@ static void gp_xtics(FILE *f, const report_run *runs, int n, int with_task) {
     }
 }
 
-static void gp_script(FILE *f, const char *out, const report_run *runs, int n) {
+typedef struct {
+    const report_run *runs;
+    int n;
+} chart;
+
+static void gp_script(FILE *f, const char *out, const void *ctx) {
+    const report_run *runs = ((const chart *)ctx)->runs;
+    int n = ((const chart *)ctx)->n;
     double top = 1, ttop = 1;
     for (int i = 0; i < n; i++) {
         top = fmax(top, fmax(runs[i].value, runs[i].model_card));
@@ -331,12 +313,8 @@ static void gp_script(FILE *f, const char *out, const report_run *runs, int n) {
     }
     int w = 700 + 2 * 110 * n;
     if (w > 4000) w = 4000;
-    fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "  set terminal pngcairo size %d,600 font 'sans,10' noenhanced\n"
-               "} else {\n  set terminal png size %d,600 noenhanced\n}\n", w, w);
-    fputs("set output ", f);
-    gp_single_quoted(f, out);
-    fputs("\nset multiplot layout 1,2\nset style fill solid 0.85 border -1\nset boxwidth 0.38\n"
+    gp_terminal(f, w, 600, out);
+    fputs("set multiplot layout 1,2\nset style fill solid 0.85 border -1\nset boxwidth 0.38\n"
           "set grid ytics\nset key above\nset xtics nomirror scale 0\nset bmargin 6\n", f);
     fprintf(f, "set xrange [-0.6:%d.6]\n", n - 1);
     /* data: index, score, model card, tokens/s, reportable (0/1) */
@@ -367,52 +345,6 @@ static void gp_script(FILE *f, const char *out, const report_run *runs, int n) {
           "unset multiplot\nset output\n", f);
 }
 
-/* First line of a log file, for an error message. */
-static void first_line(const char *path, char *out, size_t cap) {
-    out[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    if (fgets(out, (int)cap, f)) out[strcspn(out, "\n")] = 0;
-    fclose(f);
-}
-
-/* Run GNUPLOT on SCRIPT with stdout/stderr to LOG.  0, 1 (cannot start), -1 (it failed). */
-static int run_gnuplot(const char *gnuplot, const char *script, const char *log) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    char *argv[] = {(char *)gnuplot, (char *)script, NULL};
-    pid_t pid;
-    int e = posix_spawnp(&pid, gnuplot, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0) return 1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return T5G_FAIL("waiting for %s: %s", gnuplot, strerror(errno));
-    /* 127: exec failed in the child (some libcs report a missing program this way) */
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return 1;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-    char msg[512];
-    first_line(log, msg, sizeof msg);
-    if (WIFEXITED(status))
-        return T5G_FAIL("%s failed drawing the chart (exit status %d: %s)", gnuplot, WEXITSTATUS(status),
-                        msg[0] ? msg : "no message");
-    return T5G_FAIL("%s was killed by signal %d while drawing the chart", gnuplot,
-                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-static int is_png(const char *path) {
-    static const unsigned char SIG[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char b[8];
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    int ok = fread(b, 1, 8, f) == 8 && !memcmp(b, SIG, 8);
-    fclose(f);
-    return ok;
-}
-
 /* mkdir -p of the folder that will hold PATH (the chart and the markdown file). */
 static int make_parent(const char *path) {
     char d[4096];
@@ -422,28 +354,6 @@ static int make_parent(const char *path) {
     if (!slash || slash == d) return 0;
     *slash = 0;
     return t5g_mkdirs(d);
-}
-
-/* Script + log in TMPDIR, gnuplot writes PNG.tmp.PID, renamed over PNG once it checks out. */
-static int draw(const char *png, const report_run *runs, int n, const char *gnuplot) {
-    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char script[4096], log[4096], tmp[4096 + 32];
-    snprintf(script, sizeof script, "%s/t5g-report-%d.gp", tmpdir, (int)getpid());
-    snprintf(log, sizeof log, "%s/t5g-report-%d.log", tmpdir, (int)getpid());
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", png, (int)getpid());
-    FILE *f = fopen(script, "w");
-    T5G_CHECK(f, "cannot write the gnuplot script %s: %s", script, strerror(errno));
-    gp_script(f, tmp, runs, n);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    int rc = bad ? T5G_FAIL("write error on %s", script) : run_gnuplot(gnuplot, script, log);
-    if (rc == 0 && !is_png(tmp)) rc = T5G_FAIL("%s wrote no PNG to %s (see its terminal list: gnuplot -e 'set terminal')",
-                                              gnuplot, tmp);
-    if (rc == 0 && rename(tmp, png) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", tmp, png, strerror(errno));
-    unlink(script);
-    unlink(log);
-    if (rc != 0) unlink(tmp);
-    return rc;
 }
 
 int report_write_markdown(const char *path, const report_run *runs, int n) {
@@ -459,5 +369,6 @@ int report_write_png(const char *png, const report_run *runs, int n, const char 
     T5G_CHECK(png && *png, "no PNG file name given");
     T5G_CHECK(runs && n > 0, "no runs to chart");
     T5G_TRY(make_parent(png));
-    return draw(png, runs, n, gnuplot && *gnuplot ? gnuplot : "gnuplot");
+    chart c = {runs, n};
+    return gp_draw_png(png, gp_script, &c, gnuplot);
 }

@@ -15,6 +15,7 @@ void squad2_opts_default(squad2_opts *o) {
     if (!o) return;
     o->na_prob_thresh = 1.0;
     o->missing_as_empty = 0;
+    o->pr_analysis = 0;
 }
 
 /* ------------------------------------------------------------------ normalization (§4.1) */
@@ -395,6 +396,59 @@ static int best_thresh(const evalctx *c, const size_t *order, int em, double *be
     return 0;
 }
 
+/* make_precision_recall_eval over every na-prob key in probability order; kind 0 exact,
+ * 1 f1, 2 oracle (float(has_ans)).  AP x 100 and the curve into cv. */
+static int pr_eval(const evalctx *c, const size_t *order, int kind, long long num_true_pos, double *ap,
+                   squad2_curve *cv) {
+    cv->recall = malloc((c->nna + 1) * sizeof(double));
+    cv->precision = malloc((c->nna + 1) * sizeof(double));
+    T5G_CHECK(cv->recall && cv->precision, "out of memory");
+    double true_pos = 0.0, avg_prec = 0.0;
+    cv->recall[0] = 0.0;
+    cv->precision[0] = 1.0;
+    cv->n = 1;
+    for (size_t i = 0; i < c->nna; i++) {
+        const pj_value *key = c->na_keys[order[i]];
+        size_t *qi = strmap_find((strmap *)&c->index, key->s, key->n);
+        T5G_CHECK(qi, "na-prob file: question %s is not in the dataset (the official script's precision-recall "
+                  "analysis stops with a KeyError)", key->s);
+        const question *q = &c->q[*qi];
+        if (q->has_ans) true_pos += kind == 0 ? q->exact : kind == 1 ? q->f1 : 1.0;
+        double cur_p = true_pos / (double)(i + 1), cur_r = true_pos / (double)num_true_pos;
+        /* a threshold can be put after this point */
+        if (i == c->nna - 1 || c->na_vals[order[i]]->num != c->na_vals[order[i + 1]]->num) {
+            avg_prec += cur_p * (cur_r - cv->recall[cv->n - 1]);
+            cv->precision[cv->n] = cur_p;
+            cv->recall[cv->n++] = cur_r;
+        }
+    }
+    *ap = 100.0 * avg_prec;
+    return 0;
+}
+
+/* run_precision_recall_analysis (three curves, only if some question has an answer) and the
+ * histogram data of histogram_na_prob. */
+static int pr_analysis(const evalctx *c, const size_t *order, squad2_result *r) {
+    long long num_true_pos = 0;
+    r->na_has = malloc((c->nq + 1) * sizeof(double));
+    r->na_no = malloc((c->nq + 1) * sizeof(double));
+    T5G_CHECK(r->na_has && r->na_no, "out of memory");
+    for (size_t i = 0; i < c->nq; i++) {
+        const question *q = &c->q[i];
+        size_t *k = strmap_find((strmap *)&c->na_index, q->id->s, q->id->n);
+        T5G_CHECK(k, "na-prob file has no probability for question %s (the official script's histogram "
+                  "stops with a KeyError)", q->id->s);
+        if (q->has_ans) r->na_has[r->n_has++] = c->na_vals[*k]->num;
+        else r->na_no[r->n_no++] = c->na_vals[*k]->num;
+        num_true_pos += q->has_ans;
+    }
+    if (num_true_pos == 0) return 0;
+    r->pr_block = 1;
+    T5G_TRY(pr_eval(c, order, 0, num_true_pos, &r->pr_exact_ap, &r->pr[0]));
+    T5G_TRY(pr_eval(c, order, 1, num_true_pos, &r->pr_f1_ap, &r->pr[1]));
+    return pr_eval(c, order, 2, num_true_pos, &r->pr_oracle_ap, &r->pr[2]);
+}
+
 /* apply_no_ans_threshold + make_eval_dict; which: 0 all, 1 HasAns, 2 NoAns. */
 static void eval_block(const evalctx *c, const double *na, double thresh, int which, double *ex, double *f1,
                        long long *total) {
@@ -446,6 +500,7 @@ static int aggregate(evalctx *c, int have_na, const squad2_opts *o, squad2_resul
         r->best_block = 1;
         rc = best_thresh(c, order, 1, &r->best_exact, r->best_exact_thresh, sizeof r->best_exact_thresh) ||
              best_thresh(c, order, 0, &r->best_f1, r->best_f1_thresh, sizeof r->best_f1_thresh) ? -1 : 0;
+        if (rc == 0 && o->pr_analysis) rc = pr_analysis(c, order, r);
     } else T5G_FAIL("out of memory");
     free(order);
     free(tmp);
@@ -529,6 +584,7 @@ char *squad2_format(const squad2_result *r, int pretty) {
         FLT("best_exact", r->best_exact); TXT("best_exact_thresh", r->best_exact_thresh);
         FLT("best_f1", r->best_f1); TXT("best_f1_thresh", r->best_f1_thresh);
     }
+    if (r->pr_block) { FLT("pr_exact_ap", r->pr_exact_ap); FLT("pr_f1_ap", r->pr_f1_ap); FLT("pr_oracle_ap", r->pr_oracle_ap); }
 #undef KEY
 #undef FLT
 #undef INT
@@ -542,4 +598,12 @@ void squad2_result_free(squad2_result *r) {
     if (!r) return;
     free(r->missing_log);
     r->missing_log = NULL;
+    for (int k = 0; k < 3; k++) {
+        free(r->pr[k].recall);
+        free(r->pr[k].precision);
+        memset(&r->pr[k], 0, sizeof r->pr[k]);
+    }
+    free(r->na_has);
+    free(r->na_no);
+    r->na_has = r->na_no = NULL;
 }

@@ -22,7 +22,15 @@
 typedef struct {
     double na_prob_thresh; /* --na-prob-thresh, default 1.0: predict "" above it */
     int missing_as_empty;  /* 0 = official behaviour (fail), 1 = score a missing prediction as "" */
+    int pr_analysis;       /* --out-image-dir: with na-probs, pr_*_ap keys and the plot data */
 } squad2_opts;
+
+/* One precision-recall curve of make_precision_recall_eval: points (recall[i], precision[i]),
+ * starting at (0, 1). */
+typedef struct {
+    double *recall, *precision;
+    size_t n;
+} squad2_curve;
 
 typedef struct {
     double exact, f1;
@@ -32,6 +40,11 @@ typedef struct {
     long long has_total, no_total;
     double best_exact, best_f1;
     char best_exact_thresh[64], best_f1_thresh[64]; /* JSON text, e.g. "0.1", "0", "0.0" */
+    int pr_block;          /* pr_exact_ap, pr_f1_ap, pr_oracle_ap present (na-probs, pr_analysis, some HasAns) */
+    double pr_exact_ap, pr_f1_ap, pr_oracle_ap;
+    squad2_curve pr[3];    /* exact, f1, oracle curves (with pr_block) */
+    double *na_has, *na_no; /* with na-probs and pr_analysis: the probabilities of the HasAns / */
+    size_t n_has, n_no;     /* NoAns questions in dataset order (the histograms' data) */
     size_t n_missing;
     char *missing_log; /* "Missing prediction for <qid>\n" lines, or NULL; free with squad2_result_free */
     size_t missing_log_len; /* bytes in missing_log (ids may contain NUL) */
@@ -57,6 +70,12 @@ int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_jso
  * (pretty=0, what it writes to --out-file); malloc'd, no trailing newline. */
 char *squad2_format(const squad2_result *r, int pretty);
 void squad2_result_free(squad2_result *r);
+
+/* --out-image-dir: draw pr_exact.png, pr_f1.png, pr_oracle.png (with pr_block) and
+ * na_prob_hist_hasAns.png / na_prob_hist_noAns.png (when those questions exist) into DIR
+ * (created) with gnuplot, as the official script's matplotlib plots.  0, 1 when gnuplot
+ * cannot be started, -1 on error.  squad_plot.c. */
+int squad2_draw_plots(const squad2_result *r, const char *dir, const char *gnuplot);
 
 /* `t5g score squad2` (argv[0] = "squad2"): the official script's command line; see squad_cli.c. */
 int squad_cli_main(int argc, char **argv);

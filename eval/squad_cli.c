@@ -1,14 +1,17 @@
 /* squad_cli.c - `t5g score squad2`: the command line of the official evaluate-v2.0.py.
  *
  *   t5g score squad2 DATA.json PRED.json [-n|--na-prob-file F] [-t|--na-prob-thresh T]
- *       [-o|--out-file F] [--missing-as-empty] [-v]
+ *       [-o|--out-file F] [-p|--out-image-dir DIR] [--missing-as-empty] [-v]
  *
  * stdout is byte-identical to `python evaluate-v2.0.py DATA PRED [same flags]`:
  * json.dumps(out_eval, indent=2) and a newline, or nothing when --out-file is given (the
  * file then holds json.dump(out_eval), no newline).  "Missing prediction for <qid>" lines
  * go to stdout as in the script; the script then dies with a KeyError, we exit 1 with one
  * error line (or score them as "" with --missing-as-empty, an extension).
- * Not supported: --out-image-dir (plots need matplotlib). */
+ * --out-image-dir with --na-prob-file: the pr_exact_ap / pr_f1_ap / pr_oracle_ap keys and the
+ * script's PNGs, drawn with gnuplot (squad_plot.c) before anything is printed; without
+ * gnuplot it is an error and nothing is printed.  Without --na-prob-file the option does
+ * nothing, as in the script. */
 #include "squad.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -48,12 +51,15 @@ static void usage(FILE *f) {
                "  -n, --na-prob-file F      model probabilities that a question has no answer\n"
                "  -t, --na-prob-thresh T    predict \"\" if the no-answer probability exceeds T (default 1.0)\n"
                "  -o, --out-file F          write the metrics (compact JSON) to F instead of stdout\n"
+               "  -p, --out-image-dir DIR   with -n: also the precision-recall analysis (pr_*_ap keys) and\n"
+               "                            its PNGs in DIR: pr_exact, pr_f1, pr_oracle, na_prob_hist_hasAns,\n"
+               "                            na_prob_hist_noAns (gnuplot; T5G_GNUPLOT names another program)\n"
                "  --missing-as-empty        score questions without a prediction as \"\" (the official\n"
                "                            script stops with an error instead)\n");
 }
 
 typedef struct {
-    const char *data, *pred, *na, *out;
+    const char *data, *pred, *na, *out, *images;
     squad2_opts o;
 } cli_args;
 
@@ -83,7 +89,8 @@ static int parse_args(int argc, char **argv, cli_args *a) {
             T5G_CHECK(v && !py_float(v, &a->o.na_prob_thresh) && !isnan(a->o.na_prob_thresh),
                       "--na-prob-thresh needs a number (got '%s')", v ? v : "");  /* nan: every comparison false */
         } else if (IS("-p", "--out-image-dir")) {
-            return T5G_FAIL("--out-image-dir (precision-recall plots) is not supported; drop the option");
+            T5G_CHECK((v = VALUE()) && *v, "--out-image-dir needs a folder name");
+            a->images = v;
         } else if (IS("-v", "--verbose")) {
             /* accepted and unused, as in the official script */
         } else if (IS(NULL, "--missing-as-empty")) {
@@ -99,6 +106,7 @@ static int parse_args(int argc, char **argv, cli_args *a) {
 #undef VALUE
     }
     T5G_CHECK(npos == 2, "need DATA.json and PRED.json; usage: t5g score squad2 DATA.json PRED.json [options]");
+    a->o.pr_analysis = a->images && a->na;
     return 0;
 }
 
@@ -121,6 +129,14 @@ static int run(const cli_args *a) {
     squad2_result r;
     rc = squad2_evaluate(data, dn, pred, pn, na, nn, &a->o, &r);
     if (r.missing_log) fwrite(r.missing_log, 1, r.missing_log_len, stdout);
+    if (!rc && a->o.pr_analysis) {
+        const char *gp = getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot";
+        int drawn = squad2_draw_plots(&r, a->images, gp);
+        if (drawn == 1)
+            T5G_FAIL("--out-image-dir needs gnuplot to draw the plots and %s cannot be run (install gnuplot, "
+                     "e.g. apt-get install gnuplot-nox, or drop --out-image-dir)", gp);
+        rc = drawn ? -1 : 0;
+    }
     if (!rc) {
         char *text = squad2_format(&r, a->out == NULL);
         if (!text) rc = -1;
