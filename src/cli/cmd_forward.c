@@ -1,13 +1,15 @@
 /* cmd_forward.c - `t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]`: the backbone on
- * one padded batch.  BATCH.json: {"input_ids", "attention_mask", "decoder_input_ids",
- * "decoder_attention_mask"} (lists of equal-length int rows; masks optional).  Rank 0 of
- * TP group 0 writes DIR/{encoder_out,decoder_out,logits}.f32 (little-endian float32,
- * row-major [B, L, width]) and DIR/meta.json, and prints each row's argmax ids. */
+ * one padded batch.  BATCH.json holds the four inputs under their Hugging Face or their
+ * KerasHub names (lists of equal-length int rows; masks optional; keys: KEYS below).  Rank 0
+ * of TP group 0 writes DIR/{encoder_out,decoder_out,logits}.npy (NumPy, '<f4', shapes
+ * [B, L, width]; with --f32 also the same bytes as raw .f32 files) and DIR/meta.json, and
+ * prints each row's argmax ids. */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/fileio.h"
 #include "io/jsonl.h"
+#include "io/npy.h"
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,9 +17,15 @@
 #include <string.h>
 
 /* rows of ints -> int32 [B, L]; B/L must agree with *B, *L when those are > 0. */
-static int32_t *json_matrix(const cJSON *root, const char *key, int *B, int *L, int required) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!a) { if (required) T5G_FAIL("batch JSON lacks \"%s\"", key); return NULL; }
+/* The four inputs: {HF name, KerasHub name}. */
+static const char *const KEYS[4][2] = {{"input_ids", "encoder_token_ids"},
+                                       {"attention_mask", "encoder_padding_mask"},
+                                       {"decoder_input_ids", "decoder_token_ids"},
+                                       {"decoder_attention_mask", "decoder_padding_mask"}};
+
+/* rows of ints (the JSON list a, input `key`) -> int32 [B, L]; B/L must agree with *B, *L when
+ * those are > 0. */
+static int32_t *json_matrix(const cJSON *a, const char *key, int *B, int *L) {
     T5G_CHECK_NULL(cJSON_IsArray(a) && cJSON_GetArraySize(a) > 0, "batch \"%s\" must be a non-empty list of rows", key);
     int b = cJSON_GetArraySize(a), l = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
     T5G_CHECK_NULL(*B <= 0 || *B == b, "batch \"%s\" has %d rows, expected %d", key, b, *B);
@@ -63,6 +71,31 @@ static int write_f32(const char *dir, const char *name, const float *x, size_t n
 
 typedef struct { int B, Le, Ld; int32_t *ids, *mask, *dids, *dmask; } batch;
 
+/* Input k of the batch under either name (NULL if absent); error if both names are given. */
+static int find_input(const cJSON *root, const char *path, int k, const cJSON **item, const char **name) {
+    const cJSON *hf = cJSON_GetObjectItemCaseSensitive(root, KEYS[k][0]);
+    const cJSON *kh = cJSON_GetObjectItemCaseSensitive(root, KEYS[k][1]);
+    T5G_CHECK(!hf || !kh, "%s gives both \"%s\" and \"%s\" (the same input under its Hugging Face and KerasHub "
+              "names); give one", path, KEYS[k][0], KEYS[k][1]);
+    *item = hf ? hf : kh;
+    *name = hf || !kh ? KEYS[k][0] : KEYS[k][1];
+    return 0;
+}
+
+/* Every key is one of KEYS: a misspelt mask would otherwise be ignored and change the result. */
+static int check_keys(const cJSON *root, const char *path) {
+    T5G_CHECK(cJSON_IsObject(root), "%s must hold one JSON object with the inputs (see t5g forward --help)", path);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root) {
+        int known = 0;
+        for (int k = 0; k < 4; k++) known |= !strcmp(it->string, KEYS[k][0]) || !strcmp(it->string, KEYS[k][1]);
+        T5G_CHECK(known, "%s has the key \"%.60s\", which is not an input; the keys are input_ids|encoder_token_ids, "
+                  "attention_mask|encoder_padding_mask, decoder_input_ids|decoder_token_ids, "
+                  "decoder_attention_mask|decoder_padding_mask", path, it->string);
+    }
+    return 0;
+}
+
 static int read_batch(const char *path, batch *b) {
     memset(b, 0, sizeof *b);
     char *text = t5g_read_file(path, NULL);
@@ -70,25 +103,43 @@ static int read_batch(const char *path, batch *b) {
     cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);  /* 1: nothing may follow the object */
     free(text);
     T5G_CHECK(root, "%s is not valid JSON", path);
-    b->ids = json_matrix(root, "input_ids", &b->B, &b->Le, 1);
-    if (b->ids) b->dids = json_matrix(root, "decoder_input_ids", &b->B, &b->Ld, 1);
-    if (b->dids) {
-        t5g_clear_error();
-        b->mask = json_matrix(root, "attention_mask", &b->B, &b->Le, 0);
-        if (!b->mask && t5g_last_error()[0]) { cJSON_Delete(root); return -1; }
-        b->dmask = json_matrix(root, "decoder_attention_mask", &b->B, &b->Ld, 0);
-        if (!b->dmask && t5g_last_error()[0]) { cJSON_Delete(root); return -1; }
+    const cJSON *item[4];
+    const char *name[4];
+    int rc = check_keys(root, path);
+    for (int k = 0; k < 4 && !rc; k++) rc = find_input(root, path, k, &item[k], &name[k]);
+    for (int k = 0; k < 4 && !rc; k += 2)
+        if (!item[k]) rc = T5G_FAIL("batch JSON lacks \"%s\" (or \"%s\")", KEYS[k][0], KEYS[k][1]);
+    int32_t **dst[4] = {&b->ids, &b->mask, &b->dids, &b->dmask};
+    int *len[4] = {&b->Le, &b->Le, &b->Ld, &b->Ld};
+    const int order[4] = {0, 2, 1, 3};  /* ids first: their shapes are what the masks must match */
+    for (int i = 0; i < 4 && !rc; i++) {
+        int k = order[i];
+        if (item[k] && !(*dst[k] = json_matrix(item[k], name[k], &b->B, len[k]))) rc = -1;
     }
     cJSON_Delete(root);
-    return b->ids && b->dids ? 0 : -1;
+    if (rc) {
+        free(b->ids); free(b->mask); free(b->dids); free(b->dmask);
+        memset(b, 0, sizeof *b);
+    }
+    return rc;
 }
 
-static int write_outputs(const char *dir, const t5g_model *m, const batch *b, const t5g_backbone_out *o) {
+/* DIR/NAME.npy, and with raw also DIR/NAME.f32 */
+static int write_array(const char *dir, const char *name, int raw, int64_t d0, int64_t d1, int64_t d2, const float *x) {
+    char path[4096];
+    int64_t shape[3] = {d0, d1, d2};
+    snprintf(path, sizeof path, "%s/%s.npy", dir, name);
+    T5G_TRY(t5g_npy_write_f32(path, 3, shape, x));
+    snprintf(path, sizeof path, "%s.f32", name);
+    return raw ? write_f32(dir, path, x, (size_t)(d0 * d1 * d2)) : 0;
+}
+
+static int write_outputs(const char *dir, int raw, const t5g_model *m, const batch *b, const t5g_backbone_out *o) {
     int He = m->cfg.enc.hidden_size, Hd = m->cfg.dec.hidden_size, V = m->cfg.dec.vocab_size;
     T5G_TRY(t5g_mkdirs(dir));
-    T5G_TRY(write_f32(dir, "encoder_out.f32", o->encoder_sequence_output, (size_t)b->B * b->Le * He));
-    T5G_TRY(write_f32(dir, "decoder_out.f32", o->decoder_sequence_output, (size_t)b->B * b->Ld * Hd));
-    T5G_TRY(write_f32(dir, "logits.f32", o->logits, (size_t)b->B * b->Ld * V));
+    T5G_TRY(write_array(dir, "encoder_out", raw, b->B, b->Le, He, o->encoder_sequence_output));
+    T5G_TRY(write_array(dir, "decoder_out", raw, b->B, b->Ld, Hd, o->decoder_sequence_output));
+    T5G_TRY(write_array(dir, "logits", raw, b->B, b->Ld, V, o->logits));
     char path[4096];
     snprintf(path, sizeof path, "%s/meta.json", dir);
     t5g_outfile f;
@@ -110,16 +161,23 @@ static int write_outputs(const char *dir, const t5g_model *m, const batch *b, co
 
 int cmd_forward(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *device = "cpu";
-    int tp = 0, threads = 0;
+    int tp = 0, threads = 0, raw = 0;
     arg_spec specs[] = {
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
-        {"-i|--input", ARG_STR, &in, "batch JSON"},
-        {"-o|--out", ARG_STR, &out, "output directory"},
+        {"-i|--input", ARG_STR, &in, "batch JSON: one object with input_ids|encoder_token_ids, decoder_input_ids|"
+                                     "decoder_token_ids (required), attention_mask|encoder_padding_mask, "
+                                     "decoder_attention_mask|decoder_padding_mask (optional; 1 = token, 0 = pad); "
+                                     "Hugging Face or KerasHub names, one spelling per input; each a list of "
+                                     "equal-length rows of ints"},
+        {"-o|--out", ARG_STR, &out, "output directory: encoder_out.npy [B, Le, He], decoder_out.npy [B, Ld, Hd], "
+                                    "logits.npy [B, Ld, V] (NumPy float32), meta.json"},
+        {"--f32", ARG_FLAG, &raw, "also write the raw little-endian float32 files (encoder_out.f32, ...)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &threads, "BLIS threads per rank (default: cores bound to the rank)"},
         {"--device", ARG_STR, &device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
-    int rc = args_parse(argc, argv, specs, 6, "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T]", NULL, 0, NULL);
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+                        "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T] [--f32]", NULL, 0, NULL);
     if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
     if (!model || !in || !out) { T5G_FAIL("-m, -i and -o are required (see --help)"); args_print_error(); return 2; }
     if (args_check_layout(tp, threads)) { args_print_error(); return 2; }
@@ -157,7 +215,7 @@ int cmd_forward(int argc, char **argv) {
     /* input errors (ids >= vocab) are found identically on every rank before any collective */
     if (!fail) fail = t5g_backbone(m, &bi, &o) != 0;
     if (t5g_any_failed(comm.world, fail)) goto done;
-    if (comm.world_rank == 0) fail = write_outputs(out, m, &b, &o) != 0;
+    if (comm.world_rank == 0) fail = write_outputs(out, raw, m, &b, &o) != 0;
 done:
     free(b.ids); free(b.mask); free(b.dids); free(b.dmask);
     free(o.encoder_sequence_output); free(o.decoder_sequence_output); free(o.logits);
