@@ -46,6 +46,7 @@ help:
 	@echo "make bench-peers  t5g vs transformers and CTranslate2 (PEERS_ARGS='--reps 5'; needs PyPI torch etc.)"
 	@echo "make run      the main job: demo evaluation on the bundled model and samples"
 	@echo "make CUDA=1   also build the CUDA backend"
+	@echo "make install PREFIX=/usr/local [DESTDIR=...]   t5g, libt5g.so/.a, headers, t5g.pc (make uninstall)"
 
 deps:
 	bash tools/install_deps.sh
@@ -113,6 +114,7 @@ clean:
 print-ldlibs:
 	@echo $(LDLIBS)
 -include mk/cuda.mk
+include mk/install.mk
 
 # ---- libFuzzer harnesses (tests/fuzz/fuzz_*.c): `make fuzz FUZZ_SECONDS=N` runs each for N s ----
 # The library is rebuilt with clang under ASan + UBSan and coverage in build/fuzz (the normal build

@@ -9,7 +9,7 @@ ROOT=$PWD
 S=build/sanitize
 mkdir -p "$S"
 for d in src eval tests bench docs tools mk jobs; do rm -rf "${S:?}/$d"; cp -a "$d" "$S/$d"; done
-cp -a Makefile "$S/"
+cp -a Makefile VERSION t5g.pc.in "$S/"
 for d in models datasets; do ln -sfn "$ROOT/$d" "$S/$d"; done
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 make -C "$S" -j2 all SAN_FLAGS="$SAN" OPT=-O1
@@ -25,6 +25,6 @@ export ASAN_OPTIONS=detect_leaks=$LEAKS:exitcode=86:fast_unwind_on_malloc=0:dete
 export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0:exitcode=86:fast_unwind_on_malloc=0:use_tls=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
 export OMPI_MCA_mca_base_component_disable_dlclose=1
-export T5G_SANITIZE=1
+export T5G_SANITIZE=1 T5G_SAN_FLAGS="$SAN"   # test_install.sh builds and links with the same flags
 cd "$S"
 bash tests/run_all.sh
