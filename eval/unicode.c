@@ -132,7 +132,9 @@ uint32_t u8_next(const char *s, size_t n, size_t *i) {
     const unsigned char *u = (const unsigned char *)s;
     size_t k = *i;
     uint32_t c = u[k];
-    if (c < 0x80 || k + 1 >= n) { *i = k + 1; return c; }
+    size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    /* a sequence cut by the end of the buffer (unvalidated input) never reads past n */
+    if (c < 0x80 || k + len > n) { *i = k + 1; return c; }
     if (c < 0xE0) { *i = k + 2; return (c & 0x1F) << 6 | (u[k + 1] & 0x3F); }
     if (c < 0xF0) {
         *i = k + 3;

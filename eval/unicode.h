@@ -28,7 +28,8 @@ void u8buf_free(u8buf *b);
 /* 0 if s[0..n) is valid UTF-8 as Python's strict codec sees it (no surrogates, no
  * overlong forms, <= U+10FFFF); else -1 with *bad = byte offset of the first bad sequence. */
 int u8_validate(const char *s, size_t n, size_t *bad);
-/* Decode the code point at s[*i] (valid UTF-8) and advance *i. */
+/* Decode the code point at s[*i] (valid UTF-8; a sequence cut by the end at n comes back as
+ * its lead byte) and advance *i. */
 uint32_t u8_next(const char *s, size_t n, size_t *i);
 /* Start offset of the code point that ends just before byte i (i > 0). */
 size_t u8_prev(const char *s, size_t i);

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 S=${1:-60}
-B=build/fuzz
+B=${FUZZ_DIR:-build/fuzz}  # FUZZ_DIR: a copy of the binaries, so that a rebuild cannot race a long run
 mkdir -p "$B/findings" "$B/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -14,6 +14,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 seed() {  # seed HARNESS: corpus folder with seeds from the fixtures
     local c=$B/corpus/$1
     mkdir -p "$c"
+    # inputs of past findings (tests/fuzz/regress/HARNESS/): replayed first, kept in the corpus
+    [ -d "tests/fuzz/regress/$1" ] && cp tests/fuzz/regress/"$1"/* "$c/"
     case $1 in
     fuzz_safetensors)
         for f in tests/fixtures/fwd/*/hf/model*.safetensors; do head -c 8192 "$f" > "$c/$(basename "$(dirname "$(dirname "$f")")")-head"; done
@@ -57,6 +59,10 @@ PY
         ;;
     fuzz_pyjson)
         for f in tests/fixtures/squad/*.json; do head -c 4000 "$f" > "$c/$(basename "$f")"; done ;;
+    fuzz_chrf|fuzz_ter)  # first byte: option bits; then hypothesis '\n' reference
+        printf '\x01The cat sat on the mat.\nThe cat is on the (mat).\n' > "$c/pair"
+        printf '\x07Das Haus ist gro\xc3\x9f, 3.5 km!\nDas HAUS war gro\xc3\x9f - 3,5km.\n' > "$c/de"
+        printf '\x05\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x80\x82 it&apos;s\nJohn'"'"'s \xe6\x97\xa5\xe6\x9c\xac\n' > "$c/cjk" ;;
     fuzz_unicode)
         head -c 4000 tests/fixtures/bleu/unicode_ref.txt > "$c/unicode"
         printf 'ΣΑΣ İstanbul ǅ ß\u00a0x\t\n' > "$c/cases" ;;
