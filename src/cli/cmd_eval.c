@@ -334,8 +334,6 @@ int cmd_eval(int argc, char **argv) {
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
-    if (comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
-    if (t5g_any_failed(comm.world, fail)) return cli_mpi_end(&comm, fail);
     t5g_model *m = cli_load_model(a.model, a.device, &comm);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
@@ -349,6 +347,8 @@ int cmd_eval(int argc, char **argv) {
     char model_sha[65] = "";
     if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
     if (!fail && comm.world_rank == 0) fail = t5g_sha256_file(a.model, model_sha) != 0;
+    /* the folder only after the model and every sample passed their checks: bad input leaves nothing */
+    if (!fail && comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
     if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, m, &st, model_sha) != 0;
     int64_t counts[3] = {st.num_shards, st.samples, st.samples_group0};
     MPI_Bcast(counts, 3, MPI_INT64_T, 0, comm.world);

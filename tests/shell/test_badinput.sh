@@ -15,7 +15,7 @@ MPI2=(timeout -k 5 "$LIMIT" mpirun -np 2 --bind-to none)
 MPI3=(timeout -k 5 "$LIMIT" mpirun -np 3 --bind-to none)
 cases=0; failed=0
 
-files_now() { (cd "$W" && find . -type f ! -path './log/*' | sort | md5sum); }
+files_now() { (cd "$W" && find . ! -path './log*' | sort | md5sum); }  # files and folders
 
 # bad PATTERN CMD... : one case
 bad() {
@@ -438,6 +438,10 @@ ev "changed since its manifest" "$D" squad-v2
 # a finished run decides what may resume into its folder
 D=$(mkdata good squad-v2 2); { sq a 0 '[]'; sq b 1 '["c"]'; } > "$(shard "$D" squad-v2 0 2)"; sq c 2 '[]' > "$(shard "$D" squad-v2 1 2)"
 "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" > /dev/null || exit 1
+# reportable only for the official full set: 3 samples without --limit are not, and say why
+grep -q '"reportable":[[:space:]]*false' "$W/run/results.json" && grep -q 'the official squad-v2 set has 11873' "$W/run/results.json" \
+    || { echo "FAIL: a 3-sample set without --limit was reportable or gave no reason"; failed=$((failed + 1)); }
+grep -q 'not comparable' "$W/run/summary.md" || { echo "FAIL: summary.md compares a 3-sample set with the model card"; failed=$((failed + 1)); }
 bad "search" "$T5G" eval --task squad-v2 "${E_NOBEAMS[@]}" --data "$D" --out "$W/run" --beams 2
 bad "max_new_tokens" "$T5G" eval --task squad-v2 "${E_NOMNT[@]}" --data "$D" --out "$W/run" --max-new-tokens 3
 bad "limit" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --limit 2

@@ -1,6 +1,7 @@
 /* test_plan.c - the planner's weight memory equals what loading really costs: the resident
  * set grows by the planned bytes (within 2%) when a model is materialized, for T = 1 and
  * for rank 0 of T = 2 and 4; invalid layouts and sizes are refused clearly. */
+#include <stdlib.h>
 #include "testutil.h"
 #include "t5g.h"
 #include "plan/plan.h"
@@ -42,7 +43,9 @@ static void check_rss(int T) {
     double ratio = (double)grew / (double)p.weights;
     printf("\n    T=%d planned weights %.1f MiB, resident growth %.1f MiB (ratio %.4f)", T, p.weights / 1048576.0,
            grew / 1048576.0, ratio);
-    CU_ASSERT(ratio > 0.98 && ratio < 1.02);
+    /* under ASan (make test SANITIZE=1) the growth also holds shadow memory (up to 1/8) and redzones */
+    double hi = getenv("T5G_SANITIZE") ? 1.15 : 1.02;
+    CU_ASSERT(ratio > 0.98 && ratio < hi);
     CU_ASSERT(m->weight_bytes >= p.weights && m->weight_bytes < p.weights * 1.01);  /* alignment padding only */
     t5g_model_free(m);
 }
