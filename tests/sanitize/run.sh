@@ -26,5 +26,8 @@ export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressio
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
 export OMPI_MCA_mca_base_component_disable_dlclose=1
 export T5G_SANITIZE=1 T5G_SAN_FLAGS="$SAN"   # test_install.sh builds and links with the same flags
+# tests that link build/libt5g.a themselves (the README example) take the link flags from
+# `make print-ldlibs`: the sanitizer runtime must be among them
+export SAN_FLAGS="$SAN"
 cd "$S"
 bash tests/run_all.sh
