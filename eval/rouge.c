@@ -4,6 +4,7 @@
 #include "rouge.h"
 #include "core/hash.h"
 #include "porter.h"
+#include "mt19937.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdio.h>
@@ -444,33 +445,6 @@ int rouge_mean(const rouge_score *rows, size_t n_examples, int ntypes, rouge_sco
         mean[t] = (rouge_score){sp / (double)n_examples, sr / (double)n_examples, sf / (double)n_examples};
     }
     return 0;
-}
-
-/* MT19937 as numpy's legacy RandomState: seed() = init_genrand, 32-bit tempered outputs. */
-typedef struct {
-    uint32_t mt[624];
-    int pos;
-} mt19937;
-
-static void mt_seed(mt19937 *r, uint32_t seed) {
-    r->mt[0] = seed;
-    for (int i = 1; i < 624; i++) r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) + (uint32_t)i;
-    r->pos = 624;
-}
-
-static uint32_t mt_next(mt19937 *r) {
-    if (r->pos >= 624) {
-        for (int k = 0; k < 624; k++) {
-            uint32_t y = (r->mt[k] & 0x80000000u) | (r->mt[(k + 1) % 624] & 0x7fffffffu);
-            r->mt[k] = r->mt[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1) ? 0x9908b0dfu : 0);
-        }
-        r->pos = 0;
-    }
-    uint32_t y = r->mt[r->pos++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    return y ^ (y >> 18);
 }
 
 /* numpy legacy randint(0, rng + 1): masked rejection sampling; rng == 0 draws nothing. */

@@ -156,7 +156,7 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
 }
 
 /* T5's rougeLsum preparation, for targets and predictions alike: one sentence per line */
-static char *t5_sentences(const char *s) {
+char *task_t5_sentences(const char *s) {
     size_t n = strlen(s);
     char *o = malloc(n + 1), *p = o;
     if (!o) return NULL;
@@ -178,7 +178,7 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
     int rc = rows ? 0 : T5G_FAIL("out of memory");
     for (int i = 0; i < n && !rc; i++) {
         const char *hl = field(s[i].sample, "highlights");
-        char *pred = t5_sentences(s[i].prediction), *tgt = hl ? t5_sentences(hl) : NULL;
+        char *pred = task_t5_sentences(s[i].prediction), *tgt = hl ? task_t5_sentences(hl) : NULL;
         if (!tgt || !pred) rc = T5G_FAIL("sample %d lacks \"highlights\"", i);
         else rc = rouge_score_pair(sc, tgt, strlen(tgt), pred, strlen(pred), rows + (size_t)i * nt);
         free(pred);

@@ -18,6 +18,8 @@ typedef struct {
 void task_opts_default(task_opts *o);
 /* Does pred mean "no answer" (TASK_NO_ANSWER_RULE)? */
 int task_is_no_answer(const char *pred, const char *no_answer);
+/* T5's rougeLsum preparation (" . " -> " .\n"), malloc'd; NULL when out of memory. */
+char *task_t5_sentences(const char *s);
 /* Add a metric as Python's repr prints it (json.dumps digits): what the reference tools print. */
 void task_add_float(cJSON *obj, const char *key, double v);
 

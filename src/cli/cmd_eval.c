@@ -1,6 +1,6 @@
 /* cmd_eval.c - `t5g eval --task T -m MODEL.h5 --data DIR --out results/RUN [...]` under
  * mpirun: generation over the task's shards (eval/harness.c), then rank 0 scores everything
- * with the C scorers and writes results.json, samples.jsonl and summary.md (temp + rename). */
+ * with the C scorers and writes results.json, samples.jsonl, summary.md and lm_eval.json (temp + rename). */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -8,6 +8,7 @@
 #include "core/fingerprint.h"
 #include "core/sha256.h"
 #include "harness.h"
+#include "lmeval.h"
 #include "text/tokenizer.h"
 #include <blis.h>
 #include <dirent.h>
@@ -308,6 +309,9 @@ static int finish_run(const run_info *ri) {
     if (!rc) rc = write_samples(c->out, c->task, s, n);
     if (!rc) { size_t L = strlen(json); char *j2 = malloc(L + 2); memcpy(j2, json, L); j2[L] = '\n'; j2[L + 1] = 0; rc = write_text(c->out, "results.json", j2); free(j2); }
     if (!rc) rc = write_text(c->out, "summary.md", md);
+    char lm[4200];
+    snprintf(lm, sizeof lm, "%s/lm_eval.json", c->out); /* lm-evaluation-harness layout (eval/lmeval.h) */
+    if (!rc && lmeval_export(c->out, lm)) fprintf(stderr, "t5g: warning: %s not written: %s\n", lm, t5g_last_error());
     if (!rc && !why[0])
         printf("%s %s = %.2f (model card %.1f) over %d samples -> %s/results.json\n", c->task->name, c->task->primary, primary,
                c->task->model_card, n, c->out);

@@ -5,16 +5,21 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "report.h"
+#include "lmeval.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char USAGE[] =
     "usage: t5g report DIR [DIR...] [--png FILE] [--markdown FILE]\n"
+    "       t5g report DIR --lm-eval FILE\n"
     "Reads DIR/results.json of each run (written by t5g eval) and prints one table: score beside the\n"
     "model card (WMT14 EN-FR BLEU 28.5, CNN/DM ROUGE-2 F 18.2, SQuAD v2 F1 85.3), samples, whether the run\n"
     "is reportable, TP x DP layout, tokens/s, wall time and model.  A bad folder is an error (no partial\n"
-    "table).  The chart needs gnuplot (T5G_GNUPLOT names another program); without it only a warning.";
+    "table).  The chart needs gnuplot (T5G_GNUPLOT names another program); without it only a warning.\n"
+    "--lm-eval FILE: instead, write run DIR as an lm-evaluation-harness results JSON (results/configs/\n"
+    "versions/n-samples/config layout, metric,none and metric_stderr,none as lm-eval computes them;\n"
+    "see docs/evaluation.md).";
 
 /* Load every run folder, skipping plain files (a glob over results/ also matches the
  * chart); fail on the first bad folder.  *n becomes the number of runs. */
@@ -33,21 +38,29 @@ static report_run *load_runs(const char **dirs, int *n) {
 }
 
 int cmd_report(int argc, char **argv) {
-    const char *png = "results/report.png", *markdown = NULL;
+    const char *png = "results/report.png", *markdown = NULL, *lm_eval = NULL;
     const arg_spec specs[] = {
         {"--png", ARG_STR, &png, "chart file (default results/report.png)"},
         {"--markdown", ARG_STR, &markdown, "also write the table as markdown to FILE"},
+        {"--lm-eval", ARG_STR, &lm_eval, "write run DIR as an lm-eval results JSON to FILE (no table)"},
     };
     enum { MAXRUNS = 4096 };
     const char **dirs = calloc(MAXRUNS, sizeof *dirs);
     int n = 0;
     if (!dirs) { fprintf(stderr, "t5g: error: out of memory\n"); return 1; }
-    int pr = args_parse(argc, argv, specs, 2, USAGE, dirs, MAXRUNS, &n);
+    int pr = args_parse(argc, argv, specs, 3, USAGE, dirs, MAXRUNS, &n);
     if (pr != 0 || n == 0) {
         if (pr < 0) t5g_print_error();
         else if (pr == 0) fprintf(stderr, "t5g: error: no run folders given\n%s\n", USAGE);
         free(dirs);
         return pr > 0 ? 0 : 2;
+    }
+    if (lm_eval) {
+        int rc = n == 1 ? lmeval_export(dirs[0], lm_eval) : T5G_FAIL("--lm-eval exports one run folder; %d given", n);
+        if (rc == 0) printf("%s -> %s (lm-eval results layout)\n", dirs[0], lm_eval);
+        free(dirs);
+        if (rc != 0) t5g_print_error();
+        return rc != 0;
     }
     report_run *runs = load_runs(dirs, &n);
     free(dirs);

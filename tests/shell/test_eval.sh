@@ -33,7 +33,7 @@ COMMON=(-m "$MODEL" --data datasets/demo --beams 1 --max-new-tokens 8 --batch-si
 echo "== every task writes results"
 for task in wmt14-en-fr cnn-dailymail squad-v2; do
     $T5G eval --task $task "${COMMON[@]}" --limit 24 --out "$tmp/$task" > "$tmp/$task.log"
-    for f in results.json samples.jsonl summary.md; do [ -s "$tmp/$task/$f" ] || fail "$task: no $f"; done
+    for f in results.json samples.jsonl summary.md lm_eval.json; do [ -s "$tmp/$task/$f" ] || fail "$task: no $f"; done
     n=$(wc -l < "$tmp/$task/samples.jsonl")
     [ "$n" -eq 24 ] || fail "$task: $n samples, expected 24"
     grep -Eq '"reportable":[[:space:]]*false' "$tmp/$task/results.json" || fail "$task: --limit run not marked unreportable"
