@@ -80,7 +80,7 @@ static int flag_index(const char *a, int *negated) {
 int rouge_compat_wanted(int argc, char **argv) {
     int neg;
     for (int i = 1; i < argc; i++)
-        if (flag_index(argv[i], &neg) >= 0 && strcmp(argv[i], "--seed")) return 1;
+        if (flag_index(argv[i], &neg) >= 0 && flag_index(argv[i], &neg) != F_SEED) return 1; /* --seed: both forms */
     return 0;
 }
 

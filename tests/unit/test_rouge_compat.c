@@ -123,6 +123,8 @@ static void test_bad_input(void) {
     expect_error(2, "--seed", tf, pf, of, "--seed=-3", NULL);
     expect_error(2, "missing value", tf, pf, "--output_filename", NULL);
     expect_error(2, "delimiter", tf, pf, of, "--delimiter=", NULL);
+    /* --seed alone does not switch to the rouge-score form: the other form reports its error */
+    expect_error(2, "option --seed=3", "--targets", t, "--predictions", p, "--seed=3", NULL);
     /* the same good input works, and --help shows the rouge-score form */
     int rc;
     char *argv[] = {"rouge", tf, pf, of, NULL};
