@@ -200,7 +200,7 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
         t5g_gen_input *in = NULL;
         char **ids = NULL;
         int n = 0, nids = 0, fail = 0, complete = 0;
-        t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 0, 0};
+        t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 1, 0};  /* the same keys as generate's output */
         if (comm->tp_rank == 0) {
             complete = access(p, F_OK) == 0;  /* finished in an earlier run */
             long cut = complete ? 0 : t5g_cut_torn_tail(q);  /* a kill mid-write leaves a torn last line */

@@ -2,7 +2,7 @@
 # generate.sh - offline generation over a JSONL file with any checkpoint (t5g generate).
 #   IN=requests.jsonl MODEL=models/x.h5 sbatch jobs/generate.sh      (from the repository root)
 #   IN=requests.jsonl bash jobs/generate.sh                           (no SLURM: mpirun -np ${NP:-2})
-# IN lines: {"id": ..., "text": ...} or {"id": ..., "input_ids": [...]}.  OUT (default
+# IN lines: {"id": ..., "prompt": ...} or {"id": ..., "input_ids": [...]}.  OUT (default
 # results/generate-<IN>-<MODEL>/generations.jsonl) is resumed: ids already there are skipped.
 # Overrides: MODEL, IN, OUT, RUN, TP, BATCH, BEAMS, MAX_NEW_TOKENS, GEN_ARGS (more t5g generate
 # options, e.g. "--sample --top-p 0.9 --seed 1"), THREADS, MEM_PER_RANK, NP, PLAN_ONLY=1.

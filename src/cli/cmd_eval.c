@@ -4,6 +4,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/gen_options.h"
 #include "core/fileio.h"
 #include "core/fingerprint.h"
 #include "core/sha256.h"
@@ -25,9 +26,9 @@
 #endif
 
 typedef struct {
-    const char *task, *model, *data, *out, *early, *device, *no_answer;
-    int tp, threads, limit, beams, batch, max_new, gnmt, hf_penalty, max_input, quiet, min_new, no_repeat;
-    double lp, rep_penalty;
+    const char *task, *model, *data, *out, *device, *no_answer;
+    int tp, threads, limit, max_input, quiet;
+    cli_gen_flags g;   /* the generation flags shared with generate (gen_options.h) */
 } eval_args;
 
 static void iso_now(char *buf, size_t n) {
@@ -37,11 +38,11 @@ static void iso_now(char *buf, size_t n) {
 
 static int parse(int argc, char **argv, eval_args *a) {
     memset(a, 0, sizeof *a);
-    /* T5 recipe defaults (metrics.md §6): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
-    a->beams = 4; a->lp = 0.6; a->max_new = 128; a->batch = 16; a->max_input = 512; a->early = "false"; a->device = "cpu";
+    /* T5 recipe defaults (docs/evaluation.md): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
+    cli_gen_init(&a->g, 16, 4, 0.6, 1);
+    a->max_input = 512; a->device = "cpu";
     a->no_answer = SQUAD_NO_ANSWER;
-    a->rep_penalty = 1.0;
-    arg_spec specs[] = {
+    arg_spec specs[16 + CLI_GEN_NSPECS] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
         {"--data", ARG_STR, &a->data, "prepared data folder (datasets/prepare.py --out)"},
@@ -49,33 +50,21 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
         {"--limit", ARG_INT, &a->limit, "only samples with index < N (marked not reportable)"},
-        {"--batch-size", ARG_INT, &a->batch, "requests per batch (default 16)"},
-        {"--beams", ARG_INT, &a->beams, "beams (default 4; 1 = greedy)"},
-        {"--length-penalty", ARG_FLOAT, &a->lp, "length penalty alpha (default 0.6)"},
-        {"--hf-penalty", ARG_FLAG, &a->hf_penalty, "HF score/len^alpha instead of T5's ((5+len)/6)^alpha"},
-        {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics)"},
-        {"--max-new-tokens", ARG_INT, &a->max_new, "generated tokens per sample (default 128)"},
-        {"--min-new-tokens", ARG_INT, &a->min_new, "no eos before N generated tokens (HF min_new_tokens)"},
-        {"--repetition-penalty", ARG_FLOAT, &a->rep_penalty, "HF repetition_penalty (default 1 = off)"},
-        {"--no-repeat-ngram-size", ARG_INT, &a->no_repeat, "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
         {"--no-answer", ARG_STR, &a->no_answer, "squad-v2: the answer meaning no answer (default unanswerable; case, a final '.' ignored)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
         {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
-    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+    int ns = 11;
+    ns += cli_gen_specs(&a->g, specs + ns);
+    int rc = args_parse(argc, argv, specs, ns,
                         "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]", NULL, 0, NULL);
     if (rc) return rc;
     T5G_CHECK(a->task && a->model && a->data && a->out, "--task, -m, --data and --out are required (see --help)");
-    T5G_CHECK(a->beams >= 1 && a->batch >= 1 && a->max_new >= 1 && a->max_input >= 1 && a->limit >= 0,
-              "--beams, --batch-size, --max-new-tokens, --max-input-tokens must be >= 1 and --limit >= 0");
-    T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
-              "--early-stopping must be false, true or never");
+    T5G_CHECK(a->max_input >= 1 && a->limit >= 0, "--max-input-tokens must be >= 1 and --limit >= 0");
     T5G_CHECK(*a->no_answer, "--no-answer must not be empty");
     T5G_TRY(args_check_layout(a->tp, a->threads));
-    T5G_TRY(args_check_range("--batch-size", a->batch, 1, T5G_MAX_BATCH));
-    T5G_TRY(args_check_range("--max-new-tokens", a->max_new, 1, T5G_MAX_NEW_TOKENS));
-    return 0;
+    return cli_gen_finish(&a->g);
 }
 
 /* Anything in OUT/predictions or a results.json: outputs of an earlier run. */
@@ -94,7 +83,8 @@ static int has_outputs(const char *out) {
 
 /* OUT/run.json: what the predictions there depend on.  Batch size and the TP/DP layout are
  * left out on purpose: predictions do not depend on them (any layout may resume a run). */
-static int check_fingerprint(const eval_cfg *c, const t5g_model *m, const eval_stats *st, const char *model_sha) {
+static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5g_model *m, const eval_stats *st,
+                             const char *model_sha) {
     cJSON *fp = t5g_fingerprint_new("eval");
     T5G_CHECK(fp, "out of memory");
     char tok[65] = "none", path[4200], hint[4400];
@@ -105,13 +95,14 @@ static int check_fingerprint(const eval_cfg *c, const t5g_model *m, const eval_s
     cJSON_AddStringToObject(fp, "tokenizer_sha256", tok);
     cJSON_AddStringToObject(fp, "data_sha256", st->data_sha256);
     cJSON_AddNumberToObject(fp, "limit", c->limit);
-    cJSON_AddStringToObject(fp, "search", c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy");
+    cJSON_AddStringToObject(fp, "search", cli_gen_search_name(&c->gen));
     cJSON_AddNumberToObject(fp, "num_beams", c->gen.num_beams);
     t5g_fingerprint_add_float(fp, "length_penalty", c->gen.length_penalty);
     cJSON_AddBoolToObject(fp, "gnmt_penalty", c->gen.gnmt_penalty);
     cJSON_AddNumberToObject(fp, "early_stopping", c->gen.early_stopping);
     cJSON_AddNumberToObject(fp, "max_new_tokens", c->gen.max_new_tokens);
     cli_fingerprint_processors(fp, &c->gen);
+    cli_gen_record(fp, g);
     cJSON_AddNumberToObject(fp, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", c->tok_flags);
     cJSON_AddStringToObject(fp, "prompt", c->task->prompt_prefix);
@@ -129,22 +120,12 @@ static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t,
     c->task = t; c->data = a->data; c->out = a->out; c->limit = a->limit; c->max_input = a->max_input;
     c->vocab = m->cfg.enc.vocab_size;
     c->tok_flags = (m->add_bos ? T5G_TOK_ADD_BOS : 0) | (m->add_eos ? T5G_TOK_ADD_EOS : 0);
-    t5g_gen_defaults(&c->gen);
-    c->gen.search = a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
-    c->gen.num_beams = a->beams;
-    c->gen.length_penalty = (float)a->lp;
-    c->gen.gnmt_penalty = !a->hf_penalty;
-    c->gen.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
-    c->gen.max_new_tokens = a->max_new;
-    c->gen.min_new_tokens = a->min_new;
-    c->gen.repetition_penalty = (float)a->rep_penalty;
-    c->gen.no_repeat_ngram_size = a->no_repeat;
-    c->gen.batch_size = a->batch;
+    c->gen = a->g.o;
 }
 
-static cJSON *decoding_json(const eval_cfg *c) {
+static cJSON *decoding_json(const eval_cfg *c, const cli_gen_flags *g) {
     cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "search", c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy");
+    cJSON_AddStringToObject(d, "search", cli_gen_search_name(&c->gen));
     cJSON_AddNumberToObject(d, "num_beams", c->gen.num_beams);
     char lp[32];
     snprintf(lp, sizeof lp, "%g", c->gen.length_penalty);  /* 0.6, not 0.60000002 */
@@ -153,6 +134,7 @@ static cJSON *decoding_json(const eval_cfg *c) {
     cJSON_AddStringToObject(d, "early_stopping", c->gen.early_stopping == T5G_EARLY_TRUE ? "true" : c->gen.early_stopping == T5G_EARLY_NEVER ? "never" : "false");
     cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);
     cli_fingerprint_processors(d, &c->gen);
+    cli_gen_record(d, g);
     cJSON_AddNumberToObject(d, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(d, "batch_size", c->gen.batch_size);
     cJSON_AddStringToObject(d, "prompt", c->task->prompt_prefix);
@@ -194,7 +176,13 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         free(prompt);
         cJSON_AddStringToObject(x, "prediction", s[i].prediction);
         const char *ref_key = t->id == TASK_WMT14_EN_FR ? "refs" : t->id == TASK_CNN_DM ? "highlights" : "answers";
-        cJSON_AddItemToObject(x, "references", cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1));
+        cJSON *refs = cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1);
+        if (!cJSON_IsArray(refs)) {  /* always a list (CNN/DM has one highlights string) */
+            cJSON *one = cJSON_CreateArray();
+            cJSON_AddItemToArray(one, refs ? refs : cJSON_CreateString(""));
+            refs = one;
+        }
+        cJSON_AddItemToObject(x, "references", refs);
         if (t->id == TASK_WMT14_EN_FR) task_add_float(x, "sentence_bleu", s[i].metric);
         else if (t->id == TASK_CNN_DM) task_add_float(x, "rouge2_f", s[i].metric);
         else { task_add_float(x, "exact", s[i].metric2); task_add_float(x, "f1", s[i].metric); }
@@ -274,7 +262,7 @@ static int finish_run(const run_info *ri) {
     char *cfg = t5g_config_to_json(&ri->m->cfg);
     cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : cJSON_CreateNull());
     free(cfg);
-    cJSON_AddItemToObject(r, "decoding", decoding_json(c));
+    cJSON_AddItemToObject(r, "decoding", decoding_json(c, &ri->a->g));
     cJSON *lay = cJSON_AddObjectToObject(r, "layout");
     cJSON_AddNumberToObject(lay, "ranks", ri->comm->world_size);
     cJSON_AddNumberToObject(lay, "tp", ri->comm->tp_size);
@@ -302,7 +290,7 @@ static int finish_run(const run_info *ri) {
              "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new tokens %d\n"
              "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated tokens/s\n- t5g %s\n",
              c->task->name, head, c->task->primary, primary, card, n, ri->a->model, hash,
-             c->gen.search == T5G_SEARCH_BEAM ? "beam" : "greedy", c->gen.num_beams, c->gen.length_penalty,
+             cli_gen_search_name(&c->gen), c->gen.num_beams, c->gen.length_penalty,
              c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size, ri->comm->dp_size,
              (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0, T5G_GIT_REV);
     int rc = json ? 0 : T5G_FAIL("out of memory");
@@ -339,8 +327,8 @@ int cmd_eval(int argc, char **argv) {
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
     t5g_model *m = cli_load_model(a.model, a.device, &comm);
-    fail = !m;
-    if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    fail = !m || cli_gen_prepare(&a.g, m, NULL) != 0;  /* every rank: stop strings, --target-prefix */
+    if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     eval_cfg cfg;
     fill_cfg(&a, m, task, &cfg);
     t5g_tokenizer *tok = NULL;
@@ -353,7 +341,7 @@ int cmd_eval(int argc, char **argv) {
     if (!fail && comm.world_rank == 0) fail = t5g_sha256_file(a.model, model_sha) != 0;
     /* the folder only after the model and every sample passed their checks: bad input leaves nothing */
     if (!fail && comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
-    if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, m, &st, model_sha) != 0;
+    if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, &a.g, m, &st, model_sha) != 0;
     int64_t counts[3] = {st.num_shards, st.samples, st.samples_group0};
     MPI_Bcast(counts, 3, MPI_INT64_T, 0, comm.world);
     st.num_shards = (int)counts[0];
@@ -379,6 +367,7 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     t5g_tokenizer_free(tok);
+    cli_gen_free(&a.g);
     t5g_model_free(m);
     return cli_mpi_end(&comm, fail);
 }

@@ -1,8 +1,8 @@
 /* cmd_generate.c - `t5g generate -m MODEL.h5 -i in.jsonl -o out.jsonl [...]` under mpirun.
  *
- * Input lines: {"id": ..., "text": "..."} or {"id": ..., "input_ids": [...]}.
- * Output lines: {"id", "text", "output_ids", "score"} (output_ids: generated ids, eos
- * included when produced; text: decoded without special tokens).
+ * Input lines: {"id": ..., "prompt": "..."} or {"id": ..., "input_ids": [...]} ("text": the older
+ * name of "prompt"), optionally "target_prefix" (text or ids).  Output lines: {"id", "prediction",
+ * "output_ids", ...} as in eval's predictions (docs/generation.md "Output lines").
  * DP group d (of D) takes input lines with line % D == d.  Its TP rank 0 appends results to
  * OUT.part<d> as each batch finishes (a crash loses only the batches in flight); at the end
  * world rank 0 merges OUT (from an earlier run) and the parts into OUT in input order
@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/gen_options.h"
 #include "io/jsonl.h"
 #include "core/fileio.h"
 #include "core/fingerprint.h"
@@ -29,43 +30,21 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *model, *in, *out, *tokenizer, *on_error, *early, *device;
-    int tp, threads, resume, truncate, max_input, no_bos, add_eos, beams, sample, gnmt, topk, seed, quiet;
-    double lp, temperature, topp, rep_penalty;
-    t5g_gen_opts o;
+    const char *model, *in, *out, *tokenizer, *on_error, *device;
+    int tp, threads, resume, truncate, max_input, no_bos, add_eos, quiet;
+    cli_gen_flags g;   /* the generation flags shared with eval (gen_options.h); g.o the options */
 } gen_args;
 
 static int parse_gen_args(int argc, char **argv, gen_args *a) {
     memset(a, 0, sizeof *a);
-    a->on_error = "stop"; a->early = "false"; a->device = "cpu"; a->max_input = 8192; a->beams = 1; a->lp = 1.0; a->temperature = 1.0;
-    a->rep_penalty = 1.0;
-    a->topp = 1.0; a->topk = 50;
-    t5g_gen_defaults(&a->o);
-    int bs = a->o.batch_size, mnt = a->o.max_new_tokens, mtpb = 0;
-    arg_spec specs[] = {
+    a->on_error = "stop"; a->device = "cpu"; a->max_input = 8192;
+    cli_gen_init(&a->g, 32, 1, 1.0, 0);  /* HF generate's defaults: greedy, len^1 */
+    arg_spec specs[16 + CLI_GEN_NSPECS] = {
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint"},
-        {"-i|--input", ARG_STR, &a->in, "input JSONL ({\"id\",\"text\"} or {\"id\",\"input_ids\"})"},
+        {"-i|--input", ARG_STR, &a->in, "input JSONL ({\"id\",\"prompt\"} or {\"id\",\"input_ids\"}, optional \"target_prefix\")"},
         {"-o|--out", ARG_STR, &a->out, "output JSONL"},
         {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
-        {"--batch-size", ARG_INT, &bs, "requests per batch (default 32)"},
-        {"--max-tokens-per-batch", ARG_INT, &mtpb, "padded input tokens per batch (default unlimited)"},
-        {"--max-new-tokens", ARG_INT, &mnt, "generated tokens per request (default 128)"},
-        {"--beams", ARG_INT, &a->beams, "beam search with K beams"},
-        {"--length-penalty", ARG_FLOAT, &a->lp, "beam score / len^A (default 1.0)"},
-        {"--gnmt-penalty", ARG_FLAG, &a->gnmt, "use ((5+len)/6)^A instead (T5 / GNMT)"},
-        {"--early-stopping", ARG_STR, &a->early, "false|true|never (HF semantics, default false)"},
-        {"--sample", ARG_FLAG, &a->sample, "sample instead of greedy"},
-        {"--temperature", ARG_FLOAT, &a->temperature, "sampling temperature (default 1)"},
-        {"--top-k", ARG_INT, &a->topk, "sampling top-k (default 50; 0 = all)"},
-        {"--top-p", ARG_FLOAT, &a->topp, "sampling top-p (default 1 = off)"},
-        {"--seed", ARG_INT, &a->seed, "sampling seed (per request: seed and id)"},
-        {"--scores", ARG_FLAG, &a->o.scores, "greedy/sampling: write each output's log-probability (\"score\"; beam always has it)"},
-        {"--token-scores", ARG_FLAG, &a->o.token_scores, "write each output token's log-probability (\"token_logprobs\"; HF output_scores)"},
-        {"--num-return-sequences", ARG_INT, &a->o.num_return_sequences, "beam: also write the N best (\"hypotheses\"; default 1)"},
-        {"--min-new-tokens", ARG_INT, &a->o.min_new_tokens, "no eos before N generated tokens (HF min_new_tokens)"},
-        {"--repetition-penalty", ARG_FLOAT, &a->rep_penalty, "HF repetition_penalty (default 1 = off)"},
-        {"--no-repeat-ngram-size", ARG_INT, &a->o.no_repeat_ngram_size, "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--resume", ARG_FLAG, &a->resume, "skip ids already in the output"},
         {"--on-error", ARG_STR, &a->on_error, "bad input line: stop (default) or skip"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "longest encoder input (default 8192)"},
@@ -76,26 +55,16 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
         {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
-    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
+    int ns = 14;
+    ns += cli_gen_specs(&a->g, specs + ns);
+    int rc = args_parse(argc, argv, specs, ns,
                         "usage: mpirun -np N t5g generate -m MODEL.h5 -i IN.jsonl -o OUT.jsonl [options]", NULL, 0, NULL);
     if (rc) return rc;
     T5G_CHECK(a->model && a->in && a->out, "-m, -i and -o are required (see --help)");
     T5G_CHECK(!strcmp(a->on_error, "stop") || !strcmp(a->on_error, "skip"), "--on-error must be stop or skip");
-    T5G_CHECK(!strcmp(a->early, "false") || !strcmp(a->early, "true") || !strcmp(a->early, "never"),
-              "--early-stopping must be false, true or never");
-    T5G_CHECK(!(a->sample && a->beams > 1), "--sample and --beams > 1 cannot be combined");
     T5G_CHECK(a->max_input >= 1, "--max-input-tokens must be >= 1");
     T5G_TRY(args_check_layout(a->tp, a->threads));
-    T5G_TRY(args_check_range("--batch-size", bs, 1, T5G_MAX_BATCH));
-    T5G_TRY(args_check_range("--max-new-tokens", mnt, 1, T5G_MAX_NEW_TOKENS));
-    T5G_TRY(args_check_range("--max-tokens-per-batch", mtpb, 0, 1L << 30));
-    a->o.batch_size = bs; a->o.max_new_tokens = mnt; a->o.max_tokens_per_batch = mtpb;
-    a->o.search = a->sample ? T5G_SEARCH_SAMPLE : a->beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
-    a->o.num_beams = a->beams; a->o.length_penalty = (float)a->lp; a->o.gnmt_penalty = a->gnmt;
-    a->o.early_stopping = !strcmp(a->early, "true") ? T5G_EARLY_TRUE : !strcmp(a->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
-    a->o.temperature = (float)a->temperature; a->o.top_k = a->topk; a->o.top_p = (float)a->topp; a->o.seed = (uint64_t)a->seed;
-    a->o.repetition_penalty = (float)a->rep_penalty;
-    return t5g_gen_validate(&a->o);
+    return cli_gen_finish(&a->g);
 }
 
 static int tok_flags(const gen_args *a, const t5g_model *m) {
@@ -121,7 +90,14 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
         int32_t *tids = NULL;
         size_t nt = 0;
         char *idj = NULL;
+        int32_t *pre = NULL;
+        int npre = 0;
         int bad = jsonl_request(&doc, i, tok, flags, m->cfg.enc.vocab_size, &idj, &tids, &nt);
+        if (!bad && cli_request_prefix(doc.items[i], tok, m->cfg.dec.vocab_size, &pre, &npre)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", t5g_last_error());
+            bad = T5G_FAIL("%s:%d: %s", a->in, doc.lineno[i], msg);
+        }
         if (!bad && nt > (size_t)a->max_input) {
             if (a->truncate) {
                 fprintf(stderr, "t5g: warning: %s:%d: input of %zu tokens truncated to %d\n", a->in, doc.lineno[i], nt, a->max_input);
@@ -132,17 +108,19 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
             }
         }
         if (bad) {
-            free(tids); free(idj);
+            free(tids); free(idj); free(pre);
             if (!skip) { rc = -1; break; }
             fprintf(stderr, "t5g: warning: skipping: %s\n", t5g_last_error());
             continue;
         }
-        if (str_set_has(&done, idj)) { free(tids); free(idj); continue; }
+        if (str_set_has(&done, idj)) { free(tids); free(idj); free(pre); continue; }
         ids[i] = idj;
         v[k].index = i;
-        v[k].seed = t5g_request_seed(idj, (uint64_t)a->seed);
+        v[k].seed = t5g_request_seed(idj, (uint64_t)a->g.seed);
         v[k].ids = tids;
         v[k].n = (int)nt;
+        v[k].prefix = pre;
+        v[k].nprefix = npre;
         k++;
     }
     *nlines = doc.n;
@@ -150,10 +128,6 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
     str_set_free(&done);
     *inputs = v; *n = k; *ids_json = ids;
     return rc;
-}
-
-static const char *search_name(const t5g_gen_opts *o) {
-    return o->search == T5G_SEARCH_SAMPLE ? "sample" : o->search == T5G_SEARCH_BEAM ? "beam" : "greedy";
 }
 
 /* What the results depend on; batch size and the TP/DP layout are left out on purpose:
@@ -169,17 +143,17 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddStringToObject(fp, "tokenizer_sha256", h);
     if (t5g_sha256_file(a->in, h)) { cJSON_Delete(fp); return NULL; }
     cJSON_AddStringToObject(fp, "input_sha256", h);
-    const t5g_gen_opts *o = &a->o;
-    cJSON_AddStringToObject(fp, "search", search_name(o));
+    const t5g_gen_opts *o = &a->g.o;
+    cJSON_AddStringToObject(fp, "search", cli_gen_search_name(o));
     cJSON_AddNumberToObject(fp, "num_beams", o->num_beams);
     t5g_fingerprint_add_float(fp, "length_penalty", o->length_penalty);
     cJSON_AddBoolToObject(fp, "gnmt_penalty", o->gnmt_penalty);
-    cJSON_AddStringToObject(fp, "early_stopping", a->early);
+    cJSON_AddStringToObject(fp, "early_stopping", a->g.early);
     cJSON_AddNumberToObject(fp, "max_new_tokens", o->max_new_tokens);
     t5g_fingerprint_add_float(fp, "temperature", o->temperature);
     cJSON_AddNumberToObject(fp, "top_k", o->top_k);
     t5g_fingerprint_add_float(fp, "top_p", o->top_p);
-    cJSON_AddNumberToObject(fp, "seed", a->seed);
+    cJSON_AddNumberToObject(fp, "seed", a->g.seed);
     cJSON_AddNumberToObject(fp, "max_input_tokens", a->max_input);
     cJSON_AddBoolToObject(fp, "truncate", a->truncate);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", tok_flags);
@@ -187,6 +161,8 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddBoolToObject(fp, "token_scores", o->token_scores);
     cJSON_AddNumberToObject(fp, "num_return_sequences", o->num_return_sequences);
     cli_fingerprint_processors(fp, o);
+    cli_gen_record(fp, &a->g);
+    cJSON_AddStringToObject(fp, "output_text_key", "prediction");  /* "text" before: lines of both must not mix */
     return fp;
 }
 
@@ -242,11 +218,11 @@ int cmd_generate(int argc, char **argv) {
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     t5g_model *m = cli_load_model(a.model, a.device, &comm);
-    fail = !m;
-    if (t5g_any_failed(comm.world, fail)) { t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0;  /* every rank: stop strings, --target-prefix */
+    if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     cJSON *fp = NULL;
     if (comm.world_rank == 0) fail = !(fp = gen_fingerprint(&a, m, tok_flags(&a, m))) || check_output(&a, fp);
-    if (t5g_any_failed(comm.world, fail)) { cJSON_Delete(fp); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    if (t5g_any_failed(comm.world, fail)) { cJSON_Delete(fp); cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     t5g_tokenizer *tok = NULL;
     t5g_gen_input *in = NULL;
     char **ids_json = NULL;
@@ -274,19 +250,20 @@ int cmd_generate(int argc, char **argv) {
     if (comm.dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm.dp_size);
     else snprintf(label, sizeof label, "generate");
     t5g_progress_start(&prog, label, n, comm.world_rank == 0 && !a.quiet);
-    t5g_jsonl_sink sc = {part, ids_json, tok, m, "text", 1, 0};
-    fail = t5g_run_requests(m, &comm, in, n, &a.o, t5g_jsonl_sink_write, &sc, &prog) != 0;
+    t5g_jsonl_sink sc = {part, ids_json, tok, m, "prediction", 1, 0};
+    fail = t5g_run_requests(m, &comm, in, n, &a.g.o, t5g_jsonl_sink_write, &sc, &prog) != 0;
     if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
     if (part) { fclose(part); part = NULL; }
     if (t5g_any_failed(comm.world, fail)) goto done;
     if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out) != 0;
 done:
     if (part) fclose(part);
-    for (int i = 0; i < n; i++) free(in[i].ids);
+    for (int i = 0; i < n; i++) { free(in[i].ids); free(in[i].prefix); }
     for (int i = 0; ids_json && i < nlines; i++) free(ids_json[i]);
     free(ids_json);
     free(in);
     t5g_tokenizer_free(tok);
+    cli_gen_free(&a.g);
     t5g_model_free(m);
     cJSON_Delete(fp);
     return cli_mpi_end(&comm, fail);

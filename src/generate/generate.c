@@ -21,6 +21,15 @@ void t5g_gen_defaults(t5g_gen_opts *o) {
     o->batch_size = 32;
 }
 
+const int *t5g_gen_eos(const t5g_gen_opts *o, const t5g_model *m, int *n) {
+    if (o->n_eos > 0) {
+        *n = o->n_eos;
+        return o->eos_token_ids;
+    }
+    *n = m->cfg.n_eos;
+    return m->cfg.eos_token_ids;
+}
+
 int t5g_gen_validate(const t5g_gen_opts *o) {
     T5G_CHECK(o, "no generation options");
     T5G_CHECK(o->max_new_tokens >= 1, "--max-new-tokens must be >= 1");
@@ -40,6 +49,9 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
               "--repetition-penalty must be a finite number > 0 (1 = off)");
     T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024, "--no-repeat-ngram-size must be 0..1024");
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
+    T5G_CHECK(o->n_eos >= 0 && o->n_eos <= T5G_MAX_EOS, "--eos-token-ids takes 1..%d ids", T5G_MAX_EOS);
+    for (int i = 0; i < o->n_eos; i++) T5G_CHECK(o->eos_token_ids[i] >= 0, "--eos-token-ids: ids are >= 0, got %d", o->eos_token_ids[i]);
+    T5G_CHECK(o->n_target_prefix >= 0 && (o->n_target_prefix == 0 || o->target_prefix), "--target-prefix: no ids");
     return 0;
 }
 
@@ -56,6 +68,8 @@ void t5g_request_clear(t5g_request *r) {
     r->hyp = NULL;
     r->nout = 0;
     r->nhyp = 0;
+    r->nforced = 0;
+    r->eos = 0;
 }
 
 static const t5g_request *g_sort_reqs;
@@ -95,10 +109,20 @@ int t5g_plan_batches(const t5g_request *reqs, int n, const t5g_gen_opts *o, int 
 int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_gen_opts *o) {
     T5G_CHECK(m && reqs && n > 0, "t5g_generate_batch: bad arguments");
     T5G_TRY(t5g_gen_validate(o));
-    int K = o->search == T5G_SEARCH_BEAM ? o->num_beams : 1, Le = 1;
+    int K = o->search == T5G_SEARCH_BEAM ? o->num_beams : 1, Le = 1, maxp = 0, V = m->cfg.dec.vocab_size, neos = 0;
+    const int *eos = t5g_gen_eos(o, m, &neos);
+    for (int i = 0; i < neos; i++) T5G_CHECK(eos[i] < V, "eos id %d is outside the decoder vocabulary (%d)", eos[i], V);
     for (int i = 0; i < n; i++) {
         T5G_CHECK(reqs[i].n >= 1 && reqs[i].ids, "request %lld has no input tokens", (long long)reqs[i].index);
         if (reqs[i].n > Le) Le = reqs[i].n;
+        const int32_t *pre = reqs[i].prefix ? reqs[i].prefix : o->target_prefix;
+        int np = reqs[i].prefix ? reqs[i].nprefix : o->n_target_prefix;
+        for (int t = 0; t < np; t++)
+            T5G_CHECK(pre[t] >= 0 && pre[t] < V, "request %lld: target prefix id %d is outside the decoder vocabulary (%d)",
+                      (long long)reqs[i].index, pre[t], V);
+        if (np > maxp) maxp = np;
+        reqs[i].nforced = 0;
+        reqs[i].eos = 0;
         reqs[i].out = NULL;
         reqs[i].nout = 0;
         reqs[i].score = 0;
@@ -108,7 +132,7 @@ int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_g
     }
     int pad = m->cfg.pad_token_id;
     int32_t *ids = malloc(sizeof(int32_t) * n * Le), *mask = malloc(sizeof(int32_t) * n * Le);
-    t5g_state *s = ids && mask ? t5g_state_new(m, n, Le, n * K, o->max_new_tokens + 1) : NULL;
+    t5g_state *s = ids && mask ? t5g_state_new(m, n, Le, n * K, o->max_new_tokens + 1 + maxp) : NULL;
     t5g_search_ctx *sc = s ? t5g_search_new(m, s, reqs, n, o) : NULL;
     int rc = -1;
     if (!sc) { if (!t5g_last_error()[0]) T5G_FAIL("out of memory for a batch of %d", n); goto done; }

@@ -35,9 +35,19 @@ typedef struct {
                               * / compute_transition_scores; costs the exp over the vocabulary) */
     int scores;              /* greedy/sample: also compute the sequence log-probability (one exp
                               * over the vocabulary per token; off by default, as HF/CT2) */
+    /* stopping (HF generate names) */
+    int n_eos;               /* > 0: eos_token_ids[0..n_eos) replace the model's stop ids (HF eos_token_id) */
+    int eos_token_ids[T5G_MAX_EOS];
+    const struct t5g_stop_strings *stop_strings; /* HF stop_strings (stop_strings.h); NULL = none */
+    /* forced decoder prefix (HF decoder_input_ids after the start token, CTranslate2 target_prefix)
+     * for requests that bring none of their own (t5g_request.prefix); NULL = none */
+    const int32_t *target_prefix;
+    int n_target_prefix;
 } t5g_gen_opts;
 
 void t5g_gen_defaults(t5g_gen_opts *o);
+/* The stop ids in force: opts.eos_token_ids if set, else the model's eos_token_id list. */
+const int *t5g_gen_eos(const t5g_gen_opts *o, const t5g_model *m, int *n);
 /* Check the options against the model (beams >= 1, temperature > 0, 0 < top_p <= 1, ...). */
 int t5g_gen_validate(const t5g_gen_opts *o);
 
@@ -46,16 +56,21 @@ typedef struct {
     uint64_t seed;           /* per-request sampling seed (e.g. hash of the id and --seed) */
     const int32_t *ids;      /* encoder input ids (bos/eos as the caller wants) */
     int n;
+    const int32_t *prefix;   /* forced decoder prefix (HF target prefix), or NULL: opts.target_prefix */
+    int nprefix;
     /* results */
-    int32_t *out;            /* generated ids, eos included if produced (malloc'd; caller frees) */
+    int32_t *out;            /* output ids: the forced prefix, then the generated ids, eos included
+                              * if produced (HF sequences[1:]; malloc'd; caller frees) */
     int nout;
+    int nforced;             /* of them, the first nforced are the forced prefix */
+    int eos;                 /* 1: out ends with a stop id (not text: t5g_request_text drops it) */
     float score;             /* beam: the HF sequence score; greedy/sample: sum of token log-probs
                               * with opts.scores, NAN without */
-    float *token_lp;         /* opts.token_scores: [nout] log-probability of each output token
-                              * (after the logits processors), else NULL (malloc'd; caller frees) */
+    float *token_lp;         /* opts.token_scores: [nout - nforced] log-probability of each generated
+                              * token (after the logits processors), else NULL (malloc'd; caller frees) */
     int nhyp;                /* opts.num_return_sequences > 1: hyp[0..nhyp), best first; hyp[0]
                               * repeats out/nout/score/token_lp (separate copies) */
-    struct t5g_hyp { int32_t *ids; int n; float score; float *token_lp; } *hyp;
+    struct t5g_hyp { int32_t *ids; int n; float score; float *token_lp; int eos; } *hyp;
 } t5g_request;
 
 /* free what generation stored in a request (out, token_lp, hyp) and reset those fields */

@@ -58,11 +58,11 @@ static void no_repeat_ngram(int ng, float *x, int nv, int v0, const int32_t *ids
     }
 }
 
-void t5g_process_row(const t5g_gen_opts *o, const int32_t *eos, int n_eos, float *x, int nv, int v0,
-                     const int32_t *ids, int n, float lse, int32_t *scratch) {
+void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0,
+                     const int32_t *ids, int n, int prompt, float lse, int32_t *scratch) {
     if (o->repetition_penalty != 1.0f) repetition(o->repetition_penalty, x, nv, v0, ids, n, lse, scratch);
     if (o->no_repeat_ngram_size > 0) no_repeat_ngram(o->no_repeat_ngram_size, x, nv, v0, ids, n);
-    if (o->min_new_tokens > 0 && n - 1 < o->min_new_tokens)
+    if (o->min_new_tokens > 0 && n - prompt < o->min_new_tokens)
         for (int i = 0; i < n_eos; i++) {
             int c = eos[i] - v0;
             if (c >= 0 && c < nv) x[c] = -INFINITY;

@@ -12,7 +12,9 @@ int t5g_processing_on(const t5g_gen_opts *o);
  * decoder ids so far, the start token first (HF's decoder input_ids).  lse: NAN for raw logits
  * (greedy, sampling: HF applies the processors to the logits), else the row's log-sum-exp over
  * the whole vocabulary (beam search: HF applies them to the log-softmax; x is then changed so
- * that x - lse is the processed log-probability).  Needs scratch of n ints. */
-void t5g_process_row(const t5g_gen_opts *o, const int32_t *eos, int n_eos, float *x, int nv, int v0,
-                     const int32_t *ids, int n, float lse, int32_t *scratch);
+ * that x - lse is the processed log-probability).  prompt: the decoder prompt's length (start token
+ * and forced prefix; min_new_tokens counts after it, as HF's prompt_length_to_skip).  Needs
+ * scratch of n ints. */
+void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0,
+                     const int32_t *ids, int n, int prompt, float lse, int32_t *scratch);
 #endif

@@ -13,10 +13,8 @@ uint64_t t5g_request_seed(const char *id_json, uint64_t seed) {
     return t5g_fnv1a64_str(id_json) ^ (seed * 0x9e3779b97f4a7c15ull);
 }
 
-char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r) {
-    int n = r->nout;
-    for (int i = 0; n > 0 && i < m->cfg.n_eos; i++)
-        if (r->out[n - 1] == m->cfg.eos_token_ids[i]) { n--; break; }
+char *t5g_request_text(const t5g_tokenizer *tok, const t5g_request *r) {
+    int n = r->eos && r->nout > 0 ? r->nout - 1 : r->nout;
     return tok ? t5g_tokenizer_decode(tok, r->out, (size_t)n, 0, NULL) : strdup("");
 }
 
@@ -30,8 +28,8 @@ static void add_floats(cJSON *o, const char *key, const float *v, int n) {
 static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
     cJSON *hs = cJSON_AddArrayToObject(o, "hypotheses");
     for (int k = 0; k < r->nhyp; k++) {
-        t5g_request one = {.out = r->hyp[k].ids, .nout = r->hyp[k].n};
-        char *text = t5g_request_text(s->tok, s->m, &one);
+        t5g_request one = {.out = r->hyp[k].ids, .nout = r->hyp[k].n, .eos = r->hyp[k].eos};
+        char *text = t5g_request_text(s->tok, &one);
         if (!text) return -1;
         cJSON *h = cJSON_CreateObject();
         cJSON_AddStringToObject(h, s->text_key, text);
@@ -41,7 +39,7 @@ static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
             for (int i = 0; i < one.nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(one.out[i]));
         }
         cJSON_AddNumberToObject(h, "score", r->hyp[k].score);
-        if (r->hyp[k].token_lp) add_floats(h, "token_logprobs", r->hyp[k].token_lp, one.nout);
+        if (r->hyp[k].token_lp) add_floats(h, "token_logprobs", r->hyp[k].token_lp, one.nout - r->nforced);  /* generated tokens only */
         cJSON_AddItemToArray(hs, h);
     }
     return 0;
@@ -49,7 +47,7 @@ static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
 
 int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
     t5g_jsonl_sink *s = ctx;
-    char *text = t5g_request_text(s->tok, s->m, r);
+    char *text = t5g_request_text(s->tok, r);
     if (!text) return -1;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
@@ -60,8 +58,9 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     } else {
         cJSON_AddNumberToObject(o, "tokens", r->nout);
     }
+    if (r->nforced > 0) cJSON_AddNumberToObject(o, "prefix_tokens", r->nforced);  /* output_ids start with them */
     if (!isnan(r->score)) cJSON_AddNumberToObject(o, "score", r->score);  /* greedy/sample: only with --scores */
-    if (r->token_lp) add_floats(o, "token_logprobs", r->token_lp, r->nout);
+    if (r->token_lp) add_floats(o, "token_logprobs", r->token_lp, r->nout - r->nforced);  /* generated tokens only */
     if (r->nhyp > 1 && add_hypotheses(s, o, r)) {
         cJSON_Delete(o);
         free(text);
@@ -76,34 +75,45 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
 }
 
-/* Give every rank of the group the same inputs (ids concatenated). */
+/* Give every rank of the group the same inputs (ids, then prefixes, concatenated). */
 static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_input **out, int *nout, int32_t **pool) {
     int64_t hdr[2] = {n, 0};
-    if (comm->tp_rank == 0) for (int i = 0; i < n; i++) hdr[1] += in[i].n;
+    if (comm->tp_rank == 0) for (int i = 0; i < n; i++) hdr[1] += in[i].n + in[i].nprefix;
     MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm->tp);
     int cnt = (int)hdr[0];
     t5g_gen_input *v = calloc(cnt ? cnt : 1, sizeof *v);
     int32_t *ids = malloc(sizeof(int32_t) * (hdr[1] ? hdr[1] : 1));
-    int64_t *meta = malloc(sizeof(int64_t) * 3 * (cnt ? cnt : 1));
+    int64_t *meta = malloc(sizeof(int64_t) * 5 * (cnt ? cnt : 1));
     if (!v || !ids || !meta) { free(v); free(ids); free(meta); return T5G_FAIL("out of memory sharing %d inputs", cnt); }
     if (comm->tp_rank == 0) {
         int64_t off = 0;
         for (int i = 0; i < n; i++) {
-            meta[3 * i] = in[i].index; meta[3 * i + 1] = (int64_t)in[i].seed; meta[3 * i + 2] = in[i].n;
+            int64_t *mt = meta + 5 * i;
+            mt[0] = in[i].index; mt[1] = (int64_t)in[i].seed; mt[2] = in[i].n;
+            mt[3] = in[i].prefix ? in[i].nprefix : -1;  /* -1: none of its own */
+            mt[4] = 0;
             memcpy(ids + off, in[i].ids, sizeof(int32_t) * in[i].n);
             off += in[i].n;
+            if (in[i].prefix && in[i].nprefix) memcpy(ids + off, in[i].prefix, sizeof(int32_t) * in[i].nprefix);
+            off += in[i].prefix ? in[i].nprefix : 0;
         }
     }
-    MPI_Bcast(meta, 3 * cnt, MPI_INT64_T, 0, comm->tp);
+    MPI_Bcast(meta, 5 * cnt, MPI_INT64_T, 0, comm->tp);
     for (int64_t off = 0; off < hdr[1]; off += 1 << 28) {
         int c = (int)(hdr[1] - off < (1 << 28) ? hdr[1] - off : (1 << 28));
         MPI_Bcast(ids + off, c, MPI_INT32_T, 0, comm->tp);
     }
     int64_t off = 0;
     for (int i = 0; i < cnt; i++) {
-        v[i].index = meta[3 * i]; v[i].seed = (uint64_t)meta[3 * i + 1]; v[i].n = (int)meta[3 * i + 2];
+        const int64_t *mt = meta + 5 * i;
+        v[i].index = mt[0]; v[i].seed = (uint64_t)mt[1]; v[i].n = (int)mt[2];
         v[i].ids = ids + off;
         off += v[i].n;
+        if (mt[3] >= 0) {
+            v[i].prefix = ids + off;
+            v[i].nprefix = (int)mt[3];
+            off += mt[3];
+        }
     }
     free(meta);
     *out = v; *nout = cnt; *pool = ids;
@@ -126,6 +136,8 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
         reqs[i].seed = all[i].seed;
         reqs[i].ids = all[i].ids;
         reqs[i].n = all[i].n;
+        reqs[i].prefix = all[i].prefix;
+        reqs[i].nprefix = all[i].nprefix;
     }
     if ((rc = t5g_plan_batches(reqs, cnt, o, &order, &starts, &nb))) goto done;
     t5g_request *batch = calloc(o->batch_size + 1, sizeof *batch);

@@ -13,6 +13,8 @@ typedef struct {
     uint64_t seed;    /* per-request sampling seed */
     int32_t *ids;     /* encoder ids */
     int n;
+    int32_t *prefix;  /* forced decoder prefix (input key target_prefix), or NULL: the options' */
+    int nprefix;
 } t5g_gen_input;
 
 /* Called on TP rank 0 for each finished request, in completion order. */
@@ -22,19 +24,21 @@ typedef int (*t5g_gen_sink)(void *ctx, const t5g_gen_input *in, const t5g_reques
 int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in, int n, const t5g_gen_opts *o,
                      t5g_gen_sink sink, void *ctx, t5g_progress *prog);
 
-/* Decoded text of a finished request: the trailing stop token is dropped (it is not text;
- * <end_of_turn> would otherwise be spelled out) and special pieces are skipped.  malloc'd. */
+/* Decoded text of a finished request (forced prefix included, as HF's decode of sequences):
+ * the trailing stop token is dropped (it is not text; <end_of_turn> would otherwise be spelled
+ * out) and special pieces are skipped.  malloc'd. */
 typedef struct t5g_tokenizer t5g_tokenizer;
-char *t5g_request_text(const t5g_tokenizer *tok, const t5g_model *m, const t5g_request *r);
+char *t5g_request_text(const t5g_tokenizer *tok, const t5g_request *r);
 
 /* A sink that appends one JSON line per finished request and flushes it (a crash loses at
- * most the batch in flight): {"id", <text_key>: text, "output_ids" | "tokens", "score"}. */
+ * most the batch in flight): {"id", "prediction", "output_ids", ["prefix_tokens"], ["score"],
+ * ["token_logprobs"], ["hypotheses"]} (docs/generation.md "Output lines"). */
 typedef struct {
     FILE *f;
     char **ids_json;           /* input index -> the request id as JSON text */
     const t5g_tokenizer *tok;
     const t5g_model *m;
-    const char *text_key;      /* "text" (generate) or "prediction" (eval) */
+    const char *text_key;      /* "prediction" (generate and eval) */
     int output_ids;            /* 1: write "output_ids", else "tokens" (their count) */
     int64_t tokens;            /* generated tokens written so far */
 } t5g_jsonl_sink;

@@ -36,13 +36,20 @@ typedef struct {
 /* slot k of dst (ids and, when kept, log-probabilities) = slot `from` of src, plus the step's token */
 static void copy_slot(const t5g_search_ctx *c, int32_t *dst, float *dlp, int k, const int32_t *src, const float *slp,
                       int from) {
-    int M = c->max_new;
+    int M = c->M;
     memcpy(dst + (size_t)k * M, src + (size_t)from * M, sizeof(int32_t) * M);
     if (dlp) memcpy(dlp + (size_t)k * M, slp + (size_t)from * M, sizeof(float) * M);
 }
 
-static int stops(const t5g_search_ctx *c, int flat_id) {  /* eos, or the last position */
-    return t5g_search_is_eos(c->m, flat_id % c->V) || c->cur_len + 1 >= 1 + c->max_new;
+/* HF's stopping criteria on each candidate (its beam's ids + its token): eos, the last
+ * position, a stop string; c->hit[i] for candidate i of request q. */
+static void candidates_stop(t5g_search_ctx *c, const beam_view *v) {
+    int n = c->K * c->btk, len = c->cur_len - 1;
+    for (int i = 0; i < n; i++) {
+        int id = v->all[i].id;
+        if (id == 0x7fffffff) c->hit[i] = (unsigned char)(len + 1 - c->plen[v->q] >= c->max_new);
+        else c->hit[i] = (unsigned char)t5g_search_stops(c, v->q, v->seq + (size_t)(id / c->V) * c->M, len, id % c->V);
+    }
 }
 
 /* HF _get_top_k_continuations: the K·btk per-beam candidates merged and sorted; the flat index
@@ -63,18 +70,18 @@ static void top_k_continuations(t5g_search_ctx *c, const beam_view *v) {
  * its best K (ties to the earlier entry).  Returns 1 if every candidate stops. */
 static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
     const t5g_gen_opts *o = c->o;
-    int K = c->K, btk = c->btk, V = c->V, M = c->max_new, gen = c->cur_len;  /* tokens after this step */
+    int K = c->K, btk = c->btk, V = c->V, M = c->M, gen = c->cur_len;  /* ids after this step, prefix included */
     const t5g_cand *all = v->all;
     int all_fin = 1;
     for (int k = 0; k < K; k++) all_fin &= v->fin[k];
-    float den = (float)penalty(o, gen);
+    float den = (float)penalty(o, gen - c->plen[v->q]);  /* HF: cur_len + 1 - decoder_prompt_len */
     typedef struct { float score; int from; int idx; } slot;
     slot merged[MAX_BEAMS + MAX_CANDIDATES];
     int nm = 0;
     for (int k = 0; k < K; k++) merged[nm++] = (slot){v->fsc[k], -1, k};
     int hits_all = 1;
     for (int i = 0; i < btk; i++) {
-        int hit = stops(c, all[i].id);
+        int hit = c->hit[i];
         hits_all &= hit;
         float sc = all[i].value / den;
         if (o->early_stopping == T5G_EARLY_TRUE && all_fin) sc += -1.0e9f;
@@ -103,7 +110,7 @@ static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
             newf[(size_t)k * M + gen - 1] = all[i].id % V;
             if (nlp) nlp[(size_t)k * M + gen - 1] = all[i].value - c->old_run[b];
             nlen[k] = gen;
-            nfin[k] = (unsigned char)(i < K && stops(c, all[i].id));
+            nfin[k] = (unsigned char)(i < K && c->hit[i]);
         }
     }
     memcpy(v->fseq, newf, sizeof(int32_t) * K * M);
@@ -119,7 +126,7 @@ static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
 /* HF _get_running_beams_for_next_iteration: the best K candidates that do not stop continue;
  * src[k] receives the row each new beam k continues. */
 static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view *v, int *src) {
-    int K = c->K, btk = c->btk, V = c->V, M = c->max_new, gen = c->cur_len;
+    int K = c->K, btk = c->btk, V = c->V, M = c->M, gen = c->cur_len;
     const t5g_cand *all = v->all;
     int32_t *newf = c->seq_tmp;
     float *nlp = v->slp ? c->lp_tmp : NULL;
@@ -129,7 +136,7 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
         float bv = 0;
         for (int i = 0; i < btk; i++) {
             if (taken[i]) continue;
-            float val = all[i].value + (stops(c, all[i].id) ? -1.0e9f : 0.0f);
+            float val = all[i].value + (c->hit[i] ? -1.0e9f : 0.0f);
             if (best < 0 || val > bv) {
                 best = i;
                 bv = val;
@@ -152,8 +159,8 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
  * still beat the worst finished one? */
 static void check_early_stop_heuristic(t5g_search_ctx *c, const beam_view *v) {
     const t5g_gen_opts *o = c->o;
-    int K = c->K, max_length = 1 + c->max_new, next = c->cur_len + 1;
-    int best_len = (o->early_stopping == T5G_EARLY_NEVER && o->length_penalty > 0) ? max_length - 1 : next - 1;
+    int prompt = 1 + c->plen[v->q], K = c->K, max_length = prompt + c->max_new, next = c->cur_len + 1;
+    int best_len = (o->early_stopping == T5G_EARLY_NEVER && o->length_penalty > 0) ? max_length - prompt : next - prompt;
     float best_possible = v->run[0] / (float)penalty(o, best_len);
     float minf = v->fsc[0];
     for (int k = 1; k < K; k++) if (v->fsc[k] < minf) minf = v->fsc[k];
@@ -166,25 +173,40 @@ static void check_early_stop_heuristic(t5g_search_ctx *c, const beam_view *v) {
  * next beams to src[0..K).  Returns 1 if the request is finished (HF
  * _beam_search_has_unfinished_sequences, per request). */
 static int beam_step_request(t5g_search_ctx *c, int q, int base, int *src) {
-    int K = c->K, M = c->max_new;
+    int K = c->K, M = c->M;
     size_t at = (size_t)q * K * M;
     beam_view v = {q, base, c->merge, c->run_score + (size_t)q * K, c->fin_score + (size_t)q * K, c->fin + (size_t)q * K,
                    c->seq + at, c->fin_seq + at, c->fin_len + (size_t)q * K,
                    c->seq_lp ? c->seq_lp + at : NULL, c->fin_lp ? c->fin_lp + at : NULL};
     memcpy(c->old_run, v.run, sizeof(float) * K);  /* a token's log-probability: its value minus these */
     top_k_continuations(c, &v);
+    candidates_stop(c, &v);
     int hits_all = update_finished_beams(c, &v);
     running_beams_for_next_iteration(c, &v, src);
     check_early_stop_heuristic(c, &v);
     int all_fin = 1;
     for (int k = 0; k < K; k++) all_fin &= v.fin[k];
-    return !c->heur[q] || (c->o->early_stopping == T5G_EARLY_TRUE && all_fin) || hits_all || c->cur_len + 1 >= 1 + M;
+    return !c->heur[q] || (c->o->early_stopping == T5G_EARLY_TRUE && all_fin) || hits_all ||
+           c->cur_len + 1 >= 1 + c->plen[q] + c->max_new;
+}
+
+/* A step inside request q's forced prefix: every beam takes the prefix token, scores and
+ * finished pool unchanged (HF feeds the prefix as decoder input ids and starts scoring after it). */
+static int forced_step(t5g_search_ctx *c, int q, int base, int *src) {
+    int K = c->K, M = c->M, at = c->cur_len - 1;
+    int32_t t = c->pre[q][at];
+    for (int k = 0; k < K; k++) {
+        c->seq[((size_t)q * K + k) * M + at] = t;
+        c->step_ids[base + k] = t;
+        src[k] = base + k;
+    }
+    return 0;
 }
 
 int t5g_search_beam(t5g_search_ctx *c) {
     const t5g_model *m = c->m;
     t5g_state *s = c->s;
-    int K = c->K, M = c->max_new;
+    int K = c->K, M = c->M;
     T5G_CHECK(K <= MAX_BEAMS, "beam search supports at most %d beams (--beams %d)", MAX_BEAMS, K);
     T5G_CHECK(c->btk <= MAX_CANDIDATES, "beam search keeps (1 + eos ids) x beams = %d candidates per request, at most %d: "
               "use fewer beams or fewer eos_token_id entries", c->btk, MAX_CANDIDATES);
@@ -210,7 +232,9 @@ int t5g_search_beam(t5g_search_ctx *c) {
         if (t5g_processing_on(c->o))  /* on the log-probabilities, as HF's beam search */
             for (int j = 0; j < c->nlive; j++)
                 for (int k = 0; k < K; k++)
-                    t5g_search_process_row(c, j * K + k, c->seq + ((size_t)c->live[j] * K + k) * M, c->cur_len - 1, c->lse[j * K + k]);
+                    if (c->cur_len - 1 >= c->plen[c->live[j]])
+                        t5g_search_process_row(c, j * K + k, c->live[j], c->seq + ((size_t)c->live[j] * K + k) * M, c->cur_len - 1,
+                                               c->lse[j * K + k]);
         /* accumulated log-probs: (logit - lse) + running score of the row's beam */
         float *add = c->add;
         for (int j = 0; j < c->nlive; j++)
@@ -220,11 +244,11 @@ int t5g_search_beam(t5g_search_ctx *c) {
         int kept = 0;
         for (int j = 0; j < c->nlive && !rc; j++) {
             int q = c->live[j];
-            int done = beam_step_request(c, q, j * K, src);
+            int done = c->cur_len - 1 < c->plen[q] ? forced_step(c, q, j * K, src) : beam_step_request(c, q, j * K, src);
 
             if (done) {  /* best finished hypothesis; HF returns sequences[:, 0] and beam_scores[:, 0] */
                 size_t at = (size_t)q * K * M;
-                rc = t5g_search_finish_pool(c, &c->reqs[q], c->fin_seq + at, c->fin_lp ? c->fin_lp + at : NULL,
+                rc = t5g_search_finish_pool(c, q, &c->reqs[q], c->fin_seq + at, c->fin_lp ? c->fin_lp + at : NULL,
                                             c->fin_len + (size_t)q * K, c->fin_score + (size_t)q * K);
                 continue;
             }

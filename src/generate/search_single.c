@@ -43,6 +43,27 @@ static int sample_token(const t5g_cand *cand, int k, float temperature, float to
     return cand[pick].id;
 }
 
+/* Choose row i's token (greedy or a draw); run_score[i] gets its log-probability (NAN-based
+ * without the statistics).  Called for all rows at once: the collectives need every rank. */
+static int choose(t5g_search_ctx *c, int rows, int step, int *tok) {
+    int rc;
+    if (c->o->search == T5G_SEARCH_GREEDY) {
+        rc = t5g_vocab_argmax(c->m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
+        for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];
+        return rc;
+    }
+    rc = t5g_vocab_topk(c->m->comm, c->logits, rows, c->nv, c->v0, c->btk, NULL, NULL, c->cand);
+    for (int i = 0; i < rows && !rc; i++) {
+        t5g_request *r = &c->reqs[c->live[i]];
+        int gen_step = step - c->plen[c->live[i]];  /* the draw is keyed by generated position */
+        tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, gen_step, c->prob);
+        int j = 0;  /* its logit is among the candidates */
+        while (j < c->btk - 1 && c->cand[(size_t)i * c->btk + j].id != tok[i]) j++;
+        c->run_score[i] = c->cand[(size_t)i * c->btk + j].value - c->lse[i];
+    }
+    return rc;
+}
+
 int t5g_search_single(t5g_search_ctx *c) {
     const t5g_model *m = c->m;
     t5g_state *s = c->s;
@@ -54,41 +75,37 @@ int t5g_search_single(t5g_search_ctx *c) {
     int *len = calloc(c->n, sizeof(int));
     int *tok = malloc(sizeof(int) * c->n);
     T5G_CHECK(len && tok, "out of memory");
-    int rc = 0;
-    for (int step = 0; step < c->max_new && c->nlive > 0 && !rc; step++) {
+    int rc = 0, M = c->M;
+    for (int step = 0; step < M && c->nlive > 0 && !rc; step++) {
         int rows = c->nlive;
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
         if (t5g_processing_on(c->o))
-            for (int i = 0; i < rows; i++) t5g_search_process_row(c, i, c->seq + (size_t)c->live[i] * c->max_new, len[c->live[i]], NAN);
+            for (int i = 0; i < rows; i++) {
+                int q = c->live[i];
+                if (len[q] >= c->plen[q]) t5g_search_process_row(c, i, q, c->seq + (size_t)q * M, len[q], NAN);
+            }
         /* the log-softmax statistics only serve the scores: choosing a token needs none */
         int want_lp = c->o->scores || c->o->token_scores;
         if (want_lp && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
         if (!want_lp)
             for (int i = 0; i < rows; i++) c->lse[i] = NAN;
-        if (c->o->search == T5G_SEARCH_GREEDY) {
-            rc = t5g_vocab_argmax(m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
-            for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];
-        } else {
-            rc = t5g_vocab_topk(m->comm, c->logits, rows, c->nv, c->v0, c->btk, NULL, NULL, c->cand);
-            for (int i = 0; i < rows && !rc; i++) {
-                t5g_request *r = &c->reqs[c->live[i]];
-                tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, step, c->prob);
-                int j = 0;  /* its logit is among the candidates */
-                while (j < c->btk - 1 && c->cand[(size_t)i * c->btk + j].id != tok[i]) j++;
-                c->run_score[i] = c->cand[(size_t)i * c->btk + j].value - c->lse[i];
-            }
-        }
-        if (rc) break;
+        if ((rc = choose(c, rows, step, tok))) break;  /* rows inside their prefix choose too (collectives), then are overridden */
         int kept = 0;
-        for (int i = 0; i < rows; i++) {
+        for (int i = 0; i < rows && !rc; i++) {
             int q = c->live[i];
-            if (c->seq_lp) c->seq_lp[(size_t)q * c->max_new + len[q]] = c->run_score[i];
-            c->seq[(size_t)q * c->max_new + len[q]++] = tok[i];
-            c->fin_score[q] += c->run_score[i];
-            if (t5g_search_is_eos(m, tok[i]) || len[q] == c->max_new) {
+            int32_t *seq = c->seq + (size_t)q * M;
+            int stop = 0;
+            if (len[q] < c->plen[q]) {  /* forced prefix: its token, no score */
+                tok[i] = c->pre[q][len[q]];
+            } else {
+                stop = t5g_search_stops(c, q, seq, len[q], tok[i]);
+                if (c->seq_lp) c->seq_lp[(size_t)q * M + len[q]] = c->run_score[i];
+                c->fin_score[q] += c->run_score[i];
+            }
+            seq[len[q]++] = tok[i];
+            if (stop) {
                 float sc = c->o->scores ? c->fin_score[q] : NAN;
-                rc = t5g_search_finish(&c->reqs[q], c->seq + (size_t)q * c->max_new,
-                                       c->seq_lp ? c->seq_lp + (size_t)q * c->max_new : NULL, len[q], sc);
+                rc = t5g_search_finish(c, q, &c->reqs[q], seq, c->seq_lp ? c->seq_lp + (size_t)q * M : NULL, len[q], sc);
                 continue;
             }
             c->rows[kept] = i;
@@ -103,4 +120,3 @@ int t5g_search_single(t5g_search_ctx *c) {
     free(tok);
     return rc;
 }
-

@@ -125,11 +125,13 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
         snprintf(msg, sizeof msg, "%s", t5g_last_error());
         return T5G_FAIL("%s:%d: %s", d->path, line, msg);
     }
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, "text"), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
+    /* "prompt"; "text" is its older name (docs/generation.md: output keys) */
+    const char *key = cJSON_HasObjectItem(it, "prompt") ? "prompt" : "text";
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, key), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
     int rc = 0;
     if (cJSON_IsString(text)) {
-        if (!tok) rc = T5G_FAIL("%s:%d: \"text\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", d->path, line);
-        else if (!*text->valuestring) rc = T5G_FAIL("%s:%d: empty \"text\"", d->path, line);
+        if (!tok) rc = T5G_FAIL("%s:%d: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", d->path, line, key);
+        else if (!*text->valuestring) rc = T5G_FAIL("%s:%d: empty \"%s\"", d->path, line, key);
         else if (t5g_tokenizer_encode(tok, text->valuestring, strlen(text->valuestring), flags, ids, n)) {
             char msg[600];
             snprintf(msg, sizeof msg, "%s", t5g_last_error());
@@ -155,7 +157,7 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
         }
         *n = (size_t)k;
     } else {
-        rc = T5G_FAIL("%s:%d: a line needs \"text\" (string) or \"input_ids\" (list)", d->path, line);
+        rc = T5G_FAIL("%s:%d: a line needs \"prompt\" (string) or \"input_ids\" (list)", d->path, line);
     }
     if (rc) { free(idj); free(*ids); *ids = NULL; return -1; }
     *id_json = idj;

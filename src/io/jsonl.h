@@ -28,8 +28,8 @@ const char *jsonl_why(const jsonl_doc *d, int i);
 /* The item's "id" as compact JSON text (string or number), malloc'd; NULL + error. */
 char *jsonl_id(const cJSON *item);
 
-/* Validate line i as a generation request and produce its encoder ids: {"id", "text"}
- * tokenized with tok/flags, or {"id", "input_ids"} checked against vocab. */
+/* Validate line i as a generation request and produce its encoder ids: {"id", "prompt"}
+ * ("text": its older name) tokenized with tok/flags, or {"id", "input_ids"} checked against vocab. */
 int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags, int vocab, char **id_json,
                   int32_t **ids, size_t *n);
 

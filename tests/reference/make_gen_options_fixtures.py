@@ -8,6 +8,21 @@ Writes tests/fixtures/gen/<case>/options.json: {"versions", "runs": [{"name", "n
 "sequences_scores" (beam only)}]}.  Every run must change at least one sequence of at least one case against the same
 run without the option (else it would test nothing): the script checks that and fails otherwise.
 
+Also tests/fixtures/gen/<case>/stopping.json: stopping and forced-prefix options, greedy and beam,
+each row generated alone (batch 1, its padded row and mask) by HF `generate`:
+  eos_token_id    a list replacing the model's (one id; three ids, so beam keeps 4 x beams candidates)
+  stop_strings    HF StopStringCriteria with tests/fixtures/tokenizer/bpe.model as the tokenizer
+                  (wrapped as a tokenizers-backed tokenizer that encodes like SentencePiece, decoder
+                  Replace + ByteFallback + Fuse as Gemma's); strings picked from the unstopped outputs:
+                  one across a token boundary, one inside a longer token (the token overhangs both ends)
+  target_prefix   decoder_input_ids = [start] + prefix (per row, lengths 0..3), alone and with
+                  stop strings, min_new_tokens and no_repeat_ngram_size
+{"versions", "tokenizer", "runs": [{"name", "num_beams", "max_new_tokens", "eos_token_id" (null: the
+model's), "stop_strings" (null: none), "prefixes" (per row, null: none), "min_new_tokens",
+"no_repeat_ngram_size", "rows": [{"ids" (HF sequences[1:] cut at the end: prefix + generated),
+"score" (beam), "text" (HF decode of ids without a final stop id, skip_special_tokens)}]}]}.
+Every stopping run must change some row against the same run without it.
+
 usage: python3 tests/reference/make_gen_options_fixtures.py   (torch, transformers)
 """
 import json
@@ -17,6 +32,9 @@ import sys
 import torch
 import transformers
 from transformers import GenerationConfig, T5GemmaForConditionalGeneration
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_stopping  # noqa: E402  (stopping.json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GEN = os.path.join(ROOT, "tests", "fixtures", "gen")
@@ -88,7 +106,8 @@ def main():
             json.dump({"versions": {"torch": torch.__version__, "transformers": transformers.__version__},
                        "runs": runs}, f)
         print(f"{case}: {len(runs)} runs")
-    idle = [r[0] for r in RUNS if r[0] not in changed]
+        gen_stopping.write_case(model, g, d, changed)
+    idle = [r[0] for r in RUNS if r[0] not in changed] + [n for n in gen_stopping.NAMES if n not in changed]
     if idle:
         sys.exit(f"these runs change no sequence in any case (they would test nothing): {idle}")
 

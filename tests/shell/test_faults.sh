@@ -45,7 +45,7 @@ wait_lines 5 "$tmp/a.jsonl.part0" || fail "no progress before the kill"
 kill -9 $pid; wait $pid 2>/dev/null || true
 n=$(wc -l < "$tmp/a.jsonl.part0")
 [ "$n" -lt 160 ] || fail "finished before the kill"
-printf '{"id":"q%d","text":"half a li' $((n + 1)) >> "$tmp/a.jsonl.part0"   # torn: no newline
+printf '{"id":"q%d","prediction":"half a li' $((n + 1)) >> "$tmp/a.jsonl.part0"   # torn: no newline
 $T5G generate "${G[@]}" -o "$tmp/a.jsonl" --batch-size 1 --resume 2> "$tmp/a.err"
 grep -q "torn last line" "$tmp/a.err" || fail "the torn tail was not reported"
 cmp -s "$tmp/ref.jsonl" "$tmp/a.jsonl" || fail "resumed output differs from the uninterrupted run"
@@ -56,8 +56,9 @@ echo "== generate: a rerun without --resume after a kill starts clean"
 $T5G generate "${G[@]}" -o "$tmp/b.jsonl" --batch-size 1 & pid=$!
 wait_lines 3 "$tmp/b.jsonl.part0" || fail "no progress before the kill"
 kill -9 $pid; wait $pid 2>/dev/null || true
-sed -i 's/"text":"[^"]*"/"text":"STALE"/' "$tmp/b.jsonl.part0"     # a stale part must not win
-echo '{"id":"q1","text":"STALE","output_ids":[1],"score":0}' > "$tmp/b.jsonl.part7"
+sed -i 's/"prediction":"[^"]*"/"prediction":"STALE"/' "$tmp/b.jsonl.part0"     # a stale part must not win
+grep -q STALE "$tmp/b.jsonl.part0" || fail "the stale part was not made (output keys changed?)"
+echo '{"id":"q1","prediction":"STALE","output_ids":[1],"score":0}' > "$tmp/b.jsonl.part7"
 $T5G generate "${G[@]}" -o "$tmp/b.jsonl" --batch-size 4
 cmp -s "$tmp/ref.jsonl" "$tmp/b.jsonl" || fail "a stale part leaked into a fresh run"
 echo "ok: fresh run identical, stale parts ignored"

@@ -120,13 +120,13 @@ check "generate.sh: srun --mpi=pmix ... --threads 2" grep -q '+ srun --mpi=pmix 
 check "generate.sh: t5g plan before the run" grep -q "+ $T5G plan -m $W/tiny.h5 --nodes 1 --ranks-per-node 1 --mem-per-rank 1073741824" "$L"
 check "generate.sh: 3 outputs" [ "$(grep -c '"output_ids"' "$W/gen/out.jsonl" 2>/dev/null)" = 3 ]
 # as if the job had been stopped after two requests; a marker shows whether "a" is kept or redone
-head -n 2 "$W/gen/out.jsonl" | sed '1s/"text":"[^"]*"/"text":"KEPT"/' > "$W/gen/partial"
+head -n 2 "$W/gen/out.jsonl" | sed '1s/"prediction":"[^"]*"/"prediction":"KEPT"/' > "$W/gen/partial"
 mv "$W/gen/partial" "$W/gen/out.jsonl"
 j=$(gen gen2)
 check "generate.sh resubmitted: job $j COMPLETED" [ "$(wait_job "$j")" = COMPLETED ]
 check "generate.sh resubmitted: resumes (done ids kept, the rest added once)" \
     [ "$(cut -c1-9 "$W/gen/out.jsonl" | tr '\n' ' ')" = '{"id":"a" {"id":"b" {"id":"c" ' ]
-check "generate.sh resubmitted: finished requests not redone" grep -q '"text":"KEPT"' "$W/gen/out.jsonl"
+check "generate.sh resubmitted: finished requests not redone" grep -q '"prediction":"KEPT"' "$W/gen/out.jsonl"
 
 # ---------------------------------------------------------------------------------------------
 # jobs/eval_27b.sh PLAN_ONLY=1: the allocation's nodes, ranks and memory go to t5g plan

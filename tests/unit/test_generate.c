@@ -2,12 +2,14 @@
  * (tests/fixtures/gen/<case>/gen.json, made by tests/reference/make_gen_fixtures.py):
  * greedy sequences identical; beam search (several length penalties / early_stopping modes)
  * sequences identical and scores within 1e-4; incremental decoding equals a full recompute;
- * sampling reproducible for a seed whatever the batch composition. */
+ * sampling reproducible for a seed whatever the batch composition; eos_token_id lists, stop
+ * strings and target prefixes (stopping_check.h). */
 #include "testutil.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
 #include "generate/search.h"
+#include "stopping_check.h"
 #include <cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -199,6 +201,17 @@ static void check_options(gcase *g) {
     cJSON_Delete(doc);
 }
 
+/* eos_token_id lists, stop_strings, target prefixes == HF (stopping.json) */
+static void check_stopping(gcase *g) {
+    stopping_stats st = {0};
+    CU_ASSERT_EQUAL_FATAL(stopping_check_case(g->m, g->dir, g->ids, g->len, g->B, g->L, &st), 0);
+    printf("\n    %d stopping/prefix runs, %d rows identical to HF (ids and text), max |beam score diff| %.2e", st.runs,
+           st.rows, st.worst);
+    CU_ASSERT(st.runs >= 8);
+    CU_ASSERT(st.fffd <= 1);  /* the one known row (basic, bytes 'z' 0x82 'x'...); any other text difference fails */
+    CU_ASSERT(st.worst < 1e-4);
+}
+
 static void check_beams(gcase *g) {
     cJSON *runs = cJSON_GetObjectItem(g->gen, "beam_runs"), *run;
     int nruns = 0;
@@ -386,6 +399,7 @@ static void test_greedy(void) { for_each_case(check_greedy); }
 static void test_greedy_scores(void) { for_each_case(check_greedy_scores); }
 static void test_beam(void) { for_each_case(check_beams); }
 static void test_options(void) { for_each_case(check_options); }
+static void test_stopping(void) { for_each_case(check_stopping); }
 static void test_incremental(void) { for_each_case(check_incremental); }
 static void test_sampling(void) { for_each_case(check_sampling); }
 static void test_sample_steps(void) { for_each_case(check_sample_steps); }
@@ -396,6 +410,7 @@ int main(int argc, char **argv) {
     static CU_TestInfo tests[] = {{"greedy == HF generate", test_greedy},
                                   {"greedy --scores == log-softmax sum; none without", test_greedy_scores},
                                   {"min_new_tokens / repetition_penalty / no_repeat_ngram == HF", test_options},
+                                  {"eos_token_id / stop_strings / target prefix == HF", test_stopping},
                                   {"beam search == HF generate (sequences, scores)", test_beam},
                                   {"incremental decoding == full recompute", test_incremental},
                                   {"sampling reproducible across batch composition", test_sampling},

@@ -4,11 +4,17 @@
  *    takes its buckets from HF T5's function (relbias.json), not from our code;
  *  - qk_norm: q and k are RMS-normalized per head, so scaling q_proj or k_proj changes nothing;
  *  - both survive save/load and config JSON round trips;
- *  - under mpirun -np 2: a TP=2 model with both options equals the serial model. */
+ *  - under mpirun -np 2: a TP=2 model with both options equals the serial model;
+ *  - the generation options eos_token_id lists, stop_strings and target prefixes give HF
+ *    generate's ids, texts and beam scores (tests/fixtures/gen/<case>/stopping.json) with the
+ *    model split over all ranks (TP = 1 alone, TP = 2 under options_np2). */
 #include "testutil.h"
 #include "t5g.h"
 #include "core/fileio.h"
+#include "fixture_util.h"
+#include "stopping_check.h"
 #include <cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -212,6 +218,57 @@ static void test_tp(void) {
     t5g_comm_free(&tp);
 }
 
+/* stopping.json at TP = all ranks (1 alone, 2 under options_np2) */
+static void test_stopping_tp(void) {
+    char base[512];
+    snprintf(base, sizeof base, "%s/gen", fixtures_dir());
+    DIR *d = opendir(base);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    t5g_comm tp;
+    CU_ASSERT_EQUAL_FATAL(t5g_comm_init(&tp, g_size), 0);
+    struct dirent *e;
+    stopping_stats st = {0};
+    int cases = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char dir[1024], h5[256], cmd[2400];
+        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+        snprintf(h5, sizeof h5, "/tmp/t5g_options_gen_%d.h5", (int)getpid());
+        MPI_Bcast(h5, sizeof h5, MPI_CHAR, 0, MPI_COMM_WORLD);  /* rank 0's name */
+        int bad = 0;
+        if (g_rank == 0) {
+            snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
+            bad = system(cmd) != 0;
+        }
+        MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        CU_ASSERT_FATAL(!bad);
+        t5g_model *m = t5g_model_load(h5, &tp);
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (g_rank == 0) unlink(h5);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        cJSON *gen = fixture_json(dir, "gen.json");
+        int B = 0, L = 0, B2 = 0, L2 = 0;
+        int32_t *ids = fixture_matrix(gen, "input_ids", &B, &L), *mask = fixture_matrix(gen, "attention_mask", &B2, &L2);
+        CU_ASSERT_FATAL(ids && mask && B == B2 && L == L2 && B <= 64);
+        int len[64] = {0};
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < L; t++) len[b] += mask[b * L + t];
+        CU_ASSERT_EQUAL(stopping_check_case(m, dir, ids, len, B, L, &st), 0);
+        free(ids);
+        free(mask);
+        cJSON_Delete(gen);
+        t5g_model_free(m);
+        cases++;
+    }
+    closedir(d);
+    printf("\n    TP=%d: %d cases, %d stopping/prefix runs, %d rows == HF, max |beam score diff| %.2e", g_size, cases, st.runs,
+           st.rows, st.worst);
+    CU_ASSERT(cases >= 3 && st.runs >= 24);
+    CU_ASSERT(st.fffd <= 1);  /* the one known U+FFFD row (stopping_check.h) */
+    CU_ASSERT(st.worst < 1e-4);
+    t5g_comm_free(&tp);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
@@ -221,7 +278,9 @@ int main(int argc, char **argv) {
     static CU_TestInfo tests[] = {{"relative bias in attention == double reference", test_relbias_attention},
                                   {"qk_norm scale invariance, save/load round trip", test_qk_norm_and_roundtrip},
                                   {"position_encoding none: permutation equivariant encoder", test_no_position_encoding},
-                                  {"TP with both options == serial", test_tp}, CU_TEST_INFO_NULL};
+                                  {"TP with both options == serial", test_tp},
+                                  {"eos ids / stop strings / target prefix == HF at TP = ranks", test_stopping_tp},
+                                  CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"options", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     int rc = t5g_test_main(suites), any = 0;
     MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
