@@ -17,7 +17,7 @@ V=$(spm_export_vocab --model=$SPM | wc -l)
 $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
 $T5G init --config "$tmp/cfg.json" --seed 3 -o "$tmp/m.h5" --tokenizer $SPM > /dev/null
 for i in 1 2 3 4 5 6; do echo "{\"id\": $i, \"prompt\": \"request number $i with some words\"}"; done > "$tmp/in.jsonl"
-G=(generate -m "$tmp/m.h5" -i "$tmp/in.jsonl" -q --max-new-tokens 12)
+G=(generate -m "$tmp/m.h5" -q --max-new-tokens 12)   # -i per run: a flag may be given once
 
 echo "== generate and eval list the same generation flags"
 flags() { $T5G "$1" --help | sed -n '/--batch-size/,$p' | awk '{print $1}'; }
@@ -27,14 +27,14 @@ n=$(flags eval | grep -c -- '--')
 [ "$n" -ge 23 ] || fail "eval lists $n flags"
 
 echo "== --gnmt-penalty is --length-penalty-form gnmt; two forms at once is an error"
-$T5G "${G[@]}" -o "$tmp/a.jsonl" --beams 3 --length-penalty 0.6 --gnmt-penalty
-$T5G "${G[@]}" -o "$tmp/b.jsonl" --beams 3 --length-penalty 0.6 --length-penalty-form gnmt
+$T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/a.jsonl" --beams 3 --length-penalty 0.6 --gnmt-penalty
+$T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/b.jsonl" --beams 3 --length-penalty 0.6 --length-penalty-form gnmt
 cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" || fail "--gnmt-penalty differs from --length-penalty-form gnmt"
-if $T5G "${G[@]}" -o "$tmp/c.jsonl" --hf-penalty --length-penalty-form gnmt 2> "$tmp/err"; then fail "two forms accepted"; fi
+if $T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/c.jsonl" --hf-penalty --length-penalty-form gnmt 2> "$tmp/err"; then fail "two forms accepted"; fi
 grep -q "t5g: error: give the length-penalty form once" "$tmp/err" || fail "no clear error: $(cat "$tmp/err")"
 
 echo "== --target-prefix, per-line target_prefix, --stop-strings, --eos-token-ids"
-$T5G "${G[@]}" -o "$tmp/plain.jsonl"
+$T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/plain.jsonl"
 sed '2s/}$/, "target_prefix": [44, 45]}/' "$tmp/in.jsonl" > "$tmp/in2.jsonl"
 $T5G "${G[@]}" -i "$tmp/in2.jsonl" -o "$tmp/pre.jsonl" --target-prefix "the answer" --scores --token-scores
 for np in 1 2; do
@@ -103,11 +103,11 @@ PY
 echo "== bad values: one clear error"
 bad() { local pat=$1; shift; if $T5G "$@" 2> "$tmp/err" > /dev/null; then fail "accepted: $*"; fi
         grep -q "t5g: error: .*$pat" "$tmp/err" || fail "error without '$pat': $(cat "$tmp/err")"; }
-bad "stop-strings must be a JSON list" "${G[@]}" -o "$tmp/x.jsonl" --stop-strings 'er'
-bad "stop-strings must be a JSON list" "${G[@]}" -o "$tmp/x.jsonl" --stop-strings '[""]'
-bad "eos-token-ids" "${G[@]}" -o "$tmp/x.jsonl" --eos-token-ids 1,,2
-bad "eos-token-ids" "${G[@]}" -o "$tmp/x.jsonl" --eos-token-ids 1,2,3,4,5,6,7,8,9
-bad "length-penalty-form must be hf or gnmt" "${G[@]}" -o "$tmp/x.jsonl" --length-penalty-form t5
+bad "stop-strings must be a JSON list" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --stop-strings 'er'
+bad "stop-strings must be a JSON list" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --stop-strings '[""]'
+bad "eos-token-ids" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --eos-token-ids 1,,2
+bad "eos-token-ids" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --eos-token-ids 1,2,3,4,5,6,7,8,9
+bad "length-penalty-form must be hf or gnmt" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --length-penalty-form t5
 sed '3s/}$/, "target_prefix": [99999999]}/' "$tmp/in.jsonl" > "$tmp/bad.jsonl"
 bad "in.jsonl:3\|bad.jsonl:3: target_prefix\[0\]" generate -m "$tmp/m.h5" -i "$tmp/bad.jsonl" -o "$tmp/x.jsonl" -q
 bad "sample and --beams" eval --task squad-v2 -m "$tmp/m.h5" --data datasets/demo --out "$tmp/ev2" --sample --beams 4
