@@ -261,7 +261,7 @@ static void test_stopping_tp(void) {
         cases++;
     }
     closedir(d);
-    printf("\n    TP=%d: %d cases, %d stopping/prefix runs, %d rows == HF, max |beam score diff| %.2e", g_size, cases, st.runs,
+    printf("\n    TP=%d: %d cases, %d stopping/prefix runs, %d rows compared with HF, max |beam score diff| %.2e", g_size, cases, st.runs,
            st.rows, st.worst);
     CU_ASSERT(cases >= 3 && st.runs >= 24);
     CU_ASSERT(st.fffd <= 1);  /* the one known U+FFFD row (stopping_check.h) */
