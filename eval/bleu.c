@@ -418,6 +418,16 @@ static void ctx_free(bleu_ctx *c) {
 
 static double smooth_default(bleu_smooth m) { return m == BLEU_SMOOTH_FLOOR ? 0.1 : 1.0; }
 
+/* One precision as numpy float32 scalars give it: each operation rounded to float32 (a
+ * Python float operand is converted to float32 first: NumPy 2's weak scalars). */
+static double f32_precision(const bleu_opts *o, double correct, double total, double mteval, double sv) {
+    float t = (float)total;
+    if (correct != 0) return (double)((100.0f * (float)correct) / t);
+    if (o->smooth_method == BLEU_SMOOTH_EXP) return (double)(100.0f / ((float)mteval * t));
+    if (o->smooth_method == BLEU_SMOOTH_FLOOR) return (double)((float)(100.0 * sv) / t);
+    return 0.0;
+}
+
 int bleu_compute(const double *correct_in, const double *total_in, long long sys_len,
                  long long ref_len, const bleu_opts *o, bleu_score *out) {
     T5G_CHECK(correct_in && total_in && out, "bleu_compute: missing statistics or output");
@@ -436,7 +446,11 @@ int bleu_compute(const double *correct_in, const double *total_in, long long sys
         double mteval = 1.0;
         int eff = BLEU_MAX_ORDER;
         for (int n = 1; n <= BLEU_MAX_ORDER; n++) {
-            if (o->smooth_method == BLEU_SMOOTH_ADDK && n > 1) { correct[n - 1] += sv; total[n - 1] += sv; }
+            if (o->smooth_method == BLEU_SMOOTH_ADDK && n > 1) {
+                correct[n - 1] += sv;
+                total[n - 1] += sv;
+                if (o->f32_precisions) correct[n - 1] = (float)correct[n - 1], total[n - 1] = (float)total[n - 1];
+            }
             if (total[n - 1] == 0) break;
             if (o->effective_order) eff = n;
             if (correct[n - 1] == 0) {
@@ -449,6 +463,7 @@ int bleu_compute(const double *correct_in, const double *total_in, long long sys
             } else {
                 prec[n - 1] = 100. * correct[n - 1] / total[n - 1];
             }
+            if (o->f32_precisions) prec[n - 1] = f32_precision(o, correct[n - 1], total[n - 1], mteval, sv);
         }
         double sum = 0.0;  /* CPython 3.11 sum(): plain left-to-right double addition */
         for (int n = 0; n < eff; n++) {

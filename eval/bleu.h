@@ -31,6 +31,8 @@ typedef struct {
     int lowercase;             /* Python str.lower() before tokenizing */
     int effective_order;       /* drop orders past the first with no hypothesis n-grams */
     int force;                 /* only silences the "tokenized period" warning, as in sacreBLEU */
+    int f32_precisions;        /* bleu_compute: precisions in float32, as sacreBLEU's significance
+                                  tests get them (float32 statistics, NumPy 2 scalar rules) */
 } bleu_opts;
 
 typedef struct {

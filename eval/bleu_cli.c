@@ -10,7 +10,7 @@
  * UTF-8, lines split at "\n" only, each line rstrip()-ed.  Differences, all deliberate:
  * --effective-order exists only here (sacreBLEU offers it through its API; the CLI turns
  * it on only with --sentence-level); no test sets (-t), --num-refs, gzip, multiple
- * systems, SACREBLEU_FORMAT or option abbreviations; errors are one line "t5g: error: ..."
+ * systems (except --paired-bs, bleu_paired.c: JSON only), SACREBLEU_FORMAT or option abbreviations; errors are one line "t5g: error: ..."
  * (sacreBLEU logs "sacreBLEU: ..." and exits 1 too).  Without -i, or with -i -, the
  * hypothesis is read from stdin as `sacrebleu REF < HYP` does (universal newlines; a tab
  * would make sacreBLEU see several systems, so it is an error here). */
@@ -28,6 +28,8 @@ typedef struct {
     const char *refs[64];
     size_t nrefs;
     const char *hyp;
+    const char *hyps[64]; /* all -i files (several only with --paired-bs) */
+    int nhyp, paired, paired_n;
     bleu_opts o;
     int width, json, sentence, score_only, short_sig, quiet;
 } cli_args;
@@ -44,7 +46,10 @@ static void usage(FILE *f) {
             "  -f, --format json|text               output format (default json)\n"
             "  -w, --width W                        decimals of the score (default 1)\n"
             "  -sl, --sentence-level                one line per segment (forces effective order)\n"
-            "  -b, --score-only  -sh, --short  -q, --quiet  --force\n");
+            "  -b, --score-only  -sh, --short  -q, --quiet  --force\n"
+            "  -pbs, --paired-bs                    -i BASELINE SYSTEM...: paired bootstrap resampling test\n"
+            "                                       (JSON as sacreBLEU; seed SACREBLEU_SEED, default 12345)\n"
+            "  -pbsn, --paired-bs-n N               resamples (default 1000)\n");
 }
 
 /* Value of an option given as "--opt V" or "--opt=V". */
@@ -79,9 +84,17 @@ static int parse_args(int argc, char **argv, cli_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *eq, *v;
         if (is_opt(s, "-i", "--input", &eq)) {
-            if (eq) { a->hyp = eq + 1; nhyp++; continue; }
-            while (i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-"))) { a->hyp = argv[++i]; nhyp++; }
-            if (!nhyp) { a->hyp = "-"; nhyp = 1; }
+            if (eq) { a->hyp = a->hyps[nhyp < 64 ? nhyp : 63] = eq + 1; nhyp++; continue; }
+            while (i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-"))) {
+                a->hyp = a->hyps[nhyp < 64 ? nhyp : 63] = argv[++i];
+                nhyp++;
+            }
+            if (!nhyp) { a->hyp = a->hyps[0] = "-"; nhyp = 1; }
+        } else if (is_opt(s, "-pbs", "--paired-bs", &eq)) {
+            a->paired = 1;
+        } else if (is_opt(s, "-pbsn", "--paired-bs-n", &eq)) {
+            if (!(v = opt_value(argc, argv, &i, eq)) || parse_int(v, &a->paired_n) || a->paired_n < 1 || a->paired_n > 100000)
+                return T5G_FAIL("--paired-bs-n needs an integer 1..100000 (got '%s')", v ? v : "");
         } else if (is_opt(s, "-tok", "--tokenize", &eq)) {
             if (!(v = opt_value(argc, argv, &i, eq)) || bleu_tokenize_from_name(v) < 0)
                 return T5G_FAIL("--tokenize needs one of 13a, intl, none (got '%s')", v ? v : "");
@@ -116,7 +129,15 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         }
     }
     T5G_CHECK(a->nrefs > 0, "no reference file given; usage: t5g score bleu REF [REF...] [-i HYP] (HYP defaults to stdin)");
-    T5G_CHECK(nhyp <= 1, "give exactly one hypothesis file after -i (one system at a time)");
+    a->nhyp = nhyp;
+    if (a->paired) {
+        T5G_CHECK(nhyp >= 2 && nhyp <= 64, "--paired-bs needs -i BASELINE SYSTEM... (2..64 files)");
+        T5G_CHECK(a->json && !a->sentence && !a->score_only,
+                  "--paired-bs prints sacreBLEU's JSON only (no -f text, -sl or -b in t5g)");
+        for (int k = 0; k < nhyp; k++) T5G_CHECK(strcmp(a->hyps[k], "-"), "--paired-bs reads the systems from files, not stdin");
+        return 0;
+    }
+    T5G_CHECK(nhyp <= 1, "give exactly one hypothesis file after -i (several only with --paired-bs)");
     if (!nhyp) a->hyp = "-";
     if (a->sentence) a->o.effective_order = 1;  /* sacreBLEU >= 2.0 does this for -sl */
     return 0;
@@ -171,6 +192,40 @@ static int run(const cli_args *a, sb_text *refs, sb_text *hyp) {
     return 0;
 }
 
+/* --paired-bs: read the systems (a repeat of the baseline is dropped, another repeat is an
+ * error, as sacreBLEU), check line counts, run the test with SACREBLEU_SEED's seed. */
+static int run_paired(const cli_args *a, sb_text *refs) {
+    sb_text sys[64];
+    const char *names[64];
+    size_t ns = 0;
+    int rc = 0;
+    const char *env = getenv("SACREBLEU_SEED");
+    char *end = NULL;
+    unsigned long seed = env ? strtoul(env, &end, 10) : 12345;
+    if (env && (!*env || *end || seed == 0 || seed > 0xFFFFFFFFul))
+        return T5G_FAIL("SACREBLEU_SEED must be an integer 1..4294967295 (unseeded 'none' and 0 are not "
+                        "reproducible), got '%s'", env);
+    memset(sys, 0, sizeof sys);
+    for (int k = 0; k < a->nhyp && !rc; k++) {
+        int dup = 0;
+        for (size_t j = 0; j < ns; j++) dup |= !strcmp(names[j], a->hyps[k]) ? (j == 0 ? 1 : 2) : 0;
+        if (dup == 1) continue;
+        if (dup) { rc = T5G_FAIL("'%s' already used to name a system (give each system once)", a->hyps[k]); break; }
+        names[ns] = a->hyps[k];
+        rc = sb_read_lines(a->hyps[k], "hypothesis", &sys[ns]);
+        if (!rc) ns++;
+    }
+    for (size_t j = 0; j < ns && !rc; j++)
+        for (size_t r = 0; r < a->nrefs && !rc; r++)
+            if (refs[r].n != sys[j].n)
+                rc = T5G_FAIL("system %s has %zu lines but reference file %s has %zu; give line-aligned files",
+                              names[j], sys[j].n, a->refs[r], refs[r].n);
+    if (!rc) rc = bleu_paired_bs(refs, a->nrefs, sys, names, ns, &a->o, a->paired_n ? a->paired_n : 1000,
+                                 (uint32_t)seed, stdout);
+    for (size_t j = 0; j < ns; j++) sb_text_free(&sys[j]);
+    return rc;
+}
+
 int bleu_cli_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
@@ -181,8 +236,9 @@ int bleu_cli_main(int argc, char **argv) {
     memset(&hyp, 0, sizeof hyp);
     int rc = 0;
     for (size_t r = 0; r < a.nrefs && !rc; r++) rc = sb_read_lines(a.refs[r], "reference", &refs[r]);
-    if (!rc) rc = sb_read_lines(a.hyp, "hypothesis", &hyp);
-    if (!rc) rc = run(&a, refs, &hyp);
+    if (!rc && a.paired) rc = run_paired(&a, refs);
+    else if (!rc) rc = sb_read_lines(a.hyp, "hypothesis", &hyp);
+    if (!rc && !a.paired) rc = run(&a, refs, &hyp);
     if (rc) t5g_print_error();
     if (fflush(stdout) && !rc) { fprintf(stderr, "t5g: error: cannot write the output\n"); rc = -1; }
     for (size_t r = 0; r < a.nrefs; r++) sb_text_free(&refs[r]);

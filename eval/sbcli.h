@@ -35,6 +35,14 @@ const char *sb_opt_value(int argc, char **argv, int *i, const char *eq);
 int sb_parse_int(const char *s, int lo, int hi, int *out);
 #endif
 
+/* `--paired-bs` of sacreBLEU for BLEU (bleu_paired.c): sys[0] is the baseline, names the
+ * files; nsamp resamples drawn by numpy default_rng(seed); JSON as sacreBLEU prints it. */
+#include "bleu.h"
+#include <stdint.h>
+#include <stdio.h>
+int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const char *const *names, size_t nsys,
+                   const bleu_opts *o, int nsamp, uint32_t seed, FILE *out);
+
 /* ---- the shared command-line driver of `t5g score chrf|ter` ---- */
 #define SB_MAX_REFS 64
 typedef struct {
