@@ -12,4 +12,5 @@ int cmd_plan(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 #endif

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/progress.h"
 #include "io/ckpt.h"
 #include "io/safetensors.h"
 #include "model/config.h"
@@ -259,6 +260,14 @@ static int check_caps(const char *dir, const t5g_config *c) {
     return 0;
 }
 
+/* bytes of a tensor in the source files */
+static int64_t tensor_bytes(const t5g_st *st, const t5g_tensor_spec *sp) {
+    char name[160];
+    hf_name(sp->name, name, sizeof name);
+    const t5g_st_tensor *t = find_hf(st, name);
+    return t ? (int64_t)(t->end - t->begin) : 0;
+}
+
 static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, int bf16, int i8) {
     char name[160];
     hf_name(sp->name, name, sizeof name);
@@ -311,13 +320,24 @@ static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp,
     free(cfg);
     if (!w) return -1;
     int rc = t5g_ckpt_set_checksum(w, a->checksum);
-    for (int i = 0; i < n && !rc; i++) rc = copy_tensor(st, w, &sp[i], bf16, i8);
+    int64_t total = 0;  /* progress in source bytes, one step per tensor */
+    for (int i = 0; i < n; i++) total += tensor_bytes(st, &sp[i]);
+    char label[4200];
+    snprintf(label, sizeof label, "converting %s", a->hf);
+    t5g_progress p;
+    t5g_progress_start_bytes(&p, label, total, !a->quiet);
+    for (int i = 0; i < n && !rc; i++) {
+        rc = copy_tensor(st, w, &sp[i], bf16, i8);
+        t5g_progress_add(&p, tensor_bytes(st, &sp[i]), 0);
+    }
     if (!rc) rc = copy_tokenizer(a->hf, w, has_spm);
     if (rc) {
         t5g_ckpt_abort(w);
         return -1;
     }
-    return t5g_ckpt_finish(w);
+    rc = t5g_ckpt_finish(w);
+    if (!rc) t5g_progress_finish(&p);
+    return rc;
 }
 
 static int st_has(void *st, const char *name) {

@@ -8,6 +8,7 @@
 #include "core/fileio.h"
 #include "core/fingerprint.h"
 #include "core/sha256.h"
+#include "io/ckpt.h"
 #include "harness.h"
 #include "lmeval.h"
 #include "text/tokenizer.h"
@@ -326,7 +327,7 @@ int cmd_eval(int argc, char **argv) {
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
-    t5g_model *m = cli_load_model(a.model, a.device, &comm);
+    t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
     fail = !m || cli_gen_prepare(&a.g, m, NULL) != 0;  /* every rank: stop strings, --target-prefix */
     if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     eval_cfg cfg;
@@ -338,7 +339,7 @@ int cmd_eval(int argc, char **argv) {
     fail = t5g_gen_validate(&cfg.gen) != 0;
     char model_sha[65] = "";
     if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
-    if (!fail && comm.world_rank == 0) fail = t5g_sha256_file(a.model, model_sha) != 0;
+    if (!fail && comm.world_rank == 0) fail = t5g_ckpt_model_sha256(a.model, model_sha) != 0;  /* stored at convert */
     /* the folder only after the model and every sample passed their checks: bad input leaves nothing */
     if (!fail && comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
     if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, &a.g, m, &st, model_sha) != 0;

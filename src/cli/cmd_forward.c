@@ -161,7 +161,7 @@ static int write_outputs(const char *dir, int raw, const t5g_model *m, const bat
 
 int cmd_forward(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *device = "cpu";
-    int tp = 0, threads = 0, raw = 0;
+    int tp = 0, threads = 0, raw = 0, quiet = 0;
     arg_spec specs[] = {
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
         {"-i|--input", ARG_STR, &in, "batch JSON: one object with input_ids|encoder_token_ids, decoder_input_ids|"
@@ -172,12 +172,13 @@ int cmd_forward(int argc, char **argv) {
         {"-o|--out", ARG_STR, &out, "output directory: encoder_out.npy [B, Le, He], decoder_out.npy [B, Ld, Hd], "
                                     "logits.npy [B, Ld, V] (NumPy float32), meta.json"},
         {"--f32", ARG_FLAG, &raw, "also write the raw little-endian float32 files (encoder_out.f32, ...)"},
+        {"-q|--quiet", ARG_FLAG, &quiet, "no progress output (model loading)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &threads, "BLIS threads per rank (default: cores bound to the rank)"},
         {"--device", ARG_STR, &device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
-                        "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T] [--f32]", NULL, 0, NULL);
+                        "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T] [--f32] [-q]", NULL, 0, NULL);
     if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
     if (!model || !in || !out) { T5G_FAIL("-m, -i and -o are required (see --help)"); args_print_error(); return 2; }
     if (args_check_layout(tp, threads)) { args_print_error(); return 2; }
@@ -203,7 +204,7 @@ int cmd_forward(int argc, char **argv) {
     MPI_Bcast(b.dids, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
     if (has[0]) MPI_Bcast(b.mask, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
     if (has[1]) MPI_Bcast(b.dmask, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
-    m = cli_load_model(model, device, &comm);
+    m = cli_load_model(model, device, &comm, !quiet);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) goto done;
     o.encoder_sequence_output = malloc(sizeof(float) * b.B * b.Le * m->cfg.enc.hidden_size);

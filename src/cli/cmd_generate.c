@@ -19,6 +19,7 @@
 #include "core/fileio.h"
 #include "core/fingerprint.h"
 #include "core/sha256.h"
+#include "io/ckpt.h"
 #include "core/progress.h"
 #include "generate/runner.h"
 #include "text/tokenizer.h"
@@ -135,7 +136,7 @@ static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m,
 static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_flags) {
     char h[65];
     cJSON *fp = t5g_fingerprint_new("generate");
-    if (!fp || t5g_sha256_file(a->model, h)) { cJSON_Delete(fp); return NULL; }
+    if (!fp || t5g_ckpt_model_sha256(a->model, h)) { cJSON_Delete(fp); return NULL; }  /* stored at convert */
     cJSON_AddStringToObject(fp, "model_sha256", h);
     if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_dtype_name(m->wdtype));  /* --compute-type */
     if (a->tokenizer && t5g_sha256_file(a->tokenizer, h)) { cJSON_Delete(fp); return NULL; }
@@ -217,7 +218,7 @@ int cmd_generate(int argc, char **argv) {
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
-    t5g_model *m = cli_load_model(a.model, a.device, &comm);
+    t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
     fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0;  /* every rank: stop strings, --target-prefix */
     if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     cJSON *fp = NULL;

@@ -1,4 +1,4 @@
-/* cmd_model.c - `t5g info`, `t5g init`, `t5g forward`. */
+/* cmd_model.c - `t5g info`, `t5g init`, `t5g model sha256 / verify`. */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -97,4 +97,50 @@ int cmd_init(int argc, char **argv) {
     t5g_model_free(m);
     MPI_Finalize();
     return fail;
+}
+
+/* `t5g model sha256|verify -m MODEL.h5`: the checkpoint's content sha256 (docs/checkpoint.md). */
+int cmd_model(int argc, char **argv) {
+    const char *sub = argc > 1 ? argv[1] : "";
+    int verify = !strcmp(sub, "verify");
+    if (!verify && strcmp(sub, "sha256")) {
+        int help = !strcmp(sub, "-h") || !strcmp(sub, "--help");
+        fprintf(help ? stdout : stderr,
+                "%susage: t5g model sha256 -m MODEL.h5   the content sha256 stored in the checkpoint (computed, with a "
+                "note, if it has none)\n       t5g model verify -m MODEL.h5   read every tensor, recompute the hash and "
+                "compare it with the stored one\n",
+                help ? "" : "t5g: error: t5g model needs sha256 or verify\n");
+        return help ? 0 : 2;
+    }
+    const char *model = NULL;
+    int quiet = 0;
+    arg_spec specs[] = {
+        {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
+        {"-q|--quiet", ARG_FLAG, &quiet, "no progress output"},
+    };
+    int rc = args_parse(argc - 1, argv + 1, specs, 2,
+                        verify ? "usage: t5g model verify -m MODEL.h5 [-q]" : "usage: t5g model sha256 -m MODEL.h5 [-q]",
+                        NULL, 0, NULL);
+    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (!model) { fprintf(stderr, "t5g: error: -m MODEL.h5 is required\n"); return 2; }
+    t5g_ckpt *c = t5g_ckpt_open(model, MPI_COMM_SELF);
+    if (!c) { t5g_print_error(); return 1; }
+    char stored[65] = "", now[65] = "";
+    int has = t5g_ckpt_stored_sha256(c, stored);
+    rc = has < 0;
+    if (!rc && (verify || has == 1)) {
+        if (has == 1)
+            fprintf(stderr, "t5g: note: %s has no stored content sha256 (written before t5g stored one); computing it\n",
+                    model);
+        rc = t5g_ckpt_compute_sha256(c, now, !quiet) != 0;
+    }
+    if (!rc && verify && has == 0 && strcmp(now, stored))
+        rc = T5G_FAIL("%s: the content sha256 of its tensors and attributes is %s, but the file stores %s: something "
+                      "changed after it was written; re-convert or re-copy it", model, now, stored) != 0;
+    t5g_ckpt_close(c);
+    if (rc) { t5g_print_error(); return 1; }
+    if (!verify) printf("%s  %s\n", has == 0 ? stored : now, model);
+    else if (has == 0) printf("ok: %s: content sha256 %s matches the stored one (every chunk read)\n", model, now);
+    else printf("%s: every chunk read; content sha256 %s (nothing stored to compare with)\n", model, now);
+    return 0;
 }

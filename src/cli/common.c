@@ -93,7 +93,8 @@ int cli_take_compute_type(int *argc, char **argv) {
     return 0;
 }
 
-t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm) {
+t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, int progress) {
+    t5g_ckpt_show_load_progress(progress && comm->world_rank == 0);
     const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
     if (!lr) lr = getenv("SLURM_LOCALID");
     const t5g_backend *be = t5g_backend_by_name(device, lr ? atoi(lr) : comm->world_rank);

@@ -15,8 +15,9 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
  * eval: the weights' dtype in memory, default the checkpoint's storage dtype) for
  * cli_load_model.  Returns 0, or -1 after printing one error line for a bad value. */
 int cli_take_compute_type(int *argc, char **argv);
-/* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type. */
-t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm);
+/* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type;
+ * progress (bytes read, rate, ETA) on world rank 0's stderr when progress is set (not -q). */
+t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, int progress);
 /* The logits-processor settings that are on (min_new_tokens, repetition_penalty,
  * no_repeat_ngram_size) into a run fingerprint or a results "decoding" object; none when all
  * are off, so runs from before these options keep their fingerprints. */

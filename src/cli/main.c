@@ -18,6 +18,7 @@ static const command COMMANDS[] = {
     {"info", cmd_info, "print a model's config and exact parameter count"},
     {"init", cmd_init, "write a random model (preset or config) to an HDF5 checkpoint"},
     {"convert", cmd_convert, "import a Hugging Face checkpoint directory into HDF5"},
+    {"model", cmd_model, "a checkpoint's content sha256: model sha256 | model verify -m M.h5"},
     {"forward", cmd_forward, "run the backbone on a JSON batch and write the outputs"},
     {"generate", cmd_generate, "batched offline generation over a JSONL file (greedy, beam, sampling)"},
     {"eval", cmd_eval, "evaluate on WMT14 EN-FR / CNN-DailyMail / SQuAD v2 shards (resumable)"},

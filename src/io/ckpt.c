@@ -1,8 +1,9 @@
 /* ckpt.c - our HDF5 checkpoint: parallel (MPI-IO) hyperslab reads, serial writes through a
  * temp file.  Layout and rules: docs/checkpoint.md.  HDF5's own error printing is switched
  * off; its innermost message is folded into our one-line errors. */
-#include "io/ckpt.h"
+#include "io/ckpt_impl.h"
 #include "core/err.h"
+#include "core/progress.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -23,6 +24,7 @@ struct t5g_ckpt {
     char *config;
     char dtype[16];
     int64_t bytes_read;
+    t5g_progress *prog;  /* model loading on stderr (t5g_ckpt_show_load_progress) */
 };
 
 struct t5g_ckpt_writer {
@@ -33,6 +35,7 @@ struct t5g_ckpt_writer {
     int i8;          /* int8 file: projections via t5g_ckpt_write_i8, other tensors float32 */
     int checksum;
     int64_t chunk_rows, chunk_cols;
+    ckh_writer *hash;  /* content sha256 of what is written (ckpt_hash.c) */
 };
 
 /* ---- HDF5 error handling ---- */
@@ -79,7 +82,7 @@ static long long h5_checked(long long v) {
 /* ---- attributes ---- */
 
 /* String attribute (fixed or variable length).  0 ok (*out malloc'd), 1 absent, -1 not a string. */
-static int get_str_attr(hid_t obj, const char *name, char **out) {
+int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
     *out = NULL;
     if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
@@ -110,7 +113,7 @@ static int get_str_attr(hid_t obj, const char *name, char **out) {
 }
 
 /* Integer attribute: 0 ok, 1 absent, -1 not an integer. */
-static int get_int_attr(hid_t obj, const char *name, long long *v) {
+int ckpt_get_int_attr(hid_t obj, const char *name, long long *v) {
     if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1;
     int rc = -1;
@@ -147,19 +150,6 @@ static int put_int_attr(hid_t obj, const char *name, long long v) {
 
 /* ---- reading ---- */
 
-/* Blocks of 64 are loaded before they are stored: block i's stores end at byte 4i+256, the
- * next unread source starts at 2n+2i+128, and i <= n-64 for every full block. */
-void t5g_bf16_widen_inplace(float *buf, size_t n) {
-    unsigned char *base = (unsigned char *)buf;
-    for (size_t i = 0; i < n; i += 64) {
-        size_t m = n - i < 64 ? n - i : 64;
-        uint16_t h[64];
-        uint32_t u[64];
-        memcpy(h, base + 2 * n + 2 * i, 2 * m);
-        for (size_t k = 0; k < m; k++) u[k] = (uint32_t)h[k] << 16;
-        memcpy(base + 4 * i, u, 4 * m);
-    }
-}
 
 static int not_ours(const char *path, const char *why) {
     return T5G_FAIL("%s is not a t5gemma HDF5 checkpoint (%s)", path, why);
@@ -168,7 +158,7 @@ static int not_ours(const char *path, const char *why) {
 /* Root attributes format / format_version / config / dtype. */
 static int check_root(t5g_ckpt *c) {
     char *fmt = NULL, *dt = NULL;
-    int rc = get_str_attr(c->file, "format", &fmt);
+    int rc = ckpt_get_str_attr(c->file, "format", &fmt);
     if (rc) return not_ours(c->path, rc > 0 ? "no 'format' attribute" : "'format' attribute is not a string");
     int ok = !strcmp(fmt, FORMAT_NAME);
     if (!ok) {
@@ -179,19 +169,41 @@ static int check_root(t5g_ckpt *c) {
     }
     free(fmt);
     long long ver = 0;
-    rc = get_int_attr(c->file, "format_version", &ver);
+    rc = ckpt_get_int_attr(c->file, "format_version", &ver);
     if (rc) return not_ours(c->path, rc > 0 ? "no 'format_version' attribute" : "'format_version' is not an integer");
     T5G_CHECK(ver == FORMAT_VERSION, "%s has format_version %lld, but this t5g reads only version %d; re-convert "
               "the model with this t5g (or use the t5g that wrote it)", c->path, ver, FORMAT_VERSION);
-    rc = get_str_attr(c->file, "config", &c->config);
+    rc = ckpt_get_str_attr(c->file, "config", &c->config);
     T5G_CHECK(rc == 0, "%s has no 'config' attribute (JSON string); re-convert it", c->path);
-    rc = get_str_attr(c->file, "dtype", &dt);
+    rc = ckpt_get_str_attr(c->file, "dtype", &dt);
     T5G_CHECK(rc == 0, "%s has no 'dtype' attribute; re-convert it", c->path);
     ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16") || !strcmp(dt, "int8");
     if (ok) snprintf(c->dtype, sizeof c->dtype, "%s", dt);
     else T5G_FAIL("%s has dtype attribute '%.40s'; expected float32 or bfloat16 (or int8)", c->path, dt);
     free(dt);
     return ok ? 0 : -1;
+}
+
+static int g_load_progress;
+void t5g_ckpt_show_load_progress(int on) { g_load_progress = on; }
+hid_t ckpt_file(const t5g_ckpt *c) { return c->file; }
+
+static void count_read(t5g_ckpt *c, int64_t n) {
+    c->bytes_read += n;
+    if (c->prog) t5g_progress_add(c->prog, n, 0);
+}
+
+/* The bytes this rank will read: the tensor data over the ranks that split it (an estimate
+ * under TP: replicated norms and int8 scales are read by every rank). */
+static void start_progress(t5g_ckpt *c, MPI_Comm comm) {
+    int mpi = 0, size = 1;
+    MPI_Initialized(&mpi);
+    if (mpi) MPI_Comm_size(comm, &size);
+    c->prog = malloc(sizeof *c->prog + 320);
+    if (!c->prog) return;
+    char *label = (char *)(c->prog + 1);
+    snprintf(label, 320, "loading %s%s", c->path, size > 1 ? " (this rank's share)" : "");
+    t5g_progress_start_bytes(c->prog, label, ckh_data_bytes(c->file) / size, 1);
 }
 
 /* MPI-IO driver when MPI is up (any comm), else the default POSIX driver. */
@@ -235,6 +247,7 @@ t5g_ckpt *t5g_ckpt_open(const char *path, MPI_Comm comm) {
         t5g_ckpt_close(c);
         return NULL;
     }
+    if (g_load_progress) start_progress(c, comm);
     return c;
 }
 
@@ -242,6 +255,10 @@ void t5g_ckpt_close(t5g_ckpt *c) {
     if (!c) return;
     if (c->file >= 0) H5Fclose(c->file);
     H5Eclear2(H5E_DEFAULT);
+    /* the last line when loading took a while or a line was drawn (nothing for a config-only open) */
+    if (c->prog && c->prog->done > 0 && (t5g_now() - c->prog->t0 >= 1.0 || c->prog->last > c->prog->t0))
+        t5g_progress_finish(c->prog);
+    free(c->prog);
     free(c->path);
     free(c->config);
     free(c);
@@ -284,9 +301,9 @@ static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
     H5Tclose(t);
     if (cl == H5T_FLOAT && sz == 4) return 4;
     char *dt = NULL;
-    int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && get_str_attr(d, "dtype", &dt) == 0 &&
+    int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && ckpt_get_str_attr(d, "dtype", &dt) == 0 &&
              !strcmp(dt, "bfloat16");
-    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && get_str_attr(d, "dtype", &dt) == 0 && !strcmp(dt, "int8");
+    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && ckpt_get_str_attr(d, "dtype", &dt) == 0 && !strcmp(dt, "int8");
     free(dt);
     if (bf) return 2;
     if (i8) return 1;
@@ -342,7 +359,7 @@ static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, c
         return T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, why);
     }
     if (kind == 2) t5g_bf16_widen_inplace(out, n);
-    c->bytes_read += (int64_t)n * kind;
+    count_read(c, (int64_t)n * kind);
     return 0;
 }
 
@@ -411,13 +428,13 @@ int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size
     H5Dclose(d);
     if (rc) { free(*buf); *buf = NULL; return -1; }
     *len = (size_t)dims[0];
-    c->bytes_read += dims[0];
+    count_read(c, dims[0]);
     return 0;
 }
 
 int t5g_ckpt_attr_int(t5g_ckpt *c, const char *name, long long *value) {
     T5G_CHECK(c && name && value, "t5g_ckpt_attr_int: NULL argument");
-    int rc = get_int_attr(c->file, name, value);
+    int rc = ckpt_get_int_attr(c->file, name, value);
     T5G_CHECK(rc >= 0, "root attribute %s of %s is not an integer", name, c->path);
     return rc;
 }
@@ -439,6 +456,8 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     w->checksum = 1;
     w->chunk_rows = T5G_CKPT_CHUNK_ROWS;
     w->chunk_cols = T5G_CKPT_CHUNK_COLS;
+    w->hash = ckh_new();
+    if (!w->hash) { free(w); return NULL; }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST); /* dense attributes, compact groups */
     w->file = H5NOTE(H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
@@ -446,6 +465,7 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     if (w->file < 0) {
         T5G_FAIL("cannot create %s (%s); does the folder exist, is it writable, is the disk full?", w->tmp, h5_reason());
         unlink(w->tmp);  /* a full disk fails after the file exists */
+        ckh_free(w->hash);
         free(w);
         return NULL;
     }
@@ -519,6 +539,8 @@ static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const
     H5Pclose(lcpl);
     H5Pclose(dcpl);
     if (d < 0) T5G_FAIL("cannot create dataset %s in %s (%s)", name, w->tmp, h5_reason());
+    const char *tag = H5Tget_size(type) == 4 ? "float32" : H5Tget_size(type) == 2 ? "bfloat16" : "int8";
+    if (d >= 0 && ckh_begin(w->hash, name, tag, ndim, shape)) { H5Dclose(d); return -1; }
     return d;
 }
 
@@ -538,6 +560,7 @@ static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, c
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(ndim, cnt, NULL);
     herr_t e = H5NOTE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL));
     if (e >= 0) e = H5NOTE(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf));
+    if (e >= 0) ckh_data(w->hash, buf, (size_t)(cnt[0] * cnt[1] * H5Tget_size(mt)));  /* stored bytes, little-endian */
     H5Sclose(fs);
     H5Sclose(ms);
     return e < 0 ? T5G_FAIL("cannot write tensor %s to %s (%s; disk full?)", name, w->tmp, h5_reason()) : 0;
@@ -545,6 +568,7 @@ static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, c
 
 static int finish_tensor(t5g_ckpt_writer *w, hid_t d, const char *name, int rc) {
     if (!rc) rc = put_str_attr(d, "dtype", w->bf16 ? "bfloat16" : "float32");
+    if (!rc) rc = ckh_end(w->hash);
     if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
     return rc;
 }
@@ -592,6 +616,8 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
     if (w->checksum) H5Pset_fletcher32(dcpl);
     hid_t d = H5NOTE(H5Dcreate2(w->file, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT));
     int rc = d < 0 || (len && H5NOTE(H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) < 0) ? -1 : 0;
+    int64_t n64 = (int64_t)len;
+    if (!rc && !(rc = ckh_begin(w->hash, name, "uint8", 1, &n64))) { ckh_data(w->hash, buf, len); rc = ckh_end(w->hash); }
     if (d >= 0 && H5NOTE(H5Dclose(d)) < 0) rc = -1;
     H5Sclose(sp);
     H5Pclose(lcpl);
@@ -619,6 +645,8 @@ int t5g_ckpt_finish(t5g_ckpt_writer *w) {
     T5G_CHECK(w, "t5g_ckpt_finish: no writer");
     /* flush first: if that fails (disk full) the file is discarded, never closed half-written */
     if (check_space(w, 0, "the checkpoint's metadata")) { t5g_ckpt_abort(w); return -1; }
+    char hex[65];
+    if (ckh_final(w->hash, w->file, hex) || put_str_attr(w->file, "content_sha256", hex)) { t5g_ckpt_abort(w); return -1; }
     int rc = H5NOTE(H5Fflush(w->file, H5F_SCOPE_LOCAL)) < 0 || H5NOTE(H5Fclose(w->file)) < 0
                  ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, h5_reason()) : 0;
     if (rc && H5Iis_valid(w->file) > 0) close_discarded(w->file);
@@ -630,6 +658,7 @@ int t5g_ckpt_finish(t5g_ckpt_writer *w) {
         if (rename(w->tmp, w->path) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
     }
     if (rc) unlink(w->tmp);
+    ckh_free(w->hash);
     free(w);
     return rc;
 }
@@ -639,34 +668,12 @@ void t5g_ckpt_abort(t5g_ckpt_writer *w) {
     if (w->file >= 0) close_discarded(w->file);
     H5Eclear2(H5E_DEFAULT);
     unlink(w->tmp);
+    ckh_free(w->hash);
     free(w);
 }
 
 /* ---- int8 storage: NAME int8 [rows, cols] (attribute dtype="int8") + NAME_scale float32 [rows] ---- */
 
-float t5g_int8_amax(const float *w, int64_t n) {
-    float amax = 0.0f;
-    int finite = 1;
-    for (int64_t i = 0; i < n; i++) {
-        float a = fabsf(w[i]);
-        finite &= a <= FLT_MAX;
-        amax = a > amax ? a : amax;
-    }
-    return finite ? amax : NAN;
-}
-
-float t5g_int8_quantize(const float *w, int64_t n, float amax, int8_t *q) {
-    if (!(amax > 0.0f)) {
-        memset(q, 0, (size_t)n);
-        return 0.0f;
-    }
-    float inv = 127.0f / amax;
-    for (int64_t i = 0; i < n; i++) {
-        float v = rintf(w[i] * inv);
-        q[i] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
-    }
-    return amax / 127.0f;
-}
 
 static void scale_name(const char *name, char *buf, size_t n) { snprintf(buf, n, "%s_scale", name); }
 
@@ -728,7 +735,7 @@ int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int6
         H5Sclose(ms);
         H5Sclose(fs);
         if (e < 0) rc = T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, h5_reason());
-        else c->bytes_read += (int64_t)n;
+        else count_read(c, (int64_t)n);
     }
     H5Dclose(d);
     H5Eclear2(H5E_DEFAULT);
@@ -770,6 +777,7 @@ int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[
     if (d < 0) return -1;
     int rc = write_rows(w, d, name, 2, shape, 0, shape[0], H5T_NATIVE_SCHAR, q);
     if (!rc) rc = put_str_attr(d, "dtype", "int8");
+    if (!rc) rc = ckh_end(w->hash);
     if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, h5_reason());
     char sn[600];
     scale_name(name, sn, sizeof sn);

@@ -74,6 +74,23 @@ int t5g_ckpt_set_chunk(t5g_ckpt_writer *w, int64_t rows, int64_t cols);
 /* Integer root attribute (stored as int32). */
 int t5g_ckpt_write_attr_int(t5g_ckpt_writer *w, const char *name, long long value);
 
+/* ---- content sha256 (docs/checkpoint.md "Content hash") ----
+ * Every checkpoint written by t5g_ckpt_finish carries the root attribute content_sha256:
+ * sha256 over the root attributes (but itself and producer) and each dataset's path, stored
+ * dtype, shape and bytes, in name order.  It does not depend on the HDF5 layout (chunks,
+ * checksums, write order), and it is computed while writing: no second pass over the data. */
+/* The stored hash: 0 ok, 1 absent (a checkpoint from before it existed), -1 error (malformed). */
+int t5g_ckpt_stored_sha256(t5g_ckpt *c, char hex[65]);
+/* Recompute it by reading every dataset (progress on stderr when show_progress). */
+int t5g_ckpt_compute_sha256(t5g_ckpt *c, char hex[65], int show_progress);
+/* What a run fingerprint records for the model at path: the stored content hash (nothing read
+ * but the attribute); for a checkpoint without one, the sha256 of the whole file, as before,
+ * with a note on stderr (so runs recorded by an older t5g still resume). */
+int t5g_ckpt_model_sha256(const char *path, char hex[65]);
+/* Reading a checkpoint (model loading) shows the bytes read, rate and ETA on stderr in this
+ * process (the CLI turns it on for world rank 0 unless -q). */
+void t5g_ckpt_show_load_progress(int on);
+
 /* buf holds n bf16 values in its upper half (bytes [2n, 4n)); widen them to n floats in place
  * (exact).  Lets a reader fetch bf16 straight into the float output buffer. */
 void t5g_bf16_widen_inplace(float *buf, size_t n);

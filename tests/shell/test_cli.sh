@@ -93,6 +93,34 @@ expect_error "model.safetensors" $T5G convert --hf "$tmp/hf" -o "$tmp/c.h5"
 echo '{"model_type": "t5gemma", "encoder": {"hidden_size": "x"}}' > "$tmp/hf/config.json"
 expect_error "hidden_size" $T5G convert --hf "$tmp/hf" -o "$tmp/c.h5"
 
+echo "== checkpoint content sha256: stored at convert, layout-independent, verified on request; progress lines"
+$T5G convert --hf tests/fixtures/fwd/mha/hf -o "$tmp/h1.h5" 2> "$tmp/conv.err" > /dev/null
+grep -q "^converting tests/fixtures/fwd/mha/hf: .* in .* s (.*/s)$" "$tmp/conv.err" || { cat "$tmp/conv.err"; fail "convert printed no progress line"; }
+$T5G convert --hf tests/fixtures/fwd/mha/hf -o "$tmp/h2.h5" --no-checksum -q 2> "$tmp/conv2.err" > /dev/null
+[ ! -s "$tmp/conv2.err" ] || fail "convert -q printed: $(cat "$tmp/conv2.err")"
+h1=$($T5G model sha256 -m "$tmp/h1.h5" | cut -d' ' -f1)
+h2=$($T5G model sha256 -m "$tmp/h2.h5" | cut -d' ' -f1)
+[[ $h1 =~ ^[0-9a-f]{64}$ ]] && [ "$h1" = "$h2" ] || fail "content sha256 depends on the checksums: $h1 vs $h2"
+h5dump -a content_sha256 "$tmp/h1.h5" | grep -q "\"$h1\"" || fail "model sha256 is not the stored attribute"
+$T5G model verify -m "$tmp/h2.h5" 2> "$tmp/ver.err" | grep -q "^ok: .* $h1 matches" || fail "verify of a fresh checkpoint"
+grep -q "^hashing " "$tmp/ver.err" || fail "verify printed no progress line"
+python3 - tests/fixtures/fwd/mha/hf/model.safetensors "$tmp/h2.h5" "$tmp/tampered.h5" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+off = 8 + n + h["model.encoder.layers.0.mlp.down_proj.weight"]["data_offsets"][0]
+f = bytearray(open(sys.argv[2], "rb").read())
+i = f.find(b[off:off + 16])
+assert i > 0
+f[i:i + 4] = struct.pack("<f", struct.unpack("<f", f[i:i + 4])[0] + 0.5)   # finite, no checksum to catch it
+open(sys.argv[3], "wb").write(f)
+PY
+[ "$($T5G model sha256 -m "$tmp/tampered.h5" | cut -d' ' -f1)" = "$h1" ] || fail "model sha256 should print the stored hash"
+expect_error "something changed after it was written" $T5G model verify -m "$tmp/tampered.h5" -q
+expect_error "needs sha256 or verify" $T5G model
+expect_error "cannot open checkpoint" $T5G model verify -m "$tmp/none.h5"
+
 echo "== generate: resume, input order, bad lines"
 V=$(spm_export_vocab --model=tests/fixtures/tokenizer/bpe.model | wc -l)
 $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
@@ -105,6 +133,9 @@ head -n 5 "$tmp/all.jsonl" > "$tmp/part.jsonl"
 cp "$tmp/all.jsonl.run.json" "$tmp/part.jsonl.run.json"   # the record of the run it belongs to
 $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/part.jsonl" --max-new-tokens 6 --batch-size 5 --resume -q
 cmp -s "$tmp/all.jsonl" "$tmp/part.jsonl" || fail "resumed output differs from a full run"
+# the run record takes the checkpoint's stored content hash (nothing re-hashed)
+python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model_sha256'])" "$tmp/all.jsonl.run.json" > "$tmp/fp.sha"
+[ "$(cat "$tmp/fp.sha")" = "$($T5G model sha256 -m "$tmp/tok.h5" | cut -d' ' -f1)" ] || fail "generate's run record does not use the stored content sha256"
 $T5G generate --model="$tmp/tok.h5" -i"$tmp/in.jsonl" --out="$tmp/eq.jsonl" --max-new-tokens=6 --batch-size=5 -q
 cmp -s "$tmp/all.jsonl" "$tmp/eq.jsonl" || fail "--opt=VALUE forms give another output than --opt VALUE"
 expect_error "option --max-new-tokens is given twice" $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --max-new-tokens 6 --max-new-tokens=7
