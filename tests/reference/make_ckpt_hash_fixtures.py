@@ -7,7 +7,7 @@ into a temporary file; this script reads the file back with h5py and computes th
 datasets and root attributes.  It must equal the attribute content_sha256 that t5g stored (checked
 here: a mismatch stops the script), and it is written to
 tests/fixtures/ckpt_hash/cases.json = [{"name", "hf", "args", "content_sha256"}]; the shell test
-tests/shell/test_ckpt_hash.sh converts the same inputs and compares `t5g model sha256` with it.
+tests/shell/test_ckpt_hash_ref.sh converts the same inputs and compares `t5g model sha256` with it.
 
 Run from the repository root after `make`:  python3 tests/reference/make_ckpt_hash_fixtures.py
 (needs numpy and h5py; CI does not).

@@ -32,4 +32,4 @@ for c in json.load(open("tests/fixtures/ckpt_hash/cases.json")):
     print("|".join([c["name"], c["hf"], " ".join(c["args"]), c["content_sha256"],
                      a.get("tokenizer_config.json", ""), a.get("tokenizer.model", "")]))')
 [ "$n" -ge 5 ] || fail "only $n cases read from the fixture"
-echo "test_ckpt_hash: $n cases = the independent reference"
+echo "test_ckpt_hash_ref: $n cases = the independent reference"
