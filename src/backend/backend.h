@@ -51,6 +51,7 @@ typedef struct {
     t5g_dtype dtype;
     int rows, cols, ld;
     float *scale;             /* int8: [rows] in backend memory; otherwise NULL */
+    int act_bf16;             /* bf16: round the activations to bf16 for the products (bf16-act); 0: float32 */
 } t5g_wmat;
 
 struct t5g_comm_s;

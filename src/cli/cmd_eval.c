@@ -92,7 +92,7 @@ static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5
     if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, tok);
     cJSON_AddStringToObject(fp, "task", c->task->name);
     cJSON_AddStringToObject(fp, "model_sha256", model_sha);
-    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_dtype_name(m->wdtype));  /* --compute-type */
+    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16));  /* --compute-type */
     cJSON_AddStringToObject(fp, "tokenizer_sha256", tok);
     cJSON_AddStringToObject(fp, "data_sha256", st->data_sha256);
     cJSON_AddNumberToObject(fp, "limit", c->limit);

@@ -138,7 +138,7 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON *fp = t5g_fingerprint_new("generate");
     if (!fp || t5g_ckpt_model_sha256(a->model, h)) { cJSON_Delete(fp); return NULL; }  /* stored at convert */
     cJSON_AddStringToObject(fp, "model_sha256", h);
-    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_dtype_name(m->wdtype));  /* --compute-type */
+    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16));  /* --compute-type */
     if (a->tokenizer && t5g_sha256_file(a->tokenizer, h)) { cJSON_Delete(fp); return NULL; }
     if (!a->tokenizer) { if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, h); else snprintf(h, sizeof h, "none"); }
     cJSON_AddStringToObject(fp, "tokenizer_sha256", h);

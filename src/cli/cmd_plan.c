@@ -148,7 +148,7 @@ int cmd_plan(int argc, char **argv) {
         {"--ranks-per-node", ARG_INT, &rpn, "MPI ranks per node (default 1)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: the layout search picks it)"},
         {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16|int8 (default: the checkpoint's, else bf16)"},
-        {"--compute-type", ARG_STR, &ct, "weights in memory f32|bf16|int8 (default: the storage dtype)"},
+        {"--compute-type", ARG_STR, &ct, "weights in memory f32|bf16|bf16-act|int8 (default: the storage dtype)"},
         {"--batch", ARG_INT, &batch, "requests per batch (default 8)"},
         {"--src-len", ARG_INT, &src, "source tokens (default 512)"},
         {"--tgt-len", ARG_INT, &tgt, "generated tokens (default 128)"},
@@ -161,7 +161,7 @@ int cmd_plan(int argc, char **argv) {
         {"--print-tp", ARG_FLAG, &print_tp, "print only the TP size to use"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
-                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16|int8] [--compute-type f32|bf16|int8]\n"
+                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16|int8] [--compute-type f32|bf16|bf16-act|int8]\n"
                         "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | --measure] [--threads N] [--print-tp]",
                         NULL, 0, NULL);
     if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
@@ -178,8 +178,9 @@ int cmd_plan(int argc, char **argv) {
     if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 2; }
     if (!dtype) dtype = storage_dtype(model);
     t5g_dtype stored, wdt;
+    int act;
     if (t5g_dtype_parse(dtype, &stored)) { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n"); return 2; }
-    if (t5g_dtype_parse(ct ? ct : dtype, &wdt)) { t5g_print_error(); return 2; }
+    if (ct ? t5g_compute_type_parse(ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt)) { t5g_print_error(); return 2; }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_machine m, *mp = NULL;

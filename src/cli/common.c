@@ -67,7 +67,7 @@ int cli_take_compute_type(int *argc, char **argv) {
         }
         if (!strcmp(argv[i], "--compute-type")) {
             if (i + 1 >= *argc) {
-                fprintf(stderr, "t5g: error: --compute-type needs a value: f32, bf16 or int8\n");
+                fprintf(stderr, "t5g: error: --compute-type needs a value: f32, bf16, bf16-act or int8\n");
                 return -1;
             }
             v = argv[++i];
@@ -82,7 +82,8 @@ int cli_take_compute_type(int *argc, char **argv) {
             return -1;
         }
         t5g_dtype dt;
-        if (t5g_dtype_parse(v, &dt)) {
+        int act;
+        if (t5g_compute_type_parse(v, &dt, &act)) {
             t5g_print_error();
             return -1;
         }

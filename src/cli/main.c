@@ -34,7 +34,8 @@ static void usage(FILE *f) {
     for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
     fprintf(f, "  %-10s %s\n", "version", "print the version (also t5g --version)");
     fprintf(f, "\n`t5g <command> --help` lists a command's options.  forward, generate and eval also take\n"
-               "--compute-type f32|bf16|int8: the weights' dtype in memory (default: the checkpoint's).\n"
+               "--compute-type f32|bf16|bf16-act|int8: the weights' dtype in memory (default: the checkpoint's;\n"
+               "bf16-act also rounds the activations to bf16 in the products, docs/checkpoint.md).\n"
                "Options: --opt VALUE or --opt=VALUE, each at most once; -- ends the options.\n");
 }
 

@@ -62,6 +62,7 @@ typedef struct t5g_model {
     int add_bos, add_eos;        /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
     float *arena;                /* one allocation for all weights */
     t5g_dtype wdtype;            /* projection and embedding matrices in memory: f32, bf16 or int8 */
+    int act_bf16;                /* bf16 weights: the products round the activations to bf16 (bf16-act) */
 } t5g_model;
 
 /* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */
@@ -72,7 +73,7 @@ t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend
  * same full tensors, so any TP size gives the same model). */
 t5g_model *t5g_model_random(const t5g_config *cfg, uint64_t seed, t5g_comm *comm);
 t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be);
-/* The same with the weight matrices in compute_type ("f32", "bf16" or "int8"; NULL: the
+/* The same with the weight matrices in compute_type ("f32", "bf16", "bf16-act" or "int8"; NULL: the
  * checkpoint's storage dtype on the CPU backend, f32 elsewhere); norms stay float32.  One clear
  * error for an unknown type or one without a kernel on this backend / CPU. */
 t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend *be, const char *compute_type);
@@ -84,6 +85,11 @@ int t5g_tensor_is_matrix(const char *name);
 /* "f32|float32|bf16|bfloat16|int8" -> dtype (error otherwise); dtype -> "f32|bf16|int8" */
 int t5g_dtype_parse(const char *s, t5g_dtype *dt);
 const char *t5g_dtype_name(t5g_dtype dt);
+/* --compute-type: "f32|float32|bf16|bf16-act|int8" -> weight dtype + act_bf16 (1: bf16-act, the
+ * products round the activations to bf16); "bfloat16" is refused as ambiguous (error otherwise).
+ * t5g_compute_type_name is the inverse (fingerprints). */
+int t5g_compute_type_parse(const char *s, t5g_dtype *dt, int *act_bf16);
+const char *t5g_compute_type_name(t5g_dtype dt, int act_bf16);
 void t5g_model_free(t5g_model *m);
 /* Write the model (T = 1 only) to an HDF5 checkpoint; dtype "float32", "bfloat16" or "int8"
  * (int8: projections and embeddings as int8 + row scales, quantized here unless already int8). */

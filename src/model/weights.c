@@ -93,10 +93,11 @@ static int64_t slot_bytes(const slot *s, t5g_dtype dt) {
     return ((n + 63) & ~(int64_t)63) + ((s->nrows * 4 + 63) & ~(int64_t)63);
 }
 
-static int dtype_usable(const t5g_backend *be, t5g_dtype dt);
+static int dtype_usable(const t5g_backend *be, t5g_dtype dt, int act_bf16);
 
 /* Build the skeleton: shard plans, layer arrays, one arena with every slice. */
-static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_backend *be, t5g_dtype wdt) {
+static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_backend *be, t5g_dtype wdt,
+                              int act_bf16) {
     T5G_CHECK_NULL(cfg && comm, "t5g_model: NULL argument");
     if (t5g_config_validate(cfg)) return NULL;
     T5G_CHECK_NULL(cfg->tie_word_embeddings, "untied LM heads are not supported (tie_word_embeddings must be true)");
@@ -107,9 +108,10 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     m->be = be ? be : t5g_backend_cpu();
     m->host_memory = m->be == t5g_backend_cpu();
     m->wdtype = wdt;
+    m->act_bf16 = act_bf16;
     t5g_tensor_spec *specs = NULL;  /* before the first goto fail: fail frees it */
     int n = 0;
-    if (dtype_usable(m->be, wdt)) goto fail;
+    if (dtype_usable(m->be, wdt, act_bf16)) goto fail;
     m->add_bos = 1;  /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
@@ -138,6 +140,7 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
         *s.dst = (float *)((char *)m->arena + off);
         if (s.mat) {
             s.mat->dtype = wdt;
+            s.mat->act_bf16 = act_bf16;
             s.mat->rows = (int)s.nrows; s.mat->cols = (int)s.ncols; s.mat->ld = (int)s.ncols;
             s.mat->scale = wdt == T5G_DT_INT8 ? (float *)((char *)m->arena + off + ((s.nrows * s.ncols + 63) & ~(int64_t)63))
                                               : NULL;
@@ -190,6 +193,7 @@ static int visit_slots(t5g_model *m, slot_visitor fn, void *ctx) {
 /* linear_lowp.c: 0 if this CPU has a kernel for dt (not included from backend/cpu/linear.h,
  * whose bf16 helpers duplicate io/ckpt.h's) */
 int t5g_cpu_dtype_check(t5g_dtype dt);
+int t5g_cpu_bf16act_check(void);
 
 int t5g_dtype_parse(const char *s, t5g_dtype *dt) {
     T5G_CHECK(s && dt, "t5g_dtype_parse: NULL argument");
@@ -198,6 +202,30 @@ int t5g_dtype_parse(const char *s, t5g_dtype *dt) {
     else if (!strcmp(s, "int8")) *dt = T5G_DT_INT8;
     else return T5G_FAIL("--compute-type must be f32, bf16 or int8, not '%s'", s);
     return 0;
+}
+
+int t5g_compute_type_parse(const char *s, t5g_dtype *dt, int *act_bf16) {
+    T5G_CHECK(s && dt && act_bf16, "t5g_compute_type_parse: NULL argument");
+    *act_bf16 = 0;
+    /* CTranslate2's compute_type=bfloat16 rounds the activations, t5g's bf16 does not: the
+     * ambiguous name is refused rather than given one meaning silently */
+    T5G_CHECK(strcmp(s, "bfloat16"), "--compute-type bfloat16 is ambiguous: use bf16 (bf16 weights, float32 "
+              "activations: exact against a float32 run of the bf16 weights) or bf16-act (activations rounded to "
+              "bf16 in the products, as CTranslate2's compute_type=bfloat16)");
+    if (!strcmp(s, "bf16-act")) {
+        *dt = T5G_DT_BF16;
+        *act_bf16 = 1;
+        return 0;
+    }
+    if (!strcmp(s, "f32") || !strcmp(s, "float32")) *dt = T5G_DT_F32;
+    else if (!strcmp(s, "bf16")) *dt = T5G_DT_BF16;
+    else if (!strcmp(s, "int8")) *dt = T5G_DT_INT8;
+    else return T5G_FAIL("--compute-type must be f32, bf16, bf16-act or int8, not '%s'", s);
+    return 0;
+}
+
+const char *t5g_compute_type_name(t5g_dtype dt, int act_bf16) {
+    return dt == T5G_DT_BF16 && act_bf16 ? "bf16-act" : t5g_dtype_name(dt);
 }
 
 int t5g_tensor_is_matrix(const char *name) {
@@ -209,8 +237,13 @@ const char *t5g_dtype_name(t5g_dtype dt) { return dt == T5G_DT_BF16 ? "bf16" : d
 
 /* a kernel for dt on this backend and CPU, else one clear error (a device backend's linear
  * takes f32 and bf16 weights; int8 quantizes the activations on the CPU) */
-static int dtype_usable(const t5g_backend *be, t5g_dtype dt) {
+static int dtype_usable(const t5g_backend *be, t5g_dtype dt, int act_bf16) {
     if (dt == T5G_DT_F32) return 0;
+    if (act_bf16) {
+        T5G_CHECK(be == t5g_backend_cpu(), "compute type bf16-act has no kernel on the %s backend; use --device cpu, "
+                  "or --compute-type bf16 with --device %s", be->name, be->name);
+        return t5g_cpu_bf16act_check();
+    }
     if (be != t5g_backend_cpu()) {
         T5G_CHECK(dt == T5G_DT_BF16, "compute type %s has no kernel on the %s backend; use --device cpu, or "
                   "--compute-type f32 or bf16 with --device %s", t5g_dtype_name(dt), be->name, be->name);
@@ -334,8 +367,9 @@ t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend
 
 /* The compute type: the one asked for, else the checkpoint's storage dtype (f32 on a backend
  * without bf16 / int8 kernels, as before they existed). */
-static int pick_dtype(t5g_ckpt *ck, const t5g_backend *be, const char *compute_type, t5g_dtype *dt) {
-    if (compute_type && *compute_type) return t5g_dtype_parse(compute_type, dt);
+static int pick_dtype(t5g_ckpt *ck, const t5g_backend *be, const char *compute_type, t5g_dtype *dt, int *act) {
+    *act = 0;
+    if (compute_type && *compute_type) return t5g_compute_type_parse(compute_type, dt, act);
     const char *st = t5g_ckpt_dtype(ck);
     *dt = !strcmp(st, "bfloat16") ? T5G_DT_BF16 : !strcmp(st, "int8") ? T5G_DT_INT8 : T5G_DT_F32;
     if (be && be != t5g_backend_cpu()) *dt = T5G_DT_F32;
@@ -349,6 +383,7 @@ t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend
     t5g_config cfg;
     t5g_model *m = NULL;
     t5g_dtype wdt;
+    int act = 0;
     if (t5g_config_from_json(t5g_ckpt_config_json(ck), &cfg)) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", t5g_last_error());
@@ -356,8 +391,8 @@ t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend
         goto out;
     }
     if (t5g_check_weights_version(&cfg, ckpt_has, ck, path)) goto out;
-    if (pick_dtype(ck, be, compute_type, &wdt)) goto out;
-    m = model_alloc(&cfg, comm, be, wdt);
+    if (pick_dtype(ck, be, compute_type, &wdt, &act)) goto out;
+    m = model_alloc(&cfg, comm, be, wdt, act);
     if (!m) goto out;
     load_ctx lc = {ck, m};
     if (visit_slots(m, load_one, &lc)) { t5g_model_free(m); m = NULL; goto out; }
@@ -427,8 +462,9 @@ t5g_model *t5g_model_random_on(const t5g_config *cfg, uint64_t seed, t5g_comm *c
 t5g_model *t5g_model_random_as(const t5g_config *cfg, uint64_t seed, t5g_comm *comm, const t5g_backend *be,
                                const char *compute_type) {
     t5g_dtype wdt = T5G_DT_F32;
-    if (compute_type && *compute_type && t5g_dtype_parse(compute_type, &wdt)) return NULL;
-    t5g_model *m = model_alloc(cfg, comm, be, wdt);
+    int act = 0;
+    if (compute_type && *compute_type && t5g_compute_type_parse(compute_type, &wdt, &act)) return NULL;
+    t5g_model *m = model_alloc(cfg, comm, be, wdt, act);
     init_ctx ic = {seed, m};
     if (m && visit_slots(m, init_one, &ic)) { t5g_model_free(m); return NULL; }
     return m;

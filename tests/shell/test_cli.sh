@@ -225,6 +225,15 @@ expect_error "does not divide" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-
 # the weights as they sit in memory: bf16 (the default without a checkpoint) fits 64G per rank at TP 2, f32 at TP 4
 [ "$($T5G plan --preset t5gemma_27b --nodes 4 --ranks-per-node 8 --mem-per-rank 64G --print-tp)" = 2 ] || fail "--print-tp"
 [ "$($T5G plan --preset t5gemma_27b --nodes 4 --ranks-per-node 8 --mem-per-rank 64G --compute-type f32 --print-tp)" = 4 ] || fail "--print-tp f32"
+[ "$($T5G plan --preset t5gemma_27b --nodes 4 --ranks-per-node 8 --mem-per-rank 64G --compute-type bf16-act --print-tp)" = 2 ] || fail "--print-tp bf16-act"
+expect_error "bfloat16 is ambiguous" $T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 1 --compute-type bfloat16
+# bf16-act: generate runs, or one clear error on a CPU without AVX512-BF16
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+    $T5G generate -m "$tmp/basic.h5" -i "$tmp/basic.in.jsonl" -o "$tmp/bfa.jsonl" --compute-type bf16-act -q || fail "generate bf16-act"
+    [ "$(wc -l < "$tmp/bfa.jsonl")" = "$(wc -l < "$tmp/basic.in.jsonl")" ] || fail "generate bf16-act: rows"
+else
+    expect_error "needs AVX512-BF16" $T5G generate -m "$tmp/basic.h5" -i "$tmp/basic.in.jsonl" -o "$tmp/bfa.jsonl" --compute-type bf16-act -q
+fi
 
 echo "== the README's library example"
 mpicc -fopenmp -Isrc -Ieval docs/example.c build/libt5g.a $(make -s print-ldlibs) -o "$tmp/example"

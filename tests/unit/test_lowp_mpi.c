@@ -10,6 +10,8 @@
 #include "t5g.h"
 #include <math.h>
 #include <string.h>
+
+int t5g_cpu_bf16act_check(void);  /* backend/cpu/linear.h */
 #include <unistd.h>
 
 static t5g_comm g_comm;
@@ -95,6 +97,8 @@ static void with_file(const char *dtype) {
     if (g_comm.world_rank == 0) printf("\n  from a %s checkpoint:", dtype);
     compare(h5, "f32", 1e-5);
     compare(h5, "bf16", 1e-5);
+    if (t5g_cpu_bf16act_check() == 0) compare(h5, "bf16-act", 1e-5);  /* rounding is per element: any split */
+    else if (g_comm.world_rank == 0) printf(" (bf16-act: no AVX512-BF16 on this CPU, not compared)");
     compare(h5, "int8", 1e-5);  /* row-split projections agree on the activation row maxima */
     MPI_Barrier(MPI_COMM_WORLD);
     if (g_comm.world_rank == 0) unlink(h5);

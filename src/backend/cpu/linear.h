@@ -28,6 +28,9 @@ void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int
                    float beta, float *C, int ldc);
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+/* bf16 weights and activations rounded to bf16, vdpbf16ps (linear_bf16dp.c; W->act_bf16: bf16-act).
+ * Needs AVX512-BF16 (t5g_cpu_bf16act_check). */
+void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* the same with the activation rows quantized by the given absolute maxima (backend.h linear_amax) */
 void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
@@ -42,6 +45,8 @@ enum { T5G_LOWP_AVX512 = 1, T5G_LOWP_VNNI = 2 };
 int t5g_cpu_lowp_isa(int want);
 /* 0 if this CPU has a kernel for dtype, else -1 + one error line naming the type. */
 int t5g_cpu_dtype_check(t5g_dtype dt);
+/* 0 if this CPU has AVX512-BF16 (the bf16-act kernel), else -1 + one error line. */
+int t5g_cpu_bf16act_check(void);
 /* which kernel dtype runs on (for logs and benchmarks) */
 const char *t5g_cpu_dtype_kernel(t5g_dtype dt);
 

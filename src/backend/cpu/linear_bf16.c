@@ -276,6 +276,10 @@ static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, flo
 
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
+    if (W->act_bf16) {  /* bf16-act: another numerics, chosen at load (never by M) */
+        t5g_cpu_linear_bf16dp(x, M, ldx, W, y, ldy);
+        return;
+    }
     if (t5g_lowp_avx512 < 0) t5g_cpu_lowp_isa(-1);
     if (W->cols <= 0) {  /* empty sum */
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)W->rows);

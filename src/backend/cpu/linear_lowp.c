@@ -36,6 +36,15 @@ int t5g_cpu_dtype_check(t5g_dtype dt) {
     return 0;
 }
 
+int t5g_cpu_bf16act_check(void) {
+    __builtin_cpu_init();
+    int ok = !!__builtin_cpu_supports("avx512f") && !!__builtin_cpu_supports("avx512bw") &&
+             !!__builtin_cpu_supports("avx512bf16");
+    T5G_CHECK(ok, "compute type bf16-act has no CPU kernel on this CPU (it needs AVX512-BF16: Intel Cooper Lake, "
+              "Sapphire Rapids or later, AMD Zen 4 or later); use --compute-type bf16 (float32 activations)");
+    return 0;
+}
+
 const char *t5g_cpu_dtype_kernel(t5g_dtype dt) {
     detect();
     if (dt == T5G_DT_BF16) return t5g_lowp_avx512 ? "bf16: AVX-512 widen+FMA" : "bf16: AVX2 widen+FMA";

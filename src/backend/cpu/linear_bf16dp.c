@@ -1,0 +1,159 @@
+/* linear_bf16dp.c - y = x·Wᵀ with bf16 weights AND bf16 activations (--compute-type bf16-act):
+ * each activation is rounded to bfloat16 (nearest even), products of bf16 pairs accumulate in
+ * float32 with AVX512-BF16 `vdpbf16ps` (32 products per instruction, twice the float32 FMA's 16).
+ * This is what transformers computes with torch_dtype=bfloat16 and CTranslate2 with
+ * compute_type=bfloat16 in their products; it is not the exact widening path of linear_bf16.c.
+ *
+ * One kernel for every M (decode and prefill): a row's result never depends on which other rows
+ * share the call.  The sum order is fixed by K alone: one accumulator per (row, weight row) over
+ * all of K in steps of 32 (no K blocking), then the same 16-lane reduction.  vdpbf16ps treats
+ * bf16 denormals as zero and flushes float32 denormal results (its fixed semantics, MXCSR is
+ * not consulted); activations this small do not occur in the model.
+ * Tile: MR <= 6 activation rows x 4 weight rows (24 accumulators), weight quad outside, m-tiles
+ * inside, M cut in blocks whose bf16 activations stay in L2; threads split N in chunks of NB. */
+#include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NB 32           /* weight rows per claimed chunk */
+#define XB_BYTES 262144 /* bf16 activation block per M block: within L2 */
+#define PF_QUADS 2      /* software prefetch distance in weight quads (as linear_bf16.c) */
+
+#define T5G_BF16DP __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+typedef struct {
+    const uint16_t *xb; /* [M, Kp] activations rounded to bf16, zero-padded to Kp (multiple of 32) */
+    const uint16_t *w;
+    float *y;
+    int M, N, K, Kp, ldw, ldy, mb;
+} dp_job;
+
+/* the four sums of a, b, c, d in one vector (same order for every row: results independent of M) */
+T5G_BF16DP static inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+T5G_BF16DP __attribute__((always_inline)) static inline void tile(const dp_job *j, int m0, int mr, int n0, int nr,
+                                                                  const uint16_t *pf) {
+    __m512 acc[6][4];
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++)
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    const uint16_t *w[4], *a[6];
+    _Pragma("GCC unroll 8")
+    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw;
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < 6; m++) a[m] = j->xb + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp;
+    int K = j->K;
+    for (int k = 0; k < K; k += 32) {
+        /* the activation rows are zero-padded to Kp: only W needs the tail mask */
+        __mmask32 mk = K - k >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << (K - k)) - 1);
+        __m512bh wv[4];
+        if (pf && !(k & 31))
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < 4; n++) wv[n] = (__m512bh)_mm512_maskz_loadu_epi16(mk, w[n] + k);
+        _Pragma("GCC unroll 8")
+        for (int m = 0; m < 6; m++) {
+            if (m >= mr) break;
+            __m512bh av = (__m512bh)_mm512_loadu_si512(a[m] + k);
+            _Pragma("GCC unroll 8")
+            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbf16_ps(acc[m][n], av, wv[n]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int m = 0; m < mr; m++) {
+        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
+        _mm_storeu_ps(v, hsum4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+        _Pragma("GCC unroll 8")
+        for (int n = 0; n < nr; n++) y[n] = v[n];
+    }
+}
+
+/* rows [n0, n1) of W against activation rows [m0, m1): weight quad outside (in L1), m-tiles inside */
+T5G_BF16DP static void rows(const dp_job *j, int n0, int n1, int m0, int m1) {
+    for (int n = n0; n < n1; n += 4) {
+        int nr = n1 - n < 4 ? n1 - n : 4, ahead = n + 4 * PF_QUADS;
+        const uint16_t *pf = ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw : NULL;
+        for (int m = m0; m < m1; m += 6) {
+            int mr = m1 - m < 6 ? m1 - m : 6;
+            const uint16_t *p = m == m0 ? pf : NULL;
+            switch (mr) {
+            case 6: tile(j, m, 6, n, nr, p); break;
+            case 5: tile(j, m, 5, n, nr, p); break;
+            case 4: tile(j, m, 4, n, nr, p); break;
+            case 3: tile(j, m, 3, n, nr, p); break;
+            case 2: tile(j, m, 2, n, nr, p); break;
+            default: tile(j, m, 1, n, nr, p); break;
+            }
+        }
+    }
+}
+
+/* one chunk of NB weight rows against every M block (the chunk's rows stay in L1/L2) */
+T5G_BF16DP static void dp_chunk(void *ctx, int64_t c0, int64_t c1) {
+    const dp_job *j = ctx;
+    for (int64_t c = c0; c < c1; c++) {
+        int n0 = (int)(c * NB), n1 = n0 + NB < j->N ? n0 + NB : j->N;
+        for (int m0 = 0; m0 < j->M; m0 += j->mb) rows(j, n0, n1, m0, j->M - m0 < j->mb ? j->M : m0 + j->mb);
+    }
+}
+
+/* ---- activations to bf16, nearest even (as t5g_f32_to_bf16; NaN stays NaN) ---- */
+
+typedef struct { const float *x; int ldx, K, Kp; uint16_t *xb; } round_job;
+
+T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
+    const round_job *j = ctx;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = j->x + (size_t)r * j->ldx;
+        uint16_t *q = j->xb + (size_t)r * j->Kp;
+        int k = 0;
+        for (; k + 32 <= j->K; k += 32)
+            _mm512_storeu_si512(q + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
+        for (; k < j->K; k++) q[k] = t5g_f32_to_bf16(x[k]);
+        memset(q + j->K, 0, sizeof(uint16_t) * (size_t)(j->Kp - j->K));
+    }
+}
+
+static _Thread_local uint16_t *g_xb;  /* reused across calls, one per calling thread */
+static _Thread_local size_t g_xb_n;
+
+void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
+    if (M <= 0 || W->rows <= 0) return;
+    int N = W->rows, K = W->cols, Kp = (K + 31) / 32 * 32;
+    if (K <= 0) {  /* empty sum */
+        for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    size_t need = (size_t)M * (size_t)Kp;
+    if (need > g_xb_n) {
+        free(g_xb);
+        g_xb = malloc(sizeof(uint16_t) * need);
+        g_xb_n = g_xb ? need : 0;
+    }
+    if (!g_xb) {  /* no way to report from an op: NaN, never a plausible wrong number */
+        fprintf(stderr, "t5g: error: out of memory rounding %d x %d activations to bf16\n", M, K);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
+        return;
+    }
+    round_job r = {x, ldx, K, Kp, g_xb};
+    t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, round_rows, &r);
+    int mb = XB_BYTES / (2 * Kp);  /* the block size changes only which rows share a pass, never a sum */
+    mb = mb < 6 ? 6 : mb / 6 * 6;
+    dp_job j = {g_xb, W->data, y, M, N, K, Kp, W->ld, ldy, mb};
+    t5g_pool_for((N + NB - 1) / NB, 1, dp_chunk, &j);
+}
