@@ -122,4 +122,17 @@ for layout in "--tp 2" "--tp 1"; do
     cmp -s "$tmp/eref/samples.jsonl" "$out/samples.jsonl" || fail "eval $layout: resumed predictions differ"
     echo "ok: eval $layout one rank killed, resumed identical"
 done
+echo "== job scripts: runs with another model, data or decoding settings get other default folders"
+tags=$(
+    # shellcheck source=/dev/null
+    source jobs/common.sh
+    MODEL=$tmp/m.h5; BEAMS=4; job_tag "" "$tmp/in.jsonl"; echo
+    BEAMS=1; job_tag "" "$tmp/in.jsonl"; echo
+    MAX_NEW_TOKENS=9; job_tag "" "$tmp/in.jsonl"; echo
+    job_tag "--no-repeat-ngram-size 3" "$tmp/in.jsonl"; echo
+    job_tag "" "$tmp/other-data"; echo
+    MODEL=$tmp/m2.h5; cp "$tmp/m.h5" "$MODEL"; touch -d '2001-01-01' "$MODEL"; job_tag "" "$tmp/in.jsonl"; echo
+)
+[ "$(sort -u <<< "$tags" | wc -l)" -eq 6 ] || fail "job_tag: two different runs share a folder tag: $(echo $tags)"
+echo "ok: 6 runs, 6 folder tags"
 echo "test_faults: all checks passed"
