@@ -177,7 +177,7 @@ static int expand(const char *pattern, glob_t *g, size_t *n) {
         g->gl_pathv[k++] = g->gl_pathv[i];
         g->gl_pathv[i] = t;
     }
-    qsort(g->gl_pathv, k, sizeof *g->gl_pathv, cmp_str);
+    if (k) qsort(g->gl_pathv, k, sizeof *g->gl_pathv, cmp_str);  /* gl_pathv is NULL on no match */
     *n = k;
     return 0;
 }

@@ -116,6 +116,7 @@ void t5g_sha256_init(t5g_sha256_ctx *c) {
 }
 
 void t5g_sha256_update(t5g_sha256_ctx *c, const void *data, size_t len) {
+    if (!len) return;  /* data may be NULL then (memcpy from NULL is undefined even for 0 bytes) */
     const uint8_t *p = data;
     c->bytes += len;
     if (c->fill) {  /* top up the pending block first */

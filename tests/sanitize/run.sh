@@ -24,13 +24,27 @@ LEAKS=${SANITIZE_LEAKS:-0}
 # slow (full) unwinding on every malloc only when leaks are checked (the suppressions need the
 # library frames): it makes the suite 3-5x slower, and the project's own frames have frame pointers
 FAST=$((1 - LEAKS))
-export ASAN_OPTIONS=detect_leaks=$LEAKS:exitcode=86:fast_unwind_on_malloc=$FAST:detect_stack_use_after_return=0
+# Reports go to files as well as failing the process: a test that captures stderr (the CLI error
+# checks) or a bad-input case that only counts error lines would otherwise hide them.  Any report
+# file fails the run, whatever the tests said.
+R=$ROOT/$S/reports
+rm -rf "$R"
+mkdir -p "$R"
+export ASAN_OPTIONS=detect_leaks=$LEAKS:exitcode=86:fast_unwind_on_malloc=$FAST:detect_stack_use_after_return=0:log_path=$R/asan
 export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0:exitcode=86:fast_unwind_on_malloc=0:use_tls=0
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$R/ubsan
 export OMPI_MCA_mca_base_component_disable_dlclose=1
 export T5G_SANITIZE=1 T5G_SAN_FLAGS="$SAN"   # test_install.sh builds and links with the same flags
 # tests that link build/libt5g.a themselves (the README example) take the link flags from
 # `make print-ldlibs`: the sanitizer runtime must be among them
 export SAN_FLAGS="$SAN"
 cd "$S"
-bash tests/run_all.sh
+rc=0
+bash tests/run_all.sh || rc=$?
+if [ -n "$(ls -A "$R")" ]; then
+    echo "sanitizer reports ($R):"
+    for f in "$R"/*; do echo "== $f"; head -n 40 "$f"; done
+    exit 1
+fi
+echo "sanitizer reports: none"
+exit $rc
