@@ -15,6 +15,8 @@ int t5g_cpu_bf16act_check(void);  /* backend/cpu/linear.h */
 #include <unistd.h>
 
 static t5g_comm g_comm;
+/* rank 0's pid: names the /tmp files every rank of this job shares and no other test run uses */
+static int g_job;
 
 static size_t elem_size(t5g_dtype dt) { return dt == T5G_DT_F32 ? 4 : dt == T5G_DT_BF16 ? 2 : 1; }
 
@@ -82,7 +84,7 @@ static void compare(const char *h5, const char *ct, double tol) {
 
 static void with_file(const char *dtype) {
     char h5[256];
-    snprintf(h5, sizeof h5, "/tmp/t5g_lowp_mpi_%s.h5", dtype);
+    snprintf(h5, sizeof h5, "/tmp/t5g_lowp_mpi_%d_%s.h5", g_job, dtype);
     int ok = 1;
     if (g_comm.world_rank == 0) {  /* as `t5g init` (which cannot run inside mpirun's ranks) */
         t5g_comm self;
@@ -109,6 +111,8 @@ static void test_from_int8(void) { with_file("int8"); }
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    g_job = (int)getpid();
+    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
     t5g_cpu_setup(1);
     if (t5g_comm_init(&g_comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
     if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;

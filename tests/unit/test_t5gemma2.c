@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 static t5g_comm g_comm;
+/* rank 0's pid: names the /tmp files every rank of this job shares and no other test run uses */
+static int g_job;
 static const char *CASES[] = {"basic", "window", "tp", "linear"};
 #define NCASES 4
 
@@ -26,7 +28,7 @@ static const char *CASES[] = {"basic", "window", "tp", "linear"};
 static t5g_model *convert_from(const char *name, const char *hf, char *dir, size_t n) {
     snprintf(dir, n, "%s/t5g2/%s", fixtures_dir(), name);
     char h5[512], cmd[2048];
-    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", name, g_comm.world_size);
+    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%d_%s_%d.h5", g_job, name, g_comm.world_size);
     int ok = 1;
     if (g_comm.world_rank == 0) {
         snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/%s -o %s > /dev/null", dir, hf, h5);
@@ -155,7 +157,7 @@ static void sample_case(const char *name) {
     t5g_model *m = convert_and_load(name, dir, sizeof dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     char h5[512];
-    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", name, g_comm.world_size);
+    snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%d_%s_%d.h5", g_job, name, g_comm.world_size);
     t5g_comm self;
     t5g_comm_self(&self);
     t5g_model *one = t5g_model_load(h5, &self);
@@ -442,6 +444,8 @@ static void test_cli_generate(void) {
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    g_job = (int)getpid();
+    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
     t5g_cpu_setup(1);
     if (t5g_comm_init(&g_comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
     if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
@@ -465,7 +469,7 @@ int main(int argc, char **argv) {
     if (g_comm.world_rank == 0)  /* the converted checkpoints of convert_from */
         for (int i = 0; i < NCASES; i++) {
             char h5[512];
-            snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%s_%d.h5", CASES[i], g_comm.world_size);
+            snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%d_%s_%d.h5", g_job, CASES[i], g_comm.world_size);
             unlink(h5);
         }
     CU_cleanup_registry();

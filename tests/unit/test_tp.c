@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 static t5g_comm g_comm;
+/* rank 0's pid: names the /tmp files every rank of this job shares and no other test run uses */
+static int g_job;
 static int g_rank;
 
 typedef struct { int64_t bytes; int elem; } share_ctx;
@@ -32,7 +34,7 @@ static int argmax(const float *x, int n) {
 
 static void run_case(const char *dir, const char *name) {
     char h5[512], cmd[2048];
-    snprintf(h5, sizeof h5, "/tmp/t5g_tp_%s.h5", name);
+    snprintf(h5, sizeof h5, "/tmp/t5g_tp_%d_%s.h5", g_job, name);
     int ok = 1;
     if (g_comm.world_rank == 0) {
         snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
@@ -177,6 +179,8 @@ static void test_invalid_layouts(void) {
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    g_job = (int)getpid();
+    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
     t5g_cpu_setup(1);
     const char *tp = getenv("T5G_TEST_TP");
     if (t5g_comm_init(&g_comm, tp ? atoi(tp) : 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
