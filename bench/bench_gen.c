@@ -36,12 +36,13 @@ static int read_ids(const char *path, int B, int32_t **ids, int **len) {
 }
 
 int main(int argc, char **argv) {
-    const char *model = NULL, *idsf = NULL, *outf = NULL;
+    const char *model = NULL, *idsf = NULL, *outf = NULL, *ct = NULL;
     int B = 1, K = 1, N = 32, threads = 0, reps = 3;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-m")) model = argv[i + 1];
         else if (!strcmp(argv[i], "--ids")) idsf = argv[i + 1];
         else if (!strcmp(argv[i], "--out")) outf = argv[i + 1];
+        else if (!strcmp(argv[i], "--compute-type")) ct = argv[i + 1];
         else if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--beams")) K = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--new")) N = atoi(argv[i + 1]);
@@ -50,14 +51,14 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "bench_gen: unknown option %s\n", argv[i]); return 2; }
     }
     if (!model || !idsf || B < 1 || K < 1 || N < 1 || reps < 1) {
-        fprintf(stderr, "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] [--reps R] [--out F]\n");
+        fprintf(stderr, "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] [--reps R] [--out F] [--compute-type T]\n");
         return 2;
     }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(threads);
     t5g_comm comm;
     t5g_comm_self(&comm);
-    t5g_model *m = t5g_model_load(model, &comm);
+    t5g_model *m = t5g_model_load_as(model, &comm, NULL, ct);
     int32_t *ids;
     int *len;
     if (!m || read_ids(idsf, B, &ids, &len)) {

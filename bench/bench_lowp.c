@@ -2,7 +2,7 @@
  * the same run, interleaved: GFLOP/s (2·M·N·K per call) and the weight-read rate (GB/s of the
  * weights as stored) at M = 1..512 on a t5gemma-s-s-shaped projection and LM head, against
  * the read bandwidth of the machine (the decode roofline: weight bytes ÷ bandwidth).
- * bf16-act (vdpbf16ps, activations rounded to bf16) only where the CPU has AVX512-BF16.
+ * bf16-act (activations rounded to bf16: AMX tiles, else vdpbf16ps) only where the CPU has AVX512-BF16.
  * Medians of --reps repetitions.
  * usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F] */
 #include "backend/backend.h"

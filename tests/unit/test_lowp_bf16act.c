@@ -6,6 +6,7 @@
  *  the activation rounding is really applied: against the unrounded x the error exceeds it;
  *  batch composition: each row of an M-row call equals, bit for bit, the same row computed
  *  alone (M = 1) and inside other batches (no numerics switched by M).
+ * Both kernels: AMX-BF16 tiles (where the CPU and OS allow) and vdpbf16ps.
  * On a CPU without AVX512-BF16 the test asserts the one clear error instead. */
 #include "testutil.h"
 #include "backend/backend.h"
@@ -69,8 +70,10 @@ static void test_shapes(void) {
         return;
     }
     double worst = 0, unrounded = 0;
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int path = 0; path < 4; path++) {  /* AMX (where usable) and vdpbf16ps, one and two threads */
+        int threads = 1 + (path & 1);
         t5g_cpu_setup(threads);
+        if (!t5g_cpu_bf16act_amx(path >> 1) && (path >> 1)) continue;
         for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
             for (size_t b = 0; b < sizeof NK / sizeof *NK; b++) {
                 int M = Ms[a], N = NK[b][0], K = NK[b][1];
@@ -82,7 +85,8 @@ static void test_shapes(void) {
                 if (K >= 64 && e.err_unrounded > unrounded) unrounded = e.err_unrounded;
             }
     }
-    printf("\n  worst error / sum|x.w| %.2e; against unrounded x %.2e", worst, unrounded);
+    printf("\n  worst error / sum|x.w| %.2e; against unrounded x %.2e (AMX %s)", worst, unrounded,
+           t5g_cpu_bf16act_amx(1) ? "and vdpbf16ps" : "not usable here: vdpbf16ps only");
     CU_ASSERT(unrounded > 1e-4);  /* the activations really are rounded to bf16 */
     t5g_cpu_setup(0);
 }
@@ -103,19 +107,29 @@ static void test_batch_independent(void) {
     const t5g_backend *be = t5g_backend_cpu();
     be->linear(be->ctx, x, Mall, K, &W, yall, N);
     int bad = 0;
-    const int sub[] = {1, 2, 5, 6, 7, 32, 129};
+    const int sub[] = {1, 2, 5, 6, 7, 16, 17, 32, 129};
+    for (int amx = 1; amx >= 0; amx--) {
+    if (!t5g_cpu_bf16act_amx(amx) && amx) continue;
+    float *first = amx ? NULL : malloc(sizeof(float) * (size_t)Mall * N);
+    if (first) memcpy(first, yall, sizeof(float) * (size_t)Mall * N);
+    be->linear(be->ctx, x, Mall, K, &W, yall, N);
     for (size_t s = 0; s < sizeof sub / sizeof *sub; s++)
         for (int m0 = 0; m0 + sub[s] <= Mall; m0 += sub[s] * 7 + 3) {  /* rows at every tile offset */
             be->linear(be->ctx, x + (size_t)m0 * K, sub[s], K, &W, y, N);
             bad += memcmp(y, yall + (size_t)m0 * N, sizeof(float) * (size_t)sub[s] * N) != 0;
         }
+    free(first);
+    }
     CU_ASSERT_EQUAL(bad, 0);
+    t5g_cpu_bf16act_amx(1);
     free(x); free(yall); free(y); free(w);
 }
 
 /* NaN and inf in the activations reach the output, not a finite number */
 static void test_nonfinite(void) {
     if (!have_bf16dp()) return;
+    for (int amx = 1; amx >= 0; amx--) {
+    if (!t5g_cpu_bf16act_amx(amx) && amx) continue;
     const int N = 5, K = 40;
     float x[2 * 40], y[2 * 5];
     uint16_t w[5 * 40];
@@ -129,6 +143,8 @@ static void test_nonfinite(void) {
         CU_ASSERT(isnan(y[n]));
         CU_ASSERT(!isfinite(y[N + n]));
     }
+    }
+    t5g_cpu_bf16act_amx(1);
 }
 
 static CU_TestInfo tests[] = {

@@ -3,6 +3,7 @@
  * the TP-sharded model against a serial model loaded on the same rank.
  *  - the sharded weights are exactly the serial model's slices (bf16 bits, int8 bytes and row
  *    scales: int8 quantized at load takes each row's scale from the whole row);
+ *  - bf16-act (where the CPU has AVX512-BF16): within 2e-3 (see with_file);
  *  - logits: f32 and bf16 within 1e-5 of max(1, max|serial|) (summation order only) with the
  *    same argmax, int8 included: the row-parallel o_proj / down_proj quantize each rank's slice
  *    of the activations with the group's row maxima (t5g_linear_rowsplit), as TP = 1 does. */
@@ -99,7 +100,9 @@ static void with_file(const char *dtype) {
     if (g_comm.world_rank == 0) printf("\n  from a %s checkpoint:", dtype);
     compare(h5, "f32", 1e-5);
     compare(h5, "bf16", 1e-5);
-    if (t5g_cpu_bf16act_check() == 0) compare(h5, "bf16-act", 1e-5);  /* rounding is per element: any split */
+    /* bf16-act: a float32 summation-order difference can move an activation across a bf16 rounding
+     * boundary (one bf16 ulp, 2^-8 relative, of that activation): measured 5.6e-4 */
+    if (t5g_cpu_bf16act_check() == 0) compare(h5, "bf16-act", 2e-3);
     else if (g_comm.world_rank == 0) printf(" (bf16-act: no AVX512-BF16 on this CPU, not compared)");
     compare(h5, "int8", 1e-5);  /* row-split projections agree on the activation row maxima */
     MPI_Barrier(MPI_COMM_WORLD);

@@ -31,6 +31,10 @@ void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, floa
 /* bf16 weights and activations rounded to bf16, vdpbf16ps (linear_bf16dp.c; W->act_bf16: bf16-act).
  * Needs AVX512-BF16 (t5g_cpu_bf16act_check). */
 void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
+/* bf16-act uses AMX-BF16 tiles where the CPU and the OS allow it (same operands, another sum
+ * order than vdpbf16ps, fixed per process).  want: 0 = vdpbf16ps (tests), 1 = AMX if usable, -1 =
+ * keep; returns 1 if AMX is in use. */
+int t5g_cpu_bf16act_amx(int want);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* the same with the activation rows quantized by the given absolute maxima (backend.h linear_amax) */
 void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,

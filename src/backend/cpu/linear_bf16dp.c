@@ -1,6 +1,7 @@
 /* linear_bf16dp.c - y = x·Wᵀ with bf16 weights AND bf16 activations (--compute-type bf16-act):
  * each activation is rounded to bfloat16 (nearest even), products of bf16 pairs accumulate in
- * float32 with AVX512-BF16 `vdpbf16ps` (32 products per instruction, twice the float32 FMA's 16).
+ * float32: AMX-BF16 tiles where the CPU and OS allow (see below), else AVX512-BF16 `vdpbf16ps`
+ * (32 products per instruction, twice the float32 FMA's 16).
  * This is what transformers computes with torch_dtype=bfloat16 and CTranslate2 with
  * compute_type=bfloat16 in their products; it is not the exact widening path of linear_bf16.c.
  *
@@ -9,7 +10,7 @@
  * all of K in steps of 32 (no K blocking), then the same 16-lane reduction.  vdpbf16ps treats
  * bf16 denormals as zero and flushes float32 denormal results (its fixed semantics, MXCSR is
  * not consulted); activations this small do not occur in the model.
- * Tile: MR <= 6 activation rows x 4 weight rows (24 accumulators), weight quad outside, m-tiles
+ * vdpbf16ps tile: MR <= 6 activation rows x 4 weight rows (24 accumulators), weight quad outside, m-tiles
  * inside, M cut in blocks whose bf16 activations stay in L2; threads split N in chunks of NB. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
@@ -19,6 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cpuid.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define NB 32           /* weight rows per claimed chunk */
 #define XB_BYTES 262144 /* bf16 activation block per M block: within L2 */
@@ -128,8 +133,126 @@ T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
     }
 }
 
+/* ---- AMX-BF16: tdpbf16ps on 16 x 16 float32 tiles ----
+ * The weights are the A operand as stored (16 rows x 32 bf16 of W per tile, row stride ldw), the
+ * activations the B operand: B's rows are k pairs, its 16 columns 16 activation rows, so each
+ * 4-byte element is the pair (x[m][2p], x[m][2p+1]) - a transpose of the bf16 activations in
+ * 4-byte units, packed once per call (M·K).  C tile = 16 weight rows x 16 activation rows.
+ * Tiles: 0-3 C (2 weight blocks x 2 activation blocks), 4-5 A, 6-7 B.  Every element sums its
+ * products in the same K order whatever M is (zero padding of K and M adds exact zeros).
+ * Linux hands out the AMX tile state per process on request (arch_prctl ARCH_REQ_XCOMP_PERM). */
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+#define T5G_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((aligned(64))) tile_cfg;
+
+static int g_amx = -1;     /* AMX-BF16 usable in this process */
+static int g_amx_use = 1;  /* tests: 0 forces vdpbf16ps */
+static pthread_once_t g_amx_once = PTHREAD_ONCE_INIT;
+
+static void amx_detect(void) {
+    unsigned a, b, c, d;
+    int has = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1) && (d >> 24 & 1);  /* AMX-BF16, AMX-TILE */
+    g_amx = has && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+int t5g_cpu_bf16act_amx(int want) {
+    pthread_once(&g_amx_once, amx_detect);
+    if (want >= 0) g_amx_use = want;
+    return g_amx && g_amx_use;
+}
+
+typedef struct {
+    const uint32_t *xp; /* [nmb][Kp/2][16] bf16 pairs of 16 activation rows per block */
+    const uint16_t *w;
+    float *y;
+    int M, N, K, Kp, ldw, ldy, nmb, mbb;
+} amx_job;
+
+/* A tile of weight rows [n, n + 16) at k from W, or staged with zeros past N and K */
+T5G_AMX static const uint16_t *a_rows(const amx_job *j, int n, int k, uint16_t *stage, int *ld) {
+    if (n + 16 <= j->N && k + 32 <= j->K) {
+        *ld = 2 * j->ldw;
+        return j->w + (size_t)n * j->ldw + k;
+    }
+    memset(stage, 0, 16 * 64);
+    int kk = j->K - k < 32 ? j->K - k : 32;
+    for (int r = 0; r < 16 && n + r < j->N; r++) memcpy(stage + 32 * r, j->w + (size_t)(n + r) * j->ldw + k, 2 * (size_t)kk);
+    *ld = 64;
+    return stage;
+}
+
+T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
+    uint16_t stage[2][16 * 32] __attribute__((aligned(64)));
+    float c[4][16][16] __attribute__((aligned(64)));
+    int two_n = n0 + 16 < j->N, kp2 = j->Kp / 2;
+    for (int b = b0; b < b1; b += 2) {
+        int two_m = b + 1 < b1;
+        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+        for (int k = 0; k < j->Kp; k += 32) {
+            int lda;
+            const uint16_t *a = a_rows(j, n0, k, stage[0], &lda);
+            _tile_loadd(4, a, lda);
+            _tile_loadd(6, j->xp + ((size_t)b * kp2 + k / 2) * 16, 64);
+            _tile_dpbf16ps(0, 4, 6);
+            if (two_m) {
+                _tile_loadd(7, j->xp + ((size_t)(b + 1) * kp2 + k / 2) * 16, 64);
+                _tile_dpbf16ps(1, 4, 7);
+            }
+            if (two_n) {
+                a = a_rows(j, n0 + 16, k, stage[1], &lda);
+                _tile_loadd(5, a, lda);
+                _tile_dpbf16ps(2, 5, 6);
+                if (two_m) _tile_dpbf16ps(3, 5, 7);
+            }
+        }
+        _tile_stored(0, c[0], 64); _tile_stored(1, c[1], 64); _tile_stored(2, c[2], 64); _tile_stored(3, c[3], 64);
+        for (int t = 0; t < 4; t++) {
+            int n = n0 + 16 * (t >> 1), m = 16 * (b + (t & 1));
+            if ((t & 1) && !two_m) continue;
+            if ((t >> 1) && !two_n) continue;
+            for (int r = 0; r < 16 && n + r < j->N; r++)
+                for (int cc = 0; cc < 16 && m + cc < j->M; cc++) j->y[(size_t)(m + cc) * j->ldy + n + r] = c[t][r][cc];
+        }
+    }
+}
+
+T5G_AMX static void amx_chunk(void *ctx, int64_t c0, int64_t c1) {
+    const amx_job *j = ctx;
+    tile_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    _tile_loadconfig(&cfg);  /* per thread: the tile configuration is thread state */
+    for (int64_t c = c0; c < c1; c++)
+        for (int b = 0; b < j->nmb; b += j->mbb) amx_block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
+    _tile_release();
+}
+
+/* xb [M, Kp] (bf16) -> xp [nmb][Kp/2][16] pairs, zero rows past M */
+static void pack_pairs(const uint16_t *xb, int M, int Kp, uint32_t *xp, int nmb) {
+    int kp2 = Kp / 2;
+    memset(xp, 0, sizeof(uint32_t) * (size_t)nmb * kp2 * 16);
+    for (int m = 0; m < M; m++) {
+        const uint32_t *row = (const uint32_t *)(xb + (size_t)m * Kp);
+        uint32_t *dst = xp + (size_t)(m / 16) * kp2 * 16 + m % 16;
+        for (int p = 0; p < kp2; p++) dst[(size_t)p * 16] = row[p];
+    }
+}
+
 static _Thread_local uint16_t *g_xb;  /* reused across calls, one per calling thread */
 static _Thread_local size_t g_xb_n;
+static _Thread_local uint32_t *g_xp;  /* AMX: the pairs packed for the B tiles */
+static _Thread_local size_t g_xp_n;   /* in bf16 units */
 
 void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
@@ -152,6 +275,26 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
     }
     round_job r = {x, ldx, K, Kp, g_xb};
     t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, round_rows, &r);
+    if (t5g_cpu_bf16act_amx(-1)) {
+        int nmb = (M + 15) / 16;
+        size_t pk = (size_t)nmb * 16 * Kp;
+        if (pk > g_xp_n) {
+            free(g_xp);
+            g_xp = malloc(sizeof(uint16_t) * pk);
+            g_xp_n = g_xp ? pk : 0;
+        }
+        if (g_xp) {
+            pack_pairs(g_xb, M, Kp, g_xp, nmb);
+            int mbb = XB_BYTES / (32 * Kp);  /* activation blocks per pass: within L2, never a sum */
+            amx_job a = {g_xp, W->data, y, M, N, K, Kp, W->ld, ldy, nmb, mbb < 2 ? 2 : mbb / 2 * 2};
+            t5g_pool_for((N + NB - 1) / NB, 1, amx_chunk, &a);
+            return;
+        }
+        fprintf(stderr, "t5g: error: out of memory packing %d x %d activations for AMX\n", M, K);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
+        return;
+    }
     int mb = XB_BYTES / (2 * Kp);  /* the block size changes only which rows share a pass, never a sum */
     mb = mb < 6 ? 6 : mb / 6 * 6;
     dp_job j = {g_xb, W->data, y, M, N, K, Kp, W->ld, ldy, mb};
