@@ -3,19 +3,23 @@
  * Input lines: {"id": ..., "prompt": "..."} or {"id": ..., "input_ids": [...]} ("text": the older
  * name of "prompt"), optionally "target_prefix" (text or ids).  Output lines: {"id", "prediction",
  * "output_ids", ...} as in eval's predictions (docs/generation.md "Output lines").
- * DP group d (of D) takes input lines with line % D == d.  Its TP rank 0 appends results to
- * OUT.part<d> as each batch finishes (a crash loses only the batches in flight); at the end
- * world rank 0 merges OUT (from an earlier run) and the parts into OUT in input order
- * (temp file + rename) and removes the parts.
+ * The input is streamed (gen_stream.h): world rank 0 indexes it in fixed chunks of lines and
+ * checks the ids are unique; DP group d (of D) owns chunks k % D == d, validates their lines
+ * before anyone generates, then reads, tokenizes and runs one chunk at a time.  Its TP rank 0
+ * appends results to OUT.part<d> as each batch finishes (a crash loses only the batches in
+ * flight); at the end world rank 0 merges OUT (from an earlier run) and the parts into OUT in
+ * input order one chunk at a time (temp file + rename) and removes the parts.
  * OUT.run.json records what the results depend on (model, tokenizer and input sha256, every
  * decoding setting).  --resume continues only a run with the same record (torn last lines of
- * the parts are cut first) and skips ids found in OUT or a part; without --resume the old
- * OUT and parts are removed first, so nothing stale can win the merge. */
+ * the parts are cut first), merges what is there into OUT first (so every file is in chunk
+ * order again, whatever DP size wrote the parts) and skips the lines with a result; without
+ * --resume the old OUT and parts are removed first, so nothing stale can win the merge. */
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/gen_options.h"
 #include "io/jsonl.h"
+#include "cli/gen_stream.h"
 #include "core/fileio.h"
 #include "core/fingerprint.h"
 #include "core/sha256.h"
@@ -70,65 +74,6 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
 
 static int tok_flags(const gen_args *a, const t5g_model *m) {
     return (a->no_bos ? 0 : (m->add_bos ? T5G_TOK_ADD_BOS : 0)) | (a->add_eos || m->add_eos ? T5G_TOK_ADD_EOS : 0);
-}
-
-/* Rank 0 of a TP group: read this DP group's lines, tokenize, skip finished ids. */
-static int read_inputs(const gen_args *a, const t5g_comm *c, const t5g_model *m, const t5g_tokenizer *tok,
-                       t5g_gen_input **inputs, int *n, char ***ids_json, int *nlines) {
-    jsonl_doc doc;
-    T5G_TRY(jsonl_read(a->in, &doc));
-    if (doc.n == 0) { jsonl_free(&doc); return T5G_FAIL("%s has no input lines", a->in); }
-    if (jsonl_doc_unique_ids(&doc)) { jsonl_free(&doc); return -1; }
-    str_set done = {0};
-    if (a->resume && jsonl_collect_ids(a->out, 1, &done)) { jsonl_free(&doc); str_set_free(&done); return -1; }
-    t5g_gen_input *v = calloc(doc.n + 1, sizeof *v);
-    char **ids = calloc(doc.n + 1, sizeof(char *));
-    T5G_CHECK(v && ids, "out of memory reading %s", a->in);
-    int k = 0, skip = !strcmp(a->on_error, "skip"), rc = 0;
-    int flags = tok_flags(a, m);
-    for (int i = 0; i < doc.n && !rc; i++) {
-        if (i % c->dp_size != c->dp_rank) continue;
-        int32_t *tids = NULL;
-        size_t nt = 0;
-        char *idj = NULL;
-        int32_t *pre = NULL;
-        int npre = 0;
-        int bad = jsonl_request(&doc, i, tok, flags, m->cfg.enc.vocab_size, &idj, &tids, &nt);
-        if (!bad && cli_request_prefix(doc.items[i], tok, m->cfg.dec.vocab_size, &pre, &npre)) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "%s", t5g_last_error());
-            bad = T5G_FAIL("%s:%d: %s", a->in, doc.lineno[i], msg);
-        }
-        if (!bad && nt > (size_t)a->max_input) {
-            if (a->truncate) {
-                fprintf(stderr, "t5g: warning: %s:%d: input of %zu tokens truncated to %d\n", a->in, doc.lineno[i], nt, a->max_input);
-                nt = (size_t)a->max_input;
-            } else {
-                bad = T5G_FAIL("%s:%d: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", a->in,
-                               doc.lineno[i], nt, a->max_input);
-            }
-        }
-        if (bad) {
-            free(tids); free(idj); free(pre);
-            if (!skip) { rc = -1; break; }
-            fprintf(stderr, "t5g: warning: skipping: %s\n", t5g_last_error());
-            continue;
-        }
-        if (str_set_has(&done, idj)) { free(tids); free(idj); free(pre); continue; }
-        ids[i] = idj;
-        v[k].index = i;
-        v[k].seed = t5g_request_seed(idj, (uint64_t)a->g.seed);
-        v[k].ids = tids;
-        v[k].n = (int)nt;
-        v[k].prefix = pre;
-        v[k].nprefix = npre;
-        k++;
-    }
-    *nlines = doc.n;
-    jsonl_free(&doc);
-    str_set_free(&done);
-    *inputs = v; *n = k; *ids_json = ids;
-    return rc;
 }
 
 /* What the results depend on; batch size and the TP/DP layout are left out on purpose:
@@ -194,12 +139,13 @@ static int check_output(const gen_args *a, const cJSON *fp) {
 }
 
 /* World rank 0, once every input line checked out: record the run; without --resume the old
- * output and any stale parts go first, so nothing of another run can win the merge. */
-static int start_output(const gen_args *a, const cJSON *fp) {
+ * output and any stale parts go first, so nothing of another run can win the merge.  With
+ * --resume, OUT and the parts are merged first; done gets the lines that have a result. */
+static int start_output(const gen_args *a, const cJSON *fp, const jsonl_index *ix, uint8_t *done) {
     if (!plain_file(a->out)) return 0;
     char fpath[4200];
     snprintf(fpath, sizeof fpath, "%s.run.json", a->out);
-    if (a->resume && access(fpath, F_OK) == 0) return 0;
+    if (a->resume && access(fpath, F_OK) == 0) return jsonl_merge_chunks(a->in, a->out, ix, done);
     char **parts = NULL;
     int np = 0, rc = 0;
     T5G_TRY(jsonl_part_paths(a->out, &parts, &np));
@@ -209,6 +155,47 @@ static int start_output(const gen_args *a, const cJSON *fp) {
     }
     jsonl_free_paths(parts, np);
     return rc ? rc : t5g_fingerprint_write(fpath, fp);
+}
+
+/* Every rank: the index from world rank 0 (which scanned the input and checked the ids). */
+static int share_index(const gen_args *a, const t5g_comm *c, jsonl_index *ix, int *fail) {
+    if (c->world_rank == 0) {
+        *fail = jsonl_scan(a->in, ix) != 0;
+        if (!*fail && ix->n == 0) *fail = T5G_FAIL("%s has no input lines", a->in) != 0;
+    }
+    if (t5g_any_failed(c->world, *fail)) return -1;
+    *fail = gen_stream_bcast_index(ix, c->world) != 0;
+    return *fail;
+}
+
+static uint8_t *bitmap(const jsonl_index *ix) {
+    return calloc((size_t)(ix->n + 8) / 8, 1);
+}
+
+/* This group's lines still to generate (for the progress line). */
+static int64_t count_todo(const jsonl_index *ix, const t5g_comm *c, const uint8_t *bad, const uint8_t *done) {
+    int64_t todo = 0;
+    for (int64_t k = c->dp_rank; k < ix->nchunks; k += c->dp_size) {
+        int64_t first, end;
+        jsonl_chunk_range(ix, k, &first, &end);
+        for (int64_t i = first; i < end; i++) todo += !jsonl_bit(bad, i) && !jsonl_bit(done, i);
+    }
+    return todo;
+}
+
+/* This group's chunks in order; TP rank 0 reads them, every rank of the group runs them. */
+static int run_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m, const gen_stream_cfg *gc,
+                      const jsonl_index *ix, const uint8_t *bad, const uint8_t *done, FILE *part, t5g_progress *prog) {
+    for (int64_t k = comm->dp_rank; k < ix->nchunks; k += comm->dp_size) {
+        gen_chunk ch = {0};
+        int fail = comm->tp_rank == 0 && gen_stream_read_chunk(gc, ix, k, bad, done, &ch) != 0;
+        if (t5g_any_failed(comm->tp, fail)) return fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
+        t5g_jsonl_sink sc = {part, ch.ids_json, gc->tok, m, "prediction", 1, 0};
+        fail = t5g_run_requests(m, comm, ch.in, ch.n, &a->g.o, t5g_jsonl_sink_write, &sc, prog) != 0;
+        gen_chunk_free(&ch);
+        if (fail) return -1;  /* t5g_run_requests agreed on it within the group */
+    }
+    return 0;
 }
 
 int cmd_generate(int argc, char **argv) {
@@ -225,20 +212,26 @@ int cmd_generate(int argc, char **argv) {
     if (comm.world_rank == 0) fail = !(fp = gen_fingerprint(&a, m, tok_flags(&a, m))) || check_output(&a, fp);
     if (t5g_any_failed(comm.world, fail)) { cJSON_Delete(fp); cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
     t5g_tokenizer *tok = NULL;
-    t5g_gen_input *in = NULL;
-    char **ids_json = NULL;
-    int n = 0, nlines = 0;
+    jsonl_index ix = {0};
+    uint8_t *bad = NULL, *done = NULL;
     FILE *part = NULL;
-    if (comm.tp_rank == 0) {
+    if (share_index(&a, &comm, &ix, &fail)) goto done;
+    bad = bitmap(&ix);
+    done = bitmap(&ix);
+    fail = !bad || !done ? T5G_FAIL("out of memory") != 0 : 0;
+    if (!fail && comm.tp_rank == 0) {
         if (a.tokenizer) tok = t5g_tokenizer_from_file(a.tokenizer);
         else if (m->spm_model) tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);
         else t5g_clear_error();
         fail = (a.tokenizer || m->spm_model) && !tok;
-        if (!fail) fail = read_inputs(&a, &comm, m, tok, &in, &n, &ids_json, &nlines) != 0;
     }
+    gen_stream_cfg gc = {a.in, tok, tok_flags(&a, m), m->cfg.enc.vocab_size, m->cfg.dec.vocab_size, a.max_input,
+                         a.truncate, !strcmp(a.on_error, "skip"), (uint64_t)a.g.seed};
+    if (!fail && comm.tp_rank == 0) fail = gen_stream_validate(&gc, &ix, comm.dp_rank, comm.dp_size, bad) != 0;
     int any = t5g_any_failed(comm.world, fail);  /* every rank takes part in both checks */
-    if (!any && comm.world_rank == 0) fail = start_output(&a, fp) != 0;
+    if (!any && comm.world_rank == 0) fail = start_output(&a, fp, &ix, done) != 0;
     if (any || t5g_any_failed(comm.world, fail)) goto done;
+    MPI_Bcast(done, (int)((ix.n + 8) / 8), MPI_UINT8_T, 0, comm.world);
     if (comm.tp_rank == 0) {
         char path[4200];
         snprintf(path, sizeof path, "%s.part%d", a.out, comm.dp_rank);
@@ -247,22 +240,20 @@ int cmd_generate(int argc, char **argv) {
     }
     if (t5g_any_failed(comm.world, fail)) goto done;
     t5g_progress prog;
-    char label[64];  /* world rank 0 reports its own DP group (groups get equal shares of lines) */
+    char label[64];  /* world rank 0 reports its own DP group (groups get equal shares of chunks) */
     if (comm.dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm.dp_size);
     else snprintf(label, sizeof label, "generate");
-    t5g_progress_start(&prog, label, n, comm.world_rank == 0 && !a.quiet);
-    t5g_jsonl_sink sc = {part, ids_json, tok, m, "prediction", 1, 0};
-    fail = t5g_run_requests(m, &comm, in, n, &a.g.o, t5g_jsonl_sink_write, &sc, &prog) != 0;
+    t5g_progress_start(&prog, label, count_todo(&ix, &comm, bad, done), comm.world_rank == 0 && !a.quiet);
+    fail = run_chunks(&a, &comm, m, &gc, &ix, bad, done, part, &prog) != 0;
     if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
     if (part) { fclose(part); part = NULL; }
     if (t5g_any_failed(comm.world, fail)) goto done;
-    if (comm.world_rank == 0) fail = jsonl_merge_parts(a.in, a.out) != 0;
+    if (comm.world_rank == 0) fail = jsonl_merge_chunks(a.in, a.out, &ix, NULL) != 0;
 done:
     if (part) fclose(part);
-    for (int i = 0; i < n; i++) { free(in[i].ids); free(in[i].prefix); }
-    for (int i = 0; ids_json && i < nlines; i++) free(ids_json[i]);
-    free(ids_json);
-    free(in);
+    free(bad);
+    free(done);
+    jsonl_index_free(&ix);
     t5g_tokenizer_free(tok);
     cli_gen_free(&a.g);
     t5g_model_free(m);

@@ -35,7 +35,7 @@ static int has_nul_escape(const char *p) {
 }
 
 /* Parse one line; NULL with *why set when it is not exactly one JSON value. */
-static cJSON *parse_line(const char *p, size_t n, const char **why) {
+cJSON *jsonl_parse_line(const char *p, size_t n, const char **why) {
     *why = NULL;
     if (bad_utf8((const unsigned char *)p, n) >= 0) { *why = "not valid UTF-8"; return NULL; }
     const char *end = NULL;
@@ -79,7 +79,7 @@ int jsonl_read(const char *path, jsonl_doc *d) {
         while (*q == ' ' || *q == '\t' || *q == '\r') q++;
         if (*q) {
             if (grow_doc(d, &cap)) { free(buf); jsonl_free(d); return -1; }
-            d->items[d->n] = parse_line(p, (size_t)(e - p), &d->why[d->n]);
+            d->items[d->n] = jsonl_parse_line(p, (size_t)(e - p), &d->why[d->n]);
             d->lineno[d->n++] = line;
         }
         p = e + 1;
@@ -112,56 +112,59 @@ char *jsonl_id(const cJSON *item) {
     return s;
 }
 
-int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags, int vocab, char **id_json,
-                  int32_t **ids, size_t *n) {
-    const cJSON *it = d->items[i];
-    int line = d->lineno[i];
+int jsonl_request_item(const char *path, long long line, const cJSON *it, const char *why, const t5g_tokenizer *tok,
+                       int flags, int vocab, char **id_json, int32_t **ids, size_t *n) {
     *id_json = NULL; *ids = NULL; *n = 0;
-    T5G_CHECK(it, "%s:%d: %s", d->path, line, jsonl_why(d, i));
-    T5G_CHECK(cJSON_IsObject(it), "%s:%d: a line must be a JSON object", d->path, line);
+    T5G_CHECK(it, "%s:%lld: %s", path, line, why ? why : "not valid JSON");
+    T5G_CHECK(cJSON_IsObject(it), "%s:%lld: a line must be a JSON object", path, line);
     char *idj = jsonl_id(it);
     if (!idj) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s", t5g_last_error());
-        return T5G_FAIL("%s:%d: %s", d->path, line, msg);
+        return T5G_FAIL("%s:%lld: %s", path, line, msg);
     }
     /* "prompt"; "text" is its older name (docs/generation.md: output keys) */
     const char *key = cJSON_HasObjectItem(it, "prompt") ? "prompt" : "text";
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, key), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
     int rc = 0;
     if (cJSON_IsString(text)) {
-        if (!tok) rc = T5G_FAIL("%s:%d: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", d->path, line, key);
-        else if (!*text->valuestring) rc = T5G_FAIL("%s:%d: empty \"%s\"", d->path, line, key);
+        if (!tok) rc = T5G_FAIL("%s:%lld: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", path, line, key);
+        else if (!*text->valuestring) rc = T5G_FAIL("%s:%lld: empty \"%s\"", path, line, key);
         else if (t5g_tokenizer_encode(tok, text->valuestring, strlen(text->valuestring), flags, ids, n)) {
             char msg[600];
             snprintf(msg, sizeof msg, "%s", t5g_last_error());
-            rc = T5G_FAIL("%s:%d: %s", d->path, line, msg);
+            rc = T5G_FAIL("%s:%lld: %s", path, line, msg);
         }
         for (size_t j = 0; !rc && j < *n; j++)
             if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
-                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
-                              d->path, line, (*ids)[j], vocab);
+                rc = T5G_FAIL("%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
+                              path, line, (*ids)[j], vocab);
     } else if (cJSON_IsArray(arr)) {
         int k = cJSON_GetArraySize(arr), j = 0;  /* GetArraySize walks the list once; GetArrayItem per id would be quadratic */
         const cJSON *e;
-        if (k == 0) rc = T5G_FAIL("%s:%d: empty \"input_ids\"", d->path, line);
+        if (k == 0) rc = T5G_FAIL("%s:%lld: empty \"input_ids\"", path, line);
         else if (k > JSONL_MAX_INPUT_IDS)
-            rc = T5G_FAIL("%s:%d: \"input_ids\" has %d ids, more than the limit of %d per request", d->path, line, k, JSONL_MAX_INPUT_IDS);
+            rc = T5G_FAIL("%s:%lld: \"input_ids\" has %d ids, more than the limit of %d per request", path, line, k, JSONL_MAX_INPUT_IDS);
         else if (!(*ids = malloc(sizeof(int32_t) * k))) rc = T5G_FAIL("out of memory");
         cJSON_ArrayForEach(e, arr) {
             if (rc) break;
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
             if (!(v >= 0 && v < vocab && v == floor(v)))  /* also false for NaN and 1e999 (inf) */
-                rc = T5G_FAIL("%s:%d: input_ids[%d] is not a token id in [0, %d)", d->path, line, j, vocab);
+                rc = T5G_FAIL("%s:%lld: input_ids[%d] is not a token id in [0, %d)", path, line, j, vocab);
             else (*ids)[j++] = (int32_t)v;
         }
         *n = (size_t)k;
     } else {
-        rc = T5G_FAIL("%s:%d: a line needs \"prompt\" (string) or \"input_ids\" (list)", d->path, line);
+        rc = T5G_FAIL("%s:%lld: a line needs \"prompt\" (string) or \"input_ids\" (list)", path, line);
     }
     if (rc) { free(idj); free(*ids); *ids = NULL; return -1; }
     *id_json = idj;
     return 0;
+}
+
+int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags, int vocab, char **id_json,
+                  int32_t **ids, size_t *n) {
+    return jsonl_request_item(d->path, d->lineno[i], d->items[i], jsonl_why(d, i), tok, flags, vocab, id_json, ids, n);
 }
 
 /* ---- string set (open addressing) ---- */
@@ -315,83 +318,5 @@ int jsonl_collect_ids(const char *out, int with_parts, str_set *done) {
     T5G_TRY(jsonl_part_paths(out, &parts, &np));
     for (int k = 0; k < np && !rc; k++) rc = collect_file(parts[k], done);
     jsonl_free_paths(parts, np);
-    return rc;
-}
-
-typedef struct { long key; long seq; char *line; } outline;
-static int by_key(const void *a, const void *b) {
-    const outline *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-typedef struct { const char *name; long index; } named;
-static int by_name(const void *a, const void *b) {
-    const named *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-int jsonl_merge_parts(const char *in, const char *out) {
-    char **parts = NULL;
-    int nparts = 0;
-    T5G_TRY(jsonl_part_paths(out, &parts, &nparts));
-    jsonl_doc din;
-    if (jsonl_read(in, &din)) { jsonl_free_paths(parts, nparts); return -1; }
-    /* id -> input position, through a parallel array kept in insertion order */
-    char **names = calloc(din.n + 1, sizeof(char *));
-    str_set seen = {0};
-    outline *lines = NULL;
-    size_t nl = 0, cap = 0;
-    int rc = 0;
-    named *sorted = calloc(din.n + 1, sizeof *sorted);
-    size_t ns = 0;
-    for (int i = 0; i < din.n; i++) {
-        names[i] = din.items[i] ? jsonl_id(din.items[i]) : NULL;
-        if (names[i]) { sorted[ns].name = names[i]; sorted[ns].index = i; ns++; }
-    }
-    if (ns) qsort(sorted, ns, sizeof *sorted, by_name);  /* id -> first input position, by binary search */
-    t5g_clear_error();
-    char p[4200];
-    for (int k = -1; k < nparts && !rc; k++) {
-        if (k < 0) snprintf(p, sizeof p, "%s", out);
-        else snprintf(p, sizeof p, "%s", parts[k]);
-        if (access(p, F_OK) != 0) continue;
-        jsonl_doc d;
-        if (jsonl_read(p, &d)) { rc = -1; break; }
-        for (int i = 0; i < d.n && !rc; i++) {
-            if (!d.items[i]) continue;
-            char *id = jsonl_id(d.items[i]);
-            if (!id || str_set_add(&seen, id) != 1) { free(id); continue; }  /* first copy of an id wins */
-            long key = din.n;
-            size_t lo = 0, hi = ns;
-            while (lo < hi) { size_t mid = (lo + hi) / 2; if (strcmp(sorted[mid].name, id) < 0) lo = mid + 1; else hi = mid; }
-            if (lo < ns && !strcmp(sorted[lo].name, id)) key = sorted[lo].index;
-            free(id);
-            if (nl == cap) { cap = cap ? cap * 2 : 256; lines = realloc(lines, sizeof *lines * cap); }
-            lines[nl].key = key;
-            lines[nl].seq = (long)nl;
-            lines[nl].line = cJSON_PrintUnformatted(d.items[i]);
-            nl++;
-        }
-        jsonl_free(&d);
-    }
-    if (!rc) {
-        if (nl) qsort(lines, nl, sizeof *lines, by_key);  /* qsort(NULL, 0) is undefined */
-        t5g_outfile o;
-        rc = t5g_out_open(&o, out, "w");
-        for (size_t i = 0; i < nl && !rc; i++) if (fprintf(o.f, "%s\n", lines[i].line) < 0) rc = T5G_FAIL("write error on %s", out);
-        if (!rc) rc = t5g_out_commit(&o); else t5g_out_abort(&o);
-    }
-    if (!rc)
-        for (int k = 0; k < nparts; k++) unlink(parts[k]);
-    jsonl_free_paths(parts, nparts);
-    for (size_t i = 0; i < nl; i++) free(lines[i].line);
-    free(lines);
-    for (int i = 0; i < din.n; i++) free(names[i]);
-    free(names);
-    free(sorted);
-    str_set_free(&seen);
-    jsonl_free(&din);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* jsonl.h - JSON-lines input/output for generate and eval: parsed documents with line
- * numbers, request validation, id sets for --resume, and the final in-order merge. */
+ * numbers, request validation, id sets for --resume, part discovery (the streaming reader and
+ * the in-order merge of generate's parts are in jsonl_stream.h). */
 #ifndef T5G_JSONL_H
 #define T5G_JSONL_H
 #include <cJSON.h>
@@ -23,6 +24,9 @@ typedef struct {
  * their line number, so the caller decides to stop or skip). */
 int jsonl_read(const char *path, jsonl_doc *d);
 void jsonl_free(jsonl_doc *d);
+/* Parse one line (n bytes, NUL-terminated); NULL with *why (static text) when it is not exactly
+ * one JSON value in valid UTF-8. */
+cJSON *jsonl_parse_line(const char *p, size_t n, const char **why);
 /* Why line i did not parse: "not valid UTF-8", "not valid JSON", ... */
 const char *jsonl_why(const jsonl_doc *d, int i);
 /* The item's "id" as compact JSON text (string or number), malloc'd; NULL + error. */
@@ -32,6 +36,10 @@ char *jsonl_id(const cJSON *item);
  * ("text": its older name) tokenized with tok/flags, or {"id", "input_ids"} checked against vocab. */
 int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags, int vocab, char **id_json,
                   int32_t **ids, size_t *n);
+
+/* The same for one parsed line (it may be NULL: why says why) read at path:line. */
+int jsonl_request_item(const char *path, long long line, const cJSON *it, const char *why, const t5g_tokenizer *tok,
+                       int flags, int vocab, char **id_json, int32_t **ids, size_t *n);
 
 /* A set of strings (ids as JSON text). */
 typedef struct { char **slot; size_t cap, n; } str_set;
@@ -52,7 +60,4 @@ void jsonl_free_paths(char **paths, int n);
 /* Ids already written to OUT (and, with_parts, to its parts).  Torn tails must have been cut
  * (t5g_cut_torn_tail): any bad line is reported as a damaged file. */
 int jsonl_collect_ids(const char *out, int with_parts, str_set *done);
-/* Merge OUT and its parts into OUT in the input file's line order (temp + rename); removes
- * the parts. */
-int jsonl_merge_parts(const char *in, const char *out);
 #endif
