@@ -3,7 +3,8 @@
 # tests (CLI errors, SLURM).  Ends with "N passed, N failed, N skipped" and exits non-zero on
 # failure.  A test that cannot run here exits 77 (skipped, never counted as passed); with
 # CI=true (root, every package installed) a skip is a failure.
-# Run from the repository root after `make`.  T5G_TEST_ONLY=regex limits the set.
+# Run from the repository root after `make`.  T5G_TEST_ONLY=regex limits the set;
+# T5G_TEST_EXCLUDE=regex leaves tests out (listed as not run; tests/sanitize/run.sh uses it).
 set -u
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # CI runs as root
@@ -12,11 +13,15 @@ export OMPI_MCA_mpi_yield_when_idle=1                              # oversubscri
 export BLIS_NUM_THREADS=${BLIS_NUM_THREADS:-1}
 logdir=build/test-logs
 mkdir -p "$logdir"
-passed=0; failed=0; skipped=0; failures=(); skips=()
+passed=0; failed=0; skipped=0; failures=(); skips=(); excluded=()
 
 run() {  # run NAME CMD... : one test step, output in build/test-logs/NAME.log
     local name=$1; shift
     if [ -n "${T5G_TEST_ONLY:-}" ] && ! [[ $name =~ $T5G_TEST_ONLY ]]; then return; fi
+    # T5G_TEST_EXCLUDE=regex: not run here, and said so (neither passed nor skipped)
+    if [ -n "${T5G_TEST_EXCLUDE:-}" ] && [[ $name =~ $T5G_TEST_EXCLUDE ]]; then
+        excluded+=("$name"); echo "NOT RUN $name (T5G_TEST_EXCLUDE)"; return
+    fi
     local t0=$SECONDS rc=0
     timeout 900 "$@" > "$logdir/$name.log" 2>&1 || rc=$?
     if [ $rc -eq 77 ] && [ "${CI:-}" != true ]; then
@@ -58,5 +63,6 @@ done
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 [ ${#skips[@]} -eq 0 ] || echo "skipped: ${skips[*]}"
+[ ${#excluded[@]} -eq 0 ] || echo "not run (T5G_TEST_EXCLUDE): ${excluded[*]}"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
