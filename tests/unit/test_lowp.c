@@ -4,7 +4,8 @@
  *  bf16: reference = float64 product with the widened weights; tolerance 2e-6 of Σ|x·w|
  *        (float32 accumulation, as the float32 kernel).
  *  int8: reference = the same per-row activation quantization done here in float64 and an
- *        exact integer dot; tolerance 1e-6 of Σ|q_x·q_w|·s_x·s_w; both ISAs must agree bit for bit; and the
+ *        exact integer dot; tolerance 1e-6 of Σ|q_x·q_w|·s_x·s_w; the ISAs (AMX-INT8 where usable,
+ *        AVX512-VNNI, AVX2) must agree bit for bit; and the
  *        error against the unquantized float64 product stays within the quantization bound. */
 #include "testutil.h"
 #include "backend/backend.h"
@@ -152,9 +153,16 @@ static void int8_case(shape s, int isa, int threads) {
     CU_ASSERT(e.quant <= 1.0);
 }
 
+/* 2: AMX-INT8 (1 = not usable here), 1: AVX512-VNNI, 0: AVX2 */
+static int set_isa(int isa) {
+    int amx = t5g_cpu_int8_amx(isa == 2);
+    t5g_cpu_lowp_isa(isa ? 1 : 0);
+    return isa == 2 && !amx;
+}
+
 static void test_int8_shapes(void) {
-    for (int isa = 1; isa >= 0; isa--) {
-        t5g_cpu_lowp_isa(isa);
+    for (int isa = 2; isa >= 0; isa--) {
+        if (set_isa(isa)) continue;
         for (int threads = 1; threads <= 2; threads++) {
             t5g_pool_set_threads(threads);
             for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
@@ -164,17 +172,17 @@ static void test_int8_shapes(void) {
                 }
         }
     }
-    t5g_cpu_lowp_isa(1);
+    set_isa(2);
 }
 
 static void test_int8_blocks(void) {
     t5g_pool_set_threads(2);
-    for (int isa = 1; isa >= 0; isa--) {
-        t5g_cpu_lowp_isa(isa);
+    for (int isa = 2; isa >= 0; isa--) {
+        if (set_isa(isa)) continue;
         shape s[] = {{128, 40, 3000, 1}, {100, 8, 7001, 0}, {300, 33, 70, 1}, {2, 5, 40000, 0}};
         for (size_t i = 0; i < sizeof s / sizeof *s; i++) int8_case(s[i], isa, 2);
     }
-    t5g_cpu_lowp_isa(1);
+    set_isa(2);
 }
 
 /* the VNNI and AVX2 kernels form the same int32 sums: the same floats bit for bit */
@@ -183,26 +191,35 @@ static void test_int8_isas_agree(void) {
         printf("(no AVX512-VNNI here: only the AVX2 kernel is checked)");
         return;
     }
-    shape s[] = {{7, 37, 1000, 1}, {129, 66, 130, 0}, {1, 9, 4099, 2}};
+    shape s[] = {{7, 37, 1000, 1}, {129, 66, 130, 0}, {1, 9, 4099, 2}, {33, 17, 64, 1}, {16, 32, 128, 0}};
+    int amx_checked = 0;
     for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
         size_t n = (size_t)s[i].M * (s[i].N + s[i].pad);
         float *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
         unsigned seed = rng;
-        t5g_cpu_lowp_isa(1);
+        set_isa(1);
         check_int8(s[i], a);
         rng = seed;
         t5g_cpu_lowp_isa(0);
         check_int8(s[i], b);
         CU_ASSERT(memcmp(a, b, sizeof(float) * n) == 0);
+        if (!set_isa(2)) {  /* AMX-INT8 tiles: the same integers too */
+            rng = seed;
+            check_int8(s[i], b);
+            CU_ASSERT(memcmp(a, b, sizeof(float) * n) == 0);
+            amx_checked++;
+        }
+        set_isa(1);
         free(a); free(b);
     }
-    t5g_cpu_lowp_isa(1);
+    printf("(AMX-INT8 = VNNI bit for bit on %d shapes)", amx_checked);
+    set_isa(2);
 }
 
 /* a zero activation row gives 0; a row with inf or NaN gives NaN, never a finite number */
 static void test_int8_special_rows(void) {
-    for (int isa = 1; isa >= 0; isa--) {
-        t5g_cpu_lowp_isa(isa);
+    for (int isa = 2; isa >= 0; isa--) {
+        if (set_isa(isa)) continue;
         int M = 3, N = 5, K = 70;
         float x[3 * 70], y[3 * 5], ws[5];
         int8_t w[5 * 70];
@@ -218,7 +235,7 @@ static void test_int8_special_rows(void) {
             CU_ASSERT(isnan(y[2 * N + n]));
         }
     }
-    t5g_cpu_lowp_isa(1);
+    set_isa(2);
 }
 
 static void test_dtype_check(void) {

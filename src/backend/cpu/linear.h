@@ -35,6 +35,21 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
  * order than vdpbf16ps, fixed per process).  want: 0 = vdpbf16ps (tests), 1 = AMX if usable, -1 =
  * keep; returns 1 if AMX is in use. */
 int t5g_cpu_bf16act_amx(int want);
+/* AMX (linear_lowp.c): T5G_AMX_* bits usable in this process (CPU bits and the tile state granted
+ * by Linux, asked for once); t5g_amx_config loads the one tile layout the kernels use (tiles 0-7,
+ * 16 rows x 64 bytes) on the calling thread; t5g_amx_pack turns M rows of kq 4-byte groups (row
+ * stride kq) into B operands: [ceil(M/16)][kq][16], zero past M. */
+enum { T5G_AMX_BF16 = 1, T5G_AMX_INT8 = 2 };
+int t5g_cpu_amx(void);
+void t5g_amx_config(void);
+void t5g_amx_pack(const void *x, int M, int kq, uint32_t *xp, int nmb);
+/* int8 products on AMX-INT8 tiles (linear_int8_amx.c): the same int32 dot products as the VNNI
+ * kernel, so the same y bit for bit.  want: 0 = VNNI / AVX2 (tests), 1 = AMX if usable, -1 = keep. */
+int t5g_cpu_int8_amx(int want);
+/* y = the int8 product of quantized activations xq [M, Kp] (signed, zero-padded to Kp, a multiple
+ * of 64) with scales xs, in K blocks of kc; xp: scratch of ceil(M/16)·16·Kp bytes */
+void t5g_cpu_int8_amx_run(const int8_t *xq, const float *xs, int M, int Kp, const t5g_wmat *W, float *y, int ldy,
+                          int kc, uint32_t *xp);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* the same with the activation rows quantized by the given absolute maxima (backend.h linear_amax) */
 void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,

@@ -20,10 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cpuid.h>
-#include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define NB 32           /* weight rows per claimed chunk */
 #define XB_BYTES 262144 /* bf16 activation block per M block: within L2 */
@@ -140,32 +136,15 @@ T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
  * 4-byte units, packed once per call (M·K).  C tile = 16 weight rows x 16 activation rows.
  * Tiles: 0-3 C (2 weight blocks x 2 activation blocks), 4-5 A, 6-7 B.  Every element sums its
  * products in the same K order whatever M is (zero padding of K and M adds exact zeros).
- * Linux hands out the AMX tile state per process on request (arch_prctl ARCH_REQ_XCOMP_PERM). */
+ * Linux hands out the AMX tile state per process on request (t5g_cpu_amx, linear_lowp.c). */
 
-#define ARCH_REQ_XCOMP_PERM 0x1023
-#define XFEATURE_XTILEDATA 18
 #define T5G_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
 
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} __attribute__((aligned(64))) tile_cfg;
-
-static int g_amx = -1;     /* AMX-BF16 usable in this process */
 static int g_amx_use = 1;  /* tests: 0 forces vdpbf16ps */
-static pthread_once_t g_amx_once = PTHREAD_ONCE_INIT;
-
-static void amx_detect(void) {
-    unsigned a, b, c, d;
-    int has = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1) && (d >> 24 & 1);  /* AMX-BF16, AMX-TILE */
-    g_amx = has && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
-}
 
 int t5g_cpu_bf16act_amx(int want) {
-    pthread_once(&g_amx_once, amx_detect);
     if (want >= 0) g_amx_use = want;
-    return g_amx && g_amx_use;
+    return (t5g_cpu_amx() & T5G_AMX_BF16) && g_amx_use;
 }
 
 typedef struct {
@@ -225,28 +204,10 @@ T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
 
 T5G_AMX static void amx_chunk(void *ctx, int64_t c0, int64_t c1) {
     const amx_job *j = ctx;
-    tile_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = 16;
-        cfg.colsb[t] = 64;
-    }
-    _tile_loadconfig(&cfg);  /* per thread: the tile configuration is thread state */
+    t5g_amx_config();  /* per thread: the tile configuration is thread state */
     for (int64_t c = c0; c < c1; c++)
         for (int b = 0; b < j->nmb; b += j->mbb) amx_block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
     _tile_release();
-}
-
-/* xb [M, Kp] (bf16) -> xp [nmb][Kp/2][16] pairs, zero rows past M */
-static void pack_pairs(const uint16_t *xb, int M, int Kp, uint32_t *xp, int nmb) {
-    int kp2 = Kp / 2;
-    memset(xp, 0, sizeof(uint32_t) * (size_t)nmb * kp2 * 16);
-    for (int m = 0; m < M; m++) {
-        const uint32_t *row = (const uint32_t *)(xb + (size_t)m * Kp);
-        uint32_t *dst = xp + (size_t)(m / 16) * kp2 * 16 + m % 16;
-        for (int p = 0; p < kp2; p++) dst[(size_t)p * 16] = row[p];
-    }
 }
 
 static _Thread_local uint16_t *g_xb;  /* reused across calls, one per calling thread */
@@ -284,7 +245,7 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
             g_xp_n = g_xp ? pk : 0;
         }
         if (g_xp) {
-            pack_pairs(g_xb, M, Kp, g_xp, nmb);
+            t5g_amx_pack(g_xb, M, Kp / 2, g_xp, nmb);
             int mbb = XB_BYTES / (32 * Kp);  /* activation blocks per pass: within L2, never a sum */
             amx_job a = {g_xp, W->data, y, M, N, K, Kp, W->ld, ldy, nmb, mbb < 2 ? 2 : mbb / 2 * 2};
             t5g_pool_for((N + NB - 1) / NB, 1, amx_chunk, &a);

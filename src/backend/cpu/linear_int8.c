@@ -275,8 +275,9 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
                               const float *amax) {
     if (M <= 0 || W->rows <= 0) return;
     if (t5g_lowp_vnni < 0) t5g_cpu_lowp_isa(-1);
-    int N = W->rows, K = W->cols, Kp = (K + 63) / 64 * 64;
-    size_t need = (size_t)M * (size_t)Kp + sizeof(float) * (size_t)M + 64;
+    int N = W->rows, K = W->cols, Kp = (K + 63) / 64 * 64, amx = t5g_cpu_int8_amx(-1);
+    size_t xqb = ((size_t)M * (size_t)Kp + 63) / 64 * 64, xpb = amx ? (size_t)(M + 15) / 16 * 16 * Kp : 0;
+    size_t need = xqb + xpb + sizeof(float) * (size_t)M + 64;
     if (need > g_buf_n) {
         free(g_buf);
         g_buf = malloc(need);
@@ -290,7 +291,7 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
     }
     float *xs = g_buf;
     int8_t *xq = (int8_t *)g_buf + ((sizeof(float) * (size_t)M + 63) / 64 * 64);
-    quant_job q = {x, ldx, K, Kp, xq, xs, t5g_lowp_vnni, amax};
+    quant_job q = {x, ldx, K, Kp, xq, xs, amx ? 0 : t5g_lowp_vnni, amax};  /* AMX: signed x signed */
     t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, quant_rows, &q);
     if (K == 0) {
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);
@@ -300,6 +301,10 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
     int64_t limit = 262144 / M;  /* the M x kc byte block within ~256 KB of L2 */
     if (limit > KMAX) limit = KMAX;
     if (kc > limit) kc = (int)(limit < 256 ? 256 : limit / 64 * 64);
+    if (amx) {  /* the same integers on AMX tiles */
+        t5g_cpu_int8_amx_run(xq, xs, M, Kp, W, y, ldy, kc, (uint32_t *)(xq + xqb));
+        return;
+    }
     i8_job j = {xq, xs, W->data, W->scale, y, M, N, Kp, W->ld, ldy, 0, kc, 0};
     for (int k0 = 0; k0 < K; k0 += kc) {
         j.k0 = k0;

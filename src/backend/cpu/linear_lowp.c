@@ -3,7 +3,13 @@
  * widening of one weight row (embedding lookups). */
 #include "backend/cpu/linear.h"
 #include "core/err.h"
+#include <cpuid.h>
+#include <immintrin.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int t5g_lowp_avx512 = -1;  /* bf16 kernels: AVX-512F/BW/VL */
 int t5g_lowp_vnni = -1;    /* int8 kernels: AVX512-VNNI (+BW/VL) */
@@ -64,5 +70,53 @@ void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out) {
     } else {
         const float *w = (const float *)W->data + (size_t)row * W->ld;
         for (int k = 0; k < K; k++) out[k] = w[k];
+    }
+}
+
+/* ---- AMX: CPU bits, the tile state from Linux, one tile configuration for every kernel ---- */
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+
+static int g_amx_bits;
+static pthread_once_t g_amx_once = PTHREAD_ONCE_INIT;
+
+static void amx_detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d >> 24 & 1)) return;  /* AMX-TILE */
+    /* Linux grants the 8 KB tile state per process on request; without it the first tile op faults */
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return;
+    g_amx_bits = (d >> 22 & 1 ? T5G_AMX_BF16 : 0) | (d >> 25 & 1 ? T5G_AMX_INT8 : 0);
+}
+
+int t5g_cpu_amx(void) {
+    pthread_once(&g_amx_once, amx_detect);
+    return g_amx_bits;
+}
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((aligned(64))) tile_cfg;
+
+__attribute__((target("amx-tile"))) void t5g_amx_config(void) {
+    tile_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    __asm__ volatile("" : : "r"(&cfg) : "memory");  /* GCC 12 drops the stores before ldtilecfg otherwise */
+    _tile_loadconfig(&cfg);
+}
+
+void t5g_amx_pack(const void *x, int M, int kq, uint32_t *xp, int nmb) {
+    memset(xp, 0, sizeof(uint32_t) * (size_t)nmb * kq * 16);
+    for (int m = 0; m < M; m++) {
+        const uint32_t *row = (const uint32_t *)x + (size_t)m * kq;
+        uint32_t *dst = xp + (size_t)(m / 16) * kq * 16 + m % 16;
+        for (int p = 0; p < kq; p++) dst[(size_t)p * 16] = row[p];
     }
 }
