@@ -11,7 +11,7 @@ CXX     := g++
 NVCC    ?= nvcc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g -march=x86-64-v3 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
-CFLAGS  += -std=gnu11 -ffp-contract=off -fopenmp -Isrc -Ieval $(shell pkg-config --cflags hdf5-openmpi libcjson)
+CFLAGS  += -std=gnu11 -ffp-contract=off -fopenmp -Isrc -I. $(shell pkg-config --cflags hdf5-openmpi libcjson)
 CXXFLAGS:= $(OPT) -g -Wall -fPIC $(shell pkg-config --cflags sentencepiece)
 LDLIBS  := $(shell pkg-config --libs hdf5-openmpi libcjson) -lblis -lutf8proc -lsentencepiece -lstdc++ -lgomp -lmvec -lm
 TEST_LDLIBS := -lcunit
@@ -122,7 +122,7 @@ include mk/install.mk
 # and coverage per harness.  Needs clang and libclang-rt-dev (tools/install_deps.sh).
 FUZZ_SECONDS ?= 60
 FUZZ_CC    := OMPI_CC=clang mpicc
-FUZZ_FLAGS := -O1 -g -march=x86-64-v3 -std=gnu11 -ffp-contract=off -fopenmp=libgomp -Isrc -Ieval \
+FUZZ_FLAGS := -O1 -g -march=x86-64-v3 -std=gnu11 -ffp-contract=off -fopenmp=libgomp -Isrc -I. \
               $(shell pkg-config --cflags hdf5-openmpi libcjson) -fno-omit-frame-pointer \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ   := $(LIB_SRC:%.c=build/fuzz/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o)

@@ -88,7 +88,4 @@ int bleu_signature(const bleu_opts *o, int nrefs, int short_form, char *buf, siz
 int bleu_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json,
                 int short_sig, char *buf, size_t n);
 
-/* `t5g score bleu` (argv[0] = "bleu"): the sacreBLEU CLI for one system; see bleu_cli.c. */
-int bleu_cli_main(int argc, char **argv);
-
 #endif

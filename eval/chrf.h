@@ -56,6 +56,4 @@ void chrf_name(const chrf_opts *o, char *buf, size_t n);
  * "#:1|c:mixed|e:yes|nc:6|nw:0|s:no|v:2.6.0".  0, or -1 if buf is small. */
 int chrf_signature(const chrf_opts *o, int nrefs, int short_form, char *buf, size_t n);
 
-/* `t5g score chrf` (argv[0] = "chrf"): the sacreBLEU CLI with -m chrf; see chrf_cli.c. */
-int chrf_cli_main(int argc, char **argv);
 #endif

@@ -77,7 +77,4 @@ void squad2_result_free(squad2_result *r);
  * cannot be started, -1 on error.  squad_plot.c. */
 int squad2_draw_plots(const squad2_result *r, const char *dir, const char *gnuplot);
 
-/* `t5g score squad2` (argv[0] = "squad2"): the official script's command line; see squad_cli.c. */
-int squad_cli_main(int argc, char **argv);
-
 #endif

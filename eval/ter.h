@@ -53,6 +53,4 @@ int ter_sentence(const char *hyp, const char *const *refs, size_t nrefs, const t
  * (short: "#:1|c:lc|t:tercom|nr:no|pn:yes|as:no|v:2.6.0").  0, or -1 if buf is small. */
 int ter_signature(const ter_opts *o, int nrefs, int short_form, char *buf, size_t n);
 
-/* `t5g score ter` (argv[0] = "ter"): the sacreBLEU CLI with -m ter; see ter_cli.c. */
-int ter_cli_main(int argc, char **argv);
 #endif

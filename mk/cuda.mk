@@ -51,7 +51,7 @@ build/obj/src/backend/cpu/ops_cpu.o build/obj/src/backend/select.o build/obj/src
 
 # the emulator builds: plain g++, no CUDA toolkit needed
 EMU_CXX = $(CXX) -std=c++17 -O1 -g -Wall -Wno-unused-parameter -Wno-unused-function -Wno-unknown-pragmas \
-	  -DOMPI_SKIP_MPICXX=1 -Isrc -Ieval -Itests/gpu $(shell pkg-config --cflags hdf5-openmpi libcjson) \
+	  -DOMPI_SKIP_MPICXX=1 -Isrc -I. -Itests/gpu $(shell pkg-config --cflags hdf5-openmpi libcjson) \
 	  $(addprefix -I,$(MPI_INCDIRS))
 EMU_DEPS = tests/gpu/cuda_emu.h tests/gpu/emu_backend.h $(CU_HDR) build/libt5g.a
 build/tests/gpu/test_cuda_emu: tests/gpu/test_cuda_emu.cc tests/gpu/op_checks.h $(EMU_DEPS)

@@ -9,8 +9,8 @@
 #include "core/fingerprint.h"
 #include "core/sha256.h"
 #include "io/ckpt.h"
-#include "harness.h"
-#include "lmeval.h"
+#include "eval/harness.h"
+#include "eval/lmeval.h"
 #include "text/tokenizer.h"
 #include <blis.h>
 #include <dirent.h>

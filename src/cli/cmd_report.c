@@ -4,8 +4,8 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/err.h"
-#include "report.h"
-#include "lmeval.h"
+#include "eval/report.h"
+#include "eval/lmeval.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,11 @@
 /* cmd_score.c - `t5g score bleu|chrf|ter|rouge|squad2 ...`: the C scorers behind reference-tool CLIs. */
 #include "cli/cli.h"
-#include "bleu.h"
-#include "chrf.h"
-#include "ter.h"
-#include "rouge.h"
-#include "squad.h"
+#include "cli/score.h"
+#include "eval/bleu.h"
+#include "eval/chrf.h"
+#include "eval/ter.h"
+#include "eval/rouge.h"
+#include "eval/squad.h"
 #include <stdio.h>
 #include <string.h>
 

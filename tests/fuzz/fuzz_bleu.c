@@ -1,6 +1,6 @@
 /* sacreBLEU tokenizers (13a, intl) and sentence BLEU on hypothesis '\n' reference. */
 #include "fuzz_util.h"
-#include "bleu.h"
+#include "eval/bleu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     char *s = fz_str(d, n);

@@ -1,6 +1,6 @@
 /* sacreBLEU chrF / chrF++ on hypothesis '\n' reference (the first input byte picks the options). */
 #include "fuzz_util.h"
-#include "chrf.h"
+#include "eval/chrf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (n < 1) return 0;

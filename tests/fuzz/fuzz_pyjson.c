@@ -1,6 +1,6 @@
 /* pyjson: Python's json.loads semantics (the SQuAD files). */
 #include "fuzz_util.h"
-#include "pyjson.h"
+#include "eval/pyjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     pj_doc *doc = pj_parse((const char *)d, n, "fuzz input");

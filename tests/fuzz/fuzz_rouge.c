@@ -1,6 +1,6 @@
 /* rouge-score tokenizer, Porter stemmer and scorer on target '\n' prediction. */
 #include "fuzz_util.h"
-#include "rouge.h"
+#include "eval/rouge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     static rouge_scorer *plain, *stem;

@@ -1,6 +1,6 @@
 /* SQuAD v2 official computation: dataset JSON '\n' predictions JSON; normalize / EM / F1. */
 #include "fuzz_util.h"
-#include "squad.h"
+#include "eval/squad.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     char *s = fz_str(d, n);

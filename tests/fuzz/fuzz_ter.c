@@ -1,7 +1,7 @@
 /* sacreBLEU TER (Tercom tokenizer, shifts, beam edit distance) on hypothesis '\n' reference;
  * the first input byte picks the options. */
 #include "fuzz_util.h"
-#include "ter.h"
+#include "eval/ter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (n < 1) return 0;

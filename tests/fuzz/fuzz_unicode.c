@@ -1,6 +1,6 @@
 /* Unicode helpers: UTF-8 walking, Python split / strip / lower. */
 #include "fuzz_util.h"
-#include "unicode.h"
+#include "eval/unicode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     const char *s = (const char *)d;

@@ -236,6 +236,6 @@ else
 fi
 
 echo "== the README's library example"
-mpicc -fopenmp -Isrc -Ieval docs/example.c build/libt5g.a $(make -s print-ldlibs) -o "$tmp/example"
+mpicc -fopenmp -Isrc docs/example.c build/libt5g.a $(make -s print-ldlibs) -o "$tmp/example"
 if [ -f models/demo/t5gemma-demo.h5 ]; then "$tmp/example" || fail "README example failed"; fi
 echo "test_cli: all checks passed"

@@ -2,7 +2,7 @@
  * JSON-lines fixtures and running a CLI entry point with stdout/stderr captured. */
 #ifndef T5G_EVAL_TESTUTIL_H
 #define T5G_EVAL_TESTUTIL_H
-#include "pyjson.h"
+#include "eval/pyjson.h"
 #include "testutil.h"
 #include "core/err.h"
 #include "core/fileio.h"

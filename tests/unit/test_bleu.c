@@ -3,9 +3,10 @@
  * fixtures (tests/fixtures/bleu) were produced by tests/reference/make_bleu_squad_fixtures.py
  * with the real sacreBLEU on CPython 3.11. */
 #include "eval_testutil.h"
-#include "bleu.h"
-#include "pyfmt.h"
-#include "unicode.h"
+#include "cli/score.h"
+#include "eval/bleu.h"
+#include "eval/pyfmt.h"
+#include "eval/unicode.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdint.h>

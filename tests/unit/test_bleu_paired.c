@@ -4,7 +4,8 @@
  * references, -tok intl -lc, floor / none smoothing, -pbsn, a repeated baseline), and bad
  * use gives one error line and no output. */
 #include "eval_testutil.h"
-#include "bleu.h"
+#include "cli/score.h"
+#include "eval/bleu.h"
 #include <limits.h>
 #include <stdarg.h>
 

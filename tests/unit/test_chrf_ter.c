@@ -4,11 +4,12 @@
  * tests/reference/make_chrf_ter_fixtures.py with the real sacreBLEU on CPython 3.11; scores are
  * compared as repr() of the double, i.e. bit for bit. */
 #include "eval_testutil.h"
-#include "bleu.h"
-#include "chrf.h"
-#include "pyfmt.h"
-#include "sbcli.h"
-#include "ter.h"
+#include "cli/score.h"
+#include "eval/bleu.h"
+#include "eval/chrf.h"
+#include "eval/pyfmt.h"
+#include "cli/score_sacrebleu.h"
+#include "eval/ter.h"
 #include "core/err.h"
 #include <fcntl.h>
 

@@ -5,8 +5,8 @@
  * CPython's random stream (tests/reference/make_lmeval_fixtures.py).  The values must be equal
  * as doubles; the layout is checked key by key without Python. */
 #include "eval_testutil.h"
-#include "lmeval.h"
-#include "mt19937.h"
+#include "eval/lmeval.h"
+#include "eval/mt19937.h"
 #include <cJSON.h>
 #include <math.h>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
  * the paper's step examples as NLTK stems them, and ~30k words against nltk's own output
  * (tests/fixtures/rouge/porter_words.tsv, made by tests/reference/make_rouge_fixtures.py). */
 #include "testutil.h"
-#include "porter.h"
+#include "eval/porter.h"
 #include <string.h>
 
 static int stem_is(const char *w, const char *want) {

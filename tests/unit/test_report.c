@@ -4,7 +4,7 @@
 #include "eval_testutil.h"
 #include "cli/cli.h"
 #include "core/sha256.h"
-#include "report.h"
+#include "eval/report.h"
 #include <cJSON.h>
 #include <dirent.h>
 #include <sys/stat.h>

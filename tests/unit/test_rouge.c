@@ -2,7 +2,8 @@
  * the parity corpus made with the real rouge-score + nltk + numpy
  * (tests/reference/make_rouge_fixtures.py), the CLI's printed digits, and bad input. */
 #include "testutil.h"
-#include "rouge.h"
+#include "cli/score.h"
+#include "eval/rouge.h"
 #include "core/err.h"
 #include <cjson/cJSON.h>
 #include <math.h>

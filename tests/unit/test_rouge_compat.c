@@ -3,7 +3,8 @@
  * tests/reference/make_rouge_cli_fixtures.py after numpy.random.seed(S); we pass --seed=S),
  * byte for byte; and its bad input gives one error line and no output file. */
 #include "eval_testutil.h"
-#include "rouge.h"
+#include "cli/score.h"
+#include "eval/rouge.h"
 #include <stdarg.h>
 #include <sys/stat.h>
 

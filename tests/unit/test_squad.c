@@ -2,8 +2,9 @@
  * Hand-checked tables: shared/spec/metrics.md §4.6.  Fixtures (tests/fixtures/squad) come
  * from tests/reference/make_bleu_squad_fixtures.py running tests/reference/squad_v2_official.py. */
 #include "eval_testutil.h"
-#include "pyfmt.h"
-#include "squad.h"
+#include "cli/score.h"
+#include "eval/pyfmt.h"
+#include "eval/squad.h"
 #include "core/err.h"
 #include <math.h>
 

@@ -5,8 +5,9 @@
  * same PNG files the script wrote, each a non-empty valid PNG.  Needs gnuplot for the PNGs:
  * without it the JSON is still checked through the library and the program exits 77. */
 #include "eval_testutil.h"
-#include "gnuplot.h"
-#include "squad.h"
+#include "cli/score.h"
+#include "eval/gnuplot.h"
+#include "eval/squad.h"
 #include <dirent.h>
 #include <sys/stat.h>
 

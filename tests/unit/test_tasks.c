@@ -1,7 +1,7 @@
 /* test_tasks.c - task rules the eval harness applies: sample checks before generation, the
  * SQuAD no-answer rule, rougeLsum's sentence split on targets, metrics in Python repr digits. */
 #include "core/err.h"
-#include "tasks.h"
+#include "eval/tasks.h"
 #include "testutil.h"
 #include <CUnit/Basic.h>
 #include <math.h>

@@ -1,7 +1,7 @@
-/* sbcli.c - input reading and score printing shared by the sacreBLEU-style CLIs. */
-#include "sbcli.h"
-#include "pyfmt.h"
-#include "unicode.h"
+/* score_sacrebleu.c - input reading and score printing shared by the sacreBLEU-style CLIs. */
+#include "cli/score_sacrebleu.h"
+#include "eval/pyfmt.h"
+#include "eval/unicode.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* sbcli.h - pieces shared by the sacreBLEU-style command lines (`t5g score bleu|chrf|ter`):
+/* score_sacrebleu.h - pieces shared by the sacreBLEU-style command lines (`t5g score bleu|chrf|ter`):
  * reading line-aligned text as the sacreBLEU CLI does, and its Score.format() output for
  * metrics whose line is "NAME|SIGNATURE = SCORE" (chrF, TER). */
 #ifndef T5G_SBCLI_H
@@ -35,9 +35,9 @@ const char *sb_opt_value(int argc, char **argv, int *i, const char *eq);
 int sb_parse_int(const char *s, int lo, int hi, int *out);
 #endif
 
-/* `--paired-bs` of sacreBLEU for BLEU (bleu_paired.c): sys[0] is the baseline, names the
+/* `--paired-bs` of sacreBLEU for BLEU (score_bleu_paired.c): sys[0] is the baseline, names the
  * files; nsamp resamples drawn by numpy default_rng(seed); JSON as sacreBLEU prints it. */
-#include "bleu.h"
+#include "eval/bleu.h"
 #include <stdint.h>
 #include <stdio.h>
 int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const char *const *names, size_t nsys,

@@ -1,4 +1,4 @@
-/* chrf_cli.c - `t5g score chrf`: `sacrebleu REF... -i HYP -m chrf` for one system.
+/* score_chrf.c - `t5g score chrf`: `sacrebleu REF... -i HYP -m chrf` for one system.
  *
  *   t5g score chrf REF [REF...] [-i HYP] [--char-order N] [--word-order N] [--beta N]
  *       [--lowercase] [--whitespace] [--eps-smoothing] [-f json|text] [-w W] [-sl] [-b] [-sh] [-q]
@@ -7,8 +7,9 @@
  * -cw/--chrf-word-order, --chrf-beta, --chrf-lowercase, --chrf-whitespace,
  * --chrf-eps-smoothing) are accepted too.  Without -i (or with -i -) the hypothesis is read
  * from stdin as `sacrebleu REF < HYP` does. */
-#include "chrf.h"
-#include "sbcli.h"
+#include "eval/chrf.h"
+#include "cli/score.h"
+#include "cli/score_sacrebleu.h"
 #include "core/err.h"
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* squad_cli.c - `t5g score squad2`: the command line of the official evaluate-v2.0.py.
+/* score_squad.c - `t5g score squad2`: the command line of the official evaluate-v2.0.py.
  *
  *   t5g score squad2 DATA.json PRED.json [-n|--na-prob-file F] [-t|--na-prob-thresh T]
  *       [-o|--out-file F] [-p|--out-image-dir DIR] [--missing-as-empty] [-v]
@@ -12,7 +12,8 @@
  * script's PNGs, drawn with gnuplot (squad_plot.c) before anything is printed; without
  * gnuplot it is an error and nothing is printed.  Without --na-prob-file the option does
  * nothing, as in the script. */
-#include "squad.h"
+#include "eval/squad.h"
+#include "cli/score.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* rouge_compat.c - `t5g score rouge --target_filepattern=... ...`: the command line of
+/* score_rouge_compat.c - `t5g score rouge --target_filepattern=... ...`: the command line of
  * rouge-score 0.1.2 (`python -m rouge_score.rouge`, rouge_score/rouge.py + io.py) and its CSV.
  *
  * Flags (absl syntax: --name=value, --name value, -name=value; booleans --name, --noname,
@@ -24,10 +24,11 @@
  * numpy.random.seed(S) (S = --seed, default 0): bit-identical to rouge-score run after that
  * seeding (tests/reference/make_rouge_cli_fixtures.py does exactly that). */
 #define _GNU_SOURCE /* memmem */
-#include "rouge.h"
+#include "eval/rouge.h"
+#include "cli/score.h"
 #include "core/err.h"
 #include "core/fileio.h"
-#include "unicode.h"
+#include "eval/unicode.h"
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
-/* rouge_cli.c - `t5g score rouge`: read target/prediction files, score with rouge.c, print
+/* score_rouge.c - `t5g score rouge`: read target/prediction files, score with rouge.c, print
  * means (and bootstrap intervals) with Python repr digits.  Formats: rouge.h and --help. */
-#include "rouge.h"
-#include "pyfmt.h"
+#include "eval/rouge.h"
+#include "cli/score.h"
+#include "eval/pyfmt.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* ter_cli.c - `t5g score ter`: `sacrebleu REF... -i HYP -m ter` for one system.
+/* score_ter.c - `t5g score ter`: `sacrebleu REF... -i HYP -m ter` for one system.
  *
  *   t5g score ter REF [REF...] [-i HYP] [--normalized] [--no-punct] [--asian-support]
  *       [--case-sensitive] [-f json|text] [-w W] [-sl] [-b] [-sh] [-q]
@@ -6,8 +6,9 @@
  * stdout is byte-identical to sacreBLEU 2.6.0's; its option names (--ter-normalized,
  * --ter-no-punct, --ter-asian-support, --ter-case-sensitive) are accepted too.  Without -i
  * (or with -i -) the hypothesis is read from stdin. */
-#include "ter.h"
-#include "sbcli.h"
+#include "eval/ter.h"
+#include "cli/score.h"
+#include "cli/score_sacrebleu.h"
 #include "core/err.h"
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* bleu_cli.c - `t5g score bleu`: the sacreBLEU 2.6.0 command line for one system.
+/* score_bleu.c - `t5g score bleu`: the sacreBLEU 2.6.0 command line for one system.
  *
  *   t5g score bleu REF [REF...] [-i HYP] [--tokenize 13a|intl|none]
  *       [--smooth-method exp|floor|add-k|none] [--smooth-value V] [-lc] [--force]
@@ -14,9 +14,10 @@
  * (sacreBLEU logs "sacreBLEU: ..." and exits 1 too).  Without -i, or with -i -, the
  * hypothesis is read from stdin as `sacrebleu REF < HYP` does (universal newlines; a tab
  * would make sacreBLEU see several systems, so it is an error here). */
-#include "bleu.h"
-#include "sbcli.h"
-#include "unicode.h"
+#include "eval/bleu.h"
+#include "cli/score.h"
+#include "cli/score_sacrebleu.h"
+#include "eval/unicode.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include <math.h>

@@ -1,4 +1,4 @@
-/* bleu_paired.c - `t5g score bleu REF -i BASE SYS... --paired-bs`: sacreBLEU 2.6.0's paired
+/* score_bleu_paired.c - `t5g score bleu REF -i BASE SYS... --paired-bs`: sacreBLEU 2.6.0's paired
  * bootstrap resampling test (sacrebleu/significance.py) for BLEU, JSON output.
  *
  * As sacreBLEU: idxs = default_rng(SACREBLEU_SEED or 12345).choice(n, size=(N, n)) - the same
@@ -7,12 +7,12 @@
  * pairwise-summed mean of the N scores, ci = half the distance between the sorted scores at
  * N//40 and N - N//40 - 1; p = (#{|sys - bl| - mean(|sys - bl|) > |BLEU_sys - BLEU_bl|} + 1) /
  * (N + 1). */
-#include "bleu.h"
-#include "pcg64.h"
-#include "sbcli.h"
-#include "unicode.h"
+#include "eval/bleu.h"
+#include "eval/pcg64.h"
+#include "cli/score_sacrebleu.h"
+#include "eval/unicode.h"
 #include "core/err.h"
-#include "pyfmt.h"
+#include "eval/pyfmt.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
