@@ -26,6 +26,11 @@ void t5g_cpu_sgemm_serial(int tb, int M, int N, int K, float alpha, const float 
                           float beta, float *C, int ldc);
 void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                    float beta, float *C, int ldc);
+/* gemm_f32.c: the AVX-512 packed GEMM for many rows, C = A·op(B) + beta·C, on the pool (parallel)
+ * or the calling thread; -1 (nothing done) where this CPU has no AVX-512 */
+int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                 float *C, int ldc);
+int t5g_gemm_f32_native(void);
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* bf16 weights and activations rounded to bf16, vdpbf16ps (linear_bf16dp.c; W->act_bf16: bf16-act).

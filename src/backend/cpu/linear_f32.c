@@ -7,7 +7,8 @@
  * once per call and reused from L1 for every activation row, activations stay in L2, and
  * from M ~ 16 the tile is bound by FMAs, not bytes.  K is cut into blocks so that the
  * activation block fits L2 for any M.  Threads split N (the pool, pool.h).
- * Larger M (prefill) uses BLIS, which is fast there, single-threaded in pool chunks. */
+ * Larger M (prefill) uses the packed AVX-512 GEMM of gemm_f32.c, or on CPUs without AVX-512
+ * BLIS, single-threaded in pool chunks. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
 #include <blis.h>
@@ -227,7 +228,7 @@ void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N,
     }
 }
 
-/* ---- many rows: BLIS, one single-threaded call per pool chunk ----
+/* ---- many rows: gemm_f32.c; without AVX-512 BLIS, one single-threaded call per pool chunk ----
  * BLIS's own threads are an OpenMP team that spins at its barriers; next to the pool's
  * workers that made two teams fight for the cores (beam search at 128 rows ran at half
  * speed) and one descheduled thread stalled every call.  So BLIS runs single-threaded
@@ -236,6 +237,7 @@ void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N,
 void t5g_cpu_sgemm_serial(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                           float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
+    if (alpha == 1.0f && t5g_gemm_f32(0, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) == 0) return;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &rntm);
     /* BLIS takes general strides: row-major A[M,K] is (rs=lda, cs=1). */
@@ -267,6 +269,7 @@ static void gemm_chunk(void *ctx, int64_t c0, int64_t c1) {
 void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                    float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
+    if (alpha == 1.0f && t5g_gemm_f32(1, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) == 0) return;
     int T = t5g_pool_threads();
     gemm_job j = {tb, M, N, K, lda, ldb, ldc, 0, 0, alpha, beta, A, B, C};
     /* ~4 chunks per thread so a late or slow thread leaves less behind; no chunk below
