@@ -7,6 +7,8 @@
 #include "backend/cpu/pool.h"
 #include "core/err.h"
 #include <stdatomic.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
@@ -229,12 +231,59 @@ static void key_range(const t5g_attn_args *a, int qi, int *lo, int *hi) {
     *hi = h > Tk ? Tk : h;
 }
 
+#define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+__m512 _ZGVeN16v_expf(__m512 x);
+__m512 _ZGVeN16v_tanhf(__m512 x);
+
+/* softmax_row on AVX-512 (no relative bias): the same operations per score (x·scale, then
+ * cap·tanh(x / cap), then the padding mask, then exp(x - max) / Σ), in three vector passes.
+ * (The AVX2 path's scalar running max, one dependent vmaxss per key, was 70% of its time.) */
+T5G_AVX512 static int softmax_row512(const t5g_attn_args *a, float *s, int lo, int hi) {
+    int Tk = a->Tk;
+    __m512 sc = _mm512_set1_ps(a->scale), cap = _mm512_set1_ps(a->softcap), ninf = _mm512_set1_ps(-INFINITY);
+    __m512 mxv = ninf;
+    for (int j = lo; j < hi; j += 16) {
+        __mmask16 m = hi - j >= 16 ? 0xffff : (__mmask16)((1u << (hi - j)) - 1);
+        __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), sc);
+        if (a->softcap > 0) x = _mm512_mul_ps(_ZGVeN16v_tanhf(_mm512_div_ps(x, cap)), cap);
+        __mmask16 ok = m;
+        if (a->key_valid) {
+            __m128i kv = _mm_maskz_loadu_epi8(m, a->key_valid + j);
+            ok = _mm_test_epi8_mask(kv, kv);
+            x = _mm512_mask_mov_ps(ninf, ok, x);
+        }
+        mxv = _mm512_mask_max_ps(mxv, ok, x, mxv);  /* a NaN score is not a maximum (as x > mx) */
+        _mm512_mask_storeu_ps(s + j, m, x);
+    }
+    float mx = _mm512_reduce_max_ps(mxv);
+    if (mx == -INFINITY) {  /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
+        for (int j = 0; j < Tk; j++) s[j] = 1.0f / (float)Tk;
+        return 1;
+    }
+    memset(s, 0, sizeof(float) * lo);
+    memset(s + hi, 0, sizeof(float) * (Tk - hi));
+    __m512 m = _mm512_set1_ps(mx), acc = _mm512_setzero_ps();
+    for (int j = lo; j < hi; j += 16) {  /* exp(-inf) = 0 for padded keys */
+        __mmask16 k = hi - j >= 16 ? 0xffff : (__mmask16)((1u << (hi - j)) - 1);
+        __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m));
+        _mm512_mask_storeu_ps(s + j, k, e);
+        acc = _mm512_mask_add_ps(acc, k, acc, e);
+    }
+    __m512 iv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(acc));
+    for (int j = lo; j < hi; j += 16) {
+        __mmask16 k = hi - j >= 16 ? 0xffff : (__mmask16)((1u << (hi - j)) - 1);
+        _mm512_mask_storeu_ps(s + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + j), iv));
+    }
+    return 0;
+}
+
 /* One query row of scores -> probabilities in place (scale, bias, soft-cap, mask, softmax).
  * Returns 1 for a fully masked row (uniform weights over all Tk keys), else 0 (weights
  * outside the key range are 0). */
 static int softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     int Tk = a->Tk, lo, hi;
     key_range(a, qi, &lo, &hi);
+    if (!a->rel_table && t5g_gemm_f32_native()) return softmax_row512(a, s, lo, hi);
     __m256 sc = _mm256_set1_ps(a->scale);
     int j = lo;
     for (; j + 8 <= hi; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), sc));
@@ -455,9 +504,41 @@ static void cpu_add(void *ctx, float *y, const float *x, size_t n) {
  * every decode step otherwise walks 128k small pages through the TLB. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* Freed big buffers are kept for the next allocation of about their size: generation allocates
+ * its state (hundreds of MB) per batch, and on a VM every first touch of fresh pages costs a
+ * fault (0.3 s of a 2.5 s 8 x 512 encoder run, more than the pages' zeroing).  A reused block
+ * is zeroed, like fresh memory.  A request that no kept block fits first frees them all, so
+ * resident memory never exceeds what the live buffers plus the new one need. */
+enum { KEEP = 4 };
+static struct { void *p; size_t cap; } kept[KEEP];
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *kept_take(size_t bytes) {
+    void *p = NULL;
+    pthread_mutex_lock(&kept_lock);
+    int best = -1;
+    for (int i = 0; i < KEEP; i++)
+        if (kept[i].p && kept[i].cap >= bytes && kept[i].cap - bytes <= bytes / 4 + HUGE_PAGE &&
+            (best < 0 || kept[i].cap < kept[best].cap))
+            best = i;
+    if (best >= 0) {
+        p = kept[best].p;
+        kept[best].p = NULL;
+    } else {
+        for (int i = 0; i < KEEP; i++) {
+            free(kept[i].p);
+            kept[i].p = NULL;
+        }
+    }
+    pthread_mutex_unlock(&kept_lock);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 static void *cpu_alloc(void *ctx, size_t bytes) {
     void *p = NULL;
     if (bytes < HUGE_PAGE) return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+    if ((p = kept_take(bytes))) return p;
     if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
     /* a hint: without THP the memory is simply small pages.  The size is not rounded up: the
      * last partial 2 MB stays small pages, so resident memory stays what the planner predicts */
@@ -465,7 +546,24 @@ static void *cpu_alloc(void *ctx, size_t bytes) {
     madvise(p, (bytes + page - 1) / page * page, MADV_HUGEPAGE);
     return p;
 }
-static void cpu_release(void *ctx, void *p) { free(p); }
+
+static void cpu_release(void *ctx, void *p) {
+    size_t cap = p ? malloc_usable_size(p) : 0;
+    if (cap < HUGE_PAGE) {
+        free(p);
+        return;
+    }
+    pthread_mutex_lock(&kept_lock);
+    int slot = 0;  /* an empty slot, else the smallest kept block makes room */
+    for (int i = 0; i < KEEP; i++) {
+        if (!kept[i].p) { slot = i; break; }
+        if (kept[i].cap < kept[slot].cap) slot = i;
+    }
+    free(kept[slot].p);
+    kept[slot].p = p;
+    kept[slot].cap = cap;
+    pthread_mutex_unlock(&kept_lock);
+}
 static void cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
     (void)kind;
     if (dst != src && bytes) memmove(dst, src, bytes);
