@@ -187,6 +187,10 @@ static float *block_buffer(void) {
     return buf;
 }
 
+static int gemm_off;  /* tests: t5g_gemm_f32_enable(0) takes the BLIS / AVX2 paths */
+
+void t5g_gemm_f32_enable(int on) { gemm_off = !on; }
+
 int t5g_gemm_f32_native(void) {
     static int have = -1;
     if (have < 0) {
@@ -194,7 +198,7 @@ int t5g_gemm_f32_native(void) {
         have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     }
-    return have;
+    return have && !gemm_off;
 }
 
 /* on the pool, or all on the calling thread */

@@ -16,7 +16,8 @@ static inline int t5g_cpu_linear_use_small(int M, int N, int K) {
  * down_proj 512x1024 at M = 256: 75 vs 51, M = 512: 72 vs 105; LM head 256000x512 at M = 128:
  * 101 vs 86.  (t5g_cpu_linear_use_small above is the bf16 kernels' rule.) */
 static inline int t5g_cpu_f32_use_tile(int M) { return M <= 256; }
-/* Tests: 0 = use the AVX2 kernel, 1 = the best this CPU has; returns 1 if AVX-512 is in use. */
+/* Tests: 0 = use the AVX2 kernel (and BLIS for many rows), 1 = the best this CPU has; returns 1 if
+ * AVX-512 is in use. */
 int t5g_cpu_linear_isa(int want);
 /* the small-M float32 kernel on raw pointers (W [N, K], row stride ldw) */
 void t5g_cpu_linear_small(const float *x, int M, int ldx, const float *w, int N, int K, int ldw, float *y, int ldy);
@@ -30,7 +31,8 @@ void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int
  * or the calling thread; -1 (nothing done) where this CPU has no AVX-512 */
 int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
                  float *C, int ldc);
-int t5g_gemm_f32_native(void);
+int t5g_gemm_f32_native(void);  /* 1 if t5g_gemm_f32 runs here */
+void t5g_gemm_f32_enable(int on);  /* tests: 0 = never (BLIS and the AVX2 softmax instead) */
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* bf16 weights and activations rounded to bf16, vdpbf16ps (linear_bf16dp.c; W->act_bf16: bf16-act).

@@ -202,6 +202,7 @@ int t5g_cpu_linear_isa(int want) {
     if (native < 0) native = have_avx512;
     if (want == 0) have_avx512 = 0;
     else if (want == 1) have_avx512 = native;
+    if (want == 0 || want == 1) t5g_gemm_f32_enable(want);
     return have_avx512;
 }
 
