@@ -504,66 +504,90 @@ static void cpu_add(void *ctx, float *y, const float *x, size_t n) {
  * every decode step otherwise walks 128k small pages through the TLB. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Freed big buffers are kept for the next allocation of about their size: generation allocates
- * its state (hundreds of MB) per batch, and on a VM every first touch of fresh pages costs a
- * fault (0.3 s of a 2.5 s 8 x 512 encoder run, more than the pages' zeroing).  A reused block
- * is zeroed, like fresh memory.  A request that no kept block fits first frees them all, so
- * resident memory never exceeds what the live buffers plus the new one need. */
-enum { KEEP = 4 };
-static struct { void *p; size_t cap; } kept[KEEP];
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Freed big buffers are kept for the next allocation of about their size while other big
+ * buffers (the model's weights) are still in use: generation allocates its state (hundreds of
+ * MB) per batch, and on a VM every first touch of fresh pages costs a fault (0.3 s of a 2.5 s
+ * 8 x 512 encoder run, more than zeroing the pages).  A reused block is zeroed, like fresh
+ * memory.  A request that no kept block fits first frees them all, and freeing the last big
+ * buffer in use (the model) frees them all: resident memory never exceeds what the live
+ * buffers plus the new one need, and nothing is held once the model is gone. */
+enum { KEEP = 4, LIVE = 64 };
+typedef struct { void *p; size_t cap; } block;
+static block kept[KEEP], live[LIVE];
+static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void *kept_take(size_t bytes) {
+static void drop_kept(void) {
+    for (int i = 0; i < KEEP; i++) {
+        free(kept[i].p);
+        kept[i].p = NULL;
+    }
+}
+
+static void *cpu_alloc(void *ctx, size_t bytes) {
     void *p = NULL;
-    pthread_mutex_lock(&kept_lock);
+    if (bytes < HUGE_PAGE) return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+    block b = {NULL, 0};
+    pthread_mutex_lock(&blocks_lock);
     int best = -1;
     for (int i = 0; i < KEEP; i++)
         if (kept[i].p && kept[i].cap >= bytes && kept[i].cap - bytes <= bytes / 4 + HUGE_PAGE &&
             (best < 0 || kept[i].cap < kept[best].cap))
             best = i;
     if (best >= 0) {
-        p = kept[best].p;
+        b = kept[best];
         kept[best].p = NULL;
     } else {
-        for (int i = 0; i < KEEP; i++) {
-            free(kept[i].p);
-            kept[i].p = NULL;
-        }
+        drop_kept();
     }
-    pthread_mutex_unlock(&kept_lock);
-    if (p) memset(p, 0, bytes);
-    return p;
-}
-
-static void *cpu_alloc(void *ctx, size_t bytes) {
-    void *p = NULL;
-    if (bytes < HUGE_PAGE) return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
-    if ((p = kept_take(bytes))) return p;
-    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
-    /* a hint: without THP the memory is simply small pages.  The size is not rounded up: the
-     * last partial 2 MB stays small pages, so resident memory stays what the planner predicts */
-    size_t page = 4096;
-    madvise(p, (bytes + page - 1) / page * page, MADV_HUGEPAGE);
-    return p;
+    pthread_mutex_unlock(&blocks_lock);
+    if (b.p) {
+        memset(b.p, 0, bytes);
+    } else {
+        if (posix_memalign(&b.p, HUGE_PAGE, bytes) != 0) return NULL;
+        /* a hint: without THP the memory is simply small pages.  The size is not rounded up: the
+         * last partial 2 MB stays small pages, so resident memory stays what the planner predicts */
+        size_t page = 4096;
+        madvise(b.p, (bytes + page - 1) / page * page, MADV_HUGEPAGE);
+        b.cap = malloc_usable_size(b.p);
+    }
+    pthread_mutex_lock(&blocks_lock);
+    for (int i = 0; i < LIVE; i++)  /* a block not registered (table full) is simply freed later */
+        if (!live[i].p) {
+            live[i] = b;
+            break;
+        }
+    pthread_mutex_unlock(&blocks_lock);
+    return b.p;
 }
 
 static void cpu_release(void *ctx, void *p) {
-    size_t cap = p ? malloc_usable_size(p) : 0;
-    if (cap < HUGE_PAGE) {
+    if (!p) return;
+    pthread_mutex_lock(&blocks_lock);
+    int found = -1, others = 0;
+    for (int i = 0; i < LIVE; i++) {
+        if (live[i].p == p) found = i;
+        else others += live[i].p != NULL;
+    }
+    if (found < 0 || !others) {  /* a small buffer, or the last big one: free (and drop the kept) */
+        if (found >= 0) {
+            live[found].p = NULL;
+            drop_kept();
+        }
+        pthread_mutex_unlock(&blocks_lock);
         free(p);
         return;
     }
-    pthread_mutex_lock(&kept_lock);
     int slot = 0;  /* an empty slot, else the smallest kept block makes room */
     for (int i = 0; i < KEEP; i++) {
         if (!kept[i].p) { slot = i; break; }
         if (kept[i].cap < kept[slot].cap) slot = i;
     }
     free(kept[slot].p);
-    kept[slot].p = p;
-    kept[slot].cap = cap;
-    pthread_mutex_unlock(&kept_lock);
+    kept[slot] = live[found];
+    live[found].p = NULL;
+    pthread_mutex_unlock(&blocks_lock);
 }
+
 static void cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_copy_kind kind) {
     (void)kind;
     if (dst != src && bytes) memmove(dst, src, bytes);
