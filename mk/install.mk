@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SOMAJOR := 0
-PUBLIC_HEADERS := src/t5g.h src/core/err.h src/model/config.h src/model/model.h src/model/state.h \
+PUBLIC_HEADERS := src/t5g.h src/core/err.h src/model/config.h src/model/hf_import.h src/model/model.h src/model/state.h \
                   src/parallel/comm.h src/backend/backend.h
 PIC_OBJ := $(LIB_SRC:%.c=build/pic/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
 PC_REQ_PRIVATE := hdf5-openmpi libcjson

@@ -11,6 +11,7 @@
 #define T5G_H
 #include "core/err.h"
 #include "model/config.h"
+#include "model/hf_import.h"
 #include "model/model.h"
 #include "model/state.h"
 #include "parallel/comm.h"
