@@ -1,5 +1,5 @@
 /* bleu.c - sacreBLEU 2.6.0 BLEU: tokenizers, statistics, score, signature, output.
- * Section numbers refer to shared/spec/metrics.md §2. */
+ * Sections follow sacreBLEU 2.6's pipeline: tokenizers, n-gram statistics, score, output. */
 #define _GNU_SOURCE /* memmem */
 #include "bleu.h"
 #include "core/hash.h"
@@ -35,7 +35,7 @@ int bleu_smooth_from_name(const char *name) { return name_index(k_smooth_names, 
 const char *bleu_tokenize_name(bleu_tokenize t) { return (unsigned)t < 3 ? k_tok_names[t] : "?"; }
 const char *bleu_smooth_name(bleu_smooth s) { return (unsigned)s < 4 ? k_smooth_names[s] : "?"; }
 
-/* ------------------------------------------------------------------ tokenizers (§2.2-2.4) */
+/* ------------------------------------------------------------------ tokenizers */
 
 typedef struct {
     u8buf low, a, b, out;
@@ -216,7 +216,7 @@ int bleu_preprocess(const char *s, size_t len, const bleu_opts *o, char **out, s
     return rc;
 }
 
-/* ------------------------------------------------------------------ n-gram statistics (§2.5) */
+/* ------------------------------------------------------------------ n-gram statistics */
 
 /* Tokens are interned to ids so an n-gram is up to four integers. */
 typedef struct {
@@ -414,7 +414,7 @@ static void ctx_free(bleu_ctx *c) {
     free(c->ids);
 }
 
-/* ------------------------------------------------------------------ score (§2.6) */
+/* ------------------------------------------------------------------ score */
 
 static double smooth_default(bleu_smooth m) { return m == BLEU_SMOOTH_FLOOR ? 0.1 : 1.0; }
 
@@ -560,7 +560,7 @@ int bleu_sentence(const char *hyp, const char *const *refs, size_t nrefs, const 
     return rc;
 }
 
-/* ------------------------------------------------------------------ output (§2.7) */
+/* ------------------------------------------------------------------ output */
 
 int bleu_signature(const bleu_opts *o, int nrefs, int short_form, char *buf, size_t n) {
     T5G_TRY(check_opts(o));

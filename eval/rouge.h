@@ -1,5 +1,5 @@
 /* rouge.h - Google's rouge-score 0.1.2 (rouge_score.rouge_scorer / scoring) in C, giving the
- * same doubles as the Python package (spec: shared/spec/metrics.md section 3).
+ * same doubles as the Python package.
  *
  * Scoring, as RougeScorer(types, use_stemmer).score(target, prediction):
  *   tokens  = maximal runs of [a-z0-9] after Python str.lower() (so ASCII A-Z fold, U+0130

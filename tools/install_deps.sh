@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the suite needs, only those missing (needs root or sudo).
-# The list and the reasons are in ../shared/spec/platform.md (tested recipe).
+# The reasons for each package: README.md (what it is) and jobs/README.md (cluster notes).
 set -euo pipefail
 pkgs=(openmpi-bin libopenmpi-dev libblis-dev libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
       libcunit1-dev libcjson-dev libutf8proc-dev pkg-config slurm-wlm munge sentencepiece libsentencepiece-dev

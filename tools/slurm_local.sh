@@ -19,8 +19,7 @@
 #                        memory makes slurmd report the configured size (config_overrides), so a
 #                        big node's --mem can be submitted; memory is never enforced here.
 #   SLURM_LOCAL_WAIT_S   how long start waits for the node (30)
-# Packages (Debian 12): slurm-wlm munge (tools/install_deps.sh).  Recipe and pitfalls:
-# ../shared/spec/platform.md §2.8 and §4 (items 13-21).
+# Packages (Debian 12): slurm-wlm munge (tools/install_deps.sh).  Recipe and pitfalls: jobs/README.md.
 set -euo pipefail
 umask 022
 

@@ -8,7 +8,7 @@ Writes
                                      + apply_rotary_pos_emb, ACT2FN["gelu_pytorch_tanh"], eager_attention_forward)
   tests/fixtures/prims/relbias.json  T5 relative-position buckets from transformers' T5Attention
                                      ._relative_position_bucket for rel = j - i in [-300, 300], checked
-                                     against a numpy version of the spec §15 formula (asserted equal)
+                                     against a numpy version of the T5 bucket formula (docs/model.md, Options) (asserted equal)
 
 All numbers are float32 values written as JSON doubles (exact: every float32 is a double). Shapes are
 nested lists, row-major. Run:  /opt/refvenv/bin/python tests/reference/make_prim_fixtures.py
@@ -145,7 +145,7 @@ def embed_scale_cases():
 
 
 def bucket_numpy(rel, bidirectional, num_buckets, max_distance):
-    """The spec §15 formula, float32 log like torch: n halves when bidirectional (rel > 0 gets +n);
+    """The T5 bucket formula (docs/model.md, Options), float32 log like torch: n halves when bidirectional (rel > 0 gets +n);
     d = |rel| (bidirectional) or max(-rel, 0) (causal); exact below n/2, log-spaced above, capped at n-1."""
     rel = np.asarray(rel, dtype=np.int64)
     n = num_buckets

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """make_rouge_fixtures.py - fixtures for tests/unit/test_porter.c and tests/unit/test_rouge.c,
-made with the REAL rouge-score 0.1.2 and NLTK (spec: shared/spec/metrics.md section 3).
+made with the REAL rouge-score 0.1.2 and NLTK.
 
 Writes tests/fixtures/rouge/:
   porter_words.tsv        "word<TAB>nltk stem" for ~30k words: every [a-z]+ word of

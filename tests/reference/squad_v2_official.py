@@ -4,7 +4,7 @@ parity fixtures of eval/squad.c.
 
 The algorithm is the official one, operation for operation (normalization order, Counter
 intersection, max over golds, `sum()` in dict order, strict `>` threshold, the running
-best-threshold scan, json.dumps(indent=2) / json.dump output); see shared/spec/metrics.md
+best-threshold scan, json.dumps(indent=2) / json.dump output); see docs/evaluation.md
 §4, which was checked against a vendored copy (qwang70/bert `evaluate-v2.0.py`) and HF
 `evaluate` metrics/squad_v2/compute_score.py.  Only the plotting options are left out
 (--out-image-dir); everything printed is the same.  Run with the project's reference

@@ -1,5 +1,5 @@
 /* test_bleu.c - sacreBLEU 2.6.0 parity of eval/bleu.c and the Python str semantics of
- * eval/unicode.c.  Hand-checked tables come from shared/spec/metrics.md §2; the parity
+ * eval/unicode.c.  Hand-checked tables are worked by hand from sacreBLEU 2.6's rules (docs/evaluation.md); the parity
  * fixtures (tests/fixtures/bleu) were produced by tests/reference/make_bleu_squad_fixtures.py
  * with the real sacreBLEU on CPython 3.11. */
 #include "eval_testutil.h"

@@ -1,4 +1,4 @@
-/* test_ckpt_mpi.c - parallel checkpoint reads, as tensor parallelism does them (spec §18).
+/* test_ckpt_mpi.c - parallel checkpoint reads, as tensor parallelism does them (docs/model.md, Tensor parallelism).
  * Run: ./build/tests/test_ckpt_mpi   or   mpirun --oversubscribe -np 2|4 ./build/tests/test_ckpt_mpi
  * Rank 0 writes a float32 and a bfloat16 checkpoint; every rank opens them together
  * (MPI-IO) and reads only its slice of each tensor: q rows by head, k rows by kv head (or

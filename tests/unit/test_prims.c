@@ -163,7 +163,7 @@ static void test_attention(void) {
     }
 }
 
-/* T5 relative-position buckets (spec §15) == HF T5Attention._relative_position_bucket. */
+/* T5 relative-position buckets (docs/model.md, Options) == HF T5Attention._relative_position_bucket. */
 static void test_relbias(void) {
     cJSON *c;
     int cases = 0, checked = 0;

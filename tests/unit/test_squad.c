@@ -1,5 +1,5 @@
 /* test_squad.c - parity of eval/squad.c with the official SQuAD v2.0 evaluation.
- * Hand-checked tables: shared/spec/metrics.md §4.6.  Fixtures (tests/fixtures/squad) come
+ * Hand-checked tables: worked by hand from the official evaluate-v2.0.py rules (docs/evaluation.md).  Fixtures (tests/fixtures/squad) come
  * from tests/reference/make_bleu_squad_fixtures.py running tests/reference/squad_v2_official.py. */
 #include "eval_testutil.h"
 #include "cli/score.h"
@@ -8,7 +8,7 @@
 #include "core/err.h"
 #include <math.h>
 
-/* ================================================================ spec §4.6 */
+/* ================================================================ hand-checked tables */
 
 typedef struct {
     const char *golds[4];  /* raw answer texts (NULL-terminated); empty list = no answer */

@@ -1,6 +1,6 @@
 /* ops_cpu.c - CPU backend: BLIS sgemm for every matrix product, plain float32 loops
  * (OpenMP over rows) for the element-wise ops.  The rounding follows the HF eager
- * reference op by op (spec §3): scale after q·k, then tanh soft-cap, then mask, then a
+ * reference op by op (docs/model.md, Primitives): scale after q·k, then tanh soft-cap, then mask, then a
  * float32 softmax. */
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
