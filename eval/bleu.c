@@ -585,20 +585,6 @@ int bleu_signature(const bleu_opts *o, int nrefs, int short_form, char *buf, siz
 
 static int put_s(u8buf *b, const char *s) { return u8buf_put(b, s, strlen(s)); }
 
-/* json.dumps string (ensure_ascii=False) */
-static int put_json_str(u8buf *b, const char *s) {
-    if (u8buf_putc(b, '"')) return -1;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (!e && c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); e = esc; }
-        if (e ? u8buf_put(b, e, strlen(e)) : u8buf_putc(b, (char)c)) return -1;
-    }
-    return u8buf_putc(b, '"');
-}
-
 static int build_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json,
                         int short_sig, u8buf *b) {
     size_t cap = 340 + (size_t)width;
@@ -622,15 +608,15 @@ static int build_format(const bleu_score *s, const bleu_opts *o, int width, int 
     if (short_sig < 0) { T5G_FAIL("JSON output needs a signature"); goto done; }
     py_repr_double(strtod(sc, NULL), num, sizeof num, 1);  /* float(f"{score:.{w}f}") */
     if (put_s(b, "{\n \"name\": \"BLEU\",\n \"score\": ") || put_s(b, num) ||
-        put_s(b, ",\n \"signature\": ") || put_json_str(b, sig) ||
-        put_s(b, ",\n \"verbose_score\": ") || put_json_str(b, verbose))
+        put_s(b, ",\n \"signature\": ") || u8buf_put_json_str(b, sig) ||
+        put_s(b, ",\n \"verbose_score\": ") || u8buf_put_json_str(b, verbose))
         goto done;
     for (char *kv = sig, *end; kv && *kv; kv = end ? end + 1 : NULL) {  /* each key:value pair */
         end = strchr(kv, '|');
         if (end) *end = 0;
         char *colon = strchr(kv, ':');
         *colon = 0;
-        if (put_s(b, ",\n ") || put_json_str(b, kv) || put_s(b, ": ") || put_json_str(b, colon + 1))
+        if (put_s(b, ",\n ") || u8buf_put_json_str(b, kv) || put_s(b, ": ") || u8buf_put_json_str(b, colon + 1))
             goto done;
     }
     rc = put_s(b, "\n}");

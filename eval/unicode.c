@@ -8,6 +8,7 @@
  *                    while utf8proc 2.8 has them unassigned. */
 #include "unicode.h"
 #include "core/err.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -319,4 +320,17 @@ int py_lower(const char *s, size_t n, u8buf *out) {
         if (rc) return -1;
     }
     return 0;
+}
+
+int u8buf_put_json_str(u8buf *b, const char *s) {
+    if (u8buf_putc(b, '"')) return -1;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (!e && c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); e = esc; }
+        if (e ? u8buf_put(b, e, strlen(e)) : u8buf_putc(b, (char)c)) return -1;
+    }
+    return u8buf_putc(b, '"');
 }

@@ -22,6 +22,8 @@ int u8buf_reserve(u8buf *b, size_t extra);        /* 0 ok, -1 out of memory (err
 int u8buf_put(u8buf *b, const char *s, size_t n); /* append bytes (keeps a NUL after p[n]) */
 int u8buf_putc(u8buf *b, char c);
 int u8buf_putcp(u8buf *b, uint32_t cp);           /* append one code point as UTF-8 */
+/* append s as Python json.dumps writes a str (ensure_ascii=False: only \" \\ and controls escaped) */
+int u8buf_put_json_str(u8buf *b, const char *s);
 void u8buf_free(u8buf *b);
 
 /* ---- UTF-8 ---- */

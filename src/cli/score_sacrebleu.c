@@ -95,33 +95,19 @@ int sb_read_lines(const char *path, const char *role, sb_text *t) {
 
 static int put_s(u8buf *b, const char *s) { return u8buf_put(b, s, strlen(s)); }
 
-/* json.dumps string (ensure_ascii=False) */
-static int put_json_str(u8buf *b, const char *s) {
-    if (u8buf_putc(b, '"')) return -1;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (!e && c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); e = esc; }
-        if (e ? u8buf_put(b, e, strlen(e)) : u8buf_putc(b, (char)c)) return -1;
-    }
-    return u8buf_putc(b, '"');
-}
-
 static int put_json(u8buf *b, const char *name, const char *sc, const char *sig) {
     char num[64], *copy = strdup(sig);
     T5G_CHECK(copy, "out of memory");
     py_repr_double(strtod(sc, NULL), num, sizeof num, 1);  /* float(f"{score:.{w}f}") */
-    int rc = put_s(b, "{\n \"name\": ") || put_json_str(b, name) || put_s(b, ",\n \"score\": ") ||
-             put_s(b, num) || put_s(b, ",\n \"signature\": ") || put_json_str(b, sig);
+    int rc = put_s(b, "{\n \"name\": ") || u8buf_put_json_str(b, name) || put_s(b, ",\n \"score\": ") ||
+             put_s(b, num) || put_s(b, ",\n \"signature\": ") || u8buf_put_json_str(b, sig);
     for (char *kv = copy, *end; !rc && kv && *kv; kv = end ? end + 1 : NULL) {  /* key:value pairs */
         end = strchr(kv, '|');
         if (end) *end = 0;
         char *colon = strchr(kv, ':');
         if (!colon) { rc = T5G_FAIL("malformed signature '%s'", sig); break; }
         *colon = 0;
-        rc = put_s(b, ",\n ") || put_json_str(b, kv) || put_s(b, ": ") || put_json_str(b, colon + 1);
+        rc = put_s(b, ",\n ") || u8buf_put_json_str(b, kv) || put_s(b, ": ") || u8buf_put_json_str(b, colon + 1);
     }
     free(copy);
     return rc || put_s(b, "\n}") ? -1 : 0;
