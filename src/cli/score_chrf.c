@@ -24,10 +24,7 @@ static void usage(FILE *f) {
             "  --lowercase            case-insensitive\n"
             "  --whitespace           keep whitespace in character n-grams\n"
             "  --eps-smoothing        epsilon smoothing (chrF++.py / Moses / NLTK) instead of effective order\n"
-            "  -f, --format json|text output format (default json)\n"
-            "  -w, --width W          decimals of the score (default 1)\n"
-            "  -sl, --sentence-level  one text line per segment\n"
-            "  -b, --score-only  -sh, --short  -q, --quiet\n");
+            SB_COMMON_HELP);
 }
 
 static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n,

@@ -44,6 +44,12 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
                    const bleu_opts *o, int nsamp, uint32_t seed, FILE *out);
 
 /* ---- the shared command-line driver of `t5g score chrf|ter` ---- */
+/* the --help lines of the options sb_common_arg parses */
+#define SB_COMMON_HELP                                                                                                 \
+    "  -f, --format json|text output format (default json)\n"                                                          \
+    "  -w, --width W          decimals of the score (default 1)\n"                                                     \
+    "  -sl, --sentence-level  one text line per segment\n"                                                             \
+    "  -b, --score-only  -sh, --short  -q, --quiet\n"
 #define SB_MAX_REFS 64
 typedef struct {
     const char *refs[SB_MAX_REFS];

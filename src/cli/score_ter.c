@@ -21,10 +21,7 @@ static void usage(FILE *f) {
             "  --no-punct             remove punctuation\n"
             "  --asian-support        CJK characters and punctuation (with --normalized / --no-punct)\n"
             "  --case-sensitive       do not lowercase\n"
-            "  -f, --format json|text output format (default json)\n"
-            "  -w, --width W          decimals of the score (default 1)\n"
-            "  -sl, --sentence-level  one text line per segment\n"
-            "  -b, --score-only  -sh, --short  -q, --quiet\n");
+            SB_COMMON_HELP);
 }
 
 static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n,
