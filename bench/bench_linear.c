@@ -1,11 +1,14 @@
 /* bench_linear.c - the decode GEMM kernels against the machine, measured in the same run:
  * square sgemm (BLIS) GFLOP/s as the compute peak, read bandwidth as the memory roofline,
  * and for the t5gemma-s-s decode shapes (LM head 256000 x 512, projections 512..1024) the
- * dot-product-tile kernel vs BLIS at M = 1..128.  Repetitions are interleaved; medians and
+ * dot-product-tile kernel vs BLIS at M = 1..128; then the prefill shapes of an 8 x 512 encoder
+ * (the projections at M = 4096, attention's q·kᵀ and P·V of one head) through the packed AVX-512
+ * GEMM (gemm_f32.c) vs BLIS, both on one thread.  Repetitions are interleaved; medians and
  * ranges are printed.
  * usage: bench_linear [--reps R] [--vocab V] [--hidden H] */
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
+#include "backend/cpu/pool.h"
 #include "plan/plan.h"
 #include "core/progress.h"
 #include <blis.h>
@@ -42,6 +45,43 @@ static double time_blis(const float *x, int M, const float *w, int N, int K, flo
     double t0 = t5g_now();
     bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, N, K, &one, (float *)x, K, 1, (float *)w, K, 1, &zero, y, N, 1);
     return t5g_now() - t0;
+}
+
+/* Prefill products on one thread: gemm_f32.c (where this CPU has AVX-512) vs BLIS. */
+static void prefill(int reps) {
+    if (!t5g_gemm_f32_native()) {
+        printf("prefill: no AVX-512 here, BLIS does the prefill products\n");
+        return;
+    }
+    t5g_pool_set_threads(1);
+    struct { const char *name; int tb, M, N, K; } sh[] = {
+        {"q/k/v/o", 1, 4096, 512, 512}, {"gate/up", 1, 4096, 1024, 512}, {"down", 1, 4096, 512, 1024},
+        {"q.k^T", 1, 512, 512, 64}, {"P.V", 0, 512, 64, 512}, {"square", 1, 2048, 2048, 2048}};
+    printf("prefill products, 1 thread each:\n");
+    printf("%-8s %5s %5s %5s %12s %12s %8s\n", "shape", "M", "N", "K", "ours GF/s", "BLIS GF/s", "ours/BLIS");
+    for (size_t i = 0; i < sizeof sh / sizeof *sh; i++) {
+        int tb = sh[i].tb, M = sh[i].M, N = sh[i].N, K = sh[i].K, ldb = tb ? K : N;
+        float *A = rnd((size_t)M * K, 3), *B = rnd((size_t)N * K, 5), *C = malloc(sizeof(float) * (size_t)M * N);
+        double *a = malloc(sizeof(double) * (reps + 1)), *b = malloc(sizeof(double) * (reps + 1));
+        float one = 1.0f, zero = 0.0f;
+        rntm_t rntm = BLIS_RNTM_INITIALIZER;
+        bli_rntm_set_num_threads(1, &rntm);
+        for (int r = 0; r <= reps; r++) {  /* interleaved; r = 0 warms up */
+            double t0 = t5g_now();
+            t5g_gemm_f32(0, tb, M, N, K, A, K, B, ldb, 0.0f, C, N);
+            double t1 = t5g_now();
+            bli_sgemm_ex(BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, M, N, K, &one, A, K, 1, B, ldb, 1,
+                         &zero, C, N, 1, NULL, &rntm);
+            double t2 = t5g_now();
+            if (r) {
+                a[r - 1] = t1 - t0;
+                b[r - 1] = t2 - t1;
+            }
+        }
+        double fl = 2.0 * M * N * (double)K, ta = median(a, reps), tbl = median(b, reps);
+        printf("%-8s %5d %5d %5d %12.1f %12.1f %8.2f\n", sh[i].name, M, N, K, fl / ta / 1e9, fl / tbl / 1e9, tbl / ta);
+        free(A); free(B); free(C); free(a); free(b);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -91,6 +131,7 @@ int main(int argc, char **argv) {
         }
         free(w); free(x); free(y);
     }
+    prefill(reps);
     MPI_Finalize();
     return 0;
 }
