@@ -1,11 +1,12 @@
 /* gemm_f32.c - C = A·op(B) + beta·C for many rows (prefill), float32, AVX-512.
  *
- * Why not BLIS: Debian's BLIS 0.9 cannot tell how many AVX-512 FMA units a virtual CPU has and
- * picks its AVX2 ("haswell") kernels on Sapphire Rapids: ~98 GFLOP/s per core on the encoder
- * shapes against 212 for bare AVX-512 FMAs.  This is the usual packed GEMM (Goto / BLIS loops):
+ * Why not BLIS: on the Sapphire Rapids VM of docs/performance.md, BLIS 0.9's skx kernels (which
+ * t5g_cpu_setup selects) ran the encoder shapes at 96-126 GFLOP/s per core of thread CPU time,
+ * this code at 125-149 (bare AVX-512 FMAs: 212; BLIS's own detection even picks its AVX2 kernels
+ * there, ~95).  This is the usual packed GEMM (Goto / BLIS loops):
  *   for each (KC x NC) block of op(B): pack it once, shared by the team (panels of NR columns,
  *   k-major), then for every micro-panel of MR rows of A (a pool task): pack it (k-major,
- *   14 KB at KC = 256, stays in L1) and run the MR x NR micro-kernel over every B panel of the
+ *   28 KB at KC = 512, stays in L1) and run the MR x NR micro-kernel over every B panel of the
  *   block (the block, 1 MB, stays in L2).
  * Micro-kernel: 14 x 32 (28 zmm accumulators, 2 B vectors, 1 broadcast A value per row and k).
  * Summation order: every C element is one FMA chain over k per K block, the blocks added in order;
