@@ -54,7 +54,8 @@ int t5g_cpu_bf16act_check(void) {
 const char *t5g_cpu_dtype_kernel(t5g_dtype dt) {
     detect();
     if (dt == T5G_DT_BF16) return t5g_lowp_avx512 ? "bf16: AVX-512 widen+FMA" : "bf16: AVX2 widen+FMA";
-    if (dt == T5G_DT_INT8) return t5g_lowp_vnni ? "int8: AVX512-VNNI vpdpbusd" : "int8: AVX2 vpmaddubsw";
+    if (dt == T5G_DT_INT8)
+        return t5g_cpu_int8_amx(-1) ? "int8: AMX-INT8 tdpbssd" : t5g_lowp_vnni ? "int8: AVX512-VNNI vpdpbusd" : "int8: AVX2 vpmaddubsw";
     return "f32";
 }
 
