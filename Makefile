@@ -35,7 +35,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(LIB_CXX:%.cc=build/obj/%.o) $(CU_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all deps test bench bench-peers run clean help
+.PHONY: all deps test bench bench-peers run clean help format
 all: build/t5g $(TESTS) $(BENCHES)
 
 help:
@@ -47,6 +47,7 @@ help:
 	@echo "make run      the main job: demo evaluation on the bundled model and samples"
 	@echo "make CUDA=1   also build the CUDA backend"
 	@echo "make install PREFIX=/usr/local [DESTDIR=...]   t5g, libt5g.so/.a, headers, t5g.pc (make uninstall)"
+	@echo "make format   clang-format (.clang-format) over src/, eval/, bench/"
 
 deps:
 	bash tools/install_deps.sh
@@ -104,6 +105,10 @@ bench-peers: all
 
 run: all
 	bash tools/run_demo.sh
+
+# clang-format 14 (.clang-format) over the product code; tests keep their hand-aligned tables
+format:
+	clang-format -i $(shell find src eval bench -name '*.[ch]' -o -name '*.cc' -o -name '*.cu' -o -name '*.cuh')
 
 clean:
 	rm -rf build

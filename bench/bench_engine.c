@@ -16,22 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { int M, N, K; } shape;
+typedef struct {
+    int M, N, K;
+} shape;
 
 /* The GEMMs one encoder pass issues (projections; per-head attention products; cross K/V). */
 static int encoder_shapes(const t5g_config *c, int B, int L, shape *v) {
     const t5g_stack_config *e = &c->enc;
-    int T = B * L, H = e->hidden_size, hd = e->head_dim, q = e->num_attention_heads * hd, kv = e->num_key_value_heads * hd;
+    int T = B * L, H = e->hidden_size, hd = e->head_dim, q = e->num_attention_heads * hd,
+        kv = e->num_key_value_heads * hd;
     int n = 0;
-    v[n++] = (shape){T, q, H}; v[n++] = (shape){T, kv, H}; v[n++] = (shape){T, kv, H}; v[n++] = (shape){T, H, q};
-    v[n++] = (shape){T, e->intermediate_size, H}; v[n++] = (shape){T, e->intermediate_size, H};
+    v[n++] = (shape){T, q, H};
+    v[n++] = (shape){T, kv, H};
+    v[n++] = (shape){T, kv, H};
+    v[n++] = (shape){T, H, q};
+    v[n++] = (shape){T, e->intermediate_size, H};
+    v[n++] = (shape){T, e->intermediate_size, H};
     v[n++] = (shape){T, H, e->intermediate_size};
-    v[n++] = (shape){L, L, hd};  /* q·kᵀ per (sequence, head) */
-    v[n++] = (shape){L, hd, L};  /* p·v */
+    v[n++] = (shape){L, L, hd}; /* q·kᵀ per (sequence, head) */
+    v[n++] = (shape){L, hd, L}; /* p·v */
     return n;
 }
 
-static double shape_flops(const shape *s) { return 2.0 * s->M * s->N * s->K; }
+static double shape_flops(const shape *s) {
+    return 2.0 * s->M * s->N * s->K;
+}
 
 /* Time the encoder's GEMM sequence with bare BLIS (same shapes, same call counts). */
 static double bare_encoder_seconds(const t5g_config *c, int B, int L, int reps) {
@@ -54,13 +63,15 @@ static double bare_encoder_seconds(const t5g_config *c, int B, int L, int reps) 
             for (int i = 0; i < n; i++) {
                 int times = i >= 7 ? B * heads : 1;
                 for (int t = 0; t < times; t++)
-                    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, v[i].M, v[i].N, v[i].K, &one, A, v[i].K, 1, Bm, v[i].K, 1,
-                              &zero, C, v[i].N, 1);
+                    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, v[i].M, v[i].N, v[i].K, &one, A, v[i].K, 1, Bm, v[i].K,
+                              1, &zero, C, v[i].N, 1);
             }
         double t = t5g_now() - t0;
         if (t < best) best = t;
     }
-    free(A); free(Bm); free(C);
+    free(A);
+    free(Bm);
+    free(C);
     return best;
 }
 
@@ -76,7 +87,7 @@ static void bench_encoder(const t5g_model *m, int B, int L, int reps) {
     t5g_state *s = t5g_state_new(m, B, L, B, 2);
     int32_t *ids = malloc(sizeof(int32_t) * B * L);
     for (int i = 0; i < B * L; i++) ids[i] = 3 + (i * 7919) % (m->cfg.enc.vocab_size - 3);
-    t5g_encode(s, ids, NULL);  /* warm-up */
+    t5g_encode(s, ids, NULL); /* warm-up */
     /* ours and bare BLIS alternate, rep by rep, so both see the same machine; best of each */
     double best = 1e30, bare = 1e30;
     for (int r = 0; r < reps; r++) {
@@ -94,21 +105,25 @@ static void bench_encoder(const t5g_model *m, int B, int L, int reps) {
     double flops = encoder_flops(c, B, L) + cross_flops;
     double bare_cross = 0;
     {
-        float *A = calloc((size_t)T * c->enc.hidden_size, 4), *W = calloc((size_t)kv * c->enc.hidden_size, 4), *C = calloc((size_t)T * kv, 4), one = 1, zero = 0;
+        float *A = calloc((size_t)T * c->enc.hidden_size, 4), *W = calloc((size_t)kv * c->enc.hidden_size, 4),
+              *C = calloc((size_t)T * kv, 4), one = 1, zero = 0;
         double b2 = 1e30;
         for (int r = 0; r < reps; r++) {
             double t0 = t5g_now();
             for (int l = 0; l < 2 * c->dec.num_hidden_layers; l++)
-                bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, T, kv, c->enc.hidden_size, &one, A, c->enc.hidden_size, 1, W,
-                          c->enc.hidden_size, 1, &zero, C, kv, 1);
+                bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, T, kv, c->enc.hidden_size, &one, A, c->enc.hidden_size, 1,
+                          W, c->enc.hidden_size, 1, &zero, C, kv, 1);
             double t = t5g_now() - t0;
             if (t < b2) b2 = t;
         }
         bare_cross = b2;
-        free(A); free(W); free(C);
+        free(A);
+        free(W);
+        free(C);
     }
     double ours = flops / best / 1e9, ref = flops / (bare + bare_cross) / 1e9;
-    printf("encoder  batch %d x %d tokens: %.0f tokens/s, %.1f GFLOP/s; bare BLIS sgemm of the same shapes %.1f GFLOP/s; ratio %.2f (goal >= 0.85)\n",
+    printf("encoder  batch %d x %d tokens: %.0f tokens/s, %.1f GFLOP/s; bare BLIS sgemm of the same shapes %.1f "
+           "GFLOP/s; ratio %.2f (goal >= 0.85)\n",
            B, L, T / best, ours, ref, ours / ref);
     t5g_state_free(s);
     free(ids);
@@ -119,7 +134,8 @@ static double step_weight_bytes(const t5g_model *m) {
     const t5g_config *c = &m->cfg;
     const t5g_stack_config *d = &c->dec;
     double H = d->hidden_size, q = d->num_attention_heads * d->head_dim, kv = d->num_key_value_heads * d->head_dim;
-    double per_layer = H * q * 2 + H * kv * 2 /* self q,k,v,o */ + H * q * 2 /* cross q,o */ + 3 * H * d->intermediate_size;
+    double per_layer =
+        H * q * 2 + H * kv * 2 /* self q,k,v,o */ + H * q * 2 /* cross q,o */ + 3 * H * d->intermediate_size;
     return 4.0 * (per_layer * d->num_hidden_layers + (double)d->vocab_size * H);
 }
 
@@ -130,7 +146,7 @@ static void bench_decode_roofline(const t5g_model *m, int Le) {
     for (int i = 0; i < Le; i++) ids[i] = 3 + (i * 31) % 1000;
     float *logits = malloc(sizeof(float) * m->dec.sh.nv);
     t5g_encode(s, ids, NULL);
-    t5g_decode(s, &tok, NULL, 1, NULL, logits, 1);  /* warm-up */
+    t5g_decode(s, &tok, NULL, 1, NULL, logits, 1); /* warm-up */
     double best = 1e30;
     for (int i = 1; i < steps; i++) {
         double t0 = t5g_now();
@@ -140,7 +156,8 @@ static void bench_decode_roofline(const t5g_model *m, int Le) {
     }
     double bytes = step_weight_bytes(m), bw = t5g_read_bandwidth((size_t)1 << 30, 3);
     double roof = bytes / (bw * 1e9);
-    printf("decode   batch-1 step %.2f ms; weights read per step %.1f MB; read bandwidth now %.1f GB/s -> roofline %.2f ms; ratio %.2f (goal <= 1.25)\n",
+    printf("decode   batch-1 step %.2f ms; weights read per step %.1f MB; read bandwidth now %.1f GB/s -> roofline "
+           "%.2f ms; ratio %.2f (goal <= 1.25)\n",
            best * 1e3, bytes / 1e6, bw, roof * 1e3, best / roof);
     t5g_state_free(s);
     free(ids);
@@ -152,19 +169,30 @@ static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int
     t5g_gen_defaults(&o);
     o.max_new_tokens = new_tokens;
     o.batch_size = batch;
-    if (beams > 1) { o.search = T5G_SEARCH_BEAM; o.num_beams = beams; }
+    if (beams > 1) {
+        o.search = T5G_SEARCH_BEAM;
+        o.num_beams = beams;
+    }
     t5g_request *r = calloc(batch, sizeof *r);
     int32_t *ids = malloc(sizeof(int32_t) * batch * Le);
     for (int i = 0; i < batch * Le; i++) ids[i] = 3 + (i * 7919) % 5000;
-    for (int b = 0; b < batch; b++) { r[b].index = b; r[b].ids = ids + b * Le; r[b].n = Le; }
+    for (int b = 0; b < batch; b++) {
+        r[b].index = b;
+        r[b].ids = ids + b * Le;
+        r[b].n = Le;
+    }
     double t0 = t5g_now();
     int rc = t5g_generate_batch(m, r, batch, &o);
     double t = t5g_now() - t0;
     long toks = 0;
-    for (int b = 0; b < batch; b++) { toks += r[b].nout; free(r[b].out); }
+    for (int b = 0; b < batch; b++) {
+        toks += r[b].nout;
+        free(r[b].out);
+    }
     if (rc) printf("generate failed: %s\n", t5g_last_error());
-    else printf("generate batch %2d %-7s: %5ld tokens in %.2f s = %.1f generated tokens/s (source %d tokens)\n", batch,
-                beams > 1 ? "beam 4" : "greedy", toks, t, toks / t, Le);
+    else
+        printf("generate batch %2d %-7s: %5ld tokens in %.2f s = %.1f generated tokens/s (source %d tokens)\n", batch,
+               beams > 1 ? "beam 4" : "greedy", toks, t, toks / t, Le);
     free(r);
     free(ids);
 }
@@ -172,7 +200,7 @@ static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int
 int main(int argc, char **argv) {
     const char *preset = "t5gemma-s-s";
     int B = 8, L = 512, reps = 3, gen = 1, new_tokens = 32, enc = 1;
-    const char *only = NULL;  /* --gen 1g,32g,1b,32b: just those generate runs */
+    const char *only = NULL; /* --gen 1g,32g,1b,32b: just those generate runs */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
@@ -182,19 +210,29 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--skip-gen")) gen = 0;
         else if (!strcmp(argv[i], "--skip-encoder")) enc = 0;
         else if (!strcmp(argv[i], "--gen") && i + 1 < argc) only = argv[++i];
-        else { fprintf(stderr, "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen] [--skip-encoder] [--gen 1g,32g,1b,32b]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen] "
+                            "[--skip-encoder] [--gen 1g,32g,1b,32b]\n");
+            return 2;
+        }
     }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_config c;
-    if (t5g_config_preset(preset, &c)) { t5g_print_error(); return 1; }
+    if (t5g_config_preset(preset, &c)) {
+        t5g_print_error();
+        return 1;
+    }
     c.n_eos = 1;
-    c.eos_token_ids[0] = c.dec.vocab_size - 1;  /* a random model should not stop early: rare id */
+    c.eos_token_ids[0] = c.dec.vocab_size - 1; /* a random model should not stop early: rare id */
     t5g_comm comm;
     t5g_comm_self(&comm);
     double t0 = t5g_now();
     t5g_model *m = t5g_model_random(&c, 1, &comm);
-    if (!m) { t5g_print_error(); return 1; }
+    if (!m) {
+        t5g_print_error();
+        return 1;
+    }
     printf("model    %s (random, %.0f M parameters, float32), init %.1f s, BLIS threads %d\n", preset,
            t5g_config_param_count(&c) / 1e6, t5g_now() - t0, (int)bli_thread_get_num_threads());
     if (enc) bench_encoder(m, B, L, reps);

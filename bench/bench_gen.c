@@ -48,10 +48,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--new")) N = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else { fprintf(stderr, "bench_gen: unknown option %s\n", argv[i]); return 2; }
+        else {
+            fprintf(stderr, "bench_gen: unknown option %s\n", argv[i]);
+            return 2;
+        }
     }
     if (!model || !idsf || B < 1 || K < 1 || N < 1 || reps < 1) {
-        fprintf(stderr, "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] [--reps R] [--out F] [--compute-type T]\n");
+        fprintf(stderr, "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] "
+                        "[--reps R] [--out F] [--compute-type T]\n");
         return 2;
     }
     MPI_Init(&argc, &argv);

@@ -62,9 +62,11 @@ static void prefill(int reps) {
         return;
     }
     t5g_pool_set_threads(1);
-    struct { const char *name; int tb, M, N, K; } sh[] = {
-        {"q/k/v/o", 1, 4096, 512, 512}, {"gate/up", 1, 4096, 1024, 512}, {"down", 1, 4096, 512, 1024},
-        {"q.k^T", 1, 512, 512, 64}, {"P.V", 0, 512, 64, 512}, {"square", 1, 2048, 2048, 2048}};
+    struct {
+        const char *name;
+        int tb, M, N, K;
+    } sh[] = {{"q/k/v/o", 1, 4096, 512, 512}, {"gate/up", 1, 4096, 1024, 512}, {"down", 1, 4096, 512, 1024},
+              {"q.k^T", 1, 512, 512, 64},     {"P.V", 0, 512, 64, 512},        {"square", 1, 2048, 2048, 2048}};
     printf("prefill products, 1 thread each, GFLOP/s of thread CPU time:\n");
     printf("%-8s %5s %5s %5s %12s %12s %8s\n", "shape", "M", "N", "K", "ours GF/s", "BLIS GF/s", "ours/BLIS");
     for (size_t i = 0; i < sizeof sh / sizeof *sh; i++) {
@@ -74,7 +76,7 @@ static void prefill(int reps) {
         float one = 1.0f, zero = 0.0f;
         rntm_t rntm = BLIS_RNTM_INITIALIZER;
         bli_rntm_set_num_threads(1, &rntm);
-        for (int r = 0; r <= reps; r++) {  /* interleaved; r = 0 warms up */
+        for (int r = 0; r <= reps; r++) { /* interleaved; r = 0 warms up */
             double t0 = cpu_now();
             t5g_gemm_f32(0, tb, M, N, K, A, K, B, ldb, 0.0f, C, N);
             double t1 = cpu_now();
@@ -88,7 +90,11 @@ static void prefill(int reps) {
         }
         double fl = 2.0 * M * N * (double)K, ta = median(a, reps), tbl = median(b, reps);
         printf("%-8s %5d %5d %5d %12.1f %12.1f %8.2f\n", sh[i].name, M, N, K, fl / ta / 1e9, fl / tbl / 1e9, tbl / ta);
-        free(A); free(B); free(C); free(a); free(b);
+        free(A);
+        free(B);
+        free(C);
+        free(a);
+        free(b);
     }
 }
 
@@ -98,7 +104,10 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) V = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) H = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: bench_linear [--reps R] [--vocab V] [--hidden H]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: bench_linear [--reps R] [--vocab V] [--hidden H]\n");
+            return 2;
+        }
     }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
@@ -111,8 +120,10 @@ int main(int argc, char **argv) {
     }
     double peak = median(sq, reps), band = median(bw, reps);
     printf("square sgemm %d^3 (BLIS): median %.1f GFLOP/s; read bandwidth median %.1f GB/s\n", S, peak, band);
-    struct { const char *name; int N, K; } shapes[] = {{"lm_head", V, H}, {"q_proj", H, H}, {"gate_proj", 2 * H, H},
-                                                      {"down_proj", H, 2 * H}};
+    struct {
+        const char *name;
+        int N, K;
+    } shapes[] = {{"lm_head", V, H}, {"q_proj", H, H}, {"gate_proj", 2 * H, H}, {"down_proj", H, 2 * H}};
     int Ms[] = {1, 8, 16, 32, 64, 128};
     printf("%-10s %4s %10s %10s %12s %12s %8s %s\n", "shape", "M", "ours ms", "BLIS ms", "ours GF/s", "BLIS GF/s",
            "ours/BLIS", "ours vs peak / roofline");
@@ -125,7 +136,7 @@ int main(int argc, char **argv) {
             double *a = malloc(sizeof(double) * R), *b = malloc(sizeof(double) * R);
             time_ours(x, M, w, N, K, y);
             time_blis(x, M, w, N, K, y);
-            for (int r = 0; r < R; r++) {  /* interleaved */
+            for (int r = 0; r < R; r++) { /* interleaved */
                 a[r] = time_ours(x, M, w, N, K, y);
                 b[r] = time_blis(x, M, w, N, K, y);
             }
@@ -137,7 +148,9 @@ int main(int argc, char **argv) {
             free(a);
             free(b);
         }
-        free(w); free(x); free(y);
+        free(w);
+        free(x);
+        free(y);
     }
     prefill(reps);
     MPI_Finalize();

@@ -35,7 +35,10 @@ static float *rnd(size_t n, unsigned seed) {
     return p;
 }
 
-typedef struct { const char *name; int N, K; } shape;
+typedef struct {
+    const char *name;
+    int N, K;
+} shape;
 
 int main(int argc, char **argv) {
     int reps = 5, V = 256000, H = 512, F = 1024;
@@ -44,7 +47,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) V = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) H = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--ffn") && i + 1 < argc) F = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F]\n");
+            return 2;
+        }
     }
     if (reps < 1 || reps > 64) reps = 5;
     MPI_Init(&argc, &argv);
@@ -64,7 +70,8 @@ int main(int argc, char **argv) {
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int N = shapes[s].N, K = shapes[s].K;
         int maxm = N > 65536 ? 128 : 512;
-        float *wf = rnd((size_t)N * K, 7), *x = rnd((size_t)maxm * K, 11), *y = malloc(sizeof(float) * (size_t)maxm * N);
+        float *wf = rnd((size_t)N * K, 7), *x = rnd((size_t)maxm * K, 11),
+              *y = malloc(sizeof(float) * (size_t)maxm * N);
         uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)N * K);
         int8_t *wq = malloc((size_t)N * K);
         float *sc = malloc(sizeof(float) * N);
@@ -77,20 +84,22 @@ int main(int argc, char **argv) {
                 wq[(size_t)n * K + k] = (int8_t)rintf(wf[(size_t)n * K + k] / sc[n]);
             }
         }
-        t5g_wmat W[4] = {{wf, T5G_DT_F32, N, K, K, NULL, 0}, {wb, T5G_DT_BF16, N, K, K, NULL, 0},
-                         {wq, T5G_DT_INT8, N, K, K, sc, 0}, {wb, T5G_DT_BF16, N, K, K, NULL, 1}};
+        t5g_wmat W[4] = {{wf, T5G_DT_F32, N, K, K, NULL, 0},
+                         {wb, T5G_DT_BF16, N, K, K, NULL, 0},
+                         {wq, T5G_DT_INT8, N, K, K, sc, 0},
+                         {wb, T5G_DT_BF16, N, K, K, NULL, 1}};
         size_t wbytes[4] = {(size_t)N * K * 4, (size_t)N * K * 2, (size_t)N * K + (size_t)N * 4, (size_t)N * K * 2};
         int nd = has_bf16dp ? 4 : 3;
-        printf("\n%s  N %d  K %d   GFLOP/s (weight GB/s; time / roofline = weight bytes / %.1f GB/s)\n", shapes[s].name, N,
-               K, BW);
+        printf("\n%s  N %d  K %d   GFLOP/s (weight GB/s; time / roofline = weight bytes / %.1f GB/s)\n", shapes[s].name,
+               N, K, BW);
         printf("%5s %24s %24s %24s %24s\n", "M", "f32", "bf16", "int8", has_bf16dp ? "bf16-act" : "");
         for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++) {
             int M = Ms[a];
-            if (M > maxm) continue;  /* prefill rows on the LM head: not a workload */
+            if (M > maxm) continue; /* prefill rows on the LM head: not a workload */
             double t[4][64];
-            for (int r = 0; r < reps; r++) {  /* interleaved */
+            for (int r = 0; r < reps; r++) { /* interleaved */
                 for (int d = 0; d < nd; d++) {
-                    be->linear(be->ctx, x, M, K, &W[d], y, N);  /* warm */
+                    be->linear(be->ctx, x, M, K, &W[d], y, N); /* warm */
                     double t0 = t5g_now();
                     be->linear(be->ctx, x, M, K, &W[d], y, N);
                     t[d][r] = t5g_now() - t0;
@@ -100,12 +109,18 @@ int main(int argc, char **argv) {
             for (int d = 0; d < nd; d++) {
                 double tm = median(t[d], reps), roof = wbytes[d] / (BW * 1e9);
                 char cell[64];
-                snprintf(cell, sizeof cell, "%.1f (%.1f; %.2fx)", 2.0 * M * N * K / tm * 1e-9, wbytes[d] / tm * 1e-9, tm / roof);
+                snprintf(cell, sizeof cell, "%.1f (%.1f; %.2fx)", 2.0 * M * N * K / tm * 1e-9, wbytes[d] / tm * 1e-9,
+                         tm / roof);
                 printf(" %24s", cell);
             }
             printf("\n");
         }
-        free(wf); free(x); free(y); free(wb); free(wq); free(sc);
+        free(wf);
+        free(x);
+        free(y);
+        free(wb);
+        free(wq);
+        free(sc);
     }
     (void)isa;
     MPI_Finalize();

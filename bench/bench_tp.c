@@ -20,16 +20,28 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--len") && i + 1 < argc) L = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dec-batch") && i + 1 < argc) DB = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S]\n");
+            return 2;
+        }
     }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_comm comm;
-    if (t5g_comm_init(&comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 1); }
+    if (t5g_comm_init(&comm, 0)) {
+        t5g_print_error();
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     t5g_config c;
-    if (t5g_config_preset(preset, &c)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 1); }
+    if (t5g_config_preset(preset, &c)) {
+        t5g_print_error();
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     t5g_model *m = t5g_model_random(&c, 1, &comm);
-    if (!m) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 1); }
+    if (!m) {
+        t5g_print_error();
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     int threads = (int)bli_thread_get_num_threads();
     /* encoder: B x L tokens, best of reps */
     t5g_state *s = t5g_state_new(m, B, L, DB, steps + 2);
@@ -42,11 +54,14 @@ int main(int argc, char **argv) {
         double a0 = s->stats.allreduce_seconds, t0 = t5g_now();
         t5g_encode(s, ids, NULL);
         double t = t5g_now() - t0;
-        if (t < best) { best = t; share = (s->stats.allreduce_seconds - a0) / t; }
+        if (t < best) {
+            best = t;
+            share = (s->stats.allreduce_seconds - a0) / t;
+        }
     }
     if (comm.world_rank == 0)
-        printf("RESULT tp=%d threads=%d phase=encoder batch=%d len=%d tokens_per_s=%.1f allreduce_share=%.3f\n", comm.tp_size,
-               threads, B, L, B * L / best, share);
+        printf("RESULT tp=%d threads=%d phase=encoder batch=%d len=%d tokens_per_s=%.1f allreduce_share=%.3f\n",
+               comm.tp_size, threads, B, L, B * L / best, share);
     t5g_state_free(s);
     /* decoder steps at batch DB over a short source */
     s = t5g_state_new(m, DB, 64, DB, steps + 2);
@@ -65,10 +80,12 @@ int main(int argc, char **argv) {
         ar += s->stats.allreduce_seconds - a0;
     }
     if (comm.world_rank == 0)
-        printf("RESULT tp=%d threads=%d phase=decode batch=%d step_ms=%.2f tokens_per_s=%.1f allreduce_share=%.3f\n", comm.tp_size,
-               threads, DB, tot / steps * 1e3, DB * steps / tot, ar / tot);
+        printf("RESULT tp=%d threads=%d phase=decode batch=%d step_ms=%.2f tokens_per_s=%.1f allreduce_share=%.3f\n",
+               comm.tp_size, threads, DB, tot / steps * 1e3, DB * steps / tot, ar / tot);
     t5g_state_free(s);
-    free(ids); free(src); free(logits);
+    free(ids);
+    free(src);
+    free(logits);
     t5g_model_free(m);
     t5g_comm_free(&comm);
     MPI_Finalize();

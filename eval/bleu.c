@@ -30,10 +30,18 @@ static int name_index(const char *const *names, int n, const char *name) {
         if (!strcmp(names[i], name)) return i;
     return -1;
 }
-int bleu_tokenize_from_name(const char *name) { return name_index(k_tok_names, 3, name); }
-int bleu_smooth_from_name(const char *name) { return name_index(k_smooth_names, 4, name); }
-const char *bleu_tokenize_name(bleu_tokenize t) { return (unsigned)t < 3 ? k_tok_names[t] : "?"; }
-const char *bleu_smooth_name(bleu_smooth s) { return (unsigned)s < 4 ? k_smooth_names[s] : "?"; }
+int bleu_tokenize_from_name(const char *name) {
+    return name_index(k_tok_names, 3, name);
+}
+int bleu_smooth_from_name(const char *name) {
+    return name_index(k_smooth_names, 4, name);
+}
+const char *bleu_tokenize_name(bleu_tokenize t) {
+    return (unsigned)t < 3 ? k_tok_names[t] : "?";
+}
+const char *bleu_smooth_name(bleu_smooth s) {
+    return (unsigned)s < 4 ? k_smooth_names[s] : "?";
+}
 
 /* ------------------------------------------------------------------ tokenizers */
 
@@ -42,7 +50,10 @@ typedef struct {
 } prep_bufs;
 
 static void prep_free(prep_bufs *p) {
-    u8buf_free(&p->low); u8buf_free(&p->a); u8buf_free(&p->b); u8buf_free(&p->out);
+    u8buf_free(&p->low);
+    u8buf_free(&p->a);
+    u8buf_free(&p->b);
+    u8buf_free(&p->out);
 }
 
 /* Python str.replace(pat, rep): non-overlapping, left to right. */
@@ -58,12 +69,11 @@ static int replace_all(const char *s, size_t n, const char *pat, const char *rep
         if (u8buf_put(out, rep, rn)) return -1;
         i = upto + pn;
     }
-    return u8buf_put(out, "", 0);  /* keeps out->p valid for empty results */
+    return u8buf_put(out, "", 0); /* keeps out->p valid for empty results */
 }
 
 /* Apply a chain of replacements, ping-ponging between two buffers; s and n follow the result. */
-static int replace_chain(const char **s, size_t *n, const char *const (*pairs)[2], int npairs,
-                         u8buf *x, u8buf *y) {
+static int replace_chain(const char **s, size_t *n, const char *const (*pairs)[2], int npairs, u8buf *x, u8buf *y) {
     for (int k = 0; k < npairs; k++) {
         if (!memmem(*s, *n, pairs[k][0], strlen(pairs[k][0]))) continue;
         u8buf *dst = (*s == x->p) ? y : x;
@@ -74,7 +84,9 @@ static int replace_chain(const char **s, size_t *n, const char *const (*pairs)[2
     return 0;
 }
 
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_digit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
 
 /* R1 class of 13a: { | } ~ [ \ ] ^ _ ` space ! " # $ % & ( ) * + : ; < = > ? @ / */
 static int in_p1(unsigned char c) {
@@ -92,16 +104,24 @@ static int pass_13a(const char *s, size_t n, int kind, u8buf *out) {
         unsigned char c = (unsigned char)s[i], d = i + 1 < n ? (unsigned char)s[i + 1] : 0;
         int hit = i + 1 < n &&
                   ((kind == 2 && !is_digit(c) && (d == '.' || d == ',')) ||
-                   (kind == 3 && (c == '.' || c == ',') && !is_digit(d)) ||
-                   (kind == 4 && is_digit(c) && d == '-'));
+                   (kind == 3 && (c == '.' || c == ',') && !is_digit(d)) || (kind == 4 && is_digit(c) && d == '-'));
         if (!hit) {
             if (u8buf_putc(out, (char)c)) return -1;
             i++;
             continue;
         }
         char r[4];
-        if (kind == 3) { r[0] = ' '; r[1] = (char)c; r[2] = ' '; r[3] = (char)d; }
-        else { r[0] = (char)c; r[1] = ' '; r[2] = (char)d; r[3] = ' '; }
+        if (kind == 3) {
+            r[0] = ' ';
+            r[1] = (char)c;
+            r[2] = ' ';
+            r[3] = (char)d;
+        } else {
+            r[0] = (char)c;
+            r[1] = ' ';
+            r[2] = (char)d;
+            r[3] = ' ';
+        }
         if (u8buf_put(out, r, 4)) return -1;
         i += 2;
     }
@@ -116,16 +136,17 @@ static int tok_13a(const char *s, size_t n, prep_bufs *p) {
     u8buf *r1 = (s == p->a.p) ? &p->b : &p->a, *other = r1 == &p->a ? &p->b : &p->a;
     r1->n = 0;
     if (u8buf_reserve(r1, 3 * n + 2) || u8buf_putc(r1, ' ') || u8buf_putc(r1, ' ') ||
-        u8buf_putc(r1, ' '))  /* the padding space is itself in class P1 */
+        u8buf_putc(r1, ' ')) /* the padding space is itself in class P1 */
         return -1;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (in_p1(c)) { char t[3] = {' ', (char)c, ' '}; if (u8buf_put(r1, t, 3)) return -1; }
-        else if (u8buf_putc(r1, (char)c)) return -1;
+        if (in_p1(c)) {
+            char t[3] = {' ', (char)c, ' '};
+            if (u8buf_put(r1, t, 3)) return -1;
+        } else if (u8buf_putc(r1, (char)c)) return -1;
     }
     if (u8buf_put(r1, "   ", 3)) return -1;
-    if (pass_13a(r1->p, r1->n, 2, other) || pass_13a(other->p, other->n, 3, r1) ||
-        pass_13a(r1->p, r1->n, 4, other))
+    if (pass_13a(r1->p, r1->n, 2, other) || pass_13a(other->p, other->n, 3, r1) || pass_13a(r1->p, r1->n, 4, other))
         return -1;
     p->out.n = 0;
     return py_split_join(other->p, other->n, &p->out);
@@ -163,16 +184,14 @@ static int pass_intl(const char *s, size_t n, int kind, u8buf *out) {
 }
 
 static int tok_intl(const char *s, size_t n, prep_bufs *p) {
-    if (pass_intl(s, n, 1, &p->a) || pass_intl(p->a.p, p->a.n, 2, &p->b) ||
-        pass_intl(p->b.p, p->b.n, 3, &p->a))
+    if (pass_intl(s, n, 1, &p->a) || pass_intl(p->a.p, p->a.n, 2, &p->b) || pass_intl(p->b.p, p->b.n, 3, &p->a))
         return -1;
     p->out.n = 0;
     return py_split_join(p->a.p, p->a.n, &p->out);
 }
 
 /* lower (optional) -> rstrip -> tokenizer; *res points into p (valid until the next call). */
-static int preprocess(prep_bufs *p, const char *s, size_t n, const bleu_opts *o, const char **res,
-                      size_t *rn) {
+static int preprocess(prep_bufs *p, const char *s, size_t n, const bleu_opts *o, const char **res, size_t *rn) {
     if (o->lowercase) {
         p->low.n = 0;
         if (py_lower(s, n, &p->low) || u8buf_put(&p->low, "", 0)) return -1;
@@ -180,10 +199,12 @@ static int preprocess(prep_bufs *p, const char *s, size_t n, const bleu_opts *o,
         n = p->low.n;
     }
     n = py_rstrip_len(s, n);
-    if (o->tokenize == BLEU_TOK_NONE) { *res = s; *rn = n; return 0; }
-    if ((o->tokenize == BLEU_TOK_13A ? tok_13a(s, n, p) : tok_intl(s, n, p)) ||
-        u8buf_put(&p->out, "", 0))
-        return -1;
+    if (o->tokenize == BLEU_TOK_NONE) {
+        *res = s;
+        *rn = n;
+        return 0;
+    }
+    if ((o->tokenize == BLEU_TOK_13A ? tok_13a(s, n, p) : tok_intl(s, n, p)) || u8buf_put(&p->out, "", 0)) return -1;
     *res = p->out.p;
     *rn = p->out.n;
     return 0;
@@ -210,7 +231,11 @@ int bleu_preprocess(const char *s, size_t len, const bleu_opts *o, char **out, s
     if (!rc) {
         *out = malloc(rn + 1);
         if (!*out) rc = T5G_FAIL("out of memory (%zu bytes for a tokenized segment)", rn + 1);
-        else { memcpy(*out, r, rn); (*out)[rn] = 0; if (out_len) *out_len = rn; }
+        else {
+            memcpy(*out, r, rn);
+            (*out)[rn] = 0;
+            if (out_len) *out_len = rn;
+        }
     }
     prep_free(&p);
     return rc;
@@ -221,14 +246,14 @@ int bleu_preprocess(const char *s, size_t len, const bleu_opts *o, char **out, s
 /* Tokens are interned to ids so an n-gram is up to four integers. */
 typedef struct {
     uint64_t *hash;
-    uint32_t *off, *len, *id;  /* slot -> token bytes in `bytes`, id (UINT32_MAX = empty) */
+    uint32_t *off, *len, *id; /* slot -> token bytes in `bytes`, id (UINT32_MAX = empty) */
     size_t cap, count;
     u8buf bytes;
 } interner;
 
 typedef struct {
     uint32_t ids[BLEU_MAX_ORDER];
-    uint32_t gen;       /* slot is live iff gen == table gen */
+    uint32_t gen; /* slot is live iff gen == table gen */
     int32_t order, maxref, cur, curref, hyp;
 } ngram_slot;
 
@@ -242,13 +267,13 @@ typedef struct {
     prep_bufs prep;
     interner in;
     ngram_table ng;
-    uint32_t *ids;           /* token ids of the current string */
+    uint32_t *ids; /* token ids of the current string */
     size_t nids, cap_ids;
 } bleu_ctx;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
     uint64_t h = t5g_fnv1a64_bytes(s, n);
-    return h ^ (h >> 29);  /* the table index takes low bits: fold the high ones in */
+    return h ^ (h >> 29); /* the table index takes low bits: fold the high ones in */
 }
 
 static int interner_grow(interner *t) {
@@ -259,7 +284,10 @@ static int interner_grow(interner *t) {
     g.len = malloc(ncap * sizeof *g.len);
     g.id = malloc(ncap * sizeof *g.id);
     if (!g.hash || !g.off || !g.len || !g.id) {
-        free(g.hash); free(g.off); free(g.len); free(g.id);
+        free(g.hash);
+        free(g.off);
+        free(g.len);
+        free(g.id);
         return T5G_FAIL("out of memory (token table of %zu entries)", ncap);
     }
     for (size_t i = 0; i < ncap; i++) g.id[i] = UINT32_MAX;
@@ -267,10 +295,19 @@ static int interner_grow(interner *t) {
         if (t->id[i] == UINT32_MAX) continue;
         size_t j = t->hash[i] & (ncap - 1);
         while (g.id[j] != UINT32_MAX) j = (j + 1) & (ncap - 1);
-        g.hash[j] = t->hash[i]; g.off[j] = t->off[i]; g.len[j] = t->len[i]; g.id[j] = t->id[i];
+        g.hash[j] = t->hash[i];
+        g.off[j] = t->off[i];
+        g.len[j] = t->len[i];
+        g.id[j] = t->id[i];
     }
-    free(t->hash); free(t->off); free(t->len); free(t->id);
-    t->hash = g.hash; t->off = g.off; t->len = g.len; t->id = g.id;
+    free(t->hash);
+    free(t->off);
+    free(t->len);
+    free(t->id);
+    t->hash = g.hash;
+    t->off = g.off;
+    t->len = g.len;
+    t->id = g.id;
     t->cap = ncap;
     return 0;
 }
@@ -287,7 +324,9 @@ static int intern(interner *t, const char *s, size_t n, uint32_t *id) {
         }
         j = (j + 1) & (t->cap - 1);
     }
-    t->hash[j] = h; t->off[j] = (uint32_t)t->bytes.n; t->len[j] = (uint32_t)n;
+    t->hash[j] = h;
+    t->off[j] = (uint32_t)t->bytes.n;
+    t->len[j] = (uint32_t)n;
     t->id[j] = (uint32_t)t->count++;
     *id = t->id[j];
     return u8buf_put(&t->bytes, s, n);
@@ -314,7 +353,7 @@ static long long segment_ids(bleu_ctx *c, const char *s, size_t n, const bleu_op
 }
 
 static int ngram_reserve(ngram_table *t, size_t need) {
-    if (++t->gen == 0) {  /* generation wrapped: really clear */
+    if (++t->gen == 0) { /* generation wrapped: really clear */
         for (size_t i = 0; i < t->cap; i++) t->slot[i].gen = 0;
         t->gen = 1;
     }
@@ -355,15 +394,17 @@ static long long closest_ref_len(long long hyp_len, const long long *lens, size_
     long long best_diff = -1, best = -1;
     for (size_t i = 0; i < n; i++) {
         long long d = llabs(hyp_len - lens[i]);
-        if (best_diff == -1 || d < best_diff) { best_diff = d; best = lens[i]; }
-        else if (d == best_diff && lens[i] < best) best = lens[i];
+        if (best_diff == -1 || d < best_diff) {
+            best_diff = d;
+            best = lens[i];
+        } else if (d == best_diff && lens[i] < best) best = lens[i];
     }
     return best;
 }
 
 /* Statistics of one segment; refs[r] may be NULL (None: skipped). */
-static int segment_stats(bleu_ctx *c, const char *hyp, size_t hn, const char *const *refs,
-                         const size_t *rlens, size_t nrefs, const bleu_opts *o, seg_stats *st) {
+static int segment_stats(bleu_ctx *c, const char *hyp, size_t hn, const char *const *refs, const size_t *rlens,
+                         size_t nrefs, const bleu_opts *o, seg_stats *st) {
     long long lens_local[16], *lens = nrefs <= 16 ? lens_local : malloc(nrefs * sizeof *lens);
     T5G_CHECK(lens, "out of memory (%zu reference lengths)", nrefs);
     size_t nlive = 0;
@@ -375,7 +416,10 @@ static int segment_stats(bleu_ctx *c, const char *hyp, size_t hn, const char *co
         if (k < 0) goto out;
         lens[nlive++] = k;
     }
-    if (nlive == 0) { T5G_FAIL("a segment has no reference (all are None)"); goto out; }
+    if (nlive == 0) {
+        T5G_FAIL("a segment has no reference (all are None)");
+        goto out;
+    }
     size_t ref_end = c->nids;
     long long hl = segment_ids(c, hyp, hn, o);
     if (hl < 0 || ngram_reserve(&c->ng, c->nids * BLEU_MAX_ORDER + 1)) goto out;
@@ -387,7 +431,10 @@ static int segment_stats(bleu_ctx *c, const char *hyp, size_t hn, const char *co
         for (int order = 1; order <= BLEU_MAX_ORDER; order++)
             for (size_t i = b; i + (size_t)order <= e; i++) {
                 ngram_slot *s = ngram_find(&c->ng, c->ids + i, order);
-                if (s->curref != (int32_t)r) { s->curref = (int32_t)r; s->cur = 0; }
+                if (s->curref != (int32_t)r) {
+                    s->curref = (int32_t)r;
+                    s->cur = 0;
+                }
                 if (++s->cur > s->maxref) s->maxref = s->cur;
             }
     }
@@ -398,7 +445,7 @@ static int segment_stats(bleu_ctx *c, const char *hyp, size_t hn, const char *co
         for (size_t i = ref_end; i + (size_t)order <= c->nids; i++) {
             ngram_slot *s = ngram_find(&c->ng, c->ids + i, order);
             st->total[order - 1]++;
-            if (++s->hyp <= s->maxref) st->correct[order - 1]++;  /* min(hyp count, max ref count) */
+            if (++s->hyp <= s->maxref) st->correct[order - 1]++; /* min(hyp count, max ref count) */
         }
     rc = 0;
 out:
@@ -408,7 +455,10 @@ out:
 
 static void ctx_free(bleu_ctx *c) {
     prep_free(&c->prep);
-    free(c->in.hash); free(c->in.off); free(c->in.len); free(c->in.id);
+    free(c->in.hash);
+    free(c->in.off);
+    free(c->in.len);
+    free(c->in.id);
     u8buf_free(&c->in.bytes);
     free(c->ng.slot);
     free(c->ids);
@@ -416,7 +466,9 @@ static void ctx_free(bleu_ctx *c) {
 
 /* ------------------------------------------------------------------ score */
 
-static double smooth_default(bleu_smooth m) { return m == BLEU_SMOOTH_FLOOR ? 0.1 : 1.0; }
+static double smooth_default(bleu_smooth m) {
+    return m == BLEU_SMOOTH_FLOOR ? 0.1 : 1.0;
+}
 
 /* One precision as numpy float32 scalars give it: each operation rounded to float32 (a
  * Python float operand is converted to float32 first: NumPy 2's weak scalars). */
@@ -428,8 +480,8 @@ static double f32_precision(const bleu_opts *o, double correct, double total, do
     return 0.0;
 }
 
-int bleu_compute(const double *correct_in, const double *total_in, long long sys_len,
-                 long long ref_len, const bleu_opts *o, bleu_score *out) {
+int bleu_compute(const double *correct_in, const double *total_in, long long sys_len, long long ref_len,
+                 const bleu_opts *o, bleu_score *out) {
     T5G_CHECK(correct_in && total_in && out, "bleu_compute: missing statistics or output");
     T5G_TRY(check_opts(o));
     double correct[BLEU_MAX_ORDER], total[BLEU_MAX_ORDER];
@@ -442,7 +494,7 @@ int bleu_compute(const double *correct_in, const double *total_in, long long sys
     double score = 0.0;
     int any = 0;
     for (int k = 0; k < BLEU_MAX_ORDER; k++) any |= correct[k] != 0;
-    if (any) {  /* no matches at all: 0 before any smoothing (sacreBLEU #141) */
+    if (any) { /* no matches at all: 0 before any smoothing (sacreBLEU #141) */
         double mteval = 1.0;
         int eff = BLEU_MAX_ORDER;
         for (int n = 1; n <= BLEU_MAX_ORDER; n++) {
@@ -465,11 +517,13 @@ int bleu_compute(const double *correct_in, const double *total_in, long long sys
             }
             if (o->f32_precisions) prec[n - 1] = f32_precision(o, correct[n - 1], total[n - 1], mteval, sv);
         }
-        double sum = 0.0;  /* CPython 3.11 sum(): plain left-to-right double addition */
+        double sum = 0.0; /* CPython 3.11 sum(): plain left-to-right double addition */
         for (int n = 0; n < eff; n++) {
-            T5G_CHECK(!(prec[n] < 0), "BLEU precision %g is negative (math domain error in sacreBLEU); "
-                      "use a non-negative --smooth-value", prec[n]);
-            sum += prec[n] == 0.0 ? -9999999999.0 : log(prec[n]);  /* sacreBLEU my_log */
+            T5G_CHECK(!(prec[n] < 0),
+                      "BLEU precision %g is negative (math domain error in sacreBLEU); "
+                      "use a non-negative --smooth-value",
+                      prec[n]);
+            sum += prec[n] == 0.0 ? -9999999999.0 : log(prec[n]); /* sacreBLEU my_log */
         }
         double e = exp(sum / eff);
         T5G_CHECK(!(isinf(e) && isfinite(sum)), "BLEU score overflows (math range error in sacreBLEU)");
@@ -491,15 +545,14 @@ static int check_utf8(const char *s, size_t n, const char *what, size_t seg, siz
     size_t bad;
     if (!u8_validate(s, n, &bad)) return 0;
     if (stream == (size_t)-1)
-        return T5G_FAIL("%s segment %zu: invalid UTF-8 at byte offset %zu (byte 0x%02X)", what, seg + 1,
-                        bad, (unsigned char)s[bad]);
-    return T5G_FAIL("%s %zu, segment %zu: invalid UTF-8 at byte offset %zu (byte 0x%02X)", what,
-                    stream + 1, seg + 1, bad, (unsigned char)s[bad]);
+        return T5G_FAIL("%s segment %zu: invalid UTF-8 at byte offset %zu (byte 0x%02X)", what, seg + 1, bad,
+                        (unsigned char)s[bad]);
+    return T5G_FAIL("%s %zu, segment %zu: invalid UTF-8 at byte offset %zu (byte 0x%02X)", what, stream + 1, seg + 1,
+                    bad, (unsigned char)s[bad]);
 }
 
-int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-                const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-                const bleu_opts *o, bleu_score *out) {
+int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+                const size_t *const *ref_lens, size_t nstreams, const bleu_opts *o, bleu_score *out) {
     T5G_TRY(check_opts(o));
     T5G_CHECK(hyps && out, "bleu_corpus: no hypotheses or output given");
     T5G_CHECK(n > 0, "no hypotheses to score (empty system output)");
@@ -510,10 +563,16 @@ int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
     bleu_ctx c = {0};
     long long sums[2 + 2 * BLEU_MAX_ORDER] = {0};
     int nrefs = -2, rc = -1;
-    if (!seg_refs || !seg_lens) { T5G_FAIL("out of memory (%zu reference streams)", nstreams); goto out; }
+    if (!seg_refs || !seg_lens) {
+        T5G_FAIL("out of memory (%zu reference streams)", nstreams);
+        goto out;
+    }
     out->tokenized_period_lines = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!hyps[i]) { T5G_FAIL("hypothesis %zu is NULL", i + 1); goto out; }
+        if (!hyps[i]) {
+            T5G_FAIL("hypothesis %zu is NULL", i + 1);
+            goto out;
+        }
         size_t hl = hyp_lens ? hyp_lens[i] : strlen(hyps[i]);
         if (check_utf8(hyps[i], hl, "hypothesis", i, (size_t)-1)) goto out;
         int live = 0;
@@ -533,10 +592,16 @@ int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
         }
         sums[0] += st.hyp_len;
         sums[1] += st.ref_len;
-        for (int k = 0; k < BLEU_MAX_ORDER; k++) { sums[2 + k] += st.correct[k]; sums[6 + k] += st.total[k]; }
+        for (int k = 0; k < BLEU_MAX_ORDER; k++) {
+            sums[2 + k] += st.correct[k];
+            sums[6 + k] += st.total[k];
+        }
     }
     double corr[BLEU_MAX_ORDER], tot[BLEU_MAX_ORDER];
-    for (int k = 0; k < BLEU_MAX_ORDER; k++) { corr[k] = (double)sums[2 + k]; tot[k] = (double)sums[6 + k]; }
+    for (int k = 0; k < BLEU_MAX_ORDER; k++) {
+        corr[k] = (double)sums[2 + k];
+        tot[k] = (double)sums[6 + k];
+    }
     long long tp = out->tokenized_period_lines;
     if (bleu_compute(corr, tot, sums[0], sums[1], o, out)) goto out;
     out->tokenized_period_lines = tp;
@@ -549,8 +614,7 @@ out:
     return rc;
 }
 
-int bleu_sentence(const char *hyp, const char *const *refs, size_t nrefs, const bleu_opts *o,
-                  bleu_score *out) {
+int bleu_sentence(const char *hyp, const char *const *refs, size_t nrefs, const bleu_opts *o, bleu_score *out) {
     T5G_CHECK(hyp && refs && nrefs > 0, "bleu_sentence: need a hypothesis and at least one reference");
     const char *const **streams = malloc(nrefs * sizeof *streams);
     T5G_CHECK(streams, "out of memory");
@@ -577,41 +641,50 @@ int bleu_signature(const bleu_opts *o, int nrefs, int short_form, char *buf, siz
     }
     int w = snprintf(buf, n, "%s:%s|%s:%s|%s:%s|tok:%s|%s:%s|%s:%s", short_form ? "#" : "nrefs", nr,
                      short_form ? "c" : "case", o->lowercase ? "lc" : "mixed", short_form ? "e" : "eff",
-                     o->effective_order ? "yes" : "no", bleu_tokenize_name(o->tokenize),
-                     short_form ? "s" : "smooth", smooth, short_form ? "v" : "version", BLEU_VERSION);
+                     o->effective_order ? "yes" : "no", bleu_tokenize_name(o->tokenize), short_form ? "s" : "smooth",
+                     smooth, short_form ? "v" : "version", BLEU_VERSION);
     T5G_CHECK(w >= 0 && (size_t)w < n, "signature buffer too small (%zu bytes)", n);
     return 0;
 }
 
-static int put_s(u8buf *b, const char *s) { return u8buf_put(b, s, strlen(s)); }
+static int put_s(u8buf *b, const char *s) {
+    return u8buf_put(b, s, strlen(s));
+}
 
-static int build_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json,
-                        int short_sig, u8buf *b) {
+static int build_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json, int short_sig,
+                        u8buf *b) {
     size_t cap = 340 + (size_t)width;
     char *sc = malloc(cap), sig[512], num[64], verbose[512];
     T5G_CHECK(sc, "out of memory");
     py_format_fixed(s->score, width, sc, cap);
     int rc = -1;
-    if (score_only) { rc = u8buf_put(b, sc, strlen(sc)); goto done; }
+    if (score_only) {
+        rc = u8buf_put(b, sc, strlen(sc));
+        goto done;
+    }
     if (short_sig >= 0 && bleu_signature(o, s->nrefs, json ? 0 : short_sig, sig, sizeof sig)) goto done;
     char p[BLEU_MAX_ORDER][340], bp[340], ratio[340];
     for (int k = 0; k < BLEU_MAX_ORDER; k++) py_format_fixed(s->precisions[k], 1, p[k], sizeof p[k]);
     py_format_fixed(s->bp, 3, bp, sizeof bp);
     py_format_fixed(s->ratio, 3, ratio, sizeof ratio);
-    snprintf(verbose, sizeof verbose, "%s/%s/%s/%s (BP = %s ratio = %s hyp_len = %lld ref_len = %lld)",
-             p[0], p[1], p[2], p[3], bp, ratio, s->sys_len, s->ref_len);
+    snprintf(verbose, sizeof verbose, "%s/%s/%s/%s (BP = %s ratio = %s hyp_len = %lld ref_len = %lld)", p[0], p[1],
+             p[2], p[3], bp, ratio, s->sys_len, s->ref_len);
     if (!json) {
-        rc = (put_s(b, "BLEU") || (short_sig >= 0 && (put_s(b, "|") || put_s(b, sig))) ||
-              put_s(b, " = ") || put_s(b, sc) || put_s(b, " ") || put_s(b, verbose)) ? -1 : 0;
+        rc = (put_s(b, "BLEU") || (short_sig >= 0 && (put_s(b, "|") || put_s(b, sig))) || put_s(b, " = ") ||
+              put_s(b, sc) || put_s(b, " ") || put_s(b, verbose))
+                 ? -1
+                 : 0;
         goto done;
     }
-    if (short_sig < 0) { T5G_FAIL("JSON output needs a signature"); goto done; }
-    py_repr_double(strtod(sc, NULL), num, sizeof num, 1);  /* float(f"{score:.{w}f}") */
-    if (put_s(b, "{\n \"name\": \"BLEU\",\n \"score\": ") || put_s(b, num) ||
-        put_s(b, ",\n \"signature\": ") || u8buf_put_json_str(b, sig) ||
-        put_s(b, ",\n \"verbose_score\": ") || u8buf_put_json_str(b, verbose))
+    if (short_sig < 0) {
+        T5G_FAIL("JSON output needs a signature");
         goto done;
-    for (char *kv = sig, *end; kv && *kv; kv = end ? end + 1 : NULL) {  /* each key:value pair */
+    }
+    py_repr_double(strtod(sc, NULL), num, sizeof num, 1); /* float(f"{score:.{w}f}") */
+    if (put_s(b, "{\n \"name\": \"BLEU\",\n \"score\": ") || put_s(b, num) || put_s(b, ",\n \"signature\": ") ||
+        u8buf_put_json_str(b, sig) || put_s(b, ",\n \"verbose_score\": ") || u8buf_put_json_str(b, verbose))
+        goto done;
+    for (char *kv = sig, *end; kv && *kv; kv = end ? end + 1 : NULL) { /* each key:value pair */
         end = strchr(kv, '|');
         if (end) *end = 0;
         char *colon = strchr(kv, ':');
@@ -625,8 +698,8 @@ done:
     return rc;
 }
 
-int bleu_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json,
-                int short_sig, char *buf, size_t n) {
+int bleu_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json, int short_sig, char *buf,
+                size_t n) {
     T5G_CHECK(s && buf && n > 0, "bleu_format: no score or output buffer");
     T5G_TRY(check_opts(o));
     T5G_CHECK(width >= 0 && width <= 1000, "width %d out of range (0..1000)", width);

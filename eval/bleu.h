@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #define BLEU_MAX_ORDER 4
-#define BLEU_VERSION "2.6.0" /* the sacreBLEU version whose output is reproduced */
+#define BLEU_VERSION   "2.6.0" /* the sacreBLEU version whose output is reproduced */
 
 typedef enum { BLEU_TOK_13A, BLEU_TOK_INTL, BLEU_TOK_NONE } bleu_tokenize;
 typedef enum { BLEU_SMOOTH_EXP, BLEU_SMOOTH_FLOOR, BLEU_SMOOTH_ADDK, BLEU_SMOOTH_NONE } bleu_smooth;
@@ -36,14 +36,14 @@ typedef struct {
 } bleu_opts;
 
 typedef struct {
-    double score;                      /* 0..100 */
-    double counts[BLEU_MAX_ORDER];     /* matches; add-k adds k to orders 2..4 as sacreBLEU does */
+    double score;                  /* 0..100 */
+    double counts[BLEU_MAX_ORDER]; /* matches; add-k adds k to orders 2..4 as sacreBLEU does */
     double totals[BLEU_MAX_ORDER];
     double precisions[BLEU_MAX_ORDER]; /* percent */
     double bp, ratio;                  /* ratio = sys_len/ref_len (0 if ref_len == 0) */
     long long sys_len, ref_len;
-    int nrefs;                         /* references per segment; -1 = varies ("var") */
-    long long tokenized_period_lines;  /* hypotheses ending in " ." (warning if >= 100 and !force) */
+    int nrefs;                        /* references per segment; -1 = varies ("var") */
+    long long tokenized_period_lines; /* hypotheses ending in " ." (warning if >= 100 and !force) */
 } bleu_score;
 
 void bleu_opts_default(bleu_opts *o);
@@ -60,20 +60,18 @@ int bleu_preprocess(const char *s, size_t len, const bleu_opts *o, char **out, s
 /* Corpus BLEU.  hyps[i] (length hyp_lens[i], or strlen if hyp_lens is NULL), i < n;
  * refs[r][i] is segment i of reference stream r (NULL entry = Python None: skipped),
  * ref_lens likewise optional ([r][i]).  n == 0 is an error (sacreBLEU cannot score it). */
-int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-                const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-                const bleu_opts *o, bleu_score *out);
+int bleu_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+                const size_t *const *ref_lens, size_t nstreams, const bleu_opts *o, bleu_score *out);
 
 /* Sentence BLEU of one hypothesis against nrefs references (sacreBLEU
  * BLEU.sentence_score).  Note sacrebleu.sentence_bleu() and the CLI's --sentence-level
  * turn effective_order on; set o->effective_order yourself for that. */
-int bleu_sentence(const char *hyp, const char *const *refs, size_t nrefs, const bleu_opts *o,
-                  bleu_score *out);
+int bleu_sentence(const char *hyp, const char *const *refs, size_t nrefs, const bleu_opts *o, bleu_score *out);
 
 /* Score from summed statistics (sacreBLEU compute_bleu); counts/totals are modified by
  * add-k exactly as in sacreBLEU.  Fails only on a math error that sacreBLEU also raises. */
-int bleu_compute(const double *correct, const double *total, long long sys_len,
-                 long long ref_len, const bleu_opts *o, bleu_score *out);
+int bleu_compute(const double *correct, const double *total, long long sys_len, long long ref_len, const bleu_opts *o,
+                 bleu_score *out);
 
 /* Signature, e.g. "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
  * (short_form: "#:1|c:mixed|e:no|tok:13a|s:exp|v:2.6.0").  Returns 0, or -1 if buf is small. */
@@ -85,7 +83,7 @@ int bleu_signature(const bleu_opts *o, int nrefs, int short_form, char *buf, siz
  * short_sig: 0 = long signature, 1 = short (-sh; text only, JSON always uses the long one),
  * -1 = no signature ("BLEU = 48.53 ...", Python's repr(score); not valid with json).
  * No trailing newline.  width must be 0..1000. */
-int bleu_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json,
-                int short_sig, char *buf, size_t n);
+int bleu_format(const bleu_score *s, const bleu_opts *o, int width, int score_only, int json, int short_sig, char *buf,
+                size_t n);
 
 #endif

@@ -15,8 +15,8 @@ void chrf_opts_default(chrf_opts *o) {
 
 static int check_opts(const chrf_opts *o) {
     T5G_CHECK(o, "chrF: no options");
-    T5G_CHECK(o->char_order >= 0 && o->word_order >= 0 &&
-                  o->char_order + o->word_order >= 1 && o->char_order + o->word_order <= CHRF_MAX_ORDER,
+    T5G_CHECK(o->char_order >= 0 && o->word_order >= 0 && o->char_order + o->word_order >= 1 &&
+                  o->char_order + o->word_order <= CHRF_MAX_ORDER,
               "chrF: char order %d + word order %d must be 1..%d (each >= 0)", o->char_order, o->word_order,
               CHRF_MAX_ORDER);
     T5G_CHECK(o->beta >= 0 && o->beta <= 1000, "chrF: beta %d out of range (0..1000)", o->beta);
@@ -69,10 +69,8 @@ static int list_push(gram_list *l, const char *p, size_t n) {
 }
 
 /* n-grams of n consecutive units whose byte starts are off[0..count] (off[count] = end). */
-static int units_ngrams(const char *base, const size_t *off, size_t count, int n, size_t sep,
-                        gram_list *l) {
-    for (size_t i = 0; i + (size_t)n <= count; i++)
-        T5G_TRY(list_push(l, base + off[i], off[i + n] - off[i] - sep));
+static int units_ngrams(const char *base, const size_t *off, size_t count, int n, size_t sep, gram_list *l) {
+    for (size_t i = 0; i + (size_t)n <= count; i++) T5G_TRY(list_push(l, base + off[i], off[i + n] - off[i] - sep));
     if (l->n) qsort(l->g, l->n, sizeof *l->g, cmp_gram);
     return 0;
 }
@@ -91,7 +89,9 @@ static int put_word(u8buf *w, size_t **off, size_t *cnt, size_t *cap, const char
 }
 
 /* string.punctuation: the only characters _remove_punctuation splits off */
-static int is_ascii_punct(char c) { return c && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) != NULL; }
+static int is_ascii_punct(char c) {
+    return c && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) != NULL;
+}
 
 typedef struct {
     u8buf *w;
@@ -103,7 +103,7 @@ static int split_word(const char *p, size_t n, void *vctx) {
     word_ctx *c = vctx;
     size_t i = 0;
     u8_next(p, n, &i);
-    if (i == n) return put_word(c->w, c->off, c->cnt, c->cap, p, n);  /* one character */
+    if (i == n) return put_word(c->w, c->off, c->cnt, c->cap, p, n); /* one character */
     if (is_ascii_punct(p[n - 1]))
         return put_word(c->w, c->off, c->cnt, c->cap, p, n - 1) || put_word(c->w, c->off, c->cnt, c->cap, p + n - 1, 1);
     if (is_ascii_punct(p[0]))
@@ -112,7 +112,7 @@ static int split_word(const char *p, size_t n, void *vctx) {
 }
 
 static int char_grams(const char *s, size_t n, const chrf_opts *o, seg_grams *g) {
-    for (size_t i = 0; i < n;) {  /* ''.join(line.split()) unless whitespace is kept */
+    for (size_t i = 0; i < n;) { /* ''.join(line.split()) unless whitespace is kept */
         size_t at = i;
         uint32_t cp = u8_next(s, n, &i);
         if (o->whitespace || !py_isspace(cp)) T5G_TRY(u8buf_put(&g->chars, s + at, i - at));
@@ -136,7 +136,7 @@ static int word_grams(const char *s, size_t n, const chrf_opts *o, seg_grams *g)
     T5G_CHECK(off, "out of memory");
     word_ctx c = {&g->words, &off, &count, &cap};
     int rc = py_split_each(s, n, split_word, &c);
-    if (!rc) off[count] = g->words.n;  /* each word is followed by one space: n-gram = span - 1 */
+    if (!rc) off[count] = g->words.n; /* each word is followed by one space: n-gram = span - 1 */
     for (int k = 0; k < o->word_order && !rc; k++)
         rc = units_ngrams(g->words.p, off, count, k + 1, 1, &g->ord[o->char_order + k]);
     free(off);
@@ -147,7 +147,10 @@ static int seg_extract(const char *s, size_t n, const chrf_opts *o, seg_grams *g
     memset(g, 0, sizeof *g);
     u8buf low = {0};
     if (o->lowercase) {
-        if (py_lower(s, n, &low) || u8buf_put(&low, "", 0)) { u8buf_free(&low); return -1; }
+        if (py_lower(s, n, &low) || u8buf_put(&low, "", 0)) {
+            u8buf_free(&low);
+            return -1;
+        }
         s = low.p;
         n = low.n;
     }
@@ -190,7 +193,7 @@ double chrf_f_score(const long long *st, const chrf_opts *o) {
         double rec = n_ref > 0 ? (double)n_match / (double)n_ref : eps;
         double denom = factor * prec + rec;
         score += denom > 0 ? (1 + factor) * prec * rec / denom : eps;
-        if (n_hyp > 0 && n_ref > 0) {  /* sacreBLEU < 2.0 style effective order */
+        if (n_hyp > 0 && n_ref > 0) { /* sacreBLEU < 2.0 style effective order */
             avg_prec += prec;
             avg_rec += rec;
             effective_order++;
@@ -218,7 +221,10 @@ static int segment_stats(const char *h, size_t hn, const char *const *refs, cons
     double best_f = -1.0;
     for (size_t r = 0; r < nr; r++) {
         seg_grams rg;
-        if (seg_extract(refs[r], lens[r], o, &rg)) { seg_free(&hg); return -1; }
+        if (seg_extract(refs[r], lens[r], o, &rg)) {
+            seg_free(&hg);
+            return -1;
+        }
         long long st[3 * CHRF_MAX_ORDER];
         for (int k = 0; k < order; k++) match_stats(&hg.ord[k], &rg.ord[k], st + 3 * k);
         double f = chrf_f_score(st, o);
@@ -234,14 +240,12 @@ static int segment_stats(const char *h, size_t hn, const char *const *refs, cons
 
 static int check_utf8(const char *s, size_t n, const char *what, size_t seg) {
     size_t bad;
-    if (u8_validate(s, n, &bad))
-        return T5G_FAIL("%s of segment %zu: invalid UTF-8 at byte %zu", what, seg + 1, bad);
+    if (u8_validate(s, n, &bad)) return T5G_FAIL("%s of segment %zu: invalid UTF-8 at byte %zu", what, seg + 1, bad);
     return 0;
 }
 
-int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-                const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-                const chrf_opts *o, chrf_score *out) {
+int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+                const size_t *const *ref_lens, size_t nstreams, const chrf_opts *o, chrf_score *out) {
     T5G_TRY(check_opts(o));
     T5G_CHECK(hyps && refs && out, "chrF: no hypotheses, references or output");
     T5G_CHECK(n > 0, "chrF: no hypotheses to score (sacreBLEU cannot score an empty corpus)");
@@ -262,7 +266,10 @@ int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
             nr++;
         }
         if (rc) break;
-        if (!nr) { rc = T5G_FAIL("chrF: segment %zu has no reference", i + 1); break; }
+        if (!nr) {
+            rc = T5G_FAIL("chrF: segment %zu has no reference", i + 1);
+            break;
+        }
         nrefs = nrefs == -2 || nrefs == (int)nr ? (int)nr : -1;
         long long st[3 * CHRF_MAX_ORDER];
         if ((rc = segment_stats(hyps[i], hn, sr, sl, nr, o, st))) break;
@@ -276,8 +283,7 @@ int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
     return 0;
 }
 
-int chrf_sentence(const char *hyp, const char *const *refs, size_t nrefs, const chrf_opts *o,
-                  chrf_score *out) {
+int chrf_sentence(const char *hyp, const char *const *refs, size_t nrefs, const chrf_opts *o, chrf_score *out) {
     T5G_CHECK(hyp && refs && nrefs > 0, "chrF: need a hypothesis and at least one reference");
     const char *const **streams = malloc(nrefs * sizeof *streams);
     T5G_CHECK(streams, "out of memory");

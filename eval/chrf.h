@@ -41,12 +41,10 @@ void chrf_opts_default(chrf_opts *o);
 /* Corpus chrF.  hyps[i] (length hyp_lens[i], or strlen if NULL), i < n; refs[r][i] is segment
  * i of reference stream r (NULL entry = Python None: skipped; every segment needs one).
  * n == 0 is an error (sacreBLEU cannot score it).  Invalid UTF-8 is an error. */
-int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-                const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-                const chrf_opts *o, chrf_score *out);
+int chrf_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+                const size_t *const *ref_lens, size_t nstreams, const chrf_opts *o, chrf_score *out);
 /* CHRF.sentence_score of one hypothesis against nrefs references. */
-int chrf_sentence(const char *hyp, const char *const *refs, size_t nrefs, const chrf_opts *o,
-                  chrf_score *out);
+int chrf_sentence(const char *hyp, const char *const *refs, size_t nrefs, const chrf_opts *o, chrf_score *out);
 /* _compute_f_score of summed statistics (3 * (char_order + word_order) values). */
 double chrf_f_score(const long long *stats, const chrf_opts *o);
 

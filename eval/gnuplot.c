@@ -34,9 +34,11 @@ void gp_single_quoted(FILE *f, const char *s) {
 }
 
 void gp_terminal(FILE *f, int w, int h, const char *out) {
-    fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-               "  set terminal pngcairo size %d,%d font 'sans,10' noenhanced\n"
-               "} else {\n  set terminal png size %d,%d noenhanced\n}\n", w, h, w, h);
+    fprintf(f,
+            "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+            "  set terminal pngcairo size %d,%d font 'sans,10' noenhanced\n"
+            "} else {\n  set terminal png size %d,%d noenhanced\n}\n",
+            w, h, w, h);
     fputs("set output ", f);
     gp_single_quoted(f, out);
     fputc('\n', f);
@@ -102,12 +104,11 @@ int gp_draw_png(const char *png, gp_script_fn fn, const void *ctx, const char *g
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     int rc = bad ? T5G_FAIL("write error on %s", script) : run_gnuplot(gnuplot, script, log);
-    if (rc == 0 && !gp_is_png(tmp)) rc = T5G_FAIL("%s wrote no PNG to %s (see its terminal list: gnuplot -e 'set terminal')",
-                                              gnuplot, tmp);
+    if (rc == 0 && !gp_is_png(tmp))
+        rc = T5G_FAIL("%s wrote no PNG to %s (see its terminal list: gnuplot -e 'set terminal')", gnuplot, tmp);
     if (rc == 0 && rename(tmp, png) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", tmp, png, strerror(errno));
     unlink(script);
     unlink(log);
     if (rc != 0) unlink(tmp);
     return rc;
 }
-

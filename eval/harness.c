@@ -16,15 +16,18 @@ static int num_shards(const eval_cfg *c) {
     char p[4200];
     snprintf(p, sizeof p, "%s/%s/manifest.json", c->data, c->task->name);
     char *text = t5g_read_file(p, NULL);
-    if (!text) return T5G_FAIL("%s: no prepared %s data there (run datasets/prepare.py %s ... --out %s)", c->data,
-                               c->task->name, c->task->name, c->data);
+    if (!text)
+        return T5G_FAIL("%s: no prepared %s data there (run datasets/prepare.py %s ... --out %s)", c->data,
+                        c->task->name, c->task->name, c->data);
     cJSON *j = cJSON_Parse(text);
     free(text);
-    const cJSON *ns = j ? cJSON_GetObjectItem(j, "num_shards") : NULL, *task = j ? cJSON_GetObjectItem(j, "task") : NULL;
+    const cJSON *ns = j ? cJSON_GetObjectItem(j, "num_shards") : NULL,
+                *task = j ? cJSON_GetObjectItem(j, "task") : NULL;
     int n = cJSON_IsNumber(ns) ? ns->valueint : -1;
     int ok = cJSON_IsString(task) && !strcmp(task->valuestring, c->task->name);
     cJSON_Delete(j);
-    T5G_CHECK(n > 0 && ok, "%s is not a manifest of task %s with num_shards (re-run datasets/prepare.py)", p, c->task->name);
+    T5G_CHECK(n > 0 && ok, "%s is not a manifest of task %s with num_shards (re-run datasets/prepare.py)", p,
+              c->task->name);
     return n;
 }
 
@@ -69,7 +72,8 @@ static int check_shard_hash(const cJSON *shards, int s, const char *path, t5g_sh
     t5g_sha256_update(h, hex, 64);
     const cJSON *rec = cJSON_GetObjectItem(cJSON_GetArrayItem(shards, s), "sha256");
     T5G_CHECK(!cJSON_IsString(rec) || !strcmp(rec->valuestring, hex),
-              "%s changed since its manifest was written (sha256 %.12s..., manifest says %.12s...): re-run datasets/prepare.py",
+              "%s changed since its manifest was written (sha256 %.12s..., manifest says %.12s...): re-run "
+              "datasets/prepare.py",
               path, hex, rec->valuestring);
     return 0;
 }
@@ -95,7 +99,10 @@ static int scan_shard(const eval_cfg *c, const char *path, int s, int dp_size, e
             if (!nv) rc = T5G_FAIL("out of memory");
             else *refs = nv;
         }
-        if (rc) { free(id); break; }
+        if (rc) {
+            free(id);
+            break;
+        }
         (*refs)[*nref].id = id;
         (*refs)[*nref].file = s;
         (*refs)[(*nref)++].line = doc.lineno[i];
@@ -144,17 +151,29 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
     jsonl_doc doc;
     T5G_TRY(jsonl_read(data, &doc));
     str_set done = {0};
-    if (jsonl_collect_ids(partial, 0, &done)) { jsonl_free(&doc); return -1; }
+    if (jsonl_collect_ids(partial, 0, &done)) {
+        jsonl_free(&doc);
+        return -1;
+    }
     t5g_gen_input *v = calloc(doc.n + 1, sizeof *v);
     char **idv = calloc(doc.n + 1, sizeof(char *));
     int k = 0, rc = v && idv ? 0 : T5G_FAIL("out of memory");
     for (int i = 0; i < doc.n && !rc; i++) {
         const cJSON *it = doc.items[i];
-        if (!it) { rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], jsonl_why(&doc, i)); break; }
+        if (!it) {
+            rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], jsonl_why(&doc, i));
+            break;
+        }
         if (!in_limit(c, it)) continue;
         char *idj = jsonl_id(it);
-        if (!idj) { rc = T5G_FAIL("%s:%d: sample has no id", data, doc.lineno[i]); break; }
-        if (str_set_has(&done, idj)) { free(idj); continue; }
+        if (!idj) {
+            rc = T5G_FAIL("%s:%d: sample has no id", data, doc.lineno[i]);
+            break;
+        }
+        if (str_set_has(&done, idj)) {
+            free(idj);
+            continue;
+        }
         char *prompt = task_prompt(c->task, it);
         int32_t *tids = NULL;
         size_t nt = 0;
@@ -162,19 +181,26 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
             char msg[600];
             snprintf(msg, sizeof msg, "%s", t5g_last_error());
             rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], msg);
-            free(prompt); free(idj);
+            free(prompt);
+            free(idj);
             break;
         }
         free(prompt);
         for (size_t j = 0; j < nt; j++)
             if (tids[j] >= c->vocab) {
-                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): the checkpoint's tokenizer does not match the model",
+                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): the checkpoint's tokenizer "
+                              "does not match the model",
                               data, doc.lineno[i], tids[j], c->vocab);
                 break;
             }
-        if (rc) { free(tids); free(idj); break; }
+        if (rc) {
+            free(tids);
+            free(idj);
+            break;
+        }
         if (nt > (size_t)c->max_input) {
-            fprintf(stderr, "t5g: warning: %s:%d: prompt of %zu tokens truncated to %d\n", data, doc.lineno[i], nt, c->max_input);
+            fprintf(stderr, "t5g: warning: %s:%d: prompt of %zu tokens truncated to %d\n", data, doc.lineno[i], nt,
+                    c->max_input);
             nt = (size_t)c->max_input;
         }
         idv[i] = idj;
@@ -187,7 +213,9 @@ static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char 
     *nids = doc.n;
     jsonl_free(&doc);
     str_set_free(&done);
-    *in = v; *n = k; *ids = idv;
+    *in = v;
+    *n = k;
+    *ids = idv;
     return rc;
 }
 
@@ -200,11 +228,13 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
         t5g_gen_input *in = NULL;
         char **ids = NULL;
         int n = 0, nids = 0, fail = 0, complete = 0;
-        t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 1, 0};  /* the same keys as generate's output */
+        t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 1, 0}; /* the same keys as generate's output */
         if (comm->tp_rank == 0) {
-            complete = access(p, F_OK) == 0;  /* finished in an earlier run */
-            long cut = complete ? 0 : t5g_cut_torn_tail(q);  /* a kill mid-write leaves a torn last line */
-            if (cut > 0) fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that sample is redone)\n", q, cut);
+            complete = access(p, F_OK) == 0;                /* finished in an earlier run */
+            long cut = complete ? 0 : t5g_cut_torn_tail(q); /* a kill mid-write leaves a torn last line */
+            if (cut > 0)
+                fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that sample is redone)\n", q,
+                        cut);
             fail = cut < 0;
             if (!complete && !fail) {
                 fail = shard_inputs(c, tok, d, q, &in, &n, &ids, &nids) != 0;
@@ -219,7 +249,8 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
             rc = t5g_run_requests(m, comm, in, n, &c->gen, t5g_jsonl_sink_write, &ps, prog);
             if (ps.f && fclose(ps.f) != 0 && !rc) rc = T5G_FAIL("write error on %s", q);
             ps.f = NULL;
-            if (!rc && comm->tp_rank == 0 && rename(q, p) != 0) rc = T5G_FAIL("cannot rename %s", q);  /* shard complete */
+            if (!rc && comm->tp_rank == 0 && rename(q, p) != 0)
+                rc = T5G_FAIL("cannot rename %s", q); /* shard complete */
             st->generated_tokens += ps.tokens;
             st->done_now += n;
         }
@@ -233,7 +264,8 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
 }
 
 static double sample_index(const task_sample *s) {
-    const cJSON *ix = cJSON_GetObjectItem(s->sample, "index");  /* checked by eval_scan; never dereference a missing one */
+    const cJSON *ix =
+        cJSON_GetObjectItem(s->sample, "index"); /* checked by eval_scan; never dereference a missing one */
     return cJSON_IsNumber(ix) ? ix->valuedouble : -1;
 }
 
@@ -242,8 +274,13 @@ static int by_index(const void *a, const void *b) {
     return (i > j) - (i < j);
 }
 
-typedef struct { char *id; const char *text; } keyed;
-static int by_id(const void *a, const void *b) { return strcmp(((const keyed *)a)->id, ((const keyed *)b)->id); }
+typedef struct {
+    char *id;
+    const char *text;
+} keyed;
+static int by_id(const void *a, const void *b) {
+    return strcmp(((const keyed *)a)->id, ((const keyed *)b)->id);
+}
 
 int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
     int ns = num_shards(c);
@@ -254,26 +291,40 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
     for (int s = 0; s < ns && !rc; s++) {
         shard_paths(c, s, ns, d, p, q, sizeof d);
         jsonl_doc data, pred;
-        if (jsonl_read(d, &data)) { rc = -1; break; }
-        if (jsonl_read(p, &pred)) { jsonl_free(&data); rc = T5G_FAIL("shard %d has no complete predictions (%s): rerun t5g eval to finish it", s, p); break; }
+        if (jsonl_read(d, &data)) {
+            rc = -1;
+            break;
+        }
+        if (jsonl_read(p, &pred)) {
+            jsonl_free(&data);
+            rc = T5G_FAIL("shard %d has no complete predictions (%s): rerun t5g eval to finish it", s, p);
+            break;
+        }
         /* id -> prediction, by binary search over the sorted prediction ids */
         keyed *keys = calloc(pred.n + 1, sizeof *keys);
         int nk = 0;
         for (int j = 0; j < pred.n && keys; j++) {
             const cJSON *t = pred.items[j] ? cJSON_GetObjectItem(pred.items[j], "prediction") : NULL;
             char *pid = pred.items[j] ? jsonl_id(pred.items[j]) : NULL;
-            if (pid && cJSON_IsString(t)) { keys[nk].id = pid; keys[nk].text = t->valuestring; nk++; }
-            else free(pid);
+            if (pid && cJSON_IsString(t)) {
+                keys[nk].id = pid;
+                keys[nk].text = t->valuestring;
+                nk++;
+            } else free(pid);
         }
-        if (nk) qsort(keys, nk, sizeof *keys, by_id);  /* qsort(NULL, 0) is undefined */
+        if (nk) qsort(keys, nk, sizeof *keys, by_id); /* qsort(NULL, 0) is undefined */
         for (int i = 0; i < data.n && !rc; i++) {
             if (!data.items[i] || !in_limit(c, data.items[i])) continue;
             char *id = jsonl_id(data.items[i]);
             keyed want = {id, NULL}, *hit = id && keys ? bsearch(&want, keys, nk, sizeof *keys, by_id) : NULL;
             const char *text = hit ? hit->text : NULL;
-            if (!text) rc = T5G_FAIL("%s: no prediction for sample %s; delete the file and rerun t5g eval", p, id ? id : "?");
+            if (!text)
+                rc = T5G_FAIL("%s: no prediction for sample %s; delete the file and rerun t5g eval", p, id ? id : "?");
             else {
-                if (n == cap) { cap = cap ? 2 * cap : 256; v = realloc(v, sizeof *v * cap); }
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    v = realloc(v, sizeof *v * cap);
+                }
                 v[n].sample = cJSON_Duplicate(data.items[i], 1);
                 v[n].prediction = strdup(text);
                 v[n].metric = v[n].metric2 = 0;
@@ -286,7 +337,10 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
         jsonl_free(&data);
         jsonl_free(&pred);
     }
-    if (rc) { eval_free_samples(v, n); return -1; }
+    if (rc) {
+        eval_free_samples(v, n);
+        return -1;
+    }
     if (n) qsort(v, n, sizeof *v, by_index);
     *out = v;
     *nout = n;
@@ -294,6 +348,9 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
 }
 
 void eval_free_samples(task_sample *s, int n) {
-    for (int i = 0; i < n; i++) { cJSON_Delete(s[i].sample); free(s[i].prediction); }
+    for (int i = 0; i < n; i++) {
+        cJSON_Delete(s[i].sample);
+        free(s[i].prediction);
+    }
     free(s);
 }

@@ -21,12 +21,14 @@ double lmeval_sample_stddev(const double *x, int n) {
     return sqrt(v / (n - 1));
 }
 
-double lmeval_mean_stderr(const double *x, int n) { return lmeval_sample_stddev(x, n) / sqrt((double)n); }
+double lmeval_mean_stderr(const double *x, int n) {
+    return lmeval_sample_stddev(x, n) / sqrt((double)n);
+}
 
 typedef struct {
     const char *dir;
-    cJSON *res;      /* results.json */
-    cJSON **s;       /* samples.jsonl lines */
+    cJSON *res; /* results.json */
+    cJSON **s;  /* samples.jsonl lines */
     int n;
     char file[4200]; /* samples.jsonl path, for messages */
 } run;
@@ -85,13 +87,14 @@ static void set_mean_stderr(metric *m, const double *x, int n) {
 static int wmt_metrics(const run *r, metric *m, int *nm) {
     const cJSON *score = path(path(r->res, "metrics", "bleu"), "score", NULL);
     T5G_CHECK(cJSON_IsNumber(score), "%s/results.json: metrics.bleu.score is missing", r->dir);
-    double (*st)[10] = calloc((size_t)r->n, sizeof *st); /* 4 counts, 4 totals, sys, ref */
+    double(*st)[10] = calloc((size_t)r->n, sizeof *st); /* 4 counts, 4 totals, sys, ref */
     T5G_CHECK(st, "out of memory");
     bleu_opts o;
     bleu_opts_default(&o);
     int rc = 0;
     for (int i = 0; i < r->n && !rc; i++) {
-        const cJSON *hyp = cJSON_GetObjectItemCaseSensitive(r->s[i], "prediction"), *refs = cJSON_GetObjectItemCaseSensitive(r->s[i], "references");
+        const cJSON *hyp = cJSON_GetObjectItemCaseSensitive(r->s[i], "prediction"),
+                    *refs = cJSON_GetObjectItemCaseSensitive(r->s[i], "references");
         const char *rv[16];
         int nr = cJSON_GetArraySize(refs);
         if (!cJSON_IsString(hyp) || !cJSON_IsArray(refs) || nr < 1 || nr > 16) {
@@ -99,7 +102,8 @@ static int wmt_metrics(const run *r, metric *m, int *nm) {
             break;
         }
         for (int k = 0; k < nr; k++) rv[k] = cJSON_GetStringValue(cJSON_GetArrayItem(refs, k));
-        for (int k = 0; k < nr && !rc; k++) if (!rv[k]) rc = T5G_FAIL("%s: sample %d: a reference is not a string", r->file, i + 1);
+        for (int k = 0; k < nr && !rc; k++)
+            if (!rv[k]) rc = T5G_FAIL("%s: sample %d: a reference is not a string", r->file, i + 1);
         bleu_score sc;
         if (rc || (rc = bleu_sentence(hyp->valuestring, rv, (size_t)nr, &o, &sc))) break;
         for (int k = 0; k < 4; k++) st[i][k] = sc.counts[k], st[i][4 + k] = sc.totals[k];
@@ -156,8 +160,12 @@ static int cnn_metrics(const run *r, metric *m, int *nm) {
         const char *pred = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->s[i], "prediction"));
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(r->s[i], "references");
         /* the highlights as one string, or a list holding that one string */
-        const char *hl = cJSON_GetStringValue(cJSON_IsArray(ref) && cJSON_GetArraySize(ref) == 1 ? cJSON_GetArrayItem(ref, 0) : ref);
-        if (!pred || !hl) { rc = T5G_FAIL("%s: sample %d needs \"prediction\" and \"references\" strings", r->file, i + 1); break; }
+        const char *hl =
+            cJSON_GetStringValue(cJSON_IsArray(ref) && cJSON_GetArraySize(ref) == 1 ? cJSON_GetArrayItem(ref, 0) : ref);
+        if (!pred || !hl) {
+            rc = T5G_FAIL("%s: sample %d needs \"prediction\" and \"references\" strings", r->file, i + 1);
+            break;
+        }
         char *p = task_t5_sentences(pred), *t = task_t5_sentences(hl);
         rouge_score out[4];
         rc = p && t ? rouge_score_pair(sc, t, strlen(t), p, strlen(p), out) : T5G_FAIL("out of memory");
@@ -173,12 +181,15 @@ static int cnn_metrics(const run *r, metric *m, int *nm) {
         char name[16];
         rouge_type_name(types[k], name, sizeof name);
         const cJSON *f = path(path(r->res, "metrics", name), "fmeasure", NULL);
-        if (!cJSON_IsNumber(f)) { rc = T5G_FAIL("%s/results.json: metrics.%s.fmeasure is missing", r->dir, name); break; }
+        if (!cJSON_IsNumber(f)) {
+            rc = T5G_FAIL("%s/results.json: metrics.%s.fmeasure is missing", r->dir, name);
+            break;
+        }
         double s = 0, *xk = x + (size_t)k * r->n;
         for (int i = 0; i < r->n; i++) s += xk[i];
-        if (s / r->n * 100 != f->valuedouble)  /* rouge_mean, then x 100 as tasks.c */
-            rc = T5G_FAIL("%s: mean %s F %.17g but results.json says %.17g: the files are from different runs",
-                          r->file, name, s / r->n * 100, f->valuedouble);
+        if (s / r->n * 100 != f->valuedouble) /* rouge_mean, then x 100 as tasks.c */
+            rc = T5G_FAIL("%s: mean %s F %.17g but results.json says %.17g: the files are from different runs", r->file,
+                          name, s / r->n * 100, f->valuedouble);
         for (int i = 0; i < r->n; i++) xk[i] *= 100; /* per-sample values in percent */
         snprintf(m[k].name, sizeof m[k].name, "%s", name);
         m[k].value = f->valuedouble;
@@ -200,7 +211,10 @@ static int squad_metrics(const run *r, metric *m, int *nm) {
         double e, f;
         const cJSON *refs = cJSON_GetObjectItemCaseSensitive(r->s[i], "references");
         if ((rc = sample_num(r, i, "exact", &e)) || (rc = sample_num(r, i, "f1", &f))) break;
-        if (!cJSON_IsArray(refs)) { rc = T5G_FAIL("%s: sample %d: \"references\" must be a list", r->file, i + 1); break; }
+        if (!cJSON_IsArray(refs)) {
+            rc = T5G_FAIL("%s: sample %d: \"references\" must be a list", r->file, i + 1);
+            break;
+        }
         int g = cJSON_GetArraySize(refs) > 0 ? 2 : 4; /* HasAns or NoAns (official: bool(answers)) */
         x[(size_t)0 * r->n + cnt[0]++] = e, x[(size_t)1 * r->n + cnt[1]++] = f;
         x[(size_t)g * r->n + cnt[g]++] = e, x[(size_t)(g + 1) * r->n + cnt[g + 1]++] = f;
@@ -209,7 +223,10 @@ static int squad_metrics(const run *r, metric *m, int *nm) {
     for (int k = 0; k < 6 && !rc; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(off, keys[k]);
         if (!v && k >= 2 && !cnt[k]) continue; /* no such questions: the official block is absent */
-        if (!cJSON_IsNumber(v)) { rc = T5G_FAIL("%s/results.json: metrics.official.%s is missing", r->dir, keys[k]); break; }
+        if (!cJSON_IsNumber(v)) {
+            rc = T5G_FAIL("%s/results.json: metrics.official.%s is missing", r->dir, keys[k]);
+            break;
+        }
         snprintf(m[k2].name, sizeof m[k2].name, "%s", keys[k]);
         m[k2].value = v->valuedouble;
         set_mean_stderr(&m[k2++], x + (size_t)k * r->n, cnt[k]);
@@ -219,12 +236,15 @@ static int squad_metrics(const run *r, metric *m, int *nm) {
     return rc;
 }
 
-static void add_float(cJSON *o, const char *key, double v) { task_add_float(o, key, v); }
+static void add_float(cJSON *o, const char *key, double v) {
+    task_add_float(o, key, v);
+}
 
 /* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (0 if unreadable). */
 static double epoch_of(const char *iso) {
     struct tm tm = {0};
-    if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                       &tm.tm_sec) != 6)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -277,8 +297,10 @@ static cJSON *task_config(const run *r, const task_info *t, const metric *m, int
 
 /* "config": what lm-eval records about the model and the run. */
 static cJSON *run_config(const run *r) {
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(r->res, "model"), *lay = cJSON_GetObjectItemCaseSensitive(r->res, "layout");
-    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(r->res, "decoding"), *lim = cJSON_GetObjectItemCaseSensitive(r->res, "limit");
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(r->res, "model"),
+                *lay = cJSON_GetObjectItemCaseSensitive(r->res, "layout");
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(r->res, "decoding"),
+                *lim = cJSON_GetObjectItemCaseSensitive(r->res, "limit");
     const char *mp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mo, "path"));
     const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mo, "sha256"));
     const cJSON *bs = cJSON_GetObjectItemCaseSensitive(dec, "batch_size");
@@ -328,16 +350,24 @@ static int write_layout(const run *r, const task_info *t, const metric *m, int n
     cJSON_AddNumberToObject(ns, "original", r->n);
     cJSON_AddNumberToObject(ns, "effective", r->n);
     cJSON_AddItemToObject(o, "config", run_config(r));
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r->res, "versions"), *tm = cJSON_GetObjectItemCaseSensitive(r->res, "time");
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(r->res, "model"), *wall = cJSON_GetObjectItemCaseSensitive(tm, "wall_seconds");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r->res, "versions"),
+                *tm = cJSON_GetObjectItemCaseSensitive(r->res, "time");
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(r->res, "model"),
+                *wall = cJSON_GetObjectItemCaseSensitive(tm, "wall_seconds");
     const char *rev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "t5g"));
     const char *mp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mo, "path"));
     double start = epoch_of(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tm, "start")));
     char env[1024], wall_s[64], sanitized[4096];
     snprintf(env, sizeof env, "t5g %s (C; no torch): MPI %s, BLIS %s, HDF5 %s", rev ? rev : "?",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "mpi")) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "mpi")) : "?",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "blis")) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "blis")) : "?",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "hdf5")) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "hdf5")) : "?");
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "mpi"))
+                 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "mpi"))
+                 : "?",
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "blis"))
+                 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "blis"))
+                 : "?",
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "hdf5"))
+                 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ver, "hdf5"))
+                 : "?");
     snprintf(wall_s, sizeof wall_s, "%.17g", cJSON_IsNumber(wall) ? wall->valuedouble : 0.0);
     size_t k = 0;
     for (const char *p = mp ? mp : ""; *p && k + 3 < sizeof sanitized; p++) /* lm-eval: "/" -> "__" */
@@ -397,12 +427,14 @@ int lmeval_export(const char *run_dir, const char *out_path) {
     if (!rc) rc = load_samples(&r);
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(r.res, "samples");
     if (!rc && (!cJSON_IsNumber(ns) || ns->valueint != r.n))
-        rc = T5G_FAIL("%s has %d samples but results.json says %d", r.file, r.n, cJSON_IsNumber(ns) ? ns->valueint : -1);
+        rc =
+            T5G_FAIL("%s has %d samples but results.json says %d", r.file, r.n, cJSON_IsNumber(ns) ? ns->valueint : -1);
     metric m[8];
     int nm = 0;
-    if (!rc) rc = t->id == TASK_WMT14_EN_FR ? wmt_metrics(&r, m, &nm)
-                : t->id == TASK_CNN_DM      ? cnn_metrics(&r, m, &nm)
-                                            : squad_metrics(&r, m, &nm);
+    if (!rc)
+        rc = t->id == TASK_WMT14_EN_FR ? wmt_metrics(&r, m, &nm)
+             : t->id == TASK_CNN_DM    ? cnn_metrics(&r, m, &nm)
+                                       : squad_metrics(&r, m, &nm);
     if (!rc) rc = write_layout(&r, t, m, nm, out_path);
     for (int i = 0; i < r.n; i++) cJSON_Delete(r.s[i]);
     free(r.s);

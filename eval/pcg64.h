@@ -7,7 +7,7 @@
 
 typedef struct {
     unsigned __int128 state, inc;
-    uint64_t buf;  /* buffered 64-bit draw for 32-bit values */
+    uint64_t buf; /* buffered 64-bit draw for 32-bit values */
     int bcnt;
 } pcg64;
 

@@ -34,7 +34,10 @@ static void *arena_alloc(pj_doc *d, size_t size) {
     if (!b || b->cap - b->used < size) {
         size_t cap = size > (1u << 20) ? size : (1u << 20);
         b = malloc(sizeof *b + cap);
-        if (!b) { T5G_FAIL("out of memory (%zu bytes) while reading JSON", cap); return NULL; }
+        if (!b) {
+            T5G_FAIL("out of memory (%zu bytes) while reading JSON", cap);
+            return NULL;
+        }
         b->next = d->blocks;
         b->used = 0;
         b->cap = cap;
@@ -49,18 +52,18 @@ static void *arena_alloc(pj_doc *d, size_t size) {
 static int fail_at(parser *p, size_t at, const char *msg) {
     size_t line = 1, col = 1, chars = 0;
     for (size_t i = 0; i < at && i < p->n; i++) {
-        if (((unsigned char)p->t[i] & 0xC0) == 0x80) continue;  /* count code points */
+        if (((unsigned char)p->t[i] & 0xC0) == 0x80) continue; /* count code points */
         chars++;
-        if (p->t[i] == '\n') { line++; col = 1; } else col++;
+        if (p->t[i] == '\n') {
+            line++;
+            col = 1;
+        } else col++;
     }
-    return T5G_FAIL("%s: invalid JSON: %s: line %zu column %zu (char %zu)", p->what, msg, line, col,
-                    chars);
+    return T5G_FAIL("%s: invalid JSON: %s: line %zu column %zu (char %zu)", p->what, msg, line, col, chars);
 }
 
 static void skip_ws(parser *p) {
-    while (p->i < p->n && (p->t[p->i] == ' ' || p->t[p->i] == '\t' || p->t[p->i] == '\n' ||
-                           p->t[p->i] == '\r'))
-        p->i++;
+    while (p->i < p->n && (p->t[p->i] == ' ' || p->t[p->i] == '\t' || p->t[p->i] == '\n' || p->t[p->i] == '\r')) p->i++;
 }
 
 static int hex4(const char *s, unsigned *out) {
@@ -78,26 +81,41 @@ static int hex4(const char *s, unsigned *out) {
 }
 
 static int parse_string(parser *p, pj_value *v) {
-    size_t start = p->i++;  /* opening quote */
+    size_t start = p->i++; /* opening quote */
     u8buf b = {0};
     while (1) {
-        if (p->i >= p->n) { u8buf_free(&b); return fail_at(p, start, "Unterminated string starting at"); }
+        if (p->i >= p->n) {
+            u8buf_free(&b);
+            return fail_at(p, start, "Unterminated string starting at");
+        }
         unsigned char c = (unsigned char)p->t[p->i];
         if (c == '"') break;
-        if (c < 0x20) { u8buf_free(&b); return fail_at(p, p->i, "Invalid control character at"); }
+        if (c < 0x20) {
+            u8buf_free(&b);
+            return fail_at(p, p->i, "Invalid control character at");
+        }
         if (c != '\\') {
             size_t j = p->i + 1;
             while (j < p->n && p->t[j] != '"' && p->t[j] != '\\' && (unsigned char)p->t[j] >= 0x20) j++;
-            if (u8buf_put(&b, p->t + p->i, j - p->i)) { u8buf_free(&b); return -1; }
+            if (u8buf_put(&b, p->t + p->i, j - p->i)) {
+                u8buf_free(&b);
+                return -1;
+            }
             p->i = j;
             continue;
         }
-        if (p->i + 1 >= p->n) { u8buf_free(&b); return fail_at(p, start, "Unterminated string starting at"); }
+        if (p->i + 1 >= p->n) {
+            u8buf_free(&b);
+            return fail_at(p, start, "Unterminated string starting at");
+        }
         char e = p->t[p->i + 1];
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e && simple) {
             static const char map[] = "\"\\/\b\f\n\r\t";
-            if (u8buf_putc(&b, map[simple - "\"\\/bfnrt"])) { u8buf_free(&b); return -1; }
+            if (u8buf_putc(&b, map[simple - "\"\\/bfnrt"])) {
+                u8buf_free(&b);
+                return -1;
+            }
             p->i += 2;
             continue;
         }
@@ -108,21 +126,27 @@ static int parse_string(parser *p, pj_value *v) {
         }
         size_t esc = p->i;
         p->i += 6;
-        if (u >= 0xD800 && u <= 0xDBFF && p->i + 6 <= p->n && p->t[p->i] == '\\' &&
-            p->t[p->i + 1] == 'u' && !hex4(p->t + p->i + 2, &u2) && u2 >= 0xDC00 && u2 <= 0xDFFF) {
+        if (u >= 0xD800 && u <= 0xDBFF && p->i + 6 <= p->n && p->t[p->i] == '\\' && p->t[p->i + 1] == 'u' &&
+            !hex4(p->t + p->i + 2, &u2) && u2 >= 0xDC00 && u2 <= 0xDFFF) {
             u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
             p->i += 6;
         } else if (u >= 0xD800 && u <= 0xDFFF) {
             u8buf_free(&b);
             return fail_at(p, esc, "lone surrogate escape (valid for Python, not representable in UTF-8)");
         }
-        if (u8buf_putcp(&b, u)) { u8buf_free(&b); return -1; }
+        if (u8buf_putcp(&b, u)) {
+            u8buf_free(&b);
+            return -1;
+        }
     }
     p->i++;
     v->type = PJ_STR;
     v->n = b.n;
     char *s = arena_alloc(p->doc, b.n + 1);
-    if (!s) { u8buf_free(&b); return -1; }
+    if (!s) {
+        u8buf_free(&b);
+        return -1;
+    }
     if (b.n) memcpy(s, b.p, b.n);
     s[b.n] = 0;
     v->s = s;
@@ -130,19 +154,26 @@ static int parse_string(parser *p, pj_value *v) {
     return 0;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 /* Python's NUMBER_RE: -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? ; int unless fraction/exponent. */
 static int parse_number(parser *p, pj_value *v) {
     size_t s = p->i, i = p->i;
     if (i < p->n && p->t[i] == '-') i++;
     if (i + 8 <= p->n && !memcmp(p->t + i, "Infinity", 8) && i > s) {
-        v->type = PJ_FLOAT; v->num = -INFINITY; v->s = p->t + s; v->n = 9; p->i = i + 8;
+        v->type = PJ_FLOAT;
+        v->num = -INFINITY;
+        v->s = p->t + s;
+        v->n = 9;
+        p->i = i + 8;
         return 0;
     }
     if (i >= p->n || !is_digit(p->t[i])) return fail_at(p, s, "Expecting value");
     if (p->t[i] == '0') i++;
-    else while (i < p->n && is_digit(p->t[i])) i++;
+    else
+        while (i < p->n && is_digit(p->t[i])) i++;
     int is_float = 0;
     if (i + 1 < p->n && p->t[i] == '.' && is_digit(p->t[i + 1])) {
         is_float = 1;
@@ -165,7 +196,7 @@ static int parse_number(parser *p, pj_value *v) {
     memcpy(num, p->t + s, len);
     num[len] = 0;
     v->type = is_float ? PJ_FLOAT : PJ_INT;
-    v->num = strtod(num, NULL);  /* correctly rounded, as Python's float() */
+    v->num = strtod(num, NULL); /* correctly rounded, as Python's float() */
     if (num != tmp) free(num);
     v->s = p->t + s;
     v->n = len;
@@ -182,19 +213,32 @@ static int parse_container(parser *p, pj_value *v, int is_obj) {
     size_t cap = 8, cnt = 0;
     pj_value *vals = malloc(cap * sizeof *vals), *keys = is_obj ? malloc(cap * sizeof *keys) : NULL;
     int rc = -1;
-    if (!vals || (is_obj && !keys)) { T5G_FAIL("out of memory reading JSON"); goto done; }
+    if (!vals || (is_obj && !keys)) {
+        T5G_FAIL("out of memory reading JSON");
+        goto done;
+    }
     char close = is_obj ? '}' : ']';
     skip_ws(p);
-    if (p->i < p->n && p->t[p->i] == close) { p->i++; rc = 0; goto done; }
+    if (p->i < p->n && p->t[p->i] == close) {
+        p->i++;
+        rc = 0;
+        goto done;
+    }
     while (1) {
         if (cnt == cap) {
             cap *= 2;
             pj_value *nv = realloc(vals, cap * sizeof *vals);
-            if (!nv) { T5G_FAIL("out of memory reading JSON"); goto done; }
+            if (!nv) {
+                T5G_FAIL("out of memory reading JSON");
+                goto done;
+            }
             vals = nv;
             if (is_obj) {
                 pj_value *nk = realloc(keys, cap * sizeof *keys);
-                if (!nk) { T5G_FAIL("out of memory reading JSON"); goto done; }
+                if (!nk) {
+                    T5G_FAIL("out of memory reading JSON");
+                    goto done;
+                }
                 keys = nk;
             }
         }
@@ -208,15 +252,24 @@ static int parse_container(parser *p, pj_value *v, int is_obj) {
             }
             if (parse_string(p, &keys[cnt])) goto done;
             skip_ws(p);
-            if (p->i >= p->n || p->t[p->i] != ':') { fail_at(p, p->i, "Expecting ':' delimiter"); goto done; }
+            if (p->i >= p->n || p->t[p->i] != ':') {
+                fail_at(p, p->i, "Expecting ':' delimiter");
+                goto done;
+            }
             p->i++;
         }
         skip_ws(p);
         if (parse_value(p, &vals[cnt])) goto done;
         cnt++;
         skip_ws(p);
-        if (p->i < p->n && p->t[p->i] == ',') { p->i++; continue; }
-        if (p->i < p->n && p->t[p->i] == close) { p->i++; break; }
+        if (p->i < p->n && p->t[p->i] == ',') {
+            p->i++;
+            continue;
+        }
+        if (p->i < p->n && p->t[p->i] == close) {
+            p->i++;
+            break;
+        }
         fail_at(p, p->i, "Expecting ',' delimiter");
         goto done;
     }
@@ -251,9 +304,15 @@ static int parse_value(parser *p, pj_value *v) {
     if (c == '"') return parse_string(p, v);
     if (c == '{') return parse_container(p, v, 1);
     if (c == '[') return parse_container(p, v, 0);
-    static const struct { const char *w; pj_type t; int nan_inf; } lits[] = {
-        {"null", PJ_NULL, 0}, {"true", PJ_TRUE, 0}, {"false", PJ_FALSE, 0},
-        {"NaN", PJ_FLOAT, 1}, {"Infinity", PJ_FLOAT, 2}};
+    static const struct {
+        const char *w;
+        pj_type t;
+        int nan_inf;
+    } lits[] = {{"null", PJ_NULL, 0},
+                {"true", PJ_TRUE, 0},
+                {"false", PJ_FALSE, 0},
+                {"NaN", PJ_FLOAT, 1},
+                {"Infinity", PJ_FLOAT, 2}};
     for (size_t k = 0; k < sizeof lits / sizeof lits[0]; k++) {
         if (!literal(p, lits[k].w)) continue;
         v->type = lits[k].t;
@@ -273,8 +332,8 @@ pj_doc *pj_parse(const char *text, size_t n, const char *what) {
     if (u8_validate(text, n, &bad)) {
         size_t line = 1;
         for (size_t i = 0; i < bad; i++) line += text[i] == '\n';
-        T5G_FAIL("%s: invalid UTF-8 at byte offset %zu (line %zu, byte 0x%02X); save the file as UTF-8",
-                 what, bad, line, (unsigned char)text[bad]);
+        T5G_FAIL("%s: invalid UTF-8 at byte offset %zu (line %zu, byte 0x%02X); save the file as UTF-8", what, bad,
+                 line, (unsigned char)text[bad]);
         return NULL;
     }
     pj_doc *d = calloc(1, sizeof *d);
@@ -286,17 +345,29 @@ pj_doc *pj_parse(const char *text, size_t n, const char *what) {
         return NULL;
     }
     skip_ws(&p);
-    if (parse_value(&p, &d->root)) { pj_free(d); return NULL; }
+    if (parse_value(&p, &d->root)) {
+        pj_free(d);
+        return NULL;
+    }
     skip_ws(&p);
-    if (p.i < n) { fail_at(&p, p.i, "Extra data"); pj_free(d); return NULL; }
+    if (p.i < n) {
+        fail_at(&p, p.i, "Extra data");
+        pj_free(d);
+        return NULL;
+    }
     return d;
 }
 
-const pj_value *pj_root(const pj_doc *d) { return d ? &d->root : NULL; }
+const pj_value *pj_root(const pj_doc *d) {
+    return d ? &d->root : NULL;
+}
 
 void pj_free(pj_doc *d) {
     if (!d) return;
-    for (block *b = d->blocks, *nx; b; b = nx) { nx = b->next; free(b); }
+    for (block *b = d->blocks, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
     free(d);
 }
 
@@ -315,12 +386,20 @@ int pj_str_eq(const pj_value *v, const char *s, size_t n) {
 const char *pj_type_name(const pj_value *v) {
     if (!v) return "missing";
     switch (v->type) {
-    case PJ_NULL: return "None";
-    case PJ_FALSE: case PJ_TRUE: return "bool";
-    case PJ_INT: return "int";
-    case PJ_FLOAT: return "float";
-    case PJ_STR: return "str";
-    case PJ_ARR: return "list";
-    default: return "dict";
+        case PJ_NULL:
+            return "None";
+        case PJ_FALSE:
+        case PJ_TRUE:
+            return "bool";
+        case PJ_INT:
+            return "int";
+        case PJ_FLOAT:
+            return "float";
+        case PJ_STR:
+            return "str";
+        case PJ_ARR:
+            return "list";
+        default:
+            return "dict";
     }
 }

@@ -15,12 +15,12 @@ typedef enum { PJ_NULL, PJ_FALSE, PJ_TRUE, PJ_INT, PJ_FLOAT, PJ_STR, PJ_ARR, PJ_
 typedef struct pj_value pj_value;
 struct pj_value {
     pj_type type;
-    const char *s;     /* PJ_STR: decoded UTF-8 (NUL-terminated, may hold NULs); PJ_INT/PJ_FLOAT: source text */
-    size_t n;          /* byte length of s */
-    double num;        /* PJ_INT/PJ_FLOAT: value (Python float(text); ints rounded to double) */
-    size_t count;      /* PJ_ARR/PJ_OBJ: number of members as written (duplicates included) */
-    pj_value *items;   /* PJ_ARR: elements; PJ_OBJ: values */
-    pj_value *keys;    /* PJ_OBJ: keys (PJ_STR) */
+    const char *s;   /* PJ_STR: decoded UTF-8 (NUL-terminated, may hold NULs); PJ_INT/PJ_FLOAT: source text */
+    size_t n;        /* byte length of s */
+    double num;      /* PJ_INT/PJ_FLOAT: value (Python float(text); ints rounded to double) */
+    size_t count;    /* PJ_ARR/PJ_OBJ: number of members as written (duplicates included) */
+    pj_value *items; /* PJ_ARR: elements; PJ_OBJ: values */
+    pj_value *keys;  /* PJ_OBJ: keys (PJ_STR) */
 };
 
 typedef struct pj_doc pj_doc;

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* ------------------------------------------------------------------ results.json fields */
 
 /* Object member by dotted path ("primary.value"); NULL if any step is missing. */
@@ -67,8 +66,10 @@ static void text_position(const char *text, const char *at, int *line, int *col)
     *line = 1;
     *col = 1;
     for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') { (*line)++; *col = 1; }
-        else (*col)++;
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else (*col)++;
     }
 }
 
@@ -151,15 +152,15 @@ int report_load(const char *dir, report_run *r) {
     snprintf(d, sizeof d, "%s", dir);
     struct stat st;
     T5G_CHECK(stat(d, &st) == 0, "%s: %s (expected a run folder written by t5g eval)", d, strerror(errno));
-    if (!S_ISDIR(st.st_mode) && strcmp(base_name(d), "results.json")) return 1;  /* results/report.png ... */
-    if (S_ISREG(st.st_mode)) {  /* RUN/results.json given directly: the run is its folder */
+    if (!S_ISDIR(st.st_mode) && strcmp(base_name(d), "results.json")) return 1; /* results/report.png ... */
+    if (S_ISREG(st.st_mode)) { /* RUN/results.json given directly: the run is its folder */
         snprintf(file, sizeof file, "%s", d);
         char *slash = strrchr(d, '/');
         if (slash) *slash = 0;
         else snprintf(d, sizeof d, ".");
     } else {
         size_t n = strlen(d);
-        while (n > 1 && d[n - 1] == '/') d[--n] = 0;  /* "results/run/" names "run" */
+        while (n > 1 && d[n - 1] == '/') d[--n] = 0; /* "results/run/" names "run" */
         snprintf(file, sizeof file, "%s/results.json", d);
         T5G_CHECK(access(file, F_OK) == 0, "%s: no results.json in this folder (not a finished t5g eval run?)", d);
     }
@@ -167,7 +168,7 @@ int report_load(const char *dir, report_run *r) {
     if (!text) return -1;
     const char *run = base_name(d);
     char cwd[4096];
-    if (!strcmp(run, ".") || !*run) run = getcwd(cwd, sizeof cwd) ? base_name(cwd) : "run";  /* "." -> its name */
+    if (!strcmp(run, ".") || !*run) run = getcwd(cwd, sizeof cwd) ? base_name(cwd) : "run"; /* "." -> its name */
     int rc = report_parse(text, file, run, r);
     free(text);
     return rc;
@@ -175,17 +176,35 @@ int report_load(const char *dir, report_run *r) {
 
 /* ------------------------------------------------------------------ table */
 
-enum { COL_RUN, COL_TASK, COL_METRIC, COL_SCORE, COL_CARD, COL_DIFF, COL_SAMPLES, COL_REPORTABLE, COL_LAYOUT,
-       COL_TOKS, COL_WALL, COL_MODEL, NCOL };
+enum {
+    COL_RUN,
+    COL_TASK,
+    COL_METRIC,
+    COL_SCORE,
+    COL_CARD,
+    COL_DIFF,
+    COL_SAMPLES,
+    COL_REPORTABLE,
+    COL_LAYOUT,
+    COL_TOKS,
+    COL_WALL,
+    COL_MODEL,
+    NCOL
+};
 enum { CELL = 512 };
 
-static const struct { const char *head; int right; } COLS[NCOL] = {
-    {"run", 0}, {"task", 0}, {"metric", 0}, {"score", 1}, {"model card", 1}, {"diff", 1}, {"samples", 1},
-    {"reportable", 0}, {"TPxDP", 0}, {"tokens/s", 1}, {"wall", 1}, {"model", 0}};
+static const struct {
+    const char *head;
+    int right;
+} COLS[NCOL] = {{"run", 0},     {"task", 0},       {"metric", 0}, {"score", 1},    {"model card", 1}, {"diff", 1},
+                {"samples", 1}, {"reportable", 0}, {"TPxDP", 0},  {"tokens/s", 1}, {"wall", 1},       {"model", 0}};
 
 /* 42.3s / 4m05s / 1h02m03s */
 static void format_wall(double s, char *out, size_t cap) {
-    if (s < 59.95) { snprintf(out, cap, "%.1fs", s); return; }
+    if (s < 59.95) {
+        snprintf(out, cap, "%.1fs", s);
+        return;
+    }
     long t = lround(s);
     if (t < 3600) snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
     else snprintf(out, cap, "%ldh%02ldm%02lds", t / 3600, t / 60 % 60, t % 60);
@@ -203,7 +222,7 @@ static void row_cells(const report_run *r, char cell[NCOL][CELL]) {
     snprintf(cell[COL_SCORE], CELL, "%.2f", r->value);
     snprintf(cell[COL_CARD], CELL, "%.1f", r->model_card);
     if (r->reportable) snprintf(cell[COL_DIFF], CELL, "%+.2f", r->value - r->model_card);
-    else snprintf(cell[COL_DIFF], CELL, "n/a");  /* a subset or another set: no comparison with the card */
+    else snprintf(cell[COL_DIFF], CELL, "n/a"); /* a subset or another set: no comparison with the card */
     snprintf(cell[COL_SAMPLES], CELL, "%ld", r->samples);
     reportable_text(r, cell[COL_REPORTABLE], CELL);
     snprintf(cell[COL_LAYOUT], CELL, "%dx%d", r->tp, r->dp);
@@ -228,14 +247,15 @@ static void text_line(FILE *f, char cell[NCOL][CELL], const int *width) {
 
 int report_print_text(FILE *f, const report_run *runs, int n) {
     T5G_CHECK(f && (runs || n == 0) && n >= 0, "report_print_text: bad arguments");
-    char (*cell)[CELL] = t5g_malloc(sizeof(char[NCOL][CELL]), "report row");
+    char(*cell)[CELL] = t5g_malloc(sizeof(char[NCOL][CELL]), "report row");
     if (!cell) return -1;
     int width[NCOL], total = 2 * (NCOL - 1);
     header_cells(cell);
     for (int c = 0; c < NCOL; c++) width[c] = (int)strlen(cell[c]);
     for (int i = 0; i < n; i++) {
         row_cells(&runs[i], cell);
-        for (int c = 0; c < NCOL; c++) if ((int)strlen(cell[c]) > width[c]) width[c] = (int)strlen(cell[c]);
+        for (int c = 0; c < NCOL; c++)
+            if ((int)strlen(cell[c]) > width[c]) width[c] = (int)strlen(cell[c]);
     }
     for (int c = 0; c < NCOL; c++) total += width[c];
     header_cells(cell);
@@ -263,7 +283,7 @@ static void md_cell(FILE *f, const char *s) {
 
 int report_print_markdown(FILE *f, const report_run *runs, int n) {
     T5G_CHECK(f && (runs || n == 0) && n >= 0, "report_print_markdown: bad arguments");
-    char (*cell)[CELL] = t5g_malloc(sizeof(char[NCOL][CELL]), "report row");
+    char(*cell)[CELL] = t5g_malloc(sizeof(char[NCOL][CELL]), "report row");
     if (!cell) return -1;
     header_cells(cell);
     fputc('|', f);
@@ -291,7 +311,8 @@ static void gp_xtics(FILE *f, const report_run *runs, int n, int with_task) {
     for (int i = 0; i < n; i++) {
         const report_run *r = &runs[i];
         if (!with_task) snprintf(label, sizeof label, "%s\nTP%d x DP%d", r->run, r->tp, r->dp);
-        else if (r->limit >= 0) snprintf(label, sizeof label, "%s\n%s %s\n(--limit %ld)", r->run, r->task, r->metric, r->limit);
+        else if (r->limit >= 0)
+            snprintf(label, sizeof label, "%s\n%s %s\n(--limit %ld)", r->run, r->task, r->metric, r->limit);
         else snprintf(label, sizeof label, "%s\n%s %s", r->run, r->task, r->metric);
         gp_quoted(f, label);
         fprintf(f, " %d%s", i, i + 1 < n ? ", " : ")\n");
@@ -315,7 +336,8 @@ static void gp_script(FILE *f, const char *out, const void *ctx) {
     if (w > 4000) w = 4000;
     gp_terminal(f, w, 600, out);
     fputs("set multiplot layout 1,2\nset style fill solid 0.85 border -1\nset boxwidth 0.38\n"
-          "set grid ytics\nset key above\nset xtics nomirror scale 0\nset bmargin 6\n", f);
+          "set grid ytics\nset key above\nset xtics nomirror scale 0\nset bmargin 6\n",
+          f);
     fprintf(f, "set xrange [-0.6:%d.6]\n", n - 1);
     /* data: index, score, model card, tokens/s, reportable (0/1) */
     int nrep = 0;
@@ -327,22 +349,28 @@ static void gp_script(FILE *f, const char *out, const void *ctx) {
     }
     fputs("EOD\n", f);
     gp_xtics(f, runs, n, 1);
-    fprintf(f, "set title 'Score vs model card (BLEU / ROUGE-2 F / SQuAD v2 F1)'\nset ylabel 'score'\n"
-               "set yrange [0:%.4f]\nplot ", top * 1.18);
+    fprintf(f,
+            "set title 'Score vs model card (BLEU / ROUGE-2 F / SQuAD v2 F1)'\nset ylabel 'score'\n"
+            "set yrange [0:%.4f]\nplot ",
+            top * 1.18);
     /* reportable and limited runs as separate series (hatched), each only if it has points */
-    if (nrep) fputs("$runs using ($1-0.2):($5 > 0 ? $2 : 1/0) with boxes lc rgb '#2b6cb0' title 'this run', \\\n     ", f);
+    if (nrep)
+        fputs("$runs using ($1-0.2):($5 > 0 ? $2 : 1/0) with boxes lc rgb '#2b6cb0' title 'this run', \\\n     ", f);
     if (nrep < n)
         fputs("$runs using ($1-0.2):($5 > 0 ? 1/0 : $2) with boxes lc rgb '#2b6cb0' fill pattern 4 "
-              "title 'this run (not reportable)', \\\n     ", f);
+              "title 'this run (not reportable)', \\\n     ",
+              f);
     fputs("$runs using ($1+0.2):3 with boxes lc rgb '#a0aec0' title 'model card', \\\n"
           "     $runs using ($1-0.2):2:(sprintf('%.2f', $2)) with labels offset 0,0.8 notitle, \\\n"
-          "     $runs using ($1+0.2):3:(sprintf('%.1f', $3)) with labels offset 0,0.8 notitle\n", f);
+          "     $runs using ($1+0.2):3:(sprintf('%.1f', $3)) with labels offset 0,0.8 notitle\n",
+          f);
     gp_xtics(f, runs, n, 0);
     fprintf(f, "set title 'Throughput'\nset ylabel 'generated tokens/s'\nset yrange [0:%.4f]\nset boxwidth 0.5\n",
             ttop * 1.18);
     fputs("plot $runs using 1:4 with boxes lc rgb '#dd6b20' notitle, \\\n"
           "     $runs using 1:4:(sprintf('%.1f', $4)) with labels offset 0,0.8 notitle\n"
-          "unset multiplot\nset output\n", f);
+          "unset multiplot\nset output\n",
+          f);
 }
 
 /* mkdir -p of the folder that will hold PATH (the chart and the markdown file). */
@@ -361,7 +389,10 @@ int report_write_markdown(const char *path, const report_run *runs, int n) {
     T5G_TRY(make_parent(path));
     t5g_outfile o;
     T5G_TRY(t5g_out_open(&o, path, "w"));
-    if (report_print_markdown(o.f, runs, n) != 0) { t5g_out_abort(&o); return -1; }
+    if (report_print_markdown(o.f, runs, n) != 0) {
+        t5g_out_abort(&o);
+        return -1;
+    }
     return t5g_out_commit(&o);
 }
 

@@ -15,19 +15,19 @@
 
 /* What the report needs from one results.json. */
 typedef struct {
-    char run[256];        /* folder name (basename of DIR) */
-    char file[4096];      /* path of the results.json, for messages */
-    char task[64];        /* "wmt14-en-fr" ... */
-    char metric[32];      /* primary.name: "BLEU", "ROUGE-2", "F1" */
-    double value;         /* primary.value (0..100) */
-    double model_card;    /* from the task table */
-    int reportable;       /* reportable && limit == null */
-    long limit;           /* -1 = no limit */
+    char run[256];     /* folder name (basename of DIR) */
+    char file[4096];   /* path of the results.json, for messages */
+    char task[64];     /* "wmt14-en-fr" ... */
+    char metric[32];   /* primary.name: "BLEU", "ROUGE-2", "F1" */
+    double value;      /* primary.value (0..100) */
+    double model_card; /* from the task table */
+    int reportable;    /* reportable && limit == null */
+    long limit;        /* -1 = no limit */
     long samples;
     int tp, dp;
     double tokens_per_s, wall_s;
-    char model[256];      /* basename of model.path */
-    char sha256[65];      /* model.sha256 (64 hex digits) */
+    char model[256]; /* basename of model.path */
+    char sha256[65]; /* model.sha256 (64 hex digits) */
 } report_run;
 
 /* Parse one results.json text; FILE and RUN only label messages and the row.  0 or -1. */

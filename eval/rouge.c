@@ -12,9 +12,9 @@
 #include <string.h>
 
 typedef struct {
-    size_t off;    /* string in arena */
+    size_t off; /* string in arena */
     uint32_t len, hash;
-    int32_t stem;  /* id of its Porter stem, -1 until needed */
+    int32_t stem; /* id of its Porter stem, -1 until needed */
 } tok_entry;
 
 typedef struct {
@@ -25,8 +25,8 @@ typedef struct {
 typedef struct {
     const int32_t *g; /* first id of a target n-gram */
     uint64_t hash;
-    uint32_t stamp;   /* == scorer's gram_stamp: in use for the current n-gram count */
-    int32_t count;    /* target copies not yet matched */
+    uint32_t stamp; /* == scorer's gram_stamp: in use for the current n-gram count */
+    int32_t count;  /* target copies not yet matched */
 } gram_slot;
 
 struct rouge_scorer {
@@ -37,19 +37,19 @@ struct rouge_scorer {
     size_t arena_len, arena_cap;
     tok_entry *ents;
     size_t nents, ents_cap;
-    int32_t *slots;           /* open addressing, -1 = empty; size power of 2 */
+    int32_t *slots; /* open addressing, -1 = empty; size power of 2 */
     size_t nslots;
-    char *tbuf, *sbuf;        /* current token, stem output */
+    char *tbuf, *sbuf; /* current token, stem output */
     size_t tbuf_cap, sbuf_cap;
     /* per pair: token ids and sentence ranges (start,end pairs) of target and prediction */
     ivec tt, ts, pt, ps;
     /* scratch */
     int32_t *dp;
     size_t dp_cap;
-    gram_slot *grams;         /* n-gram hash table (power-of-2 size) */
+    gram_slot *grams; /* n-gram hash table (power-of-2 size) */
     size_t gram_cap;
     uint32_t gram_stamp;
-    int32_t *cnt_r, *cnt_c;   /* per token id, zero between pairs */
+    int32_t *cnt_r, *cnt_c; /* per token id, zero between pairs */
     size_t cnt_cap;
     unsigned char *mark;
     size_t mark_cap;
@@ -80,8 +80,14 @@ static int ivec_push(ivec *v, int32_t x) {
 
 int rouge_parse_type(const char *name, rouge_type *out) {
     T5G_CHECK(name && out, "rouge_parse_type: NULL argument");
-    if (!strcmp(name, "rougeL")) { *out = (rouge_type){ROUGE_L, 0}; return 0; }
-    if (!strcmp(name, "rougeLsum")) { *out = (rouge_type){ROUGE_LSUM, 0}; return 0; }
+    if (!strcmp(name, "rougeL")) {
+        *out = (rouge_type){ROUGE_L, 0};
+        return 0;
+    }
+    if (!strcmp(name, "rougeLsum")) {
+        *out = (rouge_type){ROUGE_LSUM, 0};
+        return 0;
+    }
     if (!strncmp(name, "rouge", 5) && name[5] >= '1' && name[5] <= '9' && !name[6]) {
         *out = (rouge_type){ROUGE_N, name[5] - '0'};
         return 0;
@@ -97,8 +103,7 @@ int rouge_parse_types(const char *list, rouge_type *out, int max, int *count) {
         const char *e = strchr(p, ',');
         size_t l = e ? (size_t)(e - p) : strlen(p);
         char name[32];
-        T5G_CHECK(l > 0 && l < sizeof name, "bad ROUGE type list '%s' (expected e.g. rouge1,rouge2,rougeL)",
-                  list);
+        T5G_CHECK(l > 0 && l < sizeof name, "bad ROUGE type list '%s' (expected e.g. rouge1,rouge2,rougeL)", list);
         memcpy(name, p, l);
         name[l] = 0;
         rouge_type t;
@@ -127,11 +132,10 @@ const char *rouge_type_name(rouge_type t, char *buf, size_t n) {
 /* ---- scorer and token table ---- */
 
 rouge_scorer *rouge_scorer_new(const rouge_type *types, int ntypes, int use_stemmer) {
-    T5G_CHECK_NULL(types && ntypes > 0 && ntypes <= ROUGE_MAX_TYPES,
-                   "ROUGE scorer needs 1..%d types", ROUGE_MAX_TYPES);
+    T5G_CHECK_NULL(types && ntypes > 0 && ntypes <= ROUGE_MAX_TYPES, "ROUGE scorer needs 1..%d types", ROUGE_MAX_TYPES);
     for (int i = 0; i < ntypes; i++)
-        T5G_CHECK_NULL((types[i].kind == ROUGE_N && types[i].n >= 1 && types[i].n <= 9) ||
-                           types[i].kind == ROUGE_L || types[i].kind == ROUGE_LSUM,
+        T5G_CHECK_NULL((types[i].kind == ROUGE_N && types[i].n >= 1 && types[i].n <= 9) || types[i].kind == ROUGE_L ||
+                           types[i].kind == ROUGE_LSUM,
                        "invalid ROUGE type (kind %d, n %d)", (int)types[i].kind, types[i].n);
     rouge_scorer *s = t5g_calloc(1, sizeof *s, "ROUGE scorer");
     if (!s) return NULL;
@@ -140,16 +144,30 @@ rouge_scorer *rouge_scorer_new(const rouge_type *types, int ntypes, int use_stem
     s->stem = use_stemmer != 0;
     s->nslots = 1024;
     s->slots = t5g_malloc(s->nslots * sizeof(int32_t), "ROUGE token table");
-    if (!s->slots) { free(s); return NULL; }
+    if (!s->slots) {
+        free(s);
+        return NULL;
+    }
     memset(s->slots, 0xff, s->nslots * sizeof(int32_t));
     return s;
 }
 
 void rouge_scorer_free(rouge_scorer *s) {
     if (!s) return;
-    free(s->arena); free(s->ents); free(s->slots); free(s->tbuf); free(s->sbuf);
-    free(s->tt.v); free(s->ts.v); free(s->pt.v); free(s->ps.v);
-    free(s->dp); free(s->grams); free(s->cnt_r); free(s->cnt_c); free(s->mark);
+    free(s->arena);
+    free(s->ents);
+    free(s->slots);
+    free(s->tbuf);
+    free(s->sbuf);
+    free(s->tt.v);
+    free(s->ts.v);
+    free(s->pt.v);
+    free(s->ps.v);
+    free(s->dp);
+    free(s->grams);
+    free(s->cnt_r);
+    free(s->cnt_c);
+    free(s->mark);
     free(s);
 }
 
@@ -337,7 +355,10 @@ static int lcs_length(rouge_scorer *s, const int32_t *a, size_t m, const int32_t
 
 static int score_lcs(rouge_scorer *s, rouge_score *out) {
     size_t m = s->tt.n, k = s->pt.n, l;
-    if (!m || !k) { *out = (rouge_score){0, 0, 0}; return 0; }
+    if (!m || !k) {
+        *out = (rouge_score){0, 0, 0};
+        return 0;
+    }
     T5G_TRY(lcs_length(s, s->tt.v, m, s->pt.v, k, &l));
     *out = make_score((double)l / (double)k, (double)l / (double)m);
     return 0;
@@ -417,8 +438,8 @@ static int score_lsum(rouge_scorer *s, rouge_score *out) {
     return rc;
 }
 
-int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len,
-                     const char *prediction, size_t prediction_len, rouge_score *out) {
+int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len, const char *prediction,
+                     size_t prediction_len, rouge_score *out) {
     T5G_CHECK(s && out && (target || !target_len) && (prediction || !prediction_len),
               "rouge_score_pair: NULL argument");
     T5G_TRY(tokenize(s, target ? target : "", target_len, &s->tt, &s->ts));
@@ -451,7 +472,8 @@ int rouge_mean(const rouge_score *rows, size_t n_examples, int ntypes, rouge_sco
 static uint32_t mt_bounded(mt19937 *r, uint32_t rng, uint32_t mask) {
     if (!rng) return 0;
     uint32_t v;
-    while ((v = mt_next(r) & mask) > rng) {}
+    while ((v = mt_next(r) & mask) > rng) {
+    }
     return v;
 }
 
@@ -478,8 +500,8 @@ static double np_quantile_sorted(const double *v, size_t n, double q) {
     return gamma >= 0.5 ? b - mul_rounded(d, 1 - gamma) : a + mul_rounded(d, gamma); /* numpy _lerp */
 }
 
-int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int n_samples,
-                    double ci, uint32_t seed, rouge_interval *out) {
+int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int n_samples, double ci, uint32_t seed,
+                    rouge_interval *out) {
     T5G_CHECK(rows && out && ntypes > 0, "rouge_bootstrap: NULL argument");
     T5G_CHECK(n_examples > 0 && n_examples <= UINT32_MAX, "bootstrap needs 1..2^32 examples");
     T5G_CHECK(n_samples > 0, "bootstrap samples must be positive (got %d)", n_samples);
@@ -492,7 +514,10 @@ int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int 
     double delta = (1 - ci) / 2; /* scoring.py: q = 100 * [delta, 0.5, 1 - delta]; numpy: q / 100 */
     double quant[3] = {100 * delta / 100, 100 * 0.5 / 100, 100 * (1 - delta) / 100};
     mt19937 *r = t5g_malloc(sizeof *r, "bootstrap RNG");
-    if (!r) { free(means); return -1; }
+    if (!r) {
+        free(means);
+        return -1;
+    }
     mt_seed(r, seed);
     for (int t = 0; t < ntypes; t++) {
         for (size_t b = 0; b < B; b++) {

@@ -44,7 +44,7 @@ typedef enum { ROUGE_N = 0, ROUGE_L = 1, ROUGE_LSUM = 2 } rouge_kind;
 
 typedef struct {
     rouge_kind kind;
-    int n;            /* 1..9 for ROUGE_N, else 0 */
+    int n; /* 1..9 for ROUGE_N, else 0 */
 } rouge_type;
 
 typedef struct {
@@ -71,8 +71,8 @@ void rouge_scorer_free(rouge_scorer *s);
 
 /* RougeScorer.score(target, prediction) - target first.  out[i] is for types[i].
  * Texts are byte ranges (need not be NUL-terminated; NUL is a separator). */
-int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len,
-                     const char *prediction, size_t prediction_len, rouge_score *out);
+int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len, const char *prediction,
+                     size_t prediction_len, rouge_score *out);
 
 /* Space-joined tokens of text as this scorer sees them (stemmed if it stems), for tests
  * and debugging.  Returns 0, or -1 if buf (capacity n) is too small. */
@@ -85,7 +85,7 @@ int rouge_mean(const rouge_score *rows, size_t n_examples, int ntypes, rouge_sco
 /* BootstrapAggregator(confidence_interval=ci, n_samples) after numpy.random.seed(seed);
  * types are resampled in order 0..ntypes-1 (rouge-score uses the order of its rouge_types).
  * ci in [0,1], n_samples > 0.  out: ntypes intervals. */
-int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int n_samples,
-                    double ci, uint32_t seed, rouge_interval *out);
+int rouge_bootstrap(const rouge_score *rows, size_t n_examples, int ntypes, int n_samples, double ci, uint32_t seed,
+                    rouge_interval *out);
 
 #endif

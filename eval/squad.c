@@ -20,9 +20,8 @@ void squad2_opts_default(squad2_opts *o) {
 
 /* ------------------------------------------------------------------ normalization (§4.1) */
 
-static int is_ascii_punct(unsigned char c) {  /* string.punctuation */
-    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
-           (c >= 0x7B && c <= 0x7E);
+static int is_ascii_punct(unsigned char c) { /* string.punctuation */
+    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
 }
 
 static int is_article(const char *s, size_t n) {
@@ -56,7 +55,7 @@ static int normalize(const char *s, size_t n, u8buf *tmp, u8buf *out) {
     tmp->n = 0;
     out->n = 0;
     if (py_lower(s, n, tmp)) return -1;
-    size_t k = 0;  /* drop ASCII punctuation in place */
+    size_t k = 0; /* drop ASCII punctuation in place */
     for (size_t i = 0; i < tmp->n; i++)
         if (!is_ascii_punct((unsigned char)tmp->p[i])) tmp->p[k++] = tmp->p[i];
     tmp->n = k;
@@ -84,10 +83,17 @@ static span *sorted_tokens(const char *s, size_t n, size_t *cnt) {
     size_t k = n ? 1 : 0;
     for (size_t i = 0; i < n; i++) k += s[i] == ' ';
     span *t = malloc((k ? k : 1) * sizeof *t);
-    if (!t) { T5G_FAIL("out of memory (%zu answer tokens)", k); return NULL; }
+    if (!t) {
+        T5G_FAIL("out of memory (%zu answer tokens)", k);
+        return NULL;
+    }
     size_t m = 0, start = 0;
     for (size_t i = 0; i <= n && n; i++)
-        if (i == n || s[i] == ' ') { t[m].p = s + start; t[m++].n = i - start; start = i + 1; }
+        if (i == n || s[i] == ' ') {
+            t[m].p = s + start;
+            t[m++].n = i - start;
+            start = i + 1;
+        }
     qsort(t, m, sizeof *t, span_cmp);
     *cnt = m;
     return t;
@@ -97,15 +103,21 @@ static span *sorted_tokens(const char *s, size_t n, size_t *cnt) {
 static int f1_normalized(const char *g, size_t gn, const char *p, size_t pn, double *f1) {
     size_t ng, np;
     span *gt = sorted_tokens(g, gn, &ng), *pt = gt ? sorted_tokens(p, pn, &np) : NULL;
-    if (!gt || !pt) { free(gt); return -1; }
+    if (!gt || !pt) {
+        free(gt);
+        return -1;
+    }
     if (ng == 0 || np == 0) {
-        *f1 = (ng == 0 && np == 0) ? 1 : 0;  /* int(gold_toks == pred_toks) */
+        *f1 = (ng == 0 && np == 0) ? 1 : 0; /* int(gold_toks == pred_toks) */
     } else {
-        long long same = 0;  /* sum of (Counter(gold) & Counter(pred)).values() */
+        long long same = 0; /* sum of (Counter(gold) & Counter(pred)).values() */
         for (size_t i = 0, j = 0; i < ng && j < np;) {
             int c = span_cmp(&gt[i], &pt[j]);
-            if (c == 0) { same++; i++; j++; }
-            else if (c < 0) i++;
+            if (c == 0) {
+                same++;
+                i++;
+                j++;
+            } else if (c < 0) i++;
             else j++;
         }
         if (same == 0) *f1 = 0;
@@ -126,7 +138,10 @@ char *squad_normalize_answer(const char *s, size_t n) {
     u8buf tmp = {0}, out = {0};
     int rc = normalize(s, n, &tmp, &out);
     u8buf_free(&tmp);
-    if (rc) { u8buf_free(&out); return NULL; }
+    if (rc) {
+        u8buf_free(&out);
+        return NULL;
+    }
     if (!out.p && u8buf_put(&out, "", 0)) return NULL;
     return out.p;
 }
@@ -155,14 +170,14 @@ double squad_compute_f1(const char *gold, const char *pred) {
 /* ------------------------------------------------------------------ string -> index map */
 
 typedef struct {
-    const pj_value **key;  /* slot -> key (PJ_STR) */
+    const pj_value **key; /* slot -> key (PJ_STR) */
     size_t *val;
     size_t cap, count;
 } strmap;
 
 static uint64_t hash_str(const char *s, size_t n) {
     uint64_t h = t5g_fnv1a64_bytes(s, n);
-    return h ^ (h >> 31);  /* the table index takes low bits: fold the high ones in */
+    return h ^ (h >> 31); /* the table index takes low bits: fold the high ones in */
 }
 
 static size_t *strmap_find(strmap *m, const char *s, size_t n) {
@@ -178,7 +193,12 @@ static size_t *strmap_put(strmap *m, const pj_value *key, size_t val, int *added
     if ((m->count + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 256;
         strmap g = {calloc(cap, sizeof *g.key), calloc(cap, sizeof *g.val), cap, m->count};
-        if (!g.key || !g.val) { free(g.key); free(g.val); T5G_FAIL("out of memory (id table)"); return NULL; }
+        if (!g.key || !g.val) {
+            free(g.key);
+            free(g.val);
+            T5G_FAIL("out of memory (id table)");
+            return NULL;
+        }
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->key[i]) continue;
             size_t j = hash_str(m->key[i]->s, m->key[i]->n) & (cap - 1);
@@ -192,7 +212,10 @@ static size_t *strmap_put(strmap *m, const pj_value *key, size_t val, int *added
     }
     size_t j = hash_str(key->s, key->n) & (m->cap - 1);
     for (; m->key[j]; j = (j + 1) & (m->cap - 1))
-        if (pj_str_eq(m->key[j], key->s, key->n)) { *added = 0; return &m->val[j]; }
+        if (pj_str_eq(m->key[j], key->s, key->n)) {
+            *added = 0;
+            return &m->val[j];
+        }
     m->key[j] = key;
     m->val[j] = val;
     m->count++;
@@ -200,22 +223,26 @@ static size_t *strmap_put(strmap *m, const pj_value *key, size_t val, int *added
     return &m->val[j];
 }
 
-static void strmap_free(strmap *m) { free(m->key); free(m->val); memset(m, 0, sizeof *m); }
+static void strmap_free(strmap *m) {
+    free(m->key);
+    free(m->val);
+    memset(m, 0, sizeof *m);
+}
 
 /* ------------------------------------------------------------------ evaluation (§4.2-4.3) */
 
 typedef struct {
     const pj_value *id;
     int has_ans, scored;
-    double exact, f1;   /* raw scores of the last occurrence, as the dict keeps them */
+    double exact, f1; /* raw scores of the last occurrence, as the dict keeps them */
     const pj_value *pred;
 } question;
 
 typedef struct {
-    question *q;        /* unique qids in first-occurrence order (Python dict order) */
+    question *q; /* unique qids in first-occurrence order (Python dict order) */
     size_t nq, capq;
     strmap index;
-    strmap preds;       /* prediction key -> item index in the predictions object */
+    strmap preds; /* prediction key -> item index in the predictions object */
     const pj_value *pred_obj;
     const pj_value **na_keys; /* na-prob keys, dict order (unique), and their values */
     const pj_value **na_vals;
@@ -255,14 +282,14 @@ static int score_qa(evalctx *c, const pj_value *answers, const char *pred, size_
     for (size_t k = 0; k < answers->count; k++) {
         const pj_value *t = pj_get(&answers->items[k], "text");
         if (normalize(t->s, t->n, &c->tmp, &c->norm_gold)) return -1;
-        if (c->norm_gold.n == 0) continue;  /* golds that normalize to "" are dropped */
+        if (c->norm_gold.n == 0) continue; /* golds that normalize to "" are dropped */
         any_gold = 1;
         double e = c->norm_gold.n == npn && !memcmp(c->norm_gold.p, np, npn), f;
         if (f1_normalized(c->norm_gold.p, c->norm_gold.n, np, npn, &f)) return -1;
         if (e > *em) *em = e;
         if (f > *f1) *f1 = f;
     }
-    if (!any_gold) {  /* only correct answer is the empty string */
+    if (!any_gold) { /* only correct answer is the empty string */
         *em = npn == 0;
         *f1 = npn == 0;
     }
@@ -278,8 +305,7 @@ static int log_missing(evalctx *c, const pj_value *id) {
 static int check_qa(const pj_value *qa, const pj_value **id, const pj_value **answers) {
     T5G_CHECK(qa->type == PJ_OBJ, "dataset: a 'qas' entry is a %s, not an object", pj_type_name(qa));
     *id = pj_get(qa, "id");
-    T5G_CHECK(*id && (*id)->type == PJ_STR, "dataset: a question has no string 'id' (found %s)",
-              pj_type_name(*id));
+    T5G_CHECK(*id && (*id)->type == PJ_STR, "dataset: a question has no string 'id' (found %s)", pj_type_name(*id));
     *answers = pj_get(qa, "answers");
     T5G_CHECK(*answers && (*answers)->type == PJ_ARR, "dataset: question %s: 'answers' must be a list (found %s)",
               (*id)->s, pj_type_name(*answers));
@@ -292,7 +318,8 @@ static int check_qa(const pj_value *qa, const pj_value **id, const pj_value **an
 
 /* One pass over data/paragraphs/qas: has_ans (make_qid_to_has_ans) and raw scores. */
 static int score_dataset(evalctx *c, const pj_value *data, const squad2_opts *o) {
-    T5G_CHECK(data && data->type == PJ_ARR, "dataset: 'data' must be a list of articles (found %s)", pj_type_name(data));
+    T5G_CHECK(data && data->type == PJ_ARR, "dataset: 'data' must be a list of articles (found %s)",
+              pj_type_name(data));
     for (size_t a = 0; a < data->count; a++) {
         const pj_value *paras = pj_get(&data->items[a], "paragraphs");
         T5G_CHECK(paras && paras->type == PJ_ARR, "dataset: article %zu has no 'paragraphs' list", a + 1);
@@ -312,8 +339,8 @@ static int score_dataset(evalctx *c, const pj_value *data, const squad2_opts *o)
                     if (!o->missing_as_empty) continue;
                 }
                 const pj_value *pred = pi ? &c->pred_obj->items[*pi] : NULL;
-                T5G_CHECK(!pred || pred->type == PJ_STR, "predictions: the answer for %s is a %s, not a string",
-                          id->s, pj_type_name(pred));
+                T5G_CHECK(!pred || pred->type == PJ_STR, "predictions: the answer for %s is a %s, not a string", id->s,
+                          pj_type_name(pred));
                 T5G_TRY(score_qa(c, answers, pred ? pred->s : "", pred ? pred->n : 0, &q->exact, &q->f1));
                 q->scored = 1;
                 q->pred = pred;
@@ -324,8 +351,7 @@ static int score_dataset(evalctx *c, const pj_value *data, const squad2_opts *o)
 }
 
 /* Python dict of an object's members: unique keys in first-occurrence order, last value. */
-static int object_as_dict(const pj_value *obj, strmap *m, const pj_value ***keys, const pj_value ***vals,
-                          size_t *n) {
+static int object_as_dict(const pj_value *obj, strmap *m, const pj_value ***keys, const pj_value ***vals, size_t *n) {
     *keys = malloc((obj->count ? obj->count : 1) * sizeof **keys);
     *vals = malloc((obj->count ? obj->count : 1) * sizeof **vals);
     T5G_CHECK(*keys && *vals, "out of memory");
@@ -347,8 +373,10 @@ static int load_na_probs(evalctx *c, const pj_value *na) {
         const pj_value *v = c->na_vals[i];
         T5G_CHECK(v->type == PJ_INT || v->type == PJ_FLOAT, "na-prob file: value for %s is a %s, not a number",
                   c->na_keys[i]->s, pj_type_name(v));
-        T5G_CHECK(!isnan(v->num), "na-prob file: value for %s is NaN (the official ranking of NaN depends on "
-                  "Python's sort internals); use a number", c->na_keys[i]->s);
+        T5G_CHECK(!isnan(v->num),
+                  "na-prob file: value for %s is NaN (the official ranking of NaN depends on "
+                  "Python's sort internals); use a number",
+                  c->na_keys[i]->s);
     }
     return 0;
 }
@@ -368,9 +396,15 @@ static void sort_by_prob(const evalctx *c, size_t *idx, size_t *tmp, size_t n) {
 
 /* JSON text of a na-prob value as json.dumps prints the Python object. */
 static void thresh_text(const pj_value *v, char *buf, size_t n) {
-    if (!v) { snprintf(buf, n, "0.0"); return; }
-    if (v->type == PJ_FLOAT) { py_repr_double(v->num, buf, n, 1); return; }
-    int neg_zero = v->n == 2 && v->s[0] == '-' && v->s[1] == '0';  /* int("-0") prints 0 */
+    if (!v) {
+        snprintf(buf, n, "0.0");
+        return;
+    }
+    if (v->type == PJ_FLOAT) {
+        py_repr_double(v->num, buf, n, 1);
+        return;
+    }
+    int neg_zero = v->n == 2 && v->s[0] == '-' && v->s[1] == '0'; /* int("-0") prints 0 */
     snprintf(buf, n, "%.*s", neg_zero ? 1 : (int)v->n, neg_zero ? "0" : v->s);
 }
 
@@ -378,7 +412,10 @@ static void thresh_text(const pj_value *v, char *buf, size_t n) {
 static int best_thresh(const evalctx *c, const size_t *order, int em, double *best, char *tbuf, size_t tn) {
     double cur = 0, bestv;
     long long scored = 0;
-    for (size_t i = 0; i < c->nq; i++) { cur += !c->q[i].has_ans; scored += c->q[i].scored; }
+    for (size_t i = 0; i < c->nq; i++) {
+        cur += !c->q[i].has_ans;
+        scored += c->q[i].scored;
+    }
     bestv = cur;
     const pj_value *bt = NULL;
     for (size_t k = 0; k < c->nna; k++) {
@@ -388,7 +425,10 @@ static int best_thresh(const evalctx *c, const size_t *order, int em, double *be
         const question *q = &c->q[*qi];
         double diff = q->has_ans ? (em ? q->exact : q->f1) : (q->pred && q->pred->n ? -1 : 0);
         cur += diff;
-        if (cur > bestv) { bestv = cur; bt = c->na_vals[order[k]]; }
+        if (cur > bestv) {
+            bestv = cur;
+            bt = c->na_vals[order[k]];
+        }
     }
     T5G_CHECK(scored > 0, "no question was scored");
     *best = 100.0 * bestv / (double)scored;
@@ -410,8 +450,10 @@ static int pr_eval(const evalctx *c, const size_t *order, int kind, long long nu
     for (size_t i = 0; i < c->nna; i++) {
         const pj_value *key = c->na_keys[order[i]];
         size_t *qi = strmap_find((strmap *)&c->index, key->s, key->n);
-        T5G_CHECK(qi, "na-prob file: question %s is not in the dataset (the official script's precision-recall "
-                  "analysis stops with a KeyError)", key->s);
+        T5G_CHECK(qi,
+                  "na-prob file: question %s is not in the dataset (the official script's precision-recall "
+                  "analysis stops with a KeyError)",
+                  key->s);
         const question *q = &c->q[*qi];
         if (q->has_ans) true_pos += kind == 0 ? q->exact : kind == 1 ? q->f1 : 1.0;
         double cur_p = true_pos / (double)(i + 1), cur_r = true_pos / (double)num_true_pos;
@@ -436,8 +478,10 @@ static int pr_analysis(const evalctx *c, const size_t *order, squad2_result *r) 
     for (size_t i = 0; i < c->nq; i++) {
         const question *q = &c->q[i];
         size_t *k = strmap_find((strmap *)&c->na_index, q->id->s, q->id->n);
-        T5G_CHECK(k, "na-prob file has no probability for question %s (the official script's histogram "
-                  "stops with a KeyError)", q->id->s);
+        T5G_CHECK(k,
+                  "na-prob file has no probability for question %s (the official script's histogram "
+                  "stops with a KeyError)",
+                  q->id->s);
         if (q->has_ans) r->na_has[r->n_has++] = c->na_vals[*k]->num;
         else r->na_no[r->n_no++] = c->na_vals[*k]->num;
         num_true_pos += q->has_ans;
@@ -477,16 +521,20 @@ static int aggregate(evalctx *c, int have_na, const squad2_opts *o, squad2_resul
         has += c->q[i].has_ans;
         no += !c->q[i].has_ans;
         if (!c->q[i].scored) continue;
-        if (!have_na) continue;  /* {k: 0.0 for k in preds} */
+        if (!have_na) continue; /* {k: 0.0 for k in preds} */
         size_t *k = strmap_find(&c->na_index, c->q[i].id->s, c->q[i].id->n);
-        if (!k && c->q[i].pred) {  /* a missing prediction scored as "" (extension) gets 0.0 */
+        if (!k && c->q[i].pred) { /* a missing prediction scored as "" (extension) gets 0.0 */
             free(na);
             return T5G_FAIL("na-prob file has no probability for question %s (the official script "
-                            "stops with a KeyError)", c->q[i].id->s);
+                            "stops with a KeyError)",
+                            c->q[i].id->s);
         }
         na[i] = k ? c->na_vals[*k]->num : 0.0;
     }
-    if (scored == 0) { free(na); return T5G_FAIL("no question was scored (empty dataset?); the official script divides by zero here"); }
+    if (scored == 0) {
+        free(na);
+        return T5G_FAIL("no question was scored (empty dataset?); the official script divides by zero here");
+    }
     eval_block(c, na, o->na_prob_thresh, 0, &r->exact, &r->f1, &r->total);
     if ((r->has_ans_block = has > 0)) eval_block(c, na, o->na_prob_thresh, 1, &r->has_exact, &r->has_f1, &r->has_total);
     if ((r->no_ans_block = no > 0)) eval_block(c, na, o->na_prob_thresh, 2, &r->no_exact, &r->no_f1, &r->no_total);
@@ -499,7 +547,9 @@ static int aggregate(evalctx *c, int have_na, const squad2_opts *o, squad2_resul
         sort_by_prob(c, order, tmp, c->nna);
         r->best_block = 1;
         rc = best_thresh(c, order, 1, &r->best_exact, r->best_exact_thresh, sizeof r->best_exact_thresh) ||
-             best_thresh(c, order, 0, &r->best_f1, r->best_f1_thresh, sizeof r->best_f1_thresh) ? -1 : 0;
+                     best_thresh(c, order, 0, &r->best_f1, r->best_f1_thresh, sizeof r->best_f1_thresh)
+                 ? -1
+                 : 0;
         if (rc == 0 && o->pr_analysis) rc = pr_analysis(c, order, r);
     } else T5G_FAIL("out of memory");
     free(order);
@@ -520,8 +570,8 @@ static void ctx_free(evalctx *c) {
     u8buf_free(&c->norm_gold);
 }
 
-int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_json, size_t pred_len,
-                    const char *na_json, size_t na_len, const squad2_opts *o, squad2_result *res) {
+int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_json, size_t pred_len, const char *na_json,
+                    size_t na_len, const squad2_opts *o, squad2_result *res) {
     T5G_CHECK(data_json && pred_json && o && res, "squad2_evaluate: missing dataset, predictions or options");
     memset(res, 0, sizeof *res);
     evalctx c = {0};
@@ -531,8 +581,14 @@ int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_jso
     if (!dd || !(pd = pj_parse(pred_json, pred_len, "predictions file"))) goto out;
     if (na_json && !(nd = pj_parse(na_json, na_len, "na-prob file"))) goto out;
     const pj_value *root = pj_root(dd), *preds = pj_root(pd);
-    if (root->type != PJ_OBJ) { T5G_FAIL("dataset file: expected an object with 'data', found a %s", pj_type_name(root)); goto out; }
-    if (preds->type != PJ_OBJ) { T5G_FAIL("predictions file: expected an object {qid: answer}, found a %s", pj_type_name(preds)); goto out; }
+    if (root->type != PJ_OBJ) {
+        T5G_FAIL("dataset file: expected an object with 'data', found a %s", pj_type_name(root));
+        goto out;
+    }
+    if (preds->type != PJ_OBJ) {
+        T5G_FAIL("predictions file: expected an object {qid: answer}, found a %s", pj_type_name(preds));
+        goto out;
+    }
     /* preds as a dict: map key -> index of its last value in the object */
     size_t np;
     if (object_as_dict(preds, &c.preds, &pkeys, &pvals, &np)) goto out;
@@ -544,9 +600,11 @@ int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_jso
     for (size_t i = 0; i < c.nq; i++) res->n_missing += !c.q[i].scored || !c.q[i].pred;
     if (res->n_missing && !o->missing_as_empty) {
         const char *first = "";
-        for (size_t i = 0; i < c.nq && !*first; i++) if (!c.q[i].scored) first = c.q[i].id->s;
+        for (size_t i = 0; i < c.nq && !*first; i++)
+            if (!c.q[i].scored) first = c.q[i].id->s;
         T5G_FAIL("%zu question(s) have no prediction (first: %s); the official script stops with a KeyError "
-                 "here; predict every question (\"\" for no answer) or pass --missing-as-empty", res->n_missing, first);
+                 "here; predict every question (\"\" for no answer) or pass --missing-as-empty",
+                 res->n_missing, first);
         goto out;
     }
     rc = aggregate(&c, nd != NULL, o, res);
@@ -573,24 +631,60 @@ char *squad2_format(const squad2_result *r, int pretty) {
     u8buf b = {0};
     const char *sep = pretty ? ",\n  " : ", ";
     int first = 1, err = u8buf_put(&b, pretty ? "{\n  " : "{", pretty ? 4 : 1);
-#define KEY(name) (err |= u8buf_put(&b, sep, first ? 0 : strlen(sep)) || u8buf_put(&b, "\"" name "\": ", strlen(name) + 4), first = 0)
-#define FLT(name, v) do { char t[64]; py_repr_double(v, t, sizeof t, 1); KEY(name); err |= u8buf_put(&b, t, strlen(t)); } while (0)
-#define INT(name, v) do { char t[32]; snprintf(t, sizeof t, "%lld", v); KEY(name); err |= u8buf_put(&b, t, strlen(t)); } while (0)
-#define TXT(name, v) do { KEY(name); err |= u8buf_put(&b, v, strlen(v)); } while (0)
-    FLT("exact", r->exact); FLT("f1", r->f1); INT("total", r->total);
-    if (r->has_ans_block) { FLT("HasAns_exact", r->has_exact); FLT("HasAns_f1", r->has_f1); INT("HasAns_total", r->has_total); }
-    if (r->no_ans_block) { FLT("NoAns_exact", r->no_exact); FLT("NoAns_f1", r->no_f1); INT("NoAns_total", r->no_total); }
-    if (r->best_block) {
-        FLT("best_exact", r->best_exact); TXT("best_exact_thresh", r->best_exact_thresh);
-        FLT("best_f1", r->best_f1); TXT("best_f1_thresh", r->best_f1_thresh);
+#define KEY(name)                                                                                                      \
+    (err |= u8buf_put(&b, sep, first ? 0 : strlen(sep)) || u8buf_put(&b, "\"" name "\": ", strlen(name) + 4), first = 0)
+#define FLT(name, v)                                                                                                   \
+    do {                                                                                                               \
+        char t[64];                                                                                                    \
+        py_repr_double(v, t, sizeof t, 1);                                                                             \
+        KEY(name);                                                                                                     \
+        err |= u8buf_put(&b, t, strlen(t));                                                                            \
+    } while (0)
+#define INT(name, v)                                                                                                   \
+    do {                                                                                                               \
+        char t[32];                                                                                                    \
+        snprintf(t, sizeof t, "%lld", v);                                                                              \
+        KEY(name);                                                                                                     \
+        err |= u8buf_put(&b, t, strlen(t));                                                                            \
+    } while (0)
+#define TXT(name, v)                                                                                                   \
+    do {                                                                                                               \
+        KEY(name);                                                                                                     \
+        err |= u8buf_put(&b, v, strlen(v));                                                                            \
+    } while (0)
+    FLT("exact", r->exact);
+    FLT("f1", r->f1);
+    INT("total", r->total);
+    if (r->has_ans_block) {
+        FLT("HasAns_exact", r->has_exact);
+        FLT("HasAns_f1", r->has_f1);
+        INT("HasAns_total", r->has_total);
     }
-    if (r->pr_block) { FLT("pr_exact_ap", r->pr_exact_ap); FLT("pr_f1_ap", r->pr_f1_ap); FLT("pr_oracle_ap", r->pr_oracle_ap); }
+    if (r->no_ans_block) {
+        FLT("NoAns_exact", r->no_exact);
+        FLT("NoAns_f1", r->no_f1);
+        INT("NoAns_total", r->no_total);
+    }
+    if (r->best_block) {
+        FLT("best_exact", r->best_exact);
+        TXT("best_exact_thresh", r->best_exact_thresh);
+        FLT("best_f1", r->best_f1);
+        TXT("best_f1_thresh", r->best_f1_thresh);
+    }
+    if (r->pr_block) {
+        FLT("pr_exact_ap", r->pr_exact_ap);
+        FLT("pr_f1_ap", r->pr_f1_ap);
+        FLT("pr_oracle_ap", r->pr_oracle_ap);
+    }
 #undef KEY
 #undef FLT
 #undef INT
 #undef TXT
     err |= u8buf_put(&b, pretty ? "\n}" : "}", pretty ? 2 : 1);
-    if (err) { u8buf_free(&b); return NULL; }
+    if (err) {
+        u8buf_free(&b);
+        return NULL;
+    }
     return b.p;
 }
 

@@ -40,13 +40,13 @@ typedef struct {
     long long has_total, no_total;
     double best_exact, best_f1;
     char best_exact_thresh[64], best_f1_thresh[64]; /* JSON text, e.g. "0.1", "0", "0.0" */
-    int pr_block;          /* pr_exact_ap, pr_f1_ap, pr_oracle_ap present (na-probs, pr_analysis, some HasAns) */
+    int pr_block; /* pr_exact_ap, pr_f1_ap, pr_oracle_ap present (na-probs, pr_analysis, some HasAns) */
     double pr_exact_ap, pr_f1_ap, pr_oracle_ap;
-    squad2_curve pr[3];    /* exact, f1, oracle curves (with pr_block) */
+    squad2_curve pr[3];     /* exact, f1, oracle curves (with pr_block) */
     double *na_has, *na_no; /* with na-probs and pr_analysis: the probabilities of the HasAns / */
     size_t n_has, n_no;     /* NoAns questions in dataset order (the histograms' data) */
     size_t n_missing;
-    char *missing_log; /* "Missing prediction for <qid>\n" lines, or NULL; free with squad2_result_free */
+    char *missing_log;      /* "Missing prediction for <qid>\n" lines, or NULL; free with squad2_result_free */
     size_t missing_log_len; /* bytes in missing_log (ids may contain NUL) */
 } squad2_result;
 
@@ -63,8 +63,8 @@ double squad_compute_f1(const char *gold, const char *pred);
 /* Whole evaluation.  na_json may be NULL (no --na-prob-file: every prob is 0.0 and no
  * best_* keys).  Returns 0, or -1 with one error line; res->missing_log is filled in both
  * cases when predictions are missing. */
-int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_json, size_t pred_len,
-                    const char *na_json, size_t na_len, const squad2_opts *o, squad2_result *res);
+int squad2_evaluate(const char *data_json, size_t data_len, const char *pred_json, size_t pred_len, const char *na_json,
+                    size_t na_len, const squad2_opts *o, squad2_result *res);
 
 /* json.dumps(out_eval, indent=2) (pretty=1, what the script prints) or json.dump(out_eval)
  * (pretty=0, what it writes to --out-file); malloc'd, no trailing newline. */

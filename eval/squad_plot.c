@@ -24,10 +24,12 @@ static void pr_script(FILE *f, const char *out, const void *ctx) {
     fputs("set title ", f);
     gp_quoted(f, p->title);
     fputs("\nset xlabel 'Recall'\nset ylabel 'Precision'\nset xrange [0:1.05]\nset yrange [0:1.05]\n"
-          "set key off\nset style fill transparent solid 0.2 noborder\n$pr << EOD\n", f);
+          "set key off\nset style fill transparent solid 0.2 noborder\n$pr << EOD\n",
+          f);
     for (size_t i = 0; i < p->cv->n; i++) fprintf(f, "%.17g %.17g\n", p->cv->recall[i], p->cv->precision[i]);
     fputs("EOD\nplot $pr using 1:2 with fillsteps lc rgb '#0000ff', "
-          "$pr using 1:2 with steps lc rgb '#ccccff'\nset output\n", f);
+          "$pr using 1:2 with steps lc rgb '#ccccff'\nset output\n",
+          f);
 }
 
 typedef struct {
@@ -56,7 +58,8 @@ static void hist_script(FILE *f, const char *out, const void *ctx) {
     gp_quoted(f, title);
     fputs("\nset xlabel 'Model probability of no-answer'\nset ylabel 'Proportion of dataset'\n"
           "set xrange [-0.05:1.05]\nset yrange [0:*]\nset key off\nset boxwidth 0.05 absolute\n"
-          "set style fill solid 1.0 border lc rgb '#1f77b4'\n$h << EOD\n", f);
+          "set style fill solid 1.0 border lc rgb '#1f77b4'\n$h << EOD\n",
+          f);
     for (int b = 0; b < 20; b++) fprintf(f, "%.4f %.17g\n", b * 0.05 + 0.025, bins[b]);
     fputs("EOD\nplot $h using 1:2 with boxes lc rgb '#1f77b4'\nset output\n", f);
 }

@@ -19,7 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const task_info TASKS[] = {  /* official sets: newstest2014 en-fr, CNN/DM 3.0.0 test, SQuAD v2.0 dev */
+static const task_info TASKS[] = {
+    /* official sets: newstest2014 en-fr, CNN/DM 3.0.0 test, SQuAD v2.0 dev */
     {"wmt14-en-fr", TASK_WMT14_EN_FR, "translate English to French: {src}", "BLEU", 28.5, 3003},
     {"cnn-dailymail", TASK_CNN_DM, "summarize: {article}", "ROUGE-2", 18.2, 11490},
     {"squad-v2", TASK_SQUAD_V2, "question: {question} context: {context}", "F1", 85.3, 11873},
@@ -27,13 +28,16 @@ static const task_info TASKS[] = {  /* official sets: newstest2014 en-fr, CNN/DM
 
 void task_add_float(cJSON *obj, const char *key, double v) {
     char buf[64];
-    py_repr_double(v, buf, sizeof buf, 1);  /* cJSON would print 15 digits: 75.9141146382502 */
+    py_repr_double(v, buf, sizeof buf, 1); /* cJSON would print 15 digits: 75.9141146382502 */
     cJSON_AddRawToObject(obj, key, buf);
 }
 
 int task_is_no_answer(const char *pred, const char *no_answer) {
     size_t n = strlen(pred), k = strlen(no_answer);
-    while (n && isspace((unsigned char)*pred)) { pred++; n--; }
+    while (n && isspace((unsigned char)*pred)) {
+        pred++;
+        n--;
+    }
     while (n && isspace((unsigned char)pred[n - 1])) n--;
     if (n == k + 1 && pred[k] == '.') n--;
     return n == k && !strncasecmp(pred, no_answer, k);
@@ -61,15 +65,16 @@ static char *concat(const char *a, const char *b, const char *c, const char *d) 
 char *task_prompt(const task_info *t, const cJSON *s) {
     const char *a, *b;
     switch (t->id) {
-    case TASK_WMT14_EN_FR:
-        T5G_CHECK_NULL((a = field(s, "src")), "sample lacks \"src\"");
-        return concat("translate English to French: ", a, "", "");
-    case TASK_CNN_DM:
-        T5G_CHECK_NULL((a = field(s, "article")), "sample lacks \"article\"");
-        return concat("summarize: ", a, "", "");
-    case TASK_SQUAD_V2:
-        T5G_CHECK_NULL((a = field(s, "question")) && (b = field(s, "context")), "sample lacks \"question\"/\"context\"");
-        return concat("question: ", a, " context: ", b);
+        case TASK_WMT14_EN_FR:
+            T5G_CHECK_NULL((a = field(s, "src")), "sample lacks \"src\"");
+            return concat("translate English to French: ", a, "", "");
+        case TASK_CNN_DM:
+            T5G_CHECK_NULL((a = field(s, "article")), "sample lacks \"article\"");
+            return concat("summarize: ", a, "", "");
+        case TASK_SQUAD_V2:
+            T5G_CHECK_NULL((a = field(s, "question")) && (b = field(s, "context")),
+                           "sample lacks \"question\"/\"context\"");
+            return concat("question: ", a, " context: ", b);
     }
     return NULL;
 }
@@ -84,22 +89,24 @@ static int string_array(const cJSON *a, int min) {
 int task_check_sample(const task_info *t, const cJSON *s) {
     T5G_CHECK(cJSON_IsObject(s), "a sample must be a JSON object");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(s, "index");
-    T5G_CHECK(cJSON_IsNumber(ix) && ix->valuedouble >= 0 && ix->valuedouble <= 2147483647.0 && ix->valuedouble == floor(ix->valuedouble),
+    T5G_CHECK(cJSON_IsNumber(ix) && ix->valuedouble >= 0 && ix->valuedouble <= 2147483647.0 &&
+                  ix->valuedouble == floor(ix->valuedouble),
               "sample lacks \"index\" (an integer >= 0)");
     switch (t->id) {
-    case TASK_WMT14_EN_FR:
-        T5G_CHECK(field(s, "src"), "sample lacks \"src\" (string)");
-        T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "refs"), 1), "sample lacks \"refs\" (a list of strings)");
-        break;
-    case TASK_CNN_DM:
-        T5G_CHECK(field(s, "article"), "sample lacks \"article\" (string)");
-        T5G_CHECK(field(s, "highlights"), "sample lacks \"highlights\" (string)");
-        break;
-    case TASK_SQUAD_V2:
-        T5G_CHECK(field(s, "question") && field(s, "context"), "sample lacks \"question\"/\"context\" (strings)");
-        T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "answers"), 0),
-                  "sample's \"answers\" must be a list of strings ([] when unanswerable)");
-        break;
+        case TASK_WMT14_EN_FR:
+            T5G_CHECK(field(s, "src"), "sample lacks \"src\" (string)");
+            T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "refs"), 1),
+                      "sample lacks \"refs\" (a list of strings)");
+            break;
+        case TASK_CNN_DM:
+            T5G_CHECK(field(s, "article"), "sample lacks \"article\" (string)");
+            T5G_CHECK(field(s, "highlights"), "sample lacks \"highlights\" (string)");
+            break;
+        case TASK_SQUAD_V2:
+            T5G_CHECK(field(s, "question") && field(s, "context"), "sample lacks \"question\"/\"context\" (strings)");
+            T5G_CHECK(string_array(cJSON_GetObjectItemCaseSensitive(s, "answers"), 0),
+                      "sample's \"answers\" must be a list of strings ([] when unanswerable)");
+            break;
     }
     return 0;
 }
@@ -116,7 +123,8 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
     for (int i = 0; i < n && !rc; i++) {
         hyps[i] = s[i].prediction;
         const cJSON *refs = cJSON_GetObjectItem(s[i].sample, "refs");
-        if (cJSON_GetArraySize(refs) != nrefs) rc = T5G_FAIL("sample %d has %d references, expected %d", i, cJSON_GetArraySize(refs), nrefs);
+        if (cJSON_GetArraySize(refs) != nrefs)
+            rc = T5G_FAIL("sample %d has %d references, expected %d", i, cJSON_GetArraySize(refs), nrefs);
         for (int r = 0; r < nrefs && !rc; r++) streams[r][i] = cJSON_GetArrayItem(refs, r)->valuestring;
     }
     const char *names[2] = {"bleu", "bleu_intl"};
@@ -139,7 +147,8 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
         cJSON_AddNumberToObject(b, "ref_len", (double)sc.ref_len);
         if (k == 0) *primary = sc.score;
     }
-    for (int i = 0; i < n && !rc; i++) {  /* per-sample sentence BLEU (13a, effective order as sacrebleu.sentence_bleu) */
+    for (int i = 0; i < n && !rc;
+         i++) { /* per-sample sentence BLEU (13a, effective order as sacrebleu.sentence_bleu) */
         bleu_opts o;
         bleu_opts_default(&o);
         o.effective_order = 1;
@@ -161,8 +170,11 @@ char *task_t5_sentences(const char *s) {
     char *o = malloc(n + 1), *p = o;
     if (!o) return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (i + 2 < n + 1 && s[i] == ' ' && s[i + 1] == '.' && s[i + 2] == ' ') { memcpy(p, " .\n", 3); p += 3; i += 2; }
-        else *p++ = s[i];
+        if (i + 2 < n + 1 && s[i] == ' ' && s[i + 1] == '.' && s[i + 2] == ' ') {
+            memcpy(p, " .\n", 3);
+            p += 3;
+            i += 2;
+        } else *p++ = s[i];
     }
     *p = 0;
     return o;
@@ -183,7 +195,7 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
         else rc = rouge_score_pair(sc, tgt, strlen(tgt), pred, strlen(pred), rows + (size_t)i * nt);
         free(pred);
         free(tgt);
-        if (!rc) s[i].metric = rows[(size_t)i * nt + 1].fmeasure * 100;  /* ROUGE-2 F */
+        if (!rc) s[i].metric = rows[(size_t)i * nt + 1].fmeasure * 100; /* ROUGE-2 F */
     }
     rouge_score mean[4];
     if (!rc) rc = rouge_mean(rows, n, nt, mean);
@@ -198,7 +210,8 @@ static int score_cnn(task_sample *s, int n, cJSON *m, double *primary) {
         cJSON_AddBoolToObject(m, "stemming", 0);
         cJSON_AddStringToObject(m, "aggregation", "mean");
         cJSON_AddStringToObject(m, "scale", "x100 (F-measure in percent)");
-        cJSON_AddStringToObject(m, "sentence_split", "T5's ' . ' -> ' .\\n' on highlights and predictions (highlights' own newlines kept)");
+        cJSON_AddStringToObject(m, "sentence_split",
+                                "T5's ' . ' -> ' .\\n' on highlights and predictions (highlights' own newlines kept)");
         *primary = mean[1].fmeasure * 100;
     }
     free(rows);
@@ -213,7 +226,8 @@ static int score_squad(task_sample *s, int n, const task_opts *opt, cJSON *m, do
     cJSON *arts = cJSON_AddArrayToObject(data, "data");
     for (int i = 0; i < n; i++) {
         const cJSON *x = s[i].sample;
-        cJSON *art = cJSON_CreateObject(), *paras = cJSON_AddArrayToObject(art, "paragraphs"), *p = cJSON_CreateObject();
+        cJSON *art = cJSON_CreateObject(), *paras = cJSON_AddArrayToObject(art, "paragraphs"),
+              *p = cJSON_CreateObject();
         cJSON_AddStringToObject(art, "title", field(x, "title") ? field(x, "title") : "");
         cJSON_AddStringToObject(p, "context", field(x, "context") ? field(x, "context") : "");
         cJSON *qas = cJSON_AddArrayToObject(p, "qas"), *qa = cJSON_CreateObject();
@@ -244,7 +258,10 @@ static int score_squad(task_sample *s, int n, const task_opts *opt, cJSON *m, do
             em = fmax(em, squad_compute_exact(a->valuestring, pred));
             f1 = fmax(f1, squad_compute_f1(a->valuestring, pred));
         }
-        if (!ng) { em = squad_compute_exact("", pred); f1 = squad_compute_f1("", pred); }
+        if (!ng) {
+            em = squad_compute_exact("", pred);
+            f1 = squad_compute_f1("", pred);
+        }
         s[i].metric = 100 * f1;
         s[i].metric2 = 100 * em;
     }
@@ -257,7 +274,7 @@ static int score_squad(task_sample *s, int n, const task_opts *opt, cJSON *m, do
     memset(&r, 0, sizeof r);
     int rc = dj && pj ? squad2_evaluate(dj, strlen(dj), pj, strlen(pj), NULL, 0, &o, &r) : T5G_FAIL("out of memory");
     if (!rc) {
-        char *txt = squad2_format(&r, 0);  /* the official script's digits, kept as printed */
+        char *txt = squad2_format(&r, 0); /* the official script's digits, kept as printed */
         cJSON *off = txt ? cJSON_Parse(txt) : NULL;
         if (!off) rc = T5G_FAIL("internal: cannot read the SQuAD result");
         else {
@@ -285,9 +302,12 @@ int task_score(const task_info *t, task_sample *s, int n, const task_opts *opt, 
     T5G_CHECK(n > 0, "no samples to score");
     cJSON *m = cJSON_CreateObject();
     int rc = t->id == TASK_WMT14_EN_FR ? score_wmt(s, n, m, primary)
-           : t->id == TASK_CNN_DM      ? score_cnn(s, n, m, primary)
+             : t->id == TASK_CNN_DM    ? score_cnn(s, n, m, primary)
                                        : score_squad(s, n, opt, m, primary);
-    if (rc) { cJSON_Delete(m); return -1; }
+    if (rc) {
+        cJSON_Delete(m);
+        return -1;
+    }
     *metrics = m;
     return 0;
 }

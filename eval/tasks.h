@@ -9,11 +9,11 @@ typedef enum { TASK_WMT14_EN_FR, TASK_CNN_DM, TASK_SQUAD_V2 } task_id;
 /* The no-answer convention for SQuAD v2: a generative model answers this string (the demo
  * model is trained to), and it is scored as "" (no answer).  --no-answer changes the string;
  * the match ignores case, surrounding white space and one trailing period. */
-#define SQUAD_NO_ANSWER "unanswerable"
+#define SQUAD_NO_ANSWER     "unanswerable"
 #define TASK_NO_ANSWER_RULE "case-insensitive; surrounding white space and one trailing '.' ignored"
 
 typedef struct {
-    const char *no_answer;     /* SQuAD v2: the prediction that means "no answer" */
+    const char *no_answer; /* SQuAD v2: the prediction that means "no answer" */
 } task_opts;
 void task_opts_default(task_opts *o);
 /* Does pred mean "no answer" (TASK_NO_ANSWER_RULE)? */
@@ -24,7 +24,7 @@ char *task_t5_sentences(const char *s);
 void task_add_float(cJSON *obj, const char *key, double v);
 
 typedef struct {
-    const char *name;          /* "wmt14-en-fr" ... */
+    const char *name; /* "wmt14-en-fr" ... */
     task_id id;
     const char *prompt_prefix; /* documentation of the template */
     const char *primary;       /* "BLEU", "ROUGE-2", "F1" */
@@ -32,7 +32,7 @@ typedef struct {
     long official_samples;     /* size of the official full set (reportable runs only) */
 } task_info;
 
-const task_info *task_find(const char *name);  /* NULL + error listing the tasks */
+const task_info *task_find(const char *name); /* NULL + error listing the tasks */
 
 /* Prompt text for one shard sample (malloc'd). */
 char *task_prompt(const task_info *t, const cJSON *sample);
@@ -43,10 +43,10 @@ int task_check_sample(const task_info *t, const cJSON *sample);
 
 /* One evaluated sample. */
 typedef struct {
-    cJSON *sample;      /* the shard line (owned) */
-    char *prediction;   /* the model's text (owned) */
-    double metric;      /* per-sample metric (sentence BLEU, ROUGE-2 F, SQuAD F1) */
-    double metric2;     /* (SQuAD EM) */
+    cJSON *sample;    /* the shard line (owned) */
+    char *prediction; /* the model's text (owned) */
+    double metric;    /* per-sample metric (sentence BLEU, ROUGE-2 F, SQuAD F1) */
+    double metric2;   /* (SQuAD EM) */
 } task_sample;
 
 /* Score all samples: fills each sample's metric and returns the results "metrics" object

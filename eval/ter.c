@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ter_opts_default(ter_opts *o) { memset(o, 0, sizeof *o); }
+void ter_opts_default(ter_opts *o) {
+    memset(o, 0, sizeof *o);
+}
 
 /* ---------------------------------------------------------------- TercomTokenizer */
 
-static int put_s(u8buf *b, const char *s) { return u8buf_put(b, s, strlen(s)); }
+static int put_s(u8buf *b, const char *s) {
+    return u8buf_put(b, s, strlen(s));
+}
 
 /* re.sub of a literal pattern (non-overlapping, left to right) */
 static int sub_literal(u8buf *b, const char *pat, const char *rep) {
@@ -36,8 +40,12 @@ fail:
     return -1;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_pc(char c) { return c == '.' || c == ','; }
+static int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+static int is_pc(char c) {
+    return c == '.' || c == ',';
+}
 
 /* re.sub of a two-character pattern "(A)(B)" with A, B ASCII-or-any classes; emits
  * pre A mid B post.  Matching byte-wise is exact here: every class that is not ASCII-only
@@ -48,9 +56,10 @@ static int sub_pair(u8buf *b, cls_fn a, cls_fn bcls, const char *pre, const char
     for (size_t i = 0; i < b->n;) {
         if (i + 1 < b->n && a(b->p[i]) && bcls(b->p[i + 1])) {
             size_t j = i + 1;
-            u8_next(b->p, b->n, &j);  /* B is one whole code point */
+            u8_next(b->p, b->n, &j); /* B is one whole code point */
             if (put_s(&o, pre) || u8buf_put(&o, b->p + i, 1) || put_s(&o, mid) ||
-                u8buf_put(&o, b->p + i + 1, j - i - 1) || put_s(&o, post)) goto fail;
+                u8buf_put(&o, b->p + i + 1, j - i - 1) || put_s(&o, post))
+                goto fail;
             i = j;
         } else if (u8buf_putc(&o, b->p[i++])) goto fail;
     }
@@ -63,14 +72,18 @@ fail:
     return -1;
 }
 
-static int not_digit(char c) { return !is_digit(c); }
-static int is_dash(char c) { return c == '-'; }
+static int not_digit(char c) {
+    return !is_digit(c);
+}
+static int is_dash(char c) {
+    return c == '-';
+}
 
 /* TercomTokenizer.ASIAN_PUNCT and FULL_WIDTH_PUNCT */
 static int asian_punct(uint32_t c) {
     return c == 0x3001 || c == 0x3002 || (c >= 0x3008 && c <= 0x3011) || (c >= 0x3014 && c <= 0x301F) ||
-           (c >= 0xFF61 && c <= 0xFF65) || c == 0x30FB || c == 0xFF0E || c == 0xFF0C || c == 0xFF1F ||
-           c == 0xFF1A || c == 0xFF1B || c == 0xFF01 || c == 0xFF02 || c == 0xFF08 || c == 0xFF09;
+           (c >= 0xFF61 && c <= 0xFF65) || c == 0x30FB || c == 0xFF0E || c == 0xFF0C || c == 0xFF1F || c == 0xFF1A ||
+           c == 0xFF1B || c == 0xFF01 || c == 0xFF02 || c == 0xFF08 || c == 0xFF09;
 }
 
 /* Characters _normalize_asian surrounds with spaces.  Its Hiragana / Katakana rules are
@@ -81,8 +94,12 @@ static int asian_split(uint32_t c) {
            (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0x3200 && c <= 0x3F22) || asian_punct(c);
 }
 
-static int is_removed_punct(uint32_t c) { return c < 0x80 && c && strchr(".,?:;!\"()", (int)c); }
-static int is_western_punct(uint32_t c) { return c < 0x80 && c && strchr(" !\"#$%&()*+/:;<=>?@[\\]^_`{|}~", (int)c); }
+static int is_removed_punct(uint32_t c) {
+    return c < 0x80 && c && strchr(".,?:;!\"()", (int)c);
+}
+static int is_western_punct(uint32_t c) {
+    return c < 0x80 && c && strchr(" !\"#$%&()*+/:;<=>?@[\\]^_`{|}~", (int)c);
+}
 
 /* Rebuild b: characters for which `spaced` holds get " c ", those for which `drop` holds vanish. */
 static int map_chars(u8buf *b, int (*spaced)(uint32_t), int (*drop)(uint32_t)) {
@@ -94,9 +111,15 @@ static int map_chars(u8buf *b, int (*spaced)(uint32_t), int (*drop)(uint32_t)) {
         if (drop && drop(c)) continue;
         if (spaced && spaced(c)) rc = u8buf_putc(&o, ' ') || u8buf_put(&o, b->p + at, i - at) || u8buf_putc(&o, ' ');
         else rc = u8buf_put(&o, b->p + at, i - at);
-        if (rc) { u8buf_free(&o); return -1; }
+        if (rc) {
+            u8buf_free(&o);
+            return -1;
+        }
     }
-    if (u8buf_put(&o, "", 0)) { u8buf_free(&o); return -1; }
+    if (u8buf_put(&o, "", 0)) {
+        u8buf_free(&o);
+        return -1;
+    }
     u8buf_free(b);
     *b = o;
     return 0;
@@ -111,12 +134,15 @@ static int normalize_western(u8buf *b) {
     T5G_TRY(sub_literal(b, "&lt;", "<"));
     T5G_TRY(sub_literal(b, "&gt;", ">"));
     u8buf w = {0};
-    if (u8buf_putc(&w, ' ') || u8buf_put(&w, b->p, b->n) || u8buf_putc(&w, ' ')) { u8buf_free(&w); return -1; }
+    if (u8buf_putc(&w, ' ') || u8buf_put(&w, b->p, b->n) || u8buf_putc(&w, ' ')) {
+        u8buf_free(&w);
+        return -1;
+    }
     u8buf_free(b);
     *b = w;
     T5G_TRY(map_chars(b, is_western_punct, NULL));
     T5G_TRY(sub_literal(b, "'s ", " 's "));
-    if (b->n >= 2 && !memcmp(b->p + b->n - 2, "'s", 2)) {  /* "'s$" (never after the padding) */
+    if (b->n >= 2 && !memcmp(b->p + b->n - 2, "'s", 2)) { /* "'s$" (never after the padding) */
         b->n -= 2;
         T5G_TRY(put_s(b, " 's"));
     }
@@ -127,7 +153,7 @@ static int normalize_western(u8buf *b) {
 }
 
 static int tokenize(const char *s, size_t n, const ter_opts *o, u8buf *b) {
-    n = py_rstrip_len(s, n);  /* TER._preprocess_segment */
+    n = py_rstrip_len(s, n); /* TER._preprocess_segment */
     if (!n) return u8buf_put(b, "", 0);
     if (o->case_sensitive) T5G_TRY(u8buf_put(b, s, n));
     else T5G_TRY(py_lower(s, n, b) || u8buf_put(b, "", 0));
@@ -147,7 +173,10 @@ int ter_tokenize(const char *s, size_t n, const ter_opts *o, char **out, size_t 
     int rc = tokenize(s, n, o, &b);
     if (!rc) rc = py_split_join(b.p, b.n, &j) || u8buf_put(&j, "", 0);
     u8buf_free(&b);
-    if (rc) { u8buf_free(&j); return -1; }
+    if (rc) {
+        u8buf_free(&j);
+        return -1;
+    }
     *out = j.p;
     if (out_len) *out_len = j.n;
     return 0;
@@ -165,11 +194,11 @@ enum { OP_INS = 'i', OP_DEL = 'd', OP_NOP = ' ', OP_SUB = 's', OP_UNDEF = 'x' };
 typedef struct {
     const int *ref;
     int nr, nh;
-    long long *cost;   /* (nh + 1) x (nr + 1) */
+    long long *cost; /* (nh + 1) x (nr + 1) */
     char *op;
-    int *prev;         /* hypothesis of the previous call */
+    int *prev; /* hypothesis of the previous call */
     int have_prev;
-    char *trace;       /* last trace, NUL-terminated */
+    char *trace; /* last trace, NUL-terminated */
 } beam_ed;
 
 static int bed_init(beam_ed *e, const int *ref, int nr, int nh) {
@@ -183,7 +212,7 @@ static int bed_init(beam_ed *e, const int *ref, int nr, int nh) {
     e->prev = malloc(((size_t)nh + 1) * sizeof *e->prev);
     e->trace = malloc((size_t)nh + (size_t)nr + 1);
     T5G_CHECK(e->cost && e->op && e->prev && e->trace, "out of memory (TER of %d x %d words)", nh, nr);
-    for (int j = 0; j <= nr; j++) {  /* _initial_row */
+    for (int j = 0; j <= nr; j++) { /* _initial_row */
         e->cost[j] = j;
         e->op[j] = OP_INS;
     }
@@ -220,7 +249,10 @@ static void bed_row(beam_ed *e, const int *h, int i, double length_ratio, int be
         long long costs[3] = {up[j - 1] + !same, up[j] + 1, c[j - 1] + 1};
         char ops[3] = {same ? OP_NOP : OP_SUB, OP_DEL, OP_INS};
         for (int k = 0; k < 3; k++)
-            if (c[j] > costs[k]) { c[j] = costs[k]; o[j] = ops[k]; }
+            if (c[j] > costs[k]) {
+                c[j] = costs[k];
+                o[j] = ops[k];
+            }
     }
 }
 
@@ -238,11 +270,13 @@ static int bed_call(beam_ed *e, const int *h, long long *dist) {
     int i = nh, j = e->nr;
     size_t len = (size_t)nh + (size_t)e->nr, t = len;
     e->trace[len] = 0;
-    while (i > 0 || j > 0) {  /* trace back */
+    while (i > 0 || j > 0) { /* trace back */
         char op = e->op[(size_t)i * W + j];
         e->trace[--t] = op;
-        if (op == OP_SUB || op == OP_NOP) { i--; j--; }
-        else if (op == OP_INS) j--;
+        if (op == OP_SUB || op == OP_NOP) {
+            i--;
+            j--;
+        } else if (op == OP_INS) j--;
         else if (op == OP_DEL) i--;
         else return T5G_FAIL("TER: edit trace left the beam (sacreBLEU raises 'unknown operation' here)");
     }
@@ -327,7 +361,7 @@ static int best_shift(beam_ed *e, const int *h, shift_work *w, int *checked, shi
     trace_alignment(e->trace, w);
     memset(best, 0, sizeof *best);
     for (int sh = 0; sh < nh; sh++) {
-        for (int sr = 0; sr < nr; sr++) {  /* _find_shifted_pairs */
+        for (int sr = 0; sr < nr; sr++) { /* _find_shifted_pairs */
             if (abs(sr - sh) > MAX_SHIFT_DIST) continue;
             for (int length = 1; length <= MAX_SHIFT_SIZE && h[sh + length - 1] == e->ref[sr + length - 1]; length++) {
                 if (!any_err(w->hyp_err, nh, sh, length) || !any_err(w->ref_err, nr, sr, length) ||
@@ -356,7 +390,10 @@ static int best_shift(beam_ed *e, const int *h, shift_work *w, int *checked, shi
 
 /* translation_edit_rate on word ids */
 static int edit_rate(const int *hyp, int nh, const int *ref, int nr, long long *edits) {
-    if (nr == 0) { *edits = nh; return 0; }
+    if (nr == 0) {
+        *edits = nh;
+        return 0;
+    }
     beam_ed e;
     shift_work w = {0};
     int *cur = malloc(((size_t)nh + 1) * sizeof *cur);
@@ -369,7 +406,7 @@ static int edit_rate(const int *hyp, int nh, const int *ref, int nr, long long *
     if (!rc) memcpy(cur, hyp, (size_t)nh * sizeof *cur);
     long long shifts = 0, dist = 0;
     int checked = 0;
-    while (!rc) {  /* shift while it lowers the edit distance */
+    while (!rc) { /* shift while it lowers the edit distance */
         shift_cand best;
         if ((rc = best_shift(&e, cur, &w, &checked, &best))) break;
         if (checked >= MAX_SHIFT_CANDIDATES || !best.found || best.delta <= 0) break;
@@ -435,7 +472,10 @@ static int intern_words(char **texts, size_t nt, int **ids, int *counts) {
     for (size_t t = 0; t < nt && !rc; t++) {
         counts[t] = (int)(first[t + 1] - first[t]);
         ids[t] = malloc(((size_t)counts[t] + 1) * sizeof **ids);
-        if (!ids[t]) { rc = T5G_FAIL("out of memory"); break; }
+        if (!ids[t]) {
+            rc = T5G_FAIL("out of memory");
+            break;
+        }
         for (size_t k = first[t]; k < first[t + 1]; k++) l.w[k].slot = &ids[t][k - first[t]];
     }
     if (!rc && l.n) {
@@ -488,9 +528,8 @@ static int segment_stats(const char *h, size_t hn, const char *const *refs, cons
     return rc;
 }
 
-int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-               const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-               const ter_opts *o, ter_score *out) {
+int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+               const size_t *const *ref_lens, size_t nstreams, const ter_opts *o, ter_score *out) {
     T5G_CHECK(o && hyps && refs && out, "TER: no options, hypotheses, references or output");
     T5G_CHECK(n > 0, "TER: no hypotheses to score (sacreBLEU cannot score an empty corpus)");
     T5G_CHECK(nstreams > 0, "TER: no reference stream");
@@ -499,19 +538,26 @@ int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
     size_t *sl = malloc(nstreams * sizeof *sl);
     int rc = sr && sl ? 0 : T5G_FAIL("out of memory"), nrefs = -2;
     long long edits_sum = 0;
-    double len_sum = 0;  /* sum_of_lists: left-to-right float sum from 0 */
+    double len_sum = 0; /* sum_of_lists: left-to-right float sum from 0 */
     for (size_t i = 0; i < n && !rc; i++) {
         size_t nr = 0, hn = hyp_lens ? hyp_lens[i] : strlen(hyps[i]), bad;
-        if (u8_validate(hyps[i], hn, &bad)) { rc = T5G_FAIL("hypothesis of segment %zu: invalid UTF-8 at byte %zu", i + 1, bad); break; }
+        if (u8_validate(hyps[i], hn, &bad)) {
+            rc = T5G_FAIL("hypothesis of segment %zu: invalid UTF-8 at byte %zu", i + 1, bad);
+            break;
+        }
         for (size_t r = 0; r < nstreams && !rc; r++) {
             if (!refs[r][i]) continue;
             sr[nr] = refs[r][i];
             sl[nr] = ref_lens && ref_lens[r] ? ref_lens[r][i] : strlen(refs[r][i]);
-            if (u8_validate(sr[nr], sl[nr], &bad)) rc = T5G_FAIL("reference of segment %zu: invalid UTF-8 at byte %zu", i + 1, bad);
+            if (u8_validate(sr[nr], sl[nr], &bad))
+                rc = T5G_FAIL("reference of segment %zu: invalid UTF-8 at byte %zu", i + 1, bad);
             nr++;
         }
         if (rc) break;
-        if (!nr) { rc = T5G_FAIL("TER: segment %zu has no reference", i + 1); break; }
+        if (!nr) {
+            rc = T5G_FAIL("TER: segment %zu has no reference", i + 1);
+            break;
+        }
         nrefs = nrefs == -2 || nrefs == (int)nr ? (int)nr : -1;
         long long e;
         double avg;
@@ -524,7 +570,7 @@ int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
     if (rc) return -1;
     double score;
     if (len_sum > 0) score = (double)edits_sum / len_sum;
-    else if (edits_sum > 0) score = 1.0;  /* empty reference(s) and non-empty hypothesis */
+    else if (edits_sum > 0) score = 1.0; /* empty reference(s) and non-empty hypothesis */
     else score = 0.0;
     out->score = 100 * score;
     out->num_edits = edits_sum;

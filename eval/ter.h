@@ -28,7 +28,7 @@ typedef struct {
 } ter_opts;
 
 typedef struct {
-    double score;      /* 100 * num_edits / ref_length (100 if no reference word but edits, 0 if neither) */
+    double score; /* 100 * num_edits / ref_length (100 if no reference word but edits, 0 if neither) */
     long long num_edits;
     double ref_length; /* sum of per-segment average reference lengths */
     int nrefs;         /* references per segment; -1 = varies ("var") */
@@ -44,9 +44,8 @@ int ter_tokenize(const char *s, size_t n, const ter_opts *o, char **out, size_t 
 int ter_edits(const char *hyp, const char *ref, long long *edits, long long *ref_words);
 
 /* Corpus TER; arguments as bleu_corpus (NULL reference entries skipped; n == 0 is an error). */
-int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n,
-               const char *const *const *refs, const size_t *const *ref_lens, size_t nstreams,
-               const ter_opts *o, ter_score *out);
+int ter_corpus(const char *const *hyps, const size_t *hyp_lens, size_t n, const char *const *const *refs,
+               const size_t *const *ref_lens, size_t nstreams, const ter_opts *o, ter_score *out);
 int ter_sentence(const char *hyp, const char *const *refs, size_t nrefs, const ter_opts *o, ter_score *out);
 
 /* "nrefs:1|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0"

@@ -14,32 +14,28 @@
 #include <utf8proc.h>
 
 static const uint32_t k_new_in_15[][2] = {
-    {0xCF3, 0xCF3}, {0xECE, 0xECE}, {0x10EFD, 0x10EFF}, {0x1123F, 0x11241}, {0x11B00, 0x11B09},
-    {0x11F00, 0x11F10}, {0x11F12, 0x11F3A}, {0x11F3E, 0x11F59}, {0x1342F, 0x1342F},
-    {0x13439, 0x13455}, {0x1B132, 0x1B132}, {0x1B155, 0x1B155}, {0x1D2C0, 0x1D2D3},
-    {0x1DF25, 0x1DF2A}, {0x1E030, 0x1E06D}, {0x1E08F, 0x1E08F}, {0x1E4D0, 0x1E4F9},
-    {0x1F6DC, 0x1F6DC}, {0x1F774, 0x1F776}, {0x1F77B, 0x1F77F}, {0x1F7D9, 0x1F7D9},
-    {0x1FA75, 0x1FA77}, {0x1FA87, 0x1FA88}, {0x1FAAD, 0x1FAAF}, {0x1FABB, 0x1FABD},
-    {0x1FABF, 0x1FABF}, {0x1FACE, 0x1FACF}, {0x1FADA, 0x1FADB}, {0x1FAE8, 0x1FAE8},
-    {0x1FAF7, 0x1FAF8}, {0x2B739, 0x2B739}, {0x31350, 0x323AF},
+    {0xCF3, 0xCF3},     {0xECE, 0xECE},     {0x10EFD, 0x10EFF}, {0x1123F, 0x11241}, {0x11B00, 0x11B09},
+    {0x11F00, 0x11F10}, {0x11F12, 0x11F3A}, {0x11F3E, 0x11F59}, {0x1342F, 0x1342F}, {0x13439, 0x13455},
+    {0x1B132, 0x1B132}, {0x1B155, 0x1B155}, {0x1D2C0, 0x1D2D3}, {0x1DF25, 0x1DF2A}, {0x1E030, 0x1E06D},
+    {0x1E08F, 0x1E08F}, {0x1E4D0, 0x1E4F9}, {0x1F6DC, 0x1F6DC}, {0x1F774, 0x1F776}, {0x1F77B, 0x1F77F},
+    {0x1F7D9, 0x1F7D9}, {0x1FA75, 0x1FA77}, {0x1FA87, 0x1FA88}, {0x1FAAD, 0x1FAAF}, {0x1FABB, 0x1FABD},
+    {0x1FABF, 0x1FABF}, {0x1FACE, 0x1FACF}, {0x1FADA, 0x1FADB}, {0x1FAE8, 0x1FAE8}, {0x1FAF7, 0x1FAF8},
+    {0x2B739, 0x2B739}, {0x31350, 0x323AF},
 };
 static const uint32_t k_rx17_extra_P[][2] = {
-    {0x1B4E, 0x1B4F}, {0x1B7F, 0x1B7F}, {0x2E60, 0x2E63}, {0x10D6E, 0x10D6E}, {0x10ED0, 0x10ED0},
-    {0x113D4, 0x113D5}, {0x113D7, 0x113D8}, {0x11BE1, 0x11BE1}, {0x16D6D, 0x16D6F},
-    {0x1E5FF, 0x1E5FF},
+    {0x1B4E, 0x1B4F},   {0x1B7F, 0x1B7F},   {0x2E60, 0x2E63},   {0x10D6E, 0x10D6E}, {0x10ED0, 0x10ED0},
+    {0x113D4, 0x113D5}, {0x113D7, 0x113D8}, {0x11BE1, 0x11BE1}, {0x16D6D, 0x16D6F}, {0x1E5FF, 0x1E5FF},
 };
 static const uint32_t k_rx17_extra_S[][2] = {
-    {0x20C1, 0x20C4}, {0x2427, 0x2429}, {0x2B96, 0x2B96}, {0x2FFC, 0x2FFF}, {0x31E4, 0x31E5},
-    {0x31EF, 0x31EF}, {0xFBC3, 0xFBD2}, {0xFD90, 0xFD91}, {0xFDC8, 0xFDCE}, {0x10D8E, 0x10D8F},
-    {0x10EC9, 0x10ECA}, {0x10ED1, 0x10ED8}, {0x1CC00, 0x1CCEF}, {0x1CCFA, 0x1CCFC},
-    {0x1CD00, 0x1CEB3}, {0x1CEBA, 0x1CED0}, {0x1CED2, 0x1CED4}, {0x1CEDD, 0x1CEFD},
-    {0x1D1EB, 0x1D1FF}, {0x1D253, 0x1D25A}, {0x1D25D, 0x1D25E}, {0x1D260, 0x1D27F},
-    {0x1DB00, 0x1DB1C}, {0x1F1AE, 0x1F1AE}, {0x1F6D8, 0x1F6D9}, {0x1F777, 0x1F77A},
-    {0x1F7DA, 0x1F7DB}, {0x1F7F1, 0x1F7FF}, {0x1F8B2, 0x1F8BB}, {0x1F8C0, 0x1F8C1},
-    {0x1F8D0, 0x1F8D8}, {0x1FA54, 0x1FA57}, {0x1FA89, 0x1FA8F}, {0x1FABE, 0x1FABE},
-    {0x1FAC6, 0x1FAC6}, {0x1FAC8, 0x1FAC8}, {0x1FACC, 0x1FACD}, {0x1FADC, 0x1FADD},
-    {0x1FADF, 0x1FADF}, {0x1FAE9, 0x1FAEB}, {0x1FAEF, 0x1FAEF}, {0x1FAF9, 0x1FAFA},
-    {0x1FBCB, 0x1FBEF}, {0x1FBFA, 0x1FBFA},
+    {0x20C1, 0x20C4},   {0x2427, 0x2429},   {0x2B96, 0x2B96},   {0x2FFC, 0x2FFF},   {0x31E4, 0x31E5},
+    {0x31EF, 0x31EF},   {0xFBC3, 0xFBD2},   {0xFD90, 0xFD91},   {0xFDC8, 0xFDCE},   {0x10D8E, 0x10D8F},
+    {0x10EC9, 0x10ECA}, {0x10ED1, 0x10ED8}, {0x1CC00, 0x1CCEF}, {0x1CCFA, 0x1CCFC}, {0x1CD00, 0x1CEB3},
+    {0x1CEBA, 0x1CED0}, {0x1CED2, 0x1CED4}, {0x1CEDD, 0x1CEFD}, {0x1D1EB, 0x1D1FF}, {0x1D253, 0x1D25A},
+    {0x1D25D, 0x1D25E}, {0x1D260, 0x1D27F}, {0x1DB00, 0x1DB1C}, {0x1F1AE, 0x1F1AE}, {0x1F6D8, 0x1F6D9},
+    {0x1F777, 0x1F77A}, {0x1F7DA, 0x1F7DB}, {0x1F7F1, 0x1F7FF}, {0x1F8B2, 0x1F8BB}, {0x1F8C0, 0x1F8C1},
+    {0x1F8D0, 0x1F8D8}, {0x1FA54, 0x1FA57}, {0x1FA89, 0x1FA8F}, {0x1FABE, 0x1FABE}, {0x1FAC6, 0x1FAC6},
+    {0x1FAC8, 0x1FAC8}, {0x1FACC, 0x1FACD}, {0x1FADC, 0x1FADD}, {0x1FADF, 0x1FADF}, {0x1FAE9, 0x1FAEB},
+    {0x1FAEF, 0x1FAEF}, {0x1FAF9, 0x1FAFA}, {0x1FBCB, 0x1FBEF}, {0x1FBFA, 0x1FBFA},
 };
 static const uint32_t k_rx17_extra_N[][2] = {
     {0x10D40, 0x10D49}, {0x116D0, 0x116E3}, {0x11BF0, 0x11BF9}, {0x11DE0, 0x11DE9},
@@ -80,19 +76,31 @@ int u8buf_put(u8buf *b, const char *s, size_t n) {
     return 0;
 }
 
-int u8buf_putc(u8buf *b, char c) { return u8buf_put(b, &c, 1); }
+int u8buf_putc(u8buf *b, char c) {
+    return u8buf_put(b, &c, 1);
+}
 
 int u8buf_putcp(u8buf *b, uint32_t cp) {
     char t[4];
     size_t k;
-    if (cp < 0x80) { t[0] = (char)cp; k = 1; }
-    else if (cp < 0x800) { t[0] = (char)(0xC0 | cp >> 6); t[1] = (char)(0x80 | (cp & 0x3F)); k = 2; }
-    else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | cp >> 12); t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F)); k = 3;
+    if (cp < 0x80) {
+        t[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        t[0] = (char)(0xC0 | cp >> 6);
+        t[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        t[0] = (char)(0xE0 | cp >> 12);
+        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
     } else {
-        t[0] = (char)(0xF0 | cp >> 18); t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); t[3] = (char)(0x80 | (cp & 0x3F)); k = 4;
+        t[0] = (char)(0xF0 | cp >> 18);
+        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[3] = (char)(0x80 | (cp & 0x3F));
+        k = 4;
     }
     return u8buf_put(b, t, k);
 }
@@ -110,14 +118,23 @@ int u8_validate(const char *s, size_t n, size_t *bad) {
     size_t i = 0;
     while (i < n) {
         unsigned c = u[i];
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         size_t k;
-        unsigned lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
+        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
         if (c >= 0xC2 && c <= 0xDF) k = 1;
-        else if (c >= 0xE0 && c <= 0xEF) { k = 2; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
-        else if (c >= 0xF0 && c <= 0xF4) { k = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
-        else goto fail;
-        if (i + k >= n) goto fail;  /* truncated sequence */
+        else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else goto fail;
+        if (i + k >= n) goto fail; /* truncated sequence */
         if (u[i + 1] < lo || u[i + 1] > hi) goto fail;
         for (size_t j = 2; j <= k; j++)
             if (u[i + j] < 0x80 || u[i + j] > 0xBF) goto fail;
@@ -135,8 +152,14 @@ uint32_t u8_next(const char *s, size_t n, size_t *i) {
     uint32_t c = u[k];
     size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     /* a sequence cut by the end of the buffer (unvalidated input) never reads past n */
-    if (c < 0x80 || k + len > n) { *i = k + 1; return c; }
-    if (c < 0xE0) { *i = k + 2; return (c & 0x1F) << 6 | (u[k + 1] & 0x3F); }
+    if (c < 0x80 || k + len > n) {
+        *i = k + 1;
+        return c;
+    }
+    if (c < 0xE0) {
+        *i = k + 2;
+        return (c & 0x1F) << 6 | (u[k + 1] & 0x3F);
+    }
     if (c < 0xF0) {
         *i = k + 3;
         return (c & 0x0F) << 12 | (u[k + 1] & 0x3Fu) << 6 | (u[k + 2] & 0x3F);
@@ -146,7 +169,8 @@ uint32_t u8_next(const char *s, size_t n, size_t *i) {
 }
 
 size_t u8_prev(const char *s, size_t i) {
-    do i--; while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80);
+    do i--;
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80);
     return i;
 }
 
@@ -154,8 +178,8 @@ size_t u8_prev(const char *s, size_t i) {
 
 int py_isspace(uint32_t cp) {
     if (cp < 0x80) return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20);
-    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 /* General category as CPython 3.11 sees it. */
@@ -167,32 +191,61 @@ static utf8proc_category_t py_category(uint32_t cp) {
 int py_isalnum(uint32_t cp) {
     if (cp < 0x80) return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
     switch (py_category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: return 1;
-    default: return 0;
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+            return 1;
+        default:
+            return 0;
     }
 }
 
-int py_isword(uint32_t cp) { return cp == '_' || py_isalnum(cp); }
+int py_isword(uint32_t cp) {
+    return cp == '_' || py_isalnum(cp);
+}
 
 int py_iscaseignorable(uint32_t cp) {
-    switch (cp) {  /* Word_Break = MidLetter, MidNumLet or Single_Quote */
-    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x55F: case 0x5F4:
-    case 0x2018: case 0x2019: case 0x2024: case 0x2027: case 0xFE13: case 0xFE52:
-    case 0xFE55: case 0xFF07: case 0xFF0E: case 0xFF1A: return 1;
+    switch (cp) { /* Word_Break = MidLetter, MidNumLet or Single_Quote */
+        case 0x27:
+        case 0x2E:
+        case 0x3A:
+        case 0xB7:
+        case 0x387:
+        case 0x55F:
+        case 0x5F4:
+        case 0x2018:
+        case 0x2019:
+        case 0x2024:
+        case 0x2027:
+        case 0xFE13:
+        case 0xFE52:
+        case 0xFE55:
+        case 0xFF07:
+        case 0xFF0E:
+        case 0xFF1A:
+            return 1;
     }
     switch (py_category(cp)) {
-    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_SK: return 1;
-    default: return 0;
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_CF:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_SK:
+            return 1;
+        default:
+            return 0;
     }
 }
 
 int py_iscased(uint32_t cp) {
     /* Other_Lowercase / Other_Uppercase letters without a case mapping */
-    if (cp == 0xAA || cp == 0xBA || (cp >= 0x1F130 && cp <= 0x1F149) ||
-        (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189))
+    if (cp == 0xAA || cp == 0xBA || (cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F150 && cp <= 0x1F169) ||
+        (cp >= 0x1F170 && cp <= 0x1F189))
         return 1;
     utf8proc_category_t c = py_category(cp);
     if (c == UTF8PROC_CATEGORY_CN) return 0;
@@ -203,18 +256,30 @@ int py_iscased(uint32_t cp) {
 
 int rx_class(uint32_t cp) {
     switch (utf8proc_category((utf8proc_int32_t)cp)) {
-    case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
-    case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO: return RX_P;
-    case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SC: case UTF8PROC_CATEGORY_SK:
-    case UTF8PROC_CATEGORY_SO: return RX_S;
-    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: return RX_N;
-    case UTF8PROC_CATEGORY_CN:
-        if (IN_TABLE(k_rx17_extra_P, cp)) return RX_P;
-        if (IN_TABLE(k_rx17_extra_S, cp)) return RX_S;
-        if (IN_TABLE(k_rx17_extra_N, cp)) return RX_N;
-        return RX_OTHER;
-    default: return RX_OTHER;
+        case UTF8PROC_CATEGORY_PC:
+        case UTF8PROC_CATEGORY_PD:
+        case UTF8PROC_CATEGORY_PS:
+        case UTF8PROC_CATEGORY_PE:
+        case UTF8PROC_CATEGORY_PI:
+        case UTF8PROC_CATEGORY_PF:
+        case UTF8PROC_CATEGORY_PO:
+            return RX_P;
+        case UTF8PROC_CATEGORY_SM:
+        case UTF8PROC_CATEGORY_SC:
+        case UTF8PROC_CATEGORY_SK:
+        case UTF8PROC_CATEGORY_SO:
+            return RX_S;
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+            return RX_N;
+        case UTF8PROC_CATEGORY_CN:
+            if (IN_TABLE(k_rx17_extra_P, cp)) return RX_P;
+            if (IN_TABLE(k_rx17_extra_S, cp)) return RX_S;
+            if (IN_TABLE(k_rx17_extra_N, cp)) return RX_N;
+            return RX_OTHER;
+        default:
+            return RX_OTHER;
     }
 }
 
@@ -246,8 +311,7 @@ int py_split_each(const char *s, size_t n, int (*fn)(const char *, size_t, void 
         size_t j = i;
         /* ASCII fast path: only 0x09-0x0D and 0x1C-0x20 are spaces */
         unsigned char c = (unsigned char)s[i];
-        int sp = c < 0x80 ? ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20))
-                          : py_isspace(u8_next(s, n, &j));
+        int sp = c < 0x80 ? ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20)) : py_isspace(u8_next(s, n, &j));
         if (c < 0x80) j = i + 1;
         if (sp) {
             if (in_tok && fn(s + start, i - start, ctx)) return -1;
@@ -290,7 +354,10 @@ static int final_sigma(const char *s, size_t n, size_t at, size_t after) {
         i = u8_prev(s, i);
         size_t k = i;
         c = u8_next(s, n, &k);
-        if (!py_iscaseignorable(c)) { found = 1; break; }
+        if (!py_iscaseignorable(c)) {
+            found = 1;
+            break;
+        }
     }
     if (!found || !py_iscased(c)) return 0;
     for (i = after; i < n;) {
@@ -313,7 +380,7 @@ int py_lower(const char *s, size_t n, u8buf *out) {
         size_t at = i;
         uint32_t cp = u8_next(s, n, &i);
         int rc;
-        if (cp == 0x130) rc = u8buf_put(out, "i\xCC\x87", 3);  /* SpecialCasing: i + U+0307 */
+        if (cp == 0x130) rc = u8buf_put(out, "i\xCC\x87", 3); /* SpecialCasing: i + U+0307 */
         else if (cp == 0x3A3) rc = u8buf_putcp(out, final_sigma(s, n, at, i) ? 0x3C2 : 0x3C3);
         else if (IN_TABLE(k_new_in_15, cp)) rc = u8buf_putcp(out, cp);
         else rc = u8buf_putcp(out, (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp));
@@ -327,9 +394,18 @@ int u8buf_put_json_str(u8buf *b, const char *s) {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (!e && c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); e = esc; }
+        const char *e = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                        : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f"
+                                    : NULL;
+        if (!e && c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            e = esc;
+        }
         if (e ? u8buf_put(b, e, strlen(e)) : u8buf_putc(b, (char)c)) return -1;
     }
     return u8buf_putc(b, '"');

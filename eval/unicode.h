@@ -21,7 +21,7 @@ typedef struct {
 int u8buf_reserve(u8buf *b, size_t extra);        /* 0 ok, -1 out of memory (error recorded) */
 int u8buf_put(u8buf *b, const char *s, size_t n); /* append bytes (keeps a NUL after p[n]) */
 int u8buf_putc(u8buf *b, char c);
-int u8buf_putcp(u8buf *b, uint32_t cp);           /* append one code point as UTF-8 */
+int u8buf_putcp(u8buf *b, uint32_t cp); /* append one code point as UTF-8 */
 /* append s as Python json.dumps writes a str (ensure_ascii=False: only \" \\ and controls escaped) */
 int u8buf_put_json_str(u8buf *b, const char *s);
 void u8buf_free(u8buf *b);
@@ -37,10 +37,10 @@ uint32_t u8_next(const char *s, size_t n, size_t *i);
 size_t u8_prev(const char *s, size_t i);
 
 /* ---- Python 3.11 str predicates ---- */
-int py_isspace(uint32_t cp);   /* str.isspace / split() / strip() whitespace (= re \s) */
-int py_isalnum(uint32_t cp);   /* str.isalnum */
-int py_isword(uint32_t cp);    /* re \w on str: isalnum or '_' */
-int py_iscased(uint32_t cp);   /* Unicode Cased (for the final-sigma rule of lower()) */
+int py_isspace(uint32_t cp);         /* str.isspace / split() / strip() whitespace (= re \s) */
+int py_isalnum(uint32_t cp);         /* str.isalnum */
+int py_isword(uint32_t cp);          /* re \w on str: isalnum or '_' */
+int py_iscased(uint32_t cp);         /* Unicode Cased (for the final-sigma rule of lower()) */
 int py_iscaseignorable(uint32_t cp); /* Unicode Case_Ignorable */
 
 /* ---- regex-module classes (Unicode 17.0) used by sacreBLEU's intl tokenizer ---- */
@@ -48,8 +48,8 @@ enum { RX_OTHER = 0, RX_P = 1, RX_S = 2, RX_N = 3 }; /* \p{P}, \p{S}, \p{N} */
 int rx_class(uint32_t cp);
 
 /* ---- Python str operations ---- */
-size_t py_rstrip_len(const char *s, size_t n);   /* length of s.rstrip() */
-size_t py_lstrip_off(const char *s, size_t n);   /* offset where s.lstrip() starts */
+size_t py_rstrip_len(const char *s, size_t n); /* length of s.rstrip() */
+size_t py_lstrip_off(const char *s, size_t n); /* offset where s.lstrip() starts */
 /* " ".join(s.split()) appended to out. */
 int py_split_join(const char *s, size_t n, u8buf *out);
 /* s.split(): calls fn(tok, len, ctx) for each token; stops with -1 if fn returns non-zero. */

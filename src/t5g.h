@@ -20,16 +20,16 @@
 /* The four KerasHub backbone inputs (int32, row-major). Masks: 1 = token, 0 = pad. */
 typedef struct {
     int B, Le, Ld;
-    const int32_t *encoder_token_ids, *encoder_padding_mask;   /* [B, Le] */
-    const int32_t *decoder_token_ids, *decoder_padding_mask;   /* [B, Ld] */
+    const int32_t *encoder_token_ids, *encoder_padding_mask; /* [B, Le] */
+    const int32_t *decoder_token_ids, *decoder_padding_mask; /* [B, Ld] */
 } t5g_backbone_in;
 
 /* Outputs; any pointer may be NULL to skip it. logits are the full vocabulary (gathered
  * over the TP group) after the final soft-cap. */
 typedef struct {
-    float *encoder_sequence_output;  /* [B, Le, He] */
-    float *decoder_sequence_output;  /* [B, Ld, Hd] */
-    float *logits;                   /* [B, Ld, V] */
+    float *encoder_sequence_output; /* [B, Le, He] */
+    float *decoder_sequence_output; /* [B, Ld, Hd] */
+    float *logits;                  /* [B, Ld, V] */
 } t5g_backbone_out;
 
 int t5g_backbone(const t5g_model *m, const t5g_backbone_in *in, t5g_backbone_out *out);

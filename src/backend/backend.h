@@ -9,34 +9,39 @@
 
 /* Which keys a query may see (docs/model.md, Masks). Positions are absolute. */
 typedef enum {
-    T5G_MASK_BIDIR = 0,       /* encoder full:    key_valid[j] */
-    T5G_MASK_BIDIR_WINDOW,    /* encoder sliding: |i-j| <= W (transformers >= 5) and key_valid[j] */
+    T5G_MASK_BIDIR = 0,           /* encoder full:    key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW,        /* encoder sliding: |i-j| <= W (transformers >= 5) and key_valid[j] */
     T5G_MASK_BIDIR_WINDOW_STRICT, /* encoder sliding, release-era rule: |i-j| < W */
-    T5G_MASK_CAUSAL,          /* decoder full:    j <= i and key_valid[j] */
-    T5G_MASK_CAUSAL_WINDOW,   /* decoder sliding: i-W < j <= i and key_valid[j] */
-    T5G_MASK_BIDIR_WINDOW_SPLIT, /* T5Gemma 2 encoder sliding: i-(W+1)/2 < j <= i+W/2 */
+    T5G_MASK_CAUSAL,              /* decoder full:    j <= i and key_valid[j] */
+    T5G_MASK_CAUSAL_WINDOW,       /* decoder sliding: i-W < j <= i and key_valid[j] */
+    T5G_MASK_BIDIR_WINDOW_SPLIT,  /* T5Gemma 2 encoder sliding: i-(W+1)/2 < j <= i+W/2 */
 } t5g_mask_kind;
 
 /* One attention call for a single sequence: Tq queries against Tk keys. */
 typedef struct {
     int Tq, Tk;
-    int nh, nkv, hd;          /* local query heads, local kv heads, head width */
-    int group;                /* query heads per kv head (global nh / nkv) */
-    int kv_of_head0;          /* local kv index of local query head 0 is (head0 / group - kv0) */
-    int head0, kv0;           /* global index of the first local q head / kv head */
-    const float *q; int ldq;  /* [Tq, *] head h at q + h*hd */
-    const float *k; int ldk;  /* [Tk, *] kv head g at k + g*hd */
-    const float *v; int ldv;
-    float *out; int ldo;      /* [Tq, *] head h at out + h*hd */
+    int nh, nkv, hd; /* local query heads, local kv heads, head width */
+    int group;       /* query heads per kv head (global nh / nkv) */
+    int kv_of_head0; /* local kv index of local query head 0 is (head0 / group - kv0) */
+    int head0, kv0;  /* global index of the first local q head / kv head */
+    const float *q;
+    int ldq; /* [Tq, *] head h at q + h*hd */
+    const float *k;
+    int ldk; /* [Tk, *] kv head g at k + g*hd */
+    const float *v;
+    int ldv;
+    float *out;
+    int ldo;                        /* [Tq, *] head h at out + h*hd */
     const unsigned char *key_valid; /* [Tk] 1 = real token; NULL = all valid (backend memory) */
-    int q_pos0;               /* absolute position of query 0 (keys are at 0..Tk-1) */
+    int q_pos0;                     /* absolute position of query 0 (keys are at 0..Tk-1) */
     t5g_mask_kind mask;
     int window;
-    float scale;              /* qpas^-1/2 */
-    float softcap;            /* <= 0: off */
-    const float *rel_table;   /* optional T5 relative bias [buckets, nh_local] (docs/model.md, Options), added after scaling */
+    float scale;   /* qpas^-1/2 */
+    float softcap; /* <= 0: off */
+    const float
+        *rel_table; /* optional T5 relative bias [buckets, nh_local] (docs/model.md, Options), added after scaling */
     int rel_buckets, rel_max_distance, rel_bidirectional;
-    float *scratch;           /* >= Tq*Tk floats */
+    float *scratch; /* >= Tq*Tk floats */
 } t5g_attn_args;
 
 typedef enum { T5G_COPY_H2D = 0, T5G_COPY_D2H, T5G_COPY_D2D } t5g_copy_kind;
@@ -50,8 +55,8 @@ typedef struct {
     void *data;
     t5g_dtype dtype;
     int rows, cols, ld;
-    float *scale;             /* int8: [rows] in backend memory; otherwise NULL */
-    int act_bf16;             /* bf16: round the activations to bf16 for the products (bf16-act); 0: float32 */
+    float *scale; /* int8: [rows] in backend memory; otherwise NULL */
+    int act_bf16; /* bf16: round the activations to bf16 for the products (bf16-act); 0: float32 */
 } t5g_wmat;
 
 struct t5g_comm_s;
@@ -77,8 +82,8 @@ typedef struct t5g_backend {
      * memory (t5g_allreduce_sum).  CUDA: NCCL, its communicator bootstrapped over MPI. */
     void (*allreduce_sum)(void *ctx, struct t5g_comm_s *c, float *x, int64_t n);
     /* C[M,N] = alpha * A[M,K] · op(B) + beta * C, op(B) = Bᵀ (B is [N,K]) if tb else B ([K,N]). */
-    void (*gemm)(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                 const float *B, int ldb, float beta, float *C, int ldc);
+    void (*gemm)(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
     /* y = x / sqrt(mean(x²) + eps) * (1 + w), per row of width n (Gemma RMSNorm). */
     void (*rmsnorm)(void *ctx, const float *x, const float *w, float *y, int rows, int n, float eps);
     /* y[M, W.rows] = x[M, W.cols] · Wᵀ: float32 activations, float32 accumulation, any weight
@@ -103,8 +108,8 @@ typedef struct t5g_backend {
      * a->q + r·sq and writes a->out + r·so; its keys are those of kv row
      * kr = kv_rows ? kv_rows[r] : r: a->k + kr·skv, a->v + kr·skv, a->key_valid + kr·svalid
      * (strides in elements).  kv_rows is host memory (beams share one encoder row). */
-    void (*attention_batch)(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
-                            const int32_t *kv_rows);
+    void (*attention_batch)(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv,
+                            int64_t svalid, const int32_t *kv_rows);
     /* out = gelu_tanh(gate) * up, element-wise over n. */
     void (*gelu_mul)(void *ctx, const float *gate, const float *up, float *out, size_t n);
     /* x = cap * tanh(x / cap). */
@@ -113,7 +118,8 @@ typedef struct t5g_backend {
     void (*add)(void *ctx, float *y, const float *x, size_t n);
     /* rope with HF's linear scaling (rope_type "linear"): inv_freq / factor in float32 (T5Gemma 2);
      * NULL on a backend without it. */
-    void (*rope_scaled)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor);
+    void (*rope_scaled)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta,
+                        float factor);
 } t5g_backend;
 
 /* T5 relative-position bucket of rel = j - i (docs/model.md, Options; log in float32). */

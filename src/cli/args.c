@@ -62,26 +62,31 @@ static int store(const arg_spec *s, const char *as, const char *v) {
     char *end;
     errno = 0;
     switch (s->kind) {
-    case ARG_FLAG: *(int *)s->dst = 1; return 0;
-    case ARG_STR: *(const char **)s->dst = v; return 0;
-    case ARG_STRS: {
-        arg_strs *l = s->dst;
-        T5G_CHECK(l->n < ARGS_MAX_LIST, "option %s is given more than %d times", as, ARGS_MAX_LIST);
-        l->v[l->n++] = v;
-        return 0;
-    }
-    case ARG_INT: {
-        long x = strtol(v, &end, 10);
-        T5G_CHECK(*v && !*end && !errno && x >= -2147483647L && x <= 2147483647L, "option %s needs an integer, got '%s'", as, v);
-        *(int *)s->dst = (int)x;
-        return 0;
-    }
-    case ARG_FLOAT: {
-        double x = strtod(v, &end);
-        T5G_CHECK(*v && !*end && !errno && isfinite(x), "option %s needs a finite number, got '%s'", as, v);
-        *(double *)s->dst = x;
-        return 0;
-    }
+        case ARG_FLAG:
+            *(int *)s->dst = 1;
+            return 0;
+        case ARG_STR:
+            *(const char **)s->dst = v;
+            return 0;
+        case ARG_STRS: {
+            arg_strs *l = s->dst;
+            T5G_CHECK(l->n < ARGS_MAX_LIST, "option %s is given more than %d times", as, ARGS_MAX_LIST);
+            l->v[l->n++] = v;
+            return 0;
+        }
+        case ARG_INT: {
+            long x = strtol(v, &end, 10);
+            T5G_CHECK(*v && !*end && !errno && x >= -2147483647L && x <= 2147483647L,
+                      "option %s needs an integer, got '%s'", as, v);
+            *(int *)s->dst = (int)x;
+            return 0;
+        }
+        case ARG_FLOAT: {
+            double x = strtod(v, &end);
+            T5G_CHECK(*v && !*end && !errno && isfinite(x), "option %s needs a finite number, got '%s'", as, v);
+            *(double *)s->dst = x;
+            return 0;
+        }
     }
     return T5G_FAIL("option %s: unknown kind", as);
 }
@@ -91,7 +96,7 @@ typedef struct {
     char **argv;
     const arg_spec *specs;
     int nspecs;
-    char seen[ARGS_MAX_SPECS][64];  /* how each flag was first typed ("" = not yet; repeats are errors) */
+    char seen[ARGS_MAX_SPECS][64]; /* how each flag was first typed ("" = not yet; repeats are errors) */
 } parser;
 
 /* One option: spec k, typed as `as` (length n), with an inline value (after '=' or a short
@@ -140,16 +145,28 @@ int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const c
     int np = 0, options_done = 0;
     for (p.i = 1; p.i < argc; p.i++) {
         const char *a = argv[p.i];
-        if (!options_done && !strcmp(a, "--")) { options_done = 1; continue; }
-        if (!options_done && (!strcmp(a, "-h") || !strcmp(a, "--help"))) { print_help(usage, specs, nspecs); return 1; }
+        if (!options_done && !strcmp(a, "--")) {
+            options_done = 1;
+            continue;
+        }
+        if (!options_done && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+            print_help(usage, specs, nspecs);
+            return 1;
+        }
         if (options_done || a[0] != '-' || a[1] == 0) {
             T5G_CHECK(np < maxpos, "unexpected argument '%s' (see --help)", a);
             pos[np++] = a;
             continue;
         }
-        int k = find_spec(specs, nspecs, a, strlen(a));  /* whole word first: also "-np"-style names */
-        if (k >= 0) { T5G_TRY(take(&p, k, a, strlen(a), NULL)); continue; }
-        if (a[1] != '-') { T5G_TRY(take_short(&p, a)); continue; }
+        int k = find_spec(specs, nspecs, a, strlen(a)); /* whole word first: also "-np"-style names */
+        if (k >= 0) {
+            T5G_TRY(take(&p, k, a, strlen(a), NULL));
+            continue;
+        }
+        if (a[1] != '-') {
+            T5G_TRY(take_short(&p, a));
+            continue;
+        }
         const char *eq = strchr(a, '=');
         k = eq ? find_spec(specs, nspecs, a, (size_t)(eq - a)) : -1;
         T5G_CHECK(k >= 0, "unknown option '%.*s' (see --help)", (int)(eq ? eq - a : (long)strlen(a)), a);
@@ -161,7 +178,8 @@ int args_parse(int argc, char **argv, const arg_spec *specs, int nspecs, const c
 
 int args_check_layout(int tp, int threads) {
     T5G_CHECK(tp >= 0, "--tp must be >= 1 (or left out: all ranks), got %d", tp);
-    T5G_CHECK(threads >= 0 && threads <= 4096, "--threads must be in 1..4096 (or left out: cores / ranks), got %d", threads);
+    T5G_CHECK(threads >= 0 && threads <= 4096, "--threads must be in 1..4096 (or left out: cores / ranks), got %d",
+              threads);
     return 0;
 }
 

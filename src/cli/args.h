@@ -14,12 +14,15 @@ typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_FLAG, ARG_STRS } arg_kind;
 
 /* Destination of an ARG_STRS flag: each occurrence appends its value (up to ARGS_MAX_LIST). */
 #define ARGS_MAX_LIST 64
-typedef struct { const char *v[ARGS_MAX_LIST]; int n; } arg_strs;
+typedef struct {
+    const char *v[ARGS_MAX_LIST];
+    int n;
+} arg_strs;
 
 typedef struct {
-    const char *name;    /* "--seed" (aliases: "-o|--out") */
+    const char *name; /* "--seed" (aliases: "-o|--out") */
     arg_kind kind;
-    void *dst;           /* const char ** / int * / double * / int * (flag set to 1) / arg_strs * */
+    void *dst; /* const char ** / int * / double * / int * (flag set to 1) / arg_strs * */
     const char *help;
 } arg_spec;
 
@@ -41,6 +44,6 @@ int args_check_range(const char *flag, long v, long lo, long hi);
 void args_print_error(void);
 
 /* Upper bounds that keep sizes computed from the flags inside int (and memory sane). */
-#define T5G_MAX_BATCH 65536
+#define T5G_MAX_BATCH      65536
 #define T5G_MAX_NEW_TOKENS 65536
 #endif

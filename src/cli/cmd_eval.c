@@ -29,7 +29,7 @@
 typedef struct {
     const char *task, *model, *data, *out, *device, *no_answer;
     int tp, threads, limit, max_input, quiet;
-    cli_gen_flags g;   /* the generation flags shared with generate (gen_options.h) */
+    cli_gen_flags g; /* the generation flags shared with generate (gen_options.h) */
 } eval_args;
 
 static void iso_now(char *buf, size_t n) {
@@ -41,7 +41,8 @@ static int parse(int argc, char **argv, eval_args *a) {
     memset(a, 0, sizeof *a);
     /* T5 recipe defaults (docs/evaluation.md): beam 4, alpha 0.6 with the GNMT/T5 penalty, 128 new tokens */
     cli_gen_init(&a->g, 16, 4, 0.6, 1);
-    a->max_input = 512; a->device = "cpu";
+    a->max_input = 512;
+    a->device = "cpu";
     a->no_answer = SQUAD_NO_ANSWER;
     arg_spec specs[16 + CLI_GEN_NSPECS] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
@@ -52,14 +53,16 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
         {"--limit", ARG_INT, &a->limit, "only samples with index < N (marked not reportable)"},
         {"--max-input-tokens", ARG_INT, &a->max_input, "prompts are truncated to this (default 512, T5)"},
-        {"--no-answer", ARG_STR, &a->no_answer, "squad-v2: the answer meaning no answer (default unanswerable; case, a final '.' ignored)"},
+        {"--no-answer", ARG_STR, &a->no_answer,
+         "squad-v2: the answer meaning no answer (default unanswerable; case, a final '.' ignored)"},
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
         {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int ns = 11;
     ns += cli_gen_specs(&a->g, specs + ns);
     int rc = args_parse(argc, argv, specs, ns,
-                        "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]", NULL, 0, NULL);
+                        "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]",
+                        NULL, 0, NULL);
     if (rc) return rc;
     T5G_CHECK(a->task && a->model && a->data && a->out, "--task, -m, --data and --out are required (see --help)");
     T5G_CHECK(a->max_input >= 1 && a->limit >= 0, "--max-input-tokens must be >= 1 and --limit >= 0");
@@ -92,7 +95,8 @@ static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5
     if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, tok);
     cJSON_AddStringToObject(fp, "task", c->task->name);
     cJSON_AddStringToObject(fp, "model_sha256", model_sha);
-    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16));  /* --compute-type */
+    if (m->wdtype != T5G_DT_F32)
+        cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16)); /* --compute-type */
     cJSON_AddStringToObject(fp, "tokenizer_sha256", tok);
     cJSON_AddStringToObject(fp, "data_sha256", st->data_sha256);
     cJSON_AddNumberToObject(fp, "limit", c->limit);
@@ -118,7 +122,11 @@ static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5
 
 static void fill_cfg(const eval_args *a, const t5g_model *m, const task_info *t, eval_cfg *c) {
     memset(c, 0, sizeof *c);
-    c->task = t; c->data = a->data; c->out = a->out; c->limit = a->limit; c->max_input = a->max_input;
+    c->task = t;
+    c->data = a->data;
+    c->out = a->out;
+    c->limit = a->limit;
+    c->max_input = a->max_input;
     c->vocab = m->cfg.enc.vocab_size;
     c->tok_flags = (m->add_bos ? T5G_TOK_ADD_BOS : 0) | (m->add_eos ? T5G_TOK_ADD_EOS : 0);
     c->gen = a->g.o;
@@ -129,10 +137,14 @@ static cJSON *decoding_json(const eval_cfg *c, const cli_gen_flags *g) {
     cJSON_AddStringToObject(d, "search", cli_gen_search_name(&c->gen));
     cJSON_AddNumberToObject(d, "num_beams", c->gen.num_beams);
     char lp[32];
-    snprintf(lp, sizeof lp, "%g", c->gen.length_penalty);  /* 0.6, not 0.60000002 */
+    snprintf(lp, sizeof lp, "%g", c->gen.length_penalty); /* 0.6, not 0.60000002 */
     cJSON_AddNumberToObject(d, "length_penalty", atof(lp));
-    cJSON_AddStringToObject(d, "length_penalty_form", c->gen.gnmt_penalty ? "T5/GNMT ((5+len)/6)^alpha" : "HF len^alpha");
-    cJSON_AddStringToObject(d, "early_stopping", c->gen.early_stopping == T5G_EARLY_TRUE ? "true" : c->gen.early_stopping == T5G_EARLY_NEVER ? "never" : "false");
+    cJSON_AddStringToObject(d, "length_penalty_form",
+                            c->gen.gnmt_penalty ? "T5/GNMT ((5+len)/6)^alpha" : "HF len^alpha");
+    cJSON_AddStringToObject(d, "early_stopping",
+                            c->gen.early_stopping == T5G_EARLY_TRUE    ? "true"
+                            : c->gen.early_stopping == T5G_EARLY_NEVER ? "never"
+                                                                       : "false");
     cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);
     cli_fingerprint_processors(d, &c->gen);
     cli_gen_record(d, g);
@@ -178,7 +190,7 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         cJSON_AddStringToObject(x, "prediction", s[i].prediction);
         const char *ref_key = t->id == TASK_WMT14_EN_FR ? "refs" : t->id == TASK_CNN_DM ? "highlights" : "answers";
         cJSON *refs = cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1);
-        if (!cJSON_IsArray(refs)) {  /* always a list (CNN/DM has one highlights string) */
+        if (!cJSON_IsArray(refs)) { /* always a list (CNN/DM has one highlights string) */
             cJSON *one = cJSON_CreateArray();
             cJSON_AddItemToArray(one, refs ? refs : cJSON_CreateString(""));
             refs = one;
@@ -186,10 +198,17 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         cJSON_AddItemToObject(x, "references", refs);
         if (t->id == TASK_WMT14_EN_FR) task_add_float(x, "sentence_bleu", s[i].metric);
         else if (t->id == TASK_CNN_DM) task_add_float(x, "rouge2_f", s[i].metric);
-        else { task_add_float(x, "exact", s[i].metric2); task_add_float(x, "f1", s[i].metric); }
+        else {
+            task_add_float(x, "exact", s[i].metric2);
+            task_add_float(x, "f1", s[i].metric);
+        }
         char *line = cJSON_PrintUnformatted(x);
         cJSON_Delete(x);
-        if (!line || fprintf(o.f, "%s\n", line) < 0) { free(line); t5g_out_abort(&o); return T5G_FAIL("write error on %s", p); }
+        if (!line || fprintf(o.f, "%s\n", line) < 0) {
+            free(line);
+            t5g_out_abort(&o);
+            return T5G_FAIL("write error on %s", p);
+        }
         free(line);
     }
     return t5g_out_commit(&o);
@@ -200,7 +219,10 @@ static int write_text(const char *dir, const char *name, const char *text) {
     snprintf(p, sizeof p, "%s/%s", dir, name);
     t5g_outfile o;
     T5G_TRY(t5g_out_open(&o, p, "w"));
-    if (fputs(text, o.f) < 0) { t5g_out_abort(&o); return T5G_FAIL("write error on %s", p); }
+    if (fputs(text, o.f) < 0) {
+        t5g_out_abort(&o);
+        return T5G_FAIL("write error on %s", p);
+    }
     return t5g_out_commit(&o);
 }
 
@@ -238,7 +260,10 @@ static int finish_run(const run_info *ri) {
     task_opts topt;
     task_opts_default(&topt);
     topt.no_answer = ri->a->no_answer;
-    if (task_score(c->task, s, n, &topt, &metrics, &primary)) { eval_free_samples(s, n); return -1; }
+    if (task_score(c->task, s, n, &topt, &metrics, &primary)) {
+        eval_free_samples(s, n);
+        return -1;
+    }
     char why[200];
     reportable_reason(ri, n, why, sizeof why);
     char end[32];
@@ -250,7 +275,8 @@ static int finish_run(const run_info *ri) {
     cJSON_AddStringToObject(r, "task", c->task->name);
     cJSON_AddBoolToObject(r, "reportable", !why[0]);
     if (why[0]) cJSON_AddStringToObject(r, "not_reportable_because", why);
-    if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit); else cJSON_AddNullToObject(r, "limit");
+    if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit);
+    else cJSON_AddNullToObject(r, "limit");
     cJSON *pr = cJSON_AddObjectToObject(r, "primary");
     cJSON_AddStringToObject(pr, "name", c->task->primary);
     task_add_float(pr, "value", primary);
@@ -288,25 +314,35 @@ static int finish_run(const run_info *ri) {
     else snprintf(card, sizeof card, "%.1f (%+.2f)", c->task->model_card, primary - c->task->model_card);
     snprintf(md, sizeof md,
              "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %s |\n\n"
-             "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new tokens %d\n"
-             "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated tokens/s\n- t5g %s\n",
-             c->task->name, head, c->task->primary, primary, card, n, ri->a->model, hash,
-             cli_gen_search_name(&c->gen), c->gen.num_beams, c->gen.length_penalty,
-             c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size, ri->comm->dp_size,
-             (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0, T5G_GIT_REV);
+             "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new "
+             "tokens %d\n"
+             "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated "
+             "tokens/s\n- t5g %s\n",
+             c->task->name, head, c->task->primary, primary, card, n, ri->a->model, hash, cli_gen_search_name(&c->gen),
+             c->gen.num_beams, c->gen.length_penalty, c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size,
+             ri->comm->dp_size, (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0,
+             T5G_GIT_REV);
     int rc = json ? 0 : T5G_FAIL("out of memory");
     if (!rc) rc = write_samples(c->out, c->task, s, n);
-    if (!rc) { size_t L = strlen(json); char *j2 = malloc(L + 2); memcpy(j2, json, L); j2[L] = '\n'; j2[L + 1] = 0; rc = write_text(c->out, "results.json", j2); free(j2); }
+    if (!rc) {
+        size_t L = strlen(json);
+        char *j2 = malloc(L + 2);
+        memcpy(j2, json, L);
+        j2[L] = '\n';
+        j2[L + 1] = 0;
+        rc = write_text(c->out, "results.json", j2);
+        free(j2);
+    }
     if (!rc) rc = write_text(c->out, "summary.md", md);
     char lm[4200];
     snprintf(lm, sizeof lm, "%s/lm_eval.json", c->out); /* lm-evaluation-harness layout (eval/lmeval.h) */
     if (!rc && lmeval_export(c->out, lm)) fprintf(stderr, "t5g: warning: %s not written: %s\n", lm, t5g_last_error());
     if (!rc && !why[0])
-        printf("%s %s = %.2f (model card %.1f) over %d samples -> %s/results.json\n", c->task->name, c->task->primary, primary,
-               c->task->model_card, n, c->out);
+        printf("%s %s = %.2f (model card %.1f) over %d samples -> %s/results.json\n", c->task->name, c->task->primary,
+               primary, c->task->model_card, n, c->out);
     else if (!rc)
-        printf("%s %s = %.2f over %d samples [not reportable: %s] -> %s/results.json\n", c->task->name, c->task->primary,
-               primary, n, why, c->out);
+        printf("%s %s = %.2f over %d samples [not reportable: %s] -> %s/results.json\n", c->task->name,
+               c->task->primary, primary, n, why, c->out);
     free(json);
     cJSON_Delete(r);
     eval_free_samples(s, n);
@@ -316,9 +352,15 @@ static int finish_run(const run_info *ri) {
 int cmd_eval(int argc, char **argv) {
     eval_args a;
     int rc = parse(argc, argv, &a);
-    if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) {
+        if (rc < 0) args_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     const task_info *task = task_find(a.task);
-    if (!task) { args_print_error(); return 2; }
+    if (!task) {
+        args_print_error();
+        return 2;
+    }
     char start[32];
     iso_now(start, sizeof start);
     double t0 = t5g_now();
@@ -328,8 +370,12 @@ int cmd_eval(int argc, char **argv) {
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
     t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
-    fail = !m || cli_gen_prepare(&a.g, m, NULL) != 0;  /* every rank: stop strings, --target-prefix */
-    if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    fail = !m || cli_gen_prepare(&a.g, m, NULL) != 0; /* every rank: stop strings, --target-prefix */
+    if (t5g_any_failed(comm.world, fail)) {
+        cli_gen_free(&a.g);
+        t5g_model_free(m);
+        return cli_mpi_end(&comm, fail);
+    }
     eval_cfg cfg;
     fill_cfg(&a, m, task, &cfg);
     t5g_tokenizer *tok = NULL;
@@ -339,7 +385,7 @@ int cmd_eval(int argc, char **argv) {
     fail = t5g_gen_validate(&cfg.gen) != 0;
     char model_sha[65] = "";
     if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
-    if (!fail && comm.world_rank == 0) fail = t5g_ckpt_model_sha256(a.model, model_sha) != 0;  /* stored at convert */
+    if (!fail && comm.world_rank == 0) fail = t5g_ckpt_model_sha256(a.model, model_sha) != 0; /* stored at convert */
     /* the folder only after the model and every sample passed their checks: bad input leaves nothing */
     if (!fail && comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
     if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, &a.g, m, &st, model_sha) != 0;
@@ -349,12 +395,13 @@ int cmd_eval(int argc, char **argv) {
     st.samples = counts[1];
     st.samples_group0 = counts[2];
     if (!fail && comm.tp_rank == 0) {
-        if (!m->spm_model) fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
+        if (!m->spm_model)
+            fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
         else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));
     }
     if (!t5g_any_failed(comm.world, fail)) {
         t5g_progress prog;
-        char label[96];  /* world rank 0 reports DP group 0's shards */
+        char label[96]; /* world rank 0 reports DP group 0's shards */
         if (comm.dp_size > 1) snprintf(label, sizeof label, "%s [DP group 1 of %d]", task->name, comm.dp_size);
         else snprintf(label, sizeof label, "%s", task->name);
         t5g_progress_start(&prog, label, st.samples_group0, comm.world_rank == 0 && !a.quiet);

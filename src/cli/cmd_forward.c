@@ -31,13 +31,13 @@ static int32_t *json_matrix(const cJSON *a, const char *key, int *B, int *L) {
     T5G_CHECK_NULL(*B <= 0 || *B == b, "batch \"%s\" has %d rows, expected %d", key, b, *B);
     T5G_CHECK_NULL(*L <= 0 || *L == l, "batch \"%s\" rows have %d entries, expected %d", key, l, *L);
     T5G_CHECK_NULL(l > 0, "batch \"%s\" rows are empty", key);
-    T5G_CHECK_NULL((int64_t)b * l <= JSONL_MAX_INPUT_IDS, "batch \"%s\" has %d x %d ids, more than the limit of %d", key, b, l,
-                   JSONL_MAX_INPUT_IDS);
+    T5G_CHECK_NULL((int64_t)b * l <= JSONL_MAX_INPUT_IDS, "batch \"%s\" has %d x %d ids, more than the limit of %d",
+                   key, b, l, JSONL_MAX_INPUT_IDS);
     int32_t *v = t5g_malloc(sizeof(int32_t) * (size_t)b * l, key);
     if (!v) return NULL;
     int i = 0;
     const cJSON *row;
-    cJSON_ArrayForEach(row, a) {  /* walking the lists once: GetArrayItem per entry is quadratic */
+    cJSON_ArrayForEach(row, a) { /* walking the lists once: GetArrayItem per entry is quadratic */
         if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != l) {
             free(v);
             T5G_FAIL("batch \"%s\" row %d must be a list of %d ints", key, i, l);
@@ -47,7 +47,7 @@ static int32_t *json_matrix(const cJSON *a, const char *key, int *B, int *L) {
         const cJSON *e;
         cJSON_ArrayForEach(e, row) {
             double x = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-            if (!(x >= INT32_MIN && x <= INT32_MAX && x == floor(x))) {  /* also NaN, 1e999 and 2.5 */
+            if (!(x >= INT32_MIN && x <= INT32_MAX && x == floor(x))) { /* also NaN, 1e999 and 2.5 */
                 free(v);
                 T5G_FAIL("batch \"%s\"[%d][%d] is not an integer id", key, i, j);
                 return NULL;
@@ -56,7 +56,8 @@ static int32_t *json_matrix(const cJSON *a, const char *key, int *B, int *L) {
         }
         i++;
     }
-    *B = b; *L = l;
+    *B = b;
+    *L = l;
     return v;
 }
 
@@ -65,18 +66,26 @@ static int write_f32(const char *dir, const char *name, const float *x, size_t n
     snprintf(path, sizeof path, "%s/%s", dir, name);
     t5g_outfile o;
     T5G_TRY(t5g_out_open(&o, path, "wb"));
-    if (fwrite(x, sizeof(float), n, o.f) != n) { t5g_out_abort(&o); return T5G_FAIL("write error on %s", path); }
+    if (fwrite(x, sizeof(float), n, o.f) != n) {
+        t5g_out_abort(&o);
+        return T5G_FAIL("write error on %s", path);
+    }
     return t5g_out_commit(&o);
 }
 
-typedef struct { int B, Le, Ld; int32_t *ids, *mask, *dids, *dmask; } batch;
+typedef struct {
+    int B, Le, Ld;
+    int32_t *ids, *mask, *dids, *dmask;
+} batch;
 
 /* Input k of the batch under either name (NULL if absent); error if both names are given. */
 static int find_input(const cJSON *root, const char *path, int k, const cJSON **item, const char **name) {
     const cJSON *hf = cJSON_GetObjectItemCaseSensitive(root, KEYS[k][0]);
     const cJSON *kh = cJSON_GetObjectItemCaseSensitive(root, KEYS[k][1]);
-    T5G_CHECK(!hf || !kh, "%s gives both \"%s\" and \"%s\" (the same input under its Hugging Face and KerasHub "
-              "names); give one", path, KEYS[k][0], KEYS[k][1]);
+    T5G_CHECK(!hf || !kh,
+              "%s gives both \"%s\" and \"%s\" (the same input under its Hugging Face and KerasHub "
+              "names); give one",
+              path, KEYS[k][0], KEYS[k][1]);
     *item = hf ? hf : kh;
     *name = hf || !kh ? KEYS[k][0] : KEYS[k][1];
     return 0;
@@ -89,9 +98,11 @@ static int check_keys(const cJSON *root, const char *path) {
     cJSON_ArrayForEach(it, root) {
         int known = 0;
         for (int k = 0; k < 4; k++) known |= !strcmp(it->string, KEYS[k][0]) || !strcmp(it->string, KEYS[k][1]);
-        T5G_CHECK(known, "%s has the key \"%.60s\", which is not an input; the keys are input_ids|encoder_token_ids, "
+        T5G_CHECK(known,
+                  "%s has the key \"%.60s\", which is not an input; the keys are input_ids|encoder_token_ids, "
                   "attention_mask|encoder_padding_mask, decoder_input_ids|decoder_token_ids, "
-                  "decoder_attention_mask|decoder_padding_mask", path, it->string);
+                  "decoder_attention_mask|decoder_padding_mask",
+                  path, it->string);
     }
     return 0;
 }
@@ -100,7 +111,7 @@ static int read_batch(const char *path, batch *b) {
     memset(b, 0, sizeof *b);
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
-    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);  /* 1: nothing may follow the object */
+    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1); /* 1: nothing may follow the object */
     free(text);
     T5G_CHECK(root, "%s is not valid JSON", path);
     const cJSON *item[4];
@@ -111,14 +122,17 @@ static int read_batch(const char *path, batch *b) {
         if (!item[k]) rc = T5G_FAIL("batch JSON lacks \"%s\" (or \"%s\")", KEYS[k][0], KEYS[k][1]);
     int32_t **dst[4] = {&b->ids, &b->mask, &b->dids, &b->dmask};
     int *len[4] = {&b->Le, &b->Le, &b->Ld, &b->Ld};
-    const int order[4] = {0, 2, 1, 3};  /* ids first: their shapes are what the masks must match */
+    const int order[4] = {0, 2, 1, 3}; /* ids first: their shapes are what the masks must match */
     for (int i = 0; i < 4 && !rc; i++) {
         int k = order[i];
         if (item[k] && !(*dst[k] = json_matrix(item[k], name[k], &b->B, len[k]))) rc = -1;
     }
     cJSON_Delete(root);
     if (rc) {
-        free(b->ids); free(b->mask); free(b->dids); free(b->dmask);
+        free(b->ids);
+        free(b->mask);
+        free(b->dids);
+        free(b->dmask);
         memset(b, 0, sizeof *b);
     }
     return rc;
@@ -144,14 +158,16 @@ static int write_outputs(const char *dir, int raw, const t5g_model *m, const bat
     snprintf(path, sizeof path, "%s/meta.json", dir);
     t5g_outfile f;
     T5G_TRY(t5g_out_open(&f, path, "w"));
-    fprintf(f.f, "{\"B\": %d, \"Le\": %d, \"Ld\": %d, \"He\": %d, \"Hd\": %d, \"V\": %d}\n", b->B, b->Le, b->Ld, He, Hd, V);
+    fprintf(f.f, "{\"B\": %d, \"Le\": %d, \"Ld\": %d, \"He\": %d, \"Hd\": %d, \"V\": %d}\n", b->B, b->Le, b->Ld, He, Hd,
+            V);
     T5G_TRY(t5g_out_commit(&f));
-    for (int r = 0; r < b->B; r++) {  /* argmax per position, ties -> lowest id */
+    for (int r = 0; r < b->B; r++) { /* argmax per position, ties -> lowest id */
         printf("row %d argmax:", r);
         for (int t = 0; t < b->Ld; t++) {
             const float *l = o->logits + ((size_t)r * b->Ld + t) * V;
             int best = 0;
-            for (int v = 1; v < V; v++) if (l[v] > l[best]) best = v;
+            for (int v = 1; v < V; v++)
+                if (l[v] > l[best]) best = v;
             printf(" %d", best);
         }
         printf("\n");
@@ -164,13 +180,15 @@ int cmd_forward(int argc, char **argv) {
     int tp = 0, threads = 0, raw = 0, quiet = 0;
     arg_spec specs[] = {
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
-        {"-i|--input", ARG_STR, &in, "batch JSON: one object with input_ids|encoder_token_ids, decoder_input_ids|"
-                                     "decoder_token_ids (required), attention_mask|encoder_padding_mask, "
-                                     "decoder_attention_mask|decoder_padding_mask (optional; 1 = token, 0 = pad); "
-                                     "Hugging Face or KerasHub names, one spelling per input; each a list of "
-                                     "equal-length rows of ints"},
-        {"-o|--out", ARG_STR, &out, "output directory: encoder_out.npy [B, Le, He], decoder_out.npy [B, Ld, Hd], "
-                                    "logits.npy [B, Ld, V] (NumPy float32), meta.json"},
+        {"-i|--input", ARG_STR, &in,
+         "batch JSON: one object with input_ids|encoder_token_ids, decoder_input_ids|"
+         "decoder_token_ids (required), attention_mask|encoder_padding_mask, "
+         "decoder_attention_mask|decoder_padding_mask (optional; 1 = token, 0 = pad); "
+         "Hugging Face or KerasHub names, one spelling per input; each a list of "
+         "equal-length rows of ints"},
+        {"-o|--out", ARG_STR, &out,
+         "output directory: encoder_out.npy [B, Le, He], decoder_out.npy [B, Ld, Hd], "
+         "logits.npy [B, Ld, V] (NumPy float32), meta.json"},
         {"--f32", ARG_FLAG, &raw, "also write the raw little-endian float32 files (encoder_out.f32, ...)"},
         {"-q|--quiet", ARG_FLAG, &quiet, "no progress output (model loading)"},
         {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
@@ -179,9 +197,19 @@ int cmd_forward(int argc, char **argv) {
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T] [--f32] [-q]", NULL, 0, NULL);
-    if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
-    if (!model || !in || !out) { T5G_FAIL("-m, -i and -o are required (see --help)"); args_print_error(); return 2; }
-    if (args_check_layout(tp, threads)) { args_print_error(); return 2; }
+    if (rc) {
+        if (rc < 0) args_print_error();
+        return rc < 0 ? 2 : 0;
+    }
+    if (!model || !in || !out) {
+        T5G_FAIL("-m, -i and -o are required (see --help)");
+        args_print_error();
+        return 2;
+    }
+    if (args_check_layout(tp, threads)) {
+        args_print_error();
+        return 2;
+    }
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, tp, threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
@@ -195,8 +223,11 @@ int cmd_forward(int argc, char **argv) {
     MPI_Bcast(dims, 3, MPI_INT, 0, comm.tp);
     MPI_Bcast(has, 2, MPI_INT, 0, comm.tp);
     if (comm.tp_rank != 0) {
-        b.B = dims[0]; b.Le = dims[1]; b.Ld = dims[2];
-        b.ids = malloc(sizeof(int32_t) * b.B * b.Le); b.dids = malloc(sizeof(int32_t) * b.B * b.Ld);
+        b.B = dims[0];
+        b.Le = dims[1];
+        b.Ld = dims[2];
+        b.ids = malloc(sizeof(int32_t) * b.B * b.Le);
+        b.dids = malloc(sizeof(int32_t) * b.B * b.Ld);
         b.mask = has[0] ? malloc(sizeof(int32_t) * b.B * b.Le) : NULL;
         b.dmask = has[1] ? malloc(sizeof(int32_t) * b.B * b.Ld) : NULL;
     }
@@ -218,8 +249,13 @@ int cmd_forward(int argc, char **argv) {
     if (t5g_any_failed(comm.world, fail)) goto done;
     if (comm.world_rank == 0) fail = write_outputs(out, raw, m, &b, &o) != 0;
 done:
-    free(b.ids); free(b.mask); free(b.dids); free(b.dmask);
-    free(o.encoder_sequence_output); free(o.decoder_sequence_output); free(o.logits);
+    free(b.ids);
+    free(b.mask);
+    free(b.dids);
+    free(b.dmask);
+    free(o.encoder_sequence_output);
+    free(o.decoder_sequence_output);
+    free(o.logits);
     t5g_model_free(m);
     return cli_mpi_end(&comm, fail);
 }

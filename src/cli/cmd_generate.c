@@ -37,16 +37,19 @@
 typedef struct {
     const char *model, *in, *out, *tokenizer, *on_error, *device;
     int tp, threads, resume, truncate, max_input, no_bos, add_eos, quiet;
-    cli_gen_flags g;   /* the generation flags shared with eval (gen_options.h); g.o the options */
+    cli_gen_flags g; /* the generation flags shared with eval (gen_options.h); g.o the options */
 } gen_args;
 
 static int parse_gen_args(int argc, char **argv, gen_args *a) {
     memset(a, 0, sizeof *a);
-    a->on_error = "stop"; a->device = "cpu"; a->max_input = 8192;
-    cli_gen_init(&a->g, 32, 1, 1.0, 0);  /* HF generate's defaults: greedy, len^1 */
+    a->on_error = "stop";
+    a->device = "cpu";
+    a->max_input = 8192;
+    cli_gen_init(&a->g, 32, 1, 1.0, 0); /* HF generate's defaults: greedy, len^1 */
     arg_spec specs[16 + CLI_GEN_NSPECS] = {
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint"},
-        {"-i|--input", ARG_STR, &a->in, "input JSONL ({\"id\",\"prompt\"} or {\"id\",\"input_ids\"}, optional \"target_prefix\")"},
+        {"-i|--input", ARG_STR, &a->in,
+         "input JSONL ({\"id\",\"prompt\"} or {\"id\",\"input_ids\"}, optional \"target_prefix\")"},
         {"-o|--out", ARG_STR, &a->out, "output JSONL"},
         {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
         {"--threads", ARG_INT, &a->threads, "BLIS threads per rank"},
@@ -62,8 +65,9 @@ static int parse_gen_args(int argc, char **argv, gen_args *a) {
     };
     int ns = 14;
     ns += cli_gen_specs(&a->g, specs + ns);
-    int rc = args_parse(argc, argv, specs, ns,
-                        "usage: mpirun -np N t5g generate -m MODEL.h5 -i IN.jsonl -o OUT.jsonl [options]", NULL, 0, NULL);
+    int rc =
+        args_parse(argc, argv, specs, ns,
+                   "usage: mpirun -np N t5g generate -m MODEL.h5 -i IN.jsonl -o OUT.jsonl [options]", NULL, 0, NULL);
     if (rc) return rc;
     T5G_CHECK(a->model && a->in && a->out, "-m, -i and -o are required (see --help)");
     T5G_CHECK(!strcmp(a->on_error, "stop") || !strcmp(a->on_error, "skip"), "--on-error must be stop or skip");
@@ -81,13 +85,26 @@ static int tok_flags(const gen_args *a, const t5g_model *m) {
 static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_flags) {
     char h[65];
     cJSON *fp = t5g_fingerprint_new("generate");
-    if (!fp || t5g_ckpt_model_sha256(a->model, h)) { cJSON_Delete(fp); return NULL; }  /* stored at convert */
+    if (!fp || t5g_ckpt_model_sha256(a->model, h)) {
+        cJSON_Delete(fp);
+        return NULL;
+    } /* stored at convert */
     cJSON_AddStringToObject(fp, "model_sha256", h);
-    if (m->wdtype != T5G_DT_F32) cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16));  /* --compute-type */
-    if (a->tokenizer && t5g_sha256_file(a->tokenizer, h)) { cJSON_Delete(fp); return NULL; }
-    if (!a->tokenizer) { if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, h); else snprintf(h, sizeof h, "none"); }
+    if (m->wdtype != T5G_DT_F32)
+        cJSON_AddStringToObject(fp, "compute_type", t5g_compute_type_name(m->wdtype, m->act_bf16)); /* --compute-type */
+    if (a->tokenizer && t5g_sha256_file(a->tokenizer, h)) {
+        cJSON_Delete(fp);
+        return NULL;
+    }
+    if (!a->tokenizer) {
+        if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, h);
+        else snprintf(h, sizeof h, "none");
+    }
     cJSON_AddStringToObject(fp, "tokenizer_sha256", h);
-    if (t5g_sha256_file(a->in, h)) { cJSON_Delete(fp); return NULL; }
+    if (t5g_sha256_file(a->in, h)) {
+        cJSON_Delete(fp);
+        return NULL;
+    }
     cJSON_AddStringToObject(fp, "input_sha256", h);
     const t5g_gen_opts *o = &a->g.o;
     cJSON_AddStringToObject(fp, "search", cli_gen_search_name(o));
@@ -103,12 +120,12 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddNumberToObject(fp, "max_input_tokens", a->max_input);
     cJSON_AddBoolToObject(fp, "truncate", a->truncate);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", tok_flags);
-    cJSON_AddBoolToObject(fp, "scores", o->scores);  /* lines with and without "score" must not mix */
+    cJSON_AddBoolToObject(fp, "scores", o->scores); /* lines with and without "score" must not mix */
     cJSON_AddBoolToObject(fp, "token_scores", o->token_scores);
     cJSON_AddNumberToObject(fp, "num_return_sequences", o->num_return_sequences);
     cli_fingerprint_processors(fp, o);
     cli_gen_record(fp, &a->g);
-    cJSON_AddStringToObject(fp, "output_text_key", "prediction");  /* "text" before: lines of both must not mix */
+    cJSON_AddStringToObject(fp, "output_text_key", "prediction"); /* "text" before: lines of both must not mix */
     return fp;
 }
 
@@ -131,7 +148,9 @@ static int check_output(const gen_args *a, const cJSON *fp) {
     int rc = t5g_fingerprint_check(fpath, fp, access(a->out, F_OK) == 0 || np > 0, hint);
     for (int k = 0; k < np && !rc; k++) {
         long cut = t5g_cut_torn_tail(parts[k]);
-        if (cut > 0) fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that request is redone)\n", parts[k], cut);
+        if (cut > 0)
+            fprintf(stderr, "t5g: warning: %s: cut a torn last line of %ld bytes (that request is redone)\n", parts[k],
+                    cut);
         rc = cut < 0 ? -1 : 0;
     }
     jsonl_free_paths(parts, np);
@@ -189,11 +208,12 @@ static int run_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m, con
     for (int64_t k = comm->dp_rank; k < ix->nchunks; k += comm->dp_size) {
         gen_chunk ch = {0};
         int fail = comm->tp_rank == 0 && gen_stream_read_chunk(gc, ix, k, bad, done, &ch) != 0;
-        if (t5g_any_failed(comm->tp, fail)) return fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
+        if (t5g_any_failed(comm->tp, fail))
+            return fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
         t5g_jsonl_sink sc = {part, ch.ids_json, gc->tok, m, "prediction", 1, 0};
         fail = t5g_run_requests(m, comm, ch.in, ch.n, &a->g.o, t5g_jsonl_sink_write, &sc, prog) != 0;
         gen_chunk_free(&ch);
-        if (fail) return -1;  /* t5g_run_requests agreed on it within the group */
+        if (fail) return -1; /* t5g_run_requests agreed on it within the group */
     }
     return 0;
 }
@@ -201,16 +221,28 @@ static int run_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m, con
 int cmd_generate(int argc, char **argv) {
     gen_args a;
     int rc = parse_gen_args(argc, argv, &a);
-    if (rc) { if (rc < 0) args_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) {
+        if (rc < 0) args_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
-    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0;  /* every rank: stop strings, --target-prefix */
-    if (t5g_any_failed(comm.world, fail)) { cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0; /* every rank: stop strings, --target-prefix */
+    if (t5g_any_failed(comm.world, fail)) {
+        cli_gen_free(&a.g);
+        t5g_model_free(m);
+        return cli_mpi_end(&comm, fail);
+    }
     cJSON *fp = NULL;
     if (comm.world_rank == 0) fail = !(fp = gen_fingerprint(&a, m, tok_flags(&a, m))) || check_output(&a, fp);
-    if (t5g_any_failed(comm.world, fail)) { cJSON_Delete(fp); cli_gen_free(&a.g); t5g_model_free(m); return cli_mpi_end(&comm, fail); }
+    if (t5g_any_failed(comm.world, fail)) {
+        cJSON_Delete(fp);
+        cli_gen_free(&a.g);
+        t5g_model_free(m);
+        return cli_mpi_end(&comm, fail);
+    }
     t5g_tokenizer *tok = NULL;
     jsonl_index ix = {0};
     uint8_t *bad = NULL, *done = NULL;
@@ -225,10 +257,17 @@ int cmd_generate(int argc, char **argv) {
         else t5g_clear_error();
         fail = (a.tokenizer || m->spm_model) && !tok;
     }
-    gen_stream_cfg gc = {a.in, tok, tok_flags(&a, m), m->cfg.enc.vocab_size, m->cfg.dec.vocab_size, a.max_input,
-                         a.truncate, !strcmp(a.on_error, "skip"), (uint64_t)a.g.seed};
+    gen_stream_cfg gc = {a.in,
+                         tok,
+                         tok_flags(&a, m),
+                         m->cfg.enc.vocab_size,
+                         m->cfg.dec.vocab_size,
+                         a.max_input,
+                         a.truncate,
+                         !strcmp(a.on_error, "skip"),
+                         (uint64_t)a.g.seed};
     if (!fail && comm.tp_rank == 0) fail = gen_stream_validate(&gc, &ix, comm.dp_rank, comm.dp_size, bad) != 0;
-    int any = t5g_any_failed(comm.world, fail);  /* every rank takes part in both checks */
+    int any = t5g_any_failed(comm.world, fail); /* every rank takes part in both checks */
     if (!any && comm.world_rank == 0) fail = start_output(&a, fp, &ix, done) != 0;
     if (any || t5g_any_failed(comm.world, fail)) goto done;
     MPI_Bcast(done, (int)((ix.n + 8) / 8), MPI_UINT8_T, 0, comm.world);
@@ -240,13 +279,16 @@ int cmd_generate(int argc, char **argv) {
     }
     if (t5g_any_failed(comm.world, fail)) goto done;
     t5g_progress prog;
-    char label[64];  /* world rank 0 reports its own DP group (groups get equal shares of chunks) */
+    char label[64]; /* world rank 0 reports its own DP group (groups get equal shares of chunks) */
     if (comm.dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm.dp_size);
     else snprintf(label, sizeof label, "generate");
     t5g_progress_start(&prog, label, count_todo(&ix, &comm, bad, done), comm.world_rank == 0 && !a.quiet);
     fail = run_chunks(&a, &comm, m, &gc, &ix, bad, done, part, &prog) != 0;
     if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
-    if (part) { fclose(part); part = NULL; }
+    if (part) {
+        fclose(part);
+        part = NULL;
+    }
     if (t5g_any_failed(comm.world, fail)) goto done;
     if (comm.world_rank == 0) fail = jsonl_merge_chunks(a.in, a.out, &ix, NULL) != 0;
 done:

@@ -19,7 +19,8 @@ static void print_stack(const char *name, const t5g_stack_config *s) {
            s->num_attention_heads, s->num_key_value_heads, s->head_dim, s->query_pre_attn_scalar, s->sliding_window,
            s->attn_logit_softcapping, s->rope_theta, s->rms_norm_eps, s->qk_norm ? ", qk_norm" : "",
            s->position_encoding == T5G_POS_T5_RELATIVE_BIAS ? ", t5_relative_bias"
-           : s->position_encoding == T5G_POS_NONE ? ", no position encoding" : "");
+           : s->position_encoding == T5G_POS_NONE           ? ", no position encoding"
+                                                            : "");
 }
 
 int cmd_info(int argc, char **argv) {
@@ -33,9 +34,15 @@ int cmd_info(int argc, char **argv) {
     };
     int rc = args_parse(argc, argv, specs, 4, "usage: t5g info (--preset NAME | --config FILE | -m MODEL.h5) [--json]",
                         NULL, 0, NULL);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) {
+        if (rc < 0) t5g_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     t5g_config c;
-    if (cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 1; }
+    if (cli_load_config(preset, config, model, &c)) {
+        t5g_print_error();
+        return 1;
+    }
     if (json) {
         char *s = t5g_config_to_json(&c);
         printf("%s\n", s);
@@ -66,17 +73,27 @@ int cmd_init(int argc, char **argv) {
         {"--dtype", ARG_STR, &dtype, "f32 (default), bf16 or int8 (+ row scales) storage"},
         {"--tokenizer", ARG_STR, &spm, "SentencePiece .model to embed"},
     };
-    int rc = args_parse(argc, argv, specs, 6,
-                        "usage: t5g init (--preset NAME | --config FILE) [--seed N] -o MODEL.h5 [--dtype f32|bf16|int8]",
-                        NULL, 0, NULL);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    int rc =
+        args_parse(argc, argv, specs, 6,
+                   "usage: t5g init (--preset NAME | --config FILE) [--seed N] -o MODEL.h5 [--dtype f32|bf16|int8]",
+                   NULL, 0, NULL);
+    if (rc) {
+        if (rc < 0) t5g_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     t5g_config c;
-    if (!out) { fprintf(stderr, "t5g: error: -o MODEL.h5 is required\n"); return 2; }
+    if (!out) {
+        fprintf(stderr, "t5g: error: -o MODEL.h5 is required\n");
+        return 2;
+    }
     if (strcmp(dtype, "f32") && strcmp(dtype, "bf16") && strcmp(dtype, "int8")) {
         fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n");
         return 2;
     }
-    if (cli_load_config(preset, config, NULL, &c)) { t5g_print_error(); return 1; }
+    if (cli_load_config(preset, config, NULL, &c)) {
+        t5g_print_error();
+        return 1;
+    }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_comm comm;
@@ -86,7 +103,7 @@ int cmd_init(int argc, char **argv) {
     if (m && spm) {
         m->spm_model = (unsigned char *)t5g_read_file(spm, &m->spm_model_len);
         fail = !m->spm_model;
-        t5g_tokenizer *tok = fail ? NULL : t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);  /* not junk */
+        t5g_tokenizer *tok = fail ? NULL : t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len); /* not junk */
         if (!fail && !tok) fail = T5G_FAIL("--tokenizer %s is not a SentencePiece model", spm) != 0;
         t5g_tokenizer_free(tok);
     }
@@ -105,11 +122,12 @@ int cmd_model(int argc, char **argv) {
     int verify = !strcmp(sub, "verify");
     if (!verify && strcmp(sub, "sha256")) {
         int help = !strcmp(sub, "-h") || !strcmp(sub, "--help");
-        fprintf(help ? stdout : stderr,
-                "%susage: t5g model sha256 -m MODEL.h5   the content sha256 stored in the checkpoint (computed, with a "
-                "note, if it has none)\n       t5g model verify -m MODEL.h5   read every tensor, recompute the hash and "
-                "compare it with the stored one\n",
-                help ? "" : "t5g: error: t5g model needs sha256 or verify\n");
+        fprintf(
+            help ? stdout : stderr,
+            "%susage: t5g model sha256 -m MODEL.h5   the content sha256 stored in the checkpoint (computed, with a "
+            "note, if it has none)\n       t5g model verify -m MODEL.h5   read every tensor, recompute the hash and "
+            "compare it with the stored one\n",
+            help ? "" : "t5g: error: t5g model needs sha256 or verify\n");
         return help ? 0 : 2;
     }
     const char *model = NULL;
@@ -118,27 +136,42 @@ int cmd_model(int argc, char **argv) {
         {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
         {"-q|--quiet", ARG_FLAG, &quiet, "no progress output"},
     };
-    int rc = args_parse(argc - 1, argv + 1, specs, 2,
-                        verify ? "usage: t5g model verify -m MODEL.h5 [-q]" : "usage: t5g model sha256 -m MODEL.h5 [-q]",
-                        NULL, 0, NULL);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
-    if (!model) { fprintf(stderr, "t5g: error: -m MODEL.h5 is required\n"); return 2; }
+    int rc =
+        args_parse(argc - 1, argv + 1, specs, 2,
+                   verify ? "usage: t5g model verify -m MODEL.h5 [-q]" : "usage: t5g model sha256 -m MODEL.h5 [-q]",
+                   NULL, 0, NULL);
+    if (rc) {
+        if (rc < 0) t5g_print_error();
+        return rc < 0 ? 2 : 0;
+    }
+    if (!model) {
+        fprintf(stderr, "t5g: error: -m MODEL.h5 is required\n");
+        return 2;
+    }
     t5g_ckpt *c = t5g_ckpt_open(model, MPI_COMM_SELF);
-    if (!c) { t5g_print_error(); return 1; }
+    if (!c) {
+        t5g_print_error();
+        return 1;
+    }
     char stored[65] = "", now[65] = "";
     int has = t5g_ckpt_stored_sha256(c, stored);
     rc = has < 0;
     if (!rc && (verify || has == 1)) {
         if (has == 1)
-            fprintf(stderr, "t5g: note: %s has no stored content sha256 (written before t5g stored one); computing it\n",
+            fprintf(stderr,
+                    "t5g: note: %s has no stored content sha256 (written before t5g stored one); computing it\n",
                     model);
         rc = t5g_ckpt_compute_sha256(c, now, !quiet) != 0;
     }
     if (!rc && verify && has == 0 && strcmp(now, stored))
         rc = T5G_FAIL("%s: the content sha256 of its tensors and attributes is %s, but the file stores %s: something "
-                      "changed after it was written; re-convert or re-copy it", model, now, stored) != 0;
+                      "changed after it was written; re-convert or re-copy it",
+                      model, now, stored) != 0;
     t5g_ckpt_close(c);
-    if (rc) { t5g_print_error(); return 1; }
+    if (rc) {
+        t5g_print_error();
+        return 1;
+    }
     if (!verify) printf("%s  %s\n", has == 0 ? stored : now, model);
     else if (has == 0) printf("ok: %s: content sha256 %s matches the stored one (every chunk read)\n", model, now);
     else printf("%s: every chunk read; content sha256 %s (nothing stored to compare with)\n", model, now);

@@ -17,10 +17,26 @@ static int parse_bytes(const char *s, int64_t *out) {
     T5G_CHECK(s != end && !errno && v >= 0, "--mem-per-rank must be a size like 64G or 68719476736, got '%s'", s);
     double mul = 1;
     switch (*end) {
-    case 'k': case 'K': mul = 1024.0; end++; break;
-    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+        case 'k':
+        case 'K':
+            mul = 1024.0;
+            end++;
+            break;
+        case 'm':
+        case 'M':
+            mul = 1024.0 * 1024;
+            end++;
+            break;
+        case 'g':
+        case 'G':
+            mul = 1024.0 * 1024 * 1024;
+            end++;
+            break;
+        case 't':
+        case 'T':
+            mul = 1024.0 * 1024 * 1024 * 1024;
+            end++;
+            break;
     }
     if (*end == 'B' || *end == 'i') end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
     T5G_CHECK(*end == 0, "--mem-per-rank must be a size like 64G or 68719476736, got '%s'", s);
@@ -28,13 +44,17 @@ static int parse_bytes(const char *s, int64_t *out) {
     return 0;
 }
 
-static double gib(int64_t b) { return b / 1073741824.0; }
+static double gib(int64_t b) {
+    return b / 1073741824.0;
+}
 
 static void print_machine(const t5g_machine *m, const char *source) {
-    printf("machine    %s: %d cores/node, %d threads/rank; GEMM %.1f GFLOP/s per core, %.1f per node (f32; bf16 %s, int8 %s), "
-           "skinny %.1f; read %.1f GB/s per node, %.1f per core\n", source, m->cores, m->threads, m->gemm_gflops,
-           m->gemm_gflops_node, m->gemm_gflops_bf16 > 0 ? "given" : "= f32", m->gemm_gflops_int8 > 0 ? "given" : "= f32",
-           m->skinny_gflops, m->mem_bw_gbs, m->mem_bw_core_gbs);
+    printf("machine    %s: %d cores/node, %d threads/rank; GEMM %.1f GFLOP/s per core, %.1f per node (f32; bf16 %s, "
+           "int8 %s), "
+           "skinny %.1f; read %.1f GB/s per node, %.1f per core\n",
+           source, m->cores, m->threads, m->gemm_gflops, m->gemm_gflops_node,
+           m->gemm_gflops_bf16 > 0 ? "given" : "= f32", m->gemm_gflops_int8 > 0 ? "given" : "= f32", m->skinny_gflops,
+           m->mem_bw_gbs, m->mem_bw_core_gbs);
     printf("           all-reduce inside a node %.1f us + %.2f GB/s%s; across nodes ", m->ar_latency_us, m->ar_bw_gbs,
            m->measured_allreduce ? "" : " (defaults, not measured)");
     if (m->inter_latency_us > 0) printf("%.1f us + %.2f GB/s", m->inter_latency_us, m->inter_bw_gbs);
@@ -45,9 +65,11 @@ static void print_machine(const t5g_machine *m, const char *source) {
 
 static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
     int world = p->nodes * p->ranks_per_node;
-    printf("layout     %d nodes x %d ranks = %d ranks: TP %d x DP %d, a TP group spans %d node(s) (%s checkpoint)\n", p->nodes,
-           p->ranks_per_node, world, p->tp, world / p->tp, p->tp_nodes,
-           p->dtype_bytes == 2 ? "bfloat16" : p->dtype_bytes == 1 ? "int8" : "float32");
+    printf("layout     %d nodes x %d ranks = %d ranks: TP %d x DP %d, a TP group spans %d node(s) (%s checkpoint)\n",
+           p->nodes, p->ranks_per_node, world, p->tp, world / p->tp, p->tp_nodes,
+           p->dtype_bytes == 2   ? "bfloat16"
+           : p->dtype_bytes == 1 ? "int8"
+                                 : "float32");
     printf("shapes     batch %d, source %d, target %d, beams %d\n", p->batch, p->src_len, p->tgt_len, p->beams);
     printf("memory per rank (busiest rank):\n");
     printf("  weights (%-4s in memory) %10.3f GiB  (replicated part %.3f GiB)\n", t5g_dtype_name((t5g_dtype)p->wdtype),
@@ -58,25 +80,31 @@ static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
     printf("  logits + search          %10.3f GiB\n", gib(p->logits));
     printf("  runtime overhead         %10.3f GiB\n", gib(p->overhead));
     printf("  total                    %10.3f GiB%s\n", gib(p->total), mem ? "" : "  (no --mem-per-rank given)");
-    if (mem) printf("  available                %10.3f GiB  -> %s\n", gib(mem), p->total <= mem ? "fits" : "DOES NOT FIT");
+    if (mem)
+        printf("  available                %10.3f GiB  -> %s\n", gib(mem), p->total <= mem ? "fits" : "DOES NOT FIT");
     printf("memory per node (%d ranks) %9.3f GiB", p->ranks_per_node, gib(p->node_total));
     if (m && m->node_mem_gib > 0)
-        printf("  (node has %.1f GiB -> %s)", m->node_mem_gib, p->node_total <= m->node_mem_gib * 1073741824.0 ? "fits" : "DOES NOT FIT");
+        printf("  (node has %.1f GiB -> %s)", m->node_mem_gib,
+               p->node_total <= m->node_mem_gib * 1073741824.0 ? "fits" : "DOES NOT FIT");
     printf("\ncheckpoint read per rank   %.3f GiB\n", gib(p->checkpoint_read));
-    printf("all-reduces: %.0f per encoder pass (%.0f bytes per source token), %.0f per decoder step (%.0f bytes per generated token)\n",
+    printf("all-reduces: %.0f per encoder pass (%.0f bytes per source token), %.0f per decoder step (%.0f bytes per "
+           "generated token)\n",
            p->allreduces_per_enc_pass, p->bytes_per_enc_token, p->allreduces_per_step, p->bytes_per_gen_token);
     if (!p->predicted) {
-        printf("predicted  nothing: no machine numbers (give --machine FILE from t5g calibrate, or --measure to measure this machine now)\n");
+        printf("predicted  nothing: no machine numbers (give --machine FILE from t5g calibrate, or --measure to "
+               "measure this machine now)\n");
         return;
     }
     const char *sim = m->sim_latency_us > 0 && p->tp_nodes > 1 ? " (with SIMULATED inter-node latency)" : "";
-    printf("predicted  encoder %.4g tokens/s per TP group: pass %.4g ms = GEMM %.4g + attention %.4g + norms %.4g + all-reduce %.4g%s\n",
+    printf("predicted  encoder %.4g tokens/s per TP group: pass %.4g ms = GEMM %.4g + attention %.4g + norms %.4g + "
+           "all-reduce %.4g%s\n",
            p->enc_tokens_per_s, p->enc_gemm_ms + p->enc_attn_ms + p->enc_norm_ms + p->enc_comm_ms, p->enc_gemm_ms,
            p->enc_attn_ms, p->enc_norm_ms, p->enc_comm_ms, sim);
-    printf("predicted  decoder step %.4g ms = weights %.4g + cache attention %.4g + norms %.4g + vocab statistics %.4g + collectives %.4g%s\n",
+    printf("predicted  decoder step %.4g ms = weights %.4g + cache attention %.4g + norms %.4g + vocab statistics %.4g "
+           "+ collectives %.4g%s\n",
            p->step_ms, p->step_mem_ms, p->step_attn_ms, p->step_norm_ms, p->step_vocab_ms, p->step_comm_ms, sim);
-    printf("predicted  %.4g generated tokens/s per TP group, %.4g for the job; %.4g requests/s for the job\n", p->gen_tokens_per_s,
-           p->gen_tokens_per_s * world / p->tp, p->requests_per_s);
+    printf("predicted  %.4g generated tokens/s per TP group, %.4g for the job; %.4g requests/s for the job\n",
+           p->gen_tokens_per_s, p->gen_tokens_per_s * world / p->tp, p->requests_per_s);
 }
 
 static void print_candidates(const t5g_plan *cand, int n, const t5g_plan *best, int64_t mem) {
@@ -85,9 +113,9 @@ static void print_candidates(const t5g_plan *cand, int n, const t5g_plan *best, 
     for (int i = 0; i < n; i++) {
         const t5g_plan *q = &cand[i];
         int world = q->nodes * q->ranks_per_node;
-        printf("  %3d %3d  %11d  %8.2f  %5s  %9.4g  %15.4g  %10.4g%s\n", q->tp, world / q->tp, q->tp_nodes, gib(q->total),
-               !mem || q->total <= mem ? "yes" : "no", q->enc_tokens_per_s, q->gen_tokens_per_s * world / q->tp,
-               q->requests_per_s, q->tp == best->tp ? "  <- chosen" : "");
+        printf("  %3d %3d  %11d  %8.2f  %5s  %9.4g  %15.4g  %10.4g%s\n", q->tp, world / q->tp, q->tp_nodes,
+               gib(q->total), !mem || q->total <= mem ? "yes" : "no", q->enc_tokens_per_s,
+               q->gen_tokens_per_s * world / q->tp, q->requests_per_s, q->tp == best->tp ? "  <- chosen" : "");
     }
 }
 
@@ -112,7 +140,8 @@ static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *
         fail = t5g_plan_compute(c, mp, p) != 0;
         computed = !fail;
         if (!fail && mem && p->total > mem) {
-            T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, more ranks or nodes, or a smaller --batch",
+            T5G_FAIL("the model does not fit: TP %d needs %.2f GiB per rank, %.2f GiB available; use a larger --tp, "
+                     "more ranks or nodes, or a smaller --batch",
                      tp, gib(p->total), gib(mem));
             fail = 1;
         }
@@ -137,8 +166,8 @@ static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *
 }
 
 int cmd_plan(int argc, char **argv) {
-    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *machine = NULL, *calib = NULL,
-               *ct = NULL;
+    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *machine = NULL,
+               *calib = NULL, *ct = NULL;
     int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0, measure = 0, threads = 0;
     arg_spec specs[] = {
         {"--preset", ARG_STR, &preset, "preset name"},
@@ -161,8 +190,10 @@ int cmd_plan(int argc, char **argv) {
         {"--print-tp", ARG_FLAG, &print_tp, "print only the TP size to use"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
-                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype f32|bf16|int8] [--compute-type f32|bf16|bf16-act|int8]\n"
-                        "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | --measure] [--threads N] [--print-tp]",
+                        "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype "
+                        "f32|bf16|int8] [--compute-type f32|bf16|bf16-act|int8]\n"
+                        "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | "
+                        "--measure] [--threads N] [--print-tp]",
                         NULL, 0, NULL);
     if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
                 args_check_range("--tp", tp, 0, 1 << 20) || args_check_range("--batch", batch, 1, T5G_MAX_BATCH) ||
@@ -172,15 +203,27 @@ int cmd_plan(int argc, char **argv) {
     if (!rc && machine && calib) rc = T5G_FAIL("give --machine or --calibration (the same option), not both");
     if (!machine) machine = calib;
     if (!rc && machine && measure) rc = T5G_FAIL("give --machine FILE or --measure, not both");
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) {
+        if (rc < 0) t5g_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     t5g_config c;
     int64_t mem = 0;
-    if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) { t5g_print_error(); return 2; }
+    if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) {
+        t5g_print_error();
+        return 2;
+    }
     if (!dtype) dtype = storage_dtype(model);
     t5g_dtype stored, wdt;
     int act;
-    if (t5g_dtype_parse(dtype, &stored)) { fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n"); return 2; }
-    if (ct ? t5g_compute_type_parse(ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt)) { t5g_print_error(); return 2; }
+    if (t5g_dtype_parse(dtype, &stored)) {
+        fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n");
+        return 2;
+    }
+    if (ct ? t5g_compute_type_parse(ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt)) {
+        t5g_print_error();
+        return 2;
+    }
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_machine m, *mp = NULL;
@@ -190,7 +233,12 @@ int cmd_plan(int argc, char **argv) {
     if (!fail && (machine || measure)) mp = &m;
     if (mp && threads) m.threads = threads;
     t5g_plan p = {0};
-    p.nodes = nodes; p.ranks_per_node = rpn; p.batch = batch; p.src_len = src; p.tgt_len = tgt; p.beams = beams;
+    p.nodes = nodes;
+    p.ranks_per_node = rpn;
+    p.batch = batch;
+    p.src_len = src;
+    p.tgt_len = tgt;
+    p.beams = beams;
     p.dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
     p.wdtype = (int)wdt;
     if (!fail) fail = plan_and_print(&c, mp, &p, tp, mem, print_tp, machine);
@@ -211,7 +259,10 @@ int cmd_calibrate(int argc, char **argv) {
                         "usage: [mpirun -np N [--host A:R,B:R]] t5g calibrate [-o FILE] [--quick]\n"
                         "  2+ ranks on a node measure the all-reduce inside a node; ranks on 2+ nodes, across nodes",
                         NULL, 0, NULL);
-    if (rc) { if (rc < 0) t5g_print_error(); return rc < 0 ? 2 : 0; }
+    if (rc) {
+        if (rc < 0) t5g_print_error();
+        return rc < 0 ? 2 : 0;
+    }
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, 0, threads, &comm) != 0;
     t5g_machine m;

@@ -28,11 +28,18 @@ static report_run *load_runs(const char **dirs, int *n) {
     int k = 0;
     for (int i = 0; runs && i < *n; i++) {
         int rc = report_load(dirs[i], &runs[k]);
-        if (rc < 0) { free(runs); return NULL; }
+        if (rc < 0) {
+            free(runs);
+            return NULL;
+        }
         if (rc == 1) fprintf(stderr, "t5g: note: skipping %s (a file, not a run folder)\n", dirs[i]);
         else k++;
     }
-    if (runs && !k) { free(runs); T5G_FAIL("no run folders among the arguments (expected results/RUN folders)"); return NULL; }
+    if (runs && !k) {
+        free(runs);
+        T5G_FAIL("no run folders among the arguments (expected results/RUN folders)");
+        return NULL;
+    }
     *n = k;
     return runs;
 }
@@ -47,7 +54,10 @@ int cmd_report(int argc, char **argv) {
     enum { MAXRUNS = 4096 };
     const char **dirs = calloc(MAXRUNS, sizeof *dirs);
     int n = 0;
-    if (!dirs) { fprintf(stderr, "t5g: error: out of memory\n"); return 1; }
+    if (!dirs) {
+        fprintf(stderr, "t5g: error: out of memory\n");
+        return 1;
+    }
     int pr = args_parse(argc, argv, specs, 3, USAGE, dirs, MAXRUNS, &n);
     if (pr != 0 || n == 0) {
         if (pr < 0) t5g_print_error();
@@ -64,18 +74,26 @@ int cmd_report(int argc, char **argv) {
     }
     report_run *runs = load_runs(dirs, &n);
     free(dirs);
-    if (!runs) { t5g_print_error(); return 1; }
+    if (!runs) {
+        t5g_print_error();
+        return 1;
+    }
     int rc = report_print_text(stdout, runs, n);
     if (rc == 0 && markdown) rc = report_write_markdown(markdown, runs, n);
     if (rc == 0) {
         const char *gnuplot = getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot";
         int drawn = report_write_png(png, runs, n, gnuplot);
         if (drawn == 1)
-            fprintf(stderr, "t5g: warning: cannot run %s, so no chart was written to %s "
-                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n", gnuplot, png);
+            fprintf(stderr,
+                    "t5g: warning: cannot run %s, so no chart was written to %s "
+                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n",
+                    gnuplot, png);
         rc = drawn < 0 ? -1 : 0;
     }
     free(runs);
-    if (rc != 0) { t5g_print_error(); return 1; }
+    if (rc != 0) {
+        t5g_print_error();
+        return 1;
+    }
     return 0;
 }

@@ -11,13 +11,12 @@
 
 int cmd_score(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fprintf(stderr,
-                "usage: t5g score bleu REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6)\n"
-                "       t5g score chrf REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6 chrF / chrF++)\n"
-                "       t5g score ter REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6 TER)\n"
-                "       t5g score rouge --targets T --predictions P [options]   (rouge-score 0.1.2)\n"
-                "       t5g score squad2 DATA.json PRED.json [options]   (evaluate-v2.0.py)\n"
-                "Each prints --help for its options.\n");
+        fprintf(stderr, "usage: t5g score bleu REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6)\n"
+                        "       t5g score chrf REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6 chrF / chrF++)\n"
+                        "       t5g score ter REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6 TER)\n"
+                        "       t5g score rouge --targets T --predictions P [options]   (rouge-score 0.1.2)\n"
+                        "       t5g score squad2 DATA.json PRED.json [options]   (evaluate-v2.0.py)\n"
+                        "Each prints --help for its options.\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "bleu")) return bleu_cli_main(argc - 1, argv + 1);

@@ -10,7 +10,7 @@ int cli_mpi_begin(int *argc, char ***argv, int tp, int threads, t5g_comm *comm) 
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) MPI_Init(argc, argv);
-    MPI_Comm node;  /* ranks on this node share its cores */
+    MPI_Comm node; /* ranks on this node share its cores */
     int local = 1;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
     MPI_Comm_size(node, &local);
@@ -54,13 +54,13 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
     return rc;
 }
 
-static const char *g_compute_type;  /* --compute-type, taken out of argv by cli_take_compute_type */
+static const char *g_compute_type; /* --compute-type, taken out of argv by cli_take_compute_type */
 
 int cli_take_compute_type(int *argc, char **argv) {
     int out = 1, options_done = 0;
     for (int i = 1; i < *argc; i++) {
         const char *v = NULL;
-        if (options_done || !strcmp(argv[i], "--")) {  /* after --: positional, left for args_parse */
+        if (options_done || !strcmp(argv[i], "--")) { /* after --: positional, left for args_parse */
             options_done = 1;
             argv[out++] = argv[i];
             continue;
@@ -106,7 +106,7 @@ void cli_fingerprint_processors(cJSON *fp, const t5g_gen_opts *o) {
     if (o->min_new_tokens > 0) cJSON_AddNumberToObject(fp, "min_new_tokens", o->min_new_tokens);
     if (o->repetition_penalty != 1.0f) {
         char v[32];
-        snprintf(v, sizeof v, "%g", o->repetition_penalty);  /* 1.3, not 1.29999995 */
+        snprintf(v, sizeof v, "%g", o->repetition_penalty); /* 1.3, not 1.29999995 */
         cJSON_AddNumberToObject(fp, "repetition_penalty", atof(v));
     }
     if (o->no_repeat_ngram_size > 0) cJSON_AddNumberToObject(fp, "no_repeat_ngram_size", o->no_repeat_ngram_size);

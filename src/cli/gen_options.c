@@ -18,7 +18,7 @@ void cli_gen_init(cli_gen_flags *g, int batch, int beams, double lp, int gnmt) {
     g->def_lp = lp;
     g->def_gnmt = gnmt;
     g->batch = batch;
-    g->beams = -1;  /* not given: the command's default, or 1 with --sample */
+    g->beams = -1; /* not given: the command's default, or 1 with --sample */
     g->lp = lp;
     g->max_new = g->o.max_new_tokens;
     g->early = "false";
@@ -31,7 +31,8 @@ void cli_gen_init(cli_gen_flags *g, int batch, int beams, double lp, int gnmt) {
 
 int cli_gen_specs(cli_gen_flags *g, arg_spec *specs) {
     snprintf(g->help[0], sizeof g->help[0], "requests per batch (default %d)", g->def_batch);
-    snprintf(g->help[1], sizeof g->help[1], "beam search with K beams (default %d%s)", g->def_beams, g->def_beams > 1 ? "; 1 = greedy" : "");
+    snprintf(g->help[1], sizeof g->help[1], "beam search with K beams (default %d%s)", g->def_beams,
+             g->def_beams > 1 ? "; 1 = greedy" : "");
     snprintf(g->help[2], sizeof g->help[2], "length penalty alpha (default %g)", g->def_lp);
     snprintf(g->help[3], sizeof g->help[3], "hf: score/len^alpha; gnmt: score/((5+len)/6)^alpha (T5) (default %s)",
              g->def_gnmt ? "gnmt" : "hf");
@@ -50,15 +51,19 @@ int cli_gen_specs(cli_gen_flags *g, arg_spec *specs) {
         {"--top-k", ARG_INT, &g->topk, "sampling top-k (default 50; 0 = all)"},
         {"--top-p", ARG_FLOAT, &g->topp, "sampling top-p (default 1 = off)"},
         {"--seed", ARG_INT, &g->seed, "sampling seed (per request: seed and id)"},
-        {"--scores", ARG_FLAG, &g->scores, "greedy/sampling: write each output's log-probability (\"score\"; beam always has it)"},
-        {"--token-scores", ARG_FLAG, &g->token_scores, "write each generated token's log-probability (\"token_logprobs\"; HF output_scores)"},
+        {"--scores", ARG_FLAG, &g->scores,
+         "greedy/sampling: write each output's log-probability (\"score\"; beam always has it)"},
+        {"--token-scores", ARG_FLAG, &g->token_scores,
+         "write each generated token's log-probability (\"token_logprobs\"; HF output_scores)"},
         {"--num-return-sequences", ARG_INT, &g->nrs, "beam: also write the N best (\"hypotheses\"; default 1)"},
         {"--min-new-tokens", ARG_INT, &g->min_new, "no eos before N generated tokens (HF min_new_tokens)"},
         {"--repetition-penalty", ARG_FLOAT, &g->rep_penalty, "HF repetition_penalty (default 1 = off)"},
         {"--no-repeat-ngram-size", ARG_INT, &g->no_repeat, "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--eos-token-ids", ARG_STR, &g->eos_ids, "stop ids, e.g. 1,107 (HF eos_token_id; default: the checkpoint's)"},
-        {"--stop-strings", ARG_STR, &g->stop_strings, "JSON list, e.g. '[\"\\n\\n\", \"###\"]': stop once one is generated (HF stop_strings)"},
-        {"--target-prefix", ARG_STR, &g->target_prefix, "text every output starts with (forced; CTranslate2 target_prefix)"},
+        {"--stop-strings", ARG_STR, &g->stop_strings,
+         "JSON list, e.g. '[\"\\n\\n\", \"###\"]': stop once one is generated (HF stop_strings)"},
+        {"--target-prefix", ARG_STR, &g->target_prefix,
+         "text every output starts with (forced; CTranslate2 target_prefix)"},
     };
     memcpy(specs, v, sizeof v);
     return CLI_GEN_NSPECS;
@@ -85,12 +90,14 @@ static int parse_eos_ids(const char *s, t5g_gen_opts *o) {
 /* the penalty form: --length-penalty-form, or an older alias, or the command's default */
 static int penalty_form(const cli_gen_flags *g, int *gnmt) {
     int given = (g->lp_form != NULL) + g->gnmt_alias + g->hf_alias;
-    T5G_CHECK(given <= 1, "give the length-penalty form once: --length-penalty-form hf|gnmt (--gnmt-penalty and --hf-penalty are its older spellings)");
+    T5G_CHECK(given <= 1, "give the length-penalty form once: --length-penalty-form hf|gnmt (--gnmt-penalty and "
+                          "--hf-penalty are its older spellings)");
     *gnmt = g->def_gnmt;
     if (g->gnmt_alias) *gnmt = 1;
     if (g->hf_alias) *gnmt = 0;
     if (g->lp_form) {
-        T5G_CHECK(!strcmp(g->lp_form, "hf") || !strcmp(g->lp_form, "gnmt"), "--length-penalty-form must be hf or gnmt, got '%s'", g->lp_form);
+        T5G_CHECK(!strcmp(g->lp_form, "hf") || !strcmp(g->lp_form, "gnmt"),
+                  "--length-penalty-form must be hf or gnmt, got '%s'", g->lp_form);
         *gnmt = !strcmp(g->lp_form, "gnmt");
     }
     return 0;
@@ -113,7 +120,9 @@ int cli_gen_finish(cli_gen_flags *g) {
     o->search = g->sample ? T5G_SEARCH_SAMPLE : beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
     o->num_beams = beams;
     o->length_penalty = (float)g->lp;
-    o->early_stopping = !strcmp(g->early, "true") ? T5G_EARLY_TRUE : !strcmp(g->early, "never") ? T5G_EARLY_NEVER : T5G_EARLY_FALSE;
+    o->early_stopping = !strcmp(g->early, "true")    ? T5G_EARLY_TRUE
+                        : !strcmp(g->early, "never") ? T5G_EARLY_NEVER
+                                                     : T5G_EARLY_FALSE;
     o->temperature = (float)g->temperature;
     o->top_k = g->topk;
     o->top_p = (float)g->topp;
@@ -126,7 +135,7 @@ int cli_gen_finish(cli_gen_flags *g) {
     o->no_repeat_ngram_size = g->no_repeat;
     if (g->eos_ids) T5G_TRY(parse_eos_ids(g->eos_ids, o));
     if (g->target_prefix) T5G_CHECK(*g->target_prefix, "--target-prefix must not be empty");
-    if (g->stop_strings) {  /* syntax now; the matcher needs the tokenizer (cli_gen_prepare) */
+    if (g->stop_strings) { /* syntax now; the matcher needs the tokenizer (cli_gen_prepare) */
         cJSON *j = cJSON_Parse(g->stop_strings), *e;
         int ok = cJSON_IsArray(j) && cJSON_GetArraySize(j) >= 1;
         cJSON_ArrayForEach(e, j) ok &= cJSON_IsString(e) && e->valuestring[0];
@@ -138,7 +147,8 @@ int cli_gen_finish(cli_gen_flags *g) {
 
 static t5g_tokenizer *load_tokenizer(const t5g_model *m, const char *path) {
     if (path) return t5g_tokenizer_from_file(path);
-    T5G_CHECK_NULL(m->spm_model, "--stop-strings and --target-prefix need a tokenizer: the checkpoint has none (pass --tokenizer)");
+    T5G_CHECK_NULL(m->spm_model,
+                   "--stop-strings and --target-prefix need a tokenizer: the checkpoint has none (pass --tokenizer)");
     return t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);
 }
 
@@ -150,7 +160,8 @@ int cli_gen_prepare(cli_gen_flags *g, const t5g_model *m, const char *tokenizer_
     if (g->target_prefix) {
         size_t n = 0;
         rc = t5g_tokenizer_encode(tok, g->target_prefix, strlen(g->target_prefix), 0, &g->prefix_ids, &n);
-        if (!rc && n > (size_t)T5G_MAX_NEW_TOKENS) rc = T5G_FAIL("--target-prefix has %zu tokens, at most %d", n, T5G_MAX_NEW_TOKENS);
+        if (!rc && n > (size_t)T5G_MAX_NEW_TOKENS)
+            rc = T5G_FAIL("--target-prefix has %zu tokens, at most %d", n, T5G_MAX_NEW_TOKENS);
         g->o.target_prefix = g->prefix_ids;
         g->o.n_target_prefix = (int)n;
     }
@@ -159,7 +170,8 @@ int cli_gen_prepare(cli_gen_flags *g, const t5g_model *m, const char *tokenizer_
         const char *v[T5G_MAX_STOP_STRINGS];
         int n = 0;
         cJSON_ArrayForEach(e, j) if (n < T5G_MAX_STOP_STRINGS) v[n++] = e->valuestring;
-        if (cJSON_GetArraySize(j) > T5G_MAX_STOP_STRINGS) rc = T5G_FAIL("--stop-strings: at most %d strings", T5G_MAX_STOP_STRINGS);
+        if (cJSON_GetArraySize(j) > T5G_MAX_STOP_STRINGS)
+            rc = T5G_FAIL("--stop-strings: at most %d strings", T5G_MAX_STOP_STRINGS);
         else if (!(g->stop = t5g_stop_strings_new(tok, v, n))) rc = -1;
         g->o.stop_strings = g->stop;
         cJSON_Delete(j);
@@ -224,7 +236,7 @@ int cli_request_prefix(const cJSON *item, const t5g_tokenizer *tok, int vocab, i
         *n = k;
     }
     if (*n > 0) return 0;
-    free(*ids);  /* an empty prefix: none */
+    free(*ids); /* an empty prefix: none */
     *ids = NULL;
     return 0;
 }

@@ -12,7 +12,7 @@ typedef struct t5g_tokenizer t5g_tokenizer;
 typedef struct t5g_stop_strings t5g_stop_strings;
 
 typedef struct {
-    t5g_gen_opts o;               /* the result, after cli_gen_finish (and cli_gen_prepare) */
+    t5g_gen_opts o; /* the result, after cli_gen_finish (and cli_gen_prepare) */
     /* command defaults */
     int def_batch, def_beams, def_gnmt;
     double def_lp;
@@ -24,7 +24,7 @@ typedef struct {
     /* made by cli_gen_prepare */
     t5g_stop_strings *stop;
     int32_t *prefix_ids;
-    char help[4][96];             /* help lines that name the command's defaults */
+    char help[4][96]; /* help lines that name the command's defaults */
 } cli_gen_flags;
 
 /* Number of arg_spec entries cli_gen_specs writes. */

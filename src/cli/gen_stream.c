@@ -13,7 +13,9 @@ int gen_stream_bcast_index(jsonl_index *ix, MPI_Comm world) {
     int64_t hdr[3] = {ix->n, ix->chunk, ix->nchunks};
     MPI_Bcast(hdr, 3, MPI_INT64_T, 0, world);
     if (me != 0) {
-        ix->n = hdr[0]; ix->chunk = hdr[1]; ix->nchunks = hdr[2];
+        ix->n = hdr[0];
+        ix->chunk = hdr[1];
+        ix->nchunks = hdr[2];
         ix->off = malloc(sizeof(int64_t) * (size_t)(hdr[2] ? hdr[2] : 1));
         ix->line0 = malloc(sizeof(int64_t) * (size_t)(hdr[2] ? hdr[2] : 1));
     }
@@ -42,16 +44,22 @@ static int request_line(const gen_stream_cfg *c, const char *p, size_t n, long l
     cJSON_Delete(it);
     if (!bad && *nt > (size_t)c->max_input) {
         if (c->truncate) {
-            if (!quiet) fprintf(stderr, "t5g: warning: %s:%lld: input of %zu tokens truncated to %d\n", c->in, lineno, *nt, c->max_input);
+            if (!quiet)
+                fprintf(stderr, "t5g: warning: %s:%lld: input of %zu tokens truncated to %d\n", c->in, lineno, *nt,
+                        c->max_input);
             *nt = (size_t)c->max_input;
         } else {
-            bad = T5G_FAIL("%s:%lld: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", c->in, lineno,
-                           *nt, c->max_input);
+            bad = T5G_FAIL("%s:%lld: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", c->in,
+                           lineno, *nt, c->max_input);
         }
     }
     if (bad) {
-        free(*ids); free(*idj); free(*pre);
-        *ids = NULL; *idj = NULL; *pre = NULL;
+        free(*ids);
+        free(*idj);
+        free(*pre);
+        *ids = NULL;
+        *idj = NULL;
+        *pre = NULL;
     }
     return bad;
 }
@@ -69,21 +77,32 @@ static int each_line(const gen_stream_cfg *c, const jsonl_index *ix, int64_t k, 
     int rc = 0;
     for (int64_t i = first; i < end && !rc; i++) {
         int got = jsonl_reader_next(&r, &p, &n, &ln);
-        if (got <= 0) { rc = got < 0 ? -1 : T5G_FAIL("%s changed while it was read (fewer lines)", c->in); break; }
+        if (got <= 0) {
+            rc = got < 0 ? -1 : T5G_FAIL("%s changed while it was read (fewer lines)", c->in);
+            break;
+        }
         rc = fn(ctx, i, p, n, ln);
     }
     jsonl_reader_close(&r);
     return rc;
 }
 
-typedef struct { const gen_stream_cfg *c; uint8_t *bad; } vctx;
+typedef struct {
+    const gen_stream_cfg *c;
+    uint8_t *bad;
+} vctx;
 static int validate_line(void *ctx, int64_t i, char *p, size_t n, long long lineno) {
     vctx *v = ctx;
     char *idj;
     int32_t *ids, *pre;
     size_t nt;
     int npre;
-    if (!request_line(v->c, p, n, lineno, 0, &idj, &ids, &nt, &pre, &npre)) { free(idj); free(ids); free(pre); return 0; }
+    if (!request_line(v->c, p, n, lineno, 0, &idj, &ids, &nt, &pre, &npre)) {
+        free(idj);
+        free(ids);
+        free(pre);
+        return 0;
+    }
     if (!v->c->skip) return -1;
     fprintf(stderr, "t5g: warning: skipping: %s\n", t5g_last_error());
     jsonl_set_bit(v->bad, i);
@@ -96,7 +115,11 @@ int gen_stream_validate(const gen_stream_cfg *c, const jsonl_index *ix, int dp_r
     return 0;
 }
 
-typedef struct { const gen_stream_cfg *c; const uint8_t *bad, *done; gen_chunk *ch; } rctx;
+typedef struct {
+    const gen_stream_cfg *c;
+    const uint8_t *bad, *done;
+    gen_chunk *ch;
+} rctx;
 static int read_line(void *ctx, int64_t i, char *p, size_t n, long long lineno) {
     rctx *r = ctx;
     if (jsonl_bit(r->bad, i)) return 0;
@@ -106,10 +129,19 @@ static int read_line(void *ctx, int64_t i, char *p, size_t n, long long lineno) 
     int npre;
     /* checked before: a failure now means the file changed under us */
     if (request_line(r->c, p, n, lineno, 1, &idj, &ids, &nt, &pre, &npre)) return -1;
-    if (jsonl_bit(r->done, i)) { free(idj); free(ids); free(pre); return 0; }
+    if (jsonl_bit(r->done, i)) {
+        free(idj);
+        free(ids);
+        free(pre);
+        return 0;
+    }
     gen_chunk *ch = r->ch;
-    ch->in[ch->n] = (t5g_gen_input){.index = ch->n, .seed = t5g_request_seed(idj, r->c->seed), .ids = ids, .n = (int)nt,
-                                    .prefix = pre, .nprefix = npre};
+    ch->in[ch->n] = (t5g_gen_input){.index = ch->n,
+                                    .seed = t5g_request_seed(idj, r->c->seed),
+                                    .ids = ids,
+                                    .n = (int)nt,
+                                    .prefix = pre,
+                                    .nprefix = npre};
     ch->ids_json[ch->n++] = idj;
     return 0;
 }
@@ -119,7 +151,10 @@ int gen_stream_read_chunk(const gen_stream_cfg *c, const jsonl_index *ix, int64_
     memset(ch, 0, sizeof *ch);
     ch->in = calloc((size_t)ix->chunk, sizeof *ch->in);
     ch->ids_json = calloc((size_t)ix->chunk, sizeof *ch->ids_json);
-    if (!ch->in || !ch->ids_json) { gen_chunk_free(ch); return T5G_FAIL("out of memory reading %s", c->in); }
+    if (!ch->in || !ch->ids_json) {
+        gen_chunk_free(ch);
+        return T5G_FAIL("out of memory reading %s", c->in);
+    }
     rctx r = {c, bad, done, ch};
     int rc = each_line(c, ix, k, read_line, &r);
     if (rc) gen_chunk_free(ch);

@@ -12,7 +12,7 @@
 typedef struct {
     const char *in;
     const t5g_tokenizer *tok;
-    int flags, vocab, dec_vocab, max_input, truncate, skip;  /* skip: --on-error skip */
+    int flags, vocab, dec_vocab, max_input, truncate, skip; /* skip: --on-error skip */
     uint64_t seed;
 } gen_stream_cfg;
 

@@ -12,7 +12,11 @@
 #define T5G_GIT_REV "unknown"
 #endif
 
-typedef struct { const char *name; int (*fn)(int, char **); const char *help; } command;
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} command;
 
 static const command COMMANDS[] = {
     {"info", cmd_info, "print a model's config and exact parameter count"},

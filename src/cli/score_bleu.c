@@ -36,21 +36,20 @@ typedef struct {
 } cli_args;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: t5g score bleu REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 output)\n"
-            "  HYP defaults to stdin (also -i -)\n"
-            "  -tok, --tokenize 13a|intl|none       tokenizer (default 13a)\n"
-            "  -s, --smooth-method exp|floor|add-k|none   smoothing (default exp)\n"
-            "  -sv, --smooth-value V                value for floor (0.1) / add-k (1)\n"
-            "  -lc, --lowercase                     case-insensitive BLEU\n"
-            "  --effective-order                    skip orders without hypothesis n-grams (API option)\n"
-            "  -f, --format json|text               output format (default json)\n"
-            "  -w, --width W                        decimals of the score (default 1)\n"
-            "  -sl, --sentence-level                one line per segment (forces effective order)\n"
-            "  -b, --score-only  -sh, --short  -q, --quiet  --force\n"
-            "  -pbs, --paired-bs                    -i BASELINE SYSTEM...: paired bootstrap resampling test\n"
-            "                                       (JSON as sacreBLEU; seed SACREBLEU_SEED, default 12345)\n"
-            "  -pbsn, --paired-bs-n N               resamples (default 1000)\n");
+    fprintf(f, "usage: t5g score bleu REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 output)\n"
+               "  HYP defaults to stdin (also -i -)\n"
+               "  -tok, --tokenize 13a|intl|none       tokenizer (default 13a)\n"
+               "  -s, --smooth-method exp|floor|add-k|none   smoothing (default exp)\n"
+               "  -sv, --smooth-value V                value for floor (0.1) / add-k (1)\n"
+               "  -lc, --lowercase                     case-insensitive BLEU\n"
+               "  --effective-order                    skip orders without hypothesis n-grams (API option)\n"
+               "  -f, --format json|text               output format (default json)\n"
+               "  -w, --width W                        decimals of the score (default 1)\n"
+               "  -sl, --sentence-level                one line per segment (forces effective order)\n"
+               "  -b, --score-only  -sh, --short  -q, --quiet  --force\n"
+               "  -pbs, --paired-bs                    -i BASELINE SYSTEM...: paired bootstrap resampling test\n"
+               "                                       (JSON as sacreBLEU; seed SACREBLEU_SEED, default 12345)\n"
+               "  -pbsn, --paired-bs-n N               resamples (default 1000)\n");
 }
 
 /* Value of an option given as "--opt V" or "--opt=V". */
@@ -72,7 +71,10 @@ static int is_opt(const char *a, const char *shrt, const char *lng, const char *
     size_t k = strlen(lng);
     *eq = NULL;
     if ((shrt && !strcmp(a, shrt)) || !strcmp(a, lng)) return 1;
-    if (!strncmp(a, lng, k) && a[k] == '=') { *eq = a + k; return 1; }
+    if (!strncmp(a, lng, k) && a[k] == '=') {
+        *eq = a + k;
+        return 1;
+    }
     return 0;
 }
 
@@ -85,16 +87,24 @@ static int parse_args(int argc, char **argv, cli_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *eq, *v;
         if (is_opt(s, "-i", "--input", &eq)) {
-            if (eq) { a->hyp = a->hyps[nhyp < 64 ? nhyp : 63] = eq + 1; nhyp++; continue; }
+            if (eq) {
+                a->hyp = a->hyps[nhyp < 64 ? nhyp : 63] = eq + 1;
+                nhyp++;
+                continue;
+            }
             while (i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-"))) {
                 a->hyp = a->hyps[nhyp < 64 ? nhyp : 63] = argv[++i];
                 nhyp++;
             }
-            if (!nhyp) { a->hyp = a->hyps[0] = "-"; nhyp = 1; }
+            if (!nhyp) {
+                a->hyp = a->hyps[0] = "-";
+                nhyp = 1;
+            }
         } else if (is_opt(s, "-pbs", "--paired-bs", &eq)) {
             a->paired = 1;
         } else if (is_opt(s, "-pbsn", "--paired-bs-n", &eq)) {
-            if (!(v = opt_value(argc, argv, &i, eq)) || parse_int(v, &a->paired_n) || a->paired_n < 1 || a->paired_n > 100000)
+            if (!(v = opt_value(argc, argv, &i, eq)) || parse_int(v, &a->paired_n) || a->paired_n < 1 ||
+                a->paired_n > 100000)
                 return T5G_FAIL("--paired-bs-n needs an integer 1..100000 (got '%s')", v ? v : "");
         } else if (is_opt(s, "-tok", "--tokenize", &eq)) {
             if (!(v = opt_value(argc, argv, &i, eq)) || bleu_tokenize_from_name(v) < 0)
@@ -123,24 +133,27 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         else if (is_opt(s, "-sh", "--short", &eq)) a->short_sig = 1;
         else if (is_opt(s, "-q", "--quiet", &eq)) a->quiet = 1;
         else if (s[0] == '-' && s[1]) return T5G_FAIL("unknown option '%s' (see t5g score bleu --help)", s);
-        else if (!s[1] && s[0] == '-') return T5G_FAIL("references cannot be read from stdin; give reference files (stdin is the hypothesis)");
+        else if (!s[1] && s[0] == '-')
+            return T5G_FAIL("references cannot be read from stdin; give reference files (stdin is the hypothesis)");
         else {
             if (a->nrefs == sizeof a->refs / sizeof a->refs[0]) return T5G_FAIL("too many reference files (max 64)");
             a->refs[a->nrefs++] = s;
         }
     }
-    T5G_CHECK(a->nrefs > 0, "no reference file given; usage: t5g score bleu REF [REF...] [-i HYP] (HYP defaults to stdin)");
+    T5G_CHECK(a->nrefs > 0,
+              "no reference file given; usage: t5g score bleu REF [REF...] [-i HYP] (HYP defaults to stdin)");
     a->nhyp = nhyp;
     if (a->paired) {
         T5G_CHECK(nhyp >= 2 && nhyp <= 64, "--paired-bs needs -i BASELINE SYSTEM... (2..64 files)");
         T5G_CHECK(a->json && !a->sentence && !a->score_only,
                   "--paired-bs prints sacreBLEU's JSON only (no -f text, -sl or -b in t5g)");
-        for (int k = 0; k < nhyp; k++) T5G_CHECK(strcmp(a->hyps[k], "-"), "--paired-bs reads the systems from files, not stdin");
+        for (int k = 0; k < nhyp; k++)
+            T5G_CHECK(strcmp(a->hyps[k], "-"), "--paired-bs reads the systems from files, not stdin");
         return 0;
     }
     T5G_CHECK(nhyp <= 1, "give exactly one hypothesis file after -i (several only with --paired-bs)");
     if (!nhyp) a->hyp = "-";
-    if (a->sentence) a->o.effective_order = 1;  /* sacreBLEU >= 2.0 does this for -sl */
+    if (a->sentence) a->o.effective_order = 1; /* sacreBLEU >= 2.0 does this for -sl */
     return 0;
 }
 
@@ -170,12 +183,14 @@ static int run(const cli_args *a, sb_text *refs, sb_text *hyp) {
     if (!a->sentence) {
         T5G_TRY(bleu_corpus(hyp->lines, hyp->lens, hyp->n, streams, lens, a->nrefs, &a->o, &s));
         if (s.tokenized_period_lines >= 100 && !a->o.force && !a->quiet)
-            fprintf(stderr, "t5g: warning: That's 100 lines that end in a tokenized period ('.')\n"
-                            "t5g: warning: It looks like you forgot to detokenize your test data, which may hurt your score.\n"
-                            "t5g: warning: If you insist your data is detokenized, or don't care, you can suppress this message with the `force` parameter.\n");
+            fprintf(stderr,
+                    "t5g: warning: That's 100 lines that end in a tokenized period ('.')\n"
+                    "t5g: warning: It looks like you forgot to detokenize your test data, which may hurt your score.\n"
+                    "t5g: warning: If you insist your data is detokenized, or don't care, you can suppress this "
+                    "message with the `force` parameter.\n");
         return print_score(&s, a, a->json);
     }
-    for (size_t i = 0; i < hyp->n; i++) {  /* sacreBLEU prints text lines here even for -f json */
+    for (size_t i = 0; i < hyp->n; i++) { /* sacreBLEU prints text lines here even for -f json */
         const char *seg_refs[64];
         size_t seg_lens[64];
         const char *const *one[64];
@@ -205,13 +220,17 @@ static int run_paired(const cli_args *a, sb_text *refs) {
     unsigned long seed = env ? strtoul(env, &end, 10) : 12345;
     if (env && (!*env || *end || seed == 0 || seed > 0xFFFFFFFFul))
         return T5G_FAIL("SACREBLEU_SEED must be an integer 1..4294967295 (unseeded 'none' and 0 are not "
-                        "reproducible), got '%s'", env);
+                        "reproducible), got '%s'",
+                        env);
     memset(sys, 0, sizeof sys);
     for (int k = 0; k < a->nhyp && !rc; k++) {
         int dup = 0;
         for (size_t j = 0; j < ns; j++) dup |= !strcmp(names[j], a->hyps[k]) ? (j == 0 ? 1 : 2) : 0;
         if (dup == 1) continue;
-        if (dup) { rc = T5G_FAIL("'%s' already used to name a system (give each system once)", a->hyps[k]); break; }
+        if (dup) {
+            rc = T5G_FAIL("'%s' already used to name a system (give each system once)", a->hyps[k]);
+            break;
+        }
         names[ns] = a->hyps[k];
         rc = sb_read_lines(a->hyps[k], "hypothesis", &sys[ns]);
         if (!rc) ns++;
@@ -221,17 +240,24 @@ static int run_paired(const cli_args *a, sb_text *refs) {
             if (refs[r].n != sys[j].n)
                 rc = T5G_FAIL("system %s has %zu lines but reference file %s has %zu; give line-aligned files",
                               names[j], sys[j].n, a->refs[r], refs[r].n);
-    if (!rc) rc = bleu_paired_bs(refs, a->nrefs, sys, names, ns, &a->o, a->paired_n ? a->paired_n : 1000,
-                                 (uint32_t)seed, stdout);
+    if (!rc)
+        rc = bleu_paired_bs(refs, a->nrefs, sys, names, ns, &a->o, a->paired_n ? a->paired_n : 1000, (uint32_t)seed,
+                            stdout);
     for (size_t j = 0; j < ns; j++) sb_text_free(&sys[j]);
     return rc;
 }
 
 int bleu_cli_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
     cli_args a;
-    if (parse_args(argc, argv, &a)) { t5g_print_error(); return 2; }
+    if (parse_args(argc, argv, &a)) {
+        t5g_print_error();
+        return 2;
+    }
     sb_text refs[64], hyp;
     memset(refs, 0, sizeof refs);
     memset(&hyp, 0, sizeof hyp);
@@ -241,7 +267,10 @@ int bleu_cli_main(int argc, char **argv) {
     else if (!rc) rc = sb_read_lines(a.hyp, "hypothesis", &hyp);
     if (!rc && !a.paired) rc = run(&a, refs, &hyp);
     if (rc) t5g_print_error();
-    if (fflush(stdout) && !rc) { fprintf(stderr, "t5g: error: cannot write the output\n"); rc = -1; }
+    if (fflush(stdout) && !rc) {
+        fprintf(stderr, "t5g: error: cannot write the output\n");
+        rc = -1;
+    }
     for (size_t r = 0; r < a.nrefs; r++) sb_text_free(&refs[r]);
     sb_text_free(&hyp);
     return rc ? 1 : 0;

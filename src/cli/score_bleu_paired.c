@@ -48,7 +48,10 @@ static int cmp_double(const void *x, const void *y) {
 /* estimate_ci: (mean, half the 95% range) of the resampled scores. */
 static void estimate_ci(const double *scores, size_t n, double *mean, double *ci) {
     double *s = malloc(n * sizeof *s);
-    if (!s) { *mean = *ci = NAN; return; }
+    if (!s) {
+        *mean = *ci = NAN;
+        return;
+    }
     memcpy(s, scores, n * sizeof *s);
     qsort(s, n, sizeof *s, cmp_double);
     size_t lo = n / 40, hi = n - lo - 1;
@@ -72,7 +75,8 @@ static int segment_stats(const sb_text *hyp, const sb_text *refs, size_t nrefs, 
 }
 
 /* BLEU of every resample: numpy float32 row sums in index order, float32 precisions. */
-static int resample_scores(const float *st, const uint32_t *idx, size_t n, size_t nsamp, const bleu_opts *o, double *out) {
+static int resample_scores(const float *st, const uint32_t *idx, size_t n, size_t nsamp, const bleu_opts *o,
+                           double *out) {
     bleu_opts f = *o;
     f.f32_precisions = 1;
     for (size_t b = 0; b < nsamp; b++) {
@@ -101,7 +105,8 @@ static void put_json_ascii(FILE *f, const char *s) {
         else if (c == '\b') fputs("\\b", f);
         else if (c == '\f') fputs("\\f", f);
         else if (c < 0x20 || (c >= 0x7f && c < 0x10000)) fprintf(f, "\\u%04x", c);
-        else if (c >= 0x10000) fprintf(f, "\\u%04x\\u%04x", 0xD800 + ((c - 0x10000) >> 10), 0xDC00 + ((c - 0x10000) & 0x3FF));
+        else if (c >= 0x10000)
+            fprintf(f, "\\u%04x\\u%04x", 0xD800 + ((c - 0x10000) >> 10), 0xDC00 + ((c - 0x10000) & 0x3FF));
         else fputc((int)c, f);
     }
     fputc('"', f);
@@ -113,7 +118,8 @@ static void put_num(FILE *f, double x) {
     fputs(b, f);
 }
 
-static void put_entry(FILE *f, const char *name, int baseline, double score, double p, double mean, double ci, int last) {
+static void put_entry(FILE *f, const char *name, int baseline, double score, double p, double mean, double ci,
+                      int last) {
     fputs("    {\n        \"system\": ", f);
     if (baseline) {
         char *b = malloc(strlen(name) + 16);
@@ -172,7 +178,10 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
         if (!rc) rc = resample_scores(sst, idx, n, (size_t)nsamp, o, sc);
         if (rc) break;
         double diff = fabs(base.score - one.score), *d = bl == sc ? NULL : malloc((size_t)nsamp * sizeof *d);
-        if (!d) { rc = T5G_FAIL("out of memory"); break; }
+        if (!d) {
+            rc = T5G_FAIL("out of memory");
+            break;
+        }
         for (int b = 0; b < nsamp; b++) d[b] = fabs(sc[b] - bl[b]);
         double dm = np_pairwise(d, (size_t)nsamp) / nsamp;
         long c = 0;

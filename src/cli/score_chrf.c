@@ -15,20 +15,19 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: t5g score chrf REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 chrF / chrF++)\n"
-            "  HYP defaults to stdin (also -i -)\n"
-            "  -cc, --char-order N    character n-gram order (default 6)\n"
-            "  -cw, --word-order N    word n-gram order (default 0; 2 = chrF++)\n"
-            "  --beta N               recall weight (default 2)\n"
-            "  --lowercase            case-insensitive\n"
-            "  --whitespace           keep whitespace in character n-grams\n"
-            "  --eps-smoothing        epsilon smoothing (chrF++.py / Moses / NLTK) instead of effective order\n"
-            SB_COMMON_HELP);
+    fprintf(f, "usage: t5g score chrf REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 chrF / chrF++)\n"
+               "  HYP defaults to stdin (also -i -)\n"
+               "  -cc, --char-order N    character n-gram order (default 6)\n"
+               "  -cw, --word-order N    word n-gram order (default 0; 2 = chrF++)\n"
+               "  --beta N               recall weight (default 2)\n"
+               "  --lowercase            case-insensitive\n"
+               "  --whitespace           keep whitespace in character n-grams\n"
+               "  --eps-smoothing        epsilon smoothing (chrF++.py / Moses / NLTK) instead of effective "
+               "order\n" SB_COMMON_HELP);
 }
 
-static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n,
-                        const char *const *const *refs, const size_t *const *rl, size_t ns, double *score, int *nrefs) {
+static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n, const char *const *const *refs,
+                        const size_t *const *rl, size_t ns, double *score, int *nrefs) {
     chrf_score s;
     T5G_TRY(chrf_corpus(hyps, hl, n, refs, rl, ns, ctx, &s));
     *score = s.score;
@@ -36,7 +35,9 @@ static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, si
     return 0;
 }
 
-static void metric_name(void *ctx, char *buf, size_t n) { chrf_name(ctx, buf, n); }
+static void metric_name(void *ctx, char *buf, size_t n) {
+    chrf_name(ctx, buf, n);
+}
 
 static int metric_sig(void *ctx, int nrefs, int short_form, char *buf, size_t n) {
     return chrf_signature(ctx, nrefs, short_form, buf, n);
@@ -44,7 +45,8 @@ static int metric_sig(void *ctx, int nrefs, int short_form, char *buf, size_t n)
 
 static int int_opt(int argc, char **argv, int *i, const char *eq, const char *name, int lo, int hi, int *out) {
     const char *v = sb_opt_value(argc, argv, i, eq);
-    if (!v || sb_parse_int(v, lo, hi, out)) return T5G_FAIL("%s needs an integer %d..%d (got '%s')", name, lo, hi, v ? v : "");
+    if (!v || sb_parse_int(v, lo, hi, out))
+        return T5G_FAIL("%s needs an integer %d..%d (got '%s')", name, lo, hi, v ? v : "");
     return 0;
 }
 
@@ -74,10 +76,16 @@ static int parse_args(int argc, char **argv, sb_common *c, chrf_opts *o) {
 
 int chrf_cli_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
     sb_common c;
     chrf_opts o;
-    if (parse_args(argc, argv, &c, &o)) { t5g_print_error(); return 2; }
+    if (parse_args(argc, argv, &c, &o)) {
+        t5g_print_error();
+        return 2;
+    }
     sb_metric m = {"chrf", &o, metric_score, metric_name, metric_sig};
     return sb_run(&c, &m);
 }

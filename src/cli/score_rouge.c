@@ -38,7 +38,7 @@ typedef struct {
 } span;
 
 typedef struct {
-    char *buf;   /* file contents, decoded in place */
+    char *buf; /* file contents, decoded in place */
     span *lines;
     size_t n;
 } corpus;
@@ -51,7 +51,10 @@ static long utf8_error_at(const unsigned char *s, size_t n) {
         unsigned c = s[i];
         size_t k;
         unsigned lo = 0x80, hi = 0xBF;
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         if (c >= 0xC2 && c <= 0xDF) k = 1;
         else if (c >= 0xE0 && c <= 0xEF) k = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
         else if (c >= 0xF0 && c <= 0xF4) k = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
@@ -81,15 +84,25 @@ static size_t unescape_text(char *p, size_t n) {
 }
 
 static int put_utf8(char *out, unsigned cp) {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) { out[0] = (char)(0xC0 | cp >> 6); out[1] = (char)(0x80 | (cp & 63)); return 2; }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 63));
+        return 2;
+    }
     if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12); out[1] = (char)(0x80 | ((cp >> 6) & 63));
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 63));
         out[2] = (char)(0x80 | (cp & 63));
         return 3;
     }
-    out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | ((cp >> 12) & 63));
-    out[2] = (char)(0x80 | ((cp >> 6) & 63)); out[3] = (char)(0x80 | (cp & 63));
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 63));
+    out[2] = (char)(0x80 | ((cp >> 6) & 63));
+    out[3] = (char)(0x80 | (cp & 63));
     return 4;
 }
 
@@ -98,15 +111,19 @@ static int hex4(const char *p, size_t avail, unsigned *v) {
     *v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return -1;
         *v = *v * 16 + (unsigned)d;
     }
     return 0;
 }
 
-static int is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_json_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* One JSONL line holding a JSON string: decode it in place (never longer than the input).
  * A lone surrogate escape (accepted by Python's json) becomes U+FFFD: for ROUGE both are
@@ -114,19 +131,43 @@ static int is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c =
 static long decode_json_line(char *p, size_t n, const char **why) {
     size_t i = 0, o = 0;
     while (i < n && is_json_ws(p[i])) i++;
-    if (i == n) { *why = "empty line (expected a JSON string)"; return -1; }
-    if (p[i] != '"') { *why = "expected a JSON string in double quotes"; return -1; }
+    if (i == n) {
+        *why = "empty line (expected a JSON string)";
+        return -1;
+    }
+    if (p[i] != '"') {
+        *why = "expected a JSON string in double quotes";
+        return -1;
+    }
     for (i++;; i++) {
-        if (i >= n) { *why = "unterminated JSON string"; return -1; }
+        if (i >= n) {
+            *why = "unterminated JSON string";
+            return -1;
+        }
         char c = p[i];
         if (c == '"') break;
-        if ((unsigned char)c < 0x20) { *why = "control character inside a JSON string (escape it)"; return -1; }
-        if (c != '\\') { p[o++] = c; continue; }
-        if (++i >= n) { *why = "unterminated JSON string"; return -1; }
+        if ((unsigned char)c < 0x20) {
+            *why = "control character inside a JSON string (escape it)";
+            return -1;
+        }
+        if (c != '\\') {
+            p[o++] = c;
+            continue;
+        }
+        if (++i >= n) {
+            *why = "unterminated JSON string";
+            return -1;
+        }
         const char *esc = strchr("\"\\/bfnrt", p[i]);
-        if (esc && p[i]) { p[o++] = "\"\\/\b\f\n\r\t"[esc - "\"\\/bfnrt"]; continue; }
+        if (esc && p[i]) {
+            p[o++] = "\"\\/\b\f\n\r\t"[esc - "\"\\/bfnrt"];
+            continue;
+        }
         unsigned cp, lo;
-        if (p[i] != 'u' || hex4(p + i + 1, n - i - 1, &cp)) { *why = "invalid escape in JSON string"; return -1; }
+        if (p[i] != 'u' || hex4(p + i + 1, n - i - 1, &cp)) {
+            *why = "invalid escape in JSON string";
+            return -1;
+        }
         i += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < n && p[i + 1] == '\\' && p[i + 2] == 'u' &&
             !hex4(p + i + 3, n - i - 3, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
@@ -138,7 +179,10 @@ static long decode_json_line(char *p, size_t n, const char **why) {
         o += (size_t)put_utf8(p + o, cp);
     }
     for (i++; i < n; i++)
-        if (!is_json_ws(p[i])) { *why = "extra text after the JSON string"; return -1; }
+        if (!is_json_ws(p[i])) {
+            *why = "extra text after the JSON string";
+            return -1;
+        }
     return (long)o;
 }
 
@@ -163,8 +207,7 @@ static int read_corpus(const char *path, int informat, corpus *c) {
         char *nl = memchr(c->buf + start, '\n', len - start);
         size_t end = nl ? (size_t)(nl - c->buf) : len, line = c->n + 1;
         long bad = utf8_error_at((const unsigned char *)c->buf + start, end - start);
-        T5G_CHECK(bad < 0, "%s:%zu: invalid UTF-8 at byte %ld of the line (files must be UTF-8)", path,
-                  line, bad + 1);
+        T5G_CHECK(bad < 0, "%s:%zu: invalid UTF-8 at byte %ld of the line (files must be UTF-8)", path, line, bad + 1);
         size_t n = end - start;
         if (jsonl) {
             const char *why = NULL;
@@ -208,7 +251,10 @@ static int parse_args(int argc, char **argv, options *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 1;
-        if (!strcmp(a, "--stem") || !strcmp(a, "--use-stemmer")) { o->stem = 1; continue; }
+        if (!strcmp(a, "--stem") || !strcmp(a, "--use-stemmer")) {
+            o->stem = 1;
+            continue;
+        }
         T5G_CHECK(i + 1 < argc, "option %s needs a value (see --help)", a);
         const char *v = argv[++i];
         double x;
@@ -269,25 +315,26 @@ static void json_score(FILE *f, int d, const char *key, rouge_score x, int last)
     fprintf(f, "%*s}%s\n", d, "", last ? "" : ",");
 }
 
-static void write_report(FILE *f, const options *o, const rouge_type *types, int nt, size_t n,
-                         const rouge_score *mean, const rouge_interval *ci) {
+static void write_report(FILE *f, const options *o, const rouge_type *types, int nt, size_t n, const rouge_score *mean,
+                         const rouge_interval *ci) {
     char name[16];
     if (!o->json) {
         for (int t = 0; t < nt; t++) {
             rouge_type_name(types[t], name, sizeof name);
             text_line(f, name, "mean", mean[t]);
-            if (ci) text_line(f, name, "low", ci[t].low), text_line(f, name, "mid", ci[t].mid),
+            if (ci)
+                text_line(f, name, "low", ci[t].low), text_line(f, name, "mid", ci[t].mid),
                     text_line(f, name, "high", ci[t].high);
         }
         return;
     }
     fprintf(f, "{\n \"examples\": %zu,\n \"use_stemmer\": %s,\n \"scores\": {\n", n, o->stem ? "true" : "false");
-    for (int t = 0; t < nt; t++)
-        json_score(f, 2, rouge_type_name(types[t], name, sizeof name), mean[t], t == nt - 1);
+    for (int t = 0; t < nt; t++) json_score(f, 2, rouge_type_name(types[t], name, sizeof name), mean[t], t == nt - 1);
     fprintf(f, " }%s\n", ci ? "," : "");
     if (ci) {
-        fprintf(f, " \"bootstrap\": {\n  \"n_samples\": %d,\n  \"seed\": %u,\n  \"confidence_interval\": ",
-                o->bootstrap, (unsigned)o->seed);
+        fprintf(f,
+                " \"bootstrap\": {\n  \"n_samples\": %d,\n  \"seed\": %u,\n  \"confidence_interval\": ", o->bootstrap,
+                (unsigned)o->seed);
         put_repr(f, o->confidence);
         fputs(",\n  \"scores\": {\n", f);
         for (int t = 0; t < nt; t++) {
@@ -329,8 +376,7 @@ static int sink_close(sink *k, const char *path) {
     return 0;
 }
 
-static int write_per_example(const char *path, const rouge_type *types, int nt, size_t n,
-                             const rouge_score *rows) {
+static int write_per_example(const char *path, const rouge_type *types, int nt, size_t n, const rouge_score *rows) {
     sink k;
     FILE *f = sink_open(&k, path);
     if (!f) return -1;
@@ -354,8 +400,8 @@ static int write_per_example(const char *path, const rouge_type *types, int nt, 
     return sink_close(&k, path);
 }
 
-static int write_result(const options *o, const rouge_type *types, int nt, size_t n,
-                        const rouge_score *mean, const rouge_interval *ci) {
+static int write_result(const options *o, const rouge_type *types, int nt, size_t n, const rouge_score *mean,
+                        const rouge_interval *ci) {
     const char *path = o->output ? o->output : "-";
     sink k;
     FILE *f = sink_open(&k, path);
@@ -376,17 +422,20 @@ static int run(const options *o) {
     memset(&pc, 0, sizeof pc);
     if (read_corpus(o->targets, o->informat, &tc) || read_corpus(o->predictions, o->informat, &pc)) goto done;
     if (tc.n != pc.n) {
-        T5G_FAIL("%s has %zu examples but %s has %zu (one example per line in both)", o->targets, tc.n,
-                 o->predictions, pc.n);
+        T5G_FAIL("%s has %zu examples but %s has %zu (one example per line in both)", o->targets, tc.n, o->predictions,
+                 pc.n);
         goto done;
     }
-    if (!tc.n) { T5G_FAIL("no examples in %s (empty file)", o->targets); goto done; }
+    if (!tc.n) {
+        T5G_FAIL("no examples in %s (empty file)", o->targets);
+        goto done;
+    }
     rows = t5g_malloc(tc.n * (size_t)nt * sizeof *rows, "ROUGE scores");
     s = rows ? rouge_scorer_new(types, nt, o->stem) : NULL;
     if (!s) goto done;
     for (size_t i = 0; i < tc.n; i++)
-        if (rouge_score_pair(s, tc.buf + tc.lines[i].off, tc.lines[i].len, pc.buf + pc.lines[i].off,
-                             pc.lines[i].len, rows + i * (size_t)nt))
+        if (rouge_score_pair(s, tc.buf + tc.lines[i].off, tc.lines[i].len, pc.buf + pc.lines[i].off, pc.lines[i].len,
+                             rows + i * (size_t)nt))
             goto done;
     if (rouge_mean(rows, tc.n, nt, mean)) goto done;
     if (o->bootstrap && rouge_bootstrap(rows, tc.n, nt, o->bootstrap, o->confidence, o->seed, ci)) goto done;
@@ -405,8 +454,17 @@ int rouge_cli_main(int argc, char **argv) {
     if (!argv || argc < 1) return 2;
     if (rouge_compat_wanted(argc, argv)) return rouge_compat_main(argc, argv);
     int r = parse_args(argc, argv, &o);
-    if (r == 1) { fputs(USAGE, stdout); return 0; }
-    if (r) { t5g_print_error(); return 2; }
-    if (run(&o)) { t5g_print_error(); return 1; }
+    if (r == 1) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (r) {
+        t5g_print_error();
+        return 2;
+    }
+    if (run(&o)) {
+        t5g_print_error();
+        return 1;
+    }
     return 0;
 }

@@ -56,9 +56,15 @@ static const struct {
     const char *name;
     int boolean;
 } FLAGS[F_COUNT] = {
-    {"target_filepattern", 0}, {"prediction_filepattern", 0}, {"output_filename", 0},
-    {"delimiter", 0}, {"rouge_types", 0}, {"use_stemmer", 1}, {"aggregate", 1},
-    {"split_summaries", 1}, {"seed", 0},
+    {"target_filepattern", 0},
+    {"prediction_filepattern", 0},
+    {"output_filename", 0},
+    {"delimiter", 0},
+    {"rouge_types", 0},
+    {"use_stemmer", 1},
+    {"aggregate", 1},
+    {"split_summaries", 1},
+    {"seed", 0},
 };
 
 /* Index of the absl flag named by argument a (with "no" for booleans), or -1. */
@@ -137,8 +143,9 @@ static int parse(int argc, char **argv, cfg *c) {
             if (neg) b = 0;
             if (k == F_STEM) c->stem = b;
             else if (k == F_AGG) c->aggregate = b;
-            else T5G_CHECK(!b, "--split_summaries=true is not supported: it needs NLTK's Punkt "
-                               "sentence splitter; put one sentence per line inside each record instead");
+            else
+                T5G_CHECK(!b, "--split_summaries=true is not supported: it needs NLTK's Punkt "
+                              "sentence splitter; put one sentence per line inside each record instead");
             continue;
         }
         if (eq) c->v[k] = eq + 1;
@@ -178,7 +185,7 @@ static int expand(const char *pattern, glob_t *g, size_t *n) {
         g->gl_pathv[k++] = g->gl_pathv[i];
         g->gl_pathv[i] = t;
     }
-    if (k) qsort(g->gl_pathv, k, sizeof *g->gl_pathv, cmp_str);  /* gl_pathv is NULL on no match */
+    if (k) qsort(g->gl_pathv, k, sizeof *g->gl_pathv, cmp_str); /* gl_pathv is NULL on no match */
     *n = k;
     return 0;
 }
@@ -220,8 +227,11 @@ static int read_records(const char *path, const char *delim, records *r) {
         s = e + dl;
     }
     if (r->len[r->n - 1] == 0) r->n--;
-    else fprintf(stderr, "t5g: warning: %s: no delimiter at the end of the file (its last record is "
-                 "scored, as rouge-score does)\n", path);
+    else
+        fprintf(stderr,
+                "t5g: warning: %s: no delimiter at the end of the file (its last record is "
+                "scored, as rouge-score does)\n",
+                path);
     return 0;
 }
 
@@ -243,14 +253,16 @@ static int score_files(rouge_scorer *s, int nt, const char *tf, const char *pf, 
     memset(&p, 0, sizeof p);
     if (read_records(tf, delim, &t) || read_records(pf, delim, &p)) goto done;
     if (t.n != p.n) {
-        T5G_FAIL("%s has %zu records but %s has %zu (rouge-score needs equal counts per file pair)", tf, t.n,
-                 pf, p.n);
+        T5G_FAIL("%s has %zu records but %s has %zu (rouge-score needs equal counts per file pair)", tf, t.n, pf, p.n);
         goto done;
     }
     if (out->n + t.n > out->cap) {
         size_t cap = (out->n + t.n) * 2;
         rouge_score *v = realloc(out->v, cap * (size_t)nt * sizeof *v);
-        if (!v) { T5G_FAIL("out of memory for %zu ROUGE scores", cap); goto done; }
+        if (!v) {
+            T5G_FAIL("out of memory for %zu ROUGE scores", cap);
+            goto done;
+        }
         out->v = v;
         out->cap = cap;
     }
@@ -330,7 +342,8 @@ static int run(const cfg *c) {
     if (expand(c->v[F_TARGET], &tg, &nt) || expand(c->v[F_PRED], &pg, &np)) goto done;
     if (nt < 1 || nt != np) {
         T5G_FAIL("need equal and positive numbers of target and prediction files; found %zu target "
-                 "files (%s), %zu prediction files (%s)", nt, c->v[F_TARGET], np, c->v[F_PRED]);
+                 "files (%s), %zu prediction files (%s)",
+                 nt, c->v[F_TARGET], np, c->v[F_PRED]);
         goto done;
     }
     s = rouge_scorer_new(c->types, c->ntypes, c->stem);
@@ -349,8 +362,17 @@ done:
 int rouge_compat_main(int argc, char **argv) {
     cfg c;
     int r = parse(argc, argv, &c);
-    if (r == 1) { fputs(USAGE, stdout); return 0; }
-    if (r) { t5g_print_error(); return 2; }
-    if (run(&c)) { t5g_print_error(); return 1; }
+    if (r == 1) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (r) {
+        t5g_print_error();
+        return 2;
+    }
+    if (run(&c)) {
+        t5g_print_error();
+        return 1;
+    }
     return 0;
 }

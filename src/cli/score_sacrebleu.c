@@ -15,13 +15,18 @@ void sb_text_free(sb_text *t) {
     memset(t, 0, sizeof *t);
 }
 
-const char *sb_display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
+const char *sb_display_name(const char *path) {
+    return strcmp(path, "-") ? path : "<stdin>";
+}
 
 static char *read_stdin(size_t *n) {
     size_t cap = 1 << 16, len = 0;
     char *b = malloc(cap + 1);
     for (;;) {
-        if (!b) { T5G_FAIL("out of memory reading stdin"); return NULL; }
+        if (!b) {
+            T5G_FAIL("out of memory reading stdin");
+            return NULL;
+        }
         size_t got = fread(b + len, 1, cap - len, stdin);
         len += got;
         if (got == 0) break;
@@ -32,7 +37,11 @@ static char *read_stdin(size_t *n) {
             cap *= 2;
         }
     }
-    if (ferror(stdin)) { free(b); T5G_FAIL("cannot read the hypothesis from stdin"); return NULL; }
+    if (ferror(stdin)) {
+        free(b);
+        T5G_FAIL("cannot read the hypothesis from stdin");
+        return NULL;
+    }
     b[len] = 0;
     *n = len;
     return b;
@@ -42,8 +51,14 @@ static char *read_stdin(size_t *n) {
  * stdin (Python's TextIOWrapper default) also at "\r\n" and "\r". */
 static size_t line_end(const char *b, size_t s, size_t n, int universal, size_t *next) {
     for (size_t i = s; i < n; i++) {
-        if (b[i] == '\n') { *next = i + 1; return i; }
-        if (universal && b[i] == '\r') { *next = i + 1 + (i + 1 < n && b[i + 1] == '\n'); return i; }
+        if (b[i] == '\n') {
+            *next = i + 1;
+            return i;
+        }
+        if (universal && b[i] == '\r') {
+            *next = i + 1 + (i + 1 < n && b[i + 1] == '\n');
+            return i;
+        }
     }
     *next = n + 1;
     return n;
@@ -82,30 +97,41 @@ int sb_read_lines(const char *path, const char *role, sb_text *t) {
     if (u8_validate(t->buf, n, &bad)) {
         size_t line = 1, start = 0;
         for (size_t i = 0; i < bad; i++)
-            if (t->buf[i] == '\n') { line++; start = i + 1; }
+            if (t->buf[i] == '\n') {
+                line++;
+                start = i + 1;
+            }
         T5G_FAIL("%s file %s: invalid UTF-8 at line %zu, byte %zu of the line (file offset %zu, byte 0x%02X); "
-                 "convert the file to UTF-8", role, sb_display_name(path), line, bad - start + 1, bad,
-                 (unsigned char)t->buf[bad]);
+                 "convert the file to UTF-8",
+                 role, sb_display_name(path), line, bad - start + 1, bad, (unsigned char)t->buf[bad]);
         sb_text_free(t);
         return -1;
     }
-    if (split_lines(t, n, path, role, is_stdin)) { sb_text_free(t); return -1; }
+    if (split_lines(t, n, path, role, is_stdin)) {
+        sb_text_free(t);
+        return -1;
+    }
     return 0;
 }
 
-static int put_s(u8buf *b, const char *s) { return u8buf_put(b, s, strlen(s)); }
+static int put_s(u8buf *b, const char *s) {
+    return u8buf_put(b, s, strlen(s));
+}
 
 static int put_json(u8buf *b, const char *name, const char *sc, const char *sig) {
     char num[64], *copy = strdup(sig);
     T5G_CHECK(copy, "out of memory");
-    py_repr_double(strtod(sc, NULL), num, sizeof num, 1);  /* float(f"{score:.{w}f}") */
+    py_repr_double(strtod(sc, NULL), num, sizeof num, 1); /* float(f"{score:.{w}f}") */
     int rc = put_s(b, "{\n \"name\": ") || u8buf_put_json_str(b, name) || put_s(b, ",\n \"score\": ") ||
              put_s(b, num) || put_s(b, ",\n \"signature\": ") || u8buf_put_json_str(b, sig);
-    for (char *kv = copy, *end; !rc && kv && *kv; kv = end ? end + 1 : NULL) {  /* key:value pairs */
+    for (char *kv = copy, *end; !rc && kv && *kv; kv = end ? end + 1 : NULL) { /* key:value pairs */
         end = strchr(kv, '|');
         if (end) *end = 0;
         char *colon = strchr(kv, ':');
-        if (!colon) { rc = T5G_FAIL("malformed signature '%s'", sig); break; }
+        if (!colon) {
+            rc = T5G_FAIL("malformed signature '%s'", sig);
+            break;
+        }
         *colon = 0;
         rc = put_s(b, ",\n ") || u8buf_put_json_str(b, kv) || put_s(b, ": ") || u8buf_put_json_str(b, colon + 1);
     }
@@ -126,7 +152,11 @@ char *sb_format(const char *name, double score, const char *sig, int width, int 
     else if (json) rc = put_json(&b, name, sc, sig);
     else rc = put_s(&b, name) || (sig && (put_s(&b, "|") || put_s(&b, sig))) || put_s(&b, " = ") || put_s(&b, sc);
     free(sc);
-    if (rc || !b.p) { u8buf_free(&b); if (!rc) T5G_FAIL("out of memory"); return NULL; }
+    if (rc || !b.p) {
+        u8buf_free(&b);
+        if (!rc) T5G_FAIL("out of memory");
+        return NULL;
+    }
     return b.p;
 }
 
@@ -138,7 +168,10 @@ int sb_is_opt(const char *a, const char *shrt, const char *lng, const char *lng2
         if (!l) continue;
         size_t m = strlen(l);
         if (!strcmp(a, l)) return 1;
-        if (!strncmp(a, l, m) && a[m] == '=') { *eq = a + m; return 1; }
+        if (!strncmp(a, l, m) && a[m] == '=') {
+            *eq = a + m;
+            return 1;
+        }
     }
     return 0;
 }
@@ -169,9 +202,19 @@ void sb_common_default(sb_common *c) {
 int sb_common_arg(int argc, char **argv, int *i, sb_common *c, const char *cmd) {
     const char *s = argv[*i], *eq, *v;
     if (sb_is_opt(s, "-i", "--input", NULL, &eq)) {
-        if (eq) { c->hyp = eq + 1; c->nhyp++; return 1; }
-        while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-"))) { c->hyp = argv[++*i]; c->nhyp++; }
-        if (!c->nhyp) { c->hyp = "-"; c->nhyp = 1; }  /* sacreBLEU: "-i" alone reads no system; we read stdin */
+        if (eq) {
+            c->hyp = eq + 1;
+            c->nhyp++;
+            return 1;
+        }
+        while (*i + 1 < argc && (argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-"))) {
+            c->hyp = argv[++*i];
+            c->nhyp++;
+        }
+        if (!c->nhyp) {
+            c->hyp = "-";
+            c->nhyp = 1;
+        } /* sacreBLEU: "-i" alone reads no system; we read stdin */
         return 1;
     }
     if (sb_is_opt(s, "-f", "--format", NULL, &eq)) {
@@ -190,14 +233,16 @@ int sb_common_arg(int argc, char **argv, int *i, sb_common *c, const char *cmd) 
     if (sb_is_opt(s, "-sh", "--short", NULL, &eq)) return c->short_sig = 1;
     if (sb_is_opt(s, "-q", "--quiet", NULL, &eq)) return c->quiet = 1;
     if (s[0] == '-' && s[1]) return 0;
-    if (!strcmp(s, "-")) return T5G_FAIL("references cannot be read from stdin; give reference files (stdin is the hypothesis)");
+    if (!strcmp(s, "-"))
+        return T5G_FAIL("references cannot be read from stdin; give reference files (stdin is the hypothesis)");
     if (c->nrefs == SB_MAX_REFS) return T5G_FAIL("too many reference files (max %d)", SB_MAX_REFS);
     c->refs[c->nrefs++] = s;
     return 1;
 }
 
 int sb_common_finish(sb_common *c, const char *cmd) {
-    T5G_CHECK(c->nrefs > 0, "no reference file given; usage: t5g score %s REF [REF...] [-i HYP] (HYP defaults to stdin)", cmd);
+    T5G_CHECK(c->nrefs > 0,
+              "no reference file given; usage: t5g score %s REF [REF...] [-i HYP] (HYP defaults to stdin)", cmd);
     T5G_CHECK(c->nhyp <= 1, "give exactly one hypothesis file after -i (one system at a time)");
     return 0;
 }
@@ -231,7 +276,7 @@ static int run_texts(const sb_common *c, const sb_metric *m, sb_text *refs, sb_t
         T5G_TRY(m->score(m->ctx, hyp->lines, hyp->lens, hyp->n, streams, lens, c->nrefs, &score, &nrefs));
         return print_one(c, m, score, nrefs, c->json);
     }
-    for (size_t i = 0; i < hyp->n; i++) {  /* sacreBLEU prints text lines here even for -f json */
+    for (size_t i = 0; i < hyp->n; i++) { /* sacreBLEU prints text lines here even for -f json */
         const char *seg_refs[SB_MAX_REFS];
         size_t seg_lens[SB_MAX_REFS];
         const char *const *one[SB_MAX_REFS];
@@ -258,7 +303,10 @@ int sb_run(const sb_common *c, const sb_metric *m) {
     if (!rc) rc = sb_read_lines(c->hyp, "hypothesis", &hyp);
     if (!rc) rc = run_texts(c, m, refs, &hyp);
     if (rc) t5g_print_error();
-    if (fflush(stdout) && !rc) { fprintf(stderr, "t5g: error: cannot write the output\n"); rc = -1; }
+    if (fflush(stdout) && !rc) {
+        fprintf(stderr, "t5g: error: cannot write the output\n");
+        rc = -1;
+    }
     for (size_t r = 0; r < c->nrefs; r++) sb_text_free(&refs[r]);
     sb_text_free(&hyp);
     return rc ? 1 : 0;

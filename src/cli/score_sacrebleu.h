@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 typedef struct {
-    char *buf;            /* whole input */
-    const char **lines;   /* rstrip()-ed lines, NUL-terminated in place */
+    char *buf;          /* whole input */
+    const char **lines; /* rstrip()-ed lines, NUL-terminated in place */
     size_t *lens, n;
 } sb_text;
 
@@ -25,8 +25,7 @@ const char *sb_display_name(const char *path);
  * a verbose part: "chrF2|nrefs:1|...|version:2.6.0 = 52.3", or the JSON object (indent=1,
  * signature keys repeated as string members), or the score alone.  sig NULL = no signature.
  * Returns a malloc'd string or NULL (error recorded). */
-char *sb_format(const char *name, double score, const char *sig, int width, int score_only,
-                int json);
+char *sb_format(const char *name, double score, const char *sig, int width, int score_only, int json);
 
 /* Command-line helpers: "--opt V" / "--opt=V" matching (shrt may be NULL; a second long
  * alias lng2 may be NULL) and bounded integers. */
@@ -63,8 +62,8 @@ typedef struct {
 typedef struct {
     const char *cmd; /* "chrf" */
     void *ctx;       /* the metric's options */
-    int (*score)(void *ctx, const char *const *hyps, const size_t *hl, size_t n,
-                 const char *const *const *refs, const size_t *const *rl, size_t ns, double *score, int *nrefs);
+    int (*score)(void *ctx, const char *const *hyps, const size_t *hl, size_t n, const char *const *const *refs,
+                 const size_t *const *rl, size_t ns, double *score, int *nrefs);
     void (*name)(void *ctx, char *buf, size_t n);
     int (*signature)(void *ctx, int nrefs, int short_form, char *buf, size_t n);
 } sb_metric;

@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         const char *s = argv[i], *eq = strchr(s, '=');
         size_t klen = eq && s[0] == '-' && s[1] == '-' ? (size_t)(eq - s) : strlen(s);
 #define IS(shrt, lng) is_opt(s, klen, shrt, lng)
-#define VALUE() (klen < strlen(s) ? s + klen + 1 : (i + 1 < argc ? argv[++i] : NULL))
+#define VALUE()       (klen < strlen(s) ? s + klen + 1 : (i + 1 < argc ? argv[++i] : NULL))
         const char *v;
         if (IS("-n", "--na-prob-file")) {
             T5G_CHECK((v = VALUE()), "--na-prob-file needs a file name");
@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         } else if (IS("-t", "--na-prob-thresh")) {
             v = VALUE();
             T5G_CHECK(v && !py_float(v, &a->o.na_prob_thresh) && !isnan(a->o.na_prob_thresh),
-                      "--na-prob-thresh needs a number (got '%s')", v ? v : "");  /* nan: every comparison false */
+                      "--na-prob-thresh needs a number (got '%s')", v ? v : ""); /* nan: every comparison false */
         } else if (IS("-p", "--out-image-dir")) {
             T5G_CHECK((v = VALUE()) && *v, "--out-image-dir needs a folder name");
             a->images = v;
@@ -135,7 +135,8 @@ static int run(const cli_args *a) {
         int drawn = squad2_draw_plots(&r, a->images, gp);
         if (drawn == 1)
             T5G_FAIL("--out-image-dir needs gnuplot to draw the plots and %s cannot be run (install gnuplot, "
-                     "e.g. apt-get install gnuplot-nox, or drop --out-image-dir)", gp);
+                     "e.g. apt-get install gnuplot-nox, or drop --out-image-dir)",
+                     gp);
         rc = drawn ? -1 : 0;
     }
     if (!rc) {
@@ -155,9 +156,15 @@ out:
 
 int squad_cli_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
     cli_args a;
-    if (parse_args(argc, argv, &a)) { t5g_print_error(); return 2; }
+    if (parse_args(argc, argv, &a)) {
+        t5g_print_error();
+        return 2;
+    }
     int rc = run(&a);
     if (fflush(stdout) && !rc) rc = T5G_FAIL("cannot write the output");
     if (rc) t5g_print_error();

@@ -14,18 +14,16 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: t5g score ter REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 TER)\n"
-            "  HYP defaults to stdin (also -i -)\n"
-            "  --normalized           Tercom normalization (punctuation, XML entities)\n"
-            "  --no-punct             remove punctuation\n"
-            "  --asian-support        CJK characters and punctuation (with --normalized / --no-punct)\n"
-            "  --case-sensitive       do not lowercase\n"
-            SB_COMMON_HELP);
+    fprintf(f, "usage: t5g score ter REF [REF...] [-i HYP] [options]   (sacreBLEU 2.6.0 TER)\n"
+               "  HYP defaults to stdin (also -i -)\n"
+               "  --normalized           Tercom normalization (punctuation, XML entities)\n"
+               "  --no-punct             remove punctuation\n"
+               "  --asian-support        CJK characters and punctuation (with --normalized / --no-punct)\n"
+               "  --case-sensitive       do not lowercase\n" SB_COMMON_HELP);
 }
 
-static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n,
-                        const char *const *const *refs, const size_t *const *rl, size_t ns, double *score, int *nrefs) {
+static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, size_t n, const char *const *const *refs,
+                        const size_t *const *rl, size_t ns, double *score, int *nrefs) {
     ter_score s;
     T5G_TRY(ter_corpus(hyps, hl, n, refs, rl, ns, ctx, &s));
     *score = s.score;
@@ -33,7 +31,9 @@ static int metric_score(void *ctx, const char *const *hyps, const size_t *hl, si
     return 0;
 }
 
-static void metric_name(void *ctx, char *buf, size_t n) { snprintf(buf, n, "TER"); }
+static void metric_name(void *ctx, char *buf, size_t n) {
+    snprintf(buf, n, "TER");
+}
 
 static int metric_sig(void *ctx, int nrefs, int short_form, char *buf, size_t n) {
     return ter_signature(ctx, nrefs, short_form, buf, n);
@@ -58,10 +58,16 @@ static int parse_args(int argc, char **argv, sb_common *c, ter_opts *o) {
 
 int ter_cli_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
     sb_common c;
     ter_opts o;
-    if (parse_args(argc, argv, &c, &o)) { t5g_print_error(); return 2; }
+    if (parse_args(argc, argv, &c, &o)) {
+        t5g_print_error();
+        return 2;
+    }
     sb_metric m = {"ter", &o, metric_score, metric_name, metric_sig};
     return sb_run(&c, &m);
 }

@@ -13,11 +13,20 @@ char *t5g_read_file(const char *path, size_t *len) {
     T5G_CHECK_NULL(f, "cannot open %s: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
-    if (!buf) { fclose(f); T5G_FAIL("out of memory reading %s", path); return NULL; }
+    if (!buf) {
+        fclose(f);
+        T5G_FAIL("out of memory reading %s", path);
+        return NULL;
+    }
     for (;;) {
         if (n + 1 >= cap) {
             char *nb = realloc(buf, cap *= 2);
-            if (!nb) { free(buf); fclose(f); T5G_FAIL("out of memory reading %s", path); return NULL; }
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                T5G_FAIL("out of memory reading %s", path);
+                return NULL;
+            }
             buf = nb;
         }
         size_t got = fread(buf + n, 1, cap - n - 1, f);
@@ -26,7 +35,11 @@ char *t5g_read_file(const char *path, size_t *len) {
     }
     int bad = ferror(f);
     fclose(f);
-    if (bad) { free(buf); T5G_FAIL("read error on %s", path); return NULL; }
+    if (bad) {
+        free(buf);
+        T5G_FAIL("read error on %s", path);
+        return NULL;
+    }
     buf[n] = 0;
     if (len) *len = n;
     return buf;
@@ -47,8 +60,7 @@ int t5g_out_open(t5g_outfile *o, const char *path, const char *mode) {
     }
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%d", path, (int)getpid());
     o->f = fopen(o->tmp, mode ? mode : "wb");
-    T5G_CHECK(o->f, "cannot create %s: %s (does the folder exist and is it writable?)", o->tmp,
-              strerror(errno));
+    T5G_CHECK(o->f, "cannot create %s: %s (does the folder exist and is it writable?)", o->tmp, strerror(errno));
     return 0;
 }
 
@@ -64,7 +76,10 @@ int t5g_out_commit(t5g_outfile *o) {
     if (!bad) fsync(fileno(o->f));
     bad |= fclose(o->f) != 0;
     o->f = NULL;
-    if (bad) { unlink(o->tmp); return T5G_FAIL("write error on %s (disk full?)", o->path); }
+    if (bad) {
+        unlink(o->tmp);
+        return T5G_FAIL("write error on %s (disk full?)", o->path);
+    }
     if (rename(o->tmp, o->path) != 0) {
         int e = errno;
         unlink(o->tmp);
@@ -75,8 +90,15 @@ int t5g_out_commit(t5g_outfile *o) {
 
 void t5g_out_abort(t5g_outfile *o) {
     if (!o) return;
-    if (o->direct) { if (o->f && o->f != stdout) fclose(o->f); o->f = NULL; return; }
-    if (o->f) { fclose(o->f); o->f = NULL; }
+    if (o->direct) {
+        if (o->f && o->f != stdout) fclose(o->f);
+        o->f = NULL;
+        return;
+    }
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+    }
     if (o->tmp[0]) unlink(o->tmp);
     o->tmp[0] = 0;
 }
@@ -104,7 +126,8 @@ long t5g_cut_torn_tail(const char *path) {
     char buf[1 << 16];
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-        for (size_t i = 0; i < got; i++) if (buf[i] == '\n') keep = size + (long)i + 1;
+        for (size_t i = 0; i < got; i++)
+            if (buf[i] == '\n') keep = size + (long)i + 1;
         size += (long)got;
     }
     int bad = ferror(f);

@@ -13,12 +13,12 @@ typedef struct {
     FILE *f;
     char path[4096];
     char tmp[4096 + 32];
-    int direct;  /* "-" (stdout) or a non-regular file such as /dev/null: no temp + rename */
+    int direct; /* "-" (stdout) or a non-regular file such as /dev/null: no temp + rename */
 } t5g_outfile;
 
 int t5g_out_open(t5g_outfile *o, const char *path, const char *mode);
-int t5g_out_commit(t5g_outfile *o);   /* fflush + fsync + close + rename */
-void t5g_out_abort(t5g_outfile *o);   /* close + unlink the temp file (safe to call twice) */
+int t5g_out_commit(t5g_outfile *o); /* fflush + fsync + close + rename */
+void t5g_out_abort(t5g_outfile *o); /* close + unlink the temp file (safe to call twice) */
 
 /* Create a directory and its parents (like mkdir -p). */
 int t5g_mkdirs(const char *path);

@@ -18,7 +18,7 @@ cJSON *t5g_fingerprint_new(const char *kind) {
 
 void t5g_fingerprint_add_float(cJSON *fp, const char *key, float v) {
     char buf[40];
-    for (int prec = 1; prec <= 9; prec++) {  /* shortest digits that read back as v (0.6, not 0.6000000238) */
+    for (int prec = 1; prec <= 9; prec++) { /* shortest digits that read back as v (0.6, not 0.6000000238) */
         snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
         if (strtof(buf, NULL) == v) break;
     }
@@ -37,15 +37,16 @@ static const char *first_difference(const cJSON *a, const cJSON *b) {
         const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
         if (!y || !cJSON_Compare(x, y, 1)) return x->string;
     }
-    cJSON_ArrayForEach(x, b)
-        if (!cJSON_GetObjectItemCaseSensitive(a, x->string)) return x->string;
+    cJSON_ArrayForEach(x, b) if (!cJSON_GetObjectItemCaseSensitive(a, x->string)) return x->string;
     return NULL;
 }
 
 int t5g_fingerprint_check(const char *path, const cJSON *fp, int outputs_exist, const char *fresh_hint) {
     if (access(path, F_OK) != 0) {
-        T5G_CHECK(!outputs_exist, "outputs of an earlier run exist but %s (the record of its model, data and settings) does not: "
-                  "cannot tell whether they belong to this run; %s", path, fresh_hint);
+        T5G_CHECK(!outputs_exist,
+                  "outputs of an earlier run exist but %s (the record of its model, data and settings) does not: "
+                  "cannot tell whether they belong to this run; %s",
+                  path, fresh_hint);
         return 0;
     }
     char *text = t5g_read_file(path, NULL);
@@ -54,7 +55,10 @@ int t5g_fingerprint_check(const char *path, const cJSON *fp, int outputs_exist, 
     free(text);
     T5G_CHECK(cJSON_IsObject(old), "%s is not a run fingerprint (JSON object); %s", path, fresh_hint);
     const char *key = first_difference(fp, old);
-    if (!key) { cJSON_Delete(old); return 0; }
+    if (!key) {
+        cJSON_Delete(old);
+        return 0;
+    }
     char *was = value_text(cJSON_GetObjectItemCaseSensitive(old, key));
     char *now = value_text(cJSON_GetObjectItemCaseSensitive(fp, key));
     T5G_FAIL("%s: this run's %s is %s but the outputs there were made with %s; %s", path, key, now ? now : "?",
@@ -69,9 +73,15 @@ int t5g_fingerprint_write(const char *path, const cJSON *fp) {
     char *text = cJSON_Print(fp);
     T5G_CHECK(text, "out of memory");
     t5g_outfile o;
-    if (t5g_out_open(&o, path, "w")) { free(text); return -1; }
+    if (t5g_out_open(&o, path, "w")) {
+        free(text);
+        return -1;
+    }
     int bad = fprintf(o.f, "%s\n", text) < 0;
     free(text);
-    if (bad) { t5g_out_abort(&o); return T5G_FAIL("write error on %s", path); }
+    if (bad) {
+        t5g_out_abort(&o);
+        return T5G_FAIL("write error on %s", path);
+    }
     return t5g_out_commit(&o);
 }

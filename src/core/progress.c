@@ -29,7 +29,10 @@ void t5g_progress_start_bytes(t5g_progress *p, const char *label, int64_t total_
 static void fmt_bytes(char *buf, size_t cap, double n) {
     const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
-    while (n >= 1024 && u < 4) { n /= 1024; u++; }
+    while (n >= 1024 && u < 4) {
+        n /= 1024;
+        u++;
+    }
     snprintf(buf, cap, u == 0 ? "%.0f %s" : n < 10 ? "%.2f %s" : "%.1f %s", n, unit[u]);
 }
 
@@ -38,20 +41,20 @@ static void draw_bytes(t5g_progress *p, int final, double el, double rate, doubl
     fmt_bytes(done, sizeof done, (double)p->done);
     fmt_bytes(total, sizeof total, (double)p->total);
     fmt_bytes(r, sizeof r, rate);
-    if (final)
-        fprintf(stderr, "%s%s: %s in %.1f s (%s/s)\n", p->tty ? "\r\033[K" : "", p->label, done, el, r);
+    if (final) fprintf(stderr, "%s%s: %s in %.1f s (%s/s)\n", p->tty ? "\r\033[K" : "", p->label, done, el, r);
     else if (p->tty)
         fprintf(stderr, "\r\033[K%s: %s / %s (%d%%), %s/s, ETA %02d:%02d:%02d", p->label, done, total, pct, r,
                 (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
     else
-        fprintf(stderr, "%s: %s / %s (%d%%), %s/s, elapsed %.0f s, ETA %.0f s\n", p->label, done, total, pct, r, el, eta);
+        fprintf(stderr, "%s: %s / %s (%d%%), %s/s, elapsed %.0f s, ETA %.0f s\n", p->label, done, total, pct, r, el,
+                eta);
 }
 
 static void draw(t5g_progress *p, int final) {
     double el = t5g_now() - p->t0, rate = el > 0 ? p->done / el : 0, tps = el > 0 ? p->tokens / el : 0;
     double eta = rate > 0 && p->total > p->done ? (p->total - p->done) / rate : 0;
     int pct = p->total > 0 ? (int)(100.0 * p->done / p->total) : 100;
-    if (pct > 100) pct = 100;  /* a byte total may be an estimate (a TP rank's share) */
+    if (pct > 100) pct = 100; /* a byte total may be an estimate (a TP rank's share) */
     if (p->bytes) {
         draw_bytes(p, final, el, rate, eta, pct);
     } else if (p->tty) {
@@ -74,7 +77,10 @@ void t5g_progress_add(t5g_progress *p, int64_t items, int64_t tokens) {
     p->tokens += tokens;
     if (!p->enabled) return;
     double now = t5g_now();
-    if (now - p->last >= (p->tty ? 0.2 : p->bytes ? 5.0 : 10.0)) { p->last = now; draw(p, 0); }
+    if (now - p->last >= (p->tty ? 0.2 : p->bytes ? 5.0 : 10.0)) {
+        p->last = now;
+        draw(p, 0);
+    }
 }
 
 void t5g_progress_finish(t5g_progress *p) {

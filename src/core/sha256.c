@@ -17,7 +17,9 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static inline uint32_t rotr(uint32_t x, int n) {
+    return (x >> n) | (x << (32 - n));
+}
 
 /* One 64-byte block into the chaining state (§6.2.2). */
 static void compress_block(uint32_t h[8], const uint8_t *p) {
@@ -33,9 +35,23 @@ static void compress_block(uint32_t h[8], const uint8_t *p) {
     for (int t = 0; t < 64; t++) {
         uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
         uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        k = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += k;
 }
 
 static void compress_c(uint32_t h[8], const uint8_t *p, size_t nblocks) {
@@ -48,13 +64,12 @@ static void compress_c(uint32_t h[8], const uint8_t *p, size_t nblocks) {
 
 /* The same rounds with sha256rnds2/msg1/msg2 (Intel's SHA extensions white paper layout):
  * the state lives as ABEF/CDGH, 4 rounds per group of 16, the schedule in m[0..3]. */
-__attribute__((target("sha,sse4.1,ssse3")))
-static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
     const __m128i BSWAP = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);  /* CDAB */
     __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                         /* ABEF */
-    s1 = _mm_blend_epi16(s1, t, 0xF0);                                              /* CDGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                        /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);                                             /* CDGH */
     for (; nblocks; nblocks--, p += 64) {
         __m128i abef = s0, cdgh = s1, m[4];
 #pragma GCC unroll 16
@@ -63,7 +78,7 @@ static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
             __m128i cur = m[i & 3];
             __m128i msg = _mm_add_epi32(cur, _mm_loadu_si128((const __m128i *)&K[4 * i]));
             s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
-            if (i >= 3 && i < 15) {  /* W for the next group */
+            if (i >= 3 && i < 15) { /* W for the next group */
                 __m128i *nx = &m[(i + 1) & 3];
                 *nx = _mm_add_epi32(*nx, _mm_alignr_epi8(cur, m[(i - 1) & 3], 4));
                 *nx = _mm_sha256msg2_epu32(*nx, cur);
@@ -74,8 +89,8 @@ static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
         s0 = _mm_add_epi32(s0, abef);
         s1 = _mm_add_epi32(s1, cdgh);
     }
-    t = _mm_shuffle_epi32(s0, 0x1B);                                 /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);                                /* DCHG */
+    t = _mm_shuffle_epi32(s0, 0x1B);                                  /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);                                 /* DCHG */
     _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, s1, 0xF0)); /* back to h[0..3] = A..D */
     _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));    /* h[4..7] = E..H */
 }
@@ -86,14 +101,18 @@ static int cpu_has_sha_ni(void) {
     __cpuid_count(7, 0, a, b, c, d);
     int sha = (b >> 29) & 1;
     __cpuid(1, a, b, c, d);
-    return sha && (c >> 19 & 1) && (c >> 9 & 1);  /* SHA, SSE4.1, SSSE3 */
+    return sha && (c >> 19 & 1) && (c >> 9 & 1); /* SHA, SSE4.1, SSSE3 */
 }
 #else
-static int cpu_has_sha_ni(void) { return 0; }
-static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) { compress_c(h, p, nblocks); }
+static int cpu_has_sha_ni(void) {
+    return 0;
+}
+static void compress_ni(uint32_t h[8], const uint8_t *p, size_t nblocks) {
+    compress_c(h, p, nblocks);
+}
 #endif
 
-static int sha_mode = -1;  /* -1 = not decided yet, 0 = portable C, 1 = SHA-NI */
+static int sha_mode = -1; /* -1 = not decided yet, 0 = portable C, 1 = SHA-NI */
 
 int t5g_sha256_use_hw(int enable) {
     sha_mode = enable && cpu_has_sha_ni();
@@ -116,13 +135,15 @@ void t5g_sha256_init(t5g_sha256_ctx *c) {
 }
 
 void t5g_sha256_update(t5g_sha256_ctx *c, const void *data, size_t len) {
-    if (!len) return;  /* data may be NULL then (memcpy from NULL is undefined even for 0 bytes) */
+    if (!len) return; /* data may be NULL then (memcpy from NULL is undefined even for 0 bytes) */
     const uint8_t *p = data;
     c->bytes += len;
-    if (c->fill) {  /* top up the pending block first */
+    if (c->fill) { /* top up the pending block first */
         size_t take = 64 - c->fill < len ? 64 - c->fill : len;
         memcpy(c->block + c->fill, p, take);
-        c->fill += take; p += take; len -= take;
+        c->fill += take;
+        p += take;
+        len -= take;
         if (c->fill < 64) return;
         compress(c->h, c->block, 1);
         c->fill = 0;
@@ -142,14 +163,19 @@ void t5g_sha256_final(t5g_sha256_ctx *c, uint8_t out[32]) {
     for (int i = 0; i < 8; i++) pad[npad + i] = (uint8_t)(bits >> (56 - 8 * i));
     t5g_sha256_update(c, pad, npad + 8);
     for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(c->h[i] >> 24); out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8); out[4 * i + 3] = (uint8_t)c->h[i];
+        out[4 * i] = (uint8_t)(c->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)c->h[i];
     }
 }
 
 void t5g_sha256_hex(const uint8_t digest[32], char hex[65]) {
     static const char X[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) { hex[2 * i] = X[digest[i] >> 4]; hex[2 * i + 1] = X[digest[i] & 15]; }
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = X[digest[i] >> 4];
+        hex[2 * i + 1] = X[digest[i] & 15];
+    }
     hex[64] = 0;
 }
 
@@ -170,7 +196,10 @@ int t5g_sha256_file(const char *path, char hex[65]) {
     T5G_CHECK(f, "cannot open %s to hash it: %s", path, strerror(errno));
     enum { CHUNK = 1 << 20 };
     uint8_t *buf = malloc(CHUNK);
-    if (!buf) { fclose(f); return T5G_FAIL("out of memory hashing %s", path); }
+    if (!buf) {
+        fclose(f);
+        return T5G_FAIL("out of memory hashing %s", path);
+    }
     t5g_sha256_ctx c;
     t5g_sha256_init(&c);
     size_t got;

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t h[8];       /* chaining state */
-    uint64_t bytes;      /* total message length so far */
-    uint8_t block[64];   /* pending partial block */
-    size_t fill;         /* bytes used in block */
+    uint32_t h[8];     /* chaining state */
+    uint64_t bytes;    /* total message length so far */
+    uint8_t block[64]; /* pending partial block */
+    size_t fill;       /* bytes used in block */
 } t5g_sha256_ctx;
 
 void t5g_sha256_init(t5g_sha256_ctx *c);

@@ -47,10 +47,12 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
               "--min-new-tokens must be between 0 and --max-new-tokens (%d)", o->max_new_tokens);
     T5G_CHECK(isfinite(o->repetition_penalty) && o->repetition_penalty > 0,
               "--repetition-penalty must be a finite number > 0 (1 = off)");
-    T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024, "--no-repeat-ngram-size must be 0..1024");
+    T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024,
+              "--no-repeat-ngram-size must be 0..1024");
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
     T5G_CHECK(o->n_eos >= 0 && o->n_eos <= T5G_MAX_EOS, "--eos-token-ids takes 1..%d ids", T5G_MAX_EOS);
-    for (int i = 0; i < o->n_eos; i++) T5G_CHECK(o->eos_token_ids[i] >= 0, "--eos-token-ids: ids are >= 0, got %d", o->eos_token_ids[i]);
+    for (int i = 0; i < o->n_eos; i++)
+        T5G_CHECK(o->eos_token_ids[i] >= 0, "--eos-token-ids: ids are >= 0, got %d", o->eos_token_ids[i]);
     T5G_CHECK(o->n_target_prefix >= 0 && (o->n_target_prefix == 0 || o->target_prefix), "--target-prefix: no ids");
     return 0;
 }
@@ -118,7 +120,8 @@ int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_g
         const int32_t *pre = reqs[i].prefix ? reqs[i].prefix : o->target_prefix;
         int np = reqs[i].prefix ? reqs[i].nprefix : o->n_target_prefix;
         for (int t = 0; t < np; t++)
-            T5G_CHECK(pre[t] >= 0 && pre[t] < V, "request %lld: target prefix id %d is outside the decoder vocabulary (%d)",
+            T5G_CHECK(pre[t] >= 0 && pre[t] < V,
+                      "request %lld: target prefix id %d is outside the decoder vocabulary (%d)",
                       (long long)reqs[i].index, pre[t], V);
         if (np > maxp) maxp = np;
         reqs[i].nforced = 0;
@@ -135,8 +138,11 @@ int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_g
     t5g_state *s = ids && mask ? t5g_state_new(m, n, Le, n * K, o->max_new_tokens + 1 + maxp) : NULL;
     t5g_search_ctx *sc = s ? t5g_search_new(m, s, reqs, n, o) : NULL;
     int rc = -1;
-    if (!sc) { if (!t5g_last_error()[0]) T5G_FAIL("out of memory for a batch of %d", n); goto done; }
-    for (int i = 0; i < n; i++)  /* right padding, as HF tokenizers pad */
+    if (!sc) {
+        if (!t5g_last_error()[0]) T5G_FAIL("out of memory for a batch of %d", n);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) /* right padding, as HF tokenizers pad */
         for (int t = 0; t < Le; t++) {
             ids[i * Le + t] = t < reqs[i].n ? reqs[i].ids[t] : pad;
             mask[i * Le + t] = t < reqs[i].n;

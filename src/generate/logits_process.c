@@ -29,7 +29,9 @@ static void store(float *x, float v, float lse) {
     *x = y;
 }
 
-static float value(float x, float lse) { return isnan(lse) ? x : x - lse; }
+static float value(float x, float lse) {
+    return isnan(lse) ? x : x - lse;
+}
 
 static int cmp_id(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -40,9 +42,9 @@ static void repetition(float p, float *x, int nv, int v0, const int32_t *ids, in
     memcpy(uniq, ids, sizeof(int32_t) * n);
     qsort(uniq, n, sizeof(int32_t), cmp_id);
     for (int i = 0; i < n; i++) {
-        if (i > 0 && uniq[i] == uniq[i - 1]) continue;  /* each id once, as HF's gather/scatter */
+        if (i > 0 && uniq[i] == uniq[i - 1]) continue; /* each id once, as HF's gather/scatter */
         int c = uniq[i] - v0;
-        if (c < 0 || c >= nv) continue;  /* another rank's slice */
+        if (c < 0 || c >= nv) continue; /* another rank's slice */
         float s = value(x[c], lse);
         store(&x[c], s < 0 ? s * p : s / p, lse);
     }
@@ -50,16 +52,16 @@ static void repetition(float p, float *x, int nv, int v0, const int32_t *ids, in
 
 static void no_repeat_ngram(int ng, float *x, int nv, int v0, const int32_t *ids, int n) {
     if (n + 1 < ng) return;
-    const int32_t *tail = ids + n - (ng - 1);  /* the last n - 1 ids */
-    for (int s = 0; s + ng <= n; s++) {        /* every complete earlier n-gram */
+    const int32_t *tail = ids + n - (ng - 1); /* the last n - 1 ids */
+    for (int s = 0; s + ng <= n; s++) {       /* every complete earlier n-gram */
         if (memcmp(ids + s, tail, sizeof(int32_t) * (ng - 1))) continue;
         int c = ids[s + ng - 1] - v0;
         if (c >= 0 && c < nv) x[c] = -INFINITY;
     }
 }
 
-void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0,
-                     const int32_t *ids, int n, int prompt, float lse, int32_t *scratch) {
+void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0, const int32_t *ids,
+                     int n, int prompt, float lse, int32_t *scratch) {
     if (o->repetition_penalty != 1.0f) repetition(o->repetition_penalty, x, nv, v0, ids, n, lse, scratch);
     if (o->no_repeat_ngram_size > 0) no_repeat_ngram(o->no_repeat_ngram_size, x, nv, v0, ids, n);
     if (o->min_new_tokens > 0 && n - prompt < o->min_new_tokens)

@@ -15,6 +15,6 @@ int t5g_processing_on(const t5g_gen_opts *o);
  * that x - lse is the processed log-probability).  prompt: the decoder prompt's length (start token
  * and forced prefix; min_new_tokens counts after it, as HF's prompt_length_to_skip).  Needs
  * scratch of n ints. */
-void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0,
-                     const int32_t *ids, int n, int prompt, float lse, int32_t *scratch);
+void t5g_process_row(const t5g_gen_opts *o, const int *eos, int n_eos, float *x, int nv, int v0, const int32_t *ids,
+                     int n, int prompt, float lse, int32_t *scratch);
 #endif

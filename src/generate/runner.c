@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 uint64_t t5g_request_seed(const char *id_json, uint64_t seed) {
     return t5g_fnv1a64_str(id_json) ^ (seed * 0x9e3779b97f4a7c15ull);
 }
@@ -39,7 +38,8 @@ static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
             for (int i = 0; i < one.nout; i++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(one.out[i]));
         }
         cJSON_AddNumberToObject(h, "score", r->hyp[k].score);
-        if (r->hyp[k].token_lp) add_floats(h, "token_logprobs", r->hyp[k].token_lp, one.nout - r->nforced);  /* generated tokens only */
+        if (r->hyp[k].token_lp)
+            add_floats(h, "token_logprobs", r->hyp[k].token_lp, one.nout - r->nforced); /* generated tokens only */
         cJSON_AddItemToArray(hs, h);
     }
     return 0;
@@ -58,9 +58,9 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     } else {
         cJSON_AddNumberToObject(o, "tokens", r->nout);
     }
-    if (r->nforced > 0) cJSON_AddNumberToObject(o, "prefix_tokens", r->nforced);  /* output_ids start with them */
-    if (!isnan(r->score)) cJSON_AddNumberToObject(o, "score", r->score);  /* greedy/sample: only with --scores */
-    if (r->token_lp) add_floats(o, "token_logprobs", r->token_lp, r->nout - r->nforced);  /* generated tokens only */
+    if (r->nforced > 0) cJSON_AddNumberToObject(o, "prefix_tokens", r->nforced); /* output_ids start with them */
+    if (!isnan(r->score)) cJSON_AddNumberToObject(o, "score", r->score);         /* greedy/sample: only with --scores */
+    if (r->token_lp) add_floats(o, "token_logprobs", r->token_lp, r->nout - r->nforced); /* generated tokens only */
     if (r->nhyp > 1 && add_hypotheses(s, o, r)) {
         cJSON_Delete(o);
         free(text);
@@ -76,21 +76,30 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
 }
 
 /* Give every rank of the group the same inputs (ids, then prefixes, concatenated). */
-static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_input **out, int *nout, int32_t **pool) {
+static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_input **out, int *nout,
+                        int32_t **pool) {
     int64_t hdr[2] = {n, 0};
-    if (comm->tp_rank == 0) for (int i = 0; i < n; i++) hdr[1] += in[i].n + in[i].nprefix;
+    if (comm->tp_rank == 0)
+        for (int i = 0; i < n; i++) hdr[1] += in[i].n + in[i].nprefix;
     MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm->tp);
     int cnt = (int)hdr[0];
     t5g_gen_input *v = calloc(cnt ? cnt : 1, sizeof *v);
     int32_t *ids = malloc(sizeof(int32_t) * (hdr[1] ? hdr[1] : 1));
     int64_t *meta = malloc(sizeof(int64_t) * 5 * (cnt ? cnt : 1));
-    if (!v || !ids || !meta) { free(v); free(ids); free(meta); return T5G_FAIL("out of memory sharing %d inputs", cnt); }
+    if (!v || !ids || !meta) {
+        free(v);
+        free(ids);
+        free(meta);
+        return T5G_FAIL("out of memory sharing %d inputs", cnt);
+    }
     if (comm->tp_rank == 0) {
         int64_t off = 0;
         for (int i = 0; i < n; i++) {
             int64_t *mt = meta + 5 * i;
-            mt[0] = in[i].index; mt[1] = (int64_t)in[i].seed; mt[2] = in[i].n;
-            mt[3] = in[i].prefix ? in[i].nprefix : -1;  /* -1: none of its own */
+            mt[0] = in[i].index;
+            mt[1] = (int64_t)in[i].seed;
+            mt[2] = in[i].n;
+            mt[3] = in[i].prefix ? in[i].nprefix : -1; /* -1: none of its own */
             mt[4] = 0;
             memcpy(ids + off, in[i].ids, sizeof(int32_t) * in[i].n);
             off += in[i].n;
@@ -106,7 +115,9 @@ static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_
     int64_t off = 0;
     for (int i = 0; i < cnt; i++) {
         const int64_t *mt = meta + 5 * i;
-        v[i].index = mt[0]; v[i].seed = (uint64_t)mt[1]; v[i].n = (int)mt[2];
+        v[i].index = mt[0];
+        v[i].seed = (uint64_t)mt[1];
+        v[i].n = (int)mt[2];
         v[i].ids = ids + off;
         off += v[i].n;
         if (mt[3] >= 0) {
@@ -116,7 +127,9 @@ static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_
         }
     }
     free(meta);
-    *out = v; *nout = cnt; *pool = ids;
+    *out = v;
+    *nout = cnt;
+    *pool = ids;
     return 0;
 }
 
@@ -130,7 +143,10 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
     T5G_TRY(share_inputs(comm, in, n, &all, &cnt, &pool));
     t5g_request *reqs = calloc(cnt ? cnt : 1, sizeof *reqs);
     int *order = NULL, *starts = NULL, nb = 0, rc = 0;
-    if (!reqs) { rc = T5G_FAIL("out of memory"); goto done; }
+    if (!reqs) {
+        rc = T5G_FAIL("out of memory");
+        goto done;
+    }
     for (int i = 0; i < cnt; i++) {
         reqs[i].index = i;
         reqs[i].seed = all[i].seed;
@@ -141,7 +157,10 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
     }
     if ((rc = t5g_plan_batches(reqs, cnt, o, &order, &starts, &nb))) goto done;
     t5g_request *batch = calloc(o->batch_size + 1, sizeof *batch);
-    if (!batch) { rc = T5G_FAIL("out of memory"); goto done; }
+    if (!batch) {
+        rc = T5G_FAIL("out of memory");
+        goto done;
+    }
     for (int b = 0; b < nb && !rc; b++) {
         int bn = starts[b + 1] - starts[b];
         for (int j = 0; j < bn; j++) batch[j] = reqs[order[starts[b] + j]];
@@ -160,6 +179,10 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
     }
     free(batch);
 done:
-    free(reqs); free(order); free(starts); free(all); free(pool);
+    free(reqs);
+    free(order);
+    free(starts);
+    free(all);
+    free(pool);
     return rc;
 }

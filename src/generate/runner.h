@@ -9,11 +9,11 @@
 #include <stdio.h>
 
 typedef struct {
-    int64_t index;    /* caller's index (e.g. input line) */
-    uint64_t seed;    /* per-request sampling seed */
-    int32_t *ids;     /* encoder ids */
+    int64_t index; /* caller's index (e.g. input line) */
+    uint64_t seed; /* per-request sampling seed */
+    int32_t *ids;  /* encoder ids */
     int n;
-    int32_t *prefix;  /* forced decoder prefix (input key target_prefix), or NULL: the options' */
+    int32_t *prefix; /* forced decoder prefix (input key target_prefix), or NULL: the options' */
     int nprefix;
 } t5g_gen_input;
 
@@ -35,12 +35,12 @@ char *t5g_request_text(const t5g_tokenizer *tok, const t5g_request *r);
  * ["token_logprobs"], ["hypotheses"]} (docs/generation.md "Output lines"). */
 typedef struct {
     FILE *f;
-    char **ids_json;           /* input index -> the request id as JSON text */
+    char **ids_json; /* input index -> the request id as JSON text */
     const t5g_tokenizer *tok;
     const t5g_model *m;
-    const char *text_key;      /* "prediction" (generate and eval) */
-    int output_ids;            /* 1: write "output_ids", else "tokens" (their count) */
-    int64_t tokens;            /* generated tokens written so far */
+    const char *text_key; /* "prediction" (generate and eval) */
+    int output_ids;       /* 1: write "output_ids", else "tokens" (their count) */
+    int64_t tokens;       /* generated tokens written so far */
 } t5g_jsonl_sink;
 int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r);
 

@@ -14,23 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BEAMS 64        /* per request */
-#define MAX_CANDIDATES 192  /* (1 + eos ids) x beams per request and step */
+#define MAX_BEAMS      64  /* per request */
+#define MAX_CANDIDATES 192 /* (1 + eos ids) x beams per request and step */
 
 static double penalty(const t5g_gen_opts *o, int len) {
     return o->gnmt_penalty ? pow((5.0 + len) / 6.0, o->length_penalty) : pow((double)len, o->length_penalty);
 }
 
-
 /* One request's view of the search state (beam k of request q at index k). */
 typedef struct {
-    int q, base;               /* request, its first row in this step's logits */
-    t5g_cand *all;             /* its merged, sorted candidates (flat id k·V + token) */
-    float *run, *fsc;          /* running scores, finished scores */
-    unsigned char *fin;        /* finished-slot flags */
-    int32_t *seq, *fseq;       /* running and finished sequences [K][M] */
-    int *flen;                 /* finished lengths */
-    float *slp, *flp;          /* token_scores: log-probabilities beside seq, fseq (else NULL) */
+    int q, base;         /* request, its first row in this step's logits */
+    t5g_cand *all;       /* its merged, sorted candidates (flat id k·V + token) */
+    float *run, *fsc;    /* running scores, finished scores */
+    unsigned char *fin;  /* finished-slot flags */
+    int32_t *seq, *fseq; /* running and finished sequences [K][M] */
+    int *flen;           /* finished lengths */
+    float *slp, *flp;    /* token_scores: log-probabilities beside seq, fseq (else NULL) */
 } beam_view;
 
 /* slot k of dst (ids and, when kept, log-probabilities) = slot `from` of src, plus the step's token */
@@ -62,7 +61,7 @@ static void top_k_continuations(t5g_search_ctx *c, const beam_view *v) {
             v->all[k * btk + j].value = x.value;
             v->all[k * btk + j].id = x.id == 0x7fffffff ? 0x7fffffff : k * c->V + x.id;
         }
-    qsort(v->all, (size_t)K * btk, sizeof *v->all, t5g_cand_cmp);  /* the flat index k·V + id breaks ties */
+    qsort(v->all, (size_t)K * btk, sizeof *v->all, t5g_cand_cmp); /* the flat index k·V + id breaks ties */
 }
 
 /* HF _update_finished_beams: candidates among the first K that stop enter the finished set
@@ -70,12 +69,16 @@ static void top_k_continuations(t5g_search_ctx *c, const beam_view *v) {
  * its best K (ties to the earlier entry).  Returns 1 if every candidate stops. */
 static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
     const t5g_gen_opts *o = c->o;
-    int K = c->K, btk = c->btk, V = c->V, M = c->M, gen = c->cur_len;  /* ids after this step, prefix included */
+    int K = c->K, btk = c->btk, V = c->V, M = c->M, gen = c->cur_len; /* ids after this step, prefix included */
     const t5g_cand *all = v->all;
     int all_fin = 1;
     for (int k = 0; k < K; k++) all_fin &= v->fin[k];
-    float den = (float)penalty(o, gen - c->plen[v->q]);  /* HF: cur_len + 1 - decoder_prompt_len */
-    typedef struct { float score; int from; int idx; } slot;
+    float den = (float)penalty(o, gen - c->plen[v->q]); /* HF: cur_len + 1 - decoder_prompt_len */
+    typedef struct {
+        float score;
+        int from;
+        int idx;
+    } slot;
     slot merged[MAX_BEAMS + MAX_CANDIDATES];
     int nm = 0;
     for (int k = 0; k < K; k++) merged[nm++] = (slot){v->fsc[k], -1, k};
@@ -96,7 +99,8 @@ static int update_finished_beams(t5g_search_ctx *c, const beam_view *v) {
     unsigned char nfin[MAX_BEAMS], used[MAX_BEAMS + MAX_CANDIDATES] = {0};
     for (int k = 0; k < K; k++) {
         int best = -1;
-        for (int j = 0; j < nm; j++) if (!used[j] && (best < 0 || merged[j].score > merged[best].score)) best = j;
+        for (int j = 0; j < nm; j++)
+            if (!used[j] && (best < 0 || merged[j].score > merged[best].score)) best = j;
         used[best] = 1;
         nsc[k] = merged[best].score;
         if (merged[best].from < 0) {
@@ -149,7 +153,7 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
         if (nlp) nlp[(size_t)k * M + gen - 1] = all[best].value - c->old_run[b];
         src[k] = v->base + b;
         v->run[k] = bv;
-        c->step_ids[v->base + k] = all[best].id % V;  /* rewritten after the row reorder */
+        c->step_ids[v->base + k] = all[best].id % V; /* rewritten after the row reorder */
     }
     memcpy(v->seq, newf, sizeof(int32_t) * K * M);
     if (nlp) memcpy(v->slp, nlp, sizeof(float) * K * M);
@@ -160,10 +164,12 @@ static void running_beams_for_next_iteration(t5g_search_ctx *c, const beam_view 
 static void check_early_stop_heuristic(t5g_search_ctx *c, const beam_view *v) {
     const t5g_gen_opts *o = c->o;
     int prompt = 1 + c->plen[v->q], K = c->K, max_length = prompt + c->max_new, next = c->cur_len + 1;
-    int best_len = (o->early_stopping == T5G_EARLY_NEVER && o->length_penalty > 0) ? max_length - prompt : next - prompt;
+    int best_len =
+        (o->early_stopping == T5G_EARLY_NEVER && o->length_penalty > 0) ? max_length - prompt : next - prompt;
     float best_possible = v->run[0] / (float)penalty(o, best_len);
     float minf = v->fsc[0];
-    for (int k = 1; k < K; k++) if (v->fsc[k] < minf) minf = v->fsc[k];
+    for (int k = 1; k < K; k++)
+        if (v->fsc[k] < minf) minf = v->fsc[k];
     int any = 0;
     for (int k = 0; k < K; k++) any |= best_possible > (v->fin[k] ? minf : -1.0e9f);
     c->heur[v->q] = c->heur[v->q] && any;
@@ -175,10 +181,18 @@ static void check_early_stop_heuristic(t5g_search_ctx *c, const beam_view *v) {
 static int beam_step_request(t5g_search_ctx *c, int q, int base, int *src) {
     int K = c->K, M = c->M;
     size_t at = (size_t)q * K * M;
-    beam_view v = {q, base, c->merge, c->run_score + (size_t)q * K, c->fin_score + (size_t)q * K, c->fin + (size_t)q * K,
-                   c->seq + at, c->fin_seq + at, c->fin_len + (size_t)q * K,
-                   c->seq_lp ? c->seq_lp + at : NULL, c->fin_lp ? c->fin_lp + at : NULL};
-    memcpy(c->old_run, v.run, sizeof(float) * K);  /* a token's log-probability: its value minus these */
+    beam_view v = {q,
+                   base,
+                   c->merge,
+                   c->run_score + (size_t)q * K,
+                   c->fin_score + (size_t)q * K,
+                   c->fin + (size_t)q * K,
+                   c->seq + at,
+                   c->fin_seq + at,
+                   c->fin_len + (size_t)q * K,
+                   c->seq_lp ? c->seq_lp + at : NULL,
+                   c->fin_lp ? c->fin_lp + at : NULL};
+    memcpy(c->old_run, v.run, sizeof(float) * K); /* a token's log-probability: its value minus these */
     top_k_continuations(c, &v);
     candidates_stop(c, &v);
     int hits_all = update_finished_beams(c, &v);
@@ -208,8 +222,10 @@ int t5g_search_beam(t5g_search_ctx *c) {
     t5g_state *s = c->s;
     int K = c->K, M = c->M;
     T5G_CHECK(K <= MAX_BEAMS, "beam search supports at most %d beams (--beams %d)", MAX_BEAMS, K);
-    T5G_CHECK(c->btk <= MAX_CANDIDATES, "beam search keeps (1 + eos ids) x beams = %d candidates per request, at most %d: "
-              "use fewer beams or fewer eos_token_id entries", c->btk, MAX_CANDIDATES);
+    T5G_CHECK(c->btk <= MAX_CANDIDATES,
+              "beam search keeps (1 + eos ids) x beams = %d candidates per request, at most %d: "
+              "use fewer beams or fewer eos_token_id entries",
+              c->btk, MAX_CANDIDATES);
     int *cross = malloc(sizeof(int) * c->n * K), *src = malloc(sizeof(int) * K);
     int32_t *next_ids = malloc(sizeof(int32_t) * c->n * K);
     T5G_CHECK(cross && src && next_ids, "out of memory");
@@ -217,7 +233,7 @@ int t5g_search_beam(t5g_search_ctx *c) {
         c->live[q] = q;
         c->heur[q] = 1;
         for (int k = 0; k < K; k++) {
-            cross[q * K + k] = q;  /* beams share their request's cross K/V */
+            cross[q * K + k] = q; /* beams share their request's cross K/V */
             c->run_score[q * K + k] = k == 0 ? 0.0f : -1.0e9f;
             c->fin_score[q * K + k] = -1.0e9f;
             c->step_ids[q * K + k] = m->cfg.decoder_start_token_id;
@@ -229,12 +245,12 @@ int t5g_search_beam(t5g_search_ctx *c) {
         int rows = c->nlive * K;
         if ((rc = t5g_decode(s, c->step_ids, NULL, 1, NULL, c->logits, 1))) break;
         if ((rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
-        if (t5g_processing_on(c->o))  /* on the log-probabilities, as HF's beam search */
+        if (t5g_processing_on(c->o)) /* on the log-probabilities, as HF's beam search */
             for (int j = 0; j < c->nlive; j++)
                 for (int k = 0; k < K; k++)
                     if (c->cur_len - 1 >= c->plen[c->live[j]])
-                        t5g_search_process_row(c, j * K + k, c->live[j], c->seq + ((size_t)c->live[j] * K + k) * M, c->cur_len - 1,
-                                               c->lse[j * K + k]);
+                        t5g_search_process_row(c, j * K + k, c->live[j], c->seq + ((size_t)c->live[j] * K + k) * M,
+                                               c->cur_len - 1, c->lse[j * K + k]);
         /* accumulated log-probs: (logit - lse) + running score of the row's beam */
         float *add = c->add;
         for (int j = 0; j < c->nlive; j++)
@@ -244,9 +260,10 @@ int t5g_search_beam(t5g_search_ctx *c) {
         int kept = 0;
         for (int j = 0; j < c->nlive && !rc; j++) {
             int q = c->live[j];
-            int done = c->cur_len - 1 < c->plen[q] ? forced_step(c, q, j * K, src) : beam_step_request(c, q, j * K, src);
+            int done =
+                c->cur_len - 1 < c->plen[q] ? forced_step(c, q, j * K, src) : beam_step_request(c, q, j * K, src);
 
-            if (done) {  /* best finished hypothesis; HF returns sequences[:, 0] and beam_scores[:, 0] */
+            if (done) { /* best finished hypothesis; HF returns sequences[:, 0] and beam_scores[:, 0] */
                 size_t at = (size_t)q * K * M;
                 rc = t5g_search_finish_pool(c, q, &c->reqs[q], c->fin_seq + at, c->fin_lp ? c->fin_lp + at : NULL,
                                             c->fin_len + (size_t)q * K, c->fin_score + (size_t)q * K);
@@ -261,9 +278,10 @@ int t5g_search_beam(t5g_search_ctx *c) {
         if (rc) break;
         c->nlive = kept;
         memcpy(c->step_ids, next_ids, sizeof(int32_t) * kept * K);
-        if (kept) rc = t5g_select_rows(s, c->rows, kept * K);  /* beam reorder + finished requests leave */
+        if (kept) rc = t5g_select_rows(s, c->rows, kept * K); /* beam reorder + finished requests leave */
     }
-    free(cross); free(src); free(next_ids);
+    free(cross);
+    free(src);
+    free(next_ids);
     return rc;
 }
-

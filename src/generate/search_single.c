@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_p, double *prob) {
     double mx = cand[0].value / temperature, sum = 0;
     for (int i = 0; i < k; i++) {
@@ -20,10 +19,11 @@ int t5g_sample_filter(const t5g_cand *cand, int k, float temperature, float top_
     for (int i = 0; i < k; i++) prob[i] /= sum;
     int keep = k;
     if (top_p < 1.0f) {
-        double tail = 0;  /* cumulative probability from the least likely upward */
+        double tail = 0; /* cumulative probability from the least likely upward */
         for (int i = k - 1; i > 0; i--) {
             tail += prob[i];
-            if (tail <= 1.0 - top_p) keep = i; else break;
+            if (tail <= 1.0 - top_p) keep = i;
+            else break;
         }
     }
     double total = 0;
@@ -39,7 +39,13 @@ static int sample_token(const t5g_cand *cand, int k, float temperature, float to
     int keep = t5g_sample_filter(cand, k, temperature, top_p, prob);
     double u = (t5g_splitmix64(seed ^ t5g_splitmix64((uint64_t)step + 1)) >> 11) * (1.0 / 9007199254740992.0), acc = 0;
     int pick = keep - 1;
-    for (int i = 0; i < keep; i++) { acc += prob[i]; if (u < acc) { pick = i; break; } }
+    for (int i = 0; i < keep; i++) {
+        acc += prob[i];
+        if (u < acc) {
+            pick = i;
+            break;
+        }
+    }
     return cand[pick].id;
 }
 
@@ -48,16 +54,17 @@ static int sample_token(const t5g_cand *cand, int k, float temperature, float to
 static int choose(t5g_search_ctx *c, int rows, int step, int *tok) {
     int rc;
     if (c->o->search == T5G_SEARCH_GREEDY) {
-        rc = t5g_vocab_argmax(c->m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score);  /* run_score: logit */
+        rc = t5g_vocab_argmax(c->m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score); /* run_score: logit */
         for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];
         return rc;
     }
     rc = t5g_vocab_topk(c->m->comm, c->logits, rows, c->nv, c->v0, c->btk, NULL, NULL, c->cand);
     for (int i = 0; i < rows && !rc; i++) {
         t5g_request *r = &c->reqs[c->live[i]];
-        int gen_step = step - c->plen[c->live[i]];  /* the draw is keyed by generated position */
-        tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, gen_step, c->prob);
-        int j = 0;  /* its logit is among the candidates */
+        int gen_step = step - c->plen[c->live[i]]; /* the draw is keyed by generated position */
+        tok[i] = sample_token(c->cand + (size_t)i * c->btk, c->btk, c->o->temperature, c->o->top_p, r->seed, gen_step,
+                              c->prob);
+        int j = 0; /* its logit is among the candidates */
         while (j < c->btk - 1 && c->cand[(size_t)i * c->btk + j].id != tok[i]) j++;
         c->run_score[i] = c->cand[(size_t)i * c->btk + j].value - c->lse[i];
     }
@@ -89,13 +96,14 @@ int t5g_search_single(t5g_search_ctx *c) {
         if (want_lp && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
         if (!want_lp)
             for (int i = 0; i < rows; i++) c->lse[i] = NAN;
-        if ((rc = choose(c, rows, step, tok))) break;  /* rows inside their prefix choose too (collectives), then are overridden */
+        if ((rc = choose(c, rows, step, tok)))
+            break; /* rows inside their prefix choose too (collectives), then are overridden */
         int kept = 0;
         for (int i = 0; i < rows && !rc; i++) {
             int q = c->live[i];
             int32_t *seq = c->seq + (size_t)q * M;
             int stop = 0;
-            if (len[q] < c->plen[q]) {  /* forced prefix: its token, no score */
+            if (len[q] < c->plen[q]) { /* forced prefix: its token, no score */
                 tok[i] = c->pre[q][len[q]];
             } else {
                 stop = t5g_search_stops(c, q, seq, len[q], tok[i]);
@@ -105,7 +113,8 @@ int t5g_search_single(t5g_search_ctx *c) {
             seq[len[q]++] = tok[i];
             if (stop) {
                 float sc = c->o->scores ? c->fin_score[q] : NAN;
-                rc = t5g_search_finish(c, q, &c->reqs[q], seq, c->seq_lp ? c->seq_lp + (size_t)q * M : NULL, len[q], sc);
+                rc =
+                    t5g_search_finish(c, q, &c->reqs[q], seq, c->seq_lp ? c->seq_lp + (size_t)q * M : NULL, len[q], sc);
                 continue;
             }
             c->rows[kept] = i;
@@ -114,7 +123,7 @@ int t5g_search_single(t5g_search_ctx *c) {
             kept++;
         }
         c->nlive = kept;
-        if (kept && !rc) rc = t5g_select_rows(s, c->rows, kept);  /* finished rows leave the batch */
+        if (kept && !rc) rc = t5g_select_rows(s, c->rows, kept); /* finished rows leave the batch */
     }
     free(len);
     free(tok);

@@ -6,13 +6,13 @@
 #include <string.h>
 
 struct t5g_stop_strings {
-    int nv;              /* tokenizer vocabulary */
-    int64_t *off;        /* [nv + 1] each id's bytes in blob */
+    int nv;       /* tokenizer vocabulary */
+    int64_t *off; /* [nv + 1] each id's bytes in blob */
     char *blob;
     int n;
-    char **str;          /* the stop strings */
+    char **str; /* the stop strings */
     int *len;
-    int window;          /* HF maximum_token_len: tokens looked at */
+    int window; /* HF maximum_token_len: tokens looked at */
 };
 
 void t5g_stop_strings_free(t5g_stop_strings *s) {
@@ -41,7 +41,7 @@ static size_t piece_bytes(const char *p, char *out) {
     }
     size_t k = 0;
     for (size_t i = 0; i < n;) {
-        if (!strncmp(p + i, "\xe2\x96\x81", 3)) {  /* U+2581 is the space */
+        if (!strncmp(p + i, "\xe2\x96\x81", 3)) { /* U+2581 is the space */
             out[k++] = ' ';
             i += 3;
         } else {
@@ -53,7 +53,8 @@ static size_t piece_bytes(const char *p, char *out) {
 
 t5g_stop_strings *t5g_stop_strings_new(const t5g_tokenizer *tok, const char *const *strings, int n) {
     T5G_CHECK_NULL(tok, "stop strings need a tokenizer (the checkpoint has none: pass --tokenizer)");
-    T5G_CHECK_NULL(n >= 1 && n <= T5G_MAX_STOP_STRINGS, "between 1 and %d stop strings, got %d", T5G_MAX_STOP_STRINGS, n);
+    T5G_CHECK_NULL(n >= 1 && n <= T5G_MAX_STOP_STRINGS, "between 1 and %d stop strings, got %d", T5G_MAX_STOP_STRINGS,
+                   n);
     t5g_stop_strings *s = t5g_calloc(1, sizeof *s, "stop strings");
     if (!s) return NULL;
     s->nv = t5g_tokenizer_vocab_size(tok);
@@ -82,13 +83,18 @@ t5g_stop_strings *t5g_stop_strings_new(const t5g_tokenizer *tok, const char *con
         size_t L = strings[i] ? strlen(strings[i]) : 0;
         if (L == 0 || L > T5G_MAX_STOP_LEN) {
             t5g_stop_strings_free(s);
-            T5G_FAIL("stop string %d is %s: each must have 1..%d bytes", i + 1, L ? "too long" : "empty", T5G_MAX_STOP_LEN);
+            T5G_FAIL("stop string %d is %s: each must have 1..%d bytes", i + 1, L ? "too long" : "empty",
+                     T5G_MAX_STOP_LEN);
             return NULL;
         }
         s->str[i] = strdup(strings[i]);
         s->len[i] = (int)L;
         s->n = i + 1;
-        if (!s->str[i]) { t5g_stop_strings_free(s); T5G_FAIL("out of memory"); return NULL; }
+        if (!s->str[i]) {
+            t5g_stop_strings_free(s);
+            T5G_FAIL("out of memory");
+            return NULL;
+        }
         if ((int)L > s->window) s->window = (int)L;
     }
     return s;
@@ -105,7 +111,7 @@ static const char *bytes_of(const t5g_stop_strings *s, int32_t id, int *len) {
  * (hist[n-1], hist[n-2], ...) within the window. */
 static int ends_at(const t5g_stop_strings *s, int k, const char *last, int e, const int32_t *hist, int n) {
     const char *str = s->str[k];
-    int j = s->len[k] - 1;            /* next string byte to match, from the end */
+    int j = s->len[k] - 1; /* next string byte to match, from the end */
     for (int i = e; i >= 0 && j >= 0; i--, j--)
         if (last[i] != str[j]) return 0;
     for (int t = n - 1, used = 1; j >= 0; t--, used++) {

@@ -20,7 +20,7 @@ typedef struct t5g_stop_strings t5g_stop_strings;
 /* strings[0..n): non-empty UTF-8 stop strings (1..T5G_MAX_STOP_STRINGS of at most
  * T5G_MAX_STOP_LEN bytes).  NULL + error on a bad list. */
 #define T5G_MAX_STOP_STRINGS 64
-#define T5G_MAX_STOP_LEN 256
+#define T5G_MAX_STOP_LEN     256
 t5g_stop_strings *t5g_stop_strings_new(const t5g_tokenizer *tok, const char *const *strings, int n);
 void t5g_stop_strings_free(t5g_stop_strings *s);
 

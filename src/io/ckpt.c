@@ -21,13 +21,14 @@ struct t5g_ckpt {
     char *config;
     char dtype[16];
     int64_t bytes_read;
-    t5g_progress *prog;  /* model loading on stderr (t5g_ckpt_show_load_progress) */
+    t5g_progress *prog; /* model loading on stderr (t5g_ckpt_show_load_progress) */
 };
-
 
 /* ---- HDF5 error handling ---- */
 
-void ckpt_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void ckpt_h5_quiet(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
     if (n != 0 || !e->desc) return 0;
@@ -42,7 +43,8 @@ static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
     } else {
         snprintf(out, 200, "%s", e->desc);
     }
-    for (char *p = out; *p; p++) if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     return 0;
 }
 
@@ -57,7 +59,9 @@ void ckpt_h5_note(void) {
 }
 
 /* The message h5_note kept. */
-const char *ckpt_h5_reason(void) { return g_why[0] ? g_why : "no detail"; }
+const char *ckpt_h5_reason(void) {
+    return g_why[0] ? g_why : "no detail";
+}
 
 /* Evaluate an HDF5 call; on failure note the reason.  Yields the call's value. */
 long long ckpt_h5_checked(long long v) {
@@ -70,7 +74,10 @@ long long ckpt_h5_checked(long long v) {
 /* String attribute (fixed or variable length).  0 ok (*out malloc'd), 1 absent, -1 not a string. */
 int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
     *out = NULL;
-    if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
+    if (H5Aexists(obj, name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 1;
+    }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
     int rc = -1;
     if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
@@ -87,7 +94,10 @@ int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
             H5Tset_size(mt, n + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
             *out = calloc(1, n + 2);
-            if (*out && H5Aread(a, mt, *out) < 0) { free(*out); *out = NULL; }
+            if (*out && H5Aread(a, mt, *out) < 0) {
+                free(*out);
+                *out = NULL;
+            }
         }
         H5Tclose(mt);
         rc = *out ? 0 : -1;
@@ -100,7 +110,10 @@ int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
 
 /* Integer attribute: 0 ok, 1 absent, -1 not an integer. */
 int ckpt_get_int_attr(hid_t obj, const char *name, long long *v) {
-    if (H5Aexists(obj, name) <= 0) { H5Eclear2(H5E_DEFAULT); return 1; }
+    if (H5Aexists(obj, name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 1;
+    }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1;
     int rc = -1;
     if (t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Sget_simple_extent_npoints(sp) == 1 &&
@@ -136,7 +149,6 @@ int ckpt_put_int_attr(hid_t obj, const char *name, long long v) {
 
 /* ---- reading ---- */
 
-
 static int not_ours(const char *path, const char *why) {
     return T5G_FAIL("%s is not a t5gemma HDF5 checkpoint (%s)", path, why);
 }
@@ -157,8 +169,10 @@ static int check_root(t5g_ckpt *c) {
     long long ver = 0;
     rc = ckpt_get_int_attr(c->file, "format_version", &ver);
     if (rc) return not_ours(c->path, rc > 0 ? "no 'format_version' attribute" : "'format_version' is not an integer");
-    T5G_CHECK(ver == FORMAT_VERSION, "%s has format_version %lld, but this t5g reads only version %d; re-convert "
-              "the model with this t5g (or use the t5g that wrote it)", c->path, ver, FORMAT_VERSION);
+    T5G_CHECK(ver == FORMAT_VERSION,
+              "%s has format_version %lld, but this t5g reads only version %d; re-convert "
+              "the model with this t5g (or use the t5g that wrote it)",
+              c->path, ver, FORMAT_VERSION);
     rc = ckpt_get_str_attr(c->file, "config", &c->config);
     T5G_CHECK(rc == 0, "%s has no 'config' attribute (JSON string); re-convert it", c->path);
     rc = ckpt_get_str_attr(c->file, "dtype", &dt);
@@ -171,8 +185,12 @@ static int check_root(t5g_ckpt *c) {
 }
 
 static int g_load_progress;
-void t5g_ckpt_show_load_progress(int on) { g_load_progress = on; }
-hid_t ckpt_file(const t5g_ckpt *c) { return c->file; }
+void t5g_ckpt_show_load_progress(int on) {
+    g_load_progress = on;
+}
+hid_t ckpt_file(const t5g_ckpt *c) {
+    return c->file;
+}
 
 static void count_read(t5g_ckpt *c, int64_t n) {
     c->bytes_read += n;
@@ -250,10 +268,18 @@ void t5g_ckpt_close(t5g_ckpt *c) {
     free(c);
 }
 
-const char *t5g_ckpt_config_json(const t5g_ckpt *c) { return c ? c->config : NULL; }
-const char *t5g_ckpt_dtype(const t5g_ckpt *c) { return c ? c->dtype : NULL; }
-int64_t t5g_ckpt_bytes_read(const t5g_ckpt *c) { return c ? c->bytes_read : 0; }
-const char *t5g_ckpt_path(const t5g_ckpt *c) { return c ? c->path : NULL; }
+const char *t5g_ckpt_config_json(const t5g_ckpt *c) {
+    return c ? c->config : NULL;
+}
+const char *t5g_ckpt_dtype(const t5g_ckpt *c) {
+    return c ? c->dtype : NULL;
+}
+int64_t t5g_ckpt_bytes_read(const t5g_ckpt *c) {
+    return c ? c->bytes_read : 0;
+}
+const char *t5g_ckpt_path(const t5g_ckpt *c) {
+    return c ? c->path : NULL;
+}
 
 int t5g_ckpt_has(t5g_ckpt *c, const char *name) {
     if (!c || !name || !*name) return 0;
@@ -265,7 +291,10 @@ int t5g_ckpt_has(t5g_ckpt *c, const char *name) {
 }
 
 static hid_t open_tensor(t5g_ckpt *c, const char *name) {
-    if (!c || !name || !*name) { T5G_FAIL("t5g_ckpt: NULL handle or tensor name"); return -1; }
+    if (!c || !name || !*name) {
+        T5G_FAIL("t5g_ckpt: NULL handle or tensor name");
+        return -1;
+    }
     hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
     H5Eclear2(H5E_DEFAULT);
     if (d < 0) T5G_FAIL("checkpoint %s lacks tensor %s; re-convert it", c->path, name);
@@ -274,7 +303,8 @@ static hid_t open_tensor(t5g_ckpt *c, const char *name) {
 
 static void fmt_shape(char *buf, size_t n, int nd, const int64_t *s) {
     int k = snprintf(buf, n, "[");
-    for (int i = 0; i < nd && k < (int)n; i++) k += snprintf(buf + k, n - (size_t)k, i ? ", %lld" : "%lld", (long long)s[i]);
+    for (int i = 0; i < nd && k < (int)n; i++)
+        k += snprintf(buf + k, n - (size_t)k, i ? ", %lld" : "%lld", (long long)s[i]);
     if (k < (int)n) snprintf(buf + k, n - (size_t)k, "]");
 }
 
@@ -289,15 +319,19 @@ static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
     char *dt = NULL;
     int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && ckpt_get_str_attr(d, "dtype", &dt) == 0 &&
              !strcmp(dt, "bfloat16");
-    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && ckpt_get_str_attr(d, "dtype", &dt) == 0 && !strcmp(dt, "int8");
+    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && ckpt_get_str_attr(d, "dtype", &dt) == 0 &&
+             !strcmp(dt, "int8");
     free(dt);
     if (bf) return 2;
     if (i8) return 1;
-    const char *what = cl == H5T_FLOAT ? "a float of another width" : cl == H5T_INTEGER ? "an integer type" : "a non-numeric type";
+    const char *what = cl == H5T_FLOAT     ? "a float of another width"
+                       : cl == H5T_INTEGER ? "an integer type"
+                                           : "a non-numeric type";
     if (cl == H5T_INTEGER && sz == 2) what = "uint16 without attribute dtype=\"bfloat16\"";
     if (cl == H5T_INTEGER && sz == 1) what = "8-bit integer without attribute dtype=\"int8\"";
-    return T5G_FAIL("tensor %s in %s has the wrong dtype (%s, %zu bytes); expected float32 or bfloat16 (or int8); re-convert it",
-                    name, c->path, what, sz);
+    return T5G_FAIL(
+        "tensor %s in %s has the wrong dtype (%s, %zu bytes); expected float32 or bfloat16 (or int8); re-convert it",
+        name, c->path, what, sz);
 }
 
 /* Dataset dims; rank > 2 is reported as 3 (never matches). */
@@ -324,8 +358,8 @@ int t5g_ckpt_shape(t5g_ckpt *c, const char *name, int *ndim, int64_t shape[2]) {
 
 /* Read the hyperslab into out (kind 4: floats directly; kind 2: uint16 into the upper half of
  * out, then widened in place). */
-static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, const hsize_t *off,
-                     const hsize_t *cnt, float *out) {
+static int read_slab(t5g_ckpt *c, hid_t d, const char *name, int kind, int nd, const hsize_t *off, const hsize_t *cnt,
+                     float *out) {
     size_t n = (size_t)cnt[0] * (nd == 2 ? (size_t)cnt[1] : 1);
     if (n == 0) return 0;
     hid_t fs = H5Dget_space(d);
@@ -356,7 +390,10 @@ int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape,
                   int64_t col0, int64_t ncols, float *out) {
     T5G_CHECK(c && name && shape && (out || nrows == 0 || ncols == 0), "t5g_ckpt_read: NULL argument");
     T5G_CHECK(ndim == 1 || ndim == 2, "t5g_ckpt_read(%s): ndim must be 1 or 2", name);
-    if (ndim == 1) { col0 = 0; ncols = 1; }
+    if (ndim == 1) {
+        col0 = 0;
+        ncols = 1;
+    }
     int64_t want_cols = ndim == 2 ? shape[1] : 1;
     T5G_CHECK(row0 >= 0 && nrows >= 0 && row0 + nrows <= shape[0] && col0 >= 0 && ncols >= 0 &&
                   col0 + ncols <= want_cols,
@@ -375,7 +412,7 @@ int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape,
         rc = T5G_FAIL("tensor %s in %s has shape %s, but the config needs %s; re-convert it", name, c->path, got, want);
     }
     int kind = rc ? -1 : tensor_kind(c, d, name);
-    if (kind == 1) {  /* int8: dequantized with the row scales */
+    if (kind == 1) { /* int8: dequantized with the row scales */
         H5Dclose(d);
         return ndim == 2 ? read_i8_as_f32(c, name, shape, row0, nrows, col0, ncols, out)
                          : T5G_FAIL("tensor %s in %s is int8 but 1-D; only matrices are stored as int8; re-convert it",
@@ -412,7 +449,11 @@ int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size
     if (!rc && dims[0] > 0 && H5NOTE(H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf)) < 0)
         rc = T5G_FAIL("cannot read %s from %s (%s)", name, c->path, ckpt_h5_reason());
     H5Dclose(d);
-    if (rc) { free(*buf); *buf = NULL; return -1; }
+    if (rc) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
     *len = (size_t)dims[0];
     count_read(c, dims[0]);
     return 0;
@@ -427,8 +468,9 @@ int t5g_ckpt_attr_int(t5g_ckpt *c, const char *name, long long *value) {
 
 /* ---- int8 storage: NAME int8 [rows, cols] (attribute dtype="int8") + NAME_scale float32 [rows] ---- */
 
-
-void ckpt_scale_name(const char *name, char *buf, size_t n) { snprintf(buf, n, "%s_scale", name); }
+void ckpt_scale_name(const char *name, char *buf, size_t n) {
+    snprintf(buf, n, "%s_scale", name);
+}
 
 /* rows [row0, row0+nrows) of NAME_scale: present, shape [rows], finite and >= 0 */
 static int read_scales(t5g_ckpt *c, const char *name, int64_t rows, int64_t row0, int64_t nrows, float *scale) {
@@ -443,7 +485,8 @@ static int read_scales(t5g_ckpt *c, const char *name, int64_t rows, int64_t row0
         char got[64];
         fmt_shape(got, sizeof got, nd, sh);
         return T5G_FAIL("scale dataset %s in %s has shape %s; expected [%lld] (one float32 scale per row of %s); "
-                        "re-convert it", sn, c->path, got, (long long)rows, name);
+                        "re-convert it",
+                        sn, c->path, got, (long long)rows, name);
     }
     T5G_TRY(t5g_ckpt_read(c, sn, 1, &rows, row0, nrows, 0, 1, scale));
     for (int64_t r = 0; r < nrows; r++)
@@ -465,7 +508,8 @@ int t5g_ckpt_is_int8(t5g_ckpt *c, const char *name) {
 int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int64_t row0, int64_t nrows, int64_t col0,
                      int64_t ncols, int8_t *q, float *scale) {
     T5G_CHECK(c && name && shape && q && scale, "t5g_ckpt_read_i8: NULL argument");
-    T5G_CHECK(row0 >= 0 && nrows >= 0 && row0 + nrows <= shape[0] && col0 >= 0 && ncols >= 0 && col0 + ncols <= shape[1],
+    T5G_CHECK(row0 >= 0 && nrows >= 0 && row0 + nrows <= shape[0] && col0 >= 0 && ncols >= 0 &&
+                  col0 + ncols <= shape[1],
               "t5g_ckpt_read_i8(%s): slice is outside the tensor", name);
     hid_t d = open_tensor(c, name);
     if (d < 0) return -1;
@@ -487,7 +531,9 @@ int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int6
         if (e >= 0) e = H5NOTE(H5Dread(d, H5T_NATIVE_SCHAR, ms, fs, H5P_DEFAULT, q));
         H5Sclose(ms);
         H5Sclose(fs);
-        if (e < 0) rc = T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path, ckpt_h5_reason());
+        if (e < 0)
+            rc = T5G_FAIL("cannot read tensor %s from %s (%s); the file may be damaged", name, c->path,
+                          ckpt_h5_reason());
         else count_read(c, (int64_t)n);
     }
     H5Dclose(d);
@@ -495,7 +541,8 @@ int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int6
     for (size_t i = 0; i < n && !rc; i++)
         if (q[i] == -128)
             rc = T5G_FAIL("int8 tensor %s in %s holds -128 (row %lld); symmetric int8 weights lie in [-127, 127]; "
-                          "re-convert it", name, c->path, (long long)(row0 + (int64_t)(i / (size_t)ncols)));
+                          "re-convert it",
+                          name, c->path, (long long)(row0 + (int64_t)(i / (size_t)ncols)));
     if (!rc) rc = read_scales(c, name, shape[0], row0, nrows, scale);
     return rc;
 }

@@ -28,8 +28,8 @@ int t5g_ckpt_has(t5g_ckpt *c, const char *name);
 /* Read a slice as float32.  ndim and shape[] give the expected FULL shape: a mismatch is
  * an error naming the tensor and both shapes.  For ndim == 1, col0/ncols are ignored
  * (pass 0, 1) and rows index the vector.  out holds nrows*ncols floats, row-major. */
-int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape,
-                  int64_t row0, int64_t nrows, int64_t col0, int64_t ncols, float *out);
+int t5g_ckpt_read(t5g_ckpt *c, const char *name, int ndim, const int64_t *shape, int64_t row0, int64_t nrows,
+                  int64_t col0, int64_t ncols, float *out);
 /* Read a whole uint8 dataset (e.g. tokenizer/spm_model). *buf is malloc'd. Returns 0, or
  * 1 when absent (not an error), or -1 on error. */
 int t5g_ckpt_read_bytes(t5g_ckpt *c, const char *name, unsigned char **buf, size_t *len);
@@ -41,11 +41,9 @@ typedef struct t5g_ckpt_writer t5g_ckpt_writer;
  * as the root attribute "config". */
 t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, const char *dtype);
 /* Write a float32 tensor; converted to bf16 (round to nearest even) if the file is bf16. */
-int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape,
-                   const float *data);
+int t5g_ckpt_write(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const float *data);
 /* Write bf16 bit patterns as they are (file must be bf16). */
-int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape,
-                        const uint16_t *data);
+int t5g_ckpt_write_bf16(t5g_ckpt_writer *w, const char *name, int ndim, const int64_t *shape, const uint16_t *data);
 int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned char *buf, size_t len);
 /* Close and rename into place. On any error the temp file is removed. Frees w. */
 int t5g_ckpt_finish(t5g_ckpt_writer *w);
@@ -58,7 +56,7 @@ void t5g_ckpt_abort(t5g_ckpt_writer *w);
  * 1-D ones: a head / row-range / column-range slice reads only the chunks it touches. */
 #define T5G_CKPT_CHUNK_ROWS 64
 #define T5G_CKPT_CHUNK_COLS 256
-#define T5G_CKPT_CHUNK_1D 65536
+#define T5G_CKPT_CHUNK_1D   65536
 
 /* The path this handle was opened with. */
 const char *t5g_ckpt_path(const t5g_ckpt *c);
@@ -112,15 +110,22 @@ int t5g_ckpt_is_int8(t5g_ckpt *c, const char *name);
 int t5g_ckpt_read_i8(t5g_ckpt *c, const char *name, const int64_t shape[2], int64_t row0, int64_t nrows, int64_t col0,
                      int64_t ncols, int8_t *q, float *scale);
 /* Write an int8 matrix and its scales (NAME_scale) into an int8 checkpoint. */
-int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q, const float *scale);
+int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q,
+                      const float *scale);
 
 /* bf16 <-> f32 helpers (round to nearest even; NaN stays NaN). */
 static inline float t5g_bf16_to_f32(uint16_t h) {
-    union { uint32_t u; float f; } v = {.u = (uint32_t)h << 16};
+    union {
+        uint32_t u;
+        float f;
+    } v = {.u = (uint32_t)h << 16};
     return v.f;
 }
 static inline uint16_t t5g_f32_to_bf16(float f) {
-    union { uint32_t u; float f; } v = {.f = f};
+    union {
+        uint32_t u;
+        float f;
+    } v = {.f = f};
     if ((v.u & 0x7f800000u) == 0x7f800000u && (v.u & 0x7fffffu)) return (uint16_t)((v.u >> 16) | 0x40);
     uint32_t r = v.u + 0x7fffu + ((v.u >> 16) & 1u);
     return (uint16_t)(r >> 16);

@@ -13,15 +13,21 @@
 
 #define MAGIC "t5g-content-sha256/1\n"
 
-typedef struct { char *name; char head[96]; uint8_t digest[32]; } ckh_tensor;
+typedef struct {
+    char *name;
+    char head[96];
+    uint8_t digest[32];
+} ckh_tensor;
 
 struct ckh_writer {
     ckh_tensor *t;
     int n, cap, open;
-    t5g_sha256_ctx ctx;  /* the tensor being written */
+    t5g_sha256_ctx ctx; /* the tensor being written */
 };
 
-ckh_writer *ckh_new(void) { return t5g_calloc(1, sizeof(ckh_writer), "checkpoint hash"); }
+ckh_writer *ckh_new(void) {
+    return t5g_calloc(1, sizeof(ckh_writer), "checkpoint hash");
+}
 
 void ckh_free(ckh_writer *h) {
     if (!h) return;
@@ -73,11 +79,16 @@ int ckh_end(ckh_writer *h) {
 static int by_name(const void *a, const void *b) {
     return strcmp(((const ckh_tensor *)a)->name, ((const ckh_tensor *)b)->name);
 }
-static int by_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int by_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* ---- names of attributes and datasets ---- */
 
-typedef struct { char **v; int n, cap; } names;
+typedef struct {
+    char **v;
+    int n, cap;
+} names;
 
 static int names_add(names *s, const char *name) {
     if (s->n == s->cap) {
@@ -99,7 +110,7 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
     return names_add(data, name) ? -1 : 0;
 }
 
-static herr_t obj_cb(hid_t loc, const char *name, const H5O_info_t *info, void *data) {  /* HDF5 1.10 API */
+static herr_t obj_cb(hid_t loc, const char *name, const H5O_info_t *info, void *data) { /* HDF5 1.10 API */
     return info->type == H5O_TYPE_DATASET && names_add(data, name) ? -1 : 0;
 }
 
@@ -109,7 +120,10 @@ static int hash_attrs(t5g_sha256_ctx *ctx, hid_t file) {
     hsize_t idx = 0;
     int rc = H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, &a) < 0 ? -1 : 0;
     H5Eclear2(H5E_DEFAULT);
-    if (rc) { names_free(&a); return T5G_FAIL("cannot list the checkpoint's root attributes"); }
+    if (rc) {
+        names_free(&a);
+        return T5G_FAIL("cannot list the checkpoint's root attributes");
+    }
     qsort(a.v, (size_t)a.n, sizeof *a.v, by_str);
     for (int i = 0; i < a.n && !rc; i++) {
         if (!strcmp(a.v[i], "content_sha256") || !strcmp(a.v[i], "producer")) continue;
@@ -123,7 +137,8 @@ static int hash_attrs(t5g_sha256_ctx *ctx, hid_t file) {
             kind = "i";
             text = num;
         } else {
-            rc = T5G_FAIL("root attribute %s is neither a string nor an integer; the content hash covers only those", a.v[i]);
+            rc = T5G_FAIL("root attribute %s is neither a string nor an integer; the content hash covers only those",
+                          a.v[i]);
             break;
         }
         t5g_sha256_update(ctx, a.v[i], strlen(a.v[i]) + 1);
@@ -179,10 +194,19 @@ static int dataset_kind(hid_t d, const char *name, const char **tag, size_t *siz
     char *dt = NULL;
     if (cl == H5T_INTEGER && sz <= 2) ckpt_get_str_attr(d, "dtype", &dt);
     *tag = NULL;
-    if (cl == H5T_FLOAT && sz == 4) { *tag = "float32"; *mt = H5T_NATIVE_FLOAT; }
-    else if (cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && dt && !strcmp(dt, "bfloat16")) { *tag = "bfloat16"; *mt = H5T_NATIVE_UINT16; }
-    else if (cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && dt && !strcmp(dt, "int8")) { *tag = "int8"; *mt = H5T_NATIVE_SCHAR; }
-    else if (cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_NONE) { *tag = "uint8"; *mt = H5T_NATIVE_UCHAR; }
+    if (cl == H5T_FLOAT && sz == 4) {
+        *tag = "float32";
+        *mt = H5T_NATIVE_FLOAT;
+    } else if (cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && dt && !strcmp(dt, "bfloat16")) {
+        *tag = "bfloat16";
+        *mt = H5T_NATIVE_UINT16;
+    } else if (cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && dt && !strcmp(dt, "int8")) {
+        *tag = "int8";
+        *mt = H5T_NATIVE_SCHAR;
+    } else if (cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_NONE) {
+        *tag = "uint8";
+        *mt = H5T_NATIVE_UCHAR;
+    }
     free(dt);
     *size = sz;
     T5G_CHECK(*tag, "dataset %s has a type the content hash does not cover (float32, bfloat16, int8, uint8)", name);
@@ -198,7 +222,9 @@ static int digest_dataset(hid_t file, const char *name, ckh_tensor *t, t5g_progr
     hsize_t dims[2] = {0, 1};
     const char *tag;
     size_t sz;
-    int rc = nd >= 1 && nd <= 2 ? 0 : T5G_FAIL("dataset %s has %d dimensions; the checkpoint holds 1-D and 2-D ones", name, nd);
+    int rc = nd >= 1 && nd <= 2
+                 ? 0
+                 : T5G_FAIL("dataset %s has %d dimensions; the checkpoint holds 1-D and 2-D ones", name, nd);
     if (!rc) H5Sget_simple_extent_dims(fs, dims, NULL);
     if (!rc) rc = dataset_kind(d, name, &tag, &sz, &mt);
     int64_t shape[2] = {(int64_t)dims[0], (int64_t)dims[1]};
@@ -215,7 +241,10 @@ static int digest_dataset(hid_t file, const char *name, ckh_tensor *t, t5g_progr
         herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
         if (e >= 0 && cnt[0] * cnt[1] > 0) e = H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf);
         H5Sclose(ms);
-        if (e < 0) { rc = T5G_FAIL("cannot read %s (a chunk fails its checksum, or the file is damaged)", name); break; }
+        if (e < 0) {
+            rc = T5G_FAIL("cannot read %s (a chunk fails its checksum, or the file is damaged)", name);
+            break;
+        }
         size_t bytes = (size_t)(cnt[0] * cnt[1] * sz);
         t5g_sha256_update(&ctx, buf, bytes);
         if (p) t5g_progress_add(p, (int64_t)bytes, 0);
@@ -236,7 +265,10 @@ static int list_datasets(hid_t file, names *ds) {
 
 static int64_t dataset_bytes(hid_t file, const char *name) {
     hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-    if (d < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    if (d < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
     hid_t s = H5Dget_space(d), t = H5Dget_type(d);
     int64_t n = (int64_t)H5Sget_simple_extent_npoints(s) * (int64_t)H5Tget_size(t);
     H5Tclose(t);
@@ -292,7 +324,8 @@ int t5g_ckpt_stored_sha256(t5g_ckpt *c, char hex[65]) {
     int ok = rc == 0 && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
     if (ok) memcpy(hex, s, 65);
     free(s);
-    T5G_CHECK(ok, "%s: root attribute content_sha256 is not 64 lowercase hex digits; the file is damaged; re-convert it",
+    T5G_CHECK(ok,
+              "%s: root attribute content_sha256 is not 64 lowercase hex digits; the file is damaged; re-convert it",
               t5g_ckpt_path(c));
     return 0;
 }
@@ -303,7 +336,9 @@ int t5g_ckpt_model_sha256(const char *path, char hex[65]) {
     int rc = t5g_ckpt_stored_sha256(c, hex);
     t5g_ckpt_close(c);
     if (rc <= 0) return rc;
-    fprintf(stderr, "t5g: note: %s has no stored content sha256 (written before t5g stored one): hashing the whole "
-                    "file for the run record; re-convert it to skip this\n", path);
+    fprintf(stderr,
+            "t5g: note: %s has no stored content sha256 (written before t5g stored one): hashing the whole "
+            "file for the run record; re-convert it to skip this\n",
+            path);
     return t5g_sha256_file(path, hex);
 }

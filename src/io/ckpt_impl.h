@@ -13,7 +13,7 @@ int ckpt_put_int_attr(hid_t obj, const char *name, long long v);
 /* NAME_scale: the per-row scales of an int8 tensor NAME */
 void ckpt_scale_name(const char *name, char *buf, size_t n);
 
-#define FORMAT_NAME "t5gemma-hdf5"
+#define FORMAT_NAME    "t5gemma-hdf5"
 #define FORMAT_VERSION 1
 
 /* HDF5 errors: its own printing off (ckpt_h5_quiet); ckpt_h5_note keeps the innermost message of the

@@ -19,10 +19,10 @@ struct t5g_ckpt_writer {
     char path[4096];
     char tmp[4096 + 32];
     int bf16;
-    int i8;          /* int8 file: projections via t5g_ckpt_write_i8, other tensors float32 */
+    int i8; /* int8 file: projections via t5g_ckpt_write_i8, other tensors float32 */
     int checksum;
     int64_t chunk_rows, chunk_cols;
-    ckh_writer *hash;  /* content sha256 of what is written (ckpt_hash.c) */
+    ckh_writer *hash; /* content sha256 of what is written (ckpt_hash.c) */
 };
 
 /* ---- writing ---- */
@@ -43,21 +43,25 @@ t5g_ckpt_writer *t5g_ckpt_create(const char *path, const char *config_json, cons
     w->chunk_rows = T5G_CKPT_CHUNK_ROWS;
     w->chunk_cols = T5G_CKPT_CHUNK_COLS;
     w->hash = ckh_new();
-    if (!w->hash) { free(w); return NULL; }
+    if (!w->hash) {
+        free(w);
+        return NULL;
+    }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST); /* dense attributes, compact groups */
     w->file = H5NOTE(H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
     H5Pclose(fapl);
     if (w->file < 0) {
-        T5G_FAIL("cannot create %s (%s); does the folder exist, is it writable, is the disk full?", w->tmp, ckpt_h5_reason());
-        unlink(w->tmp);  /* a full disk fails after the file exists */
+        T5G_FAIL("cannot create %s (%s); does the folder exist, is it writable, is the disk full?", w->tmp,
+                 ckpt_h5_reason());
+        unlink(w->tmp); /* a full disk fails after the file exists */
         ckh_free(w->hash);
         free(w);
         return NULL;
     }
-    if (ckpt_put_str_attr(w->file, "format", FORMAT_NAME) || ckpt_put_int_attr(w->file, "format_version", FORMAT_VERSION) ||
-        ckpt_put_str_attr(w->file, "dtype", dtype) || ckpt_put_str_attr(w->file, "config", config_json) ||
-        ckpt_put_str_attr(w->file, "producer", "t5g")) {
+    if (ckpt_put_str_attr(w->file, "format", FORMAT_NAME) ||
+        ckpt_put_int_attr(w->file, "format_version", FORMAT_VERSION) || ckpt_put_str_attr(w->file, "dtype", dtype) ||
+        ckpt_put_str_attr(w->file, "config", config_json) || ckpt_put_str_attr(w->file, "producer", "t5g")) {
         t5g_ckpt_abort(w);
         return NULL;
     }
@@ -101,10 +105,11 @@ static hsize_t chunk_len(hsize_t n, hsize_t target) {
 #define SPACE_MARGIN (256 * 1024)
 static int check_space(const t5g_ckpt_writer *w, double bytes, const char *what) {
     struct statvfs fs;
-    if (statvfs(w->tmp, &fs) != 0) return 0;  /* cannot tell: let the write report it */
+    if (statvfs(w->tmp, &fs) != 0) return 0; /* cannot tell: let the write report it */
     double avail = (double)fs.f_bavail * (double)fs.f_frsize;
-    T5G_CHECK(avail >= bytes + SPACE_MARGIN, "not enough disk space for %s in %s: %.0f bytes needed, %.0f free (disk full?)",
-              what, w->tmp, bytes + SPACE_MARGIN, avail);
+    T5G_CHECK(avail >= bytes + SPACE_MARGIN,
+              "not enough disk space for %s in %s: %.0f bytes needed, %.0f free (disk full?)", what, w->tmp,
+              bytes + SPACE_MARGIN, avail);
     return 0;
 }
 
@@ -126,7 +131,10 @@ static hid_t create_tensor(t5g_ckpt_writer *w, const char *name, int ndim, const
     H5Pclose(dcpl);
     if (d < 0) T5G_FAIL("cannot create dataset %s in %s (%s)", name, w->tmp, ckpt_h5_reason());
     const char *tag = H5Tget_size(type) == 4 ? "float32" : H5Tget_size(type) == 2 ? "bfloat16" : "int8";
-    if (d >= 0 && ckh_begin(w->hash, name, tag, ndim, shape)) { H5Dclose(d); return -1; }
+    if (d >= 0 && ckh_begin(w->hash, name, tag, ndim, shape)) {
+        H5Dclose(d);
+        return -1;
+    }
     return d;
 }
 
@@ -139,14 +147,14 @@ static int check_write_args(t5g_ckpt_writer *w, const char *name, int ndim, cons
 }
 
 /* Write rows [r0, r0+nr) of a tensor from buf (memory type mt). */
-static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, const int64_t *shape,
-                      int64_t r0, int64_t nr, hid_t mt, const void *buf) {
+static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, const int64_t *shape, int64_t r0,
+                      int64_t nr, hid_t mt, const void *buf) {
     if (nr == 0 || (ndim == 2 && shape[1] == 0)) return 0;
     hsize_t off[2] = {(hsize_t)r0, 0}, cnt[2] = {(hsize_t)nr, ndim == 2 ? (hsize_t)shape[1] : 1};
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(ndim, cnt, NULL);
     herr_t e = H5NOTE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL));
     if (e >= 0) e = H5NOTE(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf));
-    if (e >= 0) ckh_data(w->hash, buf, (size_t)(cnt[0] * cnt[1] * H5Tget_size(mt)));  /* stored bytes, little-endian */
+    if (e >= 0) ckh_data(w->hash, buf, (size_t)(cnt[0] * cnt[1] * H5Tget_size(mt))); /* stored bytes, little-endian */
     H5Sclose(fs);
     H5Sclose(ms);
     return e < 0 ? T5G_FAIL("cannot write tensor %s to %s (%s; disk full?)", name, w->tmp, ckpt_h5_reason()) : 0;
@@ -155,7 +163,8 @@ static int write_rows(t5g_ckpt_writer *w, hid_t d, const char *name, int ndim, c
 static int finish_tensor(t5g_ckpt_writer *w, hid_t d, const char *name, int rc) {
     if (!rc) rc = ckpt_put_str_attr(d, "dtype", w->bf16 ? "bfloat16" : "float32");
     if (!rc) rc = ckh_end(w->hash);
-    if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, ckpt_h5_reason());
+    if (H5NOTE(H5Dclose(d)) < 0 && !rc)
+        rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, ckpt_h5_reason());
     return rc;
 }
 
@@ -203,7 +212,10 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
     hid_t d = H5NOTE(H5Dcreate2(w->file, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT));
     int rc = d < 0 || (len && H5NOTE(H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) < 0) ? -1 : 0;
     int64_t n64 = (int64_t)len;
-    if (!rc && !(rc = ckh_begin(w->hash, name, "uint8", 1, &n64))) { ckh_data(w->hash, buf, len); rc = ckh_end(w->hash); }
+    if (!rc && !(rc = ckh_begin(w->hash, name, "uint8", 1, &n64))) {
+        ckh_data(w->hash, buf, len);
+        rc = ckh_end(w->hash);
+    }
     if (d >= 0 && H5NOTE(H5Dclose(d)) < 0) rc = -1;
     H5Sclose(sp);
     H5Pclose(lcpl);
@@ -217,8 +229,9 @@ int t5g_ckpt_write_bytes(t5g_ckpt_writer *w, const char *name, const unsigned ch
 static void close_discarded(hid_t f) {
     void *h = NULL;
     if (H5Fget_vfd_handle(f, H5P_DEFAULT, &h) >= 0 && h && ftruncate(*(int *)h, 0) != 0) H5Eclear2(H5E_DEFAULT);
-    hid_t ids[64];  /* objects a failed close left open would keep the file open until exit */
-    ssize_t n = H5Fget_obj_ids(f, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
+    hid_t ids[64]; /* objects a failed close left open would keep the file open until exit */
+    ssize_t n =
+        H5Fget_obj_ids(f, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
     for (ssize_t i = 0; i < n; i++) {
         if (H5Iget_type(ids[i]) == H5I_ATTR) H5Aclose(ids[i]);
         else H5Oclose(ids[i]);
@@ -230,17 +243,27 @@ static void close_discarded(hid_t f) {
 int t5g_ckpt_finish(t5g_ckpt_writer *w) {
     T5G_CHECK(w, "t5g_ckpt_finish: no writer");
     /* flush first: if that fails (disk full) the file is discarded, never closed half-written */
-    if (check_space(w, 0, "the checkpoint's metadata")) { t5g_ckpt_abort(w); return -1; }
+    if (check_space(w, 0, "the checkpoint's metadata")) {
+        t5g_ckpt_abort(w);
+        return -1;
+    }
     char hex[65];
-    if (ckh_final(w->hash, w->file, hex) || ckpt_put_str_attr(w->file, "content_sha256", hex)) { t5g_ckpt_abort(w); return -1; }
+    if (ckh_final(w->hash, w->file, hex) || ckpt_put_str_attr(w->file, "content_sha256", hex)) {
+        t5g_ckpt_abort(w);
+        return -1;
+    }
     int rc = H5NOTE(H5Fflush(w->file, H5F_SCOPE_LOCAL)) < 0 || H5NOTE(H5Fclose(w->file)) < 0
-                 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, ckpt_h5_reason()) : 0;
+                 ? T5G_FAIL("cannot finish %s (%s; disk full?)", w->tmp, ckpt_h5_reason())
+                 : 0;
     if (rc && H5Iis_valid(w->file) > 0) close_discarded(w->file);
     H5Eclear2(H5E_DEFAULT);
     w->file = -1;
     if (!rc) { /* data on disk before the name appears */
         int fd = open(w->tmp, O_RDONLY);
-        if (fd >= 0) { fsync(fd); close(fd); }
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
         if (rename(w->tmp, w->path) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
     }
     if (rc) unlink(w->tmp);
@@ -258,7 +281,8 @@ void t5g_ckpt_abort(t5g_ckpt_writer *w) {
     free(w);
 }
 
-int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q, const float *scale) {
+int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[2], const int8_t *q,
+                      const float *scale) {
     T5G_TRY(check_write_args(w, name, 2, shape, q));
     T5G_CHECK(w->i8, "t5g_ckpt_write_i8(%s): %s is not an int8 checkpoint", name, w->path);
     for (int64_t r = 0; r < shape[0]; r++)
@@ -270,7 +294,8 @@ int t5g_ckpt_write_i8(t5g_ckpt_writer *w, const char *name, const int64_t shape[
     int rc = write_rows(w, d, name, 2, shape, 0, shape[0], H5T_NATIVE_SCHAR, q);
     if (!rc) rc = ckpt_put_str_attr(d, "dtype", "int8");
     if (!rc) rc = ckh_end(w->hash);
-    if (H5NOTE(H5Dclose(d)) < 0 && !rc) rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, ckpt_h5_reason());
+    if (H5NOTE(H5Dclose(d)) < 0 && !rc)
+        rc = T5G_FAIL("cannot write tensor %s to %s (%s)", name, w->tmp, ckpt_h5_reason());
     char sn[600];
     ckpt_scale_name(name, sn, sizeof sn);
     return rc ? rc : t5g_ckpt_write(w, sn, 1, shape, scale);

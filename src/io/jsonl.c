@@ -18,7 +18,8 @@ static long bad_utf8(const unsigned char *s, size_t n) {
         int k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
         if (k < 0 || i + k >= n + (k == 0)) return (long)i;
         if (k && (c == 0xC0 || c == 0xC1 || c > 0xF4)) return (long)i;
-        for (int j = 1; j <= k; j++) if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return (long)i;
+        for (int j = 1; j <= k; j++)
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return (long)i;
         i += k + 1;
     }
     return -1;
@@ -37,13 +38,27 @@ static int has_nul_escape(const char *p) {
 /* Parse one line; NULL with *why set when it is not exactly one JSON value. */
 cJSON *jsonl_parse_line(const char *p, size_t n, const char **why) {
     *why = NULL;
-    if (bad_utf8((const unsigned char *)p, n) >= 0) { *why = "not valid UTF-8"; return NULL; }
+    if (bad_utf8((const unsigned char *)p, n) >= 0) {
+        *why = "not valid UTF-8";
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *it = cJSON_ParseWithOpts(p, &end, 0);
-    if (!it) { *why = "not valid JSON"; return NULL; }
+    if (!it) {
+        *why = "not valid JSON";
+        return NULL;
+    }
     while (end && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
-    if (end && *end) { cJSON_Delete(it); *why = "not valid JSON (characters after the value)"; return NULL; }
-    if (has_nul_escape(p)) { cJSON_Delete(it); *why = "a string holds \\u0000 (NUL), which text cannot carry"; return NULL; }
+    if (end && *end) {
+        cJSON_Delete(it);
+        *why = "not valid JSON (characters after the value)";
+        return NULL;
+    }
+    if (has_nul_escape(p)) {
+        cJSON_Delete(it);
+        *why = "a string holds \\u0000 (NUL), which text cannot carry";
+        return NULL;
+    }
     return it;
 }
 
@@ -69,7 +84,11 @@ int jsonl_read(const char *path, jsonl_doc *d) {
     d->items = malloc(sizeof(cJSON *) * cap);
     d->lineno = malloc(sizeof(int) * cap);
     d->why = malloc(sizeof(char *) * cap);
-    if (!d->items || !d->lineno || !d->why) { free(buf); jsonl_free(d); return T5G_FAIL("out of memory reading %s", path); }
+    if (!d->items || !d->lineno || !d->why) {
+        free(buf);
+        jsonl_free(d);
+        return T5G_FAIL("out of memory reading %s", path);
+    }
     char *p = buf;
     for (int line = 1; p < buf + len; line++) {
         char *e = memchr(p, '\n', (size_t)(buf + len - p));
@@ -78,7 +97,11 @@ int jsonl_read(const char *path, jsonl_doc *d) {
         char *q = p;
         while (*q == ' ' || *q == '\t' || *q == '\r') q++;
         if (*q) {
-            if (grow_doc(d, &cap)) { free(buf); jsonl_free(d); return -1; }
+            if (grow_doc(d, &cap)) {
+                free(buf);
+                jsonl_free(d);
+                return -1;
+            }
             d->items[d->n] = jsonl_parse_line(p, (size_t)(e - p), &d->why[d->n]);
             d->lineno[d->n++] = line;
         }
@@ -114,7 +137,9 @@ char *jsonl_id(const cJSON *item) {
 
 int jsonl_request_item(const char *path, long long line, const cJSON *it, const char *why, const t5g_tokenizer *tok,
                        int flags, int vocab, char **id_json, int32_t **ids, size_t *n) {
-    *id_json = NULL; *ids = NULL; *n = 0;
+    *id_json = NULL;
+    *ids = NULL;
+    *n = 0;
     T5G_CHECK(it, "%s:%lld: %s", path, line, why ? why : "not valid JSON");
     T5G_CHECK(cJSON_IsObject(it), "%s:%lld: a line must be a JSON object", path, line);
     char *idj = jsonl_id(it);
@@ -125,10 +150,13 @@ int jsonl_request_item(const char *path, long long line, const cJSON *it, const 
     }
     /* "prompt"; "text" is its older name (docs/generation.md: output keys) */
     const char *key = cJSON_HasObjectItem(it, "prompt") ? "prompt" : "text";
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, key), *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, key),
+                *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
     int rc = 0;
     if (cJSON_IsString(text)) {
-        if (!tok) rc = T5G_FAIL("%s:%lld: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", path, line, key);
+        if (!tok)
+            rc = T5G_FAIL("%s:%lld: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", path,
+                          line, key);
         else if (!*text->valuestring) rc = T5G_FAIL("%s:%lld: empty \"%s\"", path, line, key);
         else if (t5g_tokenizer_encode(tok, text->valuestring, strlen(text->valuestring), flags, ids, n)) {
             char msg[600];
@@ -137,19 +165,22 @@ int jsonl_request_item(const char *path, long long line, const cJSON *it, const 
         }
         for (size_t j = 0; !rc && j < *n; j++)
             if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
-                rc = T5G_FAIL("%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
-                              path, line, (*ids)[j], vocab);
+                rc = T5G_FAIL(
+                    "%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
+                    path, line, (*ids)[j], vocab);
     } else if (cJSON_IsArray(arr)) {
-        int k = cJSON_GetArraySize(arr), j = 0;  /* GetArraySize walks the list once; GetArrayItem per id would be quadratic */
+        int k = cJSON_GetArraySize(arr),
+            j = 0; /* GetArraySize walks the list once; GetArrayItem per id would be quadratic */
         const cJSON *e;
         if (k == 0) rc = T5G_FAIL("%s:%lld: empty \"input_ids\"", path, line);
         else if (k > JSONL_MAX_INPUT_IDS)
-            rc = T5G_FAIL("%s:%lld: \"input_ids\" has %d ids, more than the limit of %d per request", path, line, k, JSONL_MAX_INPUT_IDS);
+            rc = T5G_FAIL("%s:%lld: \"input_ids\" has %d ids, more than the limit of %d per request", path, line, k,
+                          JSONL_MAX_INPUT_IDS);
         else if (!(*ids = malloc(sizeof(int32_t) * k))) rc = T5G_FAIL("out of memory");
         cJSON_ArrayForEach(e, arr) {
             if (rc) break;
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-            if (!(v >= 0 && v < vocab && v == floor(v)))  /* also false for NaN and 1e999 (inf) */
+            if (!(v >= 0 && v < vocab && v == floor(v))) /* also false for NaN and 1e999 (inf) */
                 rc = T5G_FAIL("%s:%lld: input_ids[%d] is not a token id in [0, %d)", path, line, j, vocab);
             else (*ids)[j++] = (int32_t)v;
         }
@@ -157,7 +188,12 @@ int jsonl_request_item(const char *path, long long line, const cJSON *it, const 
     } else {
         rc = T5G_FAIL("%s:%lld: a line needs \"prompt\" (string) or \"input_ids\" (list)", path, line);
     }
-    if (rc) { free(idj); free(*ids); *ids = NULL; return -1; }
+    if (rc) {
+        free(idj);
+        free(*ids);
+        *ids = NULL;
+        return -1;
+    }
     *id_json = idj;
     return 0;
 }
@@ -168,7 +204,9 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
 }
 
 /* ---- string set (open addressing) ---- */
-static uint64_t hs(const char *s) { return t5g_fnv1a64_str(s); }
+static uint64_t hs(const char *s) {
+    return t5g_fnv1a64_str(s);
+}
 
 int str_set_add(str_set *s, const char *key) {
     if (s->n * 2 >= s->cap) {
@@ -226,8 +264,8 @@ int jsonl_check_unique(jsonl_id_ref *v, size_t n, const char *const *files) {
     qsort(v, n, sizeof *v, by_ref);
     for (size_t i = 1; i < n; i++)
         if (!strcmp(v[i - 1].id, v[i].id))
-            return T5G_FAIL("%s:%d: id %s already used at %s:%d (ids must be unique)", files[v[i].file], v[i].line, v[i].id,
-                            files[v[i - 1].file], v[i - 1].line);
+            return T5G_FAIL("%s:%d: id %s already used at %s:%d (ids must be unique)", files[v[i].file], v[i].line,
+                            v[i].id, files[v[i - 1].file], v[i - 1].line);
     return 0;
 }
 
@@ -237,7 +275,7 @@ int jsonl_doc_unique_ids(const jsonl_doc *d) {
     size_t k = 0;
     for (int i = 0; i < d->n; i++) {
         const cJSON *id = cJSON_IsObject(d->items[i]) ? cJSON_GetObjectItemCaseSensitive(d->items[i], "id") : NULL;
-        if (!id || !(cJSON_IsString(id) || cJSON_IsNumber(id))) continue;  /* reported by the line's own check */
+        if (!id || !(cJSON_IsString(id) || cJSON_IsNumber(id))) continue; /* reported by the line's own check */
         v[k].id = cJSON_PrintUnformatted(id);
         v[k].line = d->lineno[i];
         if (v[k].id) k++;
@@ -256,7 +294,8 @@ static int part_number(const char *name, const char *base) {
     if (strncmp(name, base, n) || strncmp(name + n, ".part", 5)) return -1;
     const char *d = name + n + 5;
     if (!*d || strlen(d) > 6) return -1;
-    for (const char *q = d; *q; q++) if (*q < '0' || *q > '9') return -1;
+    for (const char *q = d; *q; q++)
+        if (*q < '0' || *q > '9') return -1;
     return atoi(d);
 }
 
@@ -270,15 +309,18 @@ int jsonl_part_paths(const char *out, char ***paths, int *n) {
     if (!dir[0]) snprintf(dir, sizeof dir, "/");
     const char *base = slash ? slash + 1 : out;
     DIR *dp = opendir(dir);
-    if (!dp) return 0;  /* no folder: no parts (the write reports it) */
+    if (!dp) return 0; /* no folder: no parts (the write reports it) */
     int maxk = -1;
     struct dirent *e;
-    while ((e = readdir(dp))) { int k = part_number(e->d_name, base); if (k > maxk) maxk = k; }
+    while ((e = readdir(dp))) {
+        int k = part_number(e->d_name, base);
+        if (k > maxk) maxk = k;
+    }
     closedir(dp);
     char **v = calloc((size_t)maxk + 2, sizeof(char *));
     T5G_CHECK(v, "out of memory");
     int cnt = 0;
-    for (int k = 0; k <= maxk; k++) {  /* in part order, whatever the directory order */
+    for (int k = 0; k <= maxk; k++) { /* in part order, whatever the directory order */
         char p[4200];
         snprintf(p, sizeof p, "%s.part%d", out, k);
         if (access(p, F_OK) == 0) v[cnt++] = strdup(p);
@@ -300,9 +342,16 @@ static int collect_file(const char *path, str_set *done) {
     int rc = 0;
     for (int i = 0; i < d.n && rc >= 0; i++) {
         /* a torn tail was cut before this read: a bad line now means the file was damaged */
-        if (!d.items[i]) { rc = T5G_FAIL("%s:%d: %s: results file damaged; start fresh (delete it)", path, d.lineno[i], jsonl_why(&d, i)); break; }
+        if (!d.items[i]) {
+            rc = T5G_FAIL("%s:%d: %s: results file damaged; start fresh (delete it)", path, d.lineno[i],
+                          jsonl_why(&d, i));
+            break;
+        }
         char *id = jsonl_id(d.items[i]);
-        if (!id) { rc = T5G_FAIL("%s:%d: result line without a valid id; start fresh (delete it)", path, d.lineno[i]); break; }
+        if (!id) {
+            rc = T5G_FAIL("%s:%d: result line without a valid id; start fresh (delete it)", path, d.lineno[i]);
+            break;
+        }
         rc = str_set_add(done, id);
         free(id);
     }

@@ -42,13 +42,20 @@ int jsonl_request_item(const char *path, long long line, const cJSON *it, const 
                        int flags, int vocab, char **id_json, int32_t **ids, size_t *n);
 
 /* A set of strings (ids as JSON text). */
-typedef struct { char **slot; size_t cap, n; } str_set;
-int str_set_add(str_set *s, const char *key);   /* 1 added, 0 present, -1 error */
+typedef struct {
+    char **slot;
+    size_t cap, n;
+} str_set;
+int str_set_add(str_set *s, const char *key); /* 1 added, 0 present, -1 error */
 int str_set_has(const str_set *s, const char *key);
 void str_set_free(str_set *s);
 
 /* An id (JSON text) and where it was read; files[file] names the file. */
-typedef struct { char *id; int file; int line; } jsonl_id_ref;
+typedef struct {
+    char *id;
+    int file;
+    int line;
+} jsonl_id_ref;
 /* Sorts v; a repeated id is an error naming both places. */
 int jsonl_check_unique(jsonl_id_ref *v, size_t n, const char *const *files);
 /* Every line's "id" differs (lines without a usable id are left to the caller's check). */

@@ -40,7 +40,7 @@ int jsonl_reader_next(jsonl_reader *r, char **p, size_t *n, long long *lineno) {
         if (got > 0 && r->buf[got - 1] == '\n') r->buf[--got] = 0;
         const char *q = r->buf;
         while (*q == ' ' || *q == '\t' || *q == '\r') q++;
-        if (!*q) continue;  /* blank (as jsonl_read: a NUL ends the line) */
+        if (!*q) continue; /* blank (as jsonl_read: a NUL ends the line) */
         *p = r->buf;
         *n = (size_t)got;
         *lineno = r->line;
@@ -83,16 +83,21 @@ void jsonl_chunk_range(const jsonl_index *ix, int64_t k, int64_t *first, int64_t
 /* ---- duplicate ids: (hash, line) records spilled to NBUCKET temporary files by hash, each
  * bucket then sorted alone; equal hashes are confirmed on the text by a second read. */
 #define NBUCKET 64
-#define BUFREC 128
-typedef struct { uint64_t h; int64_t line; } idrec;
-typedef struct { int64_t a, b; } idpair;  /* line b repeats line a's id (if the texts agree) */
+#define BUFREC  128
+typedef struct {
+    uint64_t h;
+    int64_t line;
+} idrec;
+typedef struct {
+    int64_t a, b;
+} idpair; /* line b repeats line a's id (if the texts agree) */
 #define MAXCAND 16
 
 typedef struct {
     FILE *f[NBUCKET];
     idrec buf[NBUCKET][BUFREC];
     int nbuf[NBUCKET];
-    idpair cand[MAXCAND];  /* smallest b first */
+    idpair cand[MAXCAND]; /* smallest b first */
     int ncand;
 } idspill;
 
@@ -102,7 +107,7 @@ static FILE *anon_tmp(void) {
     snprintf(p, sizeof p, "%s/t5g-ids.XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(p);
     if (fd < 0) return NULL;
-    unlink(p);  /* gone when closed, whatever happens */
+    unlink(p); /* gone when closed, whatever happens */
     FILE *f = fdopen(fd, "w+b");
     if (!f) close(fd);
     return f;
@@ -110,10 +115,12 @@ static FILE *anon_tmp(void) {
 
 static int spill_flush(idspill *s, int b) {
     if (!s->nbuf[b]) return 0;
-    if (!s->f[b] && !(s->f[b] = anon_tmp())) return T5G_FAIL("cannot create a temporary file for the id check: %s (set TMPDIR)", strerror(errno));
+    if (!s->f[b] && !(s->f[b] = anon_tmp()))
+        return T5G_FAIL("cannot create a temporary file for the id check: %s (set TMPDIR)", strerror(errno));
     size_t n = (size_t)s->nbuf[b];
     s->nbuf[b] = 0;
-    T5G_CHECK(fwrite(s->buf[b], sizeof(idrec), n, s->f[b]) == n, "write error on a temporary file (disk full? set TMPDIR)");
+    T5G_CHECK(fwrite(s->buf[b], sizeof(idrec), n, s->f[b]) == n,
+              "write error on a temporary file (disk full? set TMPDIR)");
     return 0;
 }
 
@@ -125,7 +132,7 @@ static int spill_add(idspill *s, uint64_t h, int64_t line) {
 
 static void add_cand(idspill *s, int64_t a, int64_t b) {
     int i = s->ncand;
-    if (i == MAXCAND) {  /* full: keep the MAXCAND smallest b */
+    if (i == MAXCAND) { /* full: keep the MAXCAND smallest b */
         if (s->cand[MAXCAND - 1].b <= b) return;
         i = MAXCAND - 1;
     } else {
@@ -155,9 +162,13 @@ static int spill_candidates(idspill *s) {
         idrec *v = malloc(sizeof *v * (n ? n : 1));
         T5G_CHECK(v, "out of memory checking ids");
         rewind(s->f[b]);
-        if (fread(v, sizeof *v, n, s->f[b]) != n) { free(v); return T5G_FAIL("read error on a temporary file"); }
+        if (fread(v, sizeof *v, n, s->f[b]) != n) {
+            free(v);
+            return T5G_FAIL("read error on a temporary file");
+        }
         qsort(v, n, sizeof *v, by_hash_line);
-        for (size_t i = 1; i < n; i++) if (v[i].h == v[i - 1].h) add_cand(s, v[i - 1].line, v[i].line);
+        for (size_t i = 1; i < n; i++)
+            if (v[i].h == v[i - 1].h) add_cand(s, v[i - 1].line, v[i].line);
         free(v);
         fclose(s->f[b]);
         s->f[b] = NULL;
@@ -206,11 +217,14 @@ static int confirm(const char *path, const idspill *s) {
 int jsonl_scan(const char *path, jsonl_index *ix) {
     memset(ix, 0, sizeof *ix);
     int64_t g = chunk_override();
-    if (!g) g = 64;  /* index granularity: every chunk size of jsonl_chunk_lines is a multiple */
+    if (!g) g = 64; /* index granularity: every chunk size of jsonl_chunk_lines is a multiple */
     idspill *s = calloc(1, sizeof *s);
     T5G_CHECK(s, "out of memory");
     jsonl_reader r;
-    if (jsonl_reader_open(&r, path, 0, 0)) { free(s); return -1; }
+    if (jsonl_reader_open(&r, path, 0, 0)) {
+        free(s);
+        return -1;
+    }
     size_t cap = 0;
     int64_t *off = NULL, *line0 = NULL, pos = 0, pline = 0, i = 0;
     char *p;
@@ -225,9 +239,12 @@ int jsonl_scan(const char *path, jsonl_index *ix) {
                 int64_t *no = realloc(off, sizeof *off * cap), *nl = no ? realloc(line0, sizeof *line0 * cap) : NULL;
                 if (no) off = no;
                 if (nl) line0 = nl;
-                if (!no || !nl) { rc = T5G_FAIL("out of memory indexing %s", path); break; }
+                if (!no || !nl) {
+                    rc = T5G_FAIL("out of memory indexing %s", path);
+                    break;
+                }
             }
-            off[e] = pos;  /* where the reader stood before this line (blank lines included) */
+            off[e] = pos; /* where the reader stood before this line (blank lines included) */
             line0[e] = pline;
         }
         char *id = line_id(p, n);
@@ -241,14 +258,19 @@ int jsonl_scan(const char *path, jsonl_index *ix) {
     jsonl_reader_close(&r);
     if (!rc) rc = spill_candidates(s);
     if (!rc) rc = confirm(path, s);
-    for (int b = 0; b < NBUCKET; b++) if (s->f[b]) fclose(s->f[b]);
+    for (int b = 0; b < NBUCKET; b++)
+        if (s->f[b]) fclose(s->f[b]);
     free(s);
-    if (rc) { free(off); free(line0); return -1; }
+    if (rc) {
+        free(off);
+        free(line0);
+        return -1;
+    }
     ix->n = i;
     ix->chunk = jsonl_chunk_lines(i);
     ix->nchunks = (i + ix->chunk - 1) / ix->chunk;
     int64_t step = ix->chunk / g;
-    for (int64_t k = 0; k < ix->nchunks; k++) {  /* keep every step-th entry, in place */
+    for (int64_t k = 0; k < ix->nchunks; k++) { /* keep every step-th entry, in place */
         off[k] = off[k * step];
         line0[k] = line0[k * step];
     }
@@ -262,7 +284,7 @@ int jsonl_scan(const char *path, jsonl_index *ix) {
 typedef struct {
     jsonl_reader r;
     int open, eof;
-    char *id, *line;  /* head: its id (JSON text) and the line as written out */
+    char *id, *line; /* head: its id (JSON text) and the line as written out */
     long long lineno;
 } mstream;
 
@@ -271,15 +293,19 @@ static int stream_head(mstream *s) {
     char *p;
     size_t n;
     int got = jsonl_reader_next(&s->r, &p, &n, &s->lineno);
-    if (got <= 0) { s->eof = 1; return got; }
+    if (got <= 0) {
+        s->eof = 1;
+        return got;
+    }
     const char *why;
     cJSON *it = jsonl_parse_line(p, n, &why);
     /* a torn tail was cut before: a bad line now means the file was damaged */
     if (!it) return T5G_FAIL("%s:%lld: %s: results file damaged; start fresh (delete it)", s->r.path, s->lineno, why);
     s->id = jsonl_id(it);
-    s->line = s->id ? cJSON_PrintUnformatted(it) : NULL;  /* printed as the old merge did */
+    s->line = s->id ? cJSON_PrintUnformatted(it) : NULL; /* printed as the old merge did */
     cJSON_Delete(it);
-    if (!s->id) return T5G_FAIL("%s:%lld: result line without a valid id; start fresh (delete it)", s->r.path, s->lineno);
+    if (!s->id)
+        return T5G_FAIL("%s:%lld: result line without a valid id; start fresh (delete it)", s->r.path, s->lineno);
     T5G_CHECK(s->line, "out of memory");
     return 0;
 }
@@ -291,7 +317,11 @@ static void stream_pop(mstream *s) {
 }
 
 /* id -> slot of the current chunk (open addressing over 2^k >= 2 * chunk slots) */
-typedef struct { char **id; int *slot; size_t mask; } chunk_map;
+typedef struct {
+    char **id;
+    int *slot;
+    size_t mask;
+} chunk_map;
 
 static int64_t map_find(const chunk_map *m, char *const *ids, const char *id) {
     size_t j = t5g_fnv1a64_str(id) & m->mask;
@@ -303,7 +333,7 @@ static int64_t map_find(const chunk_map *m, char *const *ids, const char *id) {
 static void map_put(chunk_map *m, char *const *ids, int k) {
     size_t j = t5g_fnv1a64_str(ids[k]) & m->mask;
     for (; m->slot[j] >= 0; j = (j + 1) & m->mask)
-        if (!strcmp(ids[m->slot[j]], ids[k])) return;  /* a repeated id (only without the scan) keeps its first line */
+        if (!strcmp(ids[m->slot[j]], ids[k])) return; /* a repeated id (only without the scan) keeps its first line */
     m->slot[j] = k;
 }
 
@@ -320,7 +350,10 @@ static int load_chunk(const char *in, const jsonl_index *ix, int64_t k, char **i
     int rc = 0;
     for (int64_t i = first; i < end && !rc; i++) {
         int got = jsonl_reader_next(&r, &p, &n, &ln);
-        if (got <= 0) { rc = got < 0 ? -1 : T5G_FAIL("%s changed while it was read (fewer lines)", in); break; }
+        if (got <= 0) {
+            rc = got < 0 ? -1 : T5G_FAIL("%s changed while it was read (fewer lines)", in);
+            break;
+        }
         ids[i - first] = line_id(p, n);
         if (ids[i - first]) map_put(m, ids, (int)(i - first));
     }
@@ -341,7 +374,10 @@ int jsonl_merge_chunks(const char *in, const char *out, const jsonl_index *ix, u
     if (!st || !ids || !slot || !m.slot) rc = T5G_FAIL("out of memory merging %s", out);
     for (int s = 0; s < ns && !rc; s++) {
         const char *p = s == 0 ? out : parts[s - 1];
-        if (access(p, F_OK) != 0) { st[s].eof = 1; continue; }
+        if (access(p, F_OK) != 0) {
+            st[s].eof = 1;
+            continue;
+        }
         rc = jsonl_reader_open(&st[s].r, p, 0, 0);
         st[s].open = !rc;
     }
@@ -355,22 +391,27 @@ int jsonl_merge_chunks(const char *in, const char *out, const jsonl_index *ix, u
         for (int s = 0; s < ns && !rc; s++)
             while (!(rc = stream_head(&st[s])) && st[s].id) {
                 int64_t j = map_find(&m, ids, st[s].id);
-                if (j < 0) break;  /* a later chunk's */
-                if (!slot[j]) { slot[j] = st[s].line; st[s].line = NULL; }  /* first copy wins */
+                if (j < 0) break; /* a later chunk's */
+                if (!slot[j]) {
+                    slot[j] = st[s].line;
+                    st[s].line = NULL;
+                } /* first copy wins */
                 stream_pop(&st[s]);
             }
         for (int64_t j = 0; j < end - first; j++) {
-            if (slot[j] && !rc && fprintf(o.f, "%s\n", slot[j]) < 0) rc = T5G_FAIL("write error on %s (disk full?)", out);
+            if (slot[j] && !rc && fprintf(o.f, "%s\n", slot[j]) < 0)
+                rc = T5G_FAIL("write error on %s (disk full?)", out);
             if (slot[j] && done) jsonl_set_bit(done, first + j);
             free(slot[j]);
             free(ids[j]);
             slot[j] = ids[j] = NULL;
         }
     }
-    for (int s = 0; s < ns && !rc; s++)  /* anything left is not this input's or out of order */
+    for (int s = 0; s < ns && !rc; s++) /* anything left is not this input's or out of order */
         if (!(rc = stream_head(&st[s])) && st[s].id)
             rc = T5G_FAIL("%s:%lld: the result for id %s is not in %s or out of input order (another run's file?); "
-                          "rerun without --resume to start fresh", st[s].r.path, st[s].lineno, st[s].id, in);
+                          "rerun without --resume to start fresh",
+                          st[s].r.path, st[s].lineno, st[s].id, in);
     if (opened) {
         if (!rc) rc = t5g_out_commit(&o);
         else t5g_out_abort(&o);

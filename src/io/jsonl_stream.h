@@ -16,8 +16,8 @@ typedef struct {
     const char *path;
     char *buf;
     size_t cap;
-    long long line;   /* physical lines read so far */
-    int64_t off;      /* byte offset just past them */
+    long long line; /* physical lines read so far */
+    int64_t off;    /* byte offset just past them */
 } jsonl_reader;
 /* off/line0: where to start (a chunk's offset and the physical lines before it; 0, 0 = start). */
 int jsonl_reader_open(jsonl_reader *r, const char *path, int64_t off, int64_t line0);
@@ -26,11 +26,11 @@ int jsonl_reader_next(jsonl_reader *r, char **p, size_t *n, long long *lineno);
 void jsonl_reader_close(jsonl_reader *r);
 
 typedef struct {
-    int64_t n;        /* non-blank lines */
-    int64_t chunk;    /* lines per chunk: jsonl_chunk_lines(n) */
+    int64_t n;     /* non-blank lines */
+    int64_t chunk; /* lines per chunk: jsonl_chunk_lines(n) */
     int64_t nchunks;
-    int64_t *off;     /* byte offset of chunk k's first line */
-    int64_t *line0;   /* physical lines before it */
+    int64_t *off;   /* byte offset of chunk k's first line */
+    int64_t *line0; /* physical lines before it */
 } jsonl_index;
 
 /* Lines per chunk for an input of n lines: a power of two from 64 to 4096, n/16 or more, so
@@ -48,8 +48,12 @@ void jsonl_index_free(jsonl_index *ix);
 void jsonl_chunk_range(const jsonl_index *ix, int64_t k, int64_t *first, int64_t *end);
 
 /* Bitmaps over input lines. */
-static inline int jsonl_bit(const uint8_t *b, int64_t i) { return b && (b[i >> 3] >> (i & 7)) & 1; }
-static inline void jsonl_set_bit(uint8_t *b, int64_t i) { b[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static inline int jsonl_bit(const uint8_t *b, int64_t i) {
+    return b && (b[i >> 3] >> (i & 7)) & 1;
+}
+static inline void jsonl_set_bit(uint8_t *b, int64_t i) {
+    b[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
 
 /* Merge OUT (when present) and its parts OUT.part<k> into OUT in the input's line order (temp
  * file + rename), reading one chunk of input and each file's results for it at a time: every

@@ -17,9 +17,9 @@ int t5g_npy_header(char *buf, size_t cap, int ndim, const int64_t *shape) {
         T5G_CHECK(shape[i] >= 0, "npy: negative dimension %lld", (long long)shape[i]);
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i], i + 1 < ndim ? " " : "");
     }
-    if (ndim > 1) n--;  /* (2, 3) but (5,) for one dimension */
+    if (ndim > 1) n--; /* (2, 3) but (5,) for one dimension */
     n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
-    size_t total = 10 + (size_t)n + 1, padded = (total + 63) / 64 * 64;  /* + '\n', aligned to 64 */
+    size_t total = 10 + (size_t)n + 1, padded = (total + 63) / 64 * 64; /* + '\n', aligned to 64 */
     T5G_CHECK(padded <= cap, "npy: header of %zu bytes does not fit %zu", padded, cap);
     size_t hlen = padded - 10;
     memcpy(buf, "\x93NUMPY\x01\x00", 8);

@@ -29,11 +29,14 @@ struct t5g_st {
     int n, cap;
 };
 
-static const struct { const char *name; t5g_st_dtype dt; int size; } DTYPES[] = {
-    {"F32", T5G_ST_F32, 4}, {"F16", T5G_ST_F16, 2}, {"BF16", T5G_ST_BF16, 2},
-    {"F64", T5G_ST_OTHER, 8}, {"I64", T5G_ST_OTHER, 8}, {"U64", T5G_ST_OTHER, 8},
-    {"I32", T5G_ST_OTHER, 4}, {"U32", T5G_ST_OTHER, 4}, {"I16", T5G_ST_OTHER, 2},
-    {"U16", T5G_ST_OTHER, 2}, {"I8", T5G_ST_OTHER, 1}, {"U8", T5G_ST_OTHER, 1},
+static const struct {
+    const char *name;
+    t5g_st_dtype dt;
+    int size;
+} DTYPES[] = {
+    {"F32", T5G_ST_F32, 4},    {"F16", T5G_ST_F16, 2},       {"BF16", T5G_ST_BF16, 2},     {"F64", T5G_ST_OTHER, 8},
+    {"I64", T5G_ST_OTHER, 8},  {"U64", T5G_ST_OTHER, 8},     {"I32", T5G_ST_OTHER, 4},     {"U32", T5G_ST_OTHER, 4},
+    {"I16", T5G_ST_OTHER, 2},  {"U16", T5G_ST_OTHER, 2},     {"I8", T5G_ST_OTHER, 1},      {"U8", T5G_ST_OTHER, 1},
     {"BOOL", T5G_ST_OTHER, 1}, {"F8_E5M2", T5G_ST_OTHER, 1}, {"F8_E4M3", T5G_ST_OTHER, 1},
 };
 
@@ -47,7 +50,10 @@ float t5g_f16_to_f32(uint16_t h) {
         u = sign;
     } else { /* subnormal: normalise */
         int e = -1;
-        do { man <<= 1; e++; } while (!(man & 0x400u));
+        do {
+            man <<= 1;
+            e++;
+        } while (!(man & 0x400u));
         u = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ffu) << 13);
     }
     float f;
@@ -63,7 +69,9 @@ static int read_at(const st_file *f, void *buf, uint64_t n, uint64_t off) {
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) return T5G_FAIL("read error on %s: %s", f->path, strerror(errno));
         if (got == 0) return T5G_FAIL("%s ended early (truncated?) at byte %llu", f->path, (unsigned long long)off);
-        p += got; off += (uint64_t)got; n -= (uint64_t)got;
+        p += got;
+        off += (uint64_t)got;
+        n -= (uint64_t)got;
     }
     return 0;
 }
@@ -72,7 +80,10 @@ static t5g_st_tensor *new_tensor(t5g_st *st) {
     if (st->n == st->cap) {
         int cap = st->cap ? 2 * st->cap : 64;
         t5g_st_tensor *nt = realloc(st->t, (size_t)cap * sizeof *nt);
-        if (!nt) { T5G_FAIL("out of memory listing safetensors tensors"); return NULL; }
+        if (!nt) {
+            T5G_FAIL("out of memory listing safetensors tensors");
+            return NULL;
+        }
         st->t = nt;
         st->cap = cap;
     }
@@ -98,8 +109,8 @@ static int parse_entry(t5g_st *st, int fi, const cJSON *e, uint64_t data0, uint6
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     T5G_CHECK(cJSON_IsString(dt) && cJSON_IsArray(sh) && cJSON_IsArray(off) && cJSON_GetArraySize(off) == 2,
-              "%s: tensor '%s' needs \"dtype\" (string), \"shape\" (list) and \"data_offsets\" ([begin, end])",
-              path, name);
+              "%s: tensor '%s' needs \"dtype\" (string), \"shape\" (list) and \"data_offsets\" ([begin, end])", path,
+              name);
     t5g_st_tensor *t = new_tensor(st);
     if (!t) return -1;
     t->name = strdup(name);
@@ -128,12 +139,13 @@ static int parse_entry(t5g_st *st, int fi, const cJSON *e, uint64_t data0, uint6
     T5G_CHECK(json_u64(cJSON_GetArrayItem(off, 0), &b) == 0 && json_u64(cJSON_GetArrayItem(off, 1), &en) == 0 &&
                   b <= en,
               "%s: tensor '%s' has bad data_offsets (need 0 <= begin <= end)", path, name);
-    T5G_CHECK(en <= dlen, "%s: tensor '%s' data_offsets [%llu, %llu] run past the end of the file (data section "
-              "is %llu bytes); the file is truncated or corrupt", path, name, (unsigned long long)b,
-              (unsigned long long)en, (unsigned long long)dlen);
+    T5G_CHECK(en <= dlen,
+              "%s: tensor '%s' data_offsets [%llu, %llu] run past the end of the file (data section "
+              "is %llu bytes); the file is truncated or corrupt",
+              path, name, (unsigned long long)b, (unsigned long long)en, (unsigned long long)dlen);
     uint64_t want = (uint64_t)t->numel * (uint64_t)t->elem_size;
-    T5G_CHECK(en - b == want, "%s: tensor '%s' has %llu bytes in data_offsets but shape x %s needs %llu", path,
-              name, (unsigned long long)(en - b), t->dtype_name, (unsigned long long)want);
+    T5G_CHECK(en - b == want, "%s: tensor '%s' has %llu bytes in data_offsets but shape x %s needs %llu", path, name,
+              (unsigned long long)(en - b), t->dtype_name, (unsigned long long)want);
     t->begin = data0 + b;
     t->end = data0 + en;
     return 0;
@@ -198,9 +210,10 @@ static int add_file(t5g_st *st, const char *path) {
     T5G_TRY(read_at(f, lenb, 8, 0));
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | lenb[i];
-    T5G_CHECK(hlen <= f->size - 8, "%s: safetensors header length %llu runs past the end of the file (%llu bytes); "
-              "the file is truncated or not a safetensors file", path, (unsigned long long)hlen,
-              (unsigned long long)f->size);
+    T5G_CHECK(hlen <= f->size - 8,
+              "%s: safetensors header length %llu runs past the end of the file (%llu bytes); "
+              "the file is truncated or not a safetensors file",
+              path, (unsigned long long)hlen, (unsigned long long)f->size);
     T5G_CHECK(hlen >= 2 && hlen <= ST_MAX_HEADER, "%s: safetensors header length %llu is not plausible", path,
               (unsigned long long)hlen);
     char *json = t5g_malloc((size_t)hlen + 1, "safetensors header");
@@ -221,10 +234,10 @@ static int by_name(const void *a, const void *b) {
 /* Sort by name (for t5g_st_find) and reject a name seen twice (two shards, or a repeated
  * JSON key, which cJSON keeps). */
 static int sort_and_dedup(t5g_st *st) {
-    if (st->n > 1) qsort(st->t, (size_t)st->n, sizeof *st->t, by_name);  /* st->t may be NULL when empty */
+    if (st->n > 1) qsort(st->t, (size_t)st->n, sizeof *st->t, by_name); /* st->t may be NULL when empty */
     for (int i = 1; i < st->n; i++)
-        T5G_CHECK(strcmp(st->t[i].name, st->t[i - 1].name), "tensor '%s' appears twice (in %s and %s)",
-                  st->t[i].name, st->files[st->t[i - 1].file].path, st->files[st->t[i].file].path);
+        T5G_CHECK(strcmp(st->t[i].name, st->t[i - 1].name), "tensor '%s' appears twice (in %s and %s)", st->t[i].name,
+                  st->files[st->t[i - 1].file].path, st->files[st->t[i].file].path);
     return 0;
 }
 
@@ -320,7 +333,9 @@ void t5g_st_close(t5g_st *st) {
     free(st);
 }
 
-int t5g_st_count(const t5g_st *st) { return st ? st->n : 0; }
+int t5g_st_count(const t5g_st *st) {
+    return st ? st->n : 0;
+}
 
 const t5g_st_tensor *t5g_st_get(const t5g_st *st, int i) {
     return st && i >= 0 && i < st->n ? &st->t[i] : NULL;
@@ -347,8 +362,10 @@ static int check_readable(const t5g_st *st, const t5g_st_tensor *t, const void *
  * increasing order: element i's output bytes [4i, 4i+4) never reach a source not yet read. */
 int t5g_st_read_f32_range(t5g_st *st, const t5g_st_tensor *t, int64_t first, int64_t count, float *out) {
     T5G_TRY(check_readable(st, t, out));
-    T5G_CHECK(first >= 0 && count >= 0 && first + count <= t->numel, "%s: read of elements [%lld, %lld) is outside "
-              "tensor '%s'", t5g_st_file(st, t), (long long)first, (long long)(first + count), t->name);
+    T5G_CHECK(first >= 0 && count >= 0 && first + count <= t->numel,
+              "%s: read of elements [%lld, %lld) is outside "
+              "tensor '%s'",
+              t5g_st_file(st, t), (long long)first, (long long)(first + count), t->name);
     const st_file *f = &st->files[t->file];
     size_t n = (size_t)count;
     uint64_t off = t->begin + (uint64_t)first * (uint64_t)t->elem_size, len = (uint64_t)n * (uint64_t)t->elem_size;

@@ -20,15 +20,15 @@
 typedef enum { T5G_ST_OTHER = 0, T5G_ST_F32, T5G_ST_F16, T5G_ST_BF16 } t5g_st_dtype;
 
 typedef struct {
-    char *name;             /* as in the header, e.g. model.encoder.norm.weight */
-    char dtype_name[8];     /* as in the header, e.g. "BF16" */
+    char *name;         /* as in the header, e.g. model.encoder.norm.weight */
+    char dtype_name[8]; /* as in the header, e.g. "BF16" */
     t5g_st_dtype dtype;
-    int elem_size;          /* bytes per element */
+    int elem_size; /* bytes per element */
     int ndim;
     int64_t shape[T5G_ST_MAX_DIMS];
     int64_t numel;
-    int file;               /* index of the shard that holds it */
-    uint64_t begin, end;    /* absolute byte range in that file */
+    int file;            /* index of the shard that holds it */
+    uint64_t begin, end; /* absolute byte range in that file */
 } t5g_st_tensor;
 
 typedef struct t5g_st t5g_st;

@@ -83,8 +83,8 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
     if (cJSON_IsObject(rp)) {
         const cJSON *rt = cJSON_GetObjectItemCaseSensitive(rp, "rope_type");
         T5G_CHECK(!cJSON_IsString(rt) || !strcmp(rt->valuestring, "default"),
-                  "config %s.rope_parameters.rope_type '%s' is not supported (only default RoPE)",
-                  where, rt->valuestring);
+                  "config %s.rope_parameters.rope_type '%s' is not supported (only default RoPE)", where,
+                  rt->valuestring);
         T5G_TRY(get_float(rp, "rope_theta", &s->rope_theta, 0, where));
     }
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");
@@ -113,8 +113,8 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "hidden_activation");
     T5G_CHECK(!act || cJSON_IsNull(act) ||
-                  (cJSON_IsString(act) && (!strcmp(act->valuestring, "gelu_pytorch_tanh") ||
-                                           !strcmp(act->valuestring, "gelu_approximate"))),
+                  (cJSON_IsString(act) &&
+                   (!strcmp(act->valuestring, "gelu_pytorch_tanh") || !strcmp(act->valuestring, "gelu_approximate"))),
               "config %s.hidden_activation must be gelu_pytorch_tanh", where);
     const cJSON *ab = cJSON_GetObjectItemCaseSensitive(o, "attention_bias");
     T5G_CHECK(!ab || !cJSON_IsTrue(ab), "config %s.attention_bias=true is not supported", where);
@@ -123,16 +123,17 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
     if (lt && !cJSON_IsNull(lt)) {
         T5G_CHECK(cJSON_IsArray(lt), "config %s.layer_types must be a list", where);
         int n = cJSON_GetArraySize(lt);
-        T5G_CHECK(n == s->num_hidden_layers, "config %s.layer_types has %d entries but num_hidden_layers is %d",
-                  where, n, s->num_hidden_layers);
+        T5G_CHECK(n == s->num_hidden_layers, "config %s.layer_types has %d entries but num_hidden_layers is %d", where,
+                  n, s->num_hidden_layers);
         T5G_CHECK(n <= T5G_MAX_LAYERS, "config %s has %d layers; at most %d are supported", where, n, T5G_MAX_LAYERS);
         for (int l = 0; l < n; l++) {
             const cJSON *e = cJSON_GetArrayItem(lt, l);
             T5G_CHECK(cJSON_IsString(e), "config %s.layer_types[%d] must be a string", where, l);
             if (!strcmp(e->valuestring, "sliding_attention")) s->layer_sliding[l] = 1;
             else if (!strcmp(e->valuestring, "full_attention")) s->layer_sliding[l] = 0;
-            else return T5G_FAIL("config %s.layer_types[%d] '%s' is unknown (sliding_attention|full_attention)",
-                                 where, l, e->valuestring);
+            else
+                return T5G_FAIL("config %s.layer_types[%d] '%s' is unknown (sliding_attention|full_attention)", where,
+                                l, e->valuestring);
         }
     }
     return 0;
@@ -142,7 +143,11 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
 static int get_ids(const cJSON *o, const char *key, int *ids, int *n, const char *where) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return 0;
-    if (cJSON_IsNumber(v)) { ids[0] = v->valueint; *n = 1; return 0; }
+    if (cJSON_IsNumber(v)) {
+        ids[0] = v->valueint;
+        *n = 1;
+        return 0;
+    }
     T5G_CHECK(cJSON_IsArray(v), "config %s.%s must be an id or a list of ids", where, key);
     int k = cJSON_GetArraySize(v);
     T5G_CHECK(k >= 1 && k <= T5G_MAX_EOS, "config %s.%s must list 1..%d ids", where, key, T5G_MAX_EOS);
@@ -169,12 +174,17 @@ static int parse_top(const cJSON *root, t5g_config *c) {
     const cJSON *enc = cJSON_GetObjectItemCaseSensitive(root, "encoder");
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
     if (enc) T5G_TRY(t5g_config_parse_stack(enc, &c->enc, "encoder"));
-    if (dec) { t5g_stack_defaults(&c->dec); T5G_TRY(t5g_config_parse_stack(dec, &c->dec, "decoder")); }
-    else c->dec = c->enc; /* HF: decoder defaults to a copy of the encoder */
+    if (dec) {
+        t5g_stack_defaults(&c->dec);
+        T5G_TRY(t5g_config_parse_stack(dec, &c->dec, "decoder"));
+    } else c->dec = c->enc;                                  /* HF: decoder defaults to a copy of the encoder */
     c->dec.cross_attention_hidden_size = c->enc.hidden_size; /* HF constructor overrides the file */
     c->enc.cross_attention_hidden_size = 0;
     /* special ids: top level, else the decoder's, else Gemma defaults */
-    c->pad_token_id = 0; c->bos_token_id = 2; c->eos_token_ids[0] = 1; c->n_eos = 1;
+    c->pad_token_id = 0;
+    c->bos_token_id = 2;
+    c->eos_token_ids[0] = 1;
+    c->n_eos = 1;
     if (dec) {
         T5G_TRY(get_int(dec, "pad_token_id", &c->pad_token_id, "decoder"));
         T5G_TRY(get_int(dec, "bos_token_id", &c->bos_token_id, "decoder"));
@@ -212,8 +222,8 @@ static int validate_stack(const t5g_stack_config *s, const char *w) {
               "config %s.num_hidden_layers must be 1..%d", w, T5G_MAX_LAYERS);
     T5G_CHECK(s->num_attention_heads > 0 && s->num_key_value_heads > 0 &&
                   s->num_attention_heads % s->num_key_value_heads == 0,
-              "config %s: num_attention_heads (%d) must be a positive multiple of num_key_value_heads (%d)",
-              w, s->num_attention_heads, s->num_key_value_heads);
+              "config %s: num_attention_heads (%d) must be a positive multiple of num_key_value_heads (%d)", w,
+              s->num_attention_heads, s->num_key_value_heads);
     T5G_CHECK(s->head_dim % 2 == 0, "config %s.head_dim must be even for RoPE", w);
     T5G_CHECK(s->query_pre_attn_scalar > 0, "config %s.query_pre_attn_scalar must be positive", w);
     T5G_CHECK(s->rms_norm_eps > 0, "config %s.rms_norm_eps must be positive", w);
@@ -234,9 +244,10 @@ int t5g_config_validate(const t5g_config *c) {
     T5G_CHECK(c->n_eos >= 1, "config needs at least one eos_token_id");
     int V = c->dec.vocab_size;
     for (int i = 0; i < c->n_eos; i++)
-        T5G_CHECK(c->eos_token_ids[i] >= 0 && c->eos_token_ids[i] < V, "config eos_token_id %d is outside the vocabulary (%d)",
-                  c->eos_token_ids[i], V);
-    T5G_CHECK(c->pad_token_id >= 0 && c->pad_token_id < c->enc.vocab_size, "config pad_token_id is outside the vocabulary");
+        T5G_CHECK(c->eos_token_ids[i] >= 0 && c->eos_token_ids[i] < V,
+                  "config eos_token_id %d is outside the vocabulary (%d)", c->eos_token_ids[i], V);
+    T5G_CHECK(c->pad_token_id >= 0 && c->pad_token_id < c->enc.vocab_size,
+              "config pad_token_id is outside the vocabulary");
     T5G_CHECK(c->decoder_start_token_id >= 0 && c->decoder_start_token_id < V,
               "config decoder_start_token_id is outside the vocabulary");
     return c->version == 2 ? t5g2_config_validate(c) : 0;
@@ -259,7 +270,8 @@ cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder) {
     cJSON_AddStringToObject(o, "hidden_activation", "gelu_pytorch_tanh");
     if (s->attn_logit_softcapping > 0) cJSON_AddNumberToObject(o, "attn_logit_softcapping", s->attn_logit_softcapping);
     else cJSON_AddNullToObject(o, "attn_logit_softcapping");
-    if (s->final_logit_softcapping > 0) cJSON_AddNumberToObject(o, "final_logit_softcapping", s->final_logit_softcapping);
+    if (s->final_logit_softcapping > 0)
+        cJSON_AddNumberToObject(o, "final_logit_softcapping", s->final_logit_softcapping);
     else cJSON_AddNullToObject(o, "final_logit_softcapping");
     cJSON_AddBoolToObject(o, "is_decoder", is_decoder);
     if (is_decoder) cJSON_AddNumberToObject(o, "cross_attention_hidden_size", s->cross_attention_hidden_size);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define T5G_MAX_LAYERS 128
-#define T5G_MAX_EOS 8
+#define T5G_MAX_EOS    8
 
 /* How attention sees token positions: rotary embeddings on q and k (Gemma), T5's bucketed
  * relative bias added to the scores, or nothing.  JSON "position_encoding": "rope" |
@@ -24,35 +24,35 @@ typedef struct {
     float query_pre_attn_scalar; /* attention scale = qpas^-1/2 */
     float rms_norm_eps;
     float rope_theta;
-    int sliding_window;          /* W for sliding layers */
-    float attn_logit_softcapping;  /* <= 0: disabled (null in JSON) */
-    float final_logit_softcapping; /* decoder only; <= 0: disabled */
-    int cross_attention_hidden_size; /* decoder: = encoder hidden size */
+    int sliding_window;                          /* W for sliding layers */
+    float attn_logit_softcapping;                /* <= 0: disabled (null in JSON) */
+    float final_logit_softcapping;               /* decoder only; <= 0: disabled */
+    int cross_attention_hidden_size;             /* decoder: = encoder hidden size */
     unsigned char layer_sliding[T5G_MAX_LAYERS]; /* 1 = sliding_attention, 0 = full_attention */
     /* §15 options */
-    int qk_norm;                 /* per-head RMSNorm(1+w) on q and k before RoPE */
+    int qk_norm;                             /* per-head RMSNorm(1+w) on q and k before RoPE */
     t5g_position_encoding position_encoding; /* how attention sees positions (forward.c applies it) */
-    int rel_num_buckets;         /* default 32 */
-    int rel_max_distance;        /* default 128 */
+    int rel_num_buckets;                     /* default 32 */
+    int rel_max_distance;                    /* default 128 */
     /* Encoder sliding window: transformers >= 5 allows |i-j| <= W (default, 0); the release-era
      * 4.5x code allowed |i-j| < W (1).  JSON: "encoder_window": "inclusive" | "strict". */
     int window_strict;
     /* T5Gemma 2 (docs/model.md "T5Gemma 2") */
-    float rope_local_theta;      /* RoPE base of sliding layers; 0 = rope_theta (v1: one base) */
+    float rope_local_theta;               /* RoPE base of sliding layers; 0 = rope_theta (v1: one base) */
     float rope_factor, rope_local_factor; /* rope_type "linear" factor of full / sliding layers (0: none) */
-    int window_split;            /* encoder window q-(W+1)/2 < k <= q+W/2 (T5Gemma 2) */
+    int window_split;                     /* encoder window q-(W+1)/2 < k <= q+W/2 (T5Gemma 2) */
 } t5g_stack_config;
 
 typedef struct {
-    int version;                 /* 1 = T5Gemma (model_type t5gemma), 2 = T5Gemma 2 (t5gemma2) */
+    int version; /* 1 = T5Gemma (model_type t5gemma), 2 = T5Gemma 2 (t5gemma2) */
     t5g_stack_config enc, dec;
     int pad_token_id, bos_token_id, decoder_start_token_id;
     int eos_token_ids[T5G_MAX_EOS];
     int n_eos;
-    int tie_word_embeddings;     /* LM head = decoder embed_tokens (only 1 is supported) */
+    int tie_word_embeddings; /* LM head = decoder embed_tokens (only 1 is supported) */
     /* T5Gemma 2: one embedding for encoder, decoder and LM head; merged decoder attention */
-    int eoi_token_index;         /* rows with this id take eoi_embedding (-1: none) */
-    int image_token_index;       /* image placeholder id: rejected in inputs (text only; -1: none) */
+    int eoi_token_index;   /* rows with this id take eoi_embedding (-1: none) */
+    int image_token_index; /* image placeholder id: rejected in inputs (text only; -1: none) */
 } t5g_config;
 
 /* T5Gemma 2 (config_t5g2.c): parse a T5Gemma2Config config.json root, serialize, presets. */

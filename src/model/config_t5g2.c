@@ -11,10 +11,10 @@
 static void text_defaults(t5g_stack_config *s) {
     t5g_stack_defaults(s);
     s->vocab_size = 262208;
-    s->rope_theta = 1000000.0f;      /* full_attention layers */
-    s->rope_local_theta = 10000.0f;  /* sliding_attention layers */
-    s->attn_logit_softcapping = 0;   /* null */
-    s->final_logit_softcapping = 0;  /* null */
+    s->rope_theta = 1000000.0f;     /* full_attention layers */
+    s->rope_local_theta = 10000.0f; /* sliding_attention layers */
+    s->attn_logit_softcapping = 0;  /* null */
+    s->final_logit_softcapping = 0; /* null */
     s->qk_norm = 1;
 }
 
@@ -31,10 +31,10 @@ static int parse_rope_entry(const cJSON *p, float *theta, float *factor, const c
     T5G_CHECK(!cJSON_IsString(rt) || linear || !strcmp(rt->valuestring, "default"),
               "config %s.%s.rope_type '%s' is not supported (default and linear RoPE only)", where, what,
               cJSON_IsString(rt) ? rt->valuestring : "?");
-    if (linear) {  /* HF: inv_freq /= factor */
+    if (linear) { /* HF: inv_freq /= factor */
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(p, "factor");
-        T5G_CHECK(cJSON_IsNumber(f) && f->valuedouble >= 1.0, "config %s.%s.factor must be a number >= 1 for linear RoPE",
-                  where, what);
+        T5G_CHECK(cJSON_IsNumber(f) && f->valuedouble >= 1.0,
+                  "config %s.%s.factor must be a number >= 1 for linear RoPE", where, what);
         *factor = (float)f->valuedouble;
     }
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "rope_theta");
@@ -51,7 +51,7 @@ static int parse_rope(const cJSON *o, t5g_stack_config *s, const char *where) {
     if (cJSON_IsNumber(v)) s->rope_theta = (float)v->valuedouble;
     v = cJSON_GetObjectItemCaseSensitive(o, "rope_local_base_freq");
     if (cJSON_IsNumber(v)) s->rope_local_theta = (float)v->valuedouble;
-    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");  /* legacy: full layers only */
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling"); /* legacy: full layers only */
     if (rs && !cJSON_IsNull(rs)) T5G_TRY(parse_rope_entry(rs, &s->rope_theta, &s->rope_factor, where, "rope_scaling"));
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(o, "rope_parameters");
     if (!rp || cJSON_IsNull(rp)) return 0;
@@ -84,7 +84,7 @@ static int parse_text(const cJSON *o, t5g_stack_config *s, const char *where, in
     if (!cJSON_GetObjectItemCaseSensitive(o, "layer_types")) pattern_layer_types(s, pattern);
     T5G_TRY(parse_rope(o, s, where));
     T5G_CHECK(s->position_encoding == T5G_POS_ROPE, "config %s.position_encoding must be rope for T5Gemma 2", where);
-    s->qk_norm = 1;            /* always on in T5Gemma 2 */
+    s->qk_norm = 1; /* always on in T5Gemma 2 */
     /* transformers' T5Gemma 2 attention never passes attn_logit_softcapping to its attention
      * function: the field is read but has no effect, so it has none here either */
     s->attn_logit_softcapping = 0;
@@ -104,9 +104,14 @@ static int get_id(const cJSON *o, const char *key, int *dst) {
 static int get_eos(const cJSON *o, t5g_config *c, const char *where) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "eos_token_id");
     if (!v || cJSON_IsNull(v)) return 0;
-    if (cJSON_IsNumber(v)) { c->eos_token_ids[0] = v->valueint; c->n_eos = 1; return 0; }
+    if (cJSON_IsNumber(v)) {
+        c->eos_token_ids[0] = v->valueint;
+        c->n_eos = 1;
+        return 0;
+    }
     int k = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
-    T5G_CHECK(k >= 1 && k <= T5G_MAX_EOS, "config %s.eos_token_id must be an id or a list of 1..%d ids", where, T5G_MAX_EOS);
+    T5G_CHECK(k >= 1 && k <= T5G_MAX_EOS, "config %s.eos_token_id must be an id or a list of 1..%d ids", where,
+              T5G_MAX_EOS);
     for (int i = 0; i < k; i++) {
         const cJSON *e = cJSON_GetArrayItem(v, i);
         T5G_CHECK(cJSON_IsNumber(e), "config %s.eos_token_id[%d] must be an integer", where, i);
@@ -127,14 +132,17 @@ int t5g2_config_parse(const cJSON *root, t5g_config *c) {
     T5G_TRY(parse_text(dec, &c->dec, "decoder", 0));
     c->dec.cross_attention_hidden_size = c->enc.hidden_size;
     /* HF T5Gemma2Config: special ids from the decoder unless given at the top level */
-    c->pad_token_id = 0; c->bos_token_id = 2; c->eos_token_ids[0] = 1; c->n_eos = 1;
+    c->pad_token_id = 0;
+    c->bos_token_id = 2;
+    c->eos_token_ids[0] = 1;
+    c->n_eos = 1;
     T5G_TRY(get_id(dec, "pad_token_id", &c->pad_token_id));
     T5G_TRY(get_id(dec, "bos_token_id", &c->bos_token_id));
     T5G_TRY(get_eos(dec, c, "decoder"));
     T5G_TRY(get_id(root, "pad_token_id", &c->pad_token_id));
     T5G_TRY(get_id(root, "bos_token_id", &c->bos_token_id));
     T5G_TRY(get_eos(root, c, "top level"));
-    c->decoder_start_token_id = c->bos_token_id;  /* generate: no decoder_start_token_id -> bos */
+    c->decoder_start_token_id = c->bos_token_id; /* generate: no decoder_start_token_id -> bos */
     T5G_TRY(get_id(root, "decoder_start_token_id", &c->decoder_start_token_id));
     /* the model reads config.eoi_token_index, which HF overwrites with encoder.eoi_token_index;
      * encoder.image_token_index is overwritten with the top-level one */
@@ -146,7 +154,7 @@ int t5g2_config_parse(const cJSON *root, t5g_config *c) {
     c->tie_word_embeddings = 1;
     const cJSON *tie = cJSON_GetObjectItemCaseSensitive(root, "tie_word_embeddings");
     T5G_CHECK(!cJSON_IsFalse(tie), "config tie_word_embeddings=false: T5Gemma 2 shares one embedding (untied heads are "
-              "not supported)");
+                                   "not supported)");
     return 0;
 }
 
@@ -157,7 +165,8 @@ int t5g2_config_validate(const t5g_config *c) {
     T5G_CHECK(c->enc.vocab_size == c->dec.vocab_size,
               "config: T5Gemma 2 needs equal encoder and decoder vocab_size (%d vs %d)", c->enc.vocab_size,
               c->dec.vocab_size);
-    T5G_CHECK(c->enc.qk_norm && c->dec.qk_norm && c->enc.position_encoding == T5G_POS_ROPE && c->dec.position_encoding == T5G_POS_ROPE,
+    T5G_CHECK(c->enc.qk_norm && c->dec.qk_norm && c->enc.position_encoding == T5G_POS_ROPE &&
+                  c->dec.position_encoding == T5G_POS_ROPE,
               "config: T5Gemma 2 stacks use QK-norm and RoPE");
     T5G_CHECK(c->enc.rope_local_theta > 0 && c->dec.rope_local_theta > 0,
               "config: rope_parameters.sliding_attention.rope_theta must be positive");
@@ -167,11 +176,19 @@ int t5g2_config_validate(const t5g_config *c) {
 static cJSON *text_to_json(const t5g_stack_config *s) {
     cJSON *o = t5g_config_stack_to_json(s, 0);
     if (!o) return NULL;
-    static const char *v1_only[] = {"rope_theta", "is_decoder", "qk_norm", "position_encoding", "encoder_window",
-                                    "relative_attention_num_buckets", "relative_attention_max_distance", "model_type"};
-    for (size_t k = 0; k < sizeof v1_only / sizeof *v1_only; k++) cJSON_DeleteItemFromObjectCaseSensitive(o, v1_only[k]);
+    static const char *v1_only[] = {"rope_theta",
+                                    "is_decoder",
+                                    "qk_norm",
+                                    "position_encoding",
+                                    "encoder_window",
+                                    "relative_attention_num_buckets",
+                                    "relative_attention_max_distance",
+                                    "model_type"};
+    for (size_t k = 0; k < sizeof v1_only / sizeof *v1_only; k++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, v1_only[k]);
     cJSON *rp = cJSON_AddObjectToObject(o, "rope_parameters");
-    cJSON *full = cJSON_AddObjectToObject(rp, "full_attention"), *slide = cJSON_AddObjectToObject(rp, "sliding_attention");
+    cJSON *full = cJSON_AddObjectToObject(rp, "full_attention"),
+          *slide = cJSON_AddObjectToObject(rp, "sliding_attention");
     cJSON_AddStringToObject(full, "rope_type", s->rope_factor > 0 ? "linear" : "default");
     cJSON_AddNumberToObject(full, "rope_theta", s->rope_theta);
     if (s->rope_factor > 0) cJSON_AddNumberToObject(full, "factor", s->rope_factor);
@@ -216,14 +233,14 @@ char *t5g2_config_to_json(const t5g_config *c) {
 typedef struct {
     const char *name;
     int V, H, I, L, nh, nkv, hd, qpas, W;
-    float factor;  /* linear RoPE factor of the full layers, 0 = none */
+    float factor; /* linear RoPE factor of the full layers, 0 = none */
 } preset2;
 
 static const preset2 PRESETS2[] = {
     {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512, 8.0f},
     {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512, 8.0f},
     {"t5gemma-2-4b-4b", 262144, 2560, 10240, 34, 8, 4, 256, 256, 1024, 8.0f},
-    {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8, 0},  /* tests and benchmarks */
+    {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8, 0}, /* tests and benchmarks */
 };
 #define N_PRESETS2 (int)(sizeof PRESETS2 / sizeof PRESETS2[0])
 
@@ -243,15 +260,26 @@ int t5g2_config_preset(const char *name, t5g_config *c) {
         c->version = 2;
         t5g_stack_config *s = &c->enc;
         text_defaults(s);
-        s->vocab_size = p->V; s->hidden_size = p->H; s->intermediate_size = p->I; s->num_hidden_layers = p->L;
-        s->num_attention_heads = p->nh; s->num_key_value_heads = p->nkv; s->head_dim = p->hd;
-        s->query_pre_attn_scalar = (float)p->qpas; s->sliding_window = p->W; s->rope_factor = p->factor;
+        s->vocab_size = p->V;
+        s->hidden_size = p->H;
+        s->intermediate_size = p->I;
+        s->num_hidden_layers = p->L;
+        s->num_attention_heads = p->nh;
+        s->num_key_value_heads = p->nkv;
+        s->head_dim = p->hd;
+        s->query_pre_attn_scalar = (float)p->qpas;
+        s->sliding_window = p->W;
+        s->rope_factor = p->factor;
         pattern_layer_types(s, 6);
         c->dec = c->enc;
         c->enc.window_split = 1;
         c->dec.cross_attention_hidden_size = c->enc.hidden_size;
-        c->pad_token_id = 0; c->bos_token_id = 2; c->decoder_start_token_id = 2;
-        c->eos_token_ids[0] = 1; c->eos_token_ids[1] = 106; c->n_eos = p->V > 106 ? 2 : 1;
+        c->pad_token_id = 0;
+        c->bos_token_id = 2;
+        c->decoder_start_token_id = 2;
+        c->eos_token_ids[0] = 1;
+        c->eos_token_ids[1] = 106;
+        c->n_eos = p->V > 106 ? 2 : 1;
         c->tie_word_embeddings = 1;
         c->eoi_token_index = p->V > 256000 ? 256000 : -1;
         c->image_token_index = p->V > 256001 ? 256001 : -1;
@@ -266,9 +294,11 @@ int t5g_check_weights_version(const t5g_config *c, int (*has)(void *ctx, const c
     static const char *v2 = "model/encoder/embed_tokens/eoi_embedding";
     if (c->version == 2 && has(ctx, v1))
         return T5G_FAIL("%s: the config is T5Gemma 2 (model_type t5gemma2) but the weights are T5Gemma (v1): they "
-                        "hold %s; use the config.json that came with these weights", where, v1);
+                        "hold %s; use the config.json that came with these weights",
+                        where, v1);
     if (c->version != 2 && has(ctx, v2))
         return T5G_FAIL("%s: the config is T5Gemma (v1, model_type t5gemma) but the weights are T5Gemma 2: they "
-                        "hold %s; use the config.json that came with these weights", where, v2);
+                        "hold %s; use the config.json that came with these weights",
+                        where, v2);
     return 0;
 }

@@ -16,7 +16,7 @@
 typedef struct {
     int Ld;
     int64_t He, kvw_d, qw, kvw, H, ni, enc_tok, dec_tok, T, nh, Lk;
-    int64_t dec_keys;  /* self-cache rows: B_cap·Tmax, or B_cap·(Le+Tmax) for T5Gemma 2's merged keys */
+    int64_t dec_keys; /* self-cache rows: B_cap·Tmax, or B_cap·(Le+Tmax) for T5Gemma 2's merged keys */
 } state_dims;
 
 static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D, int B_enc, int Le, int B_cap, int Tmax,
@@ -41,12 +41,28 @@ static void dims_of(const t5g_config *c, const t5g_shard *E, const t5g_shard *D,
 /* The state's float buffers: ONE table gives their sizes to the planner (t5g_state_memory) and
  * to the allocator (t5g_state_new), so the two cannot disagree.  Sizes in floats; a per-layer
  * buffer exists once per decoder layer; each buffer starts 16-float aligned. */
-enum { S_ENC_OUT, S_CROSS_K, S_CROSS_V, S_SELF_K, S_SELF_V, S_X, S_H, S_Q, S_ATT, S_K, S_V, S_GATE, S_UP, S_SCORES,
-       S_PERM, S_COUNT };
+enum {
+    S_ENC_OUT,
+    S_CROSS_K,
+    S_CROSS_V,
+    S_SELF_K,
+    S_SELF_V,
+    S_X,
+    S_H,
+    S_Q,
+    S_ATT,
+    S_K,
+    S_V,
+    S_GATE,
+    S_UP,
+    S_SCORES,
+    S_PERM,
+    S_COUNT
+};
 typedef struct {
-    int64_t n;      /* floats */
-    int per_layer;  /* one per decoder layer */
-    int kind;       /* which t5g_state_mem figure it counts in: 0 cross K/V, 1 self K/V, 2 activations */
+    int64_t n;     /* floats */
+    int per_layer; /* one per decoder layer */
+    int kind;      /* which t5g_state_mem figure it counts in: 0 cross K/V, 1 self K/V, 2 activations */
 } state_buf;
 
 static void state_layout(const state_dims *d, state_buf b[S_COUNT]) {
@@ -96,14 +112,20 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     t5g_state_memory(&m->cfg, &m->enc.sh, &m->dec.sh, B_enc, Le, B_cap, Tmax, &mem);
     int Ld = d.Ld;
     int64_t enc_tok = d.enc_tok, dec_tok = d.dec_tok, T = d.T;
-    s->m = m; s->B_enc = B_enc; s->Le = Le; s->B_cap = B_cap; s->Tmax = Tmax; s->cap_tokens = T;
+    s->m = m;
+    s->B_enc = B_enc;
+    s->Le = Le;
+    s->B_cap = B_cap;
+    s->Tmax = Tmax;
+    s->cap_tokens = T;
     s->key0 = m->cfg.version == 2 ? Le : 0;
     s->row_keys = s->key0 + Tmax;
     int64_t total = mem.total / 4;
     s->buf = m->be->alloc(m->be->ctx, (size_t)total * sizeof(float));
     s->dbuf = m->be->alloc(m->be->ctx, (size_t)enc_tok + (size_t)dec_tok + 64 + sizeof(int32_t) * (size_t)T);
     if (!s->buf || !s->dbuf) {
-        T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a smaller batch",
+        T5G_FAIL("out of memory: the state for %d x %d encoder and %d x %d decoder tokens needs %.2f GiB; use a "
+                 "smaller batch",
                  B_enc, Le, B_cap, Tmax, total * 4.0 / 1073741824.0);
         t5g_state_free(s);
         return NULL;
@@ -112,11 +134,15 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
     s->d_dec_valid = s->dbuf + enc_tok;
     s->d_ids = (int32_t *)(s->dbuf + ((enc_tok + dec_tok + 63) & ~(int64_t)63));
     m->be->zero(m->be->ctx, s->dbuf, (size_t)enc_tok + (size_t)dec_tok);
-    s->cross_k = calloc(Ld, sizeof(float *)); s->cross_v = calloc(Ld, sizeof(float *));
-    s->self_k = calloc(Ld, sizeof(float *)); s->self_v = calloc(Ld, sizeof(float *));
-    s->enc_valid = calloc(enc_tok, 1); s->dec_valid = calloc(dec_tok, 1);
+    s->cross_k = calloc(Ld, sizeof(float *));
+    s->cross_v = calloc(Ld, sizeof(float *));
+    s->self_k = calloc(Ld, sizeof(float *));
+    s->self_v = calloc(Ld, sizeof(float *));
+    s->enc_valid = calloc(enc_tok, 1);
+    s->dec_valid = calloc(dec_tok, 1);
     s->cross_row = calloc(B_cap, sizeof(int));
-    s->perm_rows = calloc(B_cap, sizeof(int)); s->perm_valid = calloc(dec_tok, 1);
+    s->perm_rows = calloc(B_cap, sizeof(int));
+    s->perm_valid = calloc(dec_tok, 1);
     if (!s->cross_k || !s->cross_v || !s->self_k || !s->self_v || !s->enc_valid || !s->dec_valid || !s->cross_row ||
         !s->perm_rows || !s->perm_valid) {
         t5g_state_free(s);
@@ -124,11 +150,11 @@ t5g_state *t5g_state_new(const t5g_model *m, int B_enc, int Le, int B_cap, int T
         return NULL;
     }
     /* carve the one allocation in the order of the layout table */
-    float **one[S_COUNT] = {[S_ENC_OUT] = &s->enc_out, [S_X] = &s->x, [S_H] = &s->h, [S_Q] = &s->q, [S_ATT] = &s->att,
-                            [S_K] = &s->k, [S_V] = &s->v, [S_GATE] = &s->gate, [S_UP] = &s->up,
-                            [S_SCORES] = &s->scores, [S_PERM] = &s->perm};
-    float **layered[S_COUNT] = {[S_CROSS_K] = s->cross_k, [S_CROSS_V] = s->cross_v, [S_SELF_K] = s->self_k,
-                                [S_SELF_V] = s->self_v};
+    float **one[S_COUNT] = {[S_ENC_OUT] = &s->enc_out, [S_X] = &s->x,           [S_H] = &s->h,      [S_Q] = &s->q,
+                            [S_ATT] = &s->att,         [S_K] = &s->k,           [S_V] = &s->v,      [S_GATE] = &s->gate,
+                            [S_UP] = &s->up,           [S_SCORES] = &s->scores, [S_PERM] = &s->perm};
+    float **layered[S_COUNT] = {
+        [S_CROSS_K] = s->cross_k, [S_CROSS_V] = s->cross_v, [S_SELF_K] = s->self_k, [S_SELF_V] = s->self_v};
     state_buf lay[S_COUNT];
     state_layout(&d, lay);
     float *p = s->buf;
@@ -152,9 +178,15 @@ void t5g_state_free(t5g_state *s) {
     if (s->buf) be->release(be->ctx, s->buf);
     if (s->dbuf) be->release(be->ctx, s->dbuf);
     if (s->d_out) be->release(be->ctx, s->d_out);
-    free(s->cross_k); free(s->cross_v); free(s->self_k); free(s->self_v);
-    free(s->enc_valid); free(s->dec_valid); free(s->cross_row);
-    free(s->perm_rows); free(s->perm_valid);
+    free(s->cross_k);
+    free(s->cross_v);
+    free(s->self_k);
+    free(s->self_v);
+    free(s->enc_valid);
+    free(s->dec_valid);
+    free(s->cross_row);
+    free(s->perm_rows);
+    free(s->perm_valid);
     t5g2_state_release(s);
     free(s);
 }
@@ -169,7 +201,7 @@ static void allreduce(t5g_state *s, float *x, int64_t n) {
     if (m->comm->tp_size <= 1 || n <= 0) return;
     double t0 = MPI_Wtime();
     m->be->allreduce_sum(m->be->ctx, m->comm, x, n);
-    s->stats.allreduce_seconds += MPI_Wtime() - t0;  /* enqueue time: the transfer overlaps the stream */
+    s->stats.allreduce_seconds += MPI_Wtime() - t0; /* enqueue time: the transfer overlaps the stream */
     s->stats.allreduce_calls++;
     s->stats.allreduce_bytes += n * (int64_t)sizeof(float);
 }
@@ -191,7 +223,7 @@ void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wm
     }
     float stackbuf[256], *amax = T <= 256 ? stackbuf : malloc(sizeof(float) * T);
     if (!amax) {
-        linear(m, x, T, W, y);  /* still a valid int8 product, only not TP = 1's rounding */
+        linear(m, x, T, W, y); /* still a valid int8 product, only not TP = 1's rounding */
         return;
     }
     for (int t = 0; t < T; t++) {
@@ -199,7 +231,7 @@ void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wm
         float a = 0.0f;
         for (int k = 0; k < W->cols; k++) {
             float v = fabsf(r[k]);
-            a = v > a || v != v ? v : a;  /* NaN propagates: the product must stay NaN */
+            a = v > a || v != v ? v : a; /* NaN propagates: the product must stay NaN */
         }
         amax[t] = a;
     }
@@ -218,13 +250,19 @@ void t5g_finish_sublayer(t5g_state *s, const t5g_stack_config *c, float *partial
     m->be->add(m->be->ctx, x, partial, (size_t)T * H);
 }
 
-static float attn_scale(const t5g_stack_config *c) { return (float)(1.0 / sqrt((double)c->query_pre_attn_scalar)); }
+static float attn_scale(const t5g_stack_config *c) {
+    return (float)(1.0 / sqrt((double)c->query_pre_attn_scalar));
+}
 
 /* Fill the per-sequence attention arguments shared by self- and cross-attention. */
 void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores) {
     memset(a, 0, sizeof *a);
-    a->nh = sw->sh.nh; a->nkv = sw->sh.nkv; a->hd = sw->cfg->head_dim;
-    a->group = sw->sh.group; a->head0 = sw->sh.head0; a->kv0 = sw->sh.kv0;
+    a->nh = sw->sh.nh;
+    a->nkv = sw->sh.nkv;
+    a->hd = sw->cfg->head_dim;
+    a->group = sw->sh.group;
+    a->head0 = sw->sh.head0;
+    a->kv0 = sw->sh.kv0;
     a->scale = attn_scale(sw->cfg);
     a->softcap = sw->cfg->attn_logit_softcapping;
     a->scratch = scores;
@@ -234,23 +272,23 @@ void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *score
  * RoPE rotates the T rows of q and k, whose tokens sit at positions past..past+Tq-1 of their
  * row (positions ignore padding); T5's relative bias is added by the attention op
  * to the scaled scores (bidirectional buckets in the encoder); none does nothing. */
-static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, int layer,
-                              int is_decoder, int T, int Tq, int past, t5g_attn_args *a) {
+static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, int layer, int is_decoder,
+                              int T, int Tq, int past, t5g_attn_args *a) {
     const t5g_stack_config *c = sw->cfg;
     int hd = c->head_dim;
     switch (c->position_encoding) {
-    case T5G_POS_ROPE:
-        t5g_rope(m, c, layer, s->q, T, sw->sh.nh * hd, sw->sh.nh, Tq, past);
-        t5g_rope(m, c, layer, s->k, T, sw->sh.nkv * hd, sw->sh.nkv, Tq, past);
-        break;
-    case T5G_POS_T5_RELATIVE_BIAS:
-        a->rel_table = sw->rel_bias;
-        a->rel_buckets = c->rel_num_buckets;
-        a->rel_max_distance = c->rel_max_distance;
-        a->rel_bidirectional = !is_decoder;
-        break;
-    case T5G_POS_NONE:
-        break;
+        case T5G_POS_ROPE:
+            t5g_rope(m, c, layer, s->q, T, sw->sh.nh * hd, sw->sh.nh, Tq, past);
+            t5g_rope(m, c, layer, s->k, T, sw->sh.nkv * hd, sw->sh.nkv, Tq, past);
+            break;
+        case T5G_POS_T5_RELATIVE_BIAS:
+            a->rel_table = sw->rel_bias;
+            a->rel_buckets = c->rel_num_buckets;
+            a->rel_max_distance = c->rel_max_distance;
+            a->rel_bidirectional = !is_decoder;
+            break;
+        case T5G_POS_NONE:
+            break;
     }
 }
 
@@ -267,7 +305,7 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     linear(m, s->h, T, &A->q_proj, s->q);
     linear(m, s->h, T, &A->k_proj, s->k);
     linear(m, s->h, T, &A->v_proj, s->v);
-    if (c->qk_norm) {  /* per-head RMSNorm before RoPE (docs/model.md, Options) */
+    if (c->qk_norm) { /* per-head RMSNorm before RoPE (docs/model.md, Options) */
         m->be->rmsnorm(m->be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
         m->be->rmsnorm(m->be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
     }
@@ -275,21 +313,30 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
     t5g_attn_args a;
     t5g_attn_common(&a, sw, s->scores);
     position_encoding(m, s, sw, layer, is_decoder, T, Tq, past, &a);
-    for (int b = 0; kc != s->k && b < rows; b++) {  /* append this step's K/V to the cache */
-        m->be->copy(m->be->ctx, kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
-        m->be->copy(m->be->ctx, vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+    for (int b = 0; kc != s->k && b < rows; b++) { /* append this step's K/V to the cache */
+        m->be->copy(m->be->ctx, kc + ((int64_t)b * Tcap + past) * kvw, s->k + (int64_t)b * Tq * kvw,
+                    sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+        m->be->copy(m->be->ctx, vc + ((int64_t)b * Tcap + past) * kvw, s->v + (int64_t)b * Tq * kvw,
+                    sizeof(float) * Tq * kvw, T5G_COPY_D2D);
     }
-    a.Tq = Tq; a.Tk = past + Tq;
-    a.q = s->q; a.ldq = qw;
-    a.k = kc; a.ldk = kvw;
-    a.v = vc; a.ldv = kvw;
-    a.out = s->att; a.ldo = qw;
+    a.Tq = Tq;
+    a.Tk = past + Tq;
+    a.q = s->q;
+    a.ldq = qw;
+    a.k = kc;
+    a.ldk = kvw;
+    a.v = vc;
+    a.ldv = kvw;
+    a.out = s->att;
+    a.ldo = qw;
     a.key_valid = valid;
     a.q_pos0 = past;
     a.window = c->sliding_window;
     a.mask = is_decoder ? (sliding ? T5G_MASK_CAUSAL_WINDOW : T5G_MASK_CAUSAL)
-                        : (!sliding ? T5G_MASK_BIDIR : c->window_split ? T5G_MASK_BIDIR_WINDOW_SPLIT
-                           : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT : T5G_MASK_BIDIR_WINDOW);
+                        : (!sliding           ? T5G_MASK_BIDIR
+                           : c->window_split  ? T5G_MASK_BIDIR_WINDOW_SPLIT
+                           : c->window_strict ? T5G_MASK_BIDIR_WINDOW_STRICT
+                                              : T5G_MASK_BIDIR_WINDOW);
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
     t5g_linear_rowsplit(m, s->att, T, &A->o_proj, s->h);
@@ -306,21 +353,28 @@ static void cross_attention(const t5g_model *m, t5g_state *s, const t5g_layer_we
     linear(m, s->h, T, &L->cross_attn.q_proj, s->q);
     t5g_attn_args a;
     t5g_attn_common(&a, sw, s->scores);
-    a.Tq = Tq; a.Tk = s->Le;
-    a.q = s->q; a.ldq = qw;
-    a.k = s->cross_k[layer]; a.ldk = kvw;
-    a.v = s->cross_v[layer]; a.ldv = kvw;
-    a.out = s->att; a.ldo = qw;
+    a.Tq = Tq;
+    a.Tk = s->Le;
+    a.q = s->q;
+    a.ldq = qw;
+    a.k = s->cross_k[layer];
+    a.ldk = kvw;
+    a.v = s->cross_v[layer];
+    a.ldv = kvw;
+    a.out = s->att;
+    a.ldo = qw;
     a.key_valid = s->d_enc_valid;
-    a.mask = T5G_MASK_BIDIR;  /* no RoPE, no window */
+    a.mask = T5G_MASK_BIDIR; /* no RoPE, no window */
     /* decoder row b reads encoder row cross_row[b] (beams of one request share it) */
-    m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le, s->cross_row);
+    m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)s->Le * kvw, s->Le,
+                           s->cross_row);
     t5g_linear_rowsplit(m, s->att, T, &L->cross_attn.o_proj, s->h);
     t5g_finish_sublayer(s, c, s->h, L->post_cross_attn_layernorm, s->x, T);
 }
 
 /* GeGLU MLP on the FFN columns of this rank. */
-static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, const t5g_layer_weights *L, int ni, int T) {
+static void mlp(const t5g_model *m, t5g_state *s, const t5g_stack_config *c, const t5g_layer_weights *L, int ni,
+                int T) {
     int H = c->hidden_size;
     m->be->rmsnorm(m->be->ctx, s->x, L->pre_feedforward_layernorm, s->h, T, H, c->rms_norm_eps);
     linear(m, s->h, T, &L->gate_proj, s->gate);
@@ -342,8 +396,8 @@ static void embed(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw,
 
 static int check_ids(const int32_t *ids, int64_t n, int V, const char *what) {
     for (int64_t i = 0; i < n; i++)
-        T5G_CHECK(ids[i] >= 0 && ids[i] < V, "%s id %d at position %lld is outside the vocabulary [0, %d)", what, ids[i],
-                  (long long)i, V);
+        T5G_CHECK(ids[i] >= 0 && ids[i] < V, "%s id %d at position %lld is outside the vocabulary [0, %d)", what,
+                  ids[i], (long long)i, V);
     return 0;
 }
 
@@ -378,7 +432,7 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     s->B_dec = s->B_enc < s->B_cap ? s->B_enc : s->B_cap;
     for (int b = 0; b < s->B_cap; b++) s->cross_row[b] = b < s->B_enc ? b : 0;
     s->past = 0;
-    T5G_TRY(m->be->sync(m->be->ctx));  /* any op's failure since the last sync (backend.h) */
+    T5G_TRY(m->be->sync(m->be->ctx)); /* any op's failure since the last sync (backend.h) */
     return m->cfg.version == 2 ? t5g2_fill_rows(s) : 0;
 }
 
@@ -412,7 +466,7 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
             s->dec_valid[(int64_t)b * s->Tmax + s->past + t] = (unsigned char)v;
         }
     m->be->copy(m->be->ctx, s->d_dec_valid, s->dec_valid, (size_t)rows * s->Tmax, T5G_COPY_H2D);
-    int v2 = m->cfg.version == 2;  /* T5Gemma 2: shared embedding, merged self+cross attention */
+    int v2 = m->cfg.version == 2; /* T5Gemma 2: shared embedding, merged self+cross attention */
     const t5g_stack_weights *E = v2 ? &m->enc : D;
     embed(m, s, E, ids, T, s->x);
     if (v2) T5G_TRY(t5g2_decode_masks(s, Tq));
@@ -432,7 +486,8 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     float *src = s->x;
     if (last_only && Tq > 1) {
         for (int b = 0; b < rows; b++)
-            m->be->copy(m->be->ctx, s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H, T5G_COPY_D2D);
+            m->be->copy(m->be->ctx, s->h + (int64_t)b * H, s->x + ((int64_t)b * Tq + Tq - 1) * H, sizeof(float) * H,
+                        T5G_COPY_D2D);
         src = s->h;
     }
     /* outputs are host buffers: a device backend stages them in d_out and copies back */
@@ -445,18 +500,17 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     }
     float *out = m->host_memory ? (hidden ? hidden : s->h) : (hidden ? s->d_out + nl : s->h);
     float *lg = m->host_memory ? logits : s->d_out;
-    m->be->rmsnorm(m->be->ctx, src, D->norm, out, nout, H, c->rms_norm_eps);  /* row-wise: in place on h is fine */
+    m->be->rmsnorm(m->be->ctx, src, D->norm, out, nout, H, c->rms_norm_eps); /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
         linear(m, out, nout, &E->embed_tokens, lg);
-        if (c->final_logit_softcapping > 0)
-            m->be->softcap(m->be->ctx, lg, nl, c->final_logit_softcapping);
+        if (c->final_logit_softcapping > 0) m->be->softcap(m->be->ctx, lg, nl, c->final_logit_softcapping);
     }
     if (!m->host_memory) {
         if (logits) m->be->copy(m->be->ctx, logits, lg, sizeof(float) * nl, T5G_COPY_D2H);
         if (hidden) m->be->copy(m->be->ctx, hidden, out, sizeof(float) * nh, T5G_COPY_D2H);
     }
-    return m->be->sync(m->be->ctx);  /* any op's failure since the last sync (backend.h) */
+    return m->be->sync(m->be->ctx); /* any op's failure since the last sync (backend.h) */
 }
 
 int t5g_select_rows(t5g_state *s, const int *rows, int n) {

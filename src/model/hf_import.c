@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LM_HEAD "lm_head.out_proj.weight"
+#define LM_HEAD   "lm_head.out_proj.weight"
 #define DEC_EMBED "model.decoder.embed_tokens.weight"
 #define ENC_EMBED "model.encoder.embed_tokens.weight"
 
@@ -27,9 +27,10 @@
  * embedding; T5Gemma 2 ties the decoder embedding (with its eoi row) and the LM head to the
  * encoder's one shared embedding. */
 static const char *const TIED_V1[][2] = {{LM_HEAD, DEC_EMBED}};
-static const char *const TIED_V2[][2] = {{LM_HEAD, ENC_EMBED}, {DEC_EMBED, ENC_EMBED},
-                                         {"model.decoder.embed_tokens.eoi_embedding",
-                                          "model.encoder.embed_tokens.eoi_embedding"}};
+static const char *const TIED_V2[][2] = {
+    {LM_HEAD, ENC_EMBED},
+    {DEC_EMBED, ENC_EMBED},
+    {"model.decoder.embed_tokens.eoi_embedding", "model.encoder.embed_tokens.eoi_embedding"}};
 
 /* A tensor by its save_pretrained name; T5Gemma 2 encoder text tensors may also be stored under
  * "model.encoder.text_model." (the in-memory module path, which transformers accepts too). */
@@ -43,7 +44,8 @@ static const t5g_st_tensor *find_hf(const t5g_st *st, const char *name) {
 
 /* T5Gemma 2's vision tower and projector: not converted (t5g runs the text model). */
 static int is_vision(const char *name) {
-    return !strncmp(name, "model.encoder.vision_tower.", 27) || !strncmp(name, "model.encoder.multi_modal_projector.", 36);
+    return !strncmp(name, "model.encoder.vision_tower.", 27) ||
+           !strncmp(name, "model.encoder.multi_modal_projector.", 36);
 }
 
 /* Parse DIR/NAME as JSON; 1 when the file does not exist (optional files). */
@@ -90,8 +92,10 @@ static int apply_generation_config(const char *dir, t5g_config *c) {
 
 static int load_config(const char *dir, t5g_config *c) {
     struct stat sb;
-    T5G_CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), "--hf %s is not a directory (give the folder that holds "
-              "config.json and the .safetensors files)", dir);
+    T5G_CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode),
+              "--hf %s is not a directory (give the folder that holds "
+              "config.json and the .safetensors files)",
+              dir);
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
     char *txt = t5g_read_file(path, NULL);
@@ -108,7 +112,8 @@ static int load_config(const char *dir, t5g_config *c) {
 
 static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
     size_t k = (size_t)snprintf(buf, n, "[");
-    for (int d = 0; d < ndim && k < n; d++) k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, d ? ", %lld" : "%lld", (long long)shape[d]);
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
@@ -144,7 +149,8 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const
                    (sp[i].ndim == 1 || t->shape[1] == sp[i].shape[1]);
         if (!same) {
             shape_str(got, sizeof got, t->ndim, t->shape);
-            rc = T5G_FAIL("%s: tensor %s has shape %s, but config.json implies %s", t5g_st_file(st, t), name, got, want);
+            rc =
+                T5G_FAIL("%s: tensor %s has shape %s, but config.json implies %s", t5g_st_file(st, t), name, got, want);
         } else if (t->dtype == T5G_ST_OTHER) {
             rc = T5G_FAIL("%s: tensor %s has dtype %s; t5g converts only F32, F16 and BF16 weights", t5g_st_file(st, t),
                           name, t->dtype_name);
@@ -162,19 +168,25 @@ static int check_tensors(t5g_st *st, const char *dir, const t5g_config *c, const
     *n_vision = 0;
     for (int i = 0; i < nst && !rc; i++) {
         if (used[i]) continue;
-        if (v2 && is_vision(t5g_st_get(st, i)->name)) { (*n_vision)++; continue; }
-        if (unknown++ < 4) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", unknown > 1 ? ", " : "",
-                                    t5g_st_get(st, i)->name);
+        if (v2 && is_vision(t5g_st_get(st, i)->name)) {
+            (*n_vision)++;
+            continue;
+        }
+        if (unknown++ < 4)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", unknown > 1 ? ", " : "",
+                     t5g_st_get(st, i)->name);
     }
     if (unknown && !rc)
         rc = T5G_FAIL("%s has %d tensor(s) that a T5Gemma model with this config.json does not use: %s%s "
-                      "(a different architecture or a classification head?)", dir, unknown, list,
-                      unknown > 4 ? ", ..." : "");
+                      "(a different architecture or a classification head?)",
+                      dir, unknown, list, unknown > 4 ? ", ..." : "");
     free(used);
     return rc;
 }
 
-static const char *untied_what(const char *copy) { return strcmp(copy, LM_HEAD) ? "decoder embedding" : "lm_head"; }
+static const char *untied_what(const char *copy) {
+    return strcmp(copy, LM_HEAD) ? "decoder embedding" : "lm_head";
+}
 
 /* A stored tied copy (lm_head, ...) must equal its original; compared block-wise as float32.
  * tie_word_embeddings=false is accepted when the stored copy is in fact equal. */
@@ -182,8 +194,8 @@ static int check_tied(t5g_st *st, const char *copy, const char *orig) {
     const t5g_st_tensor *lm = find_hf(st, copy), *emb = find_hf(st, orig);
     if (!lm) return 0;
     T5G_CHECK(emb && lm->ndim == emb->ndim && lm->numel == emb->numel && lm->shape[0] == emb->shape[0],
-              "%s: %s has a different shape from %s: untied %s is not supported", t5g_st_file(st, lm), copy,
-              orig, untied_what(copy));
+              "%s: %s has a different shape from %s: untied %s is not supported", t5g_st_file(st, lm), copy, orig,
+              untied_what(copy));
     T5G_CHECK(lm->dtype != T5G_ST_OTHER, "%s: %s has dtype %s; expected F32, F16 or BF16", t5g_st_file(st, lm), copy,
               lm->dtype_name);
     enum { BLK = 1 << 20 };
@@ -219,8 +231,7 @@ static int copy_int8(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp, 
             if (!isfinite(amax))
                 rc = T5G_FAIL("%s: tensor %s has a non-finite value in row %lld; it cannot be quantized to int8",
                               t5g_st_file(st, t), t->name, (long long)(r + i));
-            else
-                scale[r + i] = t5g_int8_quantize(buf + i * cols, cols, amax, q + (r + i) * cols);
+            else scale[r + i] = t5g_int8_quantize(buf + i * cols, cols, amax, q + (r + i) * cols);
         }
     }
     if (!rc) rc = t5g_ckpt_write_i8(w, sp->name, sp->shape, q, scale);
@@ -272,8 +283,9 @@ static int copy_tensor(t5g_st *st, t5g_ckpt_writer *w, const t5g_tensor_spec *sp
     if (!buf) return -1;
     int rc = bf16 ? t5g_st_read_bf16(st, t, buf) : t5g_st_read_f32(st, t, buf);
     if (!rc) rc = check_finite(st, t, buf, bf16);
-    if (!rc) rc = bf16 ? t5g_ckpt_write_bf16(w, sp->name, sp->ndim, sp->shape, buf)
-                       : t5g_ckpt_write(w, sp->name, sp->ndim, sp->shape, buf);
+    if (!rc)
+        rc = bf16 ? t5g_ckpt_write_bf16(w, sp->name, sp->ndim, sp->shape, buf)
+                  : t5g_ckpt_write(w, sp->name, sp->ndim, sp->shape, buf);
     free(buf);
     return rc;
 }
@@ -315,7 +327,7 @@ static int write_all(t5g_st *st, const t5g_config *c, const t5g_tensor_spec *sp,
     free(cfg);
     if (!w) return -1;
     int rc = t5g_ckpt_set_checksum(w, a->checksum);
-    int64_t total = 0;  /* progress in source bytes, one step per tensor */
+    int64_t total = 0; /* progress in source bytes, one step per tensor */
     for (int i = 0; i < n; i++) total += tensor_bytes(st, &sp[i]);
     char label[4200];
     snprintf(label, sizeof label, "converting %s", a->hf);
@@ -363,7 +375,8 @@ int t5g_convert_hf(const t5g_convert_opts *a, t5g_convert_result *res) {
     if (!rc) rc = t5g_config_tensors(&c, &sp, &n);
     if (!rc && !c.tie_word_embeddings && !t5g_st_find(st, LM_HEAD))
         rc = T5G_FAIL("%s/config.json sets tie_word_embeddings=false but there is no %s: untied lm_head is not "
-                      "supported", a->hf, LM_HEAD);
+                      "supported",
+                      a->hf, LM_HEAD);
     if (!rc) rc = check_tensors(st, a->hf, &c, sp, n, &all_bf16, &n_vision);
     if (!rc) rc = check_all_tied(st, &c);
     c.tie_word_embeddings = 1; /* checked equal above: our file keeps only the decoder embedding */

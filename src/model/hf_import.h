@@ -6,19 +6,20 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *hf;     /* the Hugging Face directory */
-    const char *out;    /* the HDF5 file to write (temp file + rename: never half-written) */
-    const char *dtype;  /* "float32" | "bfloat16" | "int8"; NULL = bfloat16 if every source tensor is BF16, else float32 */
-    int checksum;       /* Fletcher32 checksums on the chunks */
-    int quiet;          /* no progress lines */
+    const char *hf;  /* the Hugging Face directory */
+    const char *out; /* the HDF5 file to write (temp file + rename: never half-written) */
+    const char
+        *dtype;   /* "float32" | "bfloat16" | "int8"; NULL = bfloat16 if every source tensor is BF16, else float32 */
+    int checksum; /* Fletcher32 checksums on the chunks */
+    int quiet;    /* no progress lines */
 } t5g_convert_opts;
 
 typedef struct {
-    int tensors;          /* tensors written */
-    int64_t parameters;   /* the model's parameter count */
-    const char *dtype;    /* the storage dtype chosen */
-    int has_tokenizer;    /* tokenizer.model embedded */
-    int vision_tensors;   /* T5Gemma 2 vision tensors left out (the text model only is converted) */
+    int tensors;        /* tensors written */
+    int64_t parameters; /* the model's parameter count */
+    const char *dtype;  /* the storage dtype chosen */
+    int has_tokenizer;  /* tokenizer.model embedded */
+    int vision_tensors; /* T5Gemma 2 vision tensors left out (the text model only is converted) */
 } t5g_convert_result;
 
 /* 0 on success (res filled when not NULL); -1 with t5g_last_error() set. */

@@ -10,11 +10,11 @@
 
 /* Which rows/columns of each tensor this rank owns, for one stack (docs/model.md, Tensor parallelism). */
 typedef struct {
-    int head0, nh;        /* query heads [head0, head0+nh) */
-    int kv0, nkv;         /* kv heads [kv0, kv0+nkv) (replicated when T is a multiple of nkv) */
-    int group;            /* global nh / nkv */
-    int i0, ni;           /* FFN columns [i0, i0+ni) (uneven split allowed) */
-    int v0, nv;           /* vocab rows [v0, v0+nv) */
+    int head0, nh; /* query heads [head0, head0+nh) */
+    int kv0, nkv;  /* kv heads [kv0, kv0+nkv) (replicated when T is a multiple of nkv) */
+    int group;     /* global nh / nkv */
+    int i0, ni;    /* FFN columns [i0, i0+ni) (uneven split allowed) */
+    int v0, nv;    /* vocab rows [v0, v0+nv) */
 } t5g_shard;
 
 /* Compute the slice of rank r of T; fails with a clear message for invalid layouts. */
@@ -30,39 +30,39 @@ typedef struct {
 } t5g_attn_weights;
 
 typedef struct {
-    float *pre_self_attn_layernorm, *post_self_attn_layernorm;     /* [H] */
+    float *pre_self_attn_layernorm, *post_self_attn_layernorm; /* [H] */
     t5g_attn_weights self_attn;
     float *pre_cross_attn_layernorm, *post_cross_attn_layernorm;   /* [H] decoder only */
-    t5g_attn_weights cross_attn;                                    /* decoder only */
+    t5g_attn_weights cross_attn;                                   /* decoder only */
     float *pre_feedforward_layernorm, *post_feedforward_layernorm; /* [H] */
-    t5g_wmat gate_proj, up_proj; /* [ni, H] */
-    t5g_wmat down_proj;          /* [H, ni] */
+    t5g_wmat gate_proj, up_proj;                                   /* [ni, H] */
+    t5g_wmat down_proj;                                            /* [H, ni] */
 } t5g_layer_weights;
 
 typedef struct {
     const t5g_stack_config *cfg;
     t5g_shard sh;
-    t5g_wmat embed_tokens;       /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
-    float *eoi_embedding;        /* [H] T5Gemma 2 encoder only: the row of eoi_token_index (unscaled) */
-    float *rel_bias;             /* [num_buckets, nh] optional (t5_relative_bias) */
-    t5g_layer_weights *layers;   /* [num_hidden_layers] */
-    float *norm;                 /* [H] final RMSNorm */
+    t5g_wmat embed_tokens;     /* [nv, H] vocab rows v0.. (decoder's doubles as the LM head) */
+    float *eoi_embedding;      /* [H] T5Gemma 2 encoder only: the row of eoi_token_index (unscaled) */
+    float *rel_bias;           /* [num_buckets, nh] optional (t5_relative_bias) */
+    t5g_layer_weights *layers; /* [num_hidden_layers] */
+    float *norm;               /* [H] final RMSNorm */
 } t5g_stack_weights;
 
 typedef struct t5g_model {
     t5g_config cfg;
     t5g_stack_weights enc, dec;
-    t5g_comm *comm;              /* TP group this copy belongs to (not owned) */
+    t5g_comm *comm; /* TP group this copy belongs to (not owned) */
     const t5g_backend *be;
-    int host_memory;             /* 1: weights and state live in host memory (CPU backend) */
-    int64_t weight_bytes;        /* bytes of weights held by this rank */
-    int64_t bytes_read;          /* checkpoint bytes this rank read at load */
-    unsigned char *spm_model;    /* tokenizer bytes from the checkpoint (may be NULL) */
+    int host_memory;          /* 1: weights and state live in host memory (CPU backend) */
+    int64_t weight_bytes;     /* bytes of weights held by this rank */
+    int64_t bytes_read;       /* checkpoint bytes this rank read at load */
+    unsigned char *spm_model; /* tokenizer bytes from the checkpoint (may be NULL) */
     size_t spm_model_len;
-    int add_bos, add_eos;        /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
-    float *arena;                /* one allocation for all weights */
-    t5g_dtype wdtype;            /* projection and embedding matrices in memory: f32, bf16 or int8 */
-    int act_bf16;                /* bf16 weights: the products round the activations to bf16 (bf16-act) */
+    int add_bos, add_eos; /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
+    float *arena;         /* one allocation for all weights */
+    t5g_dtype wdtype;     /* projection and embedding matrices in memory: f32, bf16 or int8 */
+    int act_bf16;         /* bf16 weights: the products round the activations to bf16 (bf16-act) */
 } t5g_model;
 
 /* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */
@@ -99,7 +99,7 @@ int t5g_weight_share(const t5g_config *cfg, int r, int T, int64_t *elems, int64_
 /* Bytes rank r of T allocates for its weights with the matrices in dt (the arena's own sizes). */
 int t5g_weight_bytes(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *bytes);
 /* Visit every tensor of this rank: name (checkpoint name), full shape, slice, pointer. */
-typedef int (*t5g_tensor_visitor)(void *ctx, const t5g_tensor_spec *full, int64_t row0, int64_t nrows,
-                                  int64_t col0, int64_t ncols, float *data);
+typedef int (*t5g_tensor_visitor)(void *ctx, const t5g_tensor_spec *full, int64_t row0, int64_t nrows, int64_t col0,
+                                  int64_t ncols, float *data);
 int t5g_model_visit(t5g_model *m, t5g_tensor_visitor fn, void *ctx);
 #endif

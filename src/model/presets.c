@@ -8,9 +8,9 @@
 #include <string.h>
 
 typedef struct {
-    const char *name;            /* our name; KerasHub spelling (underscores) is accepted too */
-    int H, I, L, nh, nkv, hd, qpas;           /* encoder */
-    int dH, dI, dL, dnh, dnkv, dhd, dqpas;    /* decoder; 0 = same as encoder */
+    const char *name;                      /* our name; KerasHub spelling (underscores) is accepted too */
+    int H, I, L, nh, nkv, hd, qpas;        /* encoder */
+    int dH, dI, dL, dnh, dnkv, dhd, dqpas; /* decoder; 0 = same as encoder */
     int V, W;
 } preset;
 
@@ -57,11 +57,21 @@ static int name_matches(const char *want, const char *have) {
 
 static void fill_stack(t5g_stack_config *s, int V, int H, int I, int L, int nh, int nkv, int hd, int qpas, int W) {
     memset(s, 0, sizeof *s);
-    s->vocab_size = V; s->hidden_size = H; s->intermediate_size = I; s->num_hidden_layers = L;
-    s->num_attention_heads = nh; s->num_key_value_heads = nkv; s->head_dim = hd;
-    s->query_pre_attn_scalar = (float)qpas; s->rms_norm_eps = 1e-6f; s->rope_theta = 10000.0f;
-    s->sliding_window = W; s->attn_logit_softcapping = 50.0f; s->final_logit_softcapping = 30.0f;
-    s->rel_num_buckets = 32; s->rel_max_distance = 128;
+    s->vocab_size = V;
+    s->hidden_size = H;
+    s->intermediate_size = I;
+    s->num_hidden_layers = L;
+    s->num_attention_heads = nh;
+    s->num_key_value_heads = nkv;
+    s->head_dim = hd;
+    s->query_pre_attn_scalar = (float)qpas;
+    s->rms_norm_eps = 1e-6f;
+    s->rope_theta = 10000.0f;
+    s->sliding_window = W;
+    s->attn_logit_softcapping = 50.0f;
+    s->final_logit_softcapping = 30.0f;
+    s->rel_num_buckets = 32;
+    s->rel_max_distance = 128;
     for (int l = 0; l < T5G_MAX_LAYERS; l++) s->layer_sliding[l] = (l % 2) == 0;
 }
 
@@ -75,8 +85,12 @@ int t5g_config_preset(const char *name, t5g_config *c) {
         if (p->dH) fill_stack(&c->dec, p->V, p->dH, p->dI, p->dL, p->dnh, p->dnkv, p->dhd, p->dqpas, p->W);
         else c->dec = c->enc;
         c->dec.cross_attention_hidden_size = c->enc.hidden_size;
-        c->pad_token_id = 0; c->bos_token_id = 2; c->decoder_start_token_id = 2;
-        c->eos_token_ids[0] = 1; c->eos_token_ids[1] = 107; c->n_eos = p->V > 107 ? 2 : 1;
+        c->pad_token_id = 0;
+        c->bos_token_id = 2;
+        c->decoder_start_token_id = 2;
+        c->eos_token_ids[0] = 1;
+        c->eos_token_ids[1] = 107;
+        c->n_eos = p->V > 107 ? 2 : 1;
         c->tie_word_embeddings = 1;
         c->version = 1;
         c->eoi_token_index = c->image_token_index = -1;
@@ -119,7 +133,8 @@ static void add_stack(t5g_tensor_spec *v, int *n, const char *which, const t5g_s
     int64_t H = s->hidden_size, I = s->intermediate_size;
     int dec = enc_H > 0;
     add(v, n, s->vocab_size, H, "model/%s/embed_tokens/weight", which);
-    if (s->position_encoding == T5G_POS_T5_RELATIVE_BIAS) add(v, n, s->rel_num_buckets, s->num_attention_heads, "model/%s/relative_attention_bias/weight", which);
+    if (s->position_encoding == T5G_POS_T5_RELATIVE_BIAS)
+        add(v, n, s->rel_num_buckets, s->num_attention_heads, "model/%s/relative_attention_bias/weight", which);
     for (int l = 0; l < s->num_hidden_layers; l++) {
         char pfx[96];
         snprintf(pfx, sizeof pfx, "model/%s/layers/%d/self_attn", which, l);
@@ -131,8 +146,8 @@ static void add_stack(t5g_tensor_spec *v, int *n, const char *which, const t5g_s
         add(v, n, I, H, "model/%s/layers/%d/mlp/gate_proj/weight", which, l);
         add(v, n, I, H, "model/%s/layers/%d/mlp/up_proj/weight", which, l);
         add(v, n, H, I, "model/%s/layers/%d/mlp/down_proj/weight", which, l);
-        static const char *norms[] = {"pre_self_attn_layernorm", "post_self_attn_layernorm",
-                                      "pre_cross_attn_layernorm", "post_cross_attn_layernorm",
+        static const char *norms[] = {"pre_self_attn_layernorm",   "post_self_attn_layernorm",
+                                      "pre_cross_attn_layernorm",  "post_cross_attn_layernorm",
                                       "pre_feedforward_layernorm", "post_feedforward_layernorm"};
         for (int k = 0; k < 6; k++) {
             if (!dec && (k == 2 || k == 3)) continue;

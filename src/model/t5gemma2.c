@@ -25,13 +25,17 @@ int t5g_rope(const t5g_model *m, const t5g_stack_config *c, int layer, float *x,
         m->be->rope(m->be->ctx, x, T, ld, nheads, c->head_dim, Tq, pos0, theta);
         return 0;
     }
-    T5G_CHECK(m->be->rope_scaled, "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use "
-              "--device cpu", m->be->name);
+    T5G_CHECK(m->be->rope_scaled,
+              "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use "
+              "--device cpu",
+              m->be->name);
     m->be->rope_scaled(m->be->ctx, x, T, ld, nheads, c->head_dim, Tq, pos0, theta, factor);
     return 0;
 }
 
-int64_t t5g2_mask_bytes(int B_cap, int Le, int Tmax) { return 2 * (int64_t)B_cap * (Le + Tmax); }
+int64_t t5g2_mask_bytes(int B_cap, int Le, int Tmax) {
+    return 2 * (int64_t)B_cap * (Le + Tmax);
+}
 
 /* Grow the host and backend mask buffers to n bytes (only when a step needs more). */
 static int mask_reserve(t5g_state *s, size_t n) {
@@ -50,7 +54,7 @@ static int mask_reserve(t5g_state *s, size_t n) {
 int t5g2_state_init(t5g_state *s) {
     const t5g_config *c = &s->m->cfg;
     T5G_CHECK(s->m->be->rope_scaled || (c->enc.rope_factor <= 0 && c->enc.rope_local_factor <= 0 &&
-                                       c->dec.rope_factor <= 0 && c->dec.rope_local_factor <= 0),
+                                        c->dec.rope_factor <= 0 && c->dec.rope_local_factor <= 0),
               "linear RoPE scaling (rope_type linear) is not implemented on the %s backend; use --device cpu",
               s->m->be->name);
     return mask_reserve(s, (size_t)t5g2_mask_bytes(s->B_cap, s->Le, s->Tmax));
@@ -66,15 +70,17 @@ void t5g2_state_release(t5g_state *s) {
 void t5g2_embed_eoi(const t5g_model *m, const t5g_stack_weights *sw, const int32_t *ids, int T, float *x) {
     int H = sw->cfg->hidden_size, eoi = m->cfg.eoi_token_index;
     for (int t = 0; t < T; t++)
-        if (ids[t] == eoi) m->be->copy(m->be->ctx, x + (int64_t)t * H, sw->eoi_embedding, sizeof(float) * H, T5G_COPY_D2D);
+        if (ids[t] == eoi)
+            m->be->copy(m->be->ctx, x + (int64_t)t * H, sw->eoi_embedding, sizeof(float) * H, T5G_COPY_D2D);
 }
 
 int t5g2_check_text_only(const t5g_model *m, const int32_t *ids, int64_t T) {
     int img = m->cfg.image_token_index;
     for (int64_t t = 0; t < T && img >= 0; t++)
-        T5G_CHECK(ids[t] != img, "encoder input holds the image token %d (at flat position %lld): T5Gemma 2 image "
-                  "inputs are not supported, t5g runs the text model only; remove image placeholders", img,
-                  (long long)t);
+        T5G_CHECK(ids[t] != img,
+                  "encoder input holds the image token %d (at flat position %lld): T5Gemma 2 image "
+                  "inputs are not supported, t5g runs the text model only; remove image placeholders",
+                  img, (long long)t);
     return 0;
 }
 
@@ -85,7 +91,8 @@ void t5g2_cross_kv(t5g_state *s, int l) {
     int T = s->B_enc * s->Le;
     m->be->linear(m->be->ctx, s->enc_out, T, A->k_proj.cols, &A->k_proj, s->cross_k[l], A->k_proj.rows);
     m->be->linear(m->be->ctx, s->enc_out, T, A->v_proj.cols, &A->v_proj, s->cross_v[l], A->v_proj.rows);
-    m->be->rmsnorm(m->be->ctx, s->cross_k[l], A->k_norm, s->cross_k[l], T * m->dec.sh.nkv, c->head_dim, c->rms_norm_eps);
+    m->be->rmsnorm(m->be->ctx, s->cross_k[l], A->k_norm, s->cross_k[l], T * m->dec.sh.nkv, c->head_dim,
+                   c->rms_norm_eps);
 }
 
 int t5g2_fill_rows(t5g_state *s) {
@@ -111,9 +118,9 @@ int t5g2_decode_masks(t5g_state *s, int Tq) {
         const unsigned char *dv = s->dec_valid + (int64_t)b * s->Tmax;
         for (int i = 0; i < Tq; i++) {
             unsigned char *full = s->mvalid + ((int64_t)b * Tq + i) * Lk, *slide = full + per;
-            int p = past + i;  /* absolute position of this query */
+            int p = past + i; /* absolute position of this query */
             memcpy(full, ev, (size_t)Le);
-            memcpy(slide, ev, (size_t)Le);  /* encoder keys: padding only, never windowed */
+            memcpy(slide, ev, (size_t)Le); /* encoder keys: padding only, never windowed */
             for (int t = 0; t < past + Tq; t++) {
                 unsigned char ok = dv[t] && t <= p;
                 full[Le + t] = ok;
@@ -136,20 +143,28 @@ static void merged_softmax_attention(t5g_state *s, int layer, int rows, int Tq) 
     const unsigned char *mv = s->d_mvalid + (sliding ? (int64_t)rows * Tq * Lk : 0);
     t5g_attn_args a;
     t5g_attn_common(&a, sw, s->scores);
-    a.Tq = 1;  /* one query per call row: each query has its own key mask */
+    a.Tq = 1; /* one query per call row: each query has its own key mask */
     a.Tk = (int)Lk;
-    a.ldq = qw; a.ldk = kvw; a.ldv = kvw; a.ldo = qw;
-    a.mask = T5G_MASK_BIDIR;  /* causal / window / padding are all in the key mask */
+    a.ldq = qw;
+    a.ldk = kvw;
+    a.ldv = kvw;
+    a.ldo = qw;
+    a.mask = T5G_MASK_BIDIR; /* causal / window / padding are all in the key mask */
     a.q_pos0 = 0;
-    if (Tq == 1) {  /* a generation step: row b's query against cache row b */
-        a.q = s->q; a.out = s->att;
-        a.k = s->self_k[layer]; a.v = s->self_v[layer]; a.key_valid = mv;
+    if (Tq == 1) { /* a generation step: row b's query against cache row b */
+        a.q = s->q;
+        a.out = s->att;
+        a.k = s->self_k[layer];
+        a.v = s->self_v[layer];
+        a.key_valid = mv;
         m->be->attention_batch(m->be->ctx, &a, rows, qw, qw, rowkv, Lk, NULL);
         return;
     }
-    for (int b = 0; b < rows; b++) {  /* Tq queries of row b share its keys (stride 0), not its masks */
-        a.q = s->q + (int64_t)b * Tq * qw; a.out = s->att + (int64_t)b * Tq * qw;
-        a.k = s->self_k[layer] + b * rowkv; a.v = s->self_v[layer] + b * rowkv;
+    for (int b = 0; b < rows; b++) { /* Tq queries of row b share its keys (stride 0), not its masks */
+        a.q = s->q + (int64_t)b * Tq * qw;
+        a.out = s->att + (int64_t)b * Tq * qw;
+        a.k = s->self_k[layer] + b * rowkv;
+        a.v = s->self_v[layer] + b * rowkv;
         a.key_valid = mv + (int64_t)b * Tq * Lk;
         m->be->attention_batch(m->be->ctx, &a, Tq, qw, qw, 0, Lk, NULL);
     }
@@ -172,9 +187,11 @@ void t5g2_merged_attention(t5g_state *s, const t5g_layer_weights *L, int layer, 
     t5g_rope(m, c, layer, s->q, T, qw, sw->sh.nh, Tq, past);
     t5g_rope(m, c, layer, s->k, T, kvw, sw->sh.nkv, Tq, past);
     int64_t rowkv = (int64_t)s->row_keys * kvw, at = (int64_t)(s->key0 + past) * kvw;
-    for (int b = 0; b < rows; b++) {  /* append this step's decoder keys after the row's encoder keys */
-        be->copy(be->ctx, s->self_k[layer] + b * rowkv + at, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
-        be->copy(be->ctx, s->self_v[layer] + b * rowkv + at, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw, T5G_COPY_D2D);
+    for (int b = 0; b < rows; b++) { /* append this step's decoder keys after the row's encoder keys */
+        be->copy(be->ctx, s->self_k[layer] + b * rowkv + at, s->k + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw,
+                 T5G_COPY_D2D);
+        be->copy(be->ctx, s->self_v[layer] + b * rowkv + at, s->v + (int64_t)b * Tq * kvw, sizeof(float) * Tq * kvw,
+                 T5G_COPY_D2D);
     }
     merged_softmax_attention(s, layer, rows, Tq);
     t5g_linear_rowsplit(s->m, s->att, T, &A->o_proj, s->h);

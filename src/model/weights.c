@@ -12,16 +12,22 @@
 int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *o) {
     int nh = s->num_attention_heads, nkv = s->num_key_value_heads;
     T5G_CHECK(T >= 1 && r >= 0 && r < T, "bad tensor-parallel rank %d of %d", r, T);
-    T5G_CHECK(nh % T == 0, "TP size %d does not divide the %d attention heads; choose a TP size that divides %d",
-              T, nh, nh);
+    T5G_CHECK(nh % T == 0, "TP size %d does not divide the %d attention heads; choose a TP size that divides %d", T, nh,
+              nh);
     T5G_CHECK(nkv % T == 0 || T % nkv == 0,
-              "TP size %d is neither a divisor nor a multiple of the %d key/value heads; choose another TP size", T, nkv);
+              "TP size %d is neither a divisor nor a multiple of the %d key/value heads; choose another TP size", T,
+              nkv);
     memset(o, 0, sizeof *o);
     o->group = nh / nkv;
     o->nh = nh / T;
     o->head0 = r * o->nh;
-    if (nkv % T == 0) { o->nkv = nkv / T; o->kv0 = r * o->nkv; }
-    else { o->nkv = 1; o->kv0 = (int)((int64_t)r * nkv / T); }  /* replicated on T/nkv ranks */
+    if (nkv % T == 0) {
+        o->nkv = nkv / T;
+        o->kv0 = r * o->nkv;
+    } else {
+        o->nkv = 1;
+        o->kv0 = (int)((int64_t)r * nkv / T);
+    } /* replicated on T/nkv ranks */
     int64_t I = s->intermediate_size, V = s->vocab_size;
     o->i0 = (int)(I * r / T);
     o->ni = (int)(I * (r + 1) / T) - o->i0;
@@ -31,54 +37,124 @@ int t5g_shard_plan(const t5g_stack_config *s, int r, int T, t5g_shard *o) {
 }
 
 /* Where tensor `name` lives in this rank's model, and which slice of it. */
-typedef struct { float **dst; t5g_wmat *mat; int64_t row0, nrows, col0, ncols; } slot;
+typedef struct {
+    float **dst;
+    t5g_wmat *mat;
+    int64_t row0, nrows, col0, ncols;
+} slot;
 
 /* a matrix slot: its data pointer is the float32 slice in the arena */
-static void mat_slot(slot *o, t5g_wmat *w) { o->mat = w; o->dst = (float **)&w->data; }
+static void mat_slot(slot *o, t5g_wmat *w) {
+    o->mat = w;
+    o->dst = (float **)&w->data;
+}
 
 static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
     char stack[16], mod[48], part[48];
     int l;
     t5g_stack_weights *sw;
     o->mat = NULL;
-    o->row0 = 0; o->nrows = t->shape[0]; o->col0 = 0; o->ncols = t->ndim == 2 ? t->shape[1] : 1;
+    o->row0 = 0;
+    o->nrows = t->shape[0];
+    o->col0 = 0;
+    o->ncols = t->ndim == 2 ? t->shape[1] : 1;
     if (sscanf(t->name, "model/%15[^/]/", stack) != 1) goto unknown;
     sw = !strcmp(stack, "encoder") ? &m->enc : !strcmp(stack, "decoder") ? &m->dec : NULL;
     if (!sw) goto unknown;
     const t5g_shard *sh = &sw->sh;
     int hd = sw->cfg->head_dim;
     const char *rest = t->name + 7 + strlen(stack);
-    if (!strcmp(rest, "embed_tokens/weight")) { mat_slot(o, &sw->embed_tokens); o->row0 = sh->v0; o->nrows = sh->nv; return 0; }
-    if (!strcmp(rest, "norm/weight")) { o->dst = &sw->norm; return 0; }
-    if (!strcmp(rest, "embed_tokens/eoi_embedding")) { o->dst = &sw->eoi_embedding; return 0; }  /* T5Gemma 2 */
-    if (!strcmp(rest, "relative_attention_bias/weight")) { o->dst = &sw->rel_bias; o->col0 = sh->head0; o->ncols = sh->nh; return 0; }
+    if (!strcmp(rest, "embed_tokens/weight")) {
+        mat_slot(o, &sw->embed_tokens);
+        o->row0 = sh->v0;
+        o->nrows = sh->nv;
+        return 0;
+    }
+    if (!strcmp(rest, "norm/weight")) {
+        o->dst = &sw->norm;
+        return 0;
+    }
+    if (!strcmp(rest, "embed_tokens/eoi_embedding")) {
+        o->dst = &sw->eoi_embedding;
+        return 0;
+    } /* T5Gemma 2 */
+    if (!strcmp(rest, "relative_attention_bias/weight")) {
+        o->dst = &sw->rel_bias;
+        o->col0 = sh->head0;
+        o->ncols = sh->nh;
+        return 0;
+    }
     if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) == 3 && l >= 0 && l < sw->cfg->num_hidden_layers) {
         t5g_layer_weights *L = &sw->layers[l];
-        if (!strcmp(part, "weight")) {  /* a layer norm */
-            float **p = !strcmp(mod, "pre_self_attn_layernorm") ? &L->pre_self_attn_layernorm
-                      : !strcmp(mod, "post_self_attn_layernorm") ? &L->post_self_attn_layernorm
-                      : !strcmp(mod, "pre_cross_attn_layernorm") ? &L->pre_cross_attn_layernorm
-                      : !strcmp(mod, "post_cross_attn_layernorm") ? &L->post_cross_attn_layernorm
-                      : !strcmp(mod, "pre_feedforward_layernorm") ? &L->pre_feedforward_layernorm
-                      : !strcmp(mod, "post_feedforward_layernorm") ? &L->post_feedforward_layernorm : NULL;
+        if (!strcmp(part, "weight")) { /* a layer norm */
+            float **p = !strcmp(mod, "pre_self_attn_layernorm")      ? &L->pre_self_attn_layernorm
+                        : !strcmp(mod, "post_self_attn_layernorm")   ? &L->post_self_attn_layernorm
+                        : !strcmp(mod, "pre_cross_attn_layernorm")   ? &L->pre_cross_attn_layernorm
+                        : !strcmp(mod, "post_cross_attn_layernorm")  ? &L->post_cross_attn_layernorm
+                        : !strcmp(mod, "pre_feedforward_layernorm")  ? &L->pre_feedforward_layernorm
+                        : !strcmp(mod, "post_feedforward_layernorm") ? &L->post_feedforward_layernorm
+                                                                     : NULL;
             if (!p) goto unknown;
             o->dst = p;
             return 0;
         }
         if (!strcmp(mod, "mlp")) {
-            if (!strcmp(part, "gate_proj")) { mat_slot(o, &L->gate_proj); o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
-            if (!strcmp(part, "up_proj")) { mat_slot(o, &L->up_proj); o->row0 = sh->i0; o->nrows = sh->ni; return 0; }
-            if (!strcmp(part, "down_proj")) { mat_slot(o, &L->down_proj); o->col0 = sh->i0; o->ncols = sh->ni; return 0; }
+            if (!strcmp(part, "gate_proj")) {
+                mat_slot(o, &L->gate_proj);
+                o->row0 = sh->i0;
+                o->nrows = sh->ni;
+                return 0;
+            }
+            if (!strcmp(part, "up_proj")) {
+                mat_slot(o, &L->up_proj);
+                o->row0 = sh->i0;
+                o->nrows = sh->ni;
+                return 0;
+            }
+            if (!strcmp(part, "down_proj")) {
+                mat_slot(o, &L->down_proj);
+                o->col0 = sh->i0;
+                o->ncols = sh->ni;
+                return 0;
+            }
             goto unknown;
         }
-        t5g_attn_weights *A = !strcmp(mod, "self_attn") ? &L->self_attn : !strcmp(mod, "cross_attn") ? &L->cross_attn : NULL;
+        t5g_attn_weights *A = !strcmp(mod, "self_attn")    ? &L->self_attn
+                              : !strcmp(mod, "cross_attn") ? &L->cross_attn
+                                                           : NULL;
         if (!A) goto unknown;
-        if (!strcmp(part, "q_proj")) { mat_slot(o, &A->q_proj); o->row0 = (int64_t)sh->head0 * hd; o->nrows = (int64_t)sh->nh * hd; return 0; }
-        if (!strcmp(part, "k_proj")) { mat_slot(o, &A->k_proj); o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
-        if (!strcmp(part, "v_proj")) { mat_slot(o, &A->v_proj); o->row0 = (int64_t)sh->kv0 * hd; o->nrows = (int64_t)sh->nkv * hd; return 0; }
-        if (!strcmp(part, "o_proj")) { mat_slot(o, &A->o_proj); o->col0 = (int64_t)sh->head0 * hd; o->ncols = (int64_t)sh->nh * hd; return 0; }
-        if (!strcmp(part, "q_norm")) { o->dst = &A->q_norm; return 0; }
-        if (!strcmp(part, "k_norm")) { o->dst = &A->k_norm; return 0; }
+        if (!strcmp(part, "q_proj")) {
+            mat_slot(o, &A->q_proj);
+            o->row0 = (int64_t)sh->head0 * hd;
+            o->nrows = (int64_t)sh->nh * hd;
+            return 0;
+        }
+        if (!strcmp(part, "k_proj")) {
+            mat_slot(o, &A->k_proj);
+            o->row0 = (int64_t)sh->kv0 * hd;
+            o->nrows = (int64_t)sh->nkv * hd;
+            return 0;
+        }
+        if (!strcmp(part, "v_proj")) {
+            mat_slot(o, &A->v_proj);
+            o->row0 = (int64_t)sh->kv0 * hd;
+            o->nrows = (int64_t)sh->nkv * hd;
+            return 0;
+        }
+        if (!strcmp(part, "o_proj")) {
+            mat_slot(o, &A->o_proj);
+            o->col0 = (int64_t)sh->head0 * hd;
+            o->ncols = (int64_t)sh->nh * hd;
+            return 0;
+        }
+        if (!strcmp(part, "q_norm")) {
+            o->dst = &A->q_norm;
+            return 0;
+        }
+        if (!strcmp(part, "k_norm")) {
+            o->dst = &A->k_norm;
+            return 0;
+        }
     }
 unknown:
     return T5G_FAIL("internal: no slot for tensor %s", t->name);
@@ -109,10 +185,10 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
     m->host_memory = m->be == t5g_backend_cpu();
     m->wdtype = wdt;
     m->act_bf16 = act_bf16;
-    t5g_tensor_spec *specs = NULL;  /* before the first goto fail: fail frees it */
+    t5g_tensor_spec *specs = NULL; /* before the first goto fail: fail frees it */
     int n = 0;
     if (dtype_usable(m->be, wdt, act_bf16)) goto fail;
-    m->add_bos = 1;  /* GemmaTokenizer defaults */
+    m->add_bos = 1; /* GemmaTokenizer defaults */
     m->enc.cfg = &m->cfg.enc;
     m->dec.cfg = &m->cfg.dec;
     if (t5g_shard_plan(&m->cfg.enc, comm->tp_rank, comm->tp_size, &m->enc.sh) ||
@@ -141,9 +217,12 @@ static t5g_model *model_alloc(const t5g_config *cfg, t5g_comm *comm, const t5g_b
         if (s.mat) {
             s.mat->dtype = wdt;
             s.mat->act_bf16 = act_bf16;
-            s.mat->rows = (int)s.nrows; s.mat->cols = (int)s.ncols; s.mat->ld = (int)s.ncols;
-            s.mat->scale = wdt == T5G_DT_INT8 ? (float *)((char *)m->arena + off + ((s.nrows * s.ncols + 63) & ~(int64_t)63))
-                                              : NULL;
+            s.mat->rows = (int)s.nrows;
+            s.mat->cols = (int)s.ncols;
+            s.mat->ld = (int)s.ncols;
+            s.mat->scale = wdt == T5G_DT_INT8
+                               ? (float *)((char *)m->arena + off + ((s.nrows * s.ncols + 63) & ~(int64_t)63))
+                               : NULL;
         }
         off += slot_bytes(&s, wdt);
     }
@@ -209,7 +288,8 @@ int t5g_compute_type_parse(const char *s, t5g_dtype *dt, int *act_bf16) {
     *act_bf16 = 0;
     /* CTranslate2's compute_type=bfloat16 rounds the activations, t5g's bf16 does not: the
      * ambiguous name is refused rather than given one meaning silently */
-    T5G_CHECK(strcmp(s, "bfloat16"), "--compute-type bfloat16 is ambiguous: use bf16 (bf16 weights, float32 "
+    T5G_CHECK(strcmp(s, "bfloat16"),
+              "--compute-type bfloat16 is ambiguous: use bf16 (bf16 weights, float32 "
               "activations: exact against a float32 run of the bf16 weights) or bf16-act (activations rounded to "
               "bf16 in the products, as CTranslate2's compute_type=bfloat16)");
     if (!strcmp(s, "bf16-act")) {
@@ -230,23 +310,30 @@ const char *t5g_compute_type_name(t5g_dtype dt, int act_bf16) {
 
 int t5g_tensor_is_matrix(const char *name) {
     size_t n = strlen(name);
-    return (n > 12 && !strcmp(name + n - 12, "_proj/weight")) || (n > 19 && !strcmp(name + n - 19, "embed_tokens/weight"));
+    return (n > 12 && !strcmp(name + n - 12, "_proj/weight")) ||
+           (n > 19 && !strcmp(name + n - 19, "embed_tokens/weight"));
 }
 
-const char *t5g_dtype_name(t5g_dtype dt) { return dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32"; }
+const char *t5g_dtype_name(t5g_dtype dt) {
+    return dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32";
+}
 
 /* a kernel for dt on this backend and CPU, else one clear error (a device backend's linear
  * takes f32 and bf16 weights; int8 quantizes the activations on the CPU) */
 static int dtype_usable(const t5g_backend *be, t5g_dtype dt, int act_bf16) {
     if (dt == T5G_DT_F32) return 0;
     if (act_bf16) {
-        T5G_CHECK(be == t5g_backend_cpu(), "compute type bf16-act has no kernel on the %s backend; use --device cpu, "
-                  "or --compute-type bf16 with --device %s", be->name, be->name);
+        T5G_CHECK(be == t5g_backend_cpu(),
+                  "compute type bf16-act has no kernel on the %s backend; use --device cpu, "
+                  "or --compute-type bf16 with --device %s",
+                  be->name, be->name);
         return t5g_cpu_bf16act_check();
     }
     if (be != t5g_backend_cpu()) {
-        T5G_CHECK(dt == T5G_DT_BF16, "compute type %s has no kernel on the %s backend; use --device cpu, or "
-                  "--compute-type f32 or bf16 with --device %s", t5g_dtype_name(dt), be->name, be->name);
+        T5G_CHECK(dt == T5G_DT_BF16,
+                  "compute type %s has no kernel on the %s backend; use --device cpu, or "
+                  "--compute-type f32 or bf16 with --device %s",
+                  t5g_dtype_name(dt), be->name, be->name);
         return 0;
     }
     return t5g_cpu_dtype_check(dt);
@@ -291,8 +378,7 @@ static int fill_lowp(const t5g_model *m, const t5g_tensor_spec *t, const slot *s
             if (!isfinite(amax))
                 rc = T5G_FAIL("tensor %s has a non-finite value in row %lld; it cannot be quantized to int8", t->name,
                               (long long)(s->row0 + r + i));
-            else
-                W->scale[r + i] = t5g_int8_quantize(row + off, nc, amax, (int8_t *)W->data + (r + i) * nc);
+            else W->scale[r + i] = t5g_int8_quantize(row + off, nc, amax, (int8_t *)W->data + (r + i) * nc);
         }
     }
     free(buf);
@@ -310,7 +396,10 @@ void t5g_model_free(t5g_model *m) {
 }
 
 /* ---- loading from HDF5 ---- */
-typedef struct { t5g_ckpt *ck; const t5g_model *m; } load_ctx;
+typedef struct {
+    t5g_ckpt *ck;
+    const t5g_model *m;
+} load_ctx;
 
 /* Fill a slice in the model's memory from a host producer (directly on the CPU backend,
  * through a host staging buffer on a device backend). */
@@ -327,11 +416,16 @@ static int stage(const t5g_model *m, float *dst, int64_t n, int (*fill)(void *, 
 /* A NaN or Inf weight would make every logit NaN without a word: refuse it at load. */
 static int check_finite(const t5g_tensor_spec *t, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++)
-        T5G_CHECK(isfinite(x[i]), "tensor %s holds a non-finite value (%g): the checkpoint is damaged; re-convert it", t->name, x[i]);
+        T5G_CHECK(isfinite(x[i]), "tensor %s holds a non-finite value (%g): the checkpoint is damaged; re-convert it",
+                  t->name, x[i]);
     return 0;
 }
 
-typedef struct { t5g_ckpt *ck; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } read_args;
+typedef struct {
+    t5g_ckpt *ck;
+    const t5g_tensor_spec *t;
+    int64_t r0, nr, c0, nc;
+} read_args;
 static int read_fill(void *a, float *dst) {
     read_args *r = a;
     T5G_TRY(t5g_ckpt_read(r->ck, r->t->name, r->t->ndim, r->t->shape, r->r0, r->nr, r->c0, r->nc, dst));
@@ -349,17 +443,22 @@ static int load_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
     read_args a = {l->ck, t, s->row0, s->nrows, s->col0, s->ncols};
     const t5g_wmat *W = s->mat;
     if (!W || W->dtype == T5G_DT_F32) return stage(l->m, *s->dst, s->nrows * s->ncols, read_fill, &a);
-    if (W->dtype == T5G_DT_INT8) {  /* int8 stored: taken as it is, scales of the whole rows */
+    if (W->dtype == T5G_DT_INT8) { /* int8 stored: taken as it is, scales of the whole rows */
         int i8 = t5g_ckpt_is_int8(l->ck, t->name);
         if (i8 < 0) return -1;
-        if (i8) return t5g_ckpt_read_i8(l->ck, t->name, t->shape, s->row0, s->nrows, s->col0, s->ncols, W->data, W->scale);
+        if (i8)
+            return t5g_ckpt_read_i8(l->ck, t->name, t->shape, s->row0, s->nrows, s->col0, s->ncols, W->data, W->scale);
     }
     return fill_lowp(l->m, t, s, ckpt_rows, &a);
 }
 
-static int ckpt_has(void *ck, const char *name) { return t5g_ckpt_has(ck, name) == 1; }
+static int ckpt_has(void *ck, const char *name) {
+    return t5g_ckpt_has(ck, name) == 1;
+}
 
-t5g_model *t5g_model_load(const char *path, t5g_comm *comm) { return t5g_model_load_on(path, comm, NULL); }
+t5g_model *t5g_model_load(const char *path, t5g_comm *comm) {
+    return t5g_model_load_on(path, comm, NULL);
+}
 
 t5g_model *t5g_model_load_on(const char *path, t5g_comm *comm, const t5g_backend *be) {
     return t5g_model_load_as(path, comm, be, NULL);
@@ -395,9 +494,15 @@ t5g_model *t5g_model_load_as(const char *path, t5g_comm *comm, const t5g_backend
     m = model_alloc(&cfg, comm, be, wdt, act);
     if (!m) goto out;
     load_ctx lc = {ck, m};
-    if (visit_slots(m, load_one, &lc)) { t5g_model_free(m); m = NULL; goto out; }
+    if (visit_slots(m, load_one, &lc)) {
+        t5g_model_free(m);
+        m = NULL;
+        goto out;
+    }
     if (t5g_ckpt_read_bytes(ck, "tokenizer/spm_model", &m->spm_model, &m->spm_model_len) < 0) {
-        t5g_model_free(m); m = NULL; goto out;
+        t5g_model_free(m);
+        m = NULL;
+        goto out;
     }
     m->bytes_read = t5g_ckpt_bytes_read(ck);
     long long v;
@@ -417,8 +522,15 @@ static float hashed_normal(uint64_t key, uint64_t i) {
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-typedef struct { uint64_t seed; const t5g_model *m; } init_ctx;
-typedef struct { uint64_t seed; const t5g_tensor_spec *t; int64_t r0, nr, c0, nc; } init_args;
+typedef struct {
+    uint64_t seed;
+    const t5g_model *m;
+} init_ctx;
+typedef struct {
+    uint64_t seed;
+    const t5g_tensor_spec *t;
+    int64_t r0, nr, c0, nc;
+} init_args;
 static int init_rows(void *arg, int64_t r0, int64_t nr, int64_t c0, int64_t nc, float *dst);
 static int init_fill(void *arg, float *dst) {
     init_args *a = arg;
@@ -466,12 +578,18 @@ t5g_model *t5g_model_random_as(const t5g_config *cfg, uint64_t seed, t5g_comm *c
     if (compute_type && *compute_type && t5g_compute_type_parse(compute_type, &wdt, &act)) return NULL;
     t5g_model *m = model_alloc(cfg, comm, be, wdt, act);
     init_ctx ic = {seed, m};
-    if (m && visit_slots(m, init_one, &ic)) { t5g_model_free(m); return NULL; }
+    if (m && visit_slots(m, init_one, &ic)) {
+        t5g_model_free(m);
+        return NULL;
+    }
     return m;
 }
 
 /* ---- saving (one process holds whole tensors) ---- */
-typedef struct { t5g_ckpt_writer *w; int i8; } save_ctx;
+typedef struct {
+    t5g_ckpt_writer *w;
+    int i8;
+} save_ctx;
 
 /* widen a bf16 / int8 matrix to float32 (*out malloc'd) */
 static int widen_mat(const t5g_wmat *W, float **out) {
@@ -482,7 +600,7 @@ static int widen_mat(const t5g_wmat *W, float **out) {
         for (int64_t c = 0; c < W->cols; c++) {
             int64_t i = r * W->ld + c;
             f[r * W->cols + c] = W->dtype == T5G_DT_BF16 ? t5g_bf16_to_f32(((const uint16_t *)W->data)[i])
-                                                        : W->scale[r] * (float)((const int8_t *)W->data)[i];
+                                                         : W->scale[r] * (float)((const int8_t *)W->data)[i];
         }
     return 0;
 }
@@ -509,8 +627,7 @@ static int write_one(void *ctx, const t5g_tensor_spec *t, const slot *s) {
             if (!isfinite(amax))
                 rc = T5G_FAIL("tensor %s has a non-finite value in row %lld; it cannot be quantized to int8", t->name,
                               (long long)r);
-            else
-                scale[r] = t5g_int8_quantize(row, W->cols, amax, q + r * W->cols);
+            else scale[r] = t5g_int8_quantize(row, W->cols, amax, q + r * W->cols);
         }
         if (!rc) rc = t5g_ckpt_write_i8(c->w, t->name, t->shape, q, scale);
     }
@@ -539,9 +656,9 @@ int t5g_model_save(t5g_model *m, const char *path, const char *dtype) {
     return t5g_ckpt_finish(w);
 }
 
-
 /* ---- planning: the same slot arithmetic, without allocating the weights ---- */
-static int share(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *elems, int64_t *replicated, int64_t *bytes) {
+static int share(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *elems, int64_t *replicated,
+                 int64_t *bytes) {
     t5g_model m = {0};
     m.cfg = *cfg;
     m.enc.cfg = &m.cfg.enc;
@@ -559,7 +676,8 @@ static int share(const t5g_config *cfg, int r, int T, t5g_dtype dt, int64_t *ele
         rc = resolve(&m, &specs[i], &s);
         *elems += s.nrows * s.ncols;
         *bytes += slot_bytes(&s, dt);
-        if (replicated && s.nrows * s.ncols == specs[i].shape[0] * specs[i].shape[1] && T > 1) *replicated += s.nrows * s.ncols;
+        if (replicated && s.nrows * s.ncols == specs[i].shape[0] * specs[i].shape[1] && T > 1)
+            *replicated += s.nrows * s.ncols;
     }
     free(specs);
     free(m.enc.layers);

@@ -38,8 +38,10 @@ static int sim_latency_from_env(t5g_comm *c) {
               "T5G_SIM_LATENCY_US must be a number of microseconds from 0 to 100000, got '%s'", s);
     c->sim_latency_us = v;
     if (v > 0 && c->world_rank == 0)
-        fprintf(stderr, "t5g: SIMULATED inter-node latency %.1f us per cross-node collective step (T5G_SIM_LATENCY_US); "
-                        "TP group spans %d node(s)\n", v, c->tp_nodes);
+        fprintf(stderr,
+                "t5g: SIMULATED inter-node latency %.1f us per cross-node collective step (T5G_SIM_LATENCY_US); "
+                "TP group spans %d node(s)\n",
+                v, c->tp_nodes);
     return 0;
 }
 
@@ -49,8 +51,8 @@ int t5g_comm_init(t5g_comm *c, int tp) {
     MPI_Comm_rank(c->world, &c->world_rank);
     MPI_Comm_size(c->world, &c->world_size);
     if (tp <= 0) tp = c->world_size;
-    T5G_CHECK(c->world_size % tp == 0, "--tp %d does not divide the number of MPI ranks (%d); use a TP size that divides it",
-              tp, c->world_size);
+    T5G_CHECK(c->world_size % tp == 0,
+              "--tp %d does not divide the number of MPI ranks (%d); use a TP size that divides it", tp, c->world_size);
     c->tp_size = tp;
     c->tp_rank = c->world_rank % tp;
     c->dp_size = c->world_size / tp;
@@ -99,7 +101,7 @@ void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n, t5g_comm_stats *st) {
 double t5g_sim_wire(const t5g_comm *c) {
     if (!c || c->sim_latency_us <= 0 || c->tp_nodes < 2) return 0;
     double t0 = MPI_Wtime(), until = t0 + c->sim_latency_us * 1e-6 * ceil(log2(c->tp_nodes));
-    while (MPI_Wtime() < until) sched_yield();  /* other ranks on an oversubscribed host may run */
+    while (MPI_Wtime() < until) sched_yield(); /* other ranks on an oversubscribed host may run */
     return MPI_Wtime() - t0;
 }
 

@@ -8,12 +8,12 @@
 #include <stdint.h>
 
 typedef struct t5g_comm_s {
-    MPI_Comm world, tp, dp;    /* tp: my TP group; dp: ranks with my tp_rank across groups */
+    MPI_Comm world, tp, dp; /* tp: my TP group; dp: ranks with my tp_rank across groups */
     int world_rank, world_size;
-    int tp_rank, tp_size;      /* T */
-    int dp_rank, dp_size;      /* which TP group / how many */
-    void *device_comm;         /* backend-owned (NCCL communicator of the TP group) */
-    int tp_nodes;              /* nodes (MPI shared-memory domains) my TP group spans */
+    int tp_rank, tp_size; /* T */
+    int dp_rank, dp_size; /* which TP group / how many */
+    void *device_comm;    /* backend-owned (NCCL communicator of the TP group) */
+    int tp_nodes;         /* nodes (MPI shared-memory domains) my TP group spans */
     /* simulation switch T5G_SIM_LATENCY_US (docs/planner.md): extra wire time added to each
      * TP collective whose group spans several nodes; 0 = off (a real cluster) */
     double sim_latency_us;
@@ -22,8 +22,8 @@ typedef struct t5g_comm_s {
 /* What one run's TP all-reduces cost (the planner and the benchmarks read these). */
 typedef struct {
     int64_t allreduce_calls, allreduce_bytes;
-    double allreduce_seconds;  /* wall time inside the collective (device backends: enqueue time) */
-    double sim_seconds;        /* of which simulated wire delay (T5G_SIM_LATENCY_US) */
+    double allreduce_seconds; /* wall time inside the collective (device backends: enqueue time) */
+    double sim_seconds;       /* of which simulated wire delay (T5G_SIM_LATENCY_US) */
 } t5g_comm_stats;
 
 /* Split MPI_COMM_WORLD with TP size tp (0 = world size). Every rank checks the layout

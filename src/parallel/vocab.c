@@ -20,7 +20,10 @@ __m256 _ZGVdN8v_expf(__m256 x);
 
 /* ---- argmax ---- */
 
-typedef struct { float v; int i; } val_loc;
+typedef struct {
+    float v;
+    int i;
+} val_loc;
 
 static float hmax256(__m256 v) {
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -35,30 +38,32 @@ static float row_max(const float *x, int n) {
     int i = 0;
     if (n >= 32) {
         __m256 a = _mm256_loadu_ps(x), b = a, c = a, d = a;
-        for (; i + 32 <= n; i += 32) {  /* max_ps(new, acc) keeps acc where new is NaN */
+        for (; i + 32 <= n; i += 32) { /* max_ps(new, acc) keeps acc where new is NaN */
             a = _mm256_max_ps(_mm256_loadu_ps(x + i), a);
             b = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), b);
             c = _mm256_max_ps(_mm256_loadu_ps(x + i + 16), c);
             d = _mm256_max_ps(_mm256_loadu_ps(x + i + 24), d);
         }
         m = hmax256(_mm256_max_ps(_mm256_max_ps(a, b), _mm256_max_ps(c, d)));
-        if (m != m) m = -INFINITY;  /* the first row elements were NaN */
+        if (m != m) m = -INFINITY; /* the first row elements were NaN */
     }
-    for (; i < n; i++) if (x[i] > m) m = x[i];
+    for (; i < n; i++)
+        if (x[i] > m) m = x[i];
     return m;
 }
 
 /* Index of the first element of x that equals the maximum (the strict-> scan's answer). */
 static int row_argmax(const float *x, int n) {
     float m = row_max(x, n);
-    if (!(x[0] < m)) return 0;  /* x[0] is the max, or the scan never moved off a NaN x[0] */
+    if (!(x[0] < m)) return 0; /* x[0] is the max, or the scan never moved off a NaN x[0] */
     __m256 mv = _mm256_set1_ps(m);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
         int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), mv, _CMP_EQ_OQ));
         if (hit) return i + __builtin_ctz((unsigned)hit);
     }
-    for (; i < n; i++) if (x[i] == m) return i;
+    for (; i < n; i++)
+        if (x[i] == m) return i;
     return 0;
 }
 
@@ -92,7 +97,7 @@ int t5g_vocab_argmax(t5g_comm *c, const float *logits, int rows, int nv, int v0,
     t5g_pool_for(rows, 1, argmax_rows, &j);
     /* MAXLOC breaks ties toward the lower index, which is the lower id */
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, loc, rows, MPI_FLOAT_INT, MPI_MAXLOC, c->tp);
-    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
+    t5g_sim_wire(c); /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) {
         ids[r] = loc[r].i;
         if (values) values[r] = loc[r].v;
@@ -144,10 +149,10 @@ int t5g_vocab_logsumexp(t5g_comm *c, const float *logits, int rows, int nv, floa
     row_job j = {.logits = logits, .nv = nv, .mx = mx, .sum = sum};
     t5g_pool_for(rows, 1, max_rows, &j);
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, mx, rows, MPI_FLOAT, MPI_MAX, c->tp);
-    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
+    t5g_sim_wire(c); /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     t5g_pool_for(rows, 1, sumexp_rows, &j);
     if (c && c->tp_size > 1) MPI_Allreduce(MPI_IN_PLACE, sum, rows, MPI_DOUBLE, MPI_SUM, c->tp);
-    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
+    t5g_sim_wire(c); /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) lse[r] = (float)(mx[r] + log(sum[r]));
     if (mx != mstack) free(mx);
     if (sum != sstack) free(sum);
@@ -164,7 +169,7 @@ int t5g_cand_cmp(const void *a, const void *b) {
 
 /* Insert (v, id) into the sorted buffer heap[0..*n) of at most kl entries. */
 static void heap_push(t5g_cand *heap, int *n, int kl, float v, int id) {
-    if (*n == kl && !(v > heap[*n - 1].value)) return;  /* ties keep the lower id already held */
+    if (*n == kl && !(v > heap[*n - 1].value)) return; /* ties keep the lower id already held */
     int j = *n < kl ? (*n)++ : kl - 1;
     while (j > 0 && heap[j - 1].value < v) {
         heap[j] = heap[j - 1];
@@ -233,7 +238,7 @@ static int merge_ranks(t5g_comm *c, const t5g_cand *loc, int rows, int k, t5g_ca
     if (!all || !row) return T5G_FAIL("out of memory in top-k");
     int bytes = rows * k * (int)sizeof(t5g_cand);
     MPI_Allgather(loc, bytes, MPI_BYTE, all, bytes, MPI_BYTE, c->tp);
-    t5g_sim_wire(c);  /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
+    t5g_sim_wire(c); /* simulated inter-node latency (off unless T5G_SIM_LATENCY_US) */
     for (int r = 0; r < rows; r++) {
         for (int t = 0; t < T; t++) memcpy(row + t * k, all + ((size_t)t * rows + r) * k, sizeof(t5g_cand) * k);
         qsort(row, (size_t)k * T, sizeof *row, t5g_cand_cmp);
@@ -248,7 +253,7 @@ static void topk_large_rows(void *ctx, int64_t r0, int64_t r1) {
     t5g_cand *buf = malloc(sizeof(t5g_cand) * (size_t)j->nv);
     for (int64_t r = r0; r < r1; r++) {
         t5g_cand *o = j->out + (size_t)r * j->k;
-        if (!buf) {  /* reported by the caller: every candidate left empty */
+        if (!buf) { /* reported by the caller: every candidate left empty */
             for (int q = 0; q < j->k; q++) o[q] = (t5g_cand){-INFINITY, -1};
             continue;
         }
@@ -264,9 +269,9 @@ static void topk_large_rows(void *ctx, int64_t r0, int64_t r1) {
 int t5g_vocab_topk(t5g_comm *c, const float *logits, int rows, int nv, int v0, int k, const float *lse,
                    const float *add, t5g_cand *out) {
     T5G_CHECK(logits && out && rows >= 0 && nv > 0 && k > 0, "t5g_vocab_topk: bad arguments");
-    int kl = k < nv ? k : nv;  /* local candidates per row */
+    int kl = k < nv ? k : nv; /* local candidates per row */
     int T = c ? c->tp_size : 1;
-    t5g_cand *loc = out;  /* TP = 1: the local candidates are the answer */
+    t5g_cand *loc = out; /* TP = 1: the local candidates are the answer */
     if (T > 1) {
         loc = scratch(0, (size_t)rows * k + 1);
         T5G_CHECK(loc, "out of memory in top-k");

@@ -4,7 +4,10 @@
 #define T5G_VOCAB_H
 #include "parallel/comm.h"
 
-typedef struct { float value; int id; } t5g_cand;
+typedef struct {
+    float value;
+    int id;
+} t5g_cand;
 /* qsort order of candidates: value descending, then id ascending (torch.topk's tie order) */
 int t5g_cand_cmp(const void *a, const void *b);
 

@@ -3,7 +3,7 @@
  * attention over the caches, norms and elementwise passes, the vocabulary statistics, and
  * latency + bytes / bandwidth per collective, inside or across nodes.  bench/plan_accuracy.sh
  * compares it with measured runs. */
-#define _GNU_SOURCE  /* sched_getaffinity */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "plan/plan.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -26,7 +26,12 @@
 
 double t5g_bare_gemm_gflops(int M, int N, int K, int reps) {
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K), *C = malloc(sizeof(float) * M * N);
-    if (!A || !B || !C) { free(A); free(B); free(C); return 0; }
+    if (!A || !B || !C) {
+        free(A);
+        free(B);
+        free(C);
+        return 0;
+    }
     for (int64_t i = 0; i < (int64_t)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
     for (int64_t i = 0; i < (int64_t)N * K; i++) B[i] = (float)(i % 5) * 0.1f;
     float one = 1, zero = 0;
@@ -37,7 +42,9 @@ double t5g_bare_gemm_gflops(int M, int N, int K, int reps) {
         double t = t5g_now() - t0;
         if (t < best) best = t;
     }
-    free(A); free(B); free(C);
+    free(A);
+    free(B);
+    free(C);
     return 2.0 * M * N * K / best / 1e9;
 }
 
@@ -64,7 +71,7 @@ double t5g_read_bandwidth(size_t bytes, int reps) {
     if (!x) return 0;
     int nt = omp_get_max_threads();
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] = 1.0f;  /* first touch by the reading threads */
+    for (size_t i = 0; i < n; i++) x[i] = 1.0f; /* first touch by the reading threads */
     double best = 1e30, sink = 0;
     for (int r = 0; r < reps; r++) {
         double t0 = t5g_now(), s = 0;
@@ -80,7 +87,9 @@ double t5g_read_bandwidth(size_t bytes, int reps) {
 
 /* ---- calibration ------------------------------------------------------------------------ */
 
-static double median3(double a, double b, double c) { return fmax(fmin(a, b), fmin(fmax(a, b), c)); }
+static double median3(double a, double b, double c) {
+    return fmax(fmin(a, b), fmin(fmax(a, b), c));
+}
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -94,7 +103,7 @@ static void measure_allreduce(MPI_Comm comm, t5g_comm *sim, int quick, double *l
     size_t n = 1 << 20;
     float *big = calloc(n, sizeof(float));
     double l[3], b[3];
-    for (int k = 0; k < 3; k++) {  /* median of 3 rounds: the machine may be shared */
+    for (int k = 0; k < 3; k++) { /* median of 3 rounds: the machine may be shared */
         MPI_Barrier(comm);
         double t0 = MPI_Wtime();
         for (int i = 0; i < reps; i++) {
@@ -112,7 +121,7 @@ static void measure_allreduce(MPI_Comm comm, t5g_comm *sim, int quick, double *l
     }
     free(big);
     double v[2] = {median3(l[0], l[1], l[2]), -median3(b[0], b[1], b[2])};
-    MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_DOUBLE, MPI_MAX, comm);  /* the slowest rank */
+    MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_DOUBLE, MPI_MAX, comm); /* the slowest rank */
     *lat = v[0];
     *bw = -v[1];
 }
@@ -136,7 +145,7 @@ static double decode_kernel(int threads, double *gflops) {
     int N = 65536 * threads;
     int saved = t5g_pool_threads();
     t5g_pool_set_threads(threads);
-    const t5g_backend *be = t5g_backend_cpu();  /* the weights' own allocator: 2 MB pages, as in a run */
+    const t5g_backend *be = t5g_backend_cpu(); /* the weights' own allocator: 2 MB pages, as in a run */
     float *w = be->alloc(be->ctx, sizeof(float) * (size_t)N * K), *x = malloc(sizeof(float) * M * K),
           *y = malloc(sizeof(float) * (size_t)M * N);
     double gbs = 0, t[5];
@@ -162,7 +171,8 @@ static double decode_kernel(int threads, double *gflops) {
         }
     }
     if (w) be->release(be->ctx, w);
-    free(x); free(y);
+    free(x);
+    free(y);
     t5g_pool_set_threads(saved);
     return gbs;
 }
@@ -209,8 +219,8 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
     m->cores = node_cores();
     m->node_mem_gib = node_mem_gib();
     if (rank == 0) measure_node(m, quick);
-    quiet_barrier(comm);  /* the other ranks sleep meanwhile: spinning would take rank 0's cores */
-    MPI_Bcast(m, (int)sizeof *m, MPI_BYTE, 0, comm);  /* one binary on one cluster: same layout */
+    quiet_barrier(comm); /* the other ranks sleep meanwhile: spinning would take rank 0's cores */
+    MPI_Bcast(m, (int)sizeof *m, MPI_BYTE, 0, comm); /* one binary on one cluster: same layout */
     /* the nodes (MPI shared-memory domains), their first ranks */
     MPI_Comm node, pair;
     int nrank, nodes;
@@ -222,7 +232,7 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
     MPI_Allreduce(MPI_IN_PLACE, &r0, 1, MPI_INT, MPI_MIN, node);
     on_first_node = r0 == 0;
     /* intra: ranks 0 and 1 of the first node */
-    m->ar_latency_us = 3.0;  /* defaults (platform.md §3, 2 ranks, shared memory) */
+    m->ar_latency_us = 3.0; /* defaults (platform.md §3, 2 ranks, shared memory) */
     m->ar_bw_gbs = 5.0;
     int nsize;
     MPI_Comm_size(node, &nsize);
@@ -250,14 +260,14 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
         memset(&sim, 0, sizeof sim);
         sim.tp_nodes = 2;
         const char *env = getenv("T5G_SIM_LATENCY_US");
-        sim.sim_latency_us = env ? atof(env) : 0;  /* validated by t5g_comm_init */
+        sim.sim_latency_us = env ? atof(env) : 0; /* validated by t5g_comm_init */
         lat = bw = 0;
         if (pair != MPI_COMM_NULL) {
             measure_allreduce(pair, &sim, quick, &lat, &bw);
             MPI_Comm_free(&pair);
         }
         if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
-        MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm);  /* world rank 0 leads the first node */
+        MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm); /* world rank 0 leads the first node */
         MPI_Bcast(&bw, 1, MPI_DOUBLE, 0, comm);
         m->inter_latency_us = lat * 1e6;
         m->inter_bw_gbs = bw / 1e9;
@@ -269,7 +279,11 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
 
 /* ---- machine file ----------------------------------------------------------------------- */
 
-typedef struct { const char *key, *alias; size_t off; int is_int, required; } mkey;
+typedef struct {
+    const char *key, *alias;
+    size_t off;
+    int is_int, required;
+} mkey;
 #define MD(f) offsetof(t5g_machine, f)
 static const mkey machine_keys[] = {
     {"cores", NULL, MD(cores), 1, 0},
@@ -294,7 +308,8 @@ static const mkey machine_keys[] = {
 int t5g_machine_save(const t5g_machine *m, const char *path) {
     t5g_outfile o;
     T5G_TRY(t5g_out_open(&o, path, "w"));
-    fprintf(o.f, "{\n  \"comment\": \"t5g calibrate: GEMM rates per core, bandwidths in GB/s, latencies in us (docs/planner.md)\"");
+    fprintf(o.f, "{\n  \"comment\": \"t5g calibrate: GEMM rates per core, bandwidths in GB/s, latencies in us "
+                 "(docs/planner.md)\"");
     for (int i = 0; i < N_MKEYS; i++) {
         const char *p = (const char *)m + machine_keys[i].off;
         if (machine_keys[i].is_int) fprintf(o.f, ",\n  \"%s\": %d", machine_keys[i].key, *(const int *)p);
@@ -317,12 +332,16 @@ int t5g_machine_load(t5g_machine *m, const char *path) {
     if (!text) return -1;
     cJSON *j = cJSON_Parse(text);
     free(text);
-    T5G_CHECK(cJSON_IsObject(j), "%s is not a JSON object (write it with t5g calibrate -o, or by hand: docs/planner.md)", path);
+    T5G_CHECK(cJSON_IsObject(j),
+              "%s is not a JSON object (write it with t5g calibrate -o, or by hand: docs/planner.md)", path);
     int rc = 0, seen[N_MKEYS] = {0};
     for (const cJSON *v = j->child; v && !rc; v = v->next) {
         if (!strcmp(v->string, "comment")) continue;
         const mkey *k = find_key(v->string);
-        if (!k) { rc = T5G_FAIL("%s: unknown key \"%s\" (the keys are listed in docs/planner.md)", path, v->string); break; }
+        if (!k) {
+            rc = T5G_FAIL("%s: unknown key \"%s\" (the keys are listed in docs/planner.md)", path, v->string);
+            break;
+        }
         if (!cJSON_IsNumber(v) || v->valuedouble < 0 || (k->required && v->valuedouble <= 0)) {
             rc = T5G_FAIL("%s: \"%s\" must be a %s number", path, v->string, k->required ? "positive" : "non-negative");
             break;
@@ -334,7 +353,8 @@ int t5g_machine_load(t5g_machine *m, const char *path) {
     }
     for (int i = 0; i < N_MKEYS && !rc; i++)
         if (machine_keys[i].required && !seen[i])
-            rc = T5G_FAIL("%s: \"%s\" missing (rerun t5g calibrate -o, or add it by hand: docs/planner.md)", path, machine_keys[i].key);
+            rc = T5G_FAIL("%s: \"%s\" missing (rerun t5g calibrate -o, or add it by hand: docs/planner.md)", path,
+                          machine_keys[i].key);
     if (!rc && (m->inter_latency_us > 0) != (m->inter_bw_gbs > 0))
         rc = T5G_FAIL("%s: give both inter_latency_us and inter_bw_gbs, or neither", path);
     if (!m->threads) m->threads = 1;
@@ -371,15 +391,18 @@ double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, double bytes) 
     return steps_in * m->ar_latency_us * 1e-6 + steps_x * m->inter_latency_us * 1e-6 + bytes * 2.0 * (T - 1) / T / bw;
 }
 
-typedef struct { double rate, rate_f32, skinny, bw, cores; } rank_speed;
+typedef struct {
+    double rate, rate_f32, skinny, bw, cores;
+} rank_speed;
 
 static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
     rank_speed r;
     int cores = m->cores > 0 ? m->cores : m->threads;
     r.cores = m->threads > 0 ? m->threads : 1;
-    if (r.cores * rpn > cores) r.cores = (double)cores / rpn;  /* oversubscribed: a share of the cores */
-    double g = wdtype == T5G_DT_BF16 && m->gemm_gflops_bf16 > 0 ? m->gemm_gflops_bf16
-             : wdtype == T5G_DT_INT8 && m->gemm_gflops_int8 > 0 ? m->gemm_gflops_int8 : m->gemm_gflops;
+    if (r.cores * rpn > cores) r.cores = (double)cores / rpn; /* oversubscribed: a share of the cores */
+    double g = wdtype == T5G_DT_BF16 && m->gemm_gflops_bf16 > 0   ? m->gemm_gflops_bf16
+               : wdtype == T5G_DT_INT8 && m->gemm_gflops_int8 > 0 ? m->gemm_gflops_int8
+                                                                  : m->gemm_gflops;
     /* a rank computes at its cores' speed, at most its share of what the node's cores do together */
     double node_share = m->gemm_gflops_node > 0 ? m->gemm_gflops_node / rpn / (m->gemm_gflops * r.cores) : 1;
     if (node_share > 1) node_share = 1;
@@ -396,13 +419,17 @@ static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
 static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t5g_shard *E, t5g_plan *p) {
     rank_speed v = speed_of(m, p->ranks_per_node, p->wdtype);
     const t5g_stack_config *s = &c->enc;
-    double N = (double)p->batch * p->src_len, S = p->src_len, H = s->hidden_size, hd = s->head_dim, L = s->num_hidden_layers;
-    double w = (double)layer_elems(s, E, 0, 0) * L, wbytes = w * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
+    double N = (double)p->batch * p->src_len, S = p->src_len, H = s->hidden_size, hd = s->head_dim,
+           L = s->num_hidden_layers;
+    double w = (double)layer_elems(s, E, 0, 0) * L, wbytes = w * (p->wdtype == T5G_DT_INT8   ? 1
+                                                                  : p->wdtype == T5G_DT_BF16 ? 2
+                                                                                             : 4);
     double gemm = fmax(2.0 * N * w / v.rate, wbytes / v.bw);
     double attn = 4.0 * N * S * E->nh * hd * L / v.rate_f32;
     /* per layer: 4 RMSNorms (read + write), 2 residual adds (2 reads + write), the gated
      * activation over the FFN width, RoPE on q and k, softmax over the scores (write, read, write) */
-    double bytes = 4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
+    double bytes =
+        4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
     double norm = bytes / v.bw;
     double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, N * H * 4) : 0;
     p->enc_gemm_ms = gemm * 1e3;
@@ -421,7 +448,7 @@ static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_
     /* a step reads the decoder's matrices and the LM head in their in-memory dtype */
     double welems = (double)layer_elems(s, D, (int)He, 1) * L + (double)D->nv * Hd;
     double wbytes = welems * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
-    double frac = R >= 64 ? 1.0 : R / 64.0;  /* the GEMM rate grows from skinny (M=8) to large */
+    double frac = R >= 64 ? 1.0 : R / 64.0; /* the GEMM rate grows from skinny (M=8) to large */
     double rate = v.skinny + (v.rate - v.skinny) * frac;
     double t_mem = wbytes / v.bw, t_w = fmax(t_mem, 2.0 * R * welems / rate);
     /* attention over the caches: self (half the output on average) + cross, f32 K and V */
@@ -434,7 +461,8 @@ static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_
     double t_comm = 0;
     if (p->tp > 1) {
         t_comm = (3.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * Hd * 4);
-        t_comm += (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * 8.0 * (p->beams > 1 ? p->beams : 1));
+        t_comm +=
+            (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * 8.0 * (p->beams > 1 ? p->beams : 1));
     }
     p->step_mem_ms = t_w * 1e3;
     p->step_attn_ms = t_attn * 1e3;
@@ -452,12 +480,12 @@ static int plan_memory(const t5g_config *c, t5g_plan *p, t5g_shard *E, t5g_shard
     for (int r = 0; r < T; r++) {
         int64_t e, rep, bytes, stored;
         T5G_TRY(t5g_weight_share(c, r, T, &e, &rep));
-        T5G_TRY(t5g_weight_bytes(c, r, T, (t5g_dtype)p->wdtype, &bytes));  /* the arena's own size */
+        T5G_TRY(t5g_weight_bytes(c, r, T, (t5g_dtype)p->wdtype, &bytes)); /* the arena's own size */
         T5G_TRY(t5g_weight_bytes(c, r, T, T5G_DT_INT8, &stored));
         if (e > best) {
             best = e;
             p->weights = bytes;
-            p->weights_replicated = 4 * rep;  /* norms and biases: float32 in every dtype */
+            p->weights_replicated = 4 * rep; /* norms and biases: float32 in every dtype */
             p->checkpoint_read = p->dtype_bytes == 1 ? stored : (int64_t)p->dtype_bytes * e;
             t5g_shard_plan(&c->enc, r, T, E);
             t5g_shard_plan(&c->dec, r, T, D);
@@ -469,10 +497,10 @@ static int plan_memory(const t5g_config *c, t5g_plan *p, t5g_shard *E, t5g_shard
     p->cross_kv = sm.cross_kv;
     p->self_kv = sm.self_kv;
     p->activations = sm.activations;
-    p->logits = 4LL * rows * D->nv * 2;                 /* step logits + search scratch */
-    p->overhead = 256LL << 20;                           /* MPI buffers, code, allocator slack */
+    p->logits = 4LL * rows * D->nv * 2; /* step logits + search scratch */
+    p->overhead = 256LL << 20;          /* MPI buffers, code, allocator slack */
     p->total = p->weights + sm.total + p->logits + p->overhead;
-    p->node_total = p->total * p->ranks_per_node;       /* every rank counted as the busiest */
+    p->node_total = p->total * p->ranks_per_node; /* every rank counted as the busiest */
     return 0;
 }
 
@@ -482,7 +510,8 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
     T5G_CHECK(p->nodes >= 1 && p->ranks_per_node >= 1, "--nodes and --ranks-per-node must be >= 1");
     T5G_CHECK(T >= 1 && world % T == 0, "TP size %d does not divide the %d ranks (%d nodes x %d)", T, world, p->nodes,
               p->ranks_per_node);
-    T5G_CHECK(p->batch >= 1 && p->src_len >= 1 && p->tgt_len >= 1 && p->beams >= 1, "batch, lengths and beams must be >= 1");
+    T5G_CHECK(p->batch >= 1 && p->src_len >= 1 && p->tgt_len >= 1 && p->beams >= 1,
+              "batch, lengths and beams must be >= 1");
     p->tp_nodes = group_nodes(T, world, p->ranks_per_node);
     t5g_shard E, D;
     T5G_TRY(plan_memory(c, p, &E, &D));
@@ -497,7 +526,8 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
     if (!mach) return 0;
     T5G_CHECK(p->tp_nodes == 1 || mach->inter_latency_us > 0,
               "TP %d spans %d nodes but the machine file has no inter-node numbers (inter_latency_us, inter_bw_gbs): "
-              "run t5g calibrate on 2 nodes or add the site's numbers (docs/planner.md)", T, p->tp_nodes);
+              "run t5g calibrate on 2 nodes or add the site's numbers (docs/planner.md)",
+              T, p->tp_nodes);
     double enc = predict_encoder(c, mach, &E, p), step = predict_step(c, mach, &D, p);
     p->enc_tokens_per_s = (double)p->batch * p->src_len / enc;
     p->step_ms = step * 1e3;
@@ -512,30 +542,34 @@ int t5g_plan_search(const t5g_config *c, const t5g_machine *mach, const t5g_plan
     int world = p->nodes * p->ranks_per_node, rpn = p->ranks_per_node, found = 0, n = 0;
     double node_mem = mach && mach->node_mem_gib > 0 ? mach->node_mem_gib * 1073741824.0 : 0;
     for (int T = 1; T <= world; T++) {
-        if (world % T || (rpn % T && T % rpn)) continue;  /* TP groups whole inside nodes, or whole nodes */
+        if (world % T || (rpn % T && T % rpn)) continue; /* TP groups whole inside nodes, or whole nodes */
         t5g_plan q = *p;
         q.tp = T;
-        if (t5g_plan_compute(c, mach, &q)) continue;  /* heads that do not split T ways, no inter-node numbers */
+        if (t5g_plan_compute(c, mach, &q)) continue; /* heads that do not split T ways, no inter-node numbers */
         if (cand && n < 32) cand[n] = q;
         n++;
         int fits = (!mem_per_rank || q.total <= mem_per_rank) && (!node_mem || q.node_total <= node_mem);
         if (!fits) continue;
         if (!found || (mach && q.requests_per_s > best->requests_per_s * 1.0001)) *best = q;
         found = 1;
-        if (!mach) break;  /* memory only: the smallest TP that fits */
+        if (!mach) break; /* memory only: the smallest TP that fits */
     }
     if (ncand) *ncand = n < 32 ? n : 32;
     t5g_clear_error();
     if (found) return 0;
     if (!mem_per_rank && !node_mem)
-        return T5G_FAIL("no valid layout for %d nodes x %d ranks: no TP size splits the model with its groups inside nodes or "
-                        "over whole nodes%s; give --tp, or other --ranks-per-node", p->nodes, rpn,
-                        mach && mach->inter_latency_us <= 0 ? " (TP across nodes needs inter-node numbers in the machine file)" : "");
+        return T5G_FAIL(
+            "no valid layout for %d nodes x %d ranks: no TP size splits the model with its groups inside nodes or "
+            "over whole nodes%s; give --tp, or other --ranks-per-node",
+            p->nodes, rpn,
+            mach && mach->inter_latency_us <= 0 ? " (TP across nodes needs inter-node numbers in the machine file)"
+                                                : "");
     char lim[128] = "";
     if (mem_per_rank) snprintf(lim, sizeof lim, "%.2f GiB per rank", mem_per_rank / 1073741824.0);
     if (node_mem)
         snprintf(lim + strlen(lim), sizeof lim - strlen(lim), "%s%.1f GiB per node", mem_per_rank ? " and " : "",
                  node_mem / 1073741824.0);
     return T5G_FAIL("the model does not fit in %s with any TP size up to %d ranks (%d nodes x %d); "
-                    "use more nodes or ranks per node, or a smaller --batch", lim, world, p->nodes, rpn);
+                    "use more nodes or ranks per node, or a smaller --batch",
+                    lim, world, p->nodes, rpn);
 }

@@ -11,20 +11,20 @@
 /* One cluster's numbers (machine file keys in docs/planner.md).  0 in an optional field means
  * "not known": the planner says what it assumed instead, or refuses the layout that needs it. */
 typedef struct {
-    double gemm_gflops;        /* f32 GEMM of large shapes, one core */
-    double skinny_gflops;      /* f32 GEMM of decode shape (M = 8), one core */
-    double mem_bw_gbs;         /* streaming read bandwidth of a whole node (all cores) */
-    double ar_latency_us;      /* intra-node MPI_Allreduce of 8 bytes between 2 ranks */
-    double ar_bw_gbs;          /* intra-node MPI_Allreduce of 4 MiB between 2 ranks: bytes / time */
-    int threads;               /* threads per rank the numbers assume by default */
-    int measured_allreduce;    /* 0: the intra-node all-reduce numbers are defaults, not measured */
-    int cores;                 /* cores per node (0: = threads) */
-    double mem_bw_core_gbs;    /* streaming read by one core (0: mem_bw_gbs / cores) */
-    double gemm_gflops_bf16, gemm_gflops_int8;  /* one core (0: the f32 number is used, said so) */
-    double inter_latency_us, inter_bw_gbs;      /* all-reduce step between nodes (0: unknown) */
-    double node_mem_gib;       /* memory of a node (0: unknown) */
-    double sim_latency_us;     /* SIMULATED latency (T5G_SIM_LATENCY_US) included in inter_latency_us */
-    double gemm_gflops_node;   /* f32 GEMM of all cores of a node at once (0: cores x gemm_gflops) */
+    double gemm_gflops;                        /* f32 GEMM of large shapes, one core */
+    double skinny_gflops;                      /* f32 GEMM of decode shape (M = 8), one core */
+    double mem_bw_gbs;                         /* streaming read bandwidth of a whole node (all cores) */
+    double ar_latency_us;                      /* intra-node MPI_Allreduce of 8 bytes between 2 ranks */
+    double ar_bw_gbs;                          /* intra-node MPI_Allreduce of 4 MiB between 2 ranks: bytes / time */
+    int threads;                               /* threads per rank the numbers assume by default */
+    int measured_allreduce;                    /* 0: the intra-node all-reduce numbers are defaults, not measured */
+    int cores;                                 /* cores per node (0: = threads) */
+    double mem_bw_core_gbs;                    /* streaming read by one core (0: mem_bw_gbs / cores) */
+    double gemm_gflops_bf16, gemm_gflops_int8; /* one core (0: the f32 number is used, said so) */
+    double inter_latency_us, inter_bw_gbs;     /* all-reduce step between nodes (0: unknown) */
+    double node_mem_gib;                       /* memory of a node (0: unknown) */
+    double sim_latency_us;                     /* SIMULATED latency (T5G_SIM_LATENCY_US) included in inter_latency_us */
+    double gemm_gflops_node;                   /* f32 GEMM of all cores of a node at once (0: cores x gemm_gflops) */
 } t5g_machine;
 
 /* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
@@ -42,23 +42,23 @@ int t5g_machine_load(t5g_machine *m, const char *path);
 typedef struct {
     int tp, nodes, ranks_per_node;
     int batch, src_len, tgt_len, beams;
-    int dtype_bytes;           /* checkpoint storage: 4 (f32), 2 (bf16) or 1 (int8 + row scales) */
-    int wdtype;                /* weights in memory (--compute-type): 0 f32, 1 bf16, 2 int8 (t5g_dtype) */
+    int dtype_bytes; /* checkpoint storage: 4 (f32), 2 (bf16) or 1 (int8 + row scales) */
+    int wdtype;      /* weights in memory (--compute-type): 0 f32, 1 bf16, 2 int8 (t5g_dtype) */
     /* memory of the busiest rank, bytes */
     int64_t weights, weights_replicated, cross_kv, self_kv, activations, logits, overhead, total;
-    int64_t checkpoint_read;   /* checkpoint bytes this rank reads */
+    int64_t checkpoint_read; /* checkpoint bytes this rank reads */
     /* communication */
-    double allreduces_per_enc_pass, bytes_per_enc_token;   /* per encoder pass / per source token */
-    double allreduces_per_step, bytes_per_gen_token;       /* per decoder step / per generated token */
+    double allreduces_per_enc_pass, bytes_per_enc_token; /* per encoder pass / per source token */
+    double allreduces_per_step, bytes_per_gen_token;     /* per decoder step / per generated token */
     /* predictions (one TP group) */
     double enc_tokens_per_s, gen_tokens_per_s, step_ms, step_mem_ms, step_comm_ms;
     /* layout across nodes, and what the predictions are made of */
-    int tp_nodes;              /* nodes one TP group spans */
-    int64_t node_total;        /* memory of one node: its ranks' totals */
-    int predicted;             /* 0: no machine numbers, memory only */
-    double enc_gemm_ms, enc_attn_ms, enc_norm_ms, enc_comm_ms;   /* one encoder pass */
-    double step_attn_ms, step_norm_ms, step_vocab_ms;            /* one decoder step */
-    double requests_per_s;     /* the job: DP groups x batch / (encoder pass + tgt_len steps) */
+    int tp_nodes;                                              /* nodes one TP group spans */
+    int64_t node_total;                                        /* memory of one node: its ranks' totals */
+    int predicted;                                             /* 0: no machine numbers, memory only */
+    double enc_gemm_ms, enc_attn_ms, enc_norm_ms, enc_comm_ms; /* one encoder pass */
+    double step_attn_ms, step_norm_ms, step_vocab_ms;          /* one decoder step */
+    double requests_per_s; /* the job: DP groups x batch / (encoder pass + tgt_len steps) */
 } t5g_plan;
 
 /* Plan rank layout tp for the given shapes; mach NULL = memory only.  Fails (clear message)

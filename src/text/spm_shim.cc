@@ -27,19 +27,16 @@ static_assert(sizeof(int) == sizeof(int32_t), "spm ids are int; our API uses int
 
 static void load_failed(const char *what, const char *why) {
     T5G_FAIL("cannot load SentencePiece model from %s: %s; give a valid tokenizer.model (or a "
-             "checkpoint whose tokenizer/spm_model holds one)", what, why);
+             "checkpoint whose tokenizer/spm_model holds one)",
+             what, why);
 }
 
 // Shared tail of both loaders: checks the status and that the model is usable.
-static t5g_spm *finish_load(std::unique_ptr<t5g_spm> h, const sentencepiece::util::Status &st,
-                            const char *what) {
+static t5g_spm *finish_load(std::unique_ptr<t5g_spm> h, const sentencepiece::util::Status &st, const char *what) {
     if (!st.ok()) {
         // spm reports a broken proto as an internal error naming its own source line.
-        if (st.code() == sentencepiece::util::StatusCode::kNotFound)
-            load_failed(what, st.ToString().c_str());
-        else
-            load_failed(what,
-                        ("not a serialized SentencePiece model (" + st.ToString() + ")").c_str());
+        if (st.code() == sentencepiece::util::StatusCode::kNotFound) load_failed(what, st.ToString().c_str());
+        else load_failed(what, ("not a serialized SentencePiece model (" + st.ToString() + ")").c_str());
         return nullptr;
     }
     if (h->sp.GetPieceSize() <= 0) {
@@ -72,8 +69,7 @@ extern "C" t5g_spm *t5g_spm_load_bytes(const void *data, size_t len) {
     }
     try {
         std::unique_ptr<t5g_spm> h(new t5g_spm);
-        const auto st = h->sp.LoadFromSerializedProto(
-            absl::string_view(static_cast<const char *>(data), len));
+        const auto st = h->sp.LoadFromSerializedProto(absl::string_view(static_cast<const char *>(data), len));
         char what[64];
         std::snprintf(what, sizeof what, "%zu bytes in memory", len);
         return finish_load(std::move(h), st, what);
@@ -83,9 +79,13 @@ extern "C" t5g_spm *t5g_spm_load_bytes(const void *data, size_t len) {
     }
 }
 
-extern "C" void t5g_spm_free(t5g_spm *h) { delete h; }
+extern "C" void t5g_spm_free(t5g_spm *h) {
+    delete h;
+}
 
-extern "C" int t5g_spm_vocab_size(const t5g_spm *h) { return h ? h->sp.GetPieceSize() : -1; }
+extern "C" int t5g_spm_vocab_size(const t5g_spm *h) {
+    return h ? h->sp.GetPieceSize() : -1;
+}
 
 extern "C" void t5g_spm_special_ids(const t5g_spm *h, int *pad, int *eos, int *bos, int *unk) {
     *pad = h->sp.pad_id();
@@ -112,8 +112,8 @@ extern "C" int t5g_spm_piece_to_id(const t5g_spm *h, const char *piece) {
     return h->sp.IdToPiece(id) == piece ? id : -1;
 }
 
-extern "C" int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t len,
-                                   size_t front, size_t back, size_t *n) {
+extern "C" int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t len, size_t front, size_t back,
+                                   size_t *n) {
     try {
         std::vector<int> v;
         const auto st = h->sp.Encode(absl::string_view(text, len), &v);
@@ -121,8 +121,7 @@ extern "C" int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t le
             T5G_FAIL("SentencePiece encode failed: %s", st.ToString().c_str());
             return nullptr;
         }
-        int32_t *out = static_cast<int32_t *>(
-            t5g_malloc((front + v.size() + back) * sizeof(int32_t), "token ids"));
+        int32_t *out = static_cast<int32_t *>(t5g_malloc((front + v.size() + back) * sizeof(int32_t), "token ids"));
         if (!out) return nullptr;
         if (!v.empty()) std::memcpy(out + front, v.data(), v.size() * sizeof(int32_t));
         *n = v.size();
@@ -133,8 +132,7 @@ extern "C" int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t le
     }
 }
 
-extern "C" char *t5g_spm_decode(const t5g_spm *h, const int32_t *ids, size_t n,
-                                int skip_special, size_t *len) {
+extern "C" char *t5g_spm_decode(const t5g_spm *h, const int32_t *ids, size_t n, int skip_special, size_t *len) {
     try {
         // The proto form gives each id its own surface string, so special pieces can be
         // dropped or spelled out without re-splitting the text (exact even with a dummy prefix).

@@ -15,8 +15,7 @@ typedef struct t5g_spm t5g_spm;
 
 /* Piece types of the model proto.  NORMAL includes user-defined pieces (<mask>,
  * <start_of_turn>, ...): libsentencepiece 0.1.97 cannot tell them apart. */
-enum { T5G_SPM_NORMAL = 0, T5G_SPM_CONTROL = 1, T5G_SPM_UNKNOWN = 2, T5G_SPM_BYTE = 3,
-       T5G_SPM_UNUSED = 4 };
+enum { T5G_SPM_NORMAL = 0, T5G_SPM_CONTROL = 1, T5G_SPM_UNKNOWN = 2, T5G_SPM_BYTE = 3, T5G_SPM_UNUSED = 4 };
 
 /* Load a serialized ModelProto from a file / from memory (the bytes are copied). */
 t5g_spm *t5g_spm_load_file(const char *path);
@@ -35,14 +34,12 @@ int t5g_spm_piece_to_id(const t5g_spm *h, const char *piece);
 /* Encodes text[0..len) (no normalization beyond the model's own).  Returns a malloc'd array
  * of front + *n + back int32 with the ids at [front, front + *n); the caller fills the spare
  * slots (bos/eos) and frees it. */
-int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t len, size_t front,
-                        size_t back, size_t *n);
+int32_t *t5g_spm_encode(const t5g_spm *h, const char *text, size_t len, size_t front, size_t back, size_t *n);
 
 /* Decodes ids (all must be in range).  Control and unknown pieces are dropped when
  * skip_special != 0, else rendered as their piece text (e.g. "<bos>").  Returns a malloc'd
  * NUL-terminated string of *len bytes (it may contain NUL bytes if the ids encode them). */
-char *t5g_spm_decode(const t5g_spm *h, const int32_t *ids, size_t n, int skip_special,
-                     size_t *len);
+char *t5g_spm_decode(const t5g_spm *h, const int32_t *ids, size_t n, int skip_special, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -41,16 +41,25 @@ void t5g_tokenizer_free(t5g_tokenizer *tok) {
     free(tok);
 }
 
-int t5g_tokenizer_vocab_size(const t5g_tokenizer *tok) { return tok ? tok->vocab : -1; }
-int t5g_tokenizer_pad_id(const t5g_tokenizer *tok) { return tok ? tok->pad : -1; }
-int t5g_tokenizer_eos_id(const t5g_tokenizer *tok) { return tok ? tok->eos : -1; }
-int t5g_tokenizer_bos_id(const t5g_tokenizer *tok) { return tok ? tok->bos : -1; }
-int t5g_tokenizer_unk_id(const t5g_tokenizer *tok) { return tok ? tok->unk : -1; }
+int t5g_tokenizer_vocab_size(const t5g_tokenizer *tok) {
+    return tok ? tok->vocab : -1;
+}
+int t5g_tokenizer_pad_id(const t5g_tokenizer *tok) {
+    return tok ? tok->pad : -1;
+}
+int t5g_tokenizer_eos_id(const t5g_tokenizer *tok) {
+    return tok ? tok->eos : -1;
+}
+int t5g_tokenizer_bos_id(const t5g_tokenizer *tok) {
+    return tok ? tok->bos : -1;
+}
+int t5g_tokenizer_unk_id(const t5g_tokenizer *tok) {
+    return tok ? tok->unk : -1;
+}
 
 static int check_id(const t5g_tokenizer *tok, int32_t id) {
     T5G_CHECK(tok, "tokenizer is NULL");
-    T5G_CHECK(id >= 0 && id < tok->vocab, "token id %d is out of range (vocabulary has %d ids)",
-              (int)id, tok->vocab);
+    T5G_CHECK(id >= 0 && id < tok->vocab, "token id %d is out of range (vocabulary has %d ids)", (int)id, tok->vocab);
     return 0;
 }
 
@@ -83,26 +92,25 @@ static size_t utf8_bad_offset(const char *text, size_t len) {
         }
         utf8proc_int32_t cp;
         size_t rest = len - i;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
-                                              (utf8proc_ssize_t)rest, &cp);
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)rest, &cp);
         if (k <= 0) return i;
         i += (size_t)k;
     }
     return len;
 }
 
-int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len, int flags,
-                         int32_t **ids, size_t *n) {
+int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len, int flags, int32_t **ids, size_t *n) {
     T5G_CHECK(tok && ids && n && (text || len == 0), "tokenizer encode: NULL argument");
-    T5G_CHECK((flags & ~(T5G_TOK_ADD_BOS | T5G_TOK_ADD_EOS)) == 0,
-              "tokenizer encode: unknown flags 0x%x", (unsigned)flags);
+    T5G_CHECK((flags & ~(T5G_TOK_ADD_BOS | T5G_TOK_ADD_EOS)) == 0, "tokenizer encode: unknown flags 0x%x",
+              (unsigned)flags);
     const int bos = (flags & T5G_TOK_ADD_BOS) != 0, eos = (flags & T5G_TOK_ADD_EOS) != 0;
     T5G_CHECK(!bos || tok->bos >= 0, "cannot add <bos>: the tokenizer model defines no bos id");
     T5G_CHECK(!eos || tok->eos >= 0, "cannot add <eos>: the tokenizer model defines no eos id");
     size_t bad = utf8_bad_offset(text, len);
     T5G_CHECK(bad == len,
               "input text is not valid UTF-8 at byte offset %zu (byte 0x%02X); re-encode it as "
-              "UTF-8 (e.g. iconv -f latin1 -t utf-8)", bad, (unsigned char)text[bad]);
+              "UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+              bad, (unsigned char)text[bad]);
     size_t k = 0;
     int32_t *v = t5g_spm_encode(tok->spm, text ? text : "", len, (size_t)bos, (size_t)eos, &k);
     if (!v) return -1;
@@ -113,17 +121,14 @@ int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len,
     return 0;
 }
 
-char *t5g_tokenizer_decode(const t5g_tokenizer *tok, const int32_t *ids, size_t n, int flags,
-                           size_t *len) {
+char *t5g_tokenizer_decode(const t5g_tokenizer *tok, const int32_t *ids, size_t n, int flags, size_t *len) {
     T5G_CHECK_NULL(tok && (ids || n == 0), "tokenizer decode: NULL argument");
-    T5G_CHECK_NULL((flags & ~T5G_TOK_KEEP_SPECIAL) == 0, "tokenizer decode: unknown flags 0x%x",
-                   (unsigned)flags);
+    T5G_CHECK_NULL((flags & ~T5G_TOK_KEEP_SPECIAL) == 0, "tokenizer decode: unknown flags 0x%x", (unsigned)flags);
     for (size_t i = 0; i < n; i++)
         T5G_CHECK_NULL(ids[i] >= 0 && ids[i] < tok->vocab,
-                       "cannot decode token id %d at position %zu: valid ids are 0..%d",
-                       (int)ids[i], i, tok->vocab - 1);
+                       "cannot decode token id %d at position %zu: valid ids are 0..%d", (int)ids[i], i,
+                       tok->vocab - 1);
     size_t dummy;
     static const int32_t none[1] = {0};
-    return t5g_spm_decode(tok->spm, n ? ids : none, n, !(flags & T5G_TOK_KEEP_SPECIAL),
-                          len ? len : &dummy);
+    return t5g_spm_decode(tok->spm, n ? ids : none, n, !(flags & T5G_TOK_KEEP_SPECIAL), len ? len : &dummy);
 }

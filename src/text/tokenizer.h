@@ -49,8 +49,7 @@ int t5g_tokenizer_is_special(const t5g_tokenizer *tok, int32_t id);
 /* Encode text[0..len) (valid UTF-8; NUL bytes inside are allowed).  flags: T5G_TOK_ADD_BOS
  * prepends bos, T5G_TOK_ADD_EOS appends eos (error if the model defines none).  On success
  * *ids is a malloc'd array of *n ids (free() it; non-NULL even when *n == 0).  0 / -1. */
-int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len, int flags,
-                         int32_t **ids, size_t *n);
+int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len, int flags, int32_t **ids, size_t *n);
 
 /* Decode ids into a malloc'd NUL-terminated string (free() it); *len (if non-NULL) gets its
  * length in bytes.  By default control and unknown pieces (pad, eos, bos, unk) are skipped,
@@ -58,7 +57,6 @@ int t5g_tokenizer_encode(const t5g_tokenizer *tok, const char *text, size_t len,
  * <start_of_turn> are ordinary text and kept.  With T5G_TOK_KEEP_SPECIAL every special id is
  * spelled as its piece ("<bos>", "<unk>"), like skip_special_tokens=False.  An id outside
  * 0..vocab_size-1 is an error naming its position.  NULL on error. */
-char *t5g_tokenizer_decode(const t5g_tokenizer *tok, const int32_t *ids, size_t n, int flags,
-                           size_t *len);
+char *t5g_tokenizer_decode(const t5g_tokenizer *tok, const int32_t *ids, size_t n, int flags, size_t *len);
 
 #endif

@@ -20,29 +20,27 @@
 
 #define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,prfchw")))
 
-enum { MR = 14, NR = 32, KC = 512, NC = 512, PF = 8 };  /* PF: B prefetch distance in k steps */
+enum { MR = 14, NR = 32, KC = 512, NC = 512, PF = 8 }; /* PF: B prefetch distance in k steps */
 
 typedef struct {
     int tb, M, N, K, lda, ldb, ldc;
     const float *A, *B;
     float *C;
-    float beta;       /* for this K block: the caller's beta on the first, 1 after */
-    int k0, kc;       /* K block */
-    int n0, nc;       /* N block */
-    int nsub;         /* tasks per micro-panel of A: the N block cut into nsub column ranges */
-    float *Bp;        /* packed block: nc/NR panels of kc x NR */
+    float beta; /* for this K block: the caller's beta on the first, 1 after */
+    int k0, kc; /* K block */
+    int n0, nc; /* N block */
+    int nsub;   /* tasks per micro-panel of A: the N block cut into nsub column ranges */
+    float *Bp;  /* packed block: nc/NR panels of kc x NR */
 } gemm_job;
 
 /* r[i] = row i of a 16 x 16 block -> r[j] = column j (unpack, unpack, two 128-bit lane shuffles) */
 T5G_AVX512 static inline void transpose16(__m512 r[16]) {
     __m512 t[16];
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < 8; i++) {
+    _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
-    _Pragma("GCC unroll 4")
-    for (int i = 0; i < 4; i++) {
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
         __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
         __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
         r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
@@ -50,15 +48,13 @@ T5G_AVX512 static inline void transpose16(__m512 r[16]) {
         r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
         r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
     }
-    _Pragma("GCC unroll 4")
-    for (int c = 0; c < 4; c++) {
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
         t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
         t[c + 4] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
         t[c + 8] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
         t[c + 12] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
     }
-    _Pragma("GCC unroll 4")
-    for (int c = 0; c < 4; c++) {
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
         r[c] = _mm512_shuffle_f32x4(t[c], t[c + 8], 0x88);
         r[c + 8] = _mm512_shuffle_f32x4(t[c], t[c + 8], 0xdd);
         r[c + 4] = _mm512_shuffle_f32x4(t[c + 4], t[c + 12], 0x88);
@@ -75,9 +71,8 @@ T5G_AVX512 static void pack_rows(const float *src, size_t ld, int rows, int kc, 
         int kn = kc - k < 16 ? kc - k : 16;
         __mmask16 mk = (__mmask16)((1u << kn) - 1);
         __m512 r[16];
-        _Pragma("GCC unroll 16")
-        for (int i = 0; i < 16; i++)
-            r[i] = i < rows ? _mm512_maskz_loadu_ps(mk, src + (size_t)i * ld + k) : _mm512_setzero_ps();
+        _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++) r[i] =
+            i < rows ? _mm512_maskz_loadu_ps(mk, src + (size_t)i * ld + k) : _mm512_setzero_ps();
         transpose16(r);
         for (int c = 0; c < kn; c++) _mm512_storeu_ps(dst + (size_t)(k + c) * lds, r[c]);
     }
@@ -87,7 +82,7 @@ T5G_AVX512 static void pack_rows(const float *src, size_t ld, int rows, int kc, 
 T5G_AVX512 static void pack_b_panel(const gemm_job *j, int p) {
     float *dst = j->Bp + (size_t)p * j->kc * NR;
     int n0 = j->n0 + p * NR, nr = j->N - n0 < NR ? j->N - n0 : NR;
-    if (j->tb) {  /* B [N, K]: a transpose, 16 rows at a time */
+    if (j->tb) { /* B [N, K]: a transpose, 16 rows at a time */
         for (int h = 0; h < NR; h += 16) {
             int rows = nr - h < 0 ? 0 : nr - h > 16 ? 16 : nr - h;
             pack_rows(j->B + (size_t)(n0 + h) * j->ldb + j->k0, (size_t)j->ldb, rows, j->kc, dst + h, NR);
@@ -96,7 +91,7 @@ T5G_AVX512 static void pack_b_panel(const gemm_job *j, int p) {
     }
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xffff : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
-    for (int k = 0; k < j->kc; k++) {  /* B [K, N]: row segments */
+    for (int k = 0; k < j->kc; k++) { /* B [K, N]: row segments */
         const float *src = j->B + (size_t)(j->k0 + k) * j->ldb + n0;
         _mm512_store_ps(dst + (size_t)k * NR, _mm512_maskz_loadu_ps(m0, src));
         _mm512_store_ps(dst + (size_t)k * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
@@ -122,18 +117,15 @@ T5G_AVX512 static void kernel_14x32(int kc, const float *Ap, const float *Bp, fl
         _mm_prefetch((const char *)(C + (size_t)i * ldc), _MM_HINT_ET0);
         _mm_prefetch((const char *)(C + (size_t)i * ldc + 16), _MM_HINT_ET0);
     }
-    _Pragma("GCC unroll 14")
-    for (int i = 0; i < MR; i++) {
+    _Pragma("GCC unroll 14") for (int i = 0; i < MR; i++) {
         c[i][0] = _mm512_setzero_ps();
         c[i][1] = _mm512_setzero_ps();
     }
-    _Pragma("GCC unroll 2")
-    for (int k = 0; k < kc; k++) {
+    _Pragma("GCC unroll 2") for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
         _mm_prefetch((const char *)(Bp + PF * NR), _MM_HINT_T0);
         _mm_prefetch((const char *)(Bp + PF * NR + 16), _MM_HINT_T0);
-        _Pragma("GCC unroll 14")
-        for (int i = 0; i < MR; i++) {
+        _Pragma("GCC unroll 14") for (int i = 0; i < MR; i++) {
             __m512 a = _mm512_set1_ps(Ap[i]);
             c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
             c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
@@ -142,8 +134,7 @@ T5G_AVX512 static void kernel_14x32(int kc, const float *Ap, const float *Bp, fl
         Bp += NR;
     }
     __m512 bv = _mm512_set1_ps(beta);
-    _Pragma("GCC unroll 14")
-    for (int i = 0; i < MR; i++) {
+    _Pragma("GCC unroll 14") for (int i = 0; i < MR; i++) {
         if (i >= mr) break;
         float *y = C + (size_t)i * ldc;
         if (beta != 0.0f) {
@@ -163,7 +154,7 @@ T5G_AVX512 static void kernel_14x32(int kc, const float *Ap, const float *Bp, fl
 /* Task t: micro-panel t / nsub of A against column range t % nsub of the packed block. */
 T5G_AVX512 static void compute_task(void *ctx, int64_t t0, int64_t t1) {
     const gemm_job *j = ctx;
-    float Ap[KC * MR + 16] __attribute__((aligned(64)));  /* 28 KB: stays in L1 */
+    float Ap[KC * MR + 16] __attribute__((aligned(64))); /* 28 KB: stays in L1 */
     int panels = (j->nc + NR - 1) / NR, last = -1;
     for (int64_t t = t0; t < t1; t++) {
         int ip = (int)(t / j->nsub), s = (int)(t % j->nsub);
@@ -188,9 +179,11 @@ static float *block_buffer(void) {
     return buf;
 }
 
-static int gemm_off;  /* tests: t5g_gemm_f32_enable(0) takes the BLIS / AVX2 paths */
+static int gemm_off; /* tests: t5g_gemm_f32_enable(0) takes the BLIS / AVX2 paths */
 
-void t5g_gemm_f32_enable(int on) { gemm_off = !on; }
+void t5g_gemm_f32_enable(int on) {
+    gemm_off = !on;
+}
 
 int t5g_gemm_f32_native(void) {
     static int have = -1;
@@ -208,15 +201,15 @@ static void run(int parallel, int64_t n, t5g_pool_fn fn, void *ctx) {
     else fn(ctx, 0, n);
 }
 
-int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
-                 float *C, int ldc) {
+int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc) {
     if (!t5g_gemm_f32_native()) return -1;
     float *Bp = block_buffer();
     if (!Bp) return -1;
     if (M <= 0 || N <= 0) return 0;
     gemm_job j = {tb, M, N, K, lda, ldb, ldc, A, B, C, beta, 0, 0, 0, 0, 1, Bp};
     int T = parallel ? t5g_pool_threads() : 1, mp = (M + MR - 1) / MR;
-    if (K <= 0) {  /* no products: C = beta·C */
+    if (K <= 0) { /* no products: C = beta·C */
         for (int i = 0; i < M; i++)
             for (int n = 0; n < N; n++) C[(size_t)i * ldc + n] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + n];
         return 0;

@@ -15,7 +15,9 @@ static inline int t5g_cpu_linear_use_small(int M, int N, int K) {
  * BLIS, GFLOP/s: q_proj 512x512 at M = 128: 109 vs 96, M = 256: 100 vs 96, M = 512: 96 vs 108;
  * down_proj 512x1024 at M = 256: 75 vs 51, M = 512: 72 vs 105; LM head 256000x512 at M = 128:
  * 101 vs 86.  (t5g_cpu_linear_use_small above is the bf16 kernels' rule.) */
-static inline int t5g_cpu_f32_use_tile(int M) { return M <= 256; }
+static inline int t5g_cpu_f32_use_tile(int M) {
+    return M <= 256;
+}
 /* Tests: 0 = use the AVX2 kernel (and BLIS for many rows), 1 = the best this CPU has; returns 1 if
  * AVX-512 is in use. */
 int t5g_cpu_linear_isa(int want);
@@ -29,10 +31,10 @@ void t5g_cpu_sgemm(int tb, int M, int N, int K, float alpha, const float *A, int
                    float beta, float *C, int ldc);
 /* gemm_f32.c: the AVX-512 packed GEMM for many rows, C = A·op(B) + beta·C, on the pool (parallel)
  * or the calling thread; -1 (nothing done) where this CPU has no AVX-512 */
-int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
-                 float *C, int ldc);
-int t5g_gemm_f32_native(void);  /* 1 if t5g_gemm_f32 runs here */
-void t5g_gemm_f32_enable(int on);  /* tests: 0 = never (BLIS and the AVX2 softmax instead) */
+int t5g_gemm_f32(int parallel, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+int t5g_gemm_f32_native(void);    /* 1 if t5g_gemm_f32 runs here */
+void t5g_gemm_f32_enable(int on); /* tests: 0 = never (BLIS and the AVX2 softmax instead) */
 void t5g_cpu_linear_f32(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* bf16 weights and activations rounded to bf16, vdpbf16ps (linear_bf16dp.c; W->act_bf16: bf16-act).
@@ -59,8 +61,7 @@ void t5g_cpu_int8_amx_run(const int8_t *xq, const float *xs, int M, int Kp, cons
                           int kc, uint32_t *xp);
 void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy);
 /* the same with the activation rows quantized by the given absolute maxima (backend.h linear_amax) */
-void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
-                              const float *amax);
+void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy, const float *amax);
 
 /* bf16 / int8 kernels (linear_bf16.c, linear_int8.c; feature check in linear_lowp.c).
  * bf16: weights widened to float32 in registers, float32 FMA (exact w.r.t. a bf16 model run in
@@ -81,11 +82,17 @@ void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out);
 
 /* bfloat16 <-> float32 (round to nearest even, NaN kept quiet) */
 static inline float t5g_bf16_to_f32(uint16_t h) {
-    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    union {
+        uint32_t u;
+        float f;
+    } v = {(uint32_t)h << 16};
     return v.f;
 }
 static inline uint16_t t5g_f32_to_bf16(float f) {
-    union { float f; uint32_t u; } v = {f};
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
     if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
 }

@@ -20,7 +20,7 @@
 
 extern int t5g_lowp_avx512;
 
-#define NB 32  /* weight rows per claimed chunk */
+#define NB 32 /* weight rows per claimed chunk */
 
 typedef struct {
     const float *x;
@@ -44,7 +44,8 @@ T5G_AVX512 static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d
     __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
     __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
                              _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    __m256 h =
+        _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
@@ -59,53 +60,42 @@ static inline const uint16_t *prefetch_rows(const bf_job *j, int n) {
 }
 
 T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_job *j, int m0, int mr, int n0, int nr,
-                                                                    const uint16_t *pf) {
+                                                                     const uint16_t *pf) {
     __m512 acc[6][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm512_setzero_ps();
     const uint16_t *w[4];
     const float *a[6];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 16 <= kc; k += 16) {
         __m512 wv[4];
         if (pf && !(k & 31))
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_loadu_si256((const __m256i *)(w[n] + k)));
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
+                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] =
+            widen16(_mm256_loadu_si256((const __m256i *)(w[n] + k)));
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
             __m512 av = _mm512_loadu_ps(a[m] + k);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
         }
     }
     if (k < kc) {
         __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
         __m512 wv[4];
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_maskz_loadu_epi16(mk, w[n] + k));
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_maskz_loadu_epi16(mk, w[n] + k));
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
             __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++) {
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
         _mm_storeu_ps(v, hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) y[n] = j->accumulate ? y[n] + v[n] : v[n];
+        _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) y[n] = j->accumulate ? y[n] + v[n] : v[n];
     }
 }
 
@@ -118,12 +108,24 @@ T5G_AVX512 static void rows512(const bf_job *j, int n0, int n1) {
             int mr = j->M - m < 6 ? j->M - m : 6;
             const uint16_t *p = m == 0 ? pf : NULL;
             switch (mr) {
-            case 6: tile512(j, m, 6, n, nr, p); break;
-            case 5: tile512(j, m, 5, n, nr, p); break;
-            case 4: tile512(j, m, 4, n, nr, p); break;
-            case 3: tile512(j, m, 3, n, nr, p); break;
-            case 2: tile512(j, m, 2, n, nr, p); break;
-            default: tile512(j, m, 1, n, nr, p); break;
+                case 6:
+                    tile512(j, m, 6, n, nr, p);
+                    break;
+                case 5:
+                    tile512(j, m, 5, n, nr, p);
+                    break;
+                case 4:
+                    tile512(j, m, 4, n, nr, p);
+                    break;
+                case 3:
+                    tile512(j, m, 3, n, nr, p);
+                    break;
+                case 2:
+                    tile512(j, m, 2, n, nr, p);
+                    break;
+                default:
+                    tile512(j, m, 1, n, nr, p);
+                    break;
             }
         }
     }
@@ -145,33 +147,24 @@ static inline __m256 widen8(const uint16_t *p) {
 
 __attribute__((always_inline)) static inline void tile256(const bf_job *j, int m0, int mr, int n0, int nr) {
     __m256 acc[3][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 3; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm256_setzero_ps();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm256_setzero_ps();
     const uint16_t *w[4];
     const float *a[3];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 8 <= kc; k += 8) {
         __m256 av[3];
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) {
+        _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) {
             __m256 wv = widen8(w[n] + k);
-            _Pragma("GCC unroll 8")
-            for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
+            _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++) {
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) {
             float v = hsum256(acc[m][n]);
             for (int kk = k; kk < kc; kk++) v += a[m][kk] * t5g_bf16_to_f32(w[n][kk]);
             y[n] = j->accumulate ? y[n] + v : v;
@@ -202,7 +195,7 @@ static void touch_rows(const bf_job *j, int n0, int n1) {
         size_t bytes = 2 * (size_t)j->kc, b = 0;
         for (; b + 32 <= bytes; b += 64) acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(p + b)));
     }
-    __asm__ volatile("" : : "x"(acc));  /* keep the loads */
+    __asm__ volatile("" : : "x"(acc)); /* keep the loads */
 }
 
 static void bf_chunk(void *ctx, int64_t c0, int64_t c1) {
@@ -210,7 +203,7 @@ static void bf_chunk(void *ctx, int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) {
         int n0 = (int)(c * NB), n1 = n0 + NB < j->N ? n0 + NB : j->N;
         if (t5g_lowp_avx512) {
-            rows512(j, n0, n1);  /* prefetches its own rows */
+            rows512(j, n0, n1); /* prefetches its own rows */
             continue;
         }
         if (j->M <= 8) touch_rows(j, n0, n1);
@@ -220,7 +213,7 @@ static void bf_chunk(void *ctx, int64_t c0, int64_t c1) {
 
 static void linear_small(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     int N = W->rows, K = W->cols, kc = K;
-    int64_t limit = 65536 / M;  /* the M x kc activation block within ~256 KB of L2 */
+    int64_t limit = 65536 / M; /* the M x kc activation block within ~256 KB of L2 */
     if (kc > limit) kc = (int)(limit < 256 ? 256 : limit / 16 * 16);
     bf_job j = {x, W->data, y, M, N, K, ldx, W->ld, ldy, 0, kc, 0};
     for (int k0 = 0; k0 < K; k0 += kc) {
@@ -233,7 +226,11 @@ static void linear_small(const float *x, int M, int ldx, const t5g_wmat *W, floa
 
 /* ---- many rows: widened panels through BLIS ---- */
 
-typedef struct { const uint16_t *w; float *out; int K, ldw; } widen_job;
+typedef struct {
+    const uint16_t *w;
+    float *out;
+    int K, ldw;
+} widen_job;
 
 static void widen_rows(void *ctx, int64_t r0, int64_t r1) {
     const widen_job *j = ctx;
@@ -246,9 +243,9 @@ static void widen_rows(void *ctx, int64_t r0, int64_t r1) {
     }
 }
 
-#define PANEL_FLOATS (1 << 21)  /* 8 MB of widened weights per BLIS call */
+#define PANEL_FLOATS (1 << 21) /* 8 MB of widened weights per BLIS call */
 
-static _Thread_local float *g_panel;  /* reused across calls, one per calling thread */
+static _Thread_local float *g_panel; /* reused across calls, one per calling thread */
 static _Thread_local size_t g_panel_n;
 
 static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
@@ -262,7 +259,7 @@ static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, flo
         g_panel = malloc(sizeof(float) * need);
         g_panel_n = g_panel ? need : 0;
     }
-    if (!g_panel) {  /* no memory for a panel: the tile kernel needs none */
+    if (!g_panel) { /* no memory for a panel: the tile kernel needs none */
         linear_small(x, M, ldx, W, y, ldy);
         return;
     }
@@ -270,18 +267,18 @@ static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, flo
         int pn = N - n0 < P ? N - n0 : P;
         widen_job wj = {(const uint16_t *)W->data + (size_t)n0 * W->ld, g_panel, K, W->ld};
         t5g_pool_for(pn, 4, widen_rows, &wj);
-        t5g_cpu_sgemm(1, M, pn, K, 1.0f, x, ldx, g_panel, K, 0.0f, y + n0, ldy);  /* BLIS on the pool's team */
+        t5g_cpu_sgemm(1, M, pn, K, 1.0f, x, ldx, g_panel, K, 0.0f, y + n0, ldy); /* BLIS on the pool's team */
     }
 }
 
 void t5g_cpu_linear_bf16(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
-    if (W->act_bf16) {  /* bf16-act: another numerics, chosen at load (never by M) */
+    if (W->act_bf16) { /* bf16-act: another numerics, chosen at load (never by M) */
         t5g_cpu_linear_bf16dp(x, M, ldx, W, y, ldy);
         return;
     }
     if (t5g_lowp_avx512 < 0) t5g_cpu_lowp_isa(-1);
-    if (W->cols <= 0) {  /* empty sum */
+    if (W->cols <= 0) { /* empty sum */
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)W->rows);
         return;
     }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NB 32           /* weight rows per claimed chunk */
+#define NB       32     /* weight rows per claimed chunk */
 #define XB_BYTES 262144 /* bf16 activation block per M block: within L2 */
 #define PF_QUADS 2      /* software prefetch distance in weight quads (as linear_bf16.c) */
 
@@ -40,46 +40,38 @@ T5G_BF16DP static inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
     __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
     __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
                              _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    __m256 h =
+        _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
 T5G_BF16DP __attribute__((always_inline)) static inline void tile(const dp_job *j, int m0, int mr, int n0, int nr,
                                                                   const uint16_t *pf) {
     __m512 acc[6][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm512_setzero_ps();
     const uint16_t *w[4], *a[6];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++) a[m] = j->xb + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->xb + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp;
     int K = j->K;
     for (int k = 0; k < K; k += 32) {
         /* the activation rows are zero-padded to Kp: only W needs the tail mask */
         __mmask32 mk = K - k >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << (K - k)) - 1);
         __m512bh wv[4];
         if (pf && !(k & 31))
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = (__m512bh)_mm512_maskz_loadu_epi16(mk, w[n] + k);
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
+                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = (__m512bh)_mm512_maskz_loadu_epi16(mk, w[n] + k);
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
             __m512bh av = (__m512bh)_mm512_loadu_si512(a[m] + k);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbf16_ps(acc[m][n], av, wv[n]);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbf16_ps(acc[m][n], av, wv[n]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++) {
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
         _mm_storeu_ps(v, hsum4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) y[n] = v[n];
+        _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) y[n] = v[n];
     }
 }
 
@@ -92,12 +84,24 @@ T5G_BF16DP static void rows(const dp_job *j, int n0, int n1, int m0, int m1) {
             int mr = m1 - m < 6 ? m1 - m : 6;
             const uint16_t *p = m == m0 ? pf : NULL;
             switch (mr) {
-            case 6: tile(j, m, 6, n, nr, p); break;
-            case 5: tile(j, m, 5, n, nr, p); break;
-            case 4: tile(j, m, 4, n, nr, p); break;
-            case 3: tile(j, m, 3, n, nr, p); break;
-            case 2: tile(j, m, 2, n, nr, p); break;
-            default: tile(j, m, 1, n, nr, p); break;
+                case 6:
+                    tile(j, m, 6, n, nr, p);
+                    break;
+                case 5:
+                    tile(j, m, 5, n, nr, p);
+                    break;
+                case 4:
+                    tile(j, m, 4, n, nr, p);
+                    break;
+                case 3:
+                    tile(j, m, 3, n, nr, p);
+                    break;
+                case 2:
+                    tile(j, m, 2, n, nr, p);
+                    break;
+                default:
+                    tile(j, m, 1, n, nr, p);
+                    break;
             }
         }
     }
@@ -114,7 +118,11 @@ T5G_BF16DP static void dp_chunk(void *ctx, int64_t c0, int64_t c1) {
 
 /* ---- activations to bf16, nearest even (as t5g_f32_to_bf16; NaN stays NaN) ---- */
 
-typedef struct { const float *x; int ldx, K, Kp; uint16_t *xb; } round_job;
+typedef struct {
+    const float *x;
+    int ldx, K, Kp;
+    uint16_t *xb;
+} round_job;
 
 T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
     const round_job *j = ctx;
@@ -123,7 +131,8 @@ T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
         uint16_t *q = j->xb + (size_t)r * j->Kp;
         int k = 0;
         for (; k + 32 <= j->K; k += 32)
-            _mm512_storeu_si512(q + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
+            _mm512_storeu_si512(q + k,
+                                (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
         for (; k < j->K; k++) q[k] = t5g_f32_to_bf16(x[k]);
         memset(q + j->K, 0, sizeof(uint16_t) * (size_t)(j->Kp - j->K));
     }
@@ -140,7 +149,7 @@ T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
 
 #define T5G_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
 
-static int g_amx_use = 1;  /* tests: 0 forces vdpbf16ps */
+static int g_amx_use = 1; /* tests: 0 forces vdpbf16ps */
 
 int t5g_cpu_bf16act_amx(int want) {
     if (want >= 0) g_amx_use = want;
@@ -162,7 +171,8 @@ T5G_AMX static const uint16_t *a_rows(const amx_job *j, int n, int k, uint16_t *
     }
     memset(stage, 0, 16 * 64);
     int kk = j->K - k < 32 ? j->K - k : 32;
-    for (int r = 0; r < 16 && n + r < j->N; r++) memcpy(stage + 32 * r, j->w + (size_t)(n + r) * j->ldw + k, 2 * (size_t)kk);
+    for (int r = 0; r < 16 && n + r < j->N; r++)
+        memcpy(stage + 32 * r, j->w + (size_t)(n + r) * j->ldw + k, 2 * (size_t)kk);
     *ld = 64;
     return stage;
 }
@@ -173,7 +183,10 @@ T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
     int two_n = n0 + 16 < j->N, kp2 = j->Kp / 2;
     for (int b = b0; b < b1; b += 2) {
         int two_m = b + 1 < b1;
-        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
         for (int k = 0; k < j->Kp; k += 32) {
             int lda;
             const uint16_t *a = a_rows(j, n0, k, stage[0], &lda);
@@ -191,7 +204,10 @@ T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
                 if (two_m) _tile_dpbf16ps(3, 5, 7);
             }
         }
-        _tile_stored(0, c[0], 64); _tile_stored(1, c[1], 64); _tile_stored(2, c[2], 64); _tile_stored(3, c[3], 64);
+        _tile_stored(0, c[0], 64);
+        _tile_stored(1, c[1], 64);
+        _tile_stored(2, c[2], 64);
+        _tile_stored(3, c[3], 64);
         for (int t = 0; t < 4; t++) {
             int n = n0 + 16 * (t >> 1), m = 16 * (b + (t & 1));
             if ((t & 1) && !two_m) continue;
@@ -204,21 +220,22 @@ T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
 
 T5G_AMX static void amx_chunk(void *ctx, int64_t c0, int64_t c1) {
     const amx_job *j = ctx;
-    t5g_amx_config();  /* per thread: the tile configuration is thread state */
+    t5g_amx_config(); /* per thread: the tile configuration is thread state */
     for (int64_t c = c0; c < c1; c++)
-        for (int b = 0; b < j->nmb; b += j->mbb) amx_block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
+        for (int b = 0; b < j->nmb; b += j->mbb)
+            amx_block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
     _tile_release();
 }
 
-static _Thread_local uint16_t *g_xb;  /* reused across calls, one per calling thread */
+static _Thread_local uint16_t *g_xb; /* reused across calls, one per calling thread */
 static _Thread_local size_t g_xb_n;
-static _Thread_local uint32_t *g_xp;  /* AMX: the pairs packed for the B tiles */
-static _Thread_local size_t g_xp_n;   /* in bf16 units */
+static _Thread_local uint32_t *g_xp; /* AMX: the pairs packed for the B tiles */
+static _Thread_local size_t g_xp_n;  /* in bf16 units */
 
 void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
     int N = W->rows, K = W->cols, Kp = (K + 31) / 32 * 32;
-    if (K <= 0) {  /* empty sum */
+    if (K <= 0) { /* empty sum */
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);
         return;
     }
@@ -228,7 +245,7 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
         g_xb = malloc(sizeof(uint16_t) * need);
         g_xb_n = g_xb ? need : 0;
     }
-    if (!g_xb) {  /* no way to report from an op: NaN, never a plausible wrong number */
+    if (!g_xb) { /* no way to report from an op: NaN, never a plausible wrong number */
         fprintf(stderr, "t5g: error: out of memory rounding %d x %d activations to bf16\n", M, K);
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
@@ -246,7 +263,7 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
         }
         if (g_xp) {
             t5g_amx_pack(g_xb, M, Kp / 2, g_xp, nmb);
-            int mbb = XB_BYTES / (32 * Kp);  /* activation blocks per pass: within L2, never a sum */
+            int mbb = XB_BYTES / (32 * Kp); /* activation blocks per pass: within L2, never a sum */
             amx_job a = {g_xp, W->data, y, M, N, K, Kp, W->ld, ldy, nmb, mbb < 2 ? 2 : mbb / 2 * 2};
             t5g_pool_for((N + NB - 1) / NB, 1, amx_chunk, &a);
             return;
@@ -256,7 +273,7 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
             for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
         return;
     }
-    int mb = XB_BYTES / (2 * Kp);  /* the block size changes only which rows share a pass, never a sum */
+    int mb = XB_BYTES / (2 * Kp); /* the block size changes only which rows share a pass, never a sum */
     mb = mb < 6 ? 6 : mb / 6 * 6;
     dp_job j = {g_xb, W->data, y, M, N, K, Kp, W->ld, ldy, mb};
     t5g_pool_for((N + NB - 1) / NB, 1, dp_chunk, &j);

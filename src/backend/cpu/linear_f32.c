@@ -15,13 +15,13 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define NB 32  /* weight rows per claimed chunk (8 quads): ~32 KB of a 256-wide K block */
+#define NB 32 /* weight rows per claimed chunk (8 quads): ~32 KB of a 256-wide K block */
 
 typedef struct {
     const float *x, *w;
     float *y;
     int M, N, K, ldx, ldw, ldy;
-    int k0, kc, accumulate;  /* K block [k0, k0+kc); accumulate: add to y instead of storing */
+    int k0, kc, accumulate; /* K block [k0, k0+kc); accumulate: add to y instead of storing */
 } lin_job;
 
 /* ---- AVX-512: 16 lanes, MR x 4 tile, MR <= 6 (24 accumulators + 4 weights + 1 activation) ---- */
@@ -31,10 +31,10 @@ typedef struct {
 /* The four sums of a, b, c, d in one vector: [Σa, Σb, Σc, Σd] (11 instructions instead of
  * four separate 16-lane reductions; the tile's reductions were ~17% of an LM-head call). */
 T5G_AVX512 __attribute__((always_inline)) static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));  /* per 128: a, b, a, b */
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b)); /* per 128: a, b, a, b */
     __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
     __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));  /* per 128: a b c d */
+                             _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2))); /* per 128: a b c d */
     __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
     return _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
 }
@@ -51,50 +51,39 @@ static inline const float *prefetch_rows(const lin_job *j, int n) {
 }
 
 T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr,
-                                                                    const float *pf) {
+                                                                     const float *pf) {
     __m512 acc[6][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_ps();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm512_setzero_ps();
     const float *w[4], *a[6];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 16 <= kc; k += 16) {
         __m512 wv[4];
         if (pf) {
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
+                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
         }
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = _mm512_loadu_ps(w[n] + k);
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm512_loadu_ps(w[n] + k);
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
             __m512 av = _mm512_loadu_ps(a[m] + k);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
         }
     }
     if (k < kc) {
         __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
         __m512 wv[4];
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_ps(mk, w[n] + k);
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_ps(mk, w[n] + k);
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
             __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
         }
     }
     __mmask8 mn = (__mmask8)((1u << nr) - 1);
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++) {
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
         if (m >= mr) break;
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
         __m128 v = hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
@@ -115,12 +104,24 @@ T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
             int mr = j->M - m < 6 ? j->M - m : 6;
             const float *p = m == 0 ? pf : NULL;
             switch (mr) {
-            case 6: tile512(j, m, 6, n, nr, p); break;
-            case 5: tile512(j, m, 5, n, nr, p); break;
-            case 4: tile512(j, m, 4, n, nr, p); break;
-            case 3: tile512(j, m, 3, n, nr, p); break;
-            case 2: tile512(j, m, 2, n, nr, p); break;
-            default: tile512(j, m, 1, n, nr, p); break;
+                case 6:
+                    tile512(j, m, 6, n, nr, p);
+                    break;
+                case 5:
+                    tile512(j, m, 5, n, nr, p);
+                    break;
+                case 4:
+                    tile512(j, m, 4, n, nr, p);
+                    break;
+                case 3:
+                    tile512(j, m, 3, n, nr, p);
+                    break;
+                case 2:
+                    tile512(j, m, 2, n, nr, p);
+                    break;
+                default:
+                    tile512(j, m, 1, n, nr, p);
+                    break;
             }
         }
     }
@@ -135,38 +136,30 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(h);
 }
 
-__attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr, const float *pf) {
+__attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr,
+                                                          const float *pf) {
     __m256 acc[3][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 3; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm256_setzero_ps();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm256_setzero_ps();
     const float *w[4], *a[3];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 8 <= kc; k += 8) {
         if (pf && k % 16 == 0) {
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
+                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
         }
         __m256 av[3];
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) {
+        _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) av[m] = _mm256_loadu_ps(a[m] + k);
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) {
             __m256 wv = _mm256_loadu_ps(w[n] + k);
-            _Pragma("GCC unroll 8")
-            for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
+            _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) acc[m][n] = _mm256_fmadd_ps(av[m], wv, acc[m][n]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++) {
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) {
             float v = hsum256(acc[m][n]);
             for (int kk = k; kk < kc; kk++) v += a[m][kk] * w[n][kk];
             y[n] = j->accumulate ? y[n] + v : v;
@@ -175,7 +168,7 @@ __attribute__((always_inline)) static inline void tile256(const lin_job *j, int 
 }
 
 static void rows256(const lin_job *j, int n0, int n1) {
-    for (int n = n0; n < n1; n += 4) {  /* weight quad outside, as rows512 */
+    for (int n = n0; n < n1; n += 4) { /* weight quad outside, as rows512 */
         int nr = n1 - n < 4 ? n1 - n : 4;
         for (int m = 0; m < j->M; m += 3) {
             int mr = j->M - m < 3 ? j->M - m : 3;
@@ -258,12 +251,12 @@ static void gemm_chunk(void *ctx, int64_t c0, int64_t c1) {
     int lim = j->split_m ? j->M : j->N;
     int i0 = (int)(c0 * j->chunk), i1 = (int)(c1 * j->chunk);
     if (i1 > lim) i1 = lim;
-    if (j->split_m) {  /* rows of A and C; each chunk packs all of B (cheap next to its FLOPs) */
+    if (j->split_m) { /* rows of A and C; each chunk packs all of B (cheap next to its FLOPs) */
         t5g_cpu_sgemm_serial(j->tb, i1 - i0, j->N, j->K, j->alpha, j->A + (size_t)i0 * j->ldA, j->ldA, j->B, j->ldB,
                              j->beta, j->C + (size_t)i0 * j->ldC, j->ldC);
         return;
     }
-    const float *B = j->tb ? j->B + (size_t)i0 * j->ldB : j->B + i0;  /* columns of op(B) and C */
+    const float *B = j->tb ? j->B + (size_t)i0 * j->ldB : j->B + i0; /* columns of op(B) and C */
     t5g_cpu_sgemm_serial(j->tb, j->M, i1 - i0, j->K, j->alpha, j->A, j->ldA, B, j->ldB, j->beta, j->C + i0, j->ldC);
 }
 

@@ -22,12 +22,12 @@
 
 extern int t5g_lowp_vnni;
 
-#define NB 32          /* weight rows per claimed chunk */
-#define KMAX 32768     /* K block cap: |Σ (q_x+128)·q_w| < 255·127·32768 < 2^31 */
+#define NB   32    /* weight rows per claimed chunk */
+#define KMAX 32768 /* K block cap: |Σ (q_x+128)·q_w| < 255·127·32768 < 2^31 */
 
 typedef struct {
-    const int8_t *xq;  /* [M, Kp] quantized activations (zero-padded to Kp, a multiple of 64) */
-    const float *xs;   /* [M] activation scales */
+    const int8_t *xq; /* [M, Kp] quantized activations (zero-padded to Kp, a multiple of 64) */
+    const float *xs;  /* [M] activation scales */
     const int8_t *w;
     const float *ws;
     float *y;
@@ -46,7 +46,9 @@ static inline void emit(const i8_job *j, int m, int n, int32_t dot) {
 
 #define T5G_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
-T5G_VNNI static inline __mmask64 tail_mask(int n) { return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1); }
+T5G_VNNI static inline __mmask64 tail_mask(int n) {
+    return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
 
 /* Software prefetch of the weight rows PF_QUADS quads ahead into L2 (T1) during the row sums of
  * each quad, one line per row per 64 bytes of K (as linear_f32.c / linear_bf16.c). */
@@ -70,35 +72,26 @@ T5G_VNNI static void rowsums512(const i8_job *j, int n0, int n1, int32_t *comp, 
 }
 
 T5G_VNNI __attribute__((always_inline)) static inline void tile512(const i8_job *j, int m0, int mr, int n0, int nr,
-                                                                  const int32_t *comp) {
+                                                                   const int32_t *comp) {
     __m512i acc[6][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm512_setzero_si512();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm512_setzero_si512();
     const int8_t *w[4], *a[6];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 6; m++) a[m] = j->xq + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->xq + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp + j->k0;
     int kc = j->kc;
     for (int k = 0; k < kc; k += 64) {
-        __mmask64 mk = tail_mask(kc - k);  /* the activation rows are padded to Kp: only W needs it */
+        __mmask64 mk = tail_mask(kc - k); /* the activation rows are padded to Kp: only W needs it */
         __m512i wv[4];
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_epi8(mk, w[n] + k);
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 6; m++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_epi8(mk, w[n] + k);
+        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
             if (m >= mr) break;
-            __m512i av = _mm512_loadu_si512(a[m] + k);  /* q + 128, see quant_rows */
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbusd_epi32(acc[m][n], av, wv[n]);
+            __m512i av = _mm512_loadu_si512(a[m] + k); /* q + 128, see quant_rows */
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_dpbusd_epi32(acc[m][n], av, wv[n]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) emit(j, m0 + m, n0 + n, _mm512_reduce_add_epi32(acc[m][n]) - comp[n]);
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++)
+        emit(j, m0 + m, n0 + n, _mm512_reduce_add_epi32(acc[m][n]) - comp[n]);
 }
 
 /* weight quad outside (its row sums first: that pass brings the rows into L1), m-tiles inside */
@@ -110,12 +103,24 @@ T5G_VNNI static void rows512(const i8_job *j, int n0, int n1) {
         for (int m = 0; m < j->M; m += 6) {
             int mr = j->M - m < 6 ? j->M - m : 6;
             switch (mr) {
-            case 6: tile512(j, m, 6, n, nr, c); break;
-            case 5: tile512(j, m, 5, n, nr, c); break;
-            case 4: tile512(j, m, 4, n, nr, c); break;
-            case 3: tile512(j, m, 3, n, nr, c); break;
-            case 2: tile512(j, m, 2, n, nr, c); break;
-            default: tile512(j, m, 1, n, nr, c); break;
+                case 6:
+                    tile512(j, m, 6, n, nr, c);
+                    break;
+                case 5:
+                    tile512(j, m, 5, n, nr, c);
+                    break;
+                case 4:
+                    tile512(j, m, 4, n, nr, c);
+                    break;
+                case 3:
+                    tile512(j, m, 3, n, nr, c);
+                    break;
+                case 2:
+                    tile512(j, m, 2, n, nr, c);
+                    break;
+                default:
+                    tile512(j, m, 1, n, nr, c);
+                    break;
             }
         }
     }
@@ -132,40 +137,30 @@ static inline int32_t hsum256i(__m256i v) {
 
 __attribute__((always_inline)) static inline void tile256(const i8_job *j, int m0, int mr, int n0, int nr) {
     __m256i acc[2][4];
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 2; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) acc[m][n] = _mm256_setzero_si256();
+    _Pragma("GCC unroll 8") for (int m = 0; m < 2; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
+        _mm256_setzero_si256();
     const int8_t *w[4], *a[2];
-    _Pragma("GCC unroll 8")
-    for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < 2; m++) a[m] = j->xq + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int m = 0; m < 2; m++) a[m] = j->xq + (size_t)(m0 + (m < mr ? m : 0)) * j->Kp + j->k0;
     const __m256i ones = _mm256_set1_epi16(1);
     int kc = j->kc, k = 0;
     for (; k + 32 <= kc; k += 32) {
         __m256i wv[4];
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < 4; n++) wv[n] = _mm256_loadu_si256((const __m256i *)(w[n] + k));
-        _Pragma("GCC unroll 8")
-        for (int m = 0; m < 2; m++) {
+        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm256_loadu_si256((const __m256i *)(w[n] + k));
+        _Pragma("GCC unroll 8") for (int m = 0; m < 2; m++) {
             if (m >= mr) break;
             __m256i av = _mm256_loadu_si256((const __m256i *)(a[m] + k)), aa = _mm256_abs_epi8(av);
-            _Pragma("GCC unroll 8")
-            for (int n = 0; n < 4; n++) {
+            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) {
                 __m256i p = _mm256_maddubs_epi16(aa, _mm256_sign_epi8(wv[n], av));
                 acc[m][n] = _mm256_add_epi32(acc[m][n], _mm256_madd_epi16(p, ones));
             }
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int m = 0; m < mr; m++)
-        _Pragma("GCC unroll 8")
-        for (int n = 0; n < nr; n++) {
-            int32_t dot = hsum256i(acc[m][n]);
-            for (int kk = k; kk < kc; kk++) dot += (int32_t)a[m][kk] * w[n][kk];
-            emit(j, m0 + m, n0 + n, dot);
-        }
+    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) {
+        int32_t dot = hsum256i(acc[m][n]);
+        for (int kk = k; kk < kc; kk++) dot += (int32_t)a[m][kk] * w[n][kk];
+        emit(j, m0 + m, n0 + n, dot);
+    }
 }
 
 static void rows256(const i8_job *j, int n0, int n1) {
@@ -181,7 +176,7 @@ static void rows256(const i8_job *j, int n0, int n1) {
 
 static void i8_chunk(void *ctx, int64_t c0, int64_t c1) {
     const i8_job *j = ctx;
-    for (int64_t c = c0; c < c1; c++) {  /* one chunk at a time: rows512 keeps NB row sums */
+    for (int64_t c = c0; c < c1; c++) { /* one chunk at a time: rows512 keeps NB row sums */
         int n0 = (int)(c * NB), n1 = n0 + NB < j->N ? n0 + NB : j->N;
         if (t5g_lowp_vnni) rows512(j, n0, n1);
         else rows256(j, n0, n1);
@@ -196,7 +191,7 @@ typedef struct {
     int8_t *q;
     float *s;
     int flip;
-    const float *amax;  /* given row maxima (TP row-split projections), or NULL: each row's own */
+    const float *amax; /* given row maxima (TP row-split projections), or NULL: each row's own */
 } quant_job;
 
 /* max |x| over a row (AVX2, 8 lanes); *finite = 0 if any value is inf or NaN */
@@ -206,7 +201,7 @@ static float row_amax(const float *x, int K, int *finite) {
     int k = 0;
     for (; k + 8 <= K; k += 8) {
         __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + k), absmask);
-        ok = _mm256_and_ps(ok, _mm256_cmp_ps(a, big, _CMP_LE_OQ));  /* false for inf and NaN */
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(a, big, _CMP_LE_OQ)); /* false for inf and NaN */
         mx = _mm256_max_ps(mx, a);
     }
     float m[8], amax = 0.0f;
@@ -230,11 +225,12 @@ static void quant_row(const float *x, int K, float inv, uint8_t fx, int8_t *q) {
     for (; k + 32 <= K; k += 32) {
         __m256i v[4];
         for (int i = 0; i < 4; i++) {
-            __m256 t = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * i), vi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            __m256 t = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * i), vi),
+                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
             v[i] = _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(t, hi), lo));
         }
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
-        p = _mm256_permutevar8x32_epi32(p, perm);  /* packs work within 128-bit lanes */
+        p = _mm256_permutevar8x32_epi32(p, perm); /* packs work within 128-bit lanes */
         _mm256_storeu_si256((__m256i *)(q + k), _mm256_xor_si256(p, flip));
     }
     for (; k < K; k++) {
@@ -252,7 +248,7 @@ static void quant_rows(void *ctx, int64_t r0, int64_t r1) {
         float amax = j->amax ? j->amax[r] : row_amax(x, j->K, &finite);
         if (j->amax) finite = isfinite(amax);
         memset(q + j->K, 0, (size_t)(j->Kp - j->K));
-        if (!finite || amax == 0.0f) {  /* a zero row gives 0; inf/NaN must not become finite */
+        if (!finite || amax == 0.0f) { /* a zero row gives 0; inf/NaN must not become finite */
             memset(q, j->flip ? 0x80 : 0, (size_t)j->K);
             j->s[r] = finite ? 0.0f : NAN;
             continue;
@@ -271,8 +267,7 @@ void t5g_cpu_linear_int8(const float *x, int M, int ldx, const t5g_wmat *W, floa
     t5g_cpu_linear_int8_amax(x, M, ldx, W, y, ldy, NULL);
 }
 
-void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
-                              const float *amax) {
+void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy, const float *amax) {
     if (M <= 0 || W->rows <= 0) return;
     if (t5g_lowp_vnni < 0) t5g_cpu_lowp_isa(-1);
     int N = W->rows, K = W->cols, Kp = (K + 63) / 64 * 64, amx = t5g_cpu_int8_amx(-1);
@@ -283,7 +278,7 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
         g_buf = malloc(need);
         g_buf_n = g_buf ? need : 0;
     }
-    if (!g_buf) {  /* no way to report from an op: NaN, never a plausible wrong number */
+    if (!g_buf) { /* no way to report from an op: NaN, never a plausible wrong number */
         fprintf(stderr, "t5g: error: out of memory quantizing %d x %d activations for an int8 product\n", M, K);
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
@@ -291,17 +286,17 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
     }
     float *xs = g_buf;
     int8_t *xq = (int8_t *)g_buf + ((sizeof(float) * (size_t)M + 63) / 64 * 64);
-    quant_job q = {x, ldx, K, Kp, xq, xs, amx ? 0 : t5g_lowp_vnni, amax};  /* AMX: signed x signed */
+    quant_job q = {x, ldx, K, Kp, xq, xs, amx ? 0 : t5g_lowp_vnni, amax}; /* AMX: signed x signed */
     t5g_pool_for(M, (int64_t)K * M > 65536 ? 1 : M, quant_rows, &q);
     if (K == 0) {
         for (int m = 0; m < M; m++) memset(y + (size_t)m * ldy, 0, sizeof(float) * (size_t)N);
         return;
     }
     int kc = K;
-    int64_t limit = 262144 / M;  /* the M x kc byte block within ~256 KB of L2 */
+    int64_t limit = 262144 / M; /* the M x kc byte block within ~256 KB of L2 */
     if (limit > KMAX) limit = KMAX;
     if (kc > limit) kc = (int)(limit < 256 ? 256 : limit / 64 * 64);
-    if (amx) {  /* the same integers on AMX tiles */
+    if (amx) { /* the same integers on AMX tiles */
         t5g_cpu_int8_amx_run(xq, xs, M, Kp, W, y, ldy, kc, (uint32_t *)(xq + xqb));
         return;
     }

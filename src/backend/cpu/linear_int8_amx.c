@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NB 32
-#define XB_BYTES 262144 /* quantized activation blocks per pass: within L2 */
+#define NB        32
+#define XB_BYTES  262144 /* quantized activation blocks per pass: within L2 */
 #define T5G_AMXI8 __attribute__((target("amx-tile,amx-int8")))
 
-static int g_use = 1;  /* tests: 0 forces VNNI / AVX2 */
+static int g_use = 1; /* tests: 0 forces VNNI / AVX2 */
 
 int t5g_cpu_int8_amx(int want) {
     if (want >= 0) g_use = want;
@@ -23,7 +23,7 @@ int t5g_cpu_int8_amx(int want) {
 }
 
 typedef struct {
-    const uint32_t *xp;  /* [nmb][Kp/4][16] */
+    const uint32_t *xp; /* [nmb][Kp/4][16] */
     const float *xs;
     const int8_t *w;
     const float *ws;
@@ -39,7 +39,8 @@ static const int8_t *a_rows(const amx_i8_job *j, int n, int k, int8_t *stage, in
     }
     memset(stage, 0, 16 * 64);
     int kk = j->K - k < 64 ? j->K - k : 64;
-    for (int r = 0; r < 16 && n + r < j->N; r++) memcpy(stage + 64 * r, j->w + (size_t)(n + r) * j->ldw + k, (size_t)kk);
+    for (int r = 0; r < 16 && n + r < j->N; r++)
+        memcpy(stage + 64 * r, j->w + (size_t)(n + r) * j->ldw + k, (size_t)kk);
     *ld = 64;
     return stage;
 }
@@ -57,7 +58,10 @@ T5G_AMXI8 static void block(const amx_i8_job *j, int n0, int b0, int b1) {
     int two_n = n0 + 16 < j->N, kq = j->Kp / 4, kend = j->k0 + j->kc;
     for (int b = b0; b < b1; b += 2) {
         int two_m = b + 1 < b1;
-        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
         for (int k = j->k0; k < kend; k += 64) {
             int lda;
             const int8_t *a = a_rows(j, n0, k, stage[0], &lda);
@@ -75,7 +79,10 @@ T5G_AMXI8 static void block(const amx_i8_job *j, int n0, int b0, int b1) {
                 if (two_m) _tile_dpbssd(3, 5, 7);
             }
         }
-        _tile_stored(0, c[0], 64); _tile_stored(1, c[1], 64); _tile_stored(2, c[2], 64); _tile_stored(3, c[3], 64);
+        _tile_stored(0, c[0], 64);
+        _tile_stored(1, c[1], 64);
+        _tile_stored(2, c[2], 64);
+        _tile_stored(3, c[3], 64);
         for (int t = 0; t < 4; t++) {
             int n = n0 + 16 * (t >> 1), m = 16 * (b + (t & 1));
             if (((t & 1) && !two_m) || ((t >> 1) && !two_n)) continue;
@@ -87,7 +94,7 @@ T5G_AMXI8 static void block(const amx_i8_job *j, int n0, int b0, int b1) {
 
 T5G_AMXI8 static void chunk(void *ctx, int64_t c0, int64_t c1) {
     const amx_i8_job *j = ctx;
-    t5g_amx_config();  /* per thread: the tile configuration is thread state */
+    t5g_amx_config(); /* per thread: the tile configuration is thread state */
     for (int64_t c = c0; c < c1; c++)
         for (int b = 0; b < j->nmb; b += j->mbb) block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
     _tile_release();
@@ -99,7 +106,7 @@ void t5g_cpu_int8_amx_run(const int8_t *xq, const float *xs, int M, int Kp, cons
     int nmb = (M + 15) / 16, mbb = XB_BYTES / (16 * Kp);
     t5g_amx_pack(xq, M, Kp / 4, xp, nmb);
     amx_i8_job j = {xp, xs, W->data, W->scale, y, M, W->rows, W->cols, Kp, W->ld, ldy, nmb, mbb < 2 ? 2 : mbb / 2 * 2,
-                    0, kc, 0};
+                    0,  kc, 0};
     for (int k0 = 0; k0 < j.K; k0 += kc) {
         j.k0 = k0;
         j.kc = j.K - k0 < kc ? j.K - k0 : kc;

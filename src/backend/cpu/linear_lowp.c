@@ -11,8 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int t5g_lowp_avx512 = -1;  /* bf16 kernels: AVX-512F/BW/VL */
-int t5g_lowp_vnni = -1;    /* int8 kernels: AVX512-VNNI (+BW/VL) */
+int t5g_lowp_avx512 = -1; /* bf16 kernels: AVX-512F/BW/VL */
+int t5g_lowp_vnni = -1;   /* int8 kernels: AVX512-VNNI (+BW/VL) */
 static int native512 = -1, nativevnni = -1;
 
 static void detect(void) {
@@ -28,7 +28,10 @@ static void detect(void) {
 int t5g_cpu_lowp_isa(int want) {
     detect();
     if (want == 0) t5g_lowp_avx512 = t5g_lowp_vnni = 0;
-    else if (want == 1) { t5g_lowp_avx512 = native512; t5g_lowp_vnni = nativevnni; }
+    else if (want == 1) {
+        t5g_lowp_avx512 = native512;
+        t5g_lowp_vnni = nativevnni;
+    }
     return (t5g_lowp_avx512 ? T5G_LOWP_AVX512 : 0) | (t5g_lowp_vnni ? T5G_LOWP_VNNI : 0);
 }
 
@@ -37,8 +40,10 @@ int t5g_cpu_dtype_check(t5g_dtype dt) {
     __builtin_cpu_init();
     int avx2 = !!__builtin_cpu_supports("avx2") && !!__builtin_cpu_supports("fma");
     const char *name = dt == T5G_DT_BF16 ? "bf16" : dt == T5G_DT_INT8 ? "int8" : "f32";
-    T5G_CHECK(avx2, "compute type %s has no CPU kernel on this CPU (it needs at least AVX2 and FMA); "
-              "run on an x86-64-v3 CPU", name);
+    T5G_CHECK(avx2,
+              "compute type %s has no CPU kernel on this CPU (it needs at least AVX2 and FMA); "
+              "run on an x86-64-v3 CPU",
+              name);
     return 0;
 }
 
@@ -47,7 +52,7 @@ int t5g_cpu_bf16act_check(void) {
     int ok = !!__builtin_cpu_supports("avx512f") && !!__builtin_cpu_supports("avx512bw") &&
              !!__builtin_cpu_supports("avx512bf16");
     T5G_CHECK(ok, "compute type bf16-act has no CPU kernel on this CPU (it needs AVX512-BF16: Intel Cooper Lake, "
-              "Sapphire Rapids or later, AMD Zen 4 or later); use --compute-type bf16 (float32 activations)");
+                  "Sapphire Rapids or later, AMD Zen 4 or later); use --compute-type bf16 (float32 activations)");
     return 0;
 }
 
@@ -55,7 +60,9 @@ const char *t5g_cpu_dtype_kernel(t5g_dtype dt) {
     detect();
     if (dt == T5G_DT_BF16) return t5g_lowp_avx512 ? "bf16: AVX-512 widen+FMA" : "bf16: AVX2 widen+FMA";
     if (dt == T5G_DT_INT8)
-        return t5g_cpu_int8_amx(-1) ? "int8: AMX-INT8 tdpbssd" : t5g_lowp_vnni ? "int8: AVX512-VNNI vpdpbusd" : "int8: AVX2 vpmaddubsw";
+        return t5g_cpu_int8_amx(-1) ? "int8: AMX-INT8 tdpbssd"
+               : t5g_lowp_vnni      ? "int8: AVX512-VNNI vpdpbusd"
+                                    : "int8: AVX2 vpmaddubsw";
     return "f32";
 }
 
@@ -77,14 +84,14 @@ void t5g_cpu_wrow_f32(const t5g_wmat *W, int row, float *out) {
 /* ---- AMX: CPU bits, the tile state from Linux, one tile configuration for every kernel ---- */
 
 #define ARCH_REQ_XCOMP_PERM 0x1023
-#define XFEATURE_XTILEDATA 18
+#define XFEATURE_XTILEDATA  18
 
 static int g_amx_bits;
 static pthread_once_t g_amx_once = PTHREAD_ONCE_INIT;
 
 static void amx_detect(void) {
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d >> 24 & 1)) return;  /* AMX-TILE */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d >> 24 & 1)) return; /* AMX-TILE */
     /* Linux grants the 8 KB tile state per process on request; without it the first tile op faults */
     if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return;
     g_amx_bits = (d >> 22 & 1 ? T5G_AMX_BF16 : 0) | (d >> 25 & 1 ? T5G_AMX_INT8 : 0);
@@ -109,7 +116,7 @@ __attribute__((target("amx-tile"))) void t5g_amx_config(void) {
         cfg.rows[t] = 16;
         cfg.colsb[t] = 64;
     }
-    __asm__ volatile("" : : "r"(&cfg) : "memory");  /* GCC 12 drops the stores before ldtilecfg otherwise */
+    __asm__ volatile("" : : "r"(&cfg) : "memory"); /* GCC 12 drops the stores before ldtilecfg otherwise */
     _tile_loadconfig(&cfg);
 }
 

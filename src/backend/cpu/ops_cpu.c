@@ -44,8 +44,8 @@ static inline float dot_row(const float *a, const float *b, int K) {
     return r;
 }
 
-static void cpu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc) {
+static void cpu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                     int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     if (tb && t5g_cpu_f32_use_tile(M) && alpha == 1.0f && beta == 0.0f) {
         t5g_cpu_linear_small(A, M, lda, B, N, K, ldb, C, ldc);
@@ -56,9 +56,15 @@ static void cpu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const 
 
 static void cpu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     switch (W->dtype) {
-    case T5G_DT_BF16: t5g_cpu_linear_bf16(x, M, ldx, W, y, ldy); break;
-    case T5G_DT_INT8: t5g_cpu_linear_int8(x, M, ldx, W, y, ldy); break;
-    default: t5g_cpu_linear_f32(x, M, ldx, W, y, ldy); break;
+        case T5G_DT_BF16:
+            t5g_cpu_linear_bf16(x, M, ldx, W, y, ldy);
+            break;
+        case T5G_DT_INT8:
+            t5g_cpu_linear_int8(x, M, ldx, W, y, ldy);
+            break;
+        default:
+            t5g_cpu_linear_f32(x, M, ldx, W, y, ldy);
+            break;
     }
 }
 
@@ -68,7 +74,12 @@ static void cpu_linear_amax(void *ctx, const float *x, int M, int ldx, const t5g
     else cpu_linear(ctx, x, M, ldx, W, y, ldy);
 }
 
-typedef struct { const float *x, *w; float *y; int n; float eps; } norm_job;
+typedef struct {
+    const float *x, *w;
+    float *y;
+    int n;
+    float eps;
+} norm_job;
 
 static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
     const norm_job *j = ctx;
@@ -79,7 +90,7 @@ static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
-        __m256d s0 = _mm256_setzero_pd(), s1 = s0;  /* mean of squares in double */
+        __m256d s0 = _mm256_setzero_pd(), s1 = s0; /* mean of squares in double */
         int i = 0;
         for (; i + 8 <= n; i += 8) {
             __m256 v = _mm256_loadu_ps(xr + i);
@@ -91,11 +102,10 @@ static void rmsnorm_rows(void *ctx, int64_t r0, int64_t r1) {
         _mm256_storeu_pd(t, _mm256_add_pd(s0, s1));
         ss = t[0] + t[1] + t[2] + t[3];
         for (; i < n; i++) ss += (double)xr[i] * xr[i];
-        float inv = 1.0f / sqrtf((float)(ss / n) + eps);  /* torch.rsqrt(mean + eps) */
+        float inv = 1.0f / sqrtf((float)(ss / n) + eps); /* torch.rsqrt(mean + eps) */
         for (i = 0; i < n; i++) yr[i] = (xr[i] * inv) * (1.0f + w[i]);
     }
 }
-
 
 static void cpu_rmsnorm(void *ctx, const float *x, const float *w, float *y, int rows, int n, float eps) {
     norm_job j = {x, w, y, n, eps};
@@ -103,7 +113,13 @@ static void cpu_rmsnorm(void *ctx, const float *x, const float *w, float *y, int
     t5g_pool_for(rows, grain, rmsnorm_rows, &j);
 }
 
-typedef struct { const t5g_wmat *W; int v0; const int32_t *ids; float scale; float *out; } embed_job;
+typedef struct {
+    const t5g_wmat *W;
+    int v0;
+    const int32_t *ids;
+    float scale;
+    float *out;
+} embed_job;
 
 static void embed_rows(void *ctx, int64_t t0, int64_t t1) {
     const embed_job *j = ctx;
@@ -112,8 +128,11 @@ static void embed_rows(void *ctx, int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; t++) {
         float *o = j->out + (size_t)t * H;
         int id = j->ids[t] - j->v0;
-        if (id < 0 || id >= Vl) { memset(o, 0, sizeof(float) * H); continue; }
-        if (W->dtype != T5G_DT_F32) {  /* widen the row, then scale (as HF on a bf16 model in f32) */
+        if (id < 0 || id >= Vl) {
+            memset(o, 0, sizeof(float) * H);
+            continue;
+        }
+        if (W->dtype != T5G_DT_F32) { /* widen the row, then scale (as HF on a bf16 model in f32) */
             t5g_cpu_wrow_f32(W, id, o);
             for (int i = 0; i < H; i++) o[i] *= j->scale;
             continue;
@@ -129,7 +148,11 @@ static void cpu_embed(void *ctx, const t5g_wmat *W, int v0, const int32_t *ids, 
     t5g_pool_for(T, grain, embed_rows, &j);
 }
 
-typedef struct { float *x; const float *cs; int ld, nheads, hd, Tq; } rope_job;
+typedef struct {
+    float *x;
+    const float *cs;
+    int ld, nheads, hd, Tq;
+} rope_job;
 
 static void rope_rows(void *ctx, int64_t t0, int64_t t1) {
     const rope_job *j = ctx;
@@ -147,7 +170,11 @@ static void rope_rows(void *ctx, int64_t t0, int64_t t1) {
     }
 }
 
-typedef struct { float *cs; const float *inv_freq; int half, pos0; } rope_table_job;
+typedef struct {
+    float *cs;
+    const float *inv_freq;
+    int half, pos0;
+} rope_table_job;
 
 static void rope_table_rows(void *ctx, int64_t t0, int64_t t1) {
     const rope_table_job *j = ctx;
@@ -160,14 +187,15 @@ static void rope_table_rows(void *ctx, int64_t t0, int64_t t1) {
         }
 }
 
-static void cpu_rope_scaled(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta, float factor) {
+static void cpu_rope_scaled(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta,
+                            float factor) {
     int half = hd / 2;
     if (half > 512 || Tq <= 0) return;
     float inv_freq[512];
     /* HF: 1 / base ** (arange(0, hd, 2).float() / hd), all in float32; linear scaling: inv_freq /= factor */
     for (int i = 0; i < half; i++) inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)hd) / factor;
     /* only Tq distinct positions (every row uses pos0..pos0+Tq-1): one cos/sin table */
-    float stackbuf[4096];  /* decode steps (Tq = 1) stay off the heap */
+    float stackbuf[4096]; /* decode steps (Tq = 1) stay off the heap */
     size_t need = 2 * (size_t)Tq * half;
     float *cs = need <= 4096 ? stackbuf : malloc(sizeof(float) * need);
     if (!cs) return;
@@ -180,7 +208,7 @@ static void cpu_rope_scaled(void *ctx, float *x, int T, int ld, int nheads, int 
 }
 
 static void cpu_rope(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta) {
-    cpu_rope_scaled(ctx, x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f);  /* x / 1.0f is exact */
+    cpu_rope_scaled(ctx, x, T, ld, nheads, hd, Tq, pos0, theta, 1.0f); /* x / 1.0f is exact */
 }
 
 int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance) {
@@ -194,9 +222,8 @@ int t5g_rel_bucket(int rel, int bidirectional, int num_buckets, int max_distance
     }
     int max_exact = n / 2;
     if (d < max_exact) return ret + d;
-    float v = logf((float)d / (float)max_exact) / logf((float)max_distance / (float)max_exact) *
-              (float)(n - max_exact);
-    int b = max_exact + (int)v;  /* truncation toward zero, as .to(torch.long) */
+    float v = logf((float)d / (float)max_exact) / logf((float)max_distance / (float)max_exact) * (float)(n - max_exact);
+    int b = max_exact + (int)v; /* truncation toward zero, as .to(torch.long) */
     if (b > n - 1) b = n - 1;
     return ret + b;
 }
@@ -220,12 +247,27 @@ static void key_range(const t5g_attn_args *a, int qi, int *lo, int *hi) {
     int i = a->q_pos0 + qi, W = a->window, Tk = a->Tk;
     int l = 0, h = Tk;
     switch (a->mask) {
-    case T5G_MASK_BIDIR: break;
-    case T5G_MASK_BIDIR_WINDOW: l = i - W; h = i + W + 1; break;         /* |i-j| <= W */
-    case T5G_MASK_BIDIR_WINDOW_STRICT: l = i - W + 1; h = i + W; break;  /* |i-j| < W */
-    case T5G_MASK_CAUSAL: h = i + 1; break;                              /* j <= i */
-    case T5G_MASK_CAUSAL_WINDOW: l = i - W + 1; h = i + 1; break;        /* i-W < j <= i */
-    case T5G_MASK_BIDIR_WINDOW_SPLIT: l = i - (W + 1) / 2 + 1; h = i + W / 2 + 1; break; /* T5Gemma 2 */
+        case T5G_MASK_BIDIR:
+            break;
+        case T5G_MASK_BIDIR_WINDOW:
+            l = i - W;
+            h = i + W + 1;
+            break; /* |i-j| <= W */
+        case T5G_MASK_BIDIR_WINDOW_STRICT:
+            l = i - W + 1;
+            h = i + W;
+            break; /* |i-j| < W */
+        case T5G_MASK_CAUSAL:
+            h = i + 1;
+            break; /* j <= i */
+        case T5G_MASK_CAUSAL_WINDOW:
+            l = i - W + 1;
+            h = i + 1;
+            break; /* i-W < j <= i */
+        case T5G_MASK_BIDIR_WINDOW_SPLIT:
+            l = i - (W + 1) / 2 + 1;
+            h = i + W / 2 + 1;
+            break; /* T5Gemma 2 */
     }
     *lo = l < 0 ? 0 : l;
     *hi = h > Tk ? Tk : h;
@@ -252,18 +294,18 @@ T5G_AVX512 static int softmax_row512(const t5g_attn_args *a, float *s, int lo, i
             ok = _mm_test_epi8_mask(kv, kv);
             x = _mm512_mask_mov_ps(ninf, ok, x);
         }
-        mxv = _mm512_mask_max_ps(mxv, ok, x, mxv);  /* a NaN score is not a maximum (as x > mx) */
+        mxv = _mm512_mask_max_ps(mxv, ok, x, mxv); /* a NaN score is not a maximum (as x > mx) */
         _mm512_mask_storeu_ps(s + j, m, x);
     }
     float mx = _mm512_reduce_max_ps(mxv);
-    if (mx == -INFINITY) {  /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
+    if (mx == -INFINITY) { /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
         for (int j = 0; j < Tk; j++) s[j] = 1.0f / (float)Tk;
         return 1;
     }
     memset(s, 0, sizeof(float) * lo);
     memset(s + hi, 0, sizeof(float) * (Tk - hi));
     __m512 m = _mm512_set1_ps(mx), acc = _mm512_setzero_ps();
-    for (int j = lo; j < hi; j += 16) {  /* exp(-inf) = 0 for padded keys */
+    for (int j = lo; j < hi; j += 16) { /* exp(-inf) = 0 for padded keys */
         __mmask16 k = hi - j >= 16 ? 0xffff : (__mmask16)((1u << (hi - j)) - 1);
         __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m));
         _mm512_mask_storeu_ps(s + j, k, e);
@@ -291,21 +333,23 @@ static int softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     if (a->rel_table)
         for (j = lo; j < hi; j++)
             s[j] += a->rel_table[(size_t)t5g_rel_bucket(j - (a->q_pos0 + qi), a->rel_bidirectional, a->rel_buckets,
-                                                       a->rel_max_distance) * a->nh + h];
+                                                        a->rel_max_distance) *
+                                     a->nh +
+                                 h];
     if (a->softcap > 0 && hi > lo) softcap_vec(s + lo, (size_t)(hi - lo), a->softcap);
     float mx = -INFINITY;
     for (j = lo; j < hi; j++) {
         if (a->key_valid && !a->key_valid[j]) s[j] = -INFINITY;
         else if (s[j] > mx) mx = s[j];
     }
-    if (mx == -INFINITY) {  /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
+    if (mx == -INFINITY) { /* fully masked row: HF eager gives uniform weights (all scores = finfo.min) */
         for (j = 0; j < Tk; j++) s[j] = 1.0f / (float)Tk;
         return 1;
     }
     for (j = 0; j < lo; j++) s[j] = 0.0f;
     for (j = hi; j < Tk; j++) s[j] = 0.0f;
     __m256 m = _mm256_set1_ps(mx), acc = _mm256_setzero_ps();
-    for (j = lo; j + 8 <= hi; j += 8) {  /* exp(-inf) = 0 for padded keys */
+    for (j = lo; j + 8 <= hi; j += 8) { /* exp(-inf) = 0 for padded keys */
         __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(s + j), m));
         _mm256_storeu_ps(s + j, e);
         acc = _mm256_add_ps(acc, e);
@@ -313,7 +357,10 @@ static int softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
     float t[8], sum = 0.0f;
     _mm256_storeu_ps(t, acc);
     for (int k = 0; k < 8; k++) sum += t[k];
-    for (; j < hi; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+    for (; j < hi; j++) {
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+    }
     float inv = 1.0f / sum;
     __m256 iv = _mm256_set1_ps(inv);
     for (j = lo; j + 8 <= hi; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), iv));
@@ -323,7 +370,7 @@ static int softmax_row(const t5g_attn_args *a, int h, int qi, float *s) {
 
 /* One query head: scores -> probabilities -> out (all float32 like HF eager). */
 static void attend_head(const t5g_attn_args *a, int h, float *S) {
-    int g = (a->head0 + h) / a->group - a->kv0;  /* block GQA mapping (HF repeat_kv) */
+    int g = (a->head0 + h) / a->group - a->kv0; /* block GQA mapping (HF repeat_kv) */
     int Tq = a->Tq, Tk = a->Tk;
     const float *q = a->q + (size_t)h * a->hd, *k = a->k + (size_t)g * a->hd, *v = a->v + (size_t)g * a->hd;
     float zero = 0.0f, one = 1.0f;
@@ -411,22 +458,26 @@ static void attn_decode_task(void *ctx, int64_t t0, int64_t t1) {
             float *o = b.out + (size_t)i * a->ldo + (size_t)h * hd;
             memset(o, 0, sizeof(float) * hd);
             int j0 = lo, j1 = hi;
-            if (full || hi <= lo) { j0 = 0; j1 = Tk; }
+            if (full || hi <= lo) {
+                j0 = 0;
+                j1 = Tk;
+            }
             for (int k = j0; k < j1; k++) {
                 const float *vk = b.v + (size_t)k * a->ldv + (size_t)g * hd;
                 float p = S[k];
                 int d = 0;
                 __m256 pv = _mm256_set1_ps(p);
                 for (; d + 8 <= hd; d += 8)
-                    _mm256_storeu_ps(o + d, _mm256_add_ps(_mm256_loadu_ps(o + d), _mm256_mul_ps(pv, _mm256_loadu_ps(vk + d))));
+                    _mm256_storeu_ps(o + d,
+                                     _mm256_add_ps(_mm256_loadu_ps(o + d), _mm256_mul_ps(pv, _mm256_loadu_ps(vk + d))));
                 for (; d < hd; d++) o[d] += p * vk[d];
             }
         }
     }
 }
 
-static void cpu_attention_batch(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv, int64_t svalid,
-                                const int32_t *kv_rows) {
+static void cpu_attention_batch(void *ctx, const t5g_attn_args *a, int rows, int64_t sq, int64_t so, int64_t skv,
+                                int64_t svalid, const int32_t *kv_rows) {
     if (rows <= 0 || a->Tq <= 0) return;
     if (a->Tq <= 4 && !a->rel_table) {
         attn_batch_job j = {a, sq, so, skv, svalid, kv_rows};
@@ -438,7 +489,12 @@ static void cpu_attention_batch(void *ctx, const t5g_attn_args *a, int rows, int
     t5g_pool_for((int64_t)rows * a->nh, 1, attn_prefill_task, &j);
 }
 
-typedef struct { const float *a, *b; float *y; size_t n; float c; } ew_job;
+typedef struct {
+    const float *a, *b;
+    float *y;
+    size_t n;
+    float c;
+} ew_job;
 
 /* pieces of EW_GRAIN floats: [c0, c1) in pieces */
 static void ew_span(const ew_job *j, int64_t c0, int64_t c1, size_t *i0, size_t *i1) {
@@ -446,7 +502,9 @@ static void ew_span(const ew_job *j, int64_t c0, int64_t c1, size_t *i0, size_t 
     *i1 = (size_t)c1 * EW_GRAIN;
     if (*i1 > j->n) *i1 = j->n;
 }
-static int64_t ew_pieces(size_t n) { return (int64_t)((n + EW_GRAIN - 1) / EW_GRAIN); }
+static int64_t ew_pieces(size_t n) {
+    return (int64_t)((n + EW_GRAIN - 1) / EW_GRAIN);
+}
 
 static void gelu_mul_span(void *ctx, int64_t c0, int64_t c1) {
     const ew_job *j = ctx;
@@ -454,12 +512,14 @@ static void gelu_mul_span(void *ctx, int64_t c0, int64_t c1) {
     float *out = j->y;
     size_t b0, n;
     ew_span(j, c0, c1, &b0, &n);
-    const float k0 = 0.7978845608028654f;  /* sqrt(2/pi) */
+    const float k0 = 0.7978845608028654f; /* sqrt(2/pi) */
     size_t nv = b0 + (n - b0) / 8 * 8;
-    for (size_t i = b0; i < nv; i += 8) {  /* same operation order as torch's tanh-GELU kernel */
+    for (size_t i = b0; i < nv; i += 8) { /* same operation order as torch's tanh-GELU kernel */
         __m256 x = _mm256_loadu_ps(gate + i), x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-        __m256 inner = _mm256_mul_ps(_mm256_set1_ps(k0), _mm256_add_ps(x, _mm256_mul_ps(_mm256_set1_ps(0.044715f), x3)));
-        __m256 g = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), _ZGVdN8v_tanhf(inner)));
+        __m256 inner =
+            _mm256_mul_ps(_mm256_set1_ps(k0), _mm256_add_ps(x, _mm256_mul_ps(_mm256_set1_ps(0.044715f), x3)));
+        __m256 g = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
+                                 _mm256_add_ps(_mm256_set1_ps(1.0f), _ZGVdN8v_tanhf(inner)));
         _mm256_storeu_ps(out + i, _mm256_mul_ps(g, _mm256_loadu_ps(up + i)));
     }
     for (size_t i = nv; i < n; i++) {
@@ -512,7 +572,10 @@ static void cpu_add(void *ctx, float *y, const float *x, size_t n) {
  * buffer in use (the model) frees them all: resident memory never exceeds what the live
  * buffers plus the new one need, and nothing is held once the model is gone. */
 enum { KEEP = 4, LIVE = 64 };
-typedef struct { void *p; size_t cap; } block;
+typedef struct {
+    void *p;
+    size_t cap;
+} block;
 static block kept[KEEP], live[LIVE];
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -551,7 +614,7 @@ static void *cpu_alloc(void *ctx, size_t bytes) {
         b.cap = malloc_usable_size(b.p);
     }
     pthread_mutex_lock(&blocks_lock);
-    for (int i = 0; i < LIVE; i++)  /* a block not registered (table full) is simply freed later */
+    for (int i = 0; i < LIVE; i++) /* a block not registered (table full) is simply freed later */
         if (!live[i].p) {
             live[i] = b;
             break;
@@ -568,7 +631,7 @@ static void cpu_release(void *ctx, void *p) {
         if (live[i].p == p) found = i;
         else others += live[i].p != NULL;
     }
-    if (found < 0 || !others) {  /* a small buffer, or the last big one: free (and drop the kept) */
+    if (found < 0 || !others) { /* a small buffer, or the last big one: free (and drop the kept) */
         if (found >= 0) {
             live[found].p = NULL;
             drop_kept();
@@ -577,9 +640,12 @@ static void cpu_release(void *ctx, void *p) {
         free(p);
         return;
     }
-    int slot = 0;  /* an empty slot, else the smallest kept block makes room */
+    int slot = 0; /* an empty slot, else the smallest kept block makes room */
     for (int i = 0; i < KEEP; i++) {
-        if (!kept[i].p) { slot = i; break; }
+        if (!kept[i].p) {
+            slot = i;
+            break;
+        }
         if (kept[i].cap < kept[slot].cap) slot = i;
     }
     free(kept[slot].p);
@@ -592,7 +658,9 @@ static void cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_co
     (void)kind;
     if (dst != src && bytes) memmove(dst, src, bytes);
 }
-static void cpu_zero(void *ctx, void *p, size_t bytes) { memset(p, 0, bytes); }
+static void cpu_zero(void *ctx, void *p, size_t bytes) {
+    memset(p, 0, bytes);
+}
 static int cpu_sync(void *ctx) {
     if (atomic_exchange(&cpu_oom, 0)) return T5G_FAIL("out of memory for attention scores on the CPU backend");
     return 0;
@@ -620,7 +688,9 @@ static const t5g_backend CPU = {
     .add = cpu_add,
 };
 
-const t5g_backend *t5g_backend_cpu(void) { return &CPU; }
+const t5g_backend *t5g_backend_cpu(void) {
+    return &CPU;
+}
 
 #ifndef T5G_CUDA
 const t5g_backend *t5g_backend_cuda(int local_rank) {

@@ -17,35 +17,49 @@
 #include <unistd.h>
 
 #define MAX_THREADS 256
-#define SPIN_ROUNDS 20000   /* ~50-100 us of polling before a worker sleeps */
-#define YIELD_AFTER 2000    /* ~5-10 us of pause-spinning between yields of the core */
+#define SPIN_ROUNDS 20000 /* ~50-100 us of polling before a worker sleeps */
+#define YIELD_AFTER 2000  /* ~5-10 us of pause-spinning between yields of the core */
 
 static struct {
-    _Atomic uint64_t state;      /* gen:16 | nclaims:24 | next:24 */
-    _Atomic uint32_t wake;       /* futex word: bumped for every job */
-    _Atomic int64_t done;        /* claims completed in the current job */
+    _Atomic uint64_t state; /* gen:16 | nclaims:24 | next:24 */
+    _Atomic uint32_t wake;  /* futex word: bumped for every job */
+    _Atomic int64_t done;   /* claims completed in the current job */
     _Atomic int sleepers;
     t5g_pool_fn fn;
     void *ctx;
     int64_t n, grain;
-    int threads;                 /* team size including the caller */
-    int started;                 /* workers running */
+    int threads; /* team size including the caller */
+    int started; /* workers running */
     pthread_t tid[MAX_THREADS];
-    pthread_mutex_t lock;        /* serialises set_threads against itself */
+    pthread_mutex_t lock; /* serialises set_threads against itself */
 } P = {.threads = 1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static _Thread_local int in_job = 0;
 static _Thread_local int my_index = 0;
 
-int t5g_pool_thread_index(void) { return my_index; }
-int t5g_pool_threads(void) { return P.threads; }
+int t5g_pool_thread_index(void) {
+    return my_index;
+}
+int t5g_pool_threads(void) {
+    return P.threads;
+}
 
-static uint64_t st_gen(uint64_t s) { return s >> 48; }
-static uint64_t st_nclaims(uint64_t s) { return (s >> 24) & 0xffffff; }
-static uint64_t st_next(uint64_t s) { return s & 0xffffff; }
+static uint64_t st_gen(uint64_t s) {
+    return s >> 48;
+}
+static uint64_t st_nclaims(uint64_t s) {
+    return (s >> 24) & 0xffffff;
+}
+static uint64_t st_next(uint64_t s) {
+    return s & 0xffffff;
+}
 
-static void futex_wait(_Atomic uint32_t *w, uint32_t v) { syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0); }
-static void futex_wake_all(_Atomic uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0); }
+static void futex_wait(_Atomic uint32_t *w, uint32_t v) {
+    syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+}
+static void futex_wake_all(_Atomic uint32_t *w) {
+    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
 
 /* Claim and run chunks of generation gen until none are left. */
 static void work(uint64_t gen) {
@@ -68,7 +82,7 @@ static void *worker(void *arg) {
     uint64_t seen = st_gen(atomic_load(&P.state));
     for (;;) {
         uint32_t w = atomic_load_explicit(&P.wake, memory_order_acquire);
-        if (my_index >= P.threads) {  /* the team shrank: park until it grows (threads are never destroyed) */
+        if (my_index >= P.threads) { /* the team shrank: park until it grows (threads are never destroyed) */
             futex_wait(&P.wake, w);
             seen = st_gen(atomic_load(&P.state));
             continue;
@@ -82,7 +96,7 @@ static void *worker(void *arg) {
         int spun = 0;
         for (; spun < SPIN_ROUNDS; spun++) {
             if (st_gen(atomic_load_explicit(&P.state, memory_order_acquire)) != seen) break;
-            if (spun % YIELD_AFTER == YIELD_AFTER - 1) sched_yield();  /* let a caller sharing this core run */
+            if (spun % YIELD_AFTER == YIELD_AFTER - 1) sched_yield(); /* let a caller sharing this core run */
             else _mm_pause();
         }
         if (spun < SPIN_ROUNDS) continue;
@@ -104,7 +118,7 @@ void t5g_pool_set_threads(int threads) {
         pthread_attr_setstacksize(&at, 8 << 20);
         if (pthread_create(&P.tid[P.started], &at, worker, (void *)(intptr_t)(P.started + 1)) != 0) {
             pthread_attr_destroy(&at);
-            P.threads = P.started + 1;  /* fewer threads than asked: still correct */
+            P.threads = P.started + 1; /* fewer threads than asked: still correct */
             break;
         }
         pthread_detach(P.tid[P.started]);
@@ -119,12 +133,18 @@ void t5g_pool_for(int64_t n, int64_t grain, t5g_pool_fn fn, void *ctx) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int64_t claims = (n + grain - 1) / grain;
-    if (in_job || P.threads <= 1 || claims <= 1) {  /* nested or tiny: inline */
+    if (in_job || P.threads <= 1 || claims <= 1) { /* nested or tiny: inline */
         fn(ctx, 0, n);
         return;
     }
-    while (claims > 0xffffff) { grain *= 2; claims = (n + grain - 1) / grain; }
-    P.fn = fn; P.ctx = ctx; P.n = n; P.grain = grain;
+    while (claims > 0xffffff) {
+        grain *= 2;
+        claims = (n + grain - 1) / grain;
+    }
+    P.fn = fn;
+    P.ctx = ctx;
+    P.n = n;
+    P.grain = grain;
     atomic_store_explicit(&P.done, 0, memory_order_relaxed);
     uint64_t gen = (st_gen(atomic_load(&P.state)) + 1) & 0xffff;
     atomic_store_explicit(&P.state, gen << 48 | (uint64_t)claims << 24, memory_order_release);

@@ -23,7 +23,7 @@ void t5g_cpu_setup_ranks(int threads, int local_ranks) {
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-            setenv("BLIS_ARCH_TYPE", "0", 0);  /* 0 = skx in BLIS 0.9's arch_t enum */
+            setenv("BLIS_ARCH_TYPE", "0", 0); /* 0 = skx in BLIS 0.9's arch_t enum */
     }
     if (threads <= 0) {
         const char *e = getenv("BLIS_NUM_THREADS");
@@ -38,4 +38,6 @@ void t5g_cpu_setup_ranks(int threads, int local_ranks) {
     t5g_pool_set_threads(threads);
 }
 
-void t5g_cpu_setup(int threads) { t5g_cpu_setup_ranks(threads, 1); }
+void t5g_cpu_setup(int threads) {
+    t5g_cpu_setup_ranks(threads, 1);
+}

@@ -28,27 +28,37 @@ extern "C" {
 #include "backend/cuda/kelem.cuh"
 #include "backend/cuda/kselect.cuh"
 
-#define T5G_CU_CACHE 8
+#define T5G_CU_CACHE       8
 #define T5G_CU_MAX_DEVICES 64
 /* bf16 linear: plane products of at most this many bytes per cuBLAS call (chunks over N) */
-#define T5G_CU_LIN_WS ((size_t)192 << 20)
-#define T5G_CU_LIN_MCHUNK 4096
+#define T5G_CU_LIN_WS      ((size_t)192 << 20)
+#define T5G_CU_LIN_MCHUNK  4096
 
-typedef struct { void *p; size_t cap; } cu_buf;
+typedef struct {
+    void *p;
+    size_t cap;
+} cu_buf;
 
 typedef struct {
     int device, attn_path;
     cudaStream_t stream;
     cublasHandle_t blas;
-    char err[480];    /* first error since the last sync; "" = none */
-    cu_buf part;      /* attention partials of the decode kernel */
-    cu_buf ws;        /* top-k candidates, bf16 conversions */
-    cu_buf lin;       /* bf16 linear: activation planes + plane products */
-    cu_buf kvmap;     /* attention_batch: sequence -> K/V row */
+    char err[480];       /* first error since the last sync; "" = none */
+    cu_buf part;         /* attention partials of the decode kernel */
+    cu_buf ws;           /* top-k candidates, bf16 conversions */
+    cu_buf lin;          /* bf16 linear: activation planes + plane products */
+    cu_buf kvmap;        /* attention_batch: sequence -> K/V row */
     int32_t *kvmap_host; /* what kvmap holds (kvmap_n entries): an unchanged map is not uploaded again */
     int kvmap_n;
-    struct { float theta, factor; int hd; float *d; } rope[T5G_CU_CACHE];
-    struct { int buckets, maxd, bidir, L; int *d; } rel[T5G_CU_CACHE];
+    struct {
+        float theta, factor;
+        int hd;
+        float *d;
+    } rope[T5G_CU_CACHE];
+    struct {
+        int buckets, maxd, bidir, L;
+        int *d;
+    } rel[T5G_CU_CACHE];
     int nrope, nrel;
 } cu_ctx;
 
@@ -70,7 +80,9 @@ static int ck_blas(cu_ctx *c, cublasStatus_t s, const char *what) {
     return s == CUBLAS_STATUS_SUCCESS ? 0 : fail(c, what, cublasGetStatusString(s));
 }
 /* after a kernel launch: configuration errors show up here, faults at the next sync */
-static int ck_launch(cu_ctx *c, const char *what) { return ck(c, cudaGetLastError(), what); }
+static int ck_launch(cu_ctx *c, const char *what) {
+    return ck(c, cudaGetLastError(), what);
+}
 
 /* ---- memory ---- */
 
@@ -99,8 +111,9 @@ static void cu_copy(void *ctx, void *dst, const void *src, size_t bytes, t5g_cop
         if (kind == T5G_COPY_D2H) memset(dst, 0xff, bytes); /* NaN, never a plausible number */
         return;
     }
-    cudaMemcpyKind k = kind == T5G_COPY_H2D ? cudaMemcpyHostToDevice
-                     : kind == T5G_COPY_D2H ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
+    cudaMemcpyKind k = kind == T5G_COPY_H2D   ? cudaMemcpyHostToDevice
+                       : kind == T5G_COPY_D2H ? cudaMemcpyDeviceToHost
+                                              : cudaMemcpyDeviceToDevice;
     ck(c, cudaMemcpyAsync(dst, src, bytes, k, c->stream), "cudaMemcpyAsync");
     /* the caller reads a host destination right away */
     if (kind == T5G_COPY_D2H && ck(c, cudaStreamSynchronize(c->stream), "device-to-host copy"))
@@ -156,7 +169,10 @@ static const float *rope_inv_freq(cu_ctx *c, int hd, float theta, float factor) 
         cudaFree(d);
         return NULL;
     }
-    c->rope[slot].hd = hd; c->rope[slot].theta = theta; c->rope[slot].factor = factor; c->rope[slot].d = d;
+    c->rope[slot].hd = hd;
+    c->rope[slot].theta = theta;
+    c->rope[slot].factor = factor;
+    c->rope[slot].d = d;
     return d;
 }
 
@@ -186,7 +202,10 @@ static const int *rel_bucket_table(cu_ctx *c, int buckets, int maxd, int bidir, 
         cudaFree(d);
         return NULL;
     }
-    c->rel[slot].buckets = buckets; c->rel[slot].maxd = maxd; c->rel[slot].bidir = bidir; c->rel[slot].L = l;
+    c->rel[slot].buckets = buckets;
+    c->rel[slot].maxd = maxd;
+    c->rel[slot].bidir = bidir;
+    c->rel[slot].L = l;
     c->rel[slot].d = d;
     *L = l;
     return d;
@@ -195,18 +214,19 @@ static const int *rel_bucket_table(cu_ctx *c, int buckets, int maxd, int bidir, 
 /* ---- ops ---- */
 
 /* the op's context; an op after an unreported error does nothing */
-#define CTX_OK(ctx)                          \
-    cu_ctx *c = (cu_ctx *)(ctx);             \
-    if (NCTX > 1) cudaSetDevice(c->device);  \
+#define CTX_OK(ctx)                                                                                                    \
+    cu_ctx *c = (cu_ctx *)(ctx);                                                                                       \
+    if (NCTX > 1) cudaSetDevice(c->device);                                                                            \
     if (c->err[0]) return
 
-static void cu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                    float beta, float *C, int ldc) {
+static void cu_gemm(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                    int ldb, float beta, float *C, int ldc) {
     CTX_OK(ctx);
     if (M <= 0 || N <= 0) return;
     /* row-major C = A·op(B) is column-major Cᵀ = op(B)ᵀ·Aᵀ: swap the operands */
-    ck_blas(c, cublasSgemm(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A, lda, &beta,
-                           C, ldc),
+    ck_blas(c,
+            cublasSgemm(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A, lda, &beta, C,
+                        ldc),
             "cublasSgemm");
 }
 
@@ -235,8 +255,9 @@ static void linear_bf16(cu_ctx *c, const float *x, int M, int ldx, const t5g_wma
         for (int n0 = 0; n0 < N; n0 += (int)nc) {
             int nn = N - n0 < (int)nc ? N - n0 : (int)nc;
             const uint16_t *w = (const uint16_t *)W->data + (size_t)n0 * W->ld;
-            if (ck_blas(c, cublasGemmEx(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, nn, 3 * mc, K, &one, w, CUDA_R_16BF, W->ld, a16,
-                                        CUDA_R_16BF, K, &zero, P, CUDA_R_32F, nn, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            if (ck_blas(c,
+                        cublasGemmEx(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, nn, 3 * mc, K, &one, w, CUDA_R_16BF, W->ld, a16,
+                                     CUDA_R_16BF, K, &zero, P, CUDA_R_32F, nn, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                         "cublasGemmEx (bf16 weights)"))
                 return;
             t5gk_combine3(c->stream, P, mc, nn, nn, y + (size_t)m0 * ldy + n0, ldy);
@@ -251,7 +272,8 @@ static void cu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat 
     if (M <= 0 || N <= 0) return;
     if (W->dtype == T5G_DT_INT8) {
         /* the CPU's int8 product also quantizes the activations (W8A8): no GPU kernel here */
-        fail(c, "linear", "int8 weights are CPU-only; use --device cpu, or --compute-type f32 or bf16 with --device cuda");
+        fail(c, "linear",
+             "int8 weights are CPU-only; use --device cpu, or --compute-type f32 or bf16 with --device cuda");
         return;
     }
     if (K <= 0) { /* empty sum */
@@ -264,8 +286,9 @@ static void cu_linear(void *ctx, const float *x, int M, int ldx, const t5g_wmat 
         return;
     }
     const float one = 1.0f, zero = 0.0f;
-    ck_blas(c, cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, (const float *)W->data, W->ld, x, ldx, &zero, y,
-                           ldy),
+    ck_blas(c,
+            cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, (const float *)W->data, W->ld, x, ldx, &zero,
+                        y, ldy),
             "cublasSgemm (linear)");
 }
 
@@ -308,7 +331,8 @@ static const int32_t *upload_kv_rows(cu_ctx *c, const int32_t *kv_rows, int rows
         if (grow(c, &c->kvmap, bytes, "attention row map")) return NULL;
     }
     c->kvmap_n = 0;
-    if (ck(c, cudaMemcpyAsync(c->kvmap.p, kv_rows, bytes, cudaMemcpyHostToDevice, c->stream), "attention row map upload"))
+    if (ck(c, cudaMemcpyAsync(c->kvmap.p, kv_rows, bytes, cudaMemcpyHostToDevice, c->stream),
+           "attention row map upload"))
         return NULL;
     memcpy(c->kvmap_host, kv_rows, bytes);
     c->kvmap_n = rows;
@@ -323,7 +347,8 @@ static void attention_rows(cu_ctx *c, const t5g_attn_args *a, int rows, const lo
     if (a->rel_table && !(tab = rel_bucket_table(c, a->rel_buckets, a->rel_max_distance, a->rel_bidirectional, &L)))
         return;
     int decode = t5gk_use_decode(c->attn_path, a), per = t5gk_rows_per_launch(c->attn_path, a);
-    if (decode && grow(c, &c->part, sizeof(float) * t5gk_decode_scratch(a, rows < per ? rows : per), "attention workspace"))
+    if (decode &&
+        grow(c, &c->part, sizeof(float) * t5gk_decode_scratch(a, rows < per ? rows : per), "attention workspace"))
         return;
     const int32_t *map = NULL;
     if (kv_rows && !(map = upload_kv_rows(c, kv_rows, rows))) return;
@@ -372,7 +397,10 @@ static void nccl_fatal(cu_ctx *c, const char *what, const char *detail) {
 
 static ncclComm_t nccl_of(cu_ctx *c, t5g_comm *cm) {
     if (cm->device_comm) return (ncclComm_t)cm->device_comm;
-    struct { int ok; ncclUniqueId id; } boot;
+    struct {
+        int ok;
+        ncclUniqueId id;
+    } boot;
     memset(&boot, 0, sizeof boot);
     if (cm->tp_rank == 0) boot.ok = ncclGetUniqueId(&boot.id) == ncclSuccess;
     MPI_Bcast(&boot, (int)sizeof boot, MPI_BYTE, 0, cm->tp); /* everyone learns whether rank 0 succeeded */
@@ -454,18 +482,30 @@ extern "C" const t5g_backend *t5g_backend_cuda(int local_rank) {
     memset(b, 0, sizeof *b);
     b->name = "cuda";
     b->ctx = c;
-    b->alloc = cu_alloc; b->release = cu_release; b->copy = cu_copy; b->zero = cu_zero; b->sync = cu_sync;
+    b->alloc = cu_alloc;
+    b->release = cu_release;
+    b->copy = cu_copy;
+    b->zero = cu_zero;
+    b->sync = cu_sync;
     b->allreduce_sum = cu_allreduce_sum;
-    b->gemm = cu_gemm; b->rmsnorm = cu_rmsnorm; b->linear = cu_linear; b->embed = cu_embed; b->rope = cu_rope;
-    b->attention = cu_attention; b->attention_batch = cu_attention_batch;
-    b->gelu_mul = cu_gelu_mul; b->softcap = cu_softcap; b->add = cu_add; b->rope_scaled = cu_rope_scaled;
+    b->gemm = cu_gemm;
+    b->rmsnorm = cu_rmsnorm;
+    b->linear = cu_linear;
+    b->embed = cu_embed;
+    b->rope = cu_rope;
+    b->attention = cu_attention;
+    b->attention_batch = cu_attention_batch;
+    b->gelu_mul = cu_gelu_mul;
+    b->softcap = cu_softcap;
+    b->add = cu_add;
+    b->rope_scaled = cu_rope_scaled;
     CTX[dev] = c;
     NCTX++;
     return b;
 }
 
-#define NEED_CTX(fn) \
-    T5G_CHECK(ctx, fn ": no CUDA backend state (pass be->ctx of t5g_backend_cuda)"); \
+#define NEED_CTX(fn)                                                                                                   \
+    T5G_CHECK(ctx, fn ": no CUDA backend state (pass be->ctx of t5g_backend_cuda)");                                   \
     cu_ctx *c = (cu_ctx *)ctx
 
 extern "C" int t5g_cuda_argmax(void *ctx, const float *x, int rows, int n, int ld, int v0, t5g_cuda_cand *out) {
@@ -520,7 +560,9 @@ extern "C" const char *t5g_cuda_device_name(void *ctx) {
     return name;
 }
 
-extern "C" void *t5g_cuda_stream(void *ctx) { return ctx ? (void *)((cu_ctx *)ctx)->stream : NULL; }
+extern "C" void *t5g_cuda_stream(void *ctx) {
+    return ctx ? (void *)((cu_ctx *)ctx)->stream : NULL;
+}
 
 extern "C" void t5g_cuda_set_attention_path(void *ctx, int path) {
     if (ctx) ((cu_ctx *)ctx)->attn_path = path >= 0 && path <= 2 ? path : 0;

@@ -17,7 +17,10 @@ struct t5g_comm_s;
 
 /* {value, id}: the layout of t5g_cand (parallel/vocab.h) and of MPI_FLOAT_INT, so results can
  * be copied to the host and fed to the vocab-parallel merge (MPI_MAXLOC, qsort) unchanged. */
-typedef struct { float value; int32_t id; } t5g_cuda_cand;
+typedef struct {
+    float value;
+    int32_t id;
+} t5g_cuda_cand;
 
 /* Number of CUDA devices this process can use; 0 with the reason recorded (T5G_FAIL) when
  * there is none (no GPU, no driver, driver older than the CUDA runtime). */

@@ -25,12 +25,12 @@ extern "C" {
 }
 #include "backend/cuda/kcommon.cuh"
 
-#define T5GK_BQ 32         /* prefill: query rows per block */
-#define T5GK_BK 32         /* prefill: keys per tile */
-#define T5GK_PF_THREADS 128 /* 4 threads per query row */
-#define T5GK_DC 64         /* decode: keys per block */
+#define T5GK_BQ          32  /* prefill: query rows per block */
+#define T5GK_BK          32  /* prefill: keys per tile */
+#define T5GK_PF_THREADS  128 /* 4 threads per query row */
+#define T5GK_DC          64  /* decode: keys per block */
 #define T5GK_DEC_THREADS 128
-#define T5GK_HD_MAX 256    /* largest head width the prefill kernel holds in registers */
+#define T5GK_HD_MAX      256 /* largest head width the prefill kernel holds in registers */
 
 /* Kernel copy of t5g_attn_args plus the device bucket table and, for a batch of `rows`
  * sequences in one launch, the element strides between rows (0 for a single sequence) and
@@ -57,12 +57,27 @@ __host__ __device__ static inline void t5gk_key_range(int mask, int window, int 
                                                       int *hi) {
     long long W = window, a = 0, b = Tk;
     switch (mask) {
-    case T5G_MASK_BIDIR_WINDOW: a = imin - W; b = (long long)imax + W + 1; break;
-    case T5G_MASK_BIDIR_WINDOW_STRICT: a = imin - W + 1; b = (long long)imax + W; break;
-    case T5G_MASK_CAUSAL: b = (long long)imax + 1; break;
-    case T5G_MASK_CAUSAL_WINDOW: a = imin - W + 1; b = (long long)imax + 1; break;
-    case T5G_MASK_BIDIR_WINDOW_SPLIT: a = imin - (W + 1) / 2 + 1; b = (long long)imax + W / 2 + 1; break;
-    default: break;
+        case T5G_MASK_BIDIR_WINDOW:
+            a = imin - W;
+            b = (long long)imax + W + 1;
+            break;
+        case T5G_MASK_BIDIR_WINDOW_STRICT:
+            a = imin - W + 1;
+            b = (long long)imax + W;
+            break;
+        case T5G_MASK_CAUSAL:
+            b = (long long)imax + 1;
+            break;
+        case T5G_MASK_CAUSAL_WINDOW:
+            a = imin - W + 1;
+            b = (long long)imax + 1;
+            break;
+        case T5G_MASK_BIDIR_WINDOW_SPLIT:
+            a = imin - (W + 1) / 2 + 1;
+            b = (long long)imax + W / 2 + 1;
+            break;
+        default:
+            break;
     }
     if (a < 0) a = 0;
     if (b > Tk) b = Tk;
@@ -77,12 +92,18 @@ __device__ __forceinline__ bool t5gk_allowed(const t5gk_attn &p, const unsigned 
     if (valid && !valid[j]) return false;
     int d = i - j;
     switch (p.mask) {
-    case T5G_MASK_BIDIR: return true;
-    case T5G_MASK_BIDIR_WINDOW: return (d < 0 ? -d : d) <= p.window;
-    case T5G_MASK_BIDIR_WINDOW_STRICT: return (d < 0 ? -d : d) < p.window;
-    case T5G_MASK_CAUSAL: return j <= i;
-    case T5G_MASK_CAUSAL_WINDOW: return j <= i && j > i - p.window;
-    case T5G_MASK_BIDIR_WINDOW_SPLIT: return j > i - (p.window + 1) / 2 && j <= i + p.window / 2;
+        case T5G_MASK_BIDIR:
+            return true;
+        case T5G_MASK_BIDIR_WINDOW:
+            return (d < 0 ? -d : d) <= p.window;
+        case T5G_MASK_BIDIR_WINDOW_STRICT:
+            return (d < 0 ? -d : d) < p.window;
+        case T5G_MASK_CAUSAL:
+            return j <= i;
+        case T5G_MASK_CAUSAL_WINDOW:
+            return j <= i && j > i - p.window;
+        case T5G_MASK_BIDIR_WINDOW_SPLIT:
+            return j > i - (p.window + 1) / 2 && j <= i + p.window / 2;
     }
     return false;
 }
@@ -100,10 +121,14 @@ __device__ __forceinline__ float t5gk_logit(const t5gk_attn &p, const unsigned c
     return t5gk_allowed(p, valid, i, j) ? x : -INFINITY;
 }
 
-__device__ __forceinline__ int t5gk_kv_head(const t5gk_attn &p, int h) { return (p.head0 + h) / p.group - p.kv0; }
+__device__ __forceinline__ int t5gk_kv_head(const t5gk_attn &p, int h) {
+    return (p.head0 + h) / p.group - p.kv0;
+}
 
 /* K/V / key-mask row of sequence `row` of a batched launch */
-__device__ __forceinline__ long long t5gk_kv_row(const t5gk_attn &p, int row) { return p.kvmap ? p.kvmap[row] : row; }
+__device__ __forceinline__ long long t5gk_kv_row(const t5gk_attn &p, int row) {
+    return p.kvmap ? p.kvmap[row] : row;
+}
 
 /* out[d] of a row with no allowed key: the mean of v over all Tk keys (weights 1/Tk) */
 __device__ __forceinline__ float t5gk_uniform_out(const t5gk_attn &p, const float *v, int g, int d) {
@@ -116,8 +141,7 @@ __device__ __forceinline__ float t5gk_uniform_out(const t5gk_attn &p, const floa
  * key tile, the columns t%4 + 4c (c < 8), and of the output, the lanes t%4 + 4c (c < DPT).
  * Shared memory: Q tile [BQ][hd+1], K-or-V tile [BK][hd+1], P tile [BQ][BK+1]
  * (odd row strides: the 8 rows a warp touches fall in different banks). */
-template <int DPT>
-__global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
+template <int DPT> __global__ void t5gk_attn_prefill_kernel(t5gk_attn p) {
     T5G_DYN_SMEM(smem);
     const int hd = p.hd, hdp = hd + 1;
     float *Qs = smem, *KV = Qs + T5GK_BQ * hdp, *Ps = KV + T5GK_BK * hdp;
@@ -249,7 +273,10 @@ __global__ void t5gk_attn_decode_kernel(t5gk_attn p, int lo, int hi, int nchunks
         for (int jj = 0; jj < n; jj++) a += ps[jj] * V[(size_t)(j0 + jj) * p.ldv + (size_t)g * hd + d];
         out[2 + d] = a;
     }
-    if (threadIdx.x == 0) { out[0] = mx; out[1] = sum; }
+    if (threadIdx.x == 0) {
+        out[0] = mx;
+        out[1] = sum;
+    }
 }
 
 /* grid (nh, rows·Tq): merge the chunks of query z = row·Tq + i, head h */
@@ -263,7 +290,10 @@ __global__ void t5gk_attn_combine_kernel(t5gk_attn p, int nchunks, const float *
         for (int c = 0; c < nchunks; c++) L += pc[(size_t)c * (hd + 2) + 1] * expf(pc[(size_t)c * (hd + 2)] - M);
     float *o = p.out + row * p.so + (size_t)i * p.ldo + (size_t)h * hd;
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        if (M == -INFINITY) { o[d] = t5gk_uniform_out(p, p.v + t5gk_kv_row(p, row) * p.sv, g, d); continue; }
+        if (M == -INFINITY) {
+            o[d] = t5gk_uniform_out(p, p.v + t5gk_kv_row(p, row) * p.sv, g, d);
+            continue;
+        }
         float a = 0.0f;
         for (int c = 0; c < nchunks; c++) a += pc[(size_t)c * (hd + 2) + 2 + d] * expf(pc[(size_t)c * (hd + 2)] - M);
         o[d] = a / L;
@@ -284,13 +314,32 @@ static inline void t5gk_rel_table(int *tab, int L, int bidirectional, int bucket
 
 static inline t5gk_attn t5gk_attn_from(const t5g_attn_args *a, const int *rel_tab, int rel_L) {
     t5gk_attn p;
-    p.Tq = a->Tq; p.Tk = a->Tk; p.nh = a->nh; p.hd = a->hd; p.group = a->group; p.head0 = a->head0; p.kv0 = a->kv0;
-    p.q = a->q; p.k = a->k; p.v = a->v; p.out = a->out;
-    p.ldq = a->ldq; p.ldk = a->ldk; p.ldv = a->ldv; p.ldo = a->ldo;
-    p.key_valid = a->key_valid; p.q_pos0 = a->q_pos0; p.mask = (int)a->mask; p.window = a->window;
-    p.scale = a->scale; p.softcap = a->softcap;
-    p.rel_table = a->rel_table; p.rel_tab = rel_tab; p.rel_L = rel_L;
-    p.rows = 1; p.sq = p.sk = p.sv = p.so = p.sval = 0;
+    p.Tq = a->Tq;
+    p.Tk = a->Tk;
+    p.nh = a->nh;
+    p.hd = a->hd;
+    p.group = a->group;
+    p.head0 = a->head0;
+    p.kv0 = a->kv0;
+    p.q = a->q;
+    p.k = a->k;
+    p.v = a->v;
+    p.out = a->out;
+    p.ldq = a->ldq;
+    p.ldk = a->ldk;
+    p.ldv = a->ldv;
+    p.ldo = a->ldo;
+    p.key_valid = a->key_valid;
+    p.q_pos0 = a->q_pos0;
+    p.mask = (int)a->mask;
+    p.window = a->window;
+    p.scale = a->scale;
+    p.softcap = a->softcap;
+    p.rel_table = a->rel_table;
+    p.rel_tab = rel_tab;
+    p.rel_L = rel_L;
+    p.rows = 1;
+    p.sq = p.sk = p.sv = p.so = p.sval = 0;
     p.kvmap = NULL;
     return p;
 }
@@ -322,8 +371,7 @@ static inline void t5gk_attn_decode(cudaStream_t s, const t5gk_attn &p, const t5
     t5g_launch(t5gk_attn_combine_kernel, dim3(p.nh, z), dim3(T5GK_DEC_THREADS), 0, s, p, nc, (const float *)part);
 }
 
-template <int DPT>
-static inline void t5gk_attn_prefill_dpt(cudaStream_t s, const t5gk_attn &p) {
+template <int DPT> static inline void t5gk_attn_prefill_dpt(cudaStream_t s, const t5gk_attn &p) {
     size_t smem = sizeof(float) * ((size_t)(T5GK_BQ + T5GK_BK) * (p.hd + 1) + T5GK_BQ * (T5GK_BK + 1));
     static unsigned long long allowed = 0; /* one attribute call per instantiation and device (the largest size) */
     unsigned long long dev = t5g_device_bit();
@@ -360,12 +408,18 @@ static inline void t5gk_attention(cudaStream_t s, const t5g_attn_args *a, int ro
     for (int r0 = 0; r0 < rows; r0 += per) {
         t5gk_attn p = t5gk_attn_from(a, tab, L);
         p.rows = rows - r0 < per ? rows - r0 : per;
-        p.sq = st[0]; p.sk = st[1]; p.sv = st[2]; p.so = st[3]; p.sval = st[4];
-        p.q += r0 * p.sq; p.out += r0 * p.so;
+        p.sq = st[0];
+        p.sk = st[1];
+        p.sv = st[2];
+        p.so = st[3];
+        p.sval = st[4];
+        p.q += r0 * p.sq;
+        p.out += r0 * p.so;
         if (kvmap) {
             p.kvmap = kvmap + r0;
         } else {
-            p.k += r0 * p.sk; p.v += r0 * p.sv;
+            p.k += r0 * p.sk;
+            p.v += r0 * p.sv;
             if (p.key_valid) p.key_valid += r0 * p.sval;
         }
         if (decode) t5gk_attn_decode(s, p, a, part);

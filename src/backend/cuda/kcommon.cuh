@@ -19,9 +19,9 @@ static inline void t5g_launch(void (*k)(KA...), dim3 grid, dim3 block, size_t sm
     k<<<grid, block, smem, s>>>(args...);
 }
 /* Allow more than 48 KB of dynamic shared memory for kernel k on the current device. */
-template <typename... KA>
-static inline void t5g_allow_smem(void (*k)(KA...), size_t bytes) {
-    if (bytes > 48 * 1024) cudaFuncSetAttribute((const void *)k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+template <typename... KA> static inline void t5g_allow_smem(void (*k)(KA...), size_t bytes) {
+    if (bytes > 48 * 1024)
+        cudaFuncSetAttribute((const void *)k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
 }
 /* bit of the current device in a 64-bit "done on this device" mask */
 static inline unsigned long long t5g_device_bit(void) {
@@ -34,12 +34,15 @@ static inline unsigned long long t5g_device_bit(void) {
 
 #define T5GK_WARP 32
 
-struct t5gk_sum { template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; } };
-struct t5gk_max { __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); } };
+struct t5gk_sum {
+    template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+struct t5gk_max {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
 
 /* Butterfly reduction inside one warp: every lane ends with the result. */
-template <typename T, typename Op>
-__device__ __forceinline__ T t5gk_warp_reduce(T v, Op op) {
+template <typename T, typename Op> __device__ __forceinline__ T t5gk_warp_reduce(T v, Op op) {
     for (int o = T5GK_WARP / 2; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
@@ -47,12 +50,11 @@ __device__ __forceinline__ T t5gk_warp_reduce(T v, Op op) {
 /* Reduction over the whole block (blockDim.x a multiple of 32, every thread calls it);
  * every thread gets the result.  Warp results are combined in a fixed order, so the
  * result does not depend on scheduling. */
-template <typename T, typename Op>
-__device__ __forceinline__ T t5gk_block_reduce(T v, Op op) {
+template <typename T, typename Op> __device__ __forceinline__ T t5gk_block_reduce(T v, Op op) {
     __shared__ T red[32];
     int lane = threadIdx.x & (T5GK_WARP - 1), w = threadIdx.x / T5GK_WARP, nw = blockDim.x / T5GK_WARP;
     v = t5gk_warp_reduce(v, op);
-    __syncthreads();  /* a previous call's readers are done with red */
+    __syncthreads(); /* a previous call's readers are done with red */
     if (lane == 0) red[w] = v;
     __syncthreads();
     T r = red[0];
@@ -62,7 +64,10 @@ __device__ __forceinline__ T t5gk_block_reduce(T v, Op op) {
 
 /* float -> bf16 bits, round to nearest even, NaN stays NaN (same rule as io/ckpt.h). */
 __host__ __device__ __forceinline__ uint16_t t5gk_f32_to_bf16(float f) {
-    union { float f; uint32_t u; } v;
+    union {
+        float f;
+        uint32_t u;
+    } v;
     v.f = f;
     if ((v.u & 0x7f800000u) == 0x7f800000u && (v.u & 0x7fffffu)) return (uint16_t)((v.u >> 16) | 0x40);
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
@@ -70,7 +75,10 @@ __host__ __device__ __forceinline__ uint16_t t5gk_f32_to_bf16(float f) {
 
 /* bf16 bits -> float (exact) */
 __host__ __device__ __forceinline__ float t5gk_bf16_to_f32(uint16_t h) {
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     v.u = (uint32_t)h << 16;
     return v.f;
 }

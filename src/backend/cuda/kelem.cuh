@@ -10,11 +10,12 @@ extern "C" {
 }
 #include "backend/cuda/kcommon.cuh"
 
-#define T5GK_EW_THREADS 256
+#define T5GK_EW_THREADS    256
 #define T5GK_EW_MAX_BLOCKS 65535u
 
 __global__ void t5gk_add_kernel(float *y, const float *x, size_t n) {
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) y[i] += x[i];
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        y[i] += x[i];
 }
 
 __global__ void t5gk_softcap_kernel(float *x, size_t n, float cap) {
@@ -123,7 +124,9 @@ __global__ void t5gk_combine3_kernel(const float *P, int M, int N, int ldp, floa
 
 /* ---- host launchers ---- */
 
-static inline unsigned t5gk_ew_grid(size_t n) { return t5gk_blocks(n, T5GK_EW_THREADS, T5GK_EW_MAX_BLOCKS); }
+static inline unsigned t5gk_ew_grid(size_t n) {
+    return t5gk_blocks(n, T5GK_EW_THREADS, T5GK_EW_MAX_BLOCKS);
+}
 
 static inline void t5gk_add(cudaStream_t s, float *y, const float *x, size_t n) {
     if (n) t5g_launch(t5gk_add_kernel, dim3(t5gk_ew_grid(n)), dim3(T5GK_EW_THREADS), 0, s, y, x, n);
