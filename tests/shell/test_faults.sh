@@ -15,7 +15,9 @@ SPM=tests/fixtures/tokenizer/bpe.model
 V=$(spm_export_vocab --model=$SPM | wc -l)
 $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
 $T5G init --config "$tmp/cfg.json" --seed 4 -o "$tmp/m.h5" --tokenizer $SPM > /dev/null
-for i in $(seq 1 160); do echo "{\"id\": \"q$i\", \"text\": \"request number $i asks for a few more words $i\"}"; done > "$tmp/in.jsonl"
+# enough requests that a kill lands mid-run on a fast, quiet machine (160 was not: CI flake)
+NREQ=800
+for i in $(seq 1 $NREQ); do echo "{\"id\": \"q$i\", \"text\": \"request number $i asks for a few more words $i\"}"; done > "$tmp/in.jsonl"
 G=(-m "$tmp/m.h5" -i "$tmp/in.jsonl" --max-new-tokens 16 -q)
 
 # wait_lines N GLOB : until the files matching GLOB (expanded at each look) hold N lines (or 60 s)
@@ -44,7 +46,7 @@ $T5G generate "${G[@]}" -o "$tmp/a.jsonl" --batch-size 1 & pid=$!
 wait_lines 5 "$tmp/a.jsonl.part0" || fail "no progress before the kill"
 kill -9 $pid; wait $pid 2>/dev/null || true
 n=$(wc -l < "$tmp/a.jsonl.part0")
-[ "$n" -lt 160 ] || fail "finished before the kill"
+[ "$n" -lt $NREQ ] || fail "finished before the kill"
 printf '{"id":"q%d","prediction":"half a li' $((n + 1)) >> "$tmp/a.jsonl.part0"   # torn: no newline
 $T5G generate "${G[@]}" -o "$tmp/a.jsonl" --batch-size 1 --resume 2> "$tmp/a.err"
 grep -q "torn last line" "$tmp/a.err" || fail "the torn tail was not reported"

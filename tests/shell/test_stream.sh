@@ -66,12 +66,22 @@ check dp2_c1 1 2 --tp 1 --batch-size 3
 check dp1_default 0 1   # the size rule's own chunks (64 lines here)
 
 echo "== kill -9 mid-run (DP 2), torn tail, resume with DP 1 and then DP 3"
+# a longer input for the kill (the 56 prompts finish in well under a second on a quiet machine):
+# the same prompts 20 times under new ids, and its one-chunk reference
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for r in range(20):
+    for x in rows: print(json.dumps({"id": "r%d-%s" % (r, x["id"]), "text": x["text"]}))
+' "$tmp/in.jsonl" > "$tmp/big.jsonl"
+K=(-m "$MODEL" -i "$tmp/big.jsonl" --max-new-tokens 6 -q)
+T5G_GEN_CHUNK_LINES=100000 $T5G generate "${K[@]}" -o "$tmp/bigref.jsonl"
 export T5G_GEN_CHUNK_LINES=7
 killed=0
 for try in 1 2 3; do   # a kill that lands after the merge (a very fast machine) is tried again
     rm -f "$tmp/k.jsonl" "$tmp"/k.jsonl.*
-    mpirun -np 2 --bind-to none $T5G generate "${G[@]}" -o "$tmp/k.jsonl" --tp 1 --batch-size 1 & pid=$!
-    wait_lines 20 "$tmp/k.jsonl.part*" || fail "no progress before the kill"
+    mpirun -np 2 --bind-to none $T5G generate "${K[@]}" -o "$tmp/k.jsonl" --tp 1 --batch-size 1 & pid=$!
+    wait_lines 20 "$tmp/k.jsonl.part*" || [ -e "$tmp/k.jsonl" ] || fail "no progress before the kill"
     ranks=$(pgrep -P $pid || true)   # the ranks are mpirun's children: kill them too (by id)
     # shellcheck disable=SC2086
     kill -9 $ranks $pid 2>/dev/null || true
@@ -82,18 +92,18 @@ for try in 1 2 3; do   # a kill that lands after the merge (a very fast machine)
 done
 [ $killed -eq 1 ] || { echo "cannot kill the run mid-way (3 tries)"; [ "${CI:-}" = true ] && exit 1; exit 77; }
 printf '{"id":"torn","text":"half a li' >> "$tmp/k.jsonl.part1"
-timeout 300 $T5G generate "${G[@]}" -o "$tmp/k.jsonl" --resume 2> "$tmp/k.err" || { cat "$tmp/k.err"; fail "resume failed"; }
+timeout 300 $T5G generate "${K[@]}" -o "$tmp/k.jsonl" --resume 2> "$tmp/k.err" || { cat "$tmp/k.err"; fail "resume failed"; }
 grep -q "torn last line" "$tmp/k.err" || fail "the torn tail was not reported"
-cmp -s "$tmp/ref.jsonl" "$tmp/k.jsonl" || fail "kill + resume (DP 2 -> DP 1) differs from the reference"
+cmp -s "$tmp/bigref.jsonl" "$tmp/k.jsonl" || fail "kill + resume (DP 2 -> DP 1) differs from the reference"
 echo "ok: DP 2 killed, resumed with DP 1: identical"
-head -n 40 "$tmp/ref.jsonl" > "$tmp/h.jsonl"; cp "$tmp/k.jsonl.run.json" "$tmp/h.jsonl.run.json"
+head -n 40 "$tmp/ref.jsonl" > "$tmp/h.jsonl"; cp "$tmp/ref.jsonl.run.json" "$tmp/h.jsonl.run.json"
 sed -n '41,60p' "$tmp/ref.jsonl" > "$tmp/h.jsonl.part4"   # a part of a DP size that is gone
 timeout 300 mpirun -np 3 --bind-to none $T5G generate "${G[@]}" -o "$tmp/h.jsonl" --tp 1 --resume
 cmp -s "$tmp/ref.jsonl" "$tmp/h.jsonl" || fail "resume with DP 3 over OUT + a stale-DP part differs"
 echo "ok: resumed with DP 3 over OUT and another DP size's part: identical"
 
 echo "== a results file out of input order is an error (never a reordered output)"
-{ sed -n '30,40p' "$tmp/ref.jsonl"; sed -n '1,5p' "$tmp/ref.jsonl"; } > "$tmp/o.jsonl"; cp "$tmp/k.jsonl.run.json" "$tmp/o.jsonl.run.json"
+{ sed -n '30,40p' "$tmp/ref.jsonl"; sed -n '1,5p' "$tmp/ref.jsonl"; } > "$tmp/o.jsonl"; cp "$tmp/ref.jsonl.run.json" "$tmp/o.jsonl.run.json"
 expect_error "out of input order" $T5G generate "${G[@]}" -o "$tmp/o.jsonl" --resume
 cmp -s "$tmp/o.jsonl" <({ sed -n '30,40p' "$tmp/ref.jsonl"; sed -n '1,5p' "$tmp/ref.jsonl"; }) || fail "the refused file was changed"
 
