@@ -274,8 +274,8 @@ static void key_range(const t5g_attn_args *a, int qi, int *lo, int *hi) {
 }
 
 #define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
-__m512 _ZGVeN16v_expf(__m512 x);
-__m512 _ZGVeN16v_tanhf(__m512 x);
+T5G_AVX512 __m512 _ZGVeN16v_expf(__m512 x); /* libmvec; the target attribute keeps clang's ABI check happy */
+T5G_AVX512 __m512 _ZGVeN16v_tanhf(__m512 x);
 
 /* softmax_row on AVX-512 (no relative bias): the same operations per score (x·scale, then
  * cap·tanh(x / cap), then the padding mask, then exp(x - max) / Σ), in three vector passes.
