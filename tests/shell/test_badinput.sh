@@ -5,12 +5,9 @@
 # JSON, JSONL requests, dataset shards, scorer inputs, CLI flags and TP layouts under
 # mpirun -np 2 and -np 3.  Prints one line per case and the count; fails if any case fails.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-T5G=${T5G_BIN:-$PWD/build/t5g}   # T5G_BIN: a private copy while others rebuild
+source "$(dirname "$0")/lib.sh"
 LIMIT=${T5G_BAD_LIMIT:-90}   # seconds per case (mpirun cases start 2-3 ranks on 2 cores)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+W=$tmp
 MPI2=(timeout -k 5 "$LIMIT" mpirun -np 2 --bind-to none)
 MPI3=(timeout -k 5 "$LIMIT" mpirun -np 3 --bind-to none)
 cases=0; failed=0
@@ -47,9 +44,7 @@ mkdir -p "$W/log" "$W/out"
 # ---- fixtures (made before any case runs) ----
 "$T5G" init --preset tiny --seed 1 -o "$W/tiny.h5" > /dev/null || exit 1
 SPM=tests/fixtures/tokenizer/bpe.model
-V=$(spm_export_vocab --model=$SPM | wc -l)
-"$T5G" info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$W/cfg.json"
-"$T5G" init --config "$W/cfg.json" --seed 2 -o "$W/tok.h5" --tokenizer $SPM > /dev/null || exit 1
+tiny_spm_model 2 "$W/tok.h5" || exit 1
 HF=tests/fixtures/fwd/mha/hf
 "$T5G" convert --hf $HF -o "$W/nock.h5" --no-checksum > /dev/null || exit 1
 cp "$W/tiny.h5" "$W/copy.h5"
@@ -132,18 +127,7 @@ bad "no-such.h5" "$T5G" generate -m "$W/no-such.h5" -i "$W/in.jsonl" -o "$W/out/
 bad "no-such.h5" "$T5G" eval --task squad-v2 -m "$W/no-such.h5" --data datasets/demo --out "$W/out/e"
 bad "no-such.h5" "$T5G" plan -m "$W/no-such.h5"
 # a weight turned into Inf in a file without checksums: refused at load, not NaN logits
-python3 - "$HF/model.safetensors" "$W/nock.h5" "$W/inf.h5" <<'PY'
-import json, struct, sys
-b = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-h = json.loads(b[8:8 + n])
-off = 8 + n + h["model.encoder.layers.0.mlp.down_proj.weight"]["data_offsets"][0]
-f = bytearray(open(sys.argv[2], "rb").read())
-i = f.find(b[off:off + 16])
-assert i > 0
-f[i:i + 4] = struct.pack("<f", float("inf"))
-open(sys.argv[3], "wb").write(f)
-PY
+tamper_weight "$HF/model.safetensors" "$W/nock.h5" "$W/inf.h5" 'float("inf")'
 bad "non-finite" "$T5G" forward -m "$W/inf.h5" -i "$W/batch.json" -o "$W/out/f"
 bad "non-finite" "$T5G" generate -m "$W/inf.h5" -i "$W/batch.json" -o "$W/out/g.jsonl"
 # a flipped byte in a file with checksums
@@ -174,12 +158,15 @@ echo "== config.json and safetensors (convert)"
 hfcase() {  # hfcase NAME: a copy of the fixture's HF folder in $W/hf-NAME
     rm -rf "$W/hf-$1"; cp -r $HF "$W/hf-$1"; echo "$W/hf-$1"
 }
+convbad() {  # convbad PATTERN DIR: convert of DIR fails as `bad` requires
+    bad "$1" "$T5G" convert --hf "$2" -o "$W/out/c.h5"
+}
 D=$(hfcase noconfig); rm "$D/config.json"
-bad "config.json" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "config.json" "$D"
 D=$(hfcase badjson); echo '{"model_type": "t5gemma", ' > "$D/config.json"
-bad "config.json" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "config.json" "$D"
 D=$(hfcase notobj); echo '[1, 2]' > "$D/config.json"
-bad "config" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "config" "$D"
 cfgedit() {  # cfgedit DIR PYTHON-EXPR-ON-c : edit config.json
     python3 - "$1/config.json" "$2" <<'PY'
 import json, sys
@@ -189,32 +176,26 @@ exec(sys.argv[2])
 json.dump(c, open(sys.argv[1], "w"))
 PY
 }
-D=$(hfcase mtype); cfgedit "$D" 'c["model_type"] = "llama"'
-bad "model_type" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase hstr); cfgedit "$D" 'e["hidden_size"] = "x"'
-bad "hidden_size" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase hneg); cfgedit "$D" 'e["hidden_size"] = -16'
-bad "hidden_size" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase hfloat); cfgedit "$D" 'e["hidden_size"] = 16.5'
-bad "hidden_size" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase heads0); cfgedit "$D" 'e["num_attention_heads"] = 0'
-bad "num_attention_heads" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase kvheads); cfgedit "$D" 'e["num_key_value_heads"] = 3'
-bad "num_key_value_heads" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase vocab0); cfgedit "$D" 'e["vocab_size"] = 0'
-bad "vocab_size" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase layersneg); cfgedit "$D" 'd["num_hidden_layers"] = -1'
-bad "num_hidden_layers" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase eps); cfgedit "$D" 'e["rms_norm_eps"] = "tiny"'
-bad "rms_norm_eps" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase rope); cfgedit "$D" 'e["rope_scaling"] = {"type": "linear", "factor": 2}'
-bad "rope_scaling" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase capneg); cfgedit "$D" 'd["final_logit_softcapping"] = -30.0'
-bad "softcapping" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase attncapneg); cfgedit "$D" 'e["attn_logit_softcapping"] = -50.0'
-bad "softcapping" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+cfgbad() {  # cfgbad NAME PATTERN PYTHON: the fixture with config.json edited by PYTHON
+    local d
+    d=$(hfcase "$1")
+    cfgedit "$d" "$3"
+    convbad "$2" "$d"
+}
+cfgbad mtype "model_type" 'c["model_type"] = "llama"'
+cfgbad hstr "hidden_size" 'e["hidden_size"] = "x"'
+cfgbad hneg "hidden_size" 'e["hidden_size"] = -16'
+cfgbad hfloat "hidden_size" 'e["hidden_size"] = 16.5'
+cfgbad heads0 "num_attention_heads" 'e["num_attention_heads"] = 0'
+cfgbad kvheads "num_key_value_heads" 'e["num_key_value_heads"] = 3'
+cfgbad vocab0 "vocab_size" 'e["vocab_size"] = 0'
+cfgbad layersneg "num_hidden_layers" 'd["num_hidden_layers"] = -1'
+cfgbad eps "rms_norm_eps" 'e["rms_norm_eps"] = "tiny"'
+cfgbad rope "rope_scaling" 'e["rope_scaling"] = {"type": "linear", "factor": 2}'
+cfgbad capneg "softcapping" 'd["final_logit_softcapping"] = -30.0'
+cfgbad attncapneg "softcapping" 'e["attn_logit_softcapping"] = -50.0'
 D=$(hfcase nost); rm "$D/model.safetensors"
-bad "safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "safetensors" "$D"
 stedit() {  # stedit DIR PYTHON: edit the raw bytes b (bytearray), header h (dict), n (header length)
     python3 - "$1/model.safetensors" "$2" <<'PY'
 import json, struct, sys
@@ -230,53 +211,40 @@ exec(sys.argv[2])
 open(p, "wb").write(b)
 PY
 }
+stbad() {  # stbad NAME PATTERN PYTHON: the fixture with model.safetensors edited by PYTHON
+    local d
+    d=$(hfcase "$1")
+    stedit "$d" "$3"
+    convbad "$2" "$d"
+}
 K=model.encoder.layers.0.mlp.down_proj.weight
-D=$(hfcase sthuge); stedit "$D" 'b[:8] = struct.pack("<Q", 1 << 48)'
-bad "header length" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase sttiny); stedit "$D" 'b = b[:5]'
-bad "model.safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stjson); stedit "$D" 'b[8:12] = b"@@@@"'
-bad "model.safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stnotobj); stedit "$D" 'put([1, 2])'
-bad "model.safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stempty); stedit "$D" 'put({}, b"")'
-bad "lacks tensor" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stdtype); stedit "$D" 'h["'$K'"]["dtype"] = "Q4"; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase sti64); stedit "$D" 'h["'$K'"]["dtype"] = "I64"; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stoff); stedit "$D" 'h["'$K'"]["data_offsets"][1] += 10**9; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stoffneg); stedit "$D" 'h["'$K'"]["data_offsets"] = [-4, 0]; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stoffrev); stedit "$D" 'o = h["'$K'"]["data_offsets"]; h["'$K'"]["data_offsets"] = [o[1], o[0]]; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stshape); stedit "$D" 'h["'$K'"]["shape"] = [3, 3]; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stshapeneg); stedit "$D" 'h["'$K'"]["shape"] = [-1, 16]; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stshapestr); stedit "$D" 'h["'$K'"]["shape"] = "big"; put(h)'
-bad "$K" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stoverlap); stedit "$D" 'ks = [k for k in h if k != "__metadata__"]; h[ks[1]]["data_offsets"] = list(h[ks[0]]["data_offsets"]); put(h)'
-bad "overlap" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stmissing); stedit "$D" 'del h["'$K'"]; put(h)'
-bad "lacks tensor" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stextra); stedit "$D" 'h["score.bias"] = {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}; put(h)'
-bad "score.bias" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stnan); stedit "$D" 'o = 8 + n + h["'$K'"]["data_offsets"][0]; b[o:o + 4] = struct.pack("<f", float("nan"))'
-bad "non-finite" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase stinf); stedit "$D" 'o = 8 + n + h["'$K'"]["data_offsets"][0]; b[o:o + 4] = struct.pack("<f", float("-inf"))'
-bad "non-finite" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
-D=$(hfcase sttrunc); stedit "$D" 'b = b[:len(b) - 100]'
-bad "model.safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+stbad sthuge "header length" 'b[:8] = struct.pack("<Q", 1 << 48)'
+stbad sttiny "model.safetensors" 'b = b[:5]'
+stbad stjson "model.safetensors" 'b[8:12] = b"@@@@"'
+stbad stnotobj "model.safetensors" 'put([1, 2])'
+stbad stempty "lacks tensor" 'put({}, b"")'
+stbad stdtype "$K" 'h["'$K'"]["dtype"] = "Q4"; put(h)'
+stbad sti64 "$K" 'h["'$K'"]["dtype"] = "I64"; put(h)'
+stbad stoff "$K" 'h["'$K'"]["data_offsets"][1] += 10**9; put(h)'
+stbad stoffneg "$K" 'h["'$K'"]["data_offsets"] = [-4, 0]; put(h)'
+stbad stoffrev "$K" 'o = h["'$K'"]["data_offsets"]; h["'$K'"]["data_offsets"] = [o[1], o[0]]; put(h)'
+stbad stshape "$K" 'h["'$K'"]["shape"] = [3, 3]; put(h)'
+stbad stshapeneg "$K" 'h["'$K'"]["shape"] = [-1, 16]; put(h)'
+stbad stshapestr "$K" 'h["'$K'"]["shape"] = "big"; put(h)'
+stbad stoverlap "overlap" 'ks = [k for k in h if k != "__metadata__"]; h[ks[1]]["data_offsets"] = list(h[ks[0]]["data_offsets"]); put(h)'
+stbad stmissing "lacks tensor" 'del h["'$K'"]; put(h)'
+stbad stextra "score.bias" 'h["score.bias"] = {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}; put(h)'
+stbad stnan "non-finite" 'o = 8 + n + h["'$K'"]["data_offsets"][0]; b[o:o + 4] = struct.pack("<f", float("nan"))'
+stbad stinf "non-finite" 'o = 8 + n + h["'$K'"]["data_offsets"][0]; b[o:o + 4] = struct.pack("<f", float("-inf"))'
+stbad sttrunc "model.safetensors" 'b = b[:len(b) - 100]'
 D=$(hfcase idx); mv "$D/model.safetensors" "$D/model-00001-of-00001.safetensors"; echo '{"weight_map": {"x": "nope.safetensors"}}' > "$D/model.safetensors.index.json"
-bad "nope.safetensors" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "nope.safetensors" "$D"
 D=$(hfcase idxbad); mv "$D/model.safetensors" "$D/model-00001-of-00001.safetensors"; echo '{"weight_map": ' > "$D/model.safetensors.index.json"
-bad "index" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "index" "$D"
 D=$(hfcase tokcfg); echo '{"add_bos_token": tru' > "$D/tokenizer_config.json"
-bad "tokenizer_config.json" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "tokenizer_config.json" "$D"
 D=$(hfcase gencfg); echo '{"eos_token_id": [1, 100000]}' > "$D/generation_config.json"
-bad "eos_token_id" "$T5G" convert --hf "$D" -o "$W/out/c.h5"
+convbad "eos_token_id" "$D"
 bad "required\|needs" "$T5G" convert --hf "$D"
 bad "dtype" "$T5G" convert --hf $HF -o "$W/out/c.h5" --dtype f16
 bad "no-such-dir" "$T5G" convert --hf "$W/no-such-dir" -o "$W/out/c.h5"
@@ -448,7 +416,7 @@ bad "limit" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --l
 bad "length_penalty" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --length-penalty 1.0
 bad "gnmt_penalty" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --hf-penalty
 bad "max_input_tokens" "$T5G" eval --task squad-v2 "${E[@]}" --data "$D" --out "$W/run" --max-input-tokens 100
-"$T5G" init --config "$W/cfg.json" --seed 3 -o "$W/tok3.h5" --tokenizer $SPM > /dev/null
+tiny_spm_model 3 "$W/tok3.h5"
 bad "model_sha256" "$T5G" eval --task squad-v2 -m "$W/tok3.h5" --beams 1 --max-new-tokens 2 --batch-size 4 -q --data "$D" --out "$W/run"
 cp -r "$D" "$W/d-good2"; sq d 3 '[]' >> "$(shard "$W/d-good2" squad-v2 1 2)"
 bad "data_sha256" "$T5G" eval --task squad-v2 "${E[@]}" --data "$W/d-good2" --out "$W/run"

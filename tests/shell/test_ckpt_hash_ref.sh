@@ -4,11 +4,7 @@
 # computes the hash with h5py + hashlib from docs/checkpoint.md's definition), `t5g convert` of the
 # same input stores that hash, `t5g model sha256` prints it and `t5g model verify` recomputes it.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 n=0
 while IFS='|' read -r name hf args want tokcfg tokmodel; do
     if [ -n "$tokmodel" ]; then   # the HF folder plus a tokenizer

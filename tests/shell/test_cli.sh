@@ -3,23 +3,7 @@
 # resume and input-order merge; TP = 1, 2, 4 give identical greedy and beam text on the
 # generation fixtures; the README's library example compiles and runs.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
-fail() { echo "FAIL: $*"; exit 1; }
-# expect_error "pattern" cmd... : non-zero exit, exactly one "t5g: error:" line matching pattern
-expect_error() {
-    local pat=$1; shift
-    set +e
-    "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
-    set -e
-    [ $rc -ne 0 ] || fail "expected failure: $*"
-    [ "$(grep -c '^t5g: error' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "not one error line: $*"; }
-    grep -q -- "$pat" "$tmp/err" || { cat "$tmp/err"; fail "error does not mention '$pat': $*"; }
-    echo "ok: $(grep '^t5g: error' "$tmp/err")"
-}
+source "$(dirname "$0")/lib.sh"
 
 $T5G init --preset tiny --seed 1 -o "$tmp/tiny.h5" > /dev/null
 cat > "$tmp/batch.json" <<'J'
@@ -43,25 +27,22 @@ expect_error "unexpected argument '--preset'" $T5G info -- --preset tiny
 expect_error "option -o|--out|--output is given twice" $T5G convert --hf x -o a.h5 --output b.h5
 
 echo "== forward: bad input"
-echo '{"input_ids": [[2, 600]], "decoder_input_ids": [[2]]}' > "$tmp/b1.json"
-expect_error "outside the vocabulary" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b1.json" -o "$tmp/o1"
-[ ! -e "$tmp/o1/logits.npy" ] || fail "output left after an error"
-echo '{"input_ids": [[2, 6]], "attention_mask": [[1, 1, 1]], "decoder_input_ids": [[2]]}' > "$tmp/b2.json"
-expect_error "attention_mask" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b2.json" -o "$tmp/o2"
-echo '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "decoder_attention_mask": [[1], [1]]}' > "$tmp/b3.json"
-expect_error "decoder_attention_mask" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b3.json" -o "$tmp/o3"
-echo 'not json' > "$tmp/b4.json"
-expect_error "not valid JSON" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b4.json" -o "$tmp/o4"
+fwd_error() {  # fwd_error NAME PATTERN JSON: forward of the batch JSON fails, leaves no output
+    printf '%s\n' "$3" > "$tmp/$1.json"
+    expect_error "$2" $T5G forward -m "$tmp/tiny.h5" -i "$tmp/$1.json" -o "$tmp/o$1"
+    [ ! -e "$tmp/o$1" ] || fail "output left after an error"
+}
+fwd_error b1 "outside the vocabulary" '{"input_ids": [[2, 600]], "decoder_input_ids": [[2]]}'
+fwd_error b2 "attention_mask" '{"input_ids": [[2, 6]], "attention_mask": [[1, 1, 1]], "decoder_input_ids": [[2]]}'
+fwd_error b3 "decoder_attention_mask" '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "decoder_attention_mask": [[1], [1]]}'
+fwd_error b4 "not valid JSON" 'not json'
 head -c 10000 "$tmp/tiny.h5" > "$tmp/trunc.h5"
 expect_error "trunc.h5" $T5G forward -m "$tmp/trunc.h5" -i "$tmp/batch.json" -o "$tmp/o5"
 echo "plain text" > "$tmp/text.h5"
 expect_error "text.h5" $T5G info -m "$tmp/text.h5"
-echo '{"input_ids": [[2, 6]], "encoder_token_ids": [[2, 6]], "decoder_input_ids": [[2]]}' > "$tmp/b5.json"
-expect_error 'gives both "input_ids" and "encoder_token_ids"' $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b5.json" -o "$tmp/o5"
-echo '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "decoder_padding_mask": [[1]], "decoder_attention_mask": [[1]]}' > "$tmp/b6.json"
-expect_error 'gives both "decoder_attention_mask" and "decoder_padding_mask"' $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b6.json" -o "$tmp/o6"
-echo '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "atention_mask": [[1, 1]]}' > "$tmp/b7.json"
-expect_error '"atention_mask", which is not an input' $T5G forward -m "$tmp/tiny.h5" -i "$tmp/b7.json" -o "$tmp/o7"
+fwd_error b5 'gives both "input_ids" and "encoder_token_ids"' '{"input_ids": [[2, 6]], "encoder_token_ids": [[2, 6]], "decoder_input_ids": [[2]]}'
+fwd_error b6 'gives both "decoder_attention_mask" and "decoder_padding_mask"' '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "decoder_padding_mask": [[1]], "decoder_attention_mask": [[1]]}'
+fwd_error b7 '"atention_mask", which is not an input' '{"input_ids": [[2, 6]], "decoder_input_ids": [[2]], "atention_mask": [[1, 1]]}'
 $T5G forward --help | grep -q "encoder_token_ids" || fail "forward --help does not list the KerasHub keys"
 expect_error "unknown option" $T5G forward --bogus
 expect_error "unknown preset" $T5G info --preset t5gemma-99b
@@ -72,13 +53,7 @@ $T5G forward -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/f1" > "$tmp/f1.txt"
 timeout 120 mpirun -np 2 $T5G forward -m "$tmp/tiny.h5" -i "$tmp/batch.json" -o "$tmp/f2" > "$tmp/f2.txt"
 cmp -s "$tmp/f1.txt" "$tmp/f2.txt" || fail "TP=2 argmax differs from TP=1"
 cmp -s "$tmp/f1/logits.npy" "$tmp/f2/logits.npy" || echo "note: TP=2 logits.npy not bit-identical to TP=1 (all-reduce order)"
-python3 - "$tmp/batch.json" > "$tmp/kbatch.json" <<'PY'
-import json, sys
-b = json.load(open(sys.argv[1]))
-ren = {"input_ids": "encoder_token_ids", "attention_mask": "encoder_padding_mask",
-       "decoder_input_ids": "decoder_token_ids", "decoder_attention_mask": "decoder_padding_mask"}
-print(json.dumps({ren[k]: v for k, v in b.items()}))
-PY
+keras_batch "$tmp/batch.json" > "$tmp/kbatch.json"
 $T5G forward -m "$tmp/tiny.h5" -i "$tmp/kbatch.json" -o "$tmp/fk" > "$tmp/fk.txt"
 cmp -s "$tmp/f1.txt" "$tmp/fk.txt" && cmp -s "$tmp/f1/logits.npy" "$tmp/fk/logits.npy" || fail "KerasHub input names give another output"
 [ "$(head -c 6 "$tmp/f1/logits.npy" | od -An -c | tr -d ' ')" = "223NUMPY" ] || fail "logits.npy has no .npy magic"
@@ -104,27 +79,15 @@ h2=$($T5G model sha256 -m "$tmp/h2.h5" | cut -d' ' -f1)
 h5dump -a content_sha256 "$tmp/h1.h5" | grep -q "\"$h1\"" || fail "model sha256 is not the stored attribute"
 $T5G model verify -m "$tmp/h2.h5" 2> "$tmp/ver.err" | grep -q "^ok: .* $h1 matches" || fail "verify of a fresh checkpoint"
 grep -q "^hashing " "$tmp/ver.err" || fail "verify printed no progress line"
-python3 - tests/fixtures/fwd/mha/hf/model.safetensors "$tmp/h2.h5" "$tmp/tampered.h5" <<'PY'
-import json, struct, sys
-b = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-h = json.loads(b[8:8 + n])
-off = 8 + n + h["model.encoder.layers.0.mlp.down_proj.weight"]["data_offsets"][0]
-f = bytearray(open(sys.argv[2], "rb").read())
-i = f.find(b[off:off + 16])
-assert i > 0
-f[i:i + 4] = struct.pack("<f", struct.unpack("<f", f[i:i + 4])[0] + 0.5)   # finite, no checksum to catch it
-open(sys.argv[3], "wb").write(f)
-PY
+# finite, no checksum to catch it
+tamper_weight tests/fixtures/fwd/mha/hf/model.safetensors "$tmp/h2.h5" "$tmp/tampered.h5" "x + 0.5"
 [ "$($T5G model sha256 -m "$tmp/tampered.h5" | cut -d' ' -f1)" = "$h1" ] || fail "model sha256 should print the stored hash"
 expect_error "something changed after it was written" $T5G model verify -m "$tmp/tampered.h5" -q
 expect_error "needs sha256 or verify" $T5G model
 expect_error "cannot open checkpoint" $T5G model verify -m "$tmp/none.h5"
 
 echo "== generate: resume, input order, bad lines"
-V=$(spm_export_vocab --model=tests/fixtures/tokenizer/bpe.model | wc -l)
-$T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
-$T5G init --config "$tmp/cfg.json" -o "$tmp/tok.h5" --tokenizer tests/fixtures/tokenizer/bpe.model > /dev/null
+tiny_spm_model 0 "$tmp/tok.h5"
 for i in $(seq 1 12); do echo "{\"id\": \"r$i\", \"text\": \"request number $i with some words\"}"; done > "$tmp/in.jsonl"
 $T5G generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o "$tmp/all.jsonl" --max-new-tokens 6 --batch-size 5 -q
 [ "$(wc -l < "$tmp/all.jsonl")" -eq 12 ] || fail "generate wrote $(wc -l < "$tmp/all.jsonl") lines"

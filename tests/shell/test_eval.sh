@@ -3,11 +3,7 @@
 # killed midway (the whole job, or one rank) resumes to the same scores as an uninterrupted
 # run; TP=2 and DP=2 give the same scores as one rank; bad input fails cleanly.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 same_scores() {  # same primary value and metrics in two results.json
     python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -23,9 +19,7 @@ MODEL=models/demo/t5gemma-demo.h5
 if [ ! -f "$MODEL" ]; then
     SPM=models/demo/tokenizer.model
     [ -f "$SPM" ] || SPM=tests/fixtures/tokenizer/bpe.model
-    V=$(spm_export_vocab --model="$SPM" | wc -l)
-    $T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
-    $T5G init --config "$tmp/cfg.json" --seed 5 -o "$tmp/model.h5" --tokenizer "$SPM" > /dev/null
+    tiny_spm_model 5 "$tmp/model.h5" "$SPM"
     MODEL=$tmp/model.h5
 fi
 BASE=(-m "$MODEL" --data datasets/demo --max-new-tokens 8 -q)

@@ -4,17 +4,9 @@
 # an uninterrupted run, with no id lost or duplicated.  A rerun without --resume after a kill
 # starts clean (a stale part cannot win).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=${T5G_BIN:-$PWD/build/t5g}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
-SPM=tests/fixtures/tokenizer/bpe.model
-V=$(spm_export_vocab --model=$SPM | wc -l)
-$T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
-$T5G init --config "$tmp/cfg.json" --seed 4 -o "$tmp/m.h5" --tokenizer $SPM > /dev/null
+tiny_spm_model 4 "$tmp/m.h5"
 # enough requests that a kill lands mid-run on a fast, quiet machine (160 was not: CI flake)
 NREQ=800
 for i in $(seq 1 $NREQ); do echo "{\"id\": \"q$i\", \"text\": \"request number $i asks for a few more words $i\"}"; done > "$tmp/in.jsonl"

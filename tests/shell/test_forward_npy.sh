@@ -5,24 +5,14 @@
 # HF on the valid positions; --f32 writes the same bytes raw; the KerasHub input names give
 # byte-identical outputs.  Needs python3 with numpy (python3-numpy): exits 77 without it.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-python3 -c 'import numpy' 2> /dev/null || { echo "SKIP: python3 cannot import numpy (apt-get install python3-numpy)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
+python3 -c 'import numpy' 2> /dev/null || skip "python3 cannot import numpy (apt-get install python3-numpy)"
 
 for name in mha padding; do
     case=tests/fixtures/fwd/$name
     $T5G convert --hf "$case/hf" -o "$tmp/$name.h5" -q > /dev/null
     $T5G forward -m "$tmp/$name.h5" -i "$case/batch.json" -o "$tmp/$name.hf" --f32 > "$tmp/$name.hf.txt"
-    python3 - "$case/batch.json" > "$tmp/$name.keras.json" <<'PY'
-import json, sys
-b = json.load(open(sys.argv[1]))
-ren = {"input_ids": "encoder_token_ids", "attention_mask": "encoder_padding_mask",
-       "decoder_input_ids": "decoder_token_ids", "decoder_attention_mask": "decoder_padding_mask"}
-print(json.dumps({ren[k]: v for k, v in b.items()}))
-PY
+    keras_batch "$case/batch.json" > "$tmp/$name.keras.json"
     $T5G forward -m "$tmp/$name.h5" -i "$tmp/$name.keras.json" -o "$tmp/$name.keras" > "$tmp/$name.keras.txt"
     for f in encoder_out decoder_out logits; do
         cmp -s "$tmp/$name.hf/$f.npy" "$tmp/$name.keras/$f.npy" || fail "$name: $f.npy differs between HF and KerasHub names"

@@ -5,17 +5,10 @@
 # identically at TP = 1 and 2; eval accepts them and records them; bad values are one clear
 # error.  Exactness against HF is tested in test_generate / test_options (stopping.json).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-tmp=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
 SPM=tests/fixtures/tokenizer/bpe.model
-V=$(spm_export_vocab --model=$SPM | wc -l)
-$T5G info --preset tiny --json | sed "s/\"vocab_size\":[[:space:]]*512/\"vocab_size\": $V/g" > "$tmp/cfg.json"
-$T5G init --config "$tmp/cfg.json" --seed 3 -o "$tmp/m.h5" --tokenizer $SPM > /dev/null
+tiny_spm_model 3 "$tmp/m.h5" "$SPM"
 for i in 1 2 3 4 5 6; do echo "{\"id\": $i, \"prompt\": \"request number $i with some words\"}"; done > "$tmp/in.jsonl"
 G=(generate -m "$tmp/m.h5" -q --max-new-tokens 12)   # -i per run: a flag may be given once
 

@@ -7,12 +7,9 @@
 # removes every file.  Under tests/sanitize/run.sh (T5G_SANITIZE=1) the same SAN_FLAGS go to
 # make (so t5g.pc's Libs.private carries them) and to the shared link line.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 ROOT=$PWD
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v pkg-config > /dev/null || { echo "SKIP: pkg-config not installed"; exit 77; }
+command -v pkg-config > /dev/null || skip "pkg-config not installed"
 SAN=()
 EXTRA_LD=()
 if [ "${T5G_SANITIZE:-0}" = 1 ]; then
@@ -48,7 +45,7 @@ ldd example_static > "$tmp/ldd.static"
 grep -q "libt5g.so.0 => $P/lib/libt5g.so.0" "$tmp/ldd.shared" || fail "example_shared does not use the installed libt5g.so"
 if grep -q libt5g "$tmp/ldd.static"; then fail "example_static links libt5g dynamically"; fi
 cd "$ROOT"
-[ -f models/demo/t5gemma-demo.h5 ] || { echo "SKIP: models/demo/t5gemma-demo.h5 missing"; exit 77; }
+[ -f models/demo/t5gemma-demo.h5 ] || skip "models/demo/t5gemma-demo.h5 missing"
 LD_LIBRARY_PATH=$P/lib "$tmp/app/example_shared" > "$tmp/shared.out" || fail "shared example failed"
 "$tmp/app/example_static" > "$tmp/static.out" || fail "static example failed"
 grep -q "^logits position 1: argmax " "$tmp/shared.out" || fail "shared example printed no logits: $(cat "$tmp/shared.out")"

@@ -12,13 +12,9 @@
 # Needs root (namespaces); skipped (77) otherwise.  About a minute.  The namespaces are removed
 # on every exit (trap), also after a failure.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-T5G=$ROOT/build/t5g
+source "$(dirname "$0")/lib.sh"
 MODEL=models/demo/t5gemma-demo.h5
 
-skip() { printf '\n!!!!!!!! SKIP %s !!!!!!!!\n\n' "$*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || skip "test_multinode needs root (network namespaces)"
 for t in ip tc unshare; do command -v $t >/dev/null || skip "test_multinode needs '$t' (bash tools/install_deps.sh)"; done
 [ -x "$T5G" ] || fail "$T5G missing: run make"
@@ -26,9 +22,7 @@ for t in ip tc unshare; do command -v $t >/dev/null || skip "test_multinode need
 
 source tests/shell/netns_cluster.sh
 NODES=2
-tmp=$(mktemp -d /tmp/t5g-multinode.XXXXXX)
-cleanup() { netns_down; rm -rf "$tmp"; }
-trap cleanup EXIT
+trap 'netns_down; rm -rf "$tmp"' EXIT
 netns_up $NODES "$tmp"
 P=$NETNS_P
 # set_rate RATE SHOWN: token-bucket limit on every node's link, checked with tc
@@ -58,6 +52,15 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 sys.exit(0 if (a["primary"], a["metrics"], a["samples"]) == (b["primary"], b["metrics"], b["samples"]) else 1)
 PY
 }
+# gen_across RANKS_PER_NODE TP LATENCY_US SPANS NAME: generate on the cluster writes the one-rank
+# output and reports the simulated latency and how many nodes a TP group spans
+gen_across() {
+    T5G_SIM_LATENCY_US=$3 cluster_run "$1" "$T5G" "${GEN[@]}" --tp "$2" -o "$tmp/gen_$5.jsonl" 2> "$tmp/$5.err" ||
+        { cat "$tmp/$5.err"; fail "generate $5 failed"; }
+    cmp "$tmp/gen_1.jsonl" "$tmp/gen_$5.jsonl" || fail "$5: output differs from one rank"
+    grep -q "SIMULATED inter-node latency $3.0 us.*spans $4 node" "$tmp/$5.err" ||
+        { cat "$tmp/$5.err"; fail "$5: simulated latency not reported, or the TP group's nodes miscounted"; }
+}
 
 echo "== one rank (reference)"
 "$T5G" "${GEN[@]}" -o "$tmp/gen_1.jsonl"
@@ -69,11 +72,7 @@ echo "== links limited to 1 Gbit/s"
 set_rate 1gbit 1Gbit
 tx0=$(tx_bytes 1)
 echo "-- generate: TP 2 inside each node x DP 2 across nodes"
-T5G_SIM_LATENCY_US=20 cluster_run 2 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/gen_tpin.jsonl" 2> "$tmp/tpin.err" ||
-    { cat "$tmp/tpin.err"; fail "generate TP-in-node x DP-across failed"; }
-cmp "$tmp/gen_1.jsonl" "$tmp/gen_tpin.jsonl" || fail "TP inside nodes x DP across: output differs from one rank"
-grep -q "SIMULATED inter-node latency 20.0 us.*spans 1 node" "$tmp/tpin.err" ||
-    { cat "$tmp/tpin.err"; fail "TP group inside a node not reported as spanning 1 node"; }
+gen_across 2 2 20 1 tpin
 echo "-- generate: TP 2 across the nodes (one rank per node)"
 cluster_run 1 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/gen_tpx.jsonl"
 cmp "$tmp/gen_1.jsonl" "$tmp/gen_tpx.jsonl" || fail "TP across nodes: output differs from one rank"
@@ -90,11 +89,7 @@ grep -Eq '"dp":[[:space:]]*2' "$tmp/eval_tpin/results.json" || fail "eval layout
 echo "== links limited to 10 Gbit/s, simulated 100 us inter-node latency"
 set_rate 10gbit 10Gbit
 echo "-- generate: TP 4 across 2 nodes"
-T5G_SIM_LATENCY_US=100 cluster_run 2 "$T5G" "${GEN[@]}" --tp 4 -o "$tmp/gen_tp4.jsonl" 2> "$tmp/tp4.err" ||
-    { cat "$tmp/tp4.err"; fail "generate TP 4 across nodes failed"; }
-cmp "$tmp/gen_1.jsonl" "$tmp/gen_tp4.jsonl" || fail "TP 4 across nodes: output differs from one rank"
-grep -q "SIMULATED inter-node latency 100.0 us.*spans 2 node" "$tmp/tp4.err" ||
-    { cat "$tmp/tp4.err"; fail "simulated latency not reported (or the TP group's nodes miscounted)"; }
+gen_across 2 4 100 2 tp4
 echo "-- a bad latency value is refused with one clear line"
 if T5G_SIM_LATENCY_US=fast cluster_run 1 "$T5G" "${GEN[@]}" --tp 2 -o "$tmp/bad.jsonl" > "$tmp/bad.err" 2>&1; then
     fail "T5G_SIM_LATENCY_US=fast accepted"

@@ -9,20 +9,7 @@
 #   - SIMULATED latency in a machine file is labelled
 #   - t5g calibrate -o writes a file t5g plan accepts
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=./build/t5g
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# expect_error TEXT CMD...: CMD fails with one "t5g: error:" line containing TEXT
-expect_error() {
-    local want=$1 out rc=0
-    shift
-    out=$("$@" 2>&1) || rc=$?
-    [ $rc -ne 0 ] || fail "accepted: $*"
-    grep -q "^t5g: error: .*$want" <<< "$out" || { echo "$out"; fail "no clear error ($want): $*"; }
-    echo "ok: $want"
-}
+source "$(dirname "$0")/lib.sh"
 BASE='"gemm_gflops": 50, "skinny_gflops": 40, "mem_bw_gbs": 20, "mem_bw_core_gbs": 12, "intra_latency_us": 2, "intra_bw_gbs": 5, "cores": 8, "threads": 1'
 echo "{$BASE}" > "$tmp/node.json"
 echo "{$BASE, \"inter_latency_us\": 5, \"inter_bw_gbs\": 10}" > "$tmp/fast.json"

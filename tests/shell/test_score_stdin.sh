@@ -4,13 +4,9 @@
 # written by tests/reference/make_chrf_ter_fixtures.py), the same output as -i FILE, and bad
 # input gives one error line.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=$PWD/build/t5g
+source "$(dirname "$0")/lib.sh"
 CASES=$PWD/tests/fixtures/bleu/cli/chrf_ter_cases.json
 cd tests/fixtures/bleu/cli
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 for m in bleu chrf ter; do
     # universal newlines on stdin: "first line\rsecond\r\nthird  \n" is three segments

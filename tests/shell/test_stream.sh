@@ -6,23 +6,8 @@
 # their line numbers (blank lines counted) before anything is written; a results file out of
 # input order is an error, not a silently reordered output.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-T5G=${T5G_BIN:-$PWD/build/t5g}
+source "$(dirname "$0")/lib.sh"
 MODEL=models/demo/t5gemma-demo.h5
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
-fail() { echo "FAIL: $*"; exit 1; }
-expect_error() {  # expect_error PATTERN cmd... : non-zero exit, one "t5g: error:" line matching
-    local pat=$1; shift
-    set +e
-    "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
-    set -e
-    [ $rc -ne 0 ] || fail "expected failure: $*"
-    [ "$(grep -c '^t5g: error' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "not one error line: $*"; }
-    grep -q -- "$pat" "$tmp/err" || { cat "$tmp/err"; fail "error does not mention '$pat': $*"; }
-    echo "ok: $(grep '^t5g: error' "$tmp/err")"
-}
 wait_lines() {  # wait_lines N GLOB : until the files matching GLOB hold N lines (or 60 s)
     for _ in $(seq 1 1200); do
         # shellcheck disable=SC2086
@@ -90,7 +75,7 @@ for try in 1 2 3; do   # a kill that lands after the merge (a very fast machine)
     [ -e "$tmp/k.jsonl" ] || { killed=1; break; }
     echo "note: try $try finished before the kill; again"
 done
-[ $killed -eq 1 ] || { echo "cannot kill the run mid-way (3 tries)"; [ "${CI:-}" = true ] && exit 1; exit 77; }
+[ $killed -eq 1 ] || skip "cannot kill the run mid-way (3 tries)"
 printf '{"id":"torn","text":"half a li' >> "$tmp/k.jsonl.part1"
 timeout 300 $T5G generate "${K[@]}" -o "$tmp/k.jsonl" --resume 2> "$tmp/k.err" || { cat "$tmp/k.err"; fail "resume failed"; }
 grep -q "torn last line" "$tmp/k.err" || fail "the torn tail was not reported"
