@@ -100,6 +100,9 @@ static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
            "all-reduce %.4g%s\n",
            p->enc_tokens_per_s, p->enc_gemm_ms + p->enc_attn_ms + p->enc_norm_ms + p->enc_comm_ms, p->enc_gemm_ms,
            p->enc_attn_ms, p->enc_norm_ms, p->enc_comm_ms, sim);
+    if (p->enc_proj_2d_ms >= 0)
+        printf("predicted  encoder projections: 1-D %.4g ms, 2-D ScaLAPACK %.4g ms per pass -> %s\n", p->enc_proj_1d_ms,
+               p->enc_proj_2d_ms, p->enc_proj == T5G_ENC_PROJ_2D ? "2-D" : "1-D");
     printf("predicted  decoder step %.4g ms = weights %.4g + cache attention %.4g + norms %.4g + vocab statistics %.4g "
            "+ collectives %.4g%s\n",
            p->step_ms, p->step_mem_ms, p->step_attn_ms, p->step_norm_ms, p->step_vocab_ms, p->step_comm_ms, sim);
@@ -165,29 +168,35 @@ static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *
     return 0;
 }
 
-int cmd_plan(int argc, char **argv) {
-    const char *preset = NULL, *config = NULL, *model = NULL, *dtype = NULL, *memstr = NULL, *machine = NULL,
-               *calib = NULL, *ct = NULL;
-    int nodes = 1, rpn = 1, tp = 0, batch = 8, src = 512, tgt = 128, beams = 1, print_tp = 0, measure = 0, threads = 0;
+/* what `t5g plan` was asked */
+typedef struct {
+    const char *preset, *config, *model, *dtype, *memstr, *machine, *calib, *ct;
+    int nodes, rpn, tp, batch, src, tgt, beams, print_tp, measure, threads;
+} plan_opts;
+
+/* 0: parsed and valid; > 0: --help printed; < 0: error recorded */
+static int parse_plan_args(int argc, char **argv, plan_opts *o) {
+    *o = (plan_opts){.nodes = 1, .rpn = 1, .batch = 8, .src = 512, .tgt = 128, .beams = 1};
     arg_spec specs[] = {
-        {"--preset", ARG_STR, &preset, "preset name"},
-        {"--config", ARG_STR, &config, "HF config.json"},
-        {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
-        {"--nodes", ARG_INT, &nodes, "nodes (default 1)"},
-        {"--ranks-per-node", ARG_INT, &rpn, "MPI ranks per node (default 1)"},
-        {"--tp", ARG_INT, &tp, "tensor-parallel size (default: the layout search picks it)"},
-        {"--dtype", ARG_STR, &dtype, "checkpoint storage f32|bf16|int8 (default: the checkpoint's, else bf16)"},
-        {"--compute-type", ARG_STR, &ct, "weights in memory f32|bf16|bf16-act|int8 (default: the storage dtype)"},
-        {"--batch", ARG_INT, &batch, "requests per batch (default 8)"},
-        {"--src-len", ARG_INT, &src, "source tokens (default 512)"},
-        {"--tgt-len", ARG_INT, &tgt, "generated tokens (default 128)"},
-        {"--beams", ARG_INT, &beams, "beams (default 1)"},
-        {"--mem-per-rank", ARG_STR, &memstr, "memory per rank, e.g. 64G"},
-        {"--machine", ARG_STR, &machine, "machine description (t5g calibrate -o, or by hand: docs/planner.md)"},
-        {"--calibration", ARG_STR, &calib, "same as --machine"},
-        {"--measure", ARG_FLAG, &measure, "measure this machine now instead of reading --machine (one node's numbers)"},
-        {"--threads", ARG_INT, &threads, "threads per rank for the prediction (default: the machine file's)"},
-        {"--print-tp", ARG_FLAG, &print_tp, "print only the TP size to use"},
+        {"--preset", ARG_STR, &o->preset, "preset name"},
+        {"--config", ARG_STR, &o->config, "HF config.json"},
+        {"-m|--model", ARG_STR, &o->model, "HDF5 checkpoint"},
+        {"--nodes", ARG_INT, &o->nodes, "nodes (default 1)"},
+        {"--ranks-per-node", ARG_INT, &o->rpn, "MPI ranks per node (default 1)"},
+        {"--tp", ARG_INT, &o->tp, "tensor-parallel size (default: the layout search picks it)"},
+        {"--dtype", ARG_STR, &o->dtype, "checkpoint storage f32|bf16|int8 (default: the checkpoint's, else bf16)"},
+        {"--compute-type", ARG_STR, &o->ct, "weights in memory f32|bf16|bf16-act|int8 (default: the storage dtype)"},
+        {"--batch", ARG_INT, &o->batch, "requests per batch (default 8)"},
+        {"--src-len", ARG_INT, &o->src, "source tokens (default 512)"},
+        {"--tgt-len", ARG_INT, &o->tgt, "generated tokens (default 128)"},
+        {"--beams", ARG_INT, &o->beams, "beams (default 1)"},
+        {"--mem-per-rank", ARG_STR, &o->memstr, "memory per rank, e.g. 64G"},
+        {"--machine", ARG_STR, &o->machine, "machine description (t5g calibrate -o, or by hand: docs/planner.md)"},
+        {"--calibration", ARG_STR, &o->calib, "same as --machine"},
+        {"--measure", ARG_FLAG, &o->measure,
+         "measure this machine now instead of reading --machine (one node's numbers)"},
+        {"--threads", ARG_INT, &o->threads, "threads per rank for the prediction (default: the machine file's)"},
+        {"--print-tp", ARG_FLAG, &o->print_tp, "print only the TP size to use"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype "
@@ -195,32 +204,45 @@ int cmd_plan(int argc, char **argv) {
                         "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | "
                         "--measure] [--threads N] [--print-tp]",
                         NULL, 0, NULL);
-    if (!rc && (args_check_range("--nodes", nodes, 1, 65536) || args_check_range("--ranks-per-node", rpn, 1, 1024) ||
-                args_check_range("--tp", tp, 0, 1 << 20) || args_check_range("--batch", batch, 1, T5G_MAX_BATCH) ||
-                args_check_range("--src-len", src, 1, 1 << 20) || args_check_range("--tgt-len", tgt, 1, 1 << 20) ||
-                args_check_range("--beams", beams, 1, 64) || args_check_range("--threads", threads, 0, 4096)))
-        rc = -1;
-    if (!rc && machine && calib) rc = T5G_FAIL("give --machine or --calibration (the same option), not both");
-    if (!machine) machine = calib;
-    if (!rc && machine && measure) rc = T5G_FAIL("give --machine FILE or --measure, not both");
+    if (rc) return rc;
+    if (args_check_range("--nodes", o->nodes, 1, 65536) || args_check_range("--ranks-per-node", o->rpn, 1, 1024) ||
+        args_check_range("--tp", o->tp, 0, 1 << 20) || args_check_range("--batch", o->batch, 1, T5G_MAX_BATCH) ||
+        args_check_range("--src-len", o->src, 1, 1 << 20) || args_check_range("--tgt-len", o->tgt, 1, 1 << 20) ||
+        args_check_range("--beams", o->beams, 1, 64) || args_check_range("--threads", o->threads, 0, 4096))
+        return -1;
+    if (o->machine && o->calib) return T5G_FAIL("give --machine or --calibration (the same option), not both");
+    if (!o->machine) o->machine = o->calib;
+    if (o->machine && o->measure) return T5G_FAIL("give --machine FILE or --measure, not both");
+    return 0;
+}
+
+/* the model, the memory limit and the shapes of the plan (before MPI starts) */
+static int plan_inputs(const plan_opts *o, t5g_config *c, int64_t *mem, t5g_plan *p) {
+    if (o->memstr && parse_bytes(o->memstr, mem)) return -1;
+    T5G_TRY(cli_load_config(o->preset, o->config, o->model, c));
+    const char *dtype = o->dtype ? o->dtype : storage_dtype(o->model);
+    t5g_dtype stored, wdt;
+    int act;
+    T5G_CHECK(!t5g_dtype_parse(dtype, &stored), "--dtype must be f32, bf16 or int8");
+    T5G_TRY(o->ct ? t5g_compute_type_parse(o->ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt));
+    *p = (t5g_plan){.nodes = o->nodes, .ranks_per_node = o->rpn, .batch = o->batch, .src_len = o->src,
+                    .tgt_len = o->tgt, .beams = o->beams};
+    p->dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
+    p->wdtype = (int)wdt;
+    return 0;
+}
+
+int cmd_plan(int argc, char **argv) {
+    plan_opts o;
+    int rc = parse_plan_args(argc, argv, &o);
     if (rc) {
         if (rc < 0) t5g_print_error();
         return rc < 0 ? 2 : 0;
     }
     t5g_config c;
     int64_t mem = 0;
-    if ((memstr && parse_bytes(memstr, &mem)) || cli_load_config(preset, config, model, &c)) {
-        t5g_print_error();
-        return 2;
-    }
-    if (!dtype) dtype = storage_dtype(model);
-    t5g_dtype stored, wdt;
-    int act;
-    if (t5g_dtype_parse(dtype, &stored)) {
-        fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n");
-        return 2;
-    }
-    if (ct ? t5g_compute_type_parse(ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt)) {
+    t5g_plan p;
+    if (plan_inputs(&o, &c, &mem, &p)) {
         t5g_print_error();
         return 2;
     }
@@ -228,20 +250,11 @@ int cmd_plan(int argc, char **argv) {
     t5g_cpu_setup(0);
     t5g_machine m, *mp = NULL;
     int fail = 0;
-    if (machine) fail = t5g_machine_load(&m, machine) != 0;
-    else if (measure) fail = t5g_calibrate(&m, MPI_COMM_SELF, 1) != 0;
-    if (!fail && (machine || measure)) mp = &m;
-    if (mp && threads) m.threads = threads;
-    t5g_plan p = {0};
-    p.nodes = nodes;
-    p.ranks_per_node = rpn;
-    p.batch = batch;
-    p.src_len = src;
-    p.tgt_len = tgt;
-    p.beams = beams;
-    p.dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
-    p.wdtype = (int)wdt;
-    if (!fail) fail = plan_and_print(&c, mp, &p, tp, mem, print_tp, machine);
+    if (o.machine) fail = t5g_machine_load(&m, o.machine) != 0;
+    else if (o.measure) fail = t5g_calibrate(&m, MPI_COMM_SELF, 1) != 0;
+    if (!fail && (o.machine || o.measure)) mp = &m;
+    if (mp && o.threads) m.threads = o.threads;
+    if (!fail) fail = plan_and_print(&c, mp, &p, o.tp, mem, o.print_tp, o.machine);
     else t5g_print_error();
     MPI_Finalize();
     return fail ? 1 : 0;

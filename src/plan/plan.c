@@ -415,6 +415,13 @@ static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
     return r;
 }
 
+double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const t5g_plan *p) {
+    (void)c;
+    (void)m;
+    (void)p;
+    return -1; /* no 2-D layout yet (src/parallel/scalapack*): docs/planner.md, ScaLAPACK */
+}
+
 /* one encoder pass of batch x src_len tokens on one TP group */
 static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t5g_shard *E, t5g_plan *p) {
     rank_speed v = speed_of(m, p->ranks_per_node, p->wdtype);
@@ -432,6 +439,16 @@ static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t
         4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
     double norm = bytes / v.bw;
     double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, N * H * 4) : 0;
+    /* the 2-D layout replaces the projections and their all-reduces where it predicts a win */
+    double two_d = t5g_enc_proj_2d_seconds(c, m, p);
+    p->enc_proj = T5G_ENC_PROJ_1D;
+    p->enc_proj_1d_ms = (gemm + comm) * 1e3;
+    p->enc_proj_2d_ms = two_d < 0 ? -1 : two_d * 1e3;
+    if (two_d >= 0 && two_d < gemm + comm) {
+        p->enc_proj = T5G_ENC_PROJ_2D;
+        gemm = two_d;
+        comm = 0;
+    }
     p->enc_gemm_ms = gemm * 1e3;
     p->enc_attn_ms = attn * 1e3;
     p->enc_norm_ms = norm * 1e3;

@@ -39,6 +39,12 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick);
 int t5g_machine_save(const t5g_machine *m, const char *path);
 int t5g_machine_load(t5g_machine *m, const char *path);
 
+/* Layouts of the encoder's projections (q/k/v, o, gate/up, down) the planner chooses between:
+ * the 1-D tensor-parallel layout, and an optional 2-D block-cyclic one (ScaLAPACK PSGEMM +
+ * PxGEMR2D into the head-parallel layout; src/parallel/scalapack*), picked only where
+ * t5g_enc_proj_2d_seconds predicts it faster. */
+typedef enum { T5G_ENC_PROJ_1D = 0, T5G_ENC_PROJ_2D = 1 } t5g_enc_proj;
+
 typedef struct {
     int tp, nodes, ranks_per_node;
     int batch, src_len, tgt_len, beams;
@@ -59,7 +65,16 @@ typedef struct {
     double enc_gemm_ms, enc_attn_ms, enc_norm_ms, enc_comm_ms; /* one encoder pass */
     double step_attn_ms, step_norm_ms, step_vocab_ms;          /* one decoder step */
     double requests_per_s; /* the job: DP groups x batch / (encoder pass + tgt_len steps) */
+    int enc_proj;          /* t5g_enc_proj the encoder's projections use */
+    double enc_proj_1d_ms; /* projections' GEMMs + all-reduces per pass in the 1-D layout */
+    double enc_proj_2d_ms; /* the same in the 2-D layout; < 0: not available for this layout */
 } t5g_plan;
+
+/* Seconds of one encoder pass's projections (GEMMs, panel broadcasts, redistribution) in the
+ * 2-D ScaLAPACK layout on p's TP group, given the shard E of the 1-D layout; < 0 when the 2-D
+ * layout is not available (not built, or no grid for p->tp).  The planner hook for
+ * src/parallel/scalapack*: it picks 2-D only where this is below the 1-D figure. */
+double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const t5g_plan *p);
 
 /* Plan rank layout tp for the given shapes; mach NULL = memory only.  Fails (clear message)
  * on an invalid layout, or a TP group across nodes with no inter-node numbers. */
