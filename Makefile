@@ -119,6 +119,7 @@ clean:
 print-ldlibs:
 	@echo $(LDLIBS)
 -include mk/cuda.mk
+include mk/scalapack.mk
 include mk/install.mk
 
 # ---- libFuzzer harnesses (tests/fuzz/fuzz_*.c): `make fuzz FUZZ_SECONDS=N` runs each for N s ----

@@ -50,6 +50,8 @@ run "forward_threads2" env BLIS_NUM_THREADS=2 build/tests/test_forward
 run "generate_threads2" env BLIS_NUM_THREADS=2 build/tests/test_generate
 run "t5gemma2_np2" mpirun -np 2 --bind-to none build/tests/test_t5gemma2   # T5Gemma 2 under TP = 2
 run "lowp_np2" mpirun -np 2 --bind-to none build/tests/test_lowp_mpi   # bf16 / int8 weights under TP = 2
+# the 2-D ScaLAPACK encoder layout (--encoder-layout 2d) against the 1-D TP layout, every grid of np
+for np in 1 2 4; do run "scalapack_np$np" mpirun -np "$np" --bind-to none build/tests/test_scalapack_mpi; done
 run "dp2_tp1" env T5G_TEST_TP=1 mpirun -np 2 --bind-to none build/tests/test_tp
 run "dp2_tp2" env T5G_TEST_TP=2 mpirun -np 4 --bind-to none build/tests/test_tp
 if [ -x build/tests/test_ckpt_mpi ]; then

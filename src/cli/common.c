@@ -1,5 +1,6 @@
 /* common.c - see common.h */
 #include "cli/common.h"
+#include "parallel/scalapack_layout.h"
 #include "core/fileio.h"
 #include "io/ckpt.h"
 #include <stdio.h>
@@ -54,10 +55,15 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
     return rc;
 }
 
-static const char *g_compute_type; /* --compute-type, taken out of argv by cli_take_compute_type */
+static const char *g_compute_type;   /* --compute-type, taken out of argv by cli_take_compute_type */
+static t5g_enc_layout g_enc_layout; /* --encoder-layout (default 1d) */
 
-int cli_take_compute_type(int *argc, char **argv) {
+/* Take `name VALUE` / `name=VALUE` out of argv (before any --); *value stays NULL when absent.
+ * Returns 0, or -1 after printing one error line (no value, given twice). */
+static int take_option(int *argc, char **argv, const char *name, const char *values, const char **value) {
     int out = 1, options_done = 0;
+    size_t len = strlen(name);
+    *value = NULL;
     for (int i = 1; i < *argc; i++) {
         const char *v = NULL;
         if (options_done || !strcmp(argv[i], "--")) { /* after --: positional, left for args_parse */
@@ -65,32 +71,55 @@ int cli_take_compute_type(int *argc, char **argv) {
             argv[out++] = argv[i];
             continue;
         }
-        if (!strcmp(argv[i], "--compute-type")) {
+        if (!strcmp(argv[i], name)) {
             if (i + 1 >= *argc) {
-                fprintf(stderr, "t5g: error: --compute-type needs a value: f32, bf16, bf16-act or int8\n");
+                fprintf(stderr, "t5g: error: %s needs a value: %s\n", name, values);
                 return -1;
             }
             v = argv[++i];
-        } else if (!strncmp(argv[i], "--compute-type=", 15)) {
-            v = argv[i] + 15;
+        } else if (!strncmp(argv[i], name, len) && argv[i][len] == '=') {
+            v = argv[i] + len + 1;
         } else {
             argv[out++] = argv[i];
             continue;
         }
-        if (g_compute_type) {
-            fprintf(stderr, "t5g: error: option --compute-type is given twice; give it once\n");
+        if (*value) {
+            fprintf(stderr, "t5g: error: option %s is given twice; give it once\n", name);
             return -1;
         }
-        t5g_dtype dt;
-        int act;
-        if (t5g_compute_type_parse(v, &dt, &act)) {
-            t5g_print_error();
-            return -1;
-        }
-        g_compute_type = v;
+        *value = v;
     }
     *argc = out;
     argv[out] = NULL;
+    return 0;
+}
+
+int cli_take_compute_type(int *argc, char **argv) {
+    const char *v;
+    T5G_TRY(take_option(argc, argv, "--compute-type", "f32, bf16, bf16-act or int8", &v));
+    t5g_dtype dt;
+    int act;
+    if (v && t5g_compute_type_parse(v, &dt, &act)) {
+        t5g_print_error();
+        return -1;
+    }
+    g_compute_type = v;
+    return 0;
+}
+
+int cli_take_encoder_layout(int *argc, char **argv) {
+    const char *v;
+    T5G_TRY(take_option(argc, argv, "--encoder-layout", "1d, 2d, 2d:RxC or 2d:RxC:NB", &v));
+    if (v && t5g_enc_layout_parse(v, &g_enc_layout)) {
+        t5g_print_error();
+        return -1;
+    }
+    if (g_enc_layout.two_d && !t5g_enc2d_built_in()) {
+        fprintf(stderr, "t5g: error: --encoder-layout %s needs ScaLAPACK, which this build does not have: install "
+                        "libscalapack-openmpi-dev (make deps) and rebuild\n",
+                v);
+        return -1;
+    }
     return 0;
 }
 
@@ -99,7 +128,16 @@ t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, 
     const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
     if (!lr) lr = getenv("SLURM_LOCALID");
     const t5g_backend *be = t5g_backend_by_name(device, lr ? atoi(lr) : comm->world_rank);
-    return be ? t5g_model_load_as(path, comm, be, g_compute_type) : NULL;
+    t5g_model *m = be ? t5g_model_load_as(path, comm, be, g_compute_type) : NULL;
+    if (m && t5g_enc2d_attach(m, &g_enc_layout)) {
+        t5g_model_free(m);
+        return NULL;
+    }
+    if (m && m->enc2d && progress && comm->world_rank == 0) {
+        char d[96];
+        fprintf(stderr, "t5g: encoder layout %s\n", t5g_enc2d_describe(m, d, sizeof d));
+    }
+    return m;
 }
 
 void cli_fingerprint_processors(cJSON *fp, const t5g_gen_opts *o) {

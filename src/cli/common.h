@@ -15,6 +15,9 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
  * eval: the weights' dtype in memory, default the checkpoint's storage dtype) for
  * cli_load_model.  Returns 0, or -1 after printing one error line for a bad value. */
 int cli_take_compute_type(int *argc, char **argv);
+/* The same for --encoder-layout 1d|2d|2d:RxC|2d:RxC:NB (docs/planner.md, ScaLAPACK): cli_load_model
+ * then gives the model the 2-D encoder layout. */
+int cli_take_encoder_layout(int *argc, char **argv);
 /* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type;
  * progress (bytes read, rate, ETA) on world rank 0's stderr when progress is set (not -q). */
 t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, int progress);

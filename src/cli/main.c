@@ -39,7 +39,9 @@ static void usage(FILE *f) {
     fprintf(f, "  %-10s %s\n", "version", "print the version (also t5g --version)");
     fprintf(f, "\n`t5g <command> --help` lists a command's options.  forward, generate and eval also take\n"
                "--compute-type f32|bf16|bf16-act|int8: the weights' dtype in memory (default: the checkpoint's;\n"
-               "bf16-act also rounds the activations to bf16 in the products, docs/checkpoint.md).\n"
+               "bf16-act also rounds the activations to bf16 in the products, docs/checkpoint.md), and\n"
+               "--encoder-layout 1d|2d|2d:RxC[:NB]: 2d runs the encoder's projections as ScaLAPACK PSGEMMs on an\n"
+               "R x C grid of the TP group (default 1d; docs/planner.md).\n"
                "Options: --opt VALUE or --opt=VALUE, each at most once; -- ends the options.\n");
 }
 
@@ -56,7 +58,7 @@ int main(int argc, char **argv) {
     /* --compute-type is common to the commands that load a model (src/cli/common.c) */
     const char *cmd = argv[1];
     if ((!strcmp(cmd, "forward") || !strcmp(cmd, "generate") || !strcmp(cmd, "eval")) &&
-        cli_take_compute_type(&argc, argv))
+        (cli_take_compute_type(&argc, argv) || cli_take_encoder_layout(&argc, argv)))
         return 2;
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(cmd, COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);

@@ -5,6 +5,7 @@
  * one all-reduce each (docs/model.md, Tensor parallelism). */
 #include "model/state.h"
 #include "model/t5gemma2.h"
+#include "parallel/scalapack_layout.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdlib.h>
@@ -293,18 +294,16 @@ static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_
 }
 
 /* Self-attention of one layer over rows of Tq new tokens each (encoder: the whole sequence;
- * decoder: appended to the cache).  kc/vc: cache [rows][Tcap][kvw]; valid: [rows][Tcap]. */
-static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L,
-                           int rows, int Tq, int past, int Tcap, float *kc, float *vc, const unsigned char *valid,
-                           int is_decoder, int layer) {
+ * decoder: appended to the cache), q/k/v already projected into s->q, s->k, s->v (this rank's
+ * heads); output in s->att.  kc/vc: cache [rows][Tcap][kvw]; valid: [rows][Tcap].  Shared with
+ * the 2-D encoder layout (src/parallel/scalapack_layout.c), which projects differently. */
+void t5g_self_attend(t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L, int rows, int Tq, int past,
+                     int Tcap, float *kc, float *vc, const unsigned char *valid, int is_decoder, int layer) {
+    const t5g_model *m = s->m;
     const t5g_stack_config *c = sw->cfg;
-    int T = rows * Tq, H = c->hidden_size, hd = c->head_dim;
+    int T = rows * Tq, hd = c->head_dim;
     int qw = sw->sh.nh * hd, kvw = sw->sh.nkv * hd;
     const t5g_attn_weights *A = &L->self_attn;
-    m->be->rmsnorm(m->be->ctx, s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
-    linear(m, s->h, T, &A->q_proj, s->q);
-    linear(m, s->h, T, &A->k_proj, s->k);
-    linear(m, s->h, T, &A->v_proj, s->v);
     if (c->qk_norm) { /* per-head RMSNorm before RoPE (docs/model.md, Options) */
         m->be->rmsnorm(m->be->ctx, s->q, A->q_norm, s->q, T * sw->sh.nh, hd, c->rms_norm_eps);
         m->be->rmsnorm(m->be->ctx, s->k, A->k_norm, s->k, T * sw->sh.nkv, hd, c->rms_norm_eps);
@@ -339,6 +338,21 @@ static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_wei
                                               : T5G_MASK_BIDIR_WINDOW);
     /* every row of the batch in one call: row b's keys are cache row b */
     m->be->attention_batch(m->be->ctx, &a, rows, (int64_t)Tq * qw, (int64_t)Tq * qw, (int64_t)Tcap * kvw, Tcap, NULL);
+}
+
+/* Self-attention sublayer: norm, the q/k/v projections of this rank's heads, attention, o_proj
+ * and the all-reduce. */
+static void self_attention(const t5g_model *m, t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L,
+                           int rows, int Tq, int past, int Tcap, float *kc, float *vc, const unsigned char *valid,
+                           int is_decoder, int layer) {
+    const t5g_stack_config *c = sw->cfg;
+    int T = rows * Tq, H = c->hidden_size;
+    const t5g_attn_weights *A = &L->self_attn;
+    m->be->rmsnorm(m->be->ctx, s->x, L->pre_self_attn_layernorm, s->h, T, H, c->rms_norm_eps);
+    linear(m, s->h, T, &A->q_proj, s->q);
+    linear(m, s->h, T, &A->k_proj, s->k);
+    linear(m, s->h, T, &A->v_proj, s->v);
+    t5g_self_attend(s, sw, L, rows, Tq, past, Tcap, kc, vc, valid, is_decoder, layer);
     t5g_linear_rowsplit(m, s->att, T, &A->o_proj, s->h);
     t5g_finish_sublayer(s, c, s->h, L->post_self_attn_layernorm, s->x, T);
 }
@@ -415,7 +429,8 @@ int t5g_encode(t5g_state *s, const int32_t *ids, const int32_t *mask) {
     }
     m->be->copy(m->be->ctx, s->d_enc_valid, s->enc_valid, (size_t)T, T5G_COPY_H2D);
     embed(m, s, E, ids, T, s->x);
-    for (int l = 0; l < c->num_hidden_layers; l++) {
+    if (m->enc2d) T5G_TRY(t5g_enc2d_layers(s)); /* opt-in 2-D layout (docs/planner.md, ScaLAPACK) */
+    for (int l = 0; l < c->num_hidden_layers && !m->enc2d; l++) {
         const t5g_layer_weights *L = &E->layers[l];
         /* the encoder attends over its own K/V scratch (no cache to keep) */
         self_attention(m, s, E, L, s->B_enc, s->Le, 0, s->Le, s->k, s->v, s->d_enc_valid, 0, l);

@@ -10,6 +10,10 @@ void t5g_finish_sublayer(t5g_state *s, const t5g_stack_config *c, float *partial
 /* a row-split projection (o_proj, down_proj): int8 under TP agrees on row maxima (forward.c) */
 void t5g_linear_rowsplit(const t5g_model *m, const float *x, int T, const t5g_wmat *W, float *y);
 void t5g_attn_common(t5g_attn_args *a, const t5g_stack_weights *sw, float *scores);
+/* self-attention on q/k/v already in s->q, s->k, s->v (this rank's heads): qk-norm, position
+ * encoding, attention into s->att (also the 2-D encoder layout's, scalapack_layout.c) */
+void t5g_self_attend(t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L, int rows, int Tq, int past,
+                     int Tcap, float *kc, float *vc, const unsigned char *valid, int is_decoder, int layer);
 /* RoPE base of a layer: sliding layers use rope_local_theta when set (T5Gemma 2). */
 float t5g_rope_theta(const t5g_stack_config *c, int layer);
 /* RoPE of a layer in place (its base, and HF's linear scaling when the config has it). */

@@ -4,6 +4,7 @@
 #include "core/hash.h"
 #include "core/err.h"
 #include "io/ckpt.h"
+#include "parallel/scalapack_layout.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,6 +389,7 @@ static int fill_lowp(const t5g_model *m, const t5g_tensor_spec *t, const slot *s
 
 void t5g_model_free(t5g_model *m) {
     if (!m) return;
+    t5g_enc2d_detach(m);
     if (m->arena) m->be->release(m->be->ctx, m->arena);
     free(m->enc.layers);
     free(m->dec.layers);
