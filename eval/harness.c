@@ -4,7 +4,7 @@
 #include "core/fileio.h"
 #include "core/sha256.h"
 #include "generate/runner.h"
-#include "io/jsonl.h"
+#include "io/jsonl_load.h"
 #include "text/tokenizer.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,77 +145,36 @@ int eval_scan(const eval_cfg *c, int dp_size, eval_stats *st) {
     return rc;
 }
 
-/* One shard on TP rank 0: inputs still to do (skipping ids in the .partial file). */
+static int keep_sample(void *ctx, const cJSON *item) {
+    return in_limit(ctx, item);
+}
+
+static char *sample_prompt(void *ctx, const cJSON *item) {
+    const eval_cfg *c = ctx;
+    return task_prompt(c->task, item);
+}
+
+/* One shard on TP rank 0: inputs still to do (skipping ids in the .partial file); prompts
+ * longer than --max-input-tokens are cut with a warning. */
 static int shard_inputs(const eval_cfg *c, const t5g_tokenizer *tok, const char *data, const char *partial,
-                        t5g_gen_input **in, int *n, char ***ids, int *nids) {
-    jsonl_doc doc;
-    T5G_TRY(jsonl_read(data, &doc));
+                        t5g_gen_list *in) {
+    memset(in, 0, sizeof *in);
+    in->seed = c->gen.seed;
     str_set done = {0};
-    if (jsonl_collect_ids(partial, 0, &done)) {
-        jsonl_free(&doc);
-        return -1;
-    }
-    t5g_gen_input *v = calloc(doc.n + 1, sizeof *v);
-    char **idv = calloc(doc.n + 1, sizeof(char *));
-    int k = 0, rc = v && idv ? 0 : T5G_FAIL("out of memory");
-    for (int i = 0; i < doc.n && !rc; i++) {
-        const cJSON *it = doc.items[i];
-        if (!it) {
-            rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], jsonl_why(&doc, i));
-            break;
-        }
-        if (!in_limit(c, it)) continue;
-        char *idj = jsonl_id(it);
-        if (!idj) {
-            rc = T5G_FAIL("%s:%d: sample has no id", data, doc.lineno[i]);
-            break;
-        }
-        if (str_set_has(&done, idj)) {
-            free(idj);
-            continue;
-        }
-        char *prompt = task_prompt(c->task, it);
-        int32_t *tids = NULL;
-        size_t nt = 0;
-        if (!prompt || t5g_tokenizer_encode(tok, prompt, strlen(prompt), c->tok_flags, &tids, &nt)) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "%s", t5g_last_error());
-            rc = T5G_FAIL("%s:%d: %s", data, doc.lineno[i], msg);
-            free(prompt);
-            free(idj);
-            break;
-        }
-        free(prompt);
-        for (size_t j = 0; j < nt; j++)
-            if (tids[j] >= c->vocab) {
-                rc = T5G_FAIL("%s:%d: token id %d is outside the model's vocabulary (%d): the checkpoint's tokenizer "
-                              "does not match the model",
-                              data, doc.lineno[i], tids[j], c->vocab);
-                break;
-            }
-        if (rc) {
-            free(tids);
-            free(idj);
-            break;
-        }
-        if (nt > (size_t)c->max_input) {
-            fprintf(stderr, "t5g: warning: %s:%d: prompt of %zu tokens truncated to %d\n", data, doc.lineno[i], nt,
-                    c->max_input);
-            nt = (size_t)c->max_input;
-        }
-        idv[i] = idj;
-        v[k].index = i;
-        v[k].seed = t5g_request_seed(idj, c->gen.seed);
-        v[k].ids = tids;
-        v[k].n = (int)nt;
-        k++;
-    }
-    *nids = doc.n;
-    jsonl_free(&doc);
+    T5G_TRY(jsonl_collect_ids(partial, 0, &done));
+    jsonl_load_policy p = {.path = data,
+                           .tok = tok,
+                           .tok_flags = c->tok_flags,
+                           .vocab = c->vocab,
+                           .max_input = c->max_input,
+                           .too_long = JSONL_CUT,
+                           .what = "prompt",
+                           .done_ids = &done,
+                           .keep = keep_sample,
+                           .prompt = sample_prompt,
+                           .ctx = (void *)c};
+    int rc = jsonl_load(&p, 0, 0, 0, -1, t5g_gen_list_emit, in);
     str_set_free(&done);
-    *in = v;
-    *n = k;
-    *ids = idv;
     return rc;
 }
 
@@ -225,9 +184,8 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
     int ns = st->num_shards, rc = 0;
     for (int s = comm->dp_rank; s < ns && !rc; s += comm->dp_size) {
         shard_paths(c, s, ns, d, p, q, sizeof d);
-        t5g_gen_input *in = NULL;
-        char **ids = NULL;
-        int n = 0, nids = 0, fail = 0, complete = 0;
+        t5g_gen_list in = {0};
+        int fail = 0, complete = 0;
         t5g_jsonl_sink ps = {NULL, NULL, tok, m, "prediction", 1, 0}; /* the same keys as generate's output */
         if (comm->tp_rank == 0) {
             complete = access(p, F_OK) == 0;                /* finished in an earlier run */
@@ -237,28 +195,25 @@ int eval_generate(const t5g_model *m, t5g_comm *comm, const t5g_tokenizer *tok, 
                         cut);
             fail = cut < 0;
             if (!complete && !fail) {
-                fail = shard_inputs(c, tok, d, q, &in, &n, &ids, &nids) != 0;
+                fail = shard_inputs(c, tok, d, q, &in) != 0;
                 if (!fail && !(ps.f = fopen(q, "a"))) fail = T5G_FAIL("cannot write %s", q) != 0;
-                ps.ids_json = ids;
+                ps.ids_json = in.ids_json;
             }
         }
         int flags[2] = {fail, complete};
         MPI_Bcast(flags, 2, MPI_INT, 0, comm->tp);
         if (flags[0]) rc = -1;
         else if (!flags[1]) {
-            rc = t5g_run_requests(m, comm, in, n, &c->gen, t5g_jsonl_sink_write, &ps, prog);
+            rc = t5g_run_requests(m, comm, in.in, in.n, &c->gen, t5g_jsonl_sink_write, &ps, prog);
             if (ps.f && fclose(ps.f) != 0 && !rc) rc = T5G_FAIL("write error on %s", q);
             ps.f = NULL;
             if (!rc && comm->tp_rank == 0 && rename(q, p) != 0)
                 rc = T5G_FAIL("cannot rename %s", q); /* shard complete */
             st->generated_tokens += ps.tokens;
-            st->done_now += n;
+            st->done_now += in.n;
         }
         if (ps.f) fclose(ps.f);
-        for (int i = 0; i < n; i++) free(in[i].ids);
-        for (int i = 0; ids && i < nids; i++) free(ids[i]);
-        free(ids);
-        free(in);
+        t5g_gen_list_free(&in);
     }
     return rc;
 }

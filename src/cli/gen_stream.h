@@ -16,12 +16,8 @@ typedef struct {
     uint64_t seed;
 } gen_stream_cfg;
 
-/* One chunk's requests: in[i].index is i; ids_json[i] the request's id. */
-typedef struct {
-    t5g_gen_input *in;
-    char **ids_json;
-    int n;
-} gen_chunk;
+/* One chunk's requests (in[i].index is i; ids_json[i] the request's id). */
+typedef t5g_gen_list gen_chunk;
 
 /* Send world rank 0's index to every rank. */
 int gen_stream_bcast_index(jsonl_index *ix, MPI_Comm world);

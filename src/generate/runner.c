@@ -75,6 +75,42 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
 }
 
+int t5g_gen_list_emit(void *ctx, jsonl_req *r) {
+    t5g_gen_list *l = ctx;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 256;
+        t5g_gen_input *in = realloc(l->in, sizeof *in * cap);
+        if (in) l->in = in;
+        char **ids = in ? realloc(l->ids_json, sizeof *ids * cap) : NULL;
+        if (ids) l->ids_json = ids;
+        if (!in || !ids) {
+            jsonl_req_free(r);
+            return T5G_FAIL("out of memory reading requests");
+        }
+        l->cap = cap;
+    }
+    l->in[l->n] = (t5g_gen_input){.index = l->n,
+                                  .seed = t5g_request_seed(r->id_json, l->seed),
+                                  .ids = r->ids,
+                                  .n = (int)r->n,
+                                  .prefix = r->prefix,
+                                  .nprefix = r->nprefix};
+    l->ids_json[l->n++] = r->id_json;
+    memset(r, 0, sizeof *r);
+    return 0;
+}
+
+void t5g_gen_list_free(t5g_gen_list *l) {
+    for (int i = 0; i < l->n; i++) {
+        free(l->in[i].ids);
+        free(l->in[i].prefix);
+        free(l->ids_json[i]);
+    }
+    free(l->in);
+    free(l->ids_json);
+    memset(l, 0, sizeof *l);
+}
+
 /* Give every rank of the group the same inputs (ids, then prefixes, concatenated). */
 static int share_inputs(t5g_comm *comm, const t5g_gen_input *in, int n, t5g_gen_input **out, int *nout,
                         int32_t **pool) {

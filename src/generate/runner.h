@@ -6,6 +6,7 @@
 #define T5G_RUNNER_H
 #include "core/progress.h"
 #include "generate/generate.h"
+#include "io/jsonl_load.h"
 #include <stdio.h>
 
 typedef struct {
@@ -16,6 +17,17 @@ typedef struct {
     int32_t *prefix; /* forced decoder prefix (input key target_prefix), or NULL: the options' */
     int nprefix;
 } t5g_gen_input;
+
+/* Requests as the runner takes them, with their ids for the sink: in[i].index is i. */
+typedef struct {
+    t5g_gen_input *in;
+    char **ids_json;
+    int n, cap;
+    uint64_t seed; /* the user's seed: each request's is t5g_request_seed(id, seed) */
+} t5g_gen_list;
+/* A jsonl_load callback (ctx: the list): appends r, whose buffers move into the list. */
+int t5g_gen_list_emit(void *ctx, jsonl_req *r);
+void t5g_gen_list_free(t5g_gen_list *l);
 
 /* Called on TP rank 0 for each finished request, in completion order. */
 typedef int (*t5g_gen_sink)(void *ctx, const t5g_gen_input *in, const t5g_request *r);

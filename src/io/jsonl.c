@@ -135,6 +135,31 @@ char *jsonl_id(const cJSON *item) {
     return s;
 }
 
+int jsonl_encode_text(const char *path, long long line, const char *key, const char *text, const t5g_tokenizer *tok,
+                      int flags, int vocab, int32_t **ids, size_t *n) {
+    *ids = NULL;
+    *n = 0;
+    int rc = 0;
+    if (!tok)
+        rc = T5G_FAIL("%s:%lld: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", path, line,
+                      key);
+    else if (!*text) rc = T5G_FAIL("%s:%lld: empty \"%s\"", path, line, key);
+    else if (t5g_tokenizer_encode(tok, text, strlen(text), flags, ids, n)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", t5g_last_error());
+        rc = T5G_FAIL("%s:%lld: %s", path, line, msg);
+    }
+    for (size_t j = 0; !rc && j < *n; j++)
+        if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
+            rc = T5G_FAIL("%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
+                          path, line, (*ids)[j], vocab);
+    if (rc) {
+        free(*ids);
+        *ids = NULL;
+    }
+    return rc;
+}
+
 int jsonl_request_item(const char *path, long long line, const cJSON *it, const char *why, const t5g_tokenizer *tok,
                        int flags, int vocab, char **id_json, int32_t **ids, size_t *n) {
     *id_json = NULL;
@@ -154,20 +179,7 @@ int jsonl_request_item(const char *path, long long line, const cJSON *it, const 
                 *arr = cJSON_GetObjectItemCaseSensitive(it, "input_ids");
     int rc = 0;
     if (cJSON_IsString(text)) {
-        if (!tok)
-            rc = T5G_FAIL("%s:%lld: \"%s\" input needs a tokenizer (the checkpoint has none; pass --tokenizer)", path,
-                          line, key);
-        else if (!*text->valuestring) rc = T5G_FAIL("%s:%lld: empty \"%s\"", path, line, key);
-        else if (t5g_tokenizer_encode(tok, text->valuestring, strlen(text->valuestring), flags, ids, n)) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "%s", t5g_last_error());
-            rc = T5G_FAIL("%s:%lld: %s", path, line, msg);
-        }
-        for (size_t j = 0; !rc && j < *n; j++)
-            if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
-                rc = T5G_FAIL(
-                    "%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
-                    path, line, (*ids)[j], vocab);
+        rc = jsonl_encode_text(path, line, key, text->valuestring, tok, flags, vocab, ids, n);
     } else if (cJSON_IsArray(arr)) {
         int k = cJSON_GetArraySize(arr),
             j = 0; /* GetArraySize walks the list once; GetArrayItem per id would be quadratic */

@@ -41,6 +41,10 @@ int jsonl_request(const jsonl_doc *d, int i, const t5g_tokenizer *tok, int flags
 int jsonl_request_item(const char *path, long long line, const cJSON *it, const char *why, const t5g_tokenizer *tok,
                        int flags, int vocab, char **id_json, int32_t **ids, size_t *n);
 
+/* Tokenize one request's text (key: its name, for messages) and check the ids against vocab. */
+int jsonl_encode_text(const char *path, long long line, const char *key, const char *text, const t5g_tokenizer *tok,
+                      int flags, int vocab, int32_t **ids, size_t *n);
+
 /* A set of strings (ids as JSON text). */
 typedef struct {
     char **slot;

@@ -54,6 +54,25 @@ void jsonl_reader_close(jsonl_reader *r) {
     memset(r, 0, sizeof *r);
 }
 
+int jsonl_each_line(const char *path, int64_t off, int64_t line0, int64_t first, int64_t count, jsonl_line_fn fn,
+                    void *ctx) {
+    jsonl_reader r;
+    T5G_TRY(jsonl_reader_open(&r, path, off, line0));
+    char *p;
+    size_t n;
+    long long ln;
+    int rc = 0;
+    for (int64_t i = first; (count < 0 || i < first + count) && !rc; i++) {
+        int got = jsonl_reader_next(&r, &p, &n, &ln);
+        if (got < 0) rc = -1;
+        else if (got == 0 && count >= 0) rc = T5G_FAIL("%s changed while it was read (fewer lines)", path);
+        if (got <= 0) break;
+        rc = fn(ctx, i, p, n, ln);
+    }
+    jsonl_reader_close(&r);
+    return rc;
+}
+
 /* ---- chunk index ---- */
 static int64_t chunk_override(void) {
     const char *e = getenv("T5G_GEN_CHUNK_LINES");
@@ -101,7 +120,7 @@ typedef struct {
     int ncand;
 } idspill;
 
-static FILE *anon_tmp(void) {
+FILE *jsonl_tmpfile(void) {
     const char *dir = getenv("TMPDIR");
     char p[4200];
     snprintf(p, sizeof p, "%s/t5g-ids.XXXXXX", dir && *dir ? dir : "/tmp");
@@ -115,7 +134,7 @@ static FILE *anon_tmp(void) {
 
 static int spill_flush(idspill *s, int b) {
     if (!s->nbuf[b]) return 0;
-    if (!s->f[b] && !(s->f[b] = anon_tmp()))
+    if (!s->f[b] && !(s->f[b] = jsonl_tmpfile()))
         return T5G_FAIL("cannot create a temporary file for the id check: %s (set TMPDIR)", strerror(errno));
     size_t n = (size_t)s->nbuf[b];
     s->nbuf[b] = 0;
@@ -337,28 +356,27 @@ static void map_put(chunk_map *m, char *const *ids, int k) {
     m->slot[j] = k;
 }
 
-/* Read input chunk k's ids into ids[] (NULL where a line has none) and the map. */
+/* Input chunk k's ids into ids[] (NULL where a line has none) and the map. */
+typedef struct {
+    char **ids;
+    chunk_map *m;
+    int64_t first;
+} chunk_ids;
+
+static int chunk_id(void *ctx, int64_t i, char *p, size_t n, long long lineno) {
+    (void)lineno;
+    chunk_ids *c = ctx;
+    c->ids[i - c->first] = line_id(p, n);
+    if (c->ids[i - c->first]) map_put(c->m, c->ids, (int)(i - c->first));
+    return 0;
+}
+
 static int load_chunk(const char *in, const jsonl_index *ix, int64_t k, char **ids, chunk_map *m) {
     int64_t first, end;
     jsonl_chunk_range(ix, k, &first, &end);
     for (size_t j = 0; j <= m->mask; j++) m->slot[j] = -1;
-    jsonl_reader r;
-    T5G_TRY(jsonl_reader_open(&r, in, ix->off[k], ix->line0[k]));
-    char *p;
-    size_t n;
-    long long ln;
-    int rc = 0;
-    for (int64_t i = first; i < end && !rc; i++) {
-        int got = jsonl_reader_next(&r, &p, &n, &ln);
-        if (got <= 0) {
-            rc = got < 0 ? -1 : T5G_FAIL("%s changed while it was read (fewer lines)", in);
-            break;
-        }
-        ids[i - first] = line_id(p, n);
-        if (ids[i - first]) map_put(m, ids, (int)(i - first));
-    }
-    jsonl_reader_close(&r);
-    return rc;
+    chunk_ids c = {ids, m, first};
+    return jsonl_each_line(in, ix->off[k], ix->line0[k], first, end - first, chunk_id, &c);
 }
 
 int jsonl_merge_chunks(const char *in, const char *out, const jsonl_index *ix, uint8_t *done) {

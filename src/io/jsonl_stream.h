@@ -24,6 +24,15 @@ int jsonl_reader_open(jsonl_reader *r, const char *path, int64_t off, int64_t li
 /* The next non-blank line (newline cut, NUL-terminated in r's buffer): 1, 0 at the end, -1 error. */
 int jsonl_reader_next(jsonl_reader *r, char **p, size_t *n, long long *lineno);
 void jsonl_reader_close(jsonl_reader *r);
+/* fn(ctx, i, line, n, lineno) for count non-blank lines (count < 0: to the end) read from byte off
+ * (line0 physical lines before it), numbered i = first, first + 1, ...; a file with fewer
+ * lines than count changed while it was read (an error).  fn's non-zero return stops the walk. */
+typedef int (*jsonl_line_fn)(void *ctx, int64_t i, char *p, size_t n, long long lineno);
+int jsonl_each_line(const char *path, int64_t off, int64_t line0, int64_t first, int64_t count, jsonl_line_fn fn,
+                    void *ctx);
+
+/* A temporary file under $TMPDIR (else /tmp), unlinked at once: gone when closed, whatever happens. */
+FILE *jsonl_tmpfile(void);
 
 typedef struct {
     int64_t n;     /* non-blank lines */
