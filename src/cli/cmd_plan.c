@@ -61,6 +61,12 @@ static void print_machine(const t5g_machine *m, const char *source) {
     else printf("unknown");
     if (m->sim_latency_us > 0) printf(" (includes %.1f us SIMULATED latency)", m->sim_latency_us);
     printf("\n");
+    if (m->cores_got > 0)
+        printf("           the calibration got %.2f of the node's %d cores (CPU time / wall; other work took the rest)\n",
+               m->cores_got, m->cores);
+    if (m->oversub_ranks > 0)
+        printf("           all-reduce of %d ranks on %d cores (oversubscribed) %.1f us + %.2f GB/s\n", m->oversub_ranks,
+               m->cores, m->oversub_latency_us, m->oversub_bw_gbs);
 }
 
 static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
@@ -70,6 +76,10 @@ static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
            p->dtype_bytes == 2   ? "bfloat16"
            : p->dtype_bytes == 1 ? "int8"
                                  : "float32");
+    if (m && p->ranks_per_node > (m->cores > 0 ? m->cores : m->threads))
+        printf("           %d ranks on %d cores per node: OVERSUBSCRIBED, each rank gets %.2f cores%s\n", p->ranks_per_node,
+               m->cores > 0 ? m->cores : m->threads, (double)(m->cores > 0 ? m->cores : m->threads) / p->ranks_per_node,
+               m->oversub_ranks > 0 ? "" : "; collectives assume no scheduling waits (no oversub_* numbers)");
     printf("shapes     batch %d, source %d, target %d, beams %d\n", p->batch, p->src_len, p->tgt_len, p->beams);
     printf("memory per rank (busiest rank):\n");
     printf("  weights (%-4s in memory) %10.3f GiB  (replicated part %.3f GiB)\n", t5g_dtype_name((t5g_dtype)p->wdtype),

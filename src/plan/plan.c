@@ -1,281 +1,19 @@
 /* plan.c - see plan.h.  The throughput model (docs/planner.md) is a sum of phases: GEMMs
  * (roofline: FLOPs at the GEMM rate or weight bytes at the bandwidth, whichever is slower),
  * attention over the caches, norms and elementwise passes, the vocabulary statistics, and
- * latency + bytes / bandwidth per collective, inside or across nodes.  bench/plan_accuracy.sh
- * compares it with measured runs. */
-#define _GNU_SOURCE /* sched_getaffinity */
+ * latency + bytes / bandwidth per collective, inside or across nodes.  The measurements that
+ * fill a machine file are in calibrate.c; bench/plan_accuracy.sh compares the model with
+ * measured runs. */
 #include "plan/plan.h"
 #include "core/err.h"
 #include "core/fileio.h"
-#include "core/progress.h"
 #include "model/state.h"
-#include "parallel/comm.h"
-#include "backend/cpu/linear.h"
-#include "backend/cpu/pool.h"
-#include <blis.h>
-#include <immintrin.h>
 #include <cJSON.h>
 #include <math.h>
-#include <sched.h>
 #include <stddef.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-double t5g_bare_gemm_gflops(int M, int N, int K, int reps) {
-    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K), *C = malloc(sizeof(float) * M * N);
-    if (!A || !B || !C) {
-        free(A);
-        free(B);
-        free(C);
-        return 0;
-    }
-    for (int64_t i = 0; i < (int64_t)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
-    for (int64_t i = 0; i < (int64_t)N * K; i++) B[i] = (float)(i % 5) * 0.1f;
-    float one = 1, zero = 0;
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t0 = t5g_now();
-        bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, M, N, K, &one, A, K, 1, B, K, 1, &zero, C, N, 1);
-        double t = t5g_now() - t0;
-        if (t < best) best = t;
-    }
-    free(A);
-    free(B);
-    free(C);
-    return 2.0 * M * N * K / best / 1e9;
-}
-
-/* Sum with 4 AVX accumulators: a streaming read, like a decode step reading weights. */
-static float sum_chunk(const float *x, size_t n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
-        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
-        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + i + 16));
-        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + i + 24));
-    }
-    float t[8];
-    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    float s = t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
-    for (; i < n; i++) s += x[i];
-    return s;
-}
-
-double t5g_read_bandwidth(size_t bytes, int reps) {
-    size_t n = bytes / sizeof(float);
-    float *x = malloc(bytes);
-    if (!x) return 0;
-    int nt = omp_get_max_threads();
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] = 1.0f; /* first touch by the reading threads */
-    double best = 1e30, sink = 0;
-    for (int r = 0; r < reps; r++) {
-        double t0 = t5g_now(), s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
-        for (int t = 0; t < nt; t++) s += sum_chunk(x + n / nt * t, t == nt - 1 ? n - n / nt * t : n / nt);
-        double t = t5g_now() - t0;
-        sink += s;
-        if (t < best) best = t;
-    }
-    free(x);
-    return sink > 0 ? bytes / best / 1e9 : 0;
-}
-
-/* ---- calibration ------------------------------------------------------------------------ */
-
-static double median3(double a, double b, double c) {
-    return fmax(fmin(a, b), fmin(fmax(a, b), c));
-}
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* all-reduce latency (s, 8 bytes) and bandwidth (B/s, 4 MiB) over comm; sim: wire delay added
- * per call as in real runs (NULL: none) */
-static void measure_allreduce(MPI_Comm comm, t5g_comm *sim, int quick, double *lat, double *bw) {
-    float small[2] = {1, 2};
-    int reps = quick ? 100 : 300;
-    size_t n = 1 << 20;
-    float *big = calloc(n, sizeof(float));
-    double l[3], b[3];
-    for (int k = 0; k < 3; k++) { /* median of 3 rounds: the machine may be shared */
-        MPI_Barrier(comm);
-        double t0 = MPI_Wtime();
-        for (int i = 0; i < reps; i++) {
-            MPI_Allreduce(MPI_IN_PLACE, small, 2, MPI_FLOAT, MPI_SUM, comm);
-            t5g_sim_wire(sim);
-        }
-        l[k] = (MPI_Wtime() - t0) / reps;
-        MPI_Barrier(comm);
-        t0 = MPI_Wtime();
-        for (int i = 0; i < (quick ? 3 : 8) && big; i++) {
-            MPI_Allreduce(MPI_IN_PLACE, big, (int)n, MPI_FLOAT, MPI_SUM, comm);
-            t5g_sim_wire(sim);
-        }
-        b[k] = n * 4.0 / ((MPI_Wtime() - t0) / (quick ? 3 : 8));
-    }
-    free(big);
-    double v[2] = {median3(l[0], l[1], l[2]), -median3(b[0], b[1], b[2])};
-    MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_DOUBLE, MPI_MAX, comm); /* the slowest rank */
-    *lat = v[0];
-    *bw = -v[1];
-}
-
-static int node_cores(void) {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-    return (int)sysconf(_SC_NPROCESSORS_ONLN);
-}
-
-static double node_mem_gib(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    return pages > 0 && size > 0 ? (double)pages * size / 1073741824.0 : 0;
-}
-
-/* The decode kernel (t5g_cpu_linear_small, M = 8) on the pool with `threads` threads: GB/s of
- * weights streamed from a 128 MiB-per-thread matrix (what a decode step sees), and with
- * gflops != NULL the GFLOP/s on a 2 MiB matrix that stays in the caches. Medians of 5. */
-static double decode_kernel(int threads, double *gflops) {
-    const int K = 512, M = 8;
-    int N = 65536 * threads;
-    int saved = t5g_pool_threads();
-    t5g_pool_set_threads(threads);
-    const t5g_backend *be = t5g_backend_cpu(); /* the weights' own allocator: 2 MB pages, as in a run */
-    float *w = be->alloc(be->ctx, sizeof(float) * (size_t)N * K), *x = malloc(sizeof(float) * M * K),
-          *y = malloc(sizeof(float) * (size_t)M * N);
-    double gbs = 0, t[5];
-    if (w && x && y) {
-        for (size_t i = 0; i < (size_t)N * K; i++) w[i] = (float)((i * 7) % 13) * 0.01f;
-        for (int i = 0; i < M * K; i++) x[i] = 0.5f;
-        for (int r = 0; r < 5; r++) {
-            double t0 = t5g_now();
-            t5g_cpu_linear_small(x, M, K, w, N, K, K, y, N);
-            t[r] = t5g_now() - t0;
-        }
-        qsort(t, 5, sizeof *t, cmp_double);
-        gbs = (double)N * K * sizeof(float) / t[2] / 1e9;
-        if (gflops) {
-            const int n = 1024, reps = 20;
-            for (int r = 0; r < 5; r++) {
-                double t0 = t5g_now();
-                for (int i = 0; i < reps; i++) t5g_cpu_linear_small(x, M, K, w, n, K, K, y, n);
-                t[r] = (t5g_now() - t0) / reps;
-            }
-            qsort(t, 5, sizeof *t, cmp_double);
-            *gflops = 2.0 * M * n * K / t[2] / 1e9;
-        }
-    }
-    if (w) be->release(be->ctx, w);
-    free(x);
-    free(y);
-    t5g_pool_set_threads(saved);
-    return gbs;
-}
-
-/* rank 0 alone: per-core GEMM rates, one core's and the node's decode streaming rate */
-static void measure_node(t5g_machine *m, int quick) {
-    int blis_threads = (int)bli_thread_get_num_threads();
-    int big = quick ? 512 : 1024;
-    double g[3];
-    bli_thread_set_num_threads(1);
-    for (int k = 0; k < 3; k++) g[k] = t5g_bare_gemm_gflops(big, big, big, 1);
-    m->gemm_gflops = median3(g[0], g[1], g[2]);
-    /* all cores at once, one GEMM each: what the node's ranks get together (other tenants,
-     * shared caches and clocks included) */
-    for (int k = 0; k < 3; k++) {
-        double sum = 0;
-#pragma omp parallel for num_threads(m->cores) reduction(+ : sum)
-        for (int t = 0; t < m->cores; t++) sum += t5g_bare_gemm_gflops(big, big, big, 1);
-        g[k] = sum;
-    }
-    m->gemm_gflops_node = median3(g[0], g[1], g[2]);
-    bli_thread_set_num_threads(blis_threads);
-    m->mem_bw_core_gbs = decode_kernel(1, &m->skinny_gflops);
-    m->mem_bw_gbs = decode_kernel(m->cores, NULL);
-}
-
-static void quiet_barrier(MPI_Comm comm) {
-    MPI_Request req;
-    int done = 0;
-    MPI_Ibarrier(comm, &req);
-    while (!done) {
-        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-        if (!done) usleep(2000);
-    }
-}
-
-int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
-    T5G_CHECK(m, "t5g_calibrate: NULL argument");
-    memset(m, 0, sizeof *m);
-    int rank = 0, size = 1;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    m->threads = omp_get_max_threads();
-    m->cores = node_cores();
-    m->node_mem_gib = node_mem_gib();
-    if (rank == 0) measure_node(m, quick);
-    quiet_barrier(comm); /* the other ranks sleep meanwhile: spinning would take rank 0's cores */
-    MPI_Bcast(m, (int)sizeof *m, MPI_BYTE, 0, comm); /* one binary on one cluster: same layout */
-    /* the nodes (MPI shared-memory domains), their first ranks */
-    MPI_Comm node, pair;
-    int nrank, nodes;
-    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-    MPI_Comm_rank(node, &nrank);
-    int first = nrank == 0, on_first_node = 0;
-    MPI_Allreduce(&first, &nodes, 1, MPI_INT, MPI_SUM, comm);
-    int r0 = rank;
-    MPI_Allreduce(MPI_IN_PLACE, &r0, 1, MPI_INT, MPI_MIN, node);
-    on_first_node = r0 == 0;
-    /* intra: ranks 0 and 1 of the first node */
-    m->ar_latency_us = 3.0; /* defaults (platform.md §3, 2 ranks, shared memory) */
-    m->ar_bw_gbs = 5.0;
-    int nsize;
-    MPI_Comm_size(node, &nsize);
-    int two_local = on_first_node && nsize >= 2, any_local = 0;
-    MPI_Allreduce(&two_local, &any_local, 1, MPI_INT, MPI_MAX, comm);
-    MPI_Comm_split(comm, on_first_node && nrank < 2 ? 0 : MPI_UNDEFINED, rank, &pair);
-    double lat = 0, bw = 0;
-    if (pair != MPI_COMM_NULL && any_local) measure_allreduce(pair, NULL, quick, &lat, &bw);
-    if (pair != MPI_COMM_NULL) MPI_Comm_free(&pair);
-    MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm);
-    MPI_Bcast(&bw, 1, MPI_DOUBLE, 0, comm);
-    if (any_local) {
-        m->ar_latency_us = lat * 1e6;
-        m->ar_bw_gbs = bw / 1e9;
-        m->measured_allreduce = 1;
-    }
-    /* inter: the first ranks of the first two nodes, with the simulated wire delay if any */
-    if (nodes >= 2) {
-        MPI_Comm leaders;
-        MPI_Comm_split(comm, first ? 0 : MPI_UNDEFINED, rank, &leaders);
-        int lr = -1;
-        if (leaders != MPI_COMM_NULL) MPI_Comm_rank(leaders, &lr);
-        MPI_Comm_split(comm, lr >= 0 && lr < 2 ? 0 : MPI_UNDEFINED, rank, &pair);
-        t5g_comm sim;
-        memset(&sim, 0, sizeof sim);
-        sim.tp_nodes = 2;
-        const char *env = getenv("T5G_SIM_LATENCY_US");
-        sim.sim_latency_us = env ? atof(env) : 0; /* validated by t5g_comm_init */
-        lat = bw = 0;
-        if (pair != MPI_COMM_NULL) {
-            measure_allreduce(pair, &sim, quick, &lat, &bw);
-            MPI_Comm_free(&pair);
-        }
-        if (leaders != MPI_COMM_NULL) MPI_Comm_free(&leaders);
-        MPI_Bcast(&lat, 1, MPI_DOUBLE, 0, comm); /* world rank 0 leads the first node */
-        MPI_Bcast(&bw, 1, MPI_DOUBLE, 0, comm);
-        m->inter_latency_us = lat * 1e6;
-        m->inter_bw_gbs = bw / 1e9;
-        m->sim_latency_us = sim.sim_latency_us;
-    }
-    MPI_Comm_free(&node);
-    return 0;
-}
 
 /* ---- machine file ----------------------------------------------------------------------- */
 
@@ -302,6 +40,13 @@ static const mkey machine_keys[] = {
     {"inter_bw_gbs", NULL, MD(inter_bw_gbs), 0, 0},
     {"node_mem_gib", NULL, MD(node_mem_gib), 0, 0},
     {"simulated_latency_us", NULL, MD(sim_latency_us), 0, 0},
+    {"cores_got", NULL, MD(cores_got), 0, 0},
+    {"intra_sync_us", NULL, MD(intra_sync_us), 0, 0},
+    {"inter_sync_us", NULL, MD(inter_sync_us), 0, 0},
+    {"oversub_sync_us", NULL, MD(oversub_sync_us), 0, 0},
+    {"oversub_ranks", NULL, MD(oversub_ranks), 1, 0},
+    {"oversub_latency_us", NULL, MD(oversub_latency_us), 0, 0},
+    {"oversub_bw_gbs", NULL, MD(oversub_bw_gbs), 0, 0},
 };
 #define N_MKEYS ((int)(sizeof machine_keys / sizeof machine_keys[0]))
 
@@ -357,6 +102,8 @@ int t5g_machine_load(t5g_machine *m, const char *path) {
                           machine_keys[i].key);
     if (!rc && (m->inter_latency_us > 0) != (m->inter_bw_gbs > 0))
         rc = T5G_FAIL("%s: give both inter_latency_us and inter_bw_gbs, or neither", path);
+    if (!rc && (m->oversub_ranks > 0) != (m->oversub_latency_us > 0 && m->oversub_bw_gbs > 0))
+        rc = T5G_FAIL("%s: give oversub_ranks, oversub_latency_us and oversub_bw_gbs together, or none", path);
     if (!m->threads) m->threads = 1;
     cJSON_Delete(j);
     return rc;
@@ -382,13 +129,26 @@ static int group_nodes(int T, int world, int rpn) {
     return most;
 }
 
-double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, double bytes) {
+double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, int rpn, double bytes) {
     if (T <= 1) return 0;
     int per_node = (T + nodes - 1) / nodes;
     double steps_in = per_node > 1 ? ceil(log2(per_node)) : 0, steps_x = nodes > 1 ? ceil(log2(nodes)) : 0;
-    double bw = (nodes > 1 ? m->inter_bw_gbs : m->ar_bw_gbs) * 1e9;
+    double lat_in = m->ar_latency_us, bw_in = m->ar_bw_gbs;
+    int cores = m->cores > 0 ? m->cores : m->threads;
+    int oversub = rpn > cores && per_node > 1 && m->oversub_ranks > 0;
+    if (oversub) {
+        /* more ranks than cores: each step waits for a descheduled rank, as measured over
+         * oversub_ranks ranks (per step of their recursive doubling) */
+        lat_in = m->oversub_latency_us / fmax(1, ceil(log2(m->oversub_ranks)));
+        bw_in = m->oversub_bw_gbs * 2.0 * (m->oversub_ranks - 1) / m->oversub_ranks; /* back to 2-rank terms */
+    }
+    double bw = (nodes > 1 ? m->inter_bw_gbs : bw_in) * 1e9;
+    double lat = steps_in * lat_in * 1e-6 + steps_x * m->inter_latency_us * 1e-6;
+    /* between computing ranks a collective also waits for the slowest rank to be scheduled
+     * (measure_sync; ~0 on a dedicated node) */
+    double sync = nodes > 1 ? m->inter_sync_us : oversub ? m->oversub_sync_us : m->intra_sync_us;
     /* the calibration moved 1x the buffer between 2 ranks; a T-rank ring moves 2(T-1)/T x */
-    return steps_in * m->ar_latency_us * 1e-6 + steps_x * m->inter_latency_us * 1e-6 + bytes * 2.0 * (T - 1) / T / bw;
+    return fmax(lat, sync * 1e-6) + bytes * 2.0 * (T - 1) / T / bw;
 }
 
 typedef struct {
@@ -438,7 +198,7 @@ static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t
     double bytes =
         4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
     double norm = bytes / v.bw;
-    double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, N * H * 4) : 0;
+    double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, N * H * 4) : 0;
     /* the 2-D layout replaces the projections and their all-reduces where it predicts a win */
     double two_d = t5g_enc_proj_2d_seconds(c, m, p);
     p->enc_proj = T5G_ENC_PROJ_1D;
@@ -477,9 +237,9 @@ static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_
     double t_vocab = p->beams > 1 ? R * D->nv * (12.0 / v.bw + 0.5e-9 / v.cores) : R * D->nv * 4.0 / v.bw;
     double t_comm = 0;
     if (p->tp > 1) {
-        t_comm = (3.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * Hd * 4);
+        t_comm = (3.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, R * Hd * 4);
         t_comm +=
-            (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, R * 8.0 * (p->beams > 1 ? p->beams : 1));
+            (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, R * 8.0 * (p->beams > 1 ? p->beams : 1));
     }
     p->step_mem_ms = t_w * 1e3;
     p->step_attn_ms = t_attn * 1e3;

@@ -25,6 +25,14 @@ typedef struct {
     double node_mem_gib;                       /* memory of a node (0: unknown) */
     double sim_latency_us;                     /* SIMULATED latency (T5G_SIM_LATENCY_US) included in inter_latency_us */
     double gemm_gflops_node;                   /* f32 GEMM of all cores of a node at once (0: cores x gemm_gflops) */
+    /* more ranks than cores on a node: an all-reduce over all oversub_ranks of them, whose
+     * cost is the wait for ranks the OS has descheduled (0: not measured) */
+    int oversub_ranks;
+    /* extra wall time of one collective between computing ranks (measure_sync in plan.c): inside a
+     * node, across nodes, oversubscribed (0: not measured) */
+    double intra_sync_us, inter_sync_us, oversub_sync_us;
+    double cores_got; /* cores the calibration got with every core busy (CPU time / wall; shared node: < cores) */
+    double oversub_latency_us, oversub_bw_gbs;
 } t5g_machine;
 
 /* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
@@ -79,8 +87,8 @@ double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const 
 /* Plan rank layout tp for the given shapes; mach NULL = memory only.  Fails (clear message)
  * on an invalid layout, or a TP group across nodes with no inter-node numbers. */
 int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p);
-/* Seconds of one all-reduce of `bytes` over T ranks spanning `nodes` nodes. */
-double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, double bytes);
+/* Seconds of one all-reduce of `bytes` over T ranks spanning `nodes` nodes of rpn ranks each. */
+double t5g_allreduce_cost(const t5g_machine *m, int T, int nodes, int rpn, double bytes);
 /* Layout search: every TP size whose groups stay whole inside nodes or span whole nodes, that
  * fits mem_per_rank (0 = any) and the node memory; the fastest predicted (requests/s; the
  * smallest TP that fits when mach is NULL).  p carries the shapes in; *best the result.
