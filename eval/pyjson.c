@@ -206,86 +206,73 @@ static int parse_number(parser *p, pj_value *v) {
 
 static int parse_value(parser *p, pj_value *v);
 
+/* Doubles the temporary member arrays (keys only for an object). */
+static int grow_members(pj_value **vals, pj_value **keys, size_t *cap) {
+    size_t ncap = *cap * 2;
+    pj_value *nv = realloc(*vals, ncap * sizeof **vals);
+    T5G_CHECK(nv, "out of memory reading JSON");
+    *vals = nv;
+    if (*keys) {
+        pj_value *nk = realloc(*keys, ncap * sizeof **keys);
+        T5G_CHECK(nk, "out of memory reading JSON");
+        *keys = nk;
+    }
+    *cap = ncap;
+    return 0;
+}
+
+/* An object member's `"key":` (Python's error messages). */
+static int parse_key(parser *p, pj_value *key) {
+    skip_ws(p);
+    if (p->i >= p->n || p->t[p->i] != '"') return fail_at(p, p->i, "Expecting property name enclosed in double quotes");
+    T5G_TRY(parse_string(p, key));
+    skip_ws(p);
+    if (p->i >= p->n || p->t[p->i] != ':') return fail_at(p, p->i, "Expecting ':' delimiter");
+    p->i++;
+    return 0;
+}
+
+/* The members after the opening bracket, up to and including the closing one. */
+static int parse_members(parser *p, pj_value **vals, pj_value **keys, size_t *cnt, char close) {
+    size_t cap = 8;
+    skip_ws(p);
+    if (p->i < p->n && p->t[p->i] == close) {
+        p->i++;
+        return 0;
+    }
+    while (1) {
+        if (*cnt == cap) T5G_TRY(grow_members(vals, keys, &cap));
+        memset(&(*vals)[*cnt], 0, sizeof **vals);
+        if (*keys) memset(&(*keys)[*cnt], 0, sizeof **keys);
+        if (*keys) T5G_TRY(parse_key(p, &(*keys)[*cnt]));
+        skip_ws(p);
+        T5G_TRY(parse_value(p, &(*vals)[*cnt]));
+        (*cnt)++;
+        skip_ws(p);
+        int sep = p->i < p->n ? p->t[p->i] : 0;
+        if (sep != ',' && sep != close) return fail_at(p, p->i, "Expecting ',' delimiter");
+        p->i++;
+        if (sep == close) return 0;
+    }
+}
+
 /* Members are parsed into a growable temporary array, then copied into the arena. */
 static int parse_container(parser *p, pj_value *v, int is_obj) {
     size_t open = p->i++;
     if (++p->depth > PJ_MAX_DEPTH) return fail_at(p, open, "nesting too deep");
-    size_t cap = 8, cnt = 0;
-    pj_value *vals = malloc(cap * sizeof *vals), *keys = is_obj ? malloc(cap * sizeof *keys) : NULL;
-    int rc = -1;
-    if (!vals || (is_obj && !keys)) {
-        T5G_FAIL("out of memory reading JSON");
-        goto done;
-    }
-    char close = is_obj ? '}' : ']';
-    skip_ws(p);
-    if (p->i < p->n && p->t[p->i] == close) {
-        p->i++;
-        rc = 0;
-        goto done;
-    }
-    while (1) {
-        if (cnt == cap) {
-            cap *= 2;
-            pj_value *nv = realloc(vals, cap * sizeof *vals);
-            if (!nv) {
-                T5G_FAIL("out of memory reading JSON");
-                goto done;
-            }
-            vals = nv;
-            if (is_obj) {
-                pj_value *nk = realloc(keys, cap * sizeof *keys);
-                if (!nk) {
-                    T5G_FAIL("out of memory reading JSON");
-                    goto done;
-                }
-                keys = nk;
-            }
-        }
-        memset(&vals[cnt], 0, sizeof vals[cnt]);
-        if (is_obj) {
-            memset(&keys[cnt], 0, sizeof keys[cnt]);
-            skip_ws(p);
-            if (p->i >= p->n || p->t[p->i] != '"') {
-                fail_at(p, p->i, "Expecting property name enclosed in double quotes");
-                goto done;
-            }
-            if (parse_string(p, &keys[cnt])) goto done;
-            skip_ws(p);
-            if (p->i >= p->n || p->t[p->i] != ':') {
-                fail_at(p, p->i, "Expecting ':' delimiter");
-                goto done;
-            }
-            p->i++;
-        }
-        skip_ws(p);
-        if (parse_value(p, &vals[cnt])) goto done;
-        cnt++;
-        skip_ws(p);
-        if (p->i < p->n && p->t[p->i] == ',') {
-            p->i++;
-            continue;
-        }
-        if (p->i < p->n && p->t[p->i] == close) {
-            p->i++;
-            break;
-        }
-        fail_at(p, p->i, "Expecting ',' delimiter");
-        goto done;
-    }
-    rc = 0;
-done:
-    if (rc == 0) {
+    size_t cnt = 0;
+    pj_value *vals = malloc(8 * sizeof *vals), *keys = is_obj ? malloc(8 * sizeof *keys) : NULL;
+    int rc = !vals || (is_obj && !keys) ? T5G_FAIL("out of memory reading JSON") : 0;
+    if (!rc) rc = parse_members(p, &vals, &keys, &cnt, is_obj ? '}' : ']');
+    if (!rc) {
         v->type = is_obj ? PJ_OBJ : PJ_ARR;
         v->count = cnt;
         v->items = arena_alloc(p->doc, (cnt ? cnt : 1) * sizeof *vals);
         v->keys = is_obj ? arena_alloc(p->doc, (cnt ? cnt : 1) * sizeof *keys) : NULL;
         if (!v->items || (is_obj && !v->keys)) rc = -1;
-        else {
-            if (cnt) memcpy(v->items, vals, cnt * sizeof *vals);
-            if (is_obj && cnt) memcpy(v->keys, keys, cnt * sizeof *keys);
-        }
     }
+    if (!rc && cnt) memcpy(v->items, vals, cnt * sizeof *vals);
+    if (!rc && cnt && is_obj) memcpy(v->keys, keys, cnt * sizeof *keys);
     free(vals);
     free(keys);
     p->depth--;

@@ -250,6 +250,100 @@ static void reportable_reason(const run_info *ri, int n, char *why, size_t cap) 
     else if (!st->sources_hashed) snprintf(why, cap, "the data manifest records no sha256 of the raw files");
 }
 
+/* The "model", "decoding", "layout", "versions", "time" and "throughput" parts of results.json. */
+static void add_run_details(cJSON *r, const run_info *ri, int n) {
+    const eval_cfg *c = ri->cfg;
+    struct stat st;
+    if (stat(ri->a->model, &st)) st.st_size = 0;
+    cJSON *mo = cJSON_AddObjectToObject(r, "model");
+    cJSON_AddStringToObject(mo, "path", ri->a->model);
+    cJSON_AddStringToObject(mo, "sha256", ri->model_sha256);
+    cJSON_AddNumberToObject(mo, "bytes", (double)st.st_size);
+    char *cfg = t5g_config_to_json(&ri->m->cfg);
+    cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : cJSON_CreateNull());
+    free(cfg);
+    cJSON_AddItemToObject(r, "decoding", decoding_json(c, &ri->a->g));
+    cJSON *lay = cJSON_AddObjectToObject(r, "layout");
+    cJSON_AddNumberToObject(lay, "ranks", ri->comm->world_size);
+    cJSON_AddNumberToObject(lay, "tp", ri->comm->tp_size);
+    cJSON_AddNumberToObject(lay, "dp", ri->comm->dp_size);
+    cJSON_AddNumberToObject(lay, "threads_per_rank", bli_thread_get_num_threads());
+    cJSON_AddItemToObject(r, "versions", versions_json());
+    char end[32];
+    iso_now(end, sizeof end);
+    cJSON *tm = cJSON_AddObjectToObject(r, "time");
+    cJSON_AddStringToObject(tm, "start", ri->start);
+    cJSON_AddStringToObject(tm, "end", end);
+    cJSON_AddNumberToObject(tm, "wall_seconds", ri->wall);
+    cJSON *th = cJSON_AddObjectToObject(r, "throughput");
+    cJSON_AddNumberToObject(th, "generated_tokens", (double)ri->tokens);
+    cJSON_AddNumberToObject(th, "tokens_per_second", ri->wall > 0 ? ri->tokens / ri->wall : 0);
+    cJSON_AddNumberToObject(th, "samples_per_second", ri->wall > 0 ? n / ri->wall : 0);
+    cJSON_AddStringToObject(th, "note", "this invocation only (a resumed run counts the work it did itself)");
+}
+
+/* results.json as text (with its final newline); takes `metrics`.  NULL if out of memory. */
+static char *results_text(const run_info *ri, int n, const char *why, double primary, cJSON *metrics) {
+    const eval_cfg *c = ri->cfg;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "task", c->task->name);
+    cJSON_AddBoolToObject(r, "reportable", !why[0]);
+    if (why[0]) cJSON_AddStringToObject(r, "not_reportable_because", why);
+    if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit);
+    else cJSON_AddNullToObject(r, "limit");
+    cJSON *pr = cJSON_AddObjectToObject(r, "primary");
+    cJSON_AddStringToObject(pr, "name", c->task->primary);
+    task_add_float(pr, "value", primary);
+    cJSON_AddNumberToObject(pr, "model_card", c->task->model_card);
+    cJSON_AddItemToObject(r, "metrics", metrics);
+    add_run_details(r, ri, n);
+    cJSON_AddNumberToObject(r, "samples", n);
+    char *json = cJSON_Print(r);
+    cJSON_Delete(r);
+    if (!json) return NULL;
+    size_t len = strlen(json);
+    char *text = realloc(json, len + 2);
+    if (!text) {
+        free(json);
+        return NULL;
+    }
+    text[len] = '\n';
+    text[len + 1] = 0;
+    return text;
+}
+
+/* summary.md: the score next to the model card's, and how it was obtained. */
+static void summary_text(const run_info *ri, int n, const char *why, double primary, char *md, size_t cap) {
+    const eval_cfg *c = ri->cfg;
+    char head[300], card[64];
+    if (why[0]) snprintf(head, sizeof head, "NOT REPORTABLE (%s): not comparable with the model card", why);
+    else snprintf(head, sizeof head, "reportable (the official full set)");
+    if (why[0]) snprintf(card, sizeof card, "%.1f (not comparable)", c->task->model_card);
+    else snprintf(card, sizeof card, "%.1f (%+.2f)", c->task->model_card, primary - c->task->model_card);
+    snprintf(md, cap,
+             "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %s |\n\n"
+             "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new "
+             "tokens %d\n"
+             "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated "
+             "tokens/s\n- t5g %s\n",
+             c->task->name, head, c->task->primary, primary, card, n, ri->a->model, ri->model_sha256,
+             cli_gen_search_name(&c->gen), c->gen.num_beams, c->gen.length_penalty, c->gen.max_new_tokens,
+             ri->comm->world_size, ri->comm->tp_size, ri->comm->dp_size, (int)bli_thread_get_num_threads(), ri->wall,
+             ri->wall > 0 ? ri->tokens / ri->wall : 0, T5G_GIT_REV);
+}
+
+/* samples.jsonl, results.json, summary.md, then lm_eval.json (a warning only if that fails). */
+static int write_outputs(const run_info *ri, const task_sample *s, int n, const char *json, const char *md) {
+    const char *out = ri->cfg->out;
+    T5G_TRY(write_samples(out, ri->cfg->task, s, n));
+    T5G_TRY(write_text(out, "results.json", json));
+    T5G_TRY(write_text(out, "summary.md", md));
+    char lm[4200];
+    snprintf(lm, sizeof lm, "%s/lm_eval.json", out); /* lm-evaluation-harness layout (eval/lmeval.h) */
+    if (lmeval_export(out, lm)) fprintf(stderr, "t5g: warning: %s not written: %s\n", lm, t5g_last_error());
+    return 0;
+}
+
 static int finish_run(const run_info *ri) {
     const eval_cfg *c = ri->cfg;
     task_sample *s = NULL;
@@ -264,79 +358,11 @@ static int finish_run(const run_info *ri) {
         eval_free_samples(s, n);
         return -1;
     }
-    char why[200];
+    char why[200], md[4096];
     reportable_reason(ri, n, why, sizeof why);
-    char end[32];
-    const char *hash = ri->model_sha256;
-    iso_now(end, sizeof end);
-    struct stat st;
-    stat(ri->a->model, &st);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "task", c->task->name);
-    cJSON_AddBoolToObject(r, "reportable", !why[0]);
-    if (why[0]) cJSON_AddStringToObject(r, "not_reportable_because", why);
-    if (c->limit) cJSON_AddNumberToObject(r, "limit", c->limit);
-    else cJSON_AddNullToObject(r, "limit");
-    cJSON *pr = cJSON_AddObjectToObject(r, "primary");
-    cJSON_AddStringToObject(pr, "name", c->task->primary);
-    task_add_float(pr, "value", primary);
-    cJSON_AddNumberToObject(pr, "model_card", c->task->model_card);
-    cJSON_AddItemToObject(r, "metrics", metrics);
-    cJSON *mo = cJSON_AddObjectToObject(r, "model");
-    cJSON_AddStringToObject(mo, "path", ri->a->model);
-    cJSON_AddStringToObject(mo, "sha256", hash);
-    cJSON_AddNumberToObject(mo, "bytes", (double)st.st_size);
-    char *cfg = t5g_config_to_json(&ri->m->cfg);
-    cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : cJSON_CreateNull());
-    free(cfg);
-    cJSON_AddItemToObject(r, "decoding", decoding_json(c, &ri->a->g));
-    cJSON *lay = cJSON_AddObjectToObject(r, "layout");
-    cJSON_AddNumberToObject(lay, "ranks", ri->comm->world_size);
-    cJSON_AddNumberToObject(lay, "tp", ri->comm->tp_size);
-    cJSON_AddNumberToObject(lay, "dp", ri->comm->dp_size);
-    cJSON_AddNumberToObject(lay, "threads_per_rank", bli_thread_get_num_threads());
-    cJSON_AddItemToObject(r, "versions", versions_json());
-    cJSON *tm = cJSON_AddObjectToObject(r, "time");
-    cJSON_AddStringToObject(tm, "start", ri->start);
-    cJSON_AddStringToObject(tm, "end", end);
-    cJSON_AddNumberToObject(tm, "wall_seconds", ri->wall);
-    cJSON *th = cJSON_AddObjectToObject(r, "throughput");
-    cJSON_AddNumberToObject(th, "generated_tokens", (double)ri->tokens);
-    cJSON_AddNumberToObject(th, "tokens_per_second", ri->wall > 0 ? ri->tokens / ri->wall : 0);
-    cJSON_AddNumberToObject(th, "samples_per_second", ri->wall > 0 ? n / ri->wall : 0);
-    cJSON_AddStringToObject(th, "note", "this invocation only (a resumed run counts the work it did itself)");
-    cJSON_AddNumberToObject(r, "samples", n);
-    char *json = cJSON_Print(r);
-    char md[4096], head[300], card[64];
-    if (why[0]) snprintf(head, sizeof head, "NOT REPORTABLE (%s): not comparable with the model card", why);
-    else snprintf(head, sizeof head, "reportable (the official full set)");
-    if (why[0]) snprintf(card, sizeof card, "%.1f (not comparable)", c->task->model_card);
-    else snprintf(card, sizeof card, "%.1f (%+.2f)", c->task->model_card, primary - c->task->model_card);
-    snprintf(md, sizeof md,
-             "# %s — %s\n\n| metric | value | model card |\n|---|---|---|\n| %s | %.2f | %s |\n\n"
-             "- samples: %d\n- model: `%s` (sha256 %.12s…)\n- decoding: %s, beams %d, length penalty %.2f, max new "
-             "tokens %d\n"
-             "- layout: %d ranks = TP %d x DP %d, %d BLIS threads per rank\n- wall time %.1f s, %.1f generated "
-             "tokens/s\n- t5g %s\n",
-             c->task->name, head, c->task->primary, primary, card, n, ri->a->model, hash, cli_gen_search_name(&c->gen),
-             c->gen.num_beams, c->gen.length_penalty, c->gen.max_new_tokens, ri->comm->world_size, ri->comm->tp_size,
-             ri->comm->dp_size, (int)bli_thread_get_num_threads(), ri->wall, ri->wall > 0 ? ri->tokens / ri->wall : 0,
-             T5G_GIT_REV);
-    int rc = json ? 0 : T5G_FAIL("out of memory");
-    if (!rc) rc = write_samples(c->out, c->task, s, n);
-    if (!rc) {
-        size_t L = strlen(json);
-        char *j2 = malloc(L + 2);
-        memcpy(j2, json, L);
-        j2[L] = '\n';
-        j2[L + 1] = 0;
-        rc = write_text(c->out, "results.json", j2);
-        free(j2);
-    }
-    if (!rc) rc = write_text(c->out, "summary.md", md);
-    char lm[4200];
-    snprintf(lm, sizeof lm, "%s/lm_eval.json", c->out); /* lm-evaluation-harness layout (eval/lmeval.h) */
-    if (!rc && lmeval_export(c->out, lm)) fprintf(stderr, "t5g: warning: %s not written: %s\n", lm, t5g_last_error());
+    char *json = results_text(ri, n, why, primary, metrics);
+    summary_text(ri, n, why, primary, md, sizeof md);
+    int rc = json ? write_outputs(ri, s, n, json, md) : T5G_FAIL("out of memory");
     if (!rc && !why[0])
         printf("%s %s = %.2f (model card %.1f) over %d samples -> %s/results.json\n", c->task->name, c->task->primary,
                primary, c->task->model_card, n, c->out);
@@ -344,7 +370,6 @@ static int finish_run(const run_info *ri) {
         printf("%s %s = %.2f over %d samples [not reportable: %s] -> %s/results.json\n", c->task->name,
                c->task->primary, primary, n, why, c->out);
     free(json);
-    cJSON_Delete(r);
     eval_free_samples(s, n);
     return rc;
 }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* rows of ints -> int32 [B, L]; B/L must agree with *B, *L when those are > 0. */
 /* The four inputs: {HF name, KerasHub name}. */
 static const char *const KEYS[4][2] = {{"input_ids", "encoder_token_ids"},
                                        {"attention_mask", "encoder_padding_mask"},
@@ -107,6 +106,14 @@ static int check_keys(const cJSON *root, const char *path) {
     return 0;
 }
 
+static void batch_free(batch *b) {
+    free(b->ids);
+    free(b->mask);
+    free(b->dids);
+    free(b->dmask);
+    memset(b, 0, sizeof *b);
+}
+
 static int read_batch(const char *path, batch *b) {
     memset(b, 0, sizeof *b);
     char *text = t5g_read_file(path, NULL);
@@ -128,14 +135,47 @@ static int read_batch(const char *path, batch *b) {
         if (item[k] && !(*dst[k] = json_matrix(item[k], name[k], &b->B, len[k]))) rc = -1;
     }
     cJSON_Delete(root);
-    if (rc) {
-        free(b->ids);
-        free(b->mask);
-        free(b->dids);
-        free(b->dmask);
-        memset(b, 0, sizeof *b);
-    }
+    if (rc) batch_free(b);
     return rc;
+}
+
+/* Every rank of the TP group: the batch that its rank 0 read. */
+static int share_batch(const t5g_comm *c, batch *b) {
+    int dims[3] = {b->B, b->Le, b->Ld}, has[2] = {b->mask != NULL, b->dmask != NULL};
+    MPI_Bcast(dims, 3, MPI_INT, 0, c->tp);
+    MPI_Bcast(has, 2, MPI_INT, 0, c->tp);
+    int fail = 0;
+    if (c->tp_rank != 0) {
+        b->B = dims[0];
+        b->Le = dims[1];
+        b->Ld = dims[2];
+        size_t ne = (size_t)b->B * b->Le, nd = (size_t)b->B * b->Ld;
+        b->ids = t5g_malloc(sizeof(int32_t) * ne, "input_ids");
+        b->dids = t5g_malloc(sizeof(int32_t) * nd, "decoder_input_ids");
+        b->mask = has[0] ? t5g_malloc(sizeof(int32_t) * ne, "attention_mask") : NULL;
+        b->dmask = has[1] ? t5g_malloc(sizeof(int32_t) * nd, "decoder_attention_mask") : NULL;
+        fail = !b->ids || !b->dids || (has[0] && !b->mask) || (has[1] && !b->dmask);
+    }
+    if (t5g_any_failed(c->tp, fail)) return fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");
+    MPI_Bcast(b->ids, b->B * b->Le, MPI_INT32_T, 0, c->tp);
+    MPI_Bcast(b->dids, b->B * b->Ld, MPI_INT32_T, 0, c->tp);
+    if (has[0]) MPI_Bcast(b->mask, b->B * b->Le, MPI_INT32_T, 0, c->tp);
+    if (has[1]) MPI_Bcast(b->dmask, b->B * b->Ld, MPI_INT32_T, 0, c->tp);
+    return 0;
+}
+
+static void outputs_free(t5g_backbone_out *o) {
+    free(o->encoder_sequence_output);
+    free(o->decoder_sequence_output);
+    free(o->logits);
+}
+
+static int outputs_alloc(const t5g_model *m, const batch *b, t5g_backbone_out *o) {
+    o->encoder_sequence_output = malloc(sizeof(float) * b->B * b->Le * m->cfg.enc.hidden_size);
+    o->decoder_sequence_output = malloc(sizeof(float) * b->B * b->Ld * m->cfg.dec.hidden_size);
+    o->logits = malloc(sizeof(float) * b->B * b->Ld * m->cfg.dec.vocab_size);
+    T5G_CHECK(o->encoder_sequence_output && o->decoder_sequence_output && o->logits, "out of memory for the outputs");
+    return 0;
 }
 
 /* DIR/NAME.npy, and with raw also DIR/NAME.f32 */
@@ -175,87 +215,68 @@ static int write_outputs(const char *dir, int raw, const t5g_model *m, const bat
     return 0;
 }
 
-int cmd_forward(int argc, char **argv) {
-    const char *model = NULL, *in = NULL, *out = NULL, *device = "cpu";
-    int tp = 0, threads = 0, raw = 0, quiet = 0;
+typedef struct {
+    const char *model, *in, *out, *device;
+    int tp, threads, raw, quiet;
+} forward_args;
+
+static int parse(int argc, char **argv, forward_args *a) {
+    memset(a, 0, sizeof *a);
+    a->device = "cpu";
     arg_spec specs[] = {
-        {"-m|--model", ARG_STR, &model, "HDF5 checkpoint"},
-        {"-i|--input", ARG_STR, &in,
+        {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint"},
+        {"-i|--input", ARG_STR, &a->in,
          "batch JSON: one object with input_ids|encoder_token_ids, decoder_input_ids|"
          "decoder_token_ids (required), attention_mask|encoder_padding_mask, "
          "decoder_attention_mask|decoder_padding_mask (optional; 1 = token, 0 = pad); "
          "Hugging Face or KerasHub names, one spelling per input; each a list of "
          "equal-length rows of ints"},
-        {"-o|--out", ARG_STR, &out,
+        {"-o|--out", ARG_STR, &a->out,
          "output directory: encoder_out.npy [B, Le, He], decoder_out.npy [B, Ld, Hd], "
          "logits.npy [B, Ld, V] (NumPy float32), meta.json"},
-        {"--f32", ARG_FLAG, &raw, "also write the raw little-endian float32 files (encoder_out.f32, ...)"},
-        {"-q|--quiet", ARG_FLAG, &quiet, "no progress output (model loading)"},
-        {"--tp", ARG_INT, &tp, "tensor-parallel size (default: all ranks)"},
-        {"--threads", ARG_INT, &threads, "BLIS threads per rank (default: cores bound to the rank)"},
-        {"--device", ARG_STR, &device, "cpu (default) or cuda (build with make CUDA=1)"},
+        {"--f32", ARG_FLAG, &a->raw, "also write the raw little-endian float32 files (encoder_out.f32, ...)"},
+        {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output (model loading)"},
+        {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
+        {"--threads", ARG_INT, &a->threads, "BLIS threads per rank (default: cores bound to the rank)"},
+        {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: t5g forward -m MODEL.h5 -i BATCH.json -o DIR [--tp T] [--f32] [-q]", NULL, 0, NULL);
+    if (rc) return rc;
+    T5G_CHECK(a->model && a->in && a->out, "-m, -i and -o are required (see --help)");
+    return args_check_layout(a->tp, a->threads);
+}
+
+int cmd_forward(int argc, char **argv) {
+    forward_args a;
+    int rc = parse(argc, argv, &a);
     if (rc) {
         if (rc < 0) args_print_error();
         return rc < 0 ? 2 : 0;
     }
-    if (!model || !in || !out) {
-        T5G_FAIL("-m, -i and -o are required (see --help)");
-        args_print_error();
-        return 2;
-    }
-    if (args_check_layout(tp, threads)) {
-        args_print_error();
-        return 2;
-    }
     t5g_comm comm;
-    int fail = cli_mpi_begin(&argc, &argv, tp, threads, &comm) != 0;
+    int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     batch b = {0};
     t5g_model *m = NULL;
     t5g_backbone_out o = {0};
     /* only rank 0 of each TP group reads the input; the group gets it by broadcast */
-    if (comm.tp_rank == 0) fail = read_batch(in, &b) != 0;
+    if (comm.tp_rank == 0) fail = read_batch(a.in, &b) != 0;
     if (t5g_any_failed(comm.world, fail)) goto done;
-    int dims[3] = {b.B, b.Le, b.Ld}, has[2] = {b.mask != NULL, b.dmask != NULL};
-    MPI_Bcast(dims, 3, MPI_INT, 0, comm.tp);
-    MPI_Bcast(has, 2, MPI_INT, 0, comm.tp);
-    if (comm.tp_rank != 0) {
-        b.B = dims[0];
-        b.Le = dims[1];
-        b.Ld = dims[2];
-        b.ids = malloc(sizeof(int32_t) * b.B * b.Le);
-        b.dids = malloc(sizeof(int32_t) * b.B * b.Ld);
-        b.mask = has[0] ? malloc(sizeof(int32_t) * b.B * b.Le) : NULL;
-        b.dmask = has[1] ? malloc(sizeof(int32_t) * b.B * b.Ld) : NULL;
-    }
-    MPI_Bcast(b.ids, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
-    MPI_Bcast(b.dids, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
-    if (has[0]) MPI_Bcast(b.mask, b.B * b.Le, MPI_INT32_T, 0, comm.tp);
-    if (has[1]) MPI_Bcast(b.dmask, b.B * b.Ld, MPI_INT32_T, 0, comm.tp);
-    m = cli_load_model(model, device, &comm, !quiet);
+    fail = share_batch(&comm, &b) != 0;
+    if (t5g_any_failed(comm.world, fail)) goto done;
+    m = cli_load_model(a.model, a.device, &comm, !a.quiet);
     fail = !m;
     if (t5g_any_failed(comm.world, fail)) goto done;
-    o.encoder_sequence_output = malloc(sizeof(float) * b.B * b.Le * m->cfg.enc.hidden_size);
-    o.decoder_sequence_output = malloc(sizeof(float) * b.B * b.Ld * m->cfg.dec.hidden_size);
-    o.logits = malloc(sizeof(float) * b.B * b.Ld * m->cfg.dec.vocab_size);
     t5g_backbone_in bi = {b.B, b.Le, b.Ld, b.ids, b.mask, b.dids, b.dmask};
-    fail = !o.encoder_sequence_output || !o.decoder_sequence_output || !o.logits;
-    if (fail) T5G_FAIL("out of memory for the outputs");
+    fail = outputs_alloc(m, &b, &o) != 0;
     /* input errors (ids >= vocab) are found identically on every rank before any collective */
     if (!fail) fail = t5g_backbone(m, &bi, &o) != 0;
     if (t5g_any_failed(comm.world, fail)) goto done;
-    if (comm.world_rank == 0) fail = write_outputs(out, raw, m, &b, &o) != 0;
+    if (comm.world_rank == 0) fail = write_outputs(a.out, a.raw, m, &b, &o) != 0;
 done:
-    free(b.ids);
-    free(b.mask);
-    free(b.dids);
-    free(b.dmask);
-    free(o.encoder_sequence_output);
-    free(o.decoder_sequence_output);
-    free(o.logits);
+    batch_free(&b);
+    outputs_free(&o);
     t5g_model_free(m);
     return cli_mpi_end(&comm, fail);
 }

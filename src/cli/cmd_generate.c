@@ -218,6 +218,38 @@ static int run_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m, con
     return 0;
 }
 
+/* TP rank 0: --tokenizer, else the checkpoint's; none at all is fine for id inputs. */
+static int open_tokenizer(const gen_args *a, const t5g_model *m, t5g_tokenizer **tok) {
+    if (a->tokenizer) *tok = t5g_tokenizer_from_file(a->tokenizer);
+    else if (m->spm_model) *tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);
+    else t5g_clear_error();
+    return (a->tokenizer || m->spm_model) && !*tok ? -1 : 0;
+}
+
+/* TP rank 0: OUT.part<d>, appended to as batches finish. */
+static int open_part(const gen_args *a, const t5g_comm *c, FILE **part) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s.part%d", a->out, c->dp_rank);
+    *part = fopen(path, "a");
+    T5G_CHECK(*part, "cannot write %s (does the folder exist?)", path);
+    return 0;
+}
+
+/* Every rank: this group's chunks under one progress line; closes the part file. */
+static int generate_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m, const gen_stream_cfg *gc,
+                           const jsonl_index *ix, const uint8_t *bad, const uint8_t *done, FILE **part) {
+    t5g_progress prog;
+    char label[64]; /* world rank 0 reports its own DP group (groups get equal shares of chunks) */
+    if (comm->dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm->dp_size);
+    else snprintf(label, sizeof label, "generate");
+    t5g_progress_start(&prog, label, count_todo(ix, comm, bad, done), comm->world_rank == 0 && !a->quiet);
+    int rc = run_chunks(a, comm, m, gc, ix, bad, done, *part, &prog);
+    if (comm->world_rank == 0 && !a->quiet) t5g_progress_finish(&prog);
+    if (*part) fclose(*part);
+    *part = NULL;
+    return rc;
+}
+
 int cmd_generate(int argc, char **argv) {
     gen_args a;
     int rc = parse_gen_args(argc, argv, &a);
@@ -251,12 +283,7 @@ int cmd_generate(int argc, char **argv) {
     bad = bitmap(&ix);
     done = bitmap(&ix);
     fail = !bad || !done ? T5G_FAIL("out of memory") != 0 : 0;
-    if (!fail && comm.tp_rank == 0) {
-        if (a.tokenizer) tok = t5g_tokenizer_from_file(a.tokenizer);
-        else if (m->spm_model) tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len);
-        else t5g_clear_error();
-        fail = (a.tokenizer || m->spm_model) && !tok;
-    }
+    if (!fail && comm.tp_rank == 0) fail = open_tokenizer(&a, m, &tok) != 0;
     gen_stream_cfg gc = {a.in,
                          tok,
                          tok_flags(&a, m),
@@ -271,24 +298,9 @@ int cmd_generate(int argc, char **argv) {
     if (!any && comm.world_rank == 0) fail = start_output(&a, fp, &ix, done) != 0;
     if (any || t5g_any_failed(comm.world, fail)) goto done;
     MPI_Bcast(done, (int)((ix.n + 8) / 8), MPI_UINT8_T, 0, comm.world);
-    if (comm.tp_rank == 0) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s.part%d", a.out, comm.dp_rank);
-        part = fopen(path, "a");
-        if (!part) fail = T5G_FAIL("cannot write %s (does the folder exist?)", path) != 0;
-    }
+    if (comm.tp_rank == 0) fail = open_part(&a, &comm, &part) != 0;
     if (t5g_any_failed(comm.world, fail)) goto done;
-    t5g_progress prog;
-    char label[64]; /* world rank 0 reports its own DP group (groups get equal shares of chunks) */
-    if (comm.dp_size > 1) snprintf(label, sizeof label, "generate [DP group 1 of %d]", comm.dp_size);
-    else snprintf(label, sizeof label, "generate");
-    t5g_progress_start(&prog, label, count_todo(&ix, &comm, bad, done), comm.world_rank == 0 && !a.quiet);
-    fail = run_chunks(&a, &comm, m, &gc, &ix, bad, done, part, &prog) != 0;
-    if (comm.world_rank == 0 && !a.quiet) t5g_progress_finish(&prog);
-    if (part) {
-        fclose(part);
-        part = NULL;
-    }
+    fail = generate_chunks(&a, &comm, m, &gc, &ix, bad, done, &part) != 0;
     if (t5g_any_failed(comm.world, fail)) goto done;
     if (comm.world_rank == 0) fail = jsonl_merge_chunks(a.in, a.out, &ix, NULL) != 0;
 done:

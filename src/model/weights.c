@@ -6,6 +6,7 @@
 #include "io/ckpt.h"
 #include "parallel/scalapack_layout.h"
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,114 +51,102 @@ static void mat_slot(slot *o, t5g_wmat *w) {
     o->dst = (float **)&w->data;
 }
 
-static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
-    char stack[16], mod[48], part[48];
+/* a matrix slot holding rows [r0, r0 + n) (a column-parallel projection: heads, FFN or vocab rows) */
+static int rows_slot(slot *o, t5g_wmat *w, int64_t r0, int64_t n) {
+    mat_slot(o, w);
+    o->row0 = r0;
+    o->nrows = n;
+    return 0;
+}
+
+/* a matrix slot holding columns [c0, c0 + n) (a row-parallel projection, summed by an all-reduce) */
+static int cols_slot(slot *o, t5g_wmat *w, int64_t c0, int64_t n) {
+    mat_slot(o, w);
+    o->col0 = c0;
+    o->ncols = n;
+    return 0;
+}
+
+/* layers/L/<norm name>/weight: one of the six sandwich norms */
+static float **layer_norm_slot(t5g_layer_weights *L, const char *mod) {
+    static const struct {
+        const char *name;
+        size_t off;
+    } norms[] = {
+        {"pre_self_attn_layernorm", offsetof(t5g_layer_weights, pre_self_attn_layernorm)},
+        {"post_self_attn_layernorm", offsetof(t5g_layer_weights, post_self_attn_layernorm)},
+        {"pre_cross_attn_layernorm", offsetof(t5g_layer_weights, pre_cross_attn_layernorm)},
+        {"post_cross_attn_layernorm", offsetof(t5g_layer_weights, post_cross_attn_layernorm)},
+        {"pre_feedforward_layernorm", offsetof(t5g_layer_weights, pre_feedforward_layernorm)},
+        {"post_feedforward_layernorm", offsetof(t5g_layer_weights, post_feedforward_layernorm)},
+    };
+    for (size_t k = 0; k < sizeof norms / sizeof norms[0]; k++)
+        if (!strcmp(mod, norms[k].name)) return (float **)((char *)L + norms[k].off);
+    return NULL;
+}
+
+/* layers/L/mlp/<part>: gate/up split by FFN rows, down by FFN columns */
+static int mlp_slot(t5g_layer_weights *L, const t5g_shard *sh, const char *part, slot *o) {
+    if (!strcmp(part, "gate_proj")) return rows_slot(o, &L->gate_proj, sh->i0, sh->ni);
+    if (!strcmp(part, "up_proj")) return rows_slot(o, &L->up_proj, sh->i0, sh->ni);
+    if (!strcmp(part, "down_proj")) return cols_slot(o, &L->down_proj, sh->i0, sh->ni);
+    return -1;
+}
+
+/* layers/L/{self,cross}_attn/<part>: q/k/v split by heads (rows), o by head columns */
+static int attn_slot(t5g_attn_weights *A, const t5g_shard *sh, int64_t hd, const char *part, slot *o) {
+    if (!strcmp(part, "q_proj")) return rows_slot(o, &A->q_proj, sh->head0 * hd, sh->nh * hd);
+    if (!strcmp(part, "k_proj")) return rows_slot(o, &A->k_proj, sh->kv0 * hd, sh->nkv * hd);
+    if (!strcmp(part, "v_proj")) return rows_slot(o, &A->v_proj, sh->kv0 * hd, sh->nkv * hd);
+    if (!strcmp(part, "o_proj")) return cols_slot(o, &A->o_proj, sh->head0 * hd, sh->nh * hd);
+    o->dst = !strcmp(part, "q_norm") ? &A->q_norm : !strcmp(part, "k_norm") ? &A->k_norm : NULL;
+    return o->dst ? 0 : -1;
+}
+
+/* rest = "layers/L/MODULE/PART" of one stack */
+static int layer_slot(t5g_stack_weights *sw, const char *rest, slot *o) {
+    char mod[48], part[48];
     int l;
-    t5g_stack_weights *sw;
-    o->mat = NULL;
-    o->row0 = 0;
-    o->nrows = t->shape[0];
-    o->col0 = 0;
-    o->ncols = t->ndim == 2 ? t->shape[1] : 1;
-    if (sscanf(t->name, "model/%15[^/]/", stack) != 1) goto unknown;
-    sw = !strcmp(stack, "encoder") ? &m->enc : !strcmp(stack, "decoder") ? &m->dec : NULL;
-    if (!sw) goto unknown;
+    if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) != 3 || l < 0 || l >= sw->cfg->num_hidden_layers)
+        return -1;
+    t5g_layer_weights *L = &sw->layers[l];
+    if (!strcmp(part, "weight")) {
+        o->dst = layer_norm_slot(L, mod);
+        return o->dst ? 0 : -1;
+    }
+    if (!strcmp(mod, "mlp")) return mlp_slot(L, &sw->sh, part, o);
+    t5g_attn_weights *A = !strcmp(mod, "self_attn") ? &L->self_attn : !strcmp(mod, "cross_attn") ? &L->cross_attn : NULL;
+    return A ? attn_slot(A, &sw->sh, sw->cfg->head_dim, part, o) : -1;
+}
+
+/* rest = the name after "model/<stack>/" */
+static int stack_slot(t5g_stack_weights *sw, const char *rest, slot *o) {
     const t5g_shard *sh = &sw->sh;
-    int hd = sw->cfg->head_dim;
-    const char *rest = t->name + 7 + strlen(stack);
-    if (!strcmp(rest, "embed_tokens/weight")) {
-        mat_slot(o, &sw->embed_tokens);
-        o->row0 = sh->v0;
-        o->nrows = sh->nv;
-        return 0;
-    }
-    if (!strcmp(rest, "norm/weight")) {
-        o->dst = &sw->norm;
-        return 0;
-    }
-    if (!strcmp(rest, "embed_tokens/eoi_embedding")) {
-        o->dst = &sw->eoi_embedding;
-        return 0;
-    } /* T5Gemma 2 */
+    if (!strcmp(rest, "embed_tokens/weight")) return rows_slot(o, &sw->embed_tokens, sh->v0, sh->nv);
     if (!strcmp(rest, "relative_attention_bias/weight")) {
         o->dst = &sw->rel_bias;
         o->col0 = sh->head0;
         o->ncols = sh->nh;
         return 0;
     }
-    if (sscanf(rest, "layers/%d/%47[^/]/%47[^/]", &l, mod, part) == 3 && l >= 0 && l < sw->cfg->num_hidden_layers) {
-        t5g_layer_weights *L = &sw->layers[l];
-        if (!strcmp(part, "weight")) { /* a layer norm */
-            float **p = !strcmp(mod, "pre_self_attn_layernorm")      ? &L->pre_self_attn_layernorm
-                        : !strcmp(mod, "post_self_attn_layernorm")   ? &L->post_self_attn_layernorm
-                        : !strcmp(mod, "pre_cross_attn_layernorm")   ? &L->pre_cross_attn_layernorm
-                        : !strcmp(mod, "post_cross_attn_layernorm")  ? &L->post_cross_attn_layernorm
-                        : !strcmp(mod, "pre_feedforward_layernorm")  ? &L->pre_feedforward_layernorm
-                        : !strcmp(mod, "post_feedforward_layernorm") ? &L->post_feedforward_layernorm
-                                                                     : NULL;
-            if (!p) goto unknown;
-            o->dst = p;
-            return 0;
-        }
-        if (!strcmp(mod, "mlp")) {
-            if (!strcmp(part, "gate_proj")) {
-                mat_slot(o, &L->gate_proj);
-                o->row0 = sh->i0;
-                o->nrows = sh->ni;
-                return 0;
-            }
-            if (!strcmp(part, "up_proj")) {
-                mat_slot(o, &L->up_proj);
-                o->row0 = sh->i0;
-                o->nrows = sh->ni;
-                return 0;
-            }
-            if (!strcmp(part, "down_proj")) {
-                mat_slot(o, &L->down_proj);
-                o->col0 = sh->i0;
-                o->ncols = sh->ni;
-                return 0;
-            }
-            goto unknown;
-        }
-        t5g_attn_weights *A = !strcmp(mod, "self_attn")    ? &L->self_attn
-                              : !strcmp(mod, "cross_attn") ? &L->cross_attn
+    o->dst = !strcmp(rest, "norm/weight")                  ? &sw->norm
+             : !strcmp(rest, "embed_tokens/eoi_embedding") ? &sw->eoi_embedding /* T5Gemma 2 */
                                                            : NULL;
-        if (!A) goto unknown;
-        if (!strcmp(part, "q_proj")) {
-            mat_slot(o, &A->q_proj);
-            o->row0 = (int64_t)sh->head0 * hd;
-            o->nrows = (int64_t)sh->nh * hd;
-            return 0;
-        }
-        if (!strcmp(part, "k_proj")) {
-            mat_slot(o, &A->k_proj);
-            o->row0 = (int64_t)sh->kv0 * hd;
-            o->nrows = (int64_t)sh->nkv * hd;
-            return 0;
-        }
-        if (!strcmp(part, "v_proj")) {
-            mat_slot(o, &A->v_proj);
-            o->row0 = (int64_t)sh->kv0 * hd;
-            o->nrows = (int64_t)sh->nkv * hd;
-            return 0;
-        }
-        if (!strcmp(part, "o_proj")) {
-            mat_slot(o, &A->o_proj);
-            o->col0 = (int64_t)sh->head0 * hd;
-            o->ncols = (int64_t)sh->nh * hd;
-            return 0;
-        }
-        if (!strcmp(part, "q_norm")) {
-            o->dst = &A->q_norm;
-            return 0;
-        }
-        if (!strcmp(part, "k_norm")) {
-            o->dst = &A->k_norm;
-            return 0;
-        }
-    }
-unknown:
+    return o->dst ? 0 : layer_slot(sw, rest, o);
+}
+
+static int resolve(t5g_model *m, const t5g_tensor_spec *t, slot *o) {
+    char stack[16];
+    o->mat = NULL;
+    o->dst = NULL;
+    o->row0 = 0;
+    o->nrows = t->shape[0];
+    o->col0 = 0;
+    o->ncols = t->ndim == 2 ? t->shape[1] : 1;
+    t5g_stack_weights *sw = NULL;
+    if (sscanf(t->name, "model/%15[^/]/", stack) == 1)
+        sw = !strcmp(stack, "encoder") ? &m->enc : !strcmp(stack, "decoder") ? &m->dec : NULL;
+    if (sw && !stack_slot(sw, t->name + 7 + strlen(stack), o)) return 0;
     return T5G_FAIL("internal: no slot for tensor %s", t->name);
 }
 
