@@ -197,3 +197,8 @@ void args_print_error(void) {
     }
     t5g_print_error();
 }
+
+int args_exit(int rc) {
+    if (rc < 0) args_print_error();
+    return rc < 0 ? 2 : 0;
+}

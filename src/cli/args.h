@@ -42,6 +42,9 @@ int args_check_range(const char *flag, long v, long lo, long hi);
 
 /* t5g_print_error on the launcher's rank 0 only (flag errors come before MPI_Init). */
 void args_print_error(void);
+/* The exit code after a non-zero parse result: 0 after --help (rc > 0), else 2 with the error
+ * printed by args_print_error. */
+int args_exit(int rc);
 
 /* Upper bounds that keep sizes computed from the flags inside int (and memory sane). */
 #define T5G_MAX_BATCH      65536

@@ -377,10 +377,7 @@ static int finish_run(const run_info *ri) {
 int cmd_eval(int argc, char **argv) {
     eval_args a;
     int rc = parse(argc, argv, &a);
-    if (rc) {
-        if (rc < 0) args_print_error();
-        return rc < 0 ? 2 : 0;
-    }
+    if (rc) return args_exit(rc);
     const task_info *task = task_find(a.task);
     if (!task) {
         args_print_error();

@@ -250,10 +250,7 @@ static int parse(int argc, char **argv, forward_args *a) {
 int cmd_forward(int argc, char **argv) {
     forward_args a;
     int rc = parse(argc, argv, &a);
-    if (rc) {
-        if (rc < 0) args_print_error();
-        return rc < 0 ? 2 : 0;
-    }
+    if (rc) return args_exit(rc);
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);

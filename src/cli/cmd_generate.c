@@ -253,10 +253,7 @@ static int generate_chunks(const gen_args *a, t5g_comm *comm, const t5g_model *m
 int cmd_generate(int argc, char **argv) {
     gen_args a;
     int rc = parse_gen_args(argc, argv, &a);
-    if (rc) {
-        if (rc < 0) args_print_error();
-        return rc < 0 ? 2 : 0;
-    }
+    if (rc) return args_exit(rc);
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
