@@ -21,23 +21,29 @@ static int put_s(u8buf *b, const char *s) {
     return u8buf_put(b, s, strlen(s));
 }
 
+/* b becomes the rewritten o (NUL-terminated); after a failed write (err) o is freed instead. */
+static int replace_buf(u8buf *b, u8buf *o, int err) {
+    if (err || u8buf_put(o, "", 0)) {
+        u8buf_free(o);
+        return -1;
+    }
+    u8buf_free(b);
+    *b = *o;
+    return 0;
+}
+
 /* re.sub of a literal pattern (non-overlapping, left to right) */
 static int sub_literal(u8buf *b, const char *pat, const char *rep) {
     size_t pn = strlen(pat);
     u8buf o = {0};
-    for (size_t i = 0; i < b->n;) {
+    int err = 0;
+    for (size_t i = 0; i < b->n && !err;) {
         if (i + pn <= b->n && !memcmp(b->p + i, pat, pn)) {
-            if (put_s(&o, rep)) goto fail;
+            err = put_s(&o, rep);
             i += pn;
-        } else if (u8buf_putc(&o, b->p[i++])) goto fail;
+        } else err = u8buf_putc(&o, b->p[i++]);
     }
-    if (u8buf_put(&o, "", 0)) goto fail;
-    u8buf_free(b);
-    *b = o;
-    return 0;
-fail:
-    u8buf_free(&o);
-    return -1;
+    return replace_buf(b, &o, err);
 }
 
 static int is_digit(char c) {
@@ -53,23 +59,17 @@ static int is_pc(char c) {
 typedef int (*cls_fn)(char);
 static int sub_pair(u8buf *b, cls_fn a, cls_fn bcls, const char *pre, const char *mid, const char *post) {
     u8buf o = {0};
-    for (size_t i = 0; i < b->n;) {
+    int err = 0;
+    for (size_t i = 0; i < b->n && !err;) {
         if (i + 1 < b->n && a(b->p[i]) && bcls(b->p[i + 1])) {
             size_t j = i + 1;
             u8_next(b->p, b->n, &j); /* B is one whole code point */
-            if (put_s(&o, pre) || u8buf_put(&o, b->p + i, 1) || put_s(&o, mid) ||
-                u8buf_put(&o, b->p + i + 1, j - i - 1) || put_s(&o, post))
-                goto fail;
+            err = put_s(&o, pre) || u8buf_put(&o, b->p + i, 1) || put_s(&o, mid) ||
+                  u8buf_put(&o, b->p + i + 1, j - i - 1) || put_s(&o, post);
             i = j;
-        } else if (u8buf_putc(&o, b->p[i++])) goto fail;
+        } else err = u8buf_putc(&o, b->p[i++]);
     }
-    if (u8buf_put(&o, "", 0)) goto fail;
-    u8buf_free(b);
-    *b = o;
-    return 0;
-fail:
-    u8buf_free(&o);
-    return -1;
+    return replace_buf(b, &o, err);
 }
 
 static int not_digit(char c) {
@@ -104,25 +104,15 @@ static int is_western_punct(uint32_t c) {
 /* Rebuild b: characters for which `spaced` holds get " c ", those for which `drop` holds vanish. */
 static int map_chars(u8buf *b, int (*spaced)(uint32_t), int (*drop)(uint32_t)) {
     u8buf o = {0};
-    for (size_t i = 0; i < b->n;) {
+    int err = 0;
+    for (size_t i = 0; i < b->n && !err;) {
         size_t at = i;
         uint32_t c = u8_next(b->p, b->n, &i);
-        int rc;
         if (drop && drop(c)) continue;
-        if (spaced && spaced(c)) rc = u8buf_putc(&o, ' ') || u8buf_put(&o, b->p + at, i - at) || u8buf_putc(&o, ' ');
-        else rc = u8buf_put(&o, b->p + at, i - at);
-        if (rc) {
-            u8buf_free(&o);
-            return -1;
-        }
+        if (spaced && spaced(c)) err = u8buf_putc(&o, ' ') || u8buf_put(&o, b->p + at, i - at) || u8buf_putc(&o, ' ');
+        else err = u8buf_put(&o, b->p + at, i - at);
     }
-    if (u8buf_put(&o, "", 0)) {
-        u8buf_free(&o);
-        return -1;
-    }
-    u8buf_free(b);
-    *b = o;
-    return 0;
+    return replace_buf(b, &o, err);
 }
 
 /* _normalize_general_and_western */

@@ -1,5 +1,6 @@
 /* cmd_score.c - `t5g score bleu|chrf|ter|rouge|squad2 ...`: the C scorers behind reference-tool CLIs. */
 #include "cli/cli.h"
+#include "core/err.h"
 #include "cli/score.h"
 #include "eval/bleu.h"
 #include "eval/chrf.h"
@@ -8,6 +9,25 @@
 #include "eval/squad.h"
 #include <stdio.h>
 #include <string.h>
+
+int score_help_asked(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    return 0;
+}
+
+int score_parse_exit(int rc, const char *usage) {
+    if (rc == 1 && usage) fputs(usage, stdout);
+    if (rc == 1) return 0;
+    t5g_print_error();
+    return 2;
+}
+
+int score_run_exit(int rc) {
+    if (fflush(stdout) && !rc) rc = T5G_FAIL("cannot write the output");
+    if (rc) t5g_print_error();
+    return rc ? 1 : 0;
+}
 
 int cmd_score(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -3,6 +3,15 @@
 #ifndef T5G_CLI_SCORE_H
 #define T5G_CLI_SCORE_H
 
+/* Shared by the scorer mains: 1 if -h or --help is among argv[1..] (the usage is printed
+ * whatever else is given, as the reference tools do). */
+int score_help_asked(int argc, char **argv);
+/* Exit status after parsing: rc 1 (help) prints usage (if not NULL) and gives 0, any other
+ * non-zero rc prints the recorded error and gives 2. */
+int score_parse_exit(int rc, const char *usage);
+/* Exit status of a run: stdout flushed (a write error is an error), the error printed; 0 or 1. */
+int score_run_exit(int rc);
+
 /* `t5g score bleu`: the sacreBLEU CLI for one system or --paired-bs (score_bleu.c). */
 int bleu_cli_main(int argc, char **argv);
 /* `t5g score chrf` / `t5g score ter`: the sacreBLEU CLI with -m chrf / -m ter (score_chrf.c, score_ter.c). */

@@ -168,17 +168,9 @@ static int print_score(const bleu_score *s, const cli_args *a, int json) {
 }
 
 static int run(const cli_args *a, sb_text *refs, sb_text *hyp) {
-    const char *const *streams[64];
-    const size_t *lens[64];
-    for (size_t r = 0; r < a->nrefs; r++) {
-        if (refs[r].n != hyp->n)
-            return T5G_FAIL("hypothesis %s has %zu lines but reference file %s has %zu; "
-                            "give line-aligned files (one segment per line)",
-                            sb_display_name(a->hyp), hyp->n, a->refs[r], refs[r].n);
-        streams[r] = refs[r].lines;
-        lens[r] = refs[r].lens;
-    }
-    T5G_CHECK(hyp->n > 0, "hypothesis file %s is empty (sacreBLEU: contains no sentence)", sb_display_name(a->hyp));
+    const char *const *streams[SB_MAX_REFS];
+    const size_t *lens[SB_MAX_REFS];
+    T5G_TRY(sb_streams(a->refs, refs, a->nrefs, a->hyp, hyp, streams, lens));
     bleu_score s;
     if (!a->sentence) {
         T5G_TRY(bleu_corpus(hyp->lines, hyp->lens, hyp->n, streams, lens, a->nrefs, &a->o, &s));
@@ -191,17 +183,9 @@ static int run(const cli_args *a, sb_text *refs, sb_text *hyp) {
         return print_score(&s, a, a->json);
     }
     for (size_t i = 0; i < hyp->n; i++) { /* sacreBLEU prints text lines here even for -f json */
-        const char *seg_refs[64];
-        size_t seg_lens[64];
-        const char *const *one[64];
-        const size_t *one_len[64];
-        for (size_t r = 0; r < a->nrefs; r++) {
-            seg_refs[r] = refs[r].lines[i];
-            seg_lens[r] = refs[r].lens[i];
-            one[r] = &seg_refs[r];
-            one_len[r] = &seg_lens[r];
-        }
-        if (bleu_corpus(&hyp->lines[i], &hyp->lens[i], 1, one, one_len, a->nrefs, &a->o, &s))
+        sb_segment g;
+        sb_segment_at(&g, refs, a->nrefs, i);
+        if (bleu_corpus(&hyp->lines[i], &hyp->lens[i], 1, g.one, g.one_len, a->nrefs, &a->o, &s))
             return T5G_FAIL("line %zu: %s", i + 1, t5g_last_error());
         T5G_TRY(print_score(&s, a, 0));
     }
@@ -248,16 +232,12 @@ static int run_paired(const cli_args *a, sb_text *refs) {
 }
 
 int bleu_cli_main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
-    cli_args a;
-    if (parse_args(argc, argv, &a)) {
-        t5g_print_error();
-        return 2;
+    if (score_help_asked(argc, argv)) {
+        usage(stdout);
+        return 0;
     }
+    cli_args a;
+    if (parse_args(argc, argv, &a)) return score_parse_exit(-1, NULL);
     sb_text refs[64], hyp;
     memset(refs, 0, sizeof refs);
     memset(&hyp, 0, sizeof hyp);
@@ -266,12 +246,7 @@ int bleu_cli_main(int argc, char **argv) {
     if (!rc && a.paired) rc = run_paired(&a, refs);
     else if (!rc) rc = sb_read_lines(a.hyp, "hypothesis", &hyp);
     if (!rc && !a.paired) rc = run(&a, refs, &hyp);
-    if (rc) t5g_print_error();
-    if (fflush(stdout) && !rc) {
-        fprintf(stderr, "t5g: error: cannot write the output\n");
-        rc = -1;
-    }
     for (size_t r = 0; r < a.nrefs; r++) sb_text_free(&refs[r]);
     sb_text_free(&hyp);
-    return rc ? 1 : 0;
+    return score_run_exit(rc);
 }

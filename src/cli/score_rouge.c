@@ -454,17 +454,6 @@ int rouge_cli_main(int argc, char **argv) {
     if (!argv || argc < 1) return 2;
     if (rouge_compat_wanted(argc, argv)) return rouge_compat_main(argc, argv);
     int r = parse_args(argc, argv, &o);
-    if (r == 1) {
-        fputs(USAGE, stdout);
-        return 0;
-    }
-    if (r) {
-        t5g_print_error();
-        return 2;
-    }
-    if (run(&o)) {
-        t5g_print_error();
-        return 1;
-    }
-    return 0;
+    if (r) return score_parse_exit(r, USAGE);
+    return score_run_exit(run(&o));
 }

@@ -362,17 +362,6 @@ done:
 int rouge_compat_main(int argc, char **argv) {
     cfg c;
     int r = parse(argc, argv, &c);
-    if (r == 1) {
-        fputs(USAGE, stdout);
-        return 0;
-    }
-    if (r) {
-        t5g_print_error();
-        return 2;
-    }
-    if (run(&c)) {
-        t5g_print_error();
-        return 1;
-    }
-    return 0;
+    if (r) return score_parse_exit(r, USAGE);
+    return score_run_exit(run(&c));
 }

@@ -1,5 +1,6 @@
 /* score_sacrebleu.c - input reading and score printing shared by the sacreBLEU-style CLIs. */
 #include "cli/score_sacrebleu.h"
+#include "cli/score.h"
 #include "eval/pyfmt.h"
 #include "eval/unicode.h"
 #include "core/err.h"
@@ -258,18 +259,33 @@ static int print_one(const sb_common *c, const sb_metric *m, double score, int n
     return 0;
 }
 
-static int run_texts(const sb_common *c, const sb_metric *m, sb_text *refs, sb_text *hyp) {
-    const char *const *streams[SB_MAX_REFS];
-    const size_t *lens[SB_MAX_REFS];
-    for (size_t r = 0; r < c->nrefs; r++) {
+int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path, const sb_text *hyp,
+               const char *const **streams, const size_t **lens) {
+    for (size_t r = 0; r < nrefs; r++) {
         if (refs[r].n != hyp->n)
             return T5G_FAIL("hypothesis %s has %zu lines but reference file %s has %zu; "
                             "give line-aligned files (one segment per line)",
-                            sb_display_name(c->hyp), hyp->n, c->refs[r], refs[r].n);
+                            sb_display_name(hyp_path), hyp->n, ref_paths[r], refs[r].n);
         streams[r] = refs[r].lines;
         lens[r] = refs[r].lens;
     }
-    T5G_CHECK(hyp->n > 0, "hypothesis file %s is empty (sacreBLEU: contains no sentence)", sb_display_name(c->hyp));
+    T5G_CHECK(hyp->n > 0, "hypothesis file %s is empty (sacreBLEU: contains no sentence)", sb_display_name(hyp_path));
+    return 0;
+}
+
+void sb_segment_at(sb_segment *g, const sb_text *refs, size_t nrefs, size_t i) {
+    for (size_t r = 0; r < nrefs; r++) {
+        g->line[r] = refs[r].lines[i];
+        g->len[r] = refs[r].lens[i];
+        g->one[r] = &g->line[r];
+        g->one_len[r] = &g->len[r];
+    }
+}
+
+static int run_texts(const sb_common *c, const sb_metric *m, sb_text *refs, sb_text *hyp) {
+    const char *const *streams[SB_MAX_REFS];
+    const size_t *lens[SB_MAX_REFS];
+    T5G_TRY(sb_streams(c->refs, refs, c->nrefs, c->hyp, hyp, streams, lens));
     double score;
     int nrefs;
     if (!c->sentence) {
@@ -277,17 +293,9 @@ static int run_texts(const sb_common *c, const sb_metric *m, sb_text *refs, sb_t
         return print_one(c, m, score, nrefs, c->json);
     }
     for (size_t i = 0; i < hyp->n; i++) { /* sacreBLEU prints text lines here even for -f json */
-        const char *seg_refs[SB_MAX_REFS];
-        size_t seg_lens[SB_MAX_REFS];
-        const char *const *one[SB_MAX_REFS];
-        const size_t *one_len[SB_MAX_REFS];
-        for (size_t r = 0; r < c->nrefs; r++) {
-            seg_refs[r] = refs[r].lines[i];
-            seg_lens[r] = refs[r].lens[i];
-            one[r] = &seg_refs[r];
-            one_len[r] = &seg_lens[r];
-        }
-        if (m->score(m->ctx, &hyp->lines[i], &hyp->lens[i], 1, one, one_len, c->nrefs, &score, &nrefs))
+        sb_segment g;
+        sb_segment_at(&g, refs, c->nrefs, i);
+        if (m->score(m->ctx, &hyp->lines[i], &hyp->lens[i], 1, g.one, g.one_len, c->nrefs, &score, &nrefs))
             return T5G_FAIL("line %zu: %s", i + 1, t5g_last_error());
         T5G_TRY(print_one(c, m, score, nrefs, 0));
     }
@@ -302,12 +310,7 @@ int sb_run(const sb_common *c, const sb_metric *m) {
     for (size_t r = 0; r < c->nrefs && !rc; r++) rc = sb_read_lines(c->refs[r], "reference", &refs[r]);
     if (!rc) rc = sb_read_lines(c->hyp, "hypothesis", &hyp);
     if (!rc) rc = run_texts(c, m, refs, &hyp);
-    if (rc) t5g_print_error();
-    if (fflush(stdout) && !rc) {
-        fprintf(stderr, "t5g: error: cannot write the output\n");
-        rc = -1;
-    }
     for (size_t r = 0; r < c->nrefs; r++) sb_text_free(&refs[r]);
     sb_text_free(&hyp);
-    return rc ? 1 : 0;
+    return score_run_exit(rc);
 }

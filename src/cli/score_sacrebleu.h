@@ -27,6 +27,20 @@ const char *sb_display_name(const char *path);
  * Returns a malloc'd string or NULL (error recorded). */
 char *sb_format(const char *name, double score, const char *sig, int width, int score_only, int json);
 
+#define SB_MAX_REFS 64
+/* The references as line streams for the corpus scorers, after checking that each has as
+ * many lines as the (non-empty) hypothesis; paths name the files in errors. */
+int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path, const sb_text *hyp,
+               const char *const **streams, const size_t **lens);
+/* Line i of every reference as one-line streams (sentence-level scoring, -sl). */
+typedef struct {
+    const char *line[SB_MAX_REFS];
+    size_t len[SB_MAX_REFS];
+    const char *const *one[SB_MAX_REFS];
+    const size_t *one_len[SB_MAX_REFS];
+} sb_segment;
+void sb_segment_at(sb_segment *g, const sb_text *refs, size_t nrefs, size_t i);
+
 /* Command-line helpers: "--opt V" / "--opt=V" matching (shrt may be NULL; a second long
  * alias lng2 may be NULL) and bounded integers. */
 int sb_is_opt(const char *a, const char *shrt, const char *lng, const char *lng2, const char **eq);
@@ -49,7 +63,6 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
     "  -w, --width W          decimals of the score (default 1)\n"                                                     \
     "  -sl, --sentence-level  one text line per segment\n"                                                             \
     "  -b, --score-only  -sh, --short  -q, --quiet\n"
-#define SB_MAX_REFS 64
 typedef struct {
     const char *refs[SB_MAX_REFS];
     size_t nrefs;

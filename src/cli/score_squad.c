@@ -155,18 +155,11 @@ out:
 }
 
 int squad_cli_main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
-    cli_args a;
-    if (parse_args(argc, argv, &a)) {
-        t5g_print_error();
-        return 2;
+    if (score_help_asked(argc, argv)) {
+        usage(stdout);
+        return 0;
     }
-    int rc = run(&a);
-    if (fflush(stdout) && !rc) rc = T5G_FAIL("cannot write the output");
-    if (rc) t5g_print_error();
-    return rc ? 1 : 0;
+    cli_args a;
+    if (parse_args(argc, argv, &a)) return score_parse_exit(-1, NULL);
+    return score_run_exit(run(&a));
 }

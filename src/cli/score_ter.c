@@ -57,17 +57,13 @@ static int parse_args(int argc, char **argv, sb_common *c, ter_opts *o) {
 }
 
 int ter_cli_main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
+    if (score_help_asked(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     sb_common c;
     ter_opts o;
-    if (parse_args(argc, argv, &c, &o)) {
-        t5g_print_error();
-        return 2;
-    }
+    if (parse_args(argc, argv, &c, &o)) return score_parse_exit(-1, NULL);
     sb_metric m = {"ter", &o, metric_score, metric_name, metric_sig};
     return sb_run(&c, &m);
 }
