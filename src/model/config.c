@@ -31,6 +31,28 @@ void t5g_stack_defaults(t5g_stack_config *s) {
     s->rel_max_distance = 128;
 }
 
+void t5g_stack_set_shape(t5g_stack_config *s, const t5g_stack_shape *sh) {
+    s->vocab_size = sh->V;
+    s->hidden_size = sh->H;
+    s->intermediate_size = sh->I;
+    s->num_hidden_layers = sh->L;
+    s->num_attention_heads = sh->nh;
+    s->num_key_value_heads = sh->nkv;
+    s->head_dim = sh->hd;
+    s->query_pre_attn_scalar = (float)sh->qpas;
+    s->sliding_window = sh->W;
+}
+
+void t5g_config_gemma_tokens(t5g_config *c, int end_of_turn) {
+    c->pad_token_id = 0;
+    c->bos_token_id = 2;
+    c->decoder_start_token_id = 2;
+    c->eos_token_ids[0] = 1;
+    c->eos_token_ids[1] = end_of_turn;
+    c->n_eos = c->dec.vocab_size > end_of_turn ? 2 : 1;
+    c->tie_word_embeddings = 1;
+}
+
 /* layer_types default: sliding for even layers, full for odd (as HF). */
 static void default_layer_types(t5g_stack_config *s) {
     for (int l = 0; l < T5G_MAX_LAYERS; l++) s->layer_sliding[l] = (l % 2) == 0;
@@ -286,6 +308,15 @@ cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder) {
     return o;
 }
 
+void t5g_config_tokens_to_json(cJSON *o, const t5g_config *c) {
+    cJSON_AddNumberToObject(o, "vocab_size", c->dec.vocab_size);
+    cJSON_AddNumberToObject(o, "pad_token_id", c->pad_token_id);
+    cJSON_AddNumberToObject(o, "bos_token_id", c->bos_token_id);
+    cJSON_AddNumberToObject(o, "decoder_start_token_id", c->decoder_start_token_id);
+    cJSON *eos = cJSON_AddArrayToObject(o, "eos_token_id");
+    for (int i = 0; i < c->n_eos; i++) cJSON_AddItemToArray(eos, cJSON_CreateNumber(c->eos_token_ids[i]));
+}
+
 char *t5g_config_to_json(const t5g_config *c) {
     T5G_CHECK_NULL(c, "t5g_config_to_json: NULL config");
     if (c->version == 2) return t5g2_config_to_json(c);
@@ -293,12 +324,7 @@ char *t5g_config_to_json(const t5g_config *c) {
     cJSON_AddStringToObject(o, "model_type", "t5gemma");
     cJSON_AddItemToObject(o, "encoder", t5g_config_stack_to_json(&c->enc, 0));
     cJSON_AddItemToObject(o, "decoder", t5g_config_stack_to_json(&c->dec, 1));
-    cJSON_AddNumberToObject(o, "vocab_size", c->dec.vocab_size);
-    cJSON_AddNumberToObject(o, "pad_token_id", c->pad_token_id);
-    cJSON_AddNumberToObject(o, "bos_token_id", c->bos_token_id);
-    cJSON_AddNumberToObject(o, "decoder_start_token_id", c->decoder_start_token_id);
-    cJSON *eos = cJSON_AddArrayToObject(o, "eos_token_id");
-    for (int i = 0; i < c->n_eos; i++) cJSON_AddItemToArray(eos, cJSON_CreateNumber(c->eos_token_ids[i]));
+    t5g_config_tokens_to_json(o, c);
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_word_embeddings);
     cJSON_AddBoolToObject(o, "is_encoder_decoder", 1);
     char *s = cJSON_Print(o);

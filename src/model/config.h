@@ -70,6 +70,17 @@ int t5g_check_weights_version(const t5g_config *c, int (*has)(void *ctx, const c
 void t5g_stack_defaults(t5g_stack_config *s);
 int t5g_config_parse_stack(const struct cJSON *o, t5g_stack_config *s, const char *where);
 struct cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder);
+/* A preset's shape of one stack: vocab, hidden, intermediate, layers, heads, kv heads, head_dim,
+ * query_pre_attn_scalar, sliding window.  t5g_stack_set_shape leaves every other field as it is. */
+typedef struct {
+    int V, H, I, L, nh, nkv, hd, qpas, W;
+} t5g_stack_shape;
+void t5g_stack_set_shape(t5g_stack_config *s, const t5g_stack_shape *sh);
+/* The Gemma tokenizer's special ids of both versions: pad 0, bos = decoder start 2, eos 1 and
+ * end_of_turn (when the vocabulary holds it); embeddings tied. */
+void t5g_config_gemma_tokens(t5g_config *c, int end_of_turn);
+/* "vocab_size", "pad_token_id", "bos_token_id", "decoder_start_token_id", "eos_token_id" of config.json. */
+void t5g_config_tokens_to_json(struct cJSON *o, const t5g_config *c);
 
 /* Parse an HF T5GemmaConfig config.json (top level with "encoder"/"decoder" objects; v4
  * rope_theta or v5 rope_parameters).  Applies the HF constructor side effects (§2.2). */

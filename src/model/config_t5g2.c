@@ -209,12 +209,7 @@ char *t5g2_config_to_json(const t5g_config *c) {
     if (dc) cJSON_AddStringToObject(dc, "model_type", "t5gemma2_decoder");
     cJSON_AddItemToObject(enc, "text_config", tc);
     cJSON_AddItemToObject(o, "decoder", dc);
-    cJSON_AddNumberToObject(o, "vocab_size", c->dec.vocab_size);
-    cJSON_AddNumberToObject(o, "pad_token_id", c->pad_token_id);
-    cJSON_AddNumberToObject(o, "bos_token_id", c->bos_token_id);
-    cJSON_AddNumberToObject(o, "decoder_start_token_id", c->decoder_start_token_id);
-    cJSON *eos = cJSON_AddArrayToObject(o, "eos_token_id");
-    for (int i = 0; i < c->n_eos; i++) cJSON_AddItemToArray(eos, cJSON_CreateNumber(c->eos_token_ids[i]));
+    t5g_config_tokens_to_json(o, c);
     cJSON_AddNumberToObject(o, "eoi_token_index", c->eoi_token_index);
     cJSON_AddNumberToObject(o, "image_token_index", c->image_token_index);
     cJSON_AddBoolToObject(o, "tie_word_embeddings", 1);
@@ -232,15 +227,15 @@ char *t5g2_config_to_json(const t5g_config *c) {
  * was not seen), 4b-4b as Gemma 3 4B.  `t5g convert` reads the real config.json, which wins. */
 typedef struct {
     const char *name;
-    int V, H, I, L, nh, nkv, hd, qpas, W;
-    float factor; /* linear RoPE factor of the full layers, 0 = none */
+    t5g_stack_shape shape; /* encoder and decoder alike */
+    float factor;          /* linear RoPE factor of the full layers, 0 = none */
 } preset2;
 
 static const preset2 PRESETS2[] = {
-    {"t5gemma-2-270m-270m", 262144, 640, 2048, 18, 4, 1, 256, 256, 512, 8.0f},
-    {"t5gemma-2-1b-1b", 262144, 1152, 6912, 26, 4, 1, 256, 256, 512, 8.0f},
-    {"t5gemma-2-4b-4b", 262144, 2560, 10240, 34, 8, 4, 256, 256, 1024, 8.0f},
-    {"tiny-t5g2", 512, 64, 128, 3, 4, 2, 16, 16, 8, 0}, /* tests and benchmarks */
+    {"t5gemma-2-270m-270m", {262144, 640, 2048, 18, 4, 1, 256, 256, 512}, 8.0f},
+    {"t5gemma-2-1b-1b", {262144, 1152, 6912, 26, 4, 1, 256, 256, 512}, 8.0f},
+    {"t5gemma-2-4b-4b", {262144, 2560, 10240, 34, 8, 4, 256, 256, 1024}, 8.0f},
+    {"tiny-t5g2", {512, 64, 128, 3, 4, 2, 16, 16, 8}, 0}, /* tests and benchmarks */
 };
 #define N_PRESETS2 (int)(sizeof PRESETS2 / sizeof PRESETS2[0])
 
@@ -260,29 +255,15 @@ int t5g2_config_preset(const char *name, t5g_config *c) {
         c->version = 2;
         t5g_stack_config *s = &c->enc;
         text_defaults(s);
-        s->vocab_size = p->V;
-        s->hidden_size = p->H;
-        s->intermediate_size = p->I;
-        s->num_hidden_layers = p->L;
-        s->num_attention_heads = p->nh;
-        s->num_key_value_heads = p->nkv;
-        s->head_dim = p->hd;
-        s->query_pre_attn_scalar = (float)p->qpas;
-        s->sliding_window = p->W;
+        t5g_stack_set_shape(s, &p->shape);
         s->rope_factor = p->factor;
         pattern_layer_types(s, 6);
         c->dec = c->enc;
         c->enc.window_split = 1;
         c->dec.cross_attention_hidden_size = c->enc.hidden_size;
-        c->pad_token_id = 0;
-        c->bos_token_id = 2;
-        c->decoder_start_token_id = 2;
-        c->eos_token_ids[0] = 1;
-        c->eos_token_ids[1] = 106;
-        c->n_eos = p->V > 106 ? 2 : 1;
-        c->tie_word_embeddings = 1;
-        c->eoi_token_index = p->V > 256000 ? 256000 : -1;
-        c->image_token_index = p->V > 256001 ? 256001 : -1;
+        t5g_config_gemma_tokens(c, 106); /* <end_of_turn> of the Gemma 3 vocabulary */
+        c->eoi_token_index = p->shape.V > 256000 ? 256000 : -1;
+        c->image_token_index = p->shape.V > 256001 ? 256001 : -1;
         return 0;
     }
     return 1;

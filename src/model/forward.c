@@ -201,7 +201,8 @@ static void allreduce(t5g_state *s, float *x, int64_t n) {
     }
     if (m->comm->tp_size <= 1 || n <= 0) return;
     double t0 = MPI_Wtime();
-    m->be->allreduce_sum(m->be->ctx, m->comm, x, n);
+    t5g_dev_group g = t5g_comm_tp_group(m->comm);
+    m->be->allreduce_sum(m->be->ctx, &g, x, n);
     s->stats.allreduce_seconds += MPI_Wtime() - t0; /* enqueue time: the transfer overlaps the stream */
     s->stats.allreduce_calls++;
     s->stats.allreduce_bytes += n * (int64_t)sizeof(float);

@@ -55,23 +55,9 @@ static int name_matches(const char *want, const char *have) {
     return 1;
 }
 
-static void fill_stack(t5g_stack_config *s, int V, int H, int I, int L, int nh, int nkv, int hd, int qpas, int W) {
-    memset(s, 0, sizeof *s);
-    s->vocab_size = V;
-    s->hidden_size = H;
-    s->intermediate_size = I;
-    s->num_hidden_layers = L;
-    s->num_attention_heads = nh;
-    s->num_key_value_heads = nkv;
-    s->head_dim = hd;
-    s->query_pre_attn_scalar = (float)qpas;
-    s->rms_norm_eps = 1e-6f;
-    s->rope_theta = 10000.0f;
-    s->sliding_window = W;
-    s->attn_logit_softcapping = 50.0f;
-    s->final_logit_softcapping = 30.0f;
-    s->rel_num_buckets = 32;
-    s->rel_max_distance = 128;
+static void fill_stack(t5g_stack_config *s, const t5g_stack_shape *sh) {
+    t5g_stack_defaults(s);
+    t5g_stack_set_shape(s, sh);
     for (int l = 0; l < T5G_MAX_LAYERS; l++) s->layer_sliding[l] = (l % 2) == 0;
 }
 
@@ -81,17 +67,12 @@ int t5g_config_preset(const char *name, t5g_config *c) {
         const preset *p = &PRESETS[i];
         if (!name_matches(name, p->name)) continue;
         memset(c, 0, sizeof *c);
-        fill_stack(&c->enc, p->V, p->H, p->I, p->L, p->nh, p->nkv, p->hd, p->qpas, p->W);
-        if (p->dH) fill_stack(&c->dec, p->V, p->dH, p->dI, p->dL, p->dnh, p->dnkv, p->dhd, p->dqpas, p->W);
+        fill_stack(&c->enc, &(t5g_stack_shape){p->V, p->H, p->I, p->L, p->nh, p->nkv, p->hd, p->qpas, p->W});
+        if (p->dH)
+            fill_stack(&c->dec, &(t5g_stack_shape){p->V, p->dH, p->dI, p->dL, p->dnh, p->dnkv, p->dhd, p->dqpas, p->W});
         else c->dec = c->enc;
         c->dec.cross_attention_hidden_size = c->enc.hidden_size;
-        c->pad_token_id = 0;
-        c->bos_token_id = 2;
-        c->decoder_start_token_id = 2;
-        c->eos_token_ids[0] = 1;
-        c->eos_token_ids[1] = 107;
-        c->n_eos = p->V > 107 ? 2 : 1;
-        c->tie_word_embeddings = 1;
+        t5g_config_gemma_tokens(c, 107); /* <end_of_turn> of the Gemma vocabulary */
         c->version = 1;
         c->eoi_token_index = c->image_token_index = -1;
         return 0;
