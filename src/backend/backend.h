@@ -4,6 +4,7 @@
  * stored [out, in], so a projection is y = x·Wᵀ (gemm with tb = 1). */
 #ifndef T5G_BACKEND_H
 #define T5G_BACKEND_H
+#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,7 +60,13 @@ typedef struct {
     int act_bf16; /* bf16: round the activations to bf16 for the products (bf16-act); 0: float32 */
 } t5g_wmat;
 
-struct t5g_comm_s;
+/* The tensor-parallel group a device backend's all-reduce runs over (parallel/comm.h builds it
+ * from a t5g_comm: t5g_comm_tp_group); the backend depends on nothing above it. */
+typedef struct {
+    MPI_Comm mpi;       /* the group's MPI communicator (a device communicator is bootstrapped over it) */
+    int rank, size;     /* this rank in the group, the group size */
+    void **device_comm; /* where the backend keeps its communicator for the group (NULL until first use) */
+} t5g_dev_group;
 
 typedef struct t5g_backend {
     const char *name;
@@ -80,7 +87,7 @@ typedef struct t5g_backend {
     int (*sync)(void *ctx);
     /* in-place sum over the TP group of buffers in this backend's memory; NULL = MPI on host
      * memory (t5g_allreduce_sum).  CUDA: NCCL, its communicator bootstrapped over MPI. */
-    void (*allreduce_sum)(void *ctx, struct t5g_comm_s *c, float *x, int64_t n);
+    void (*allreduce_sum)(void *ctx, const t5g_dev_group *g, float *x, int64_t n);
     /* C[M,N] = alpha * A[M,K] · op(B) + beta * C, op(B) = Bᵀ (B is [N,K]) if tb else B ([K,N]). */
     void (*gemm)(void *ctx, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);

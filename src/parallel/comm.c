@@ -70,12 +70,17 @@ void t5g_comm_self(t5g_comm *c) {
 }
 
 #ifdef T5G_CUDA
-void t5g_cuda_comm_free(t5g_comm *c); /* backend/cuda: destroys the NCCL communicator */
+void t5g_cuda_comm_free(void **device_comm); /* backend/cuda (cuda_ops.h): destroys the NCCL communicator */
 #endif
+
+t5g_dev_group t5g_comm_tp_group(t5g_comm *c) {
+    t5g_dev_group g = {c->tp, c->tp_rank, c->tp_size, &c->device_comm};
+    return g;
+}
 
 void t5g_comm_free(t5g_comm *c) {
 #ifdef T5G_CUDA
-    t5g_cuda_comm_free(c);
+    t5g_cuda_comm_free(&c->device_comm);
 #endif
     if (c->tp != MPI_COMM_SELF && c->tp != MPI_COMM_NULL) MPI_Comm_free(&c->tp);
     if (c->dp != MPI_COMM_SELF && c->dp != MPI_COMM_NULL) MPI_Comm_free(&c->dp);

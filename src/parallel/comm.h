@@ -4,6 +4,7 @@
  * the read-only model, holds no counters). */
 #ifndef T5G_COMM_H
 #define T5G_COMM_H
+#include "backend/backend.h"
 #include <mpi.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ void t5g_comm_free(t5g_comm *c);
 /* A comm for one process (no MPI_Init needed beyond MPI being initialized). */
 void t5g_comm_self(t5g_comm *c);
 
+/* My TP group as a device backend's all-reduce takes it (its communicator kept in c->device_comm). */
+t5g_dev_group t5g_comm_tp_group(t5g_comm *c);
 /* In-place sum over the TP group (no-op when T == 1); counted in st unless st is NULL. */
 void t5g_allreduce_sum(t5g_comm *c, float *x, int64_t n, t5g_comm_stats *st);
 /* Simulated inter-node latency of one TP collective (no-op unless T5G_SIM_LATENCY_US > 0 and

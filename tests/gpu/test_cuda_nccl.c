@@ -37,7 +37,8 @@ int main(int argc, char **argv) {
         for (int64_t i = 0; i < n; i++) h[i] = (float)((c.tp_rank + 1) * (i % 97));
         float *dx = be->alloc(be->ctx, sizeof(float) * n);
         be->copy(be->ctx, dx, h, sizeof(float) * n, T5G_COPY_H2D);
-        be->allreduce_sum(be->ctx, &c, dx, n);
+        t5g_dev_group g = t5g_comm_tp_group(&c);
+        be->allreduce_sum(be->ctx, &g, dx, n);
         calls++;
         be->copy(be->ctx, h, dx, sizeof(float) * n, T5G_COPY_D2H);
         float f = (float)(c.tp_size * (c.tp_size + 1) / 2);
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     if (c.world_rank == 0)
         printf("%s NCCL all-reduce over TP groups of %d (%d ranks, %lld calls): %d wrong elements\n",
                total ? "FAIL" : "ok  ", c.tp_size, c.world_size, (long long)calls, total);
-    t5g_cuda_comm_free(&c);
+    t5g_cuda_comm_free(&c.device_comm);
     t5g_comm_free(&c);
     MPI_Comm_free(&node);
     MPI_Finalize();

@@ -21,7 +21,6 @@
 extern "C" {
 #include "backend/backend.h"
 #include "core/err.h"
-#include "parallel/comm.h"
 }
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kattn.cuh"
@@ -395,29 +394,29 @@ static void nccl_fatal(cu_ctx *c, const char *what, const char *detail) {
     exit(1);
 }
 
-static ncclComm_t nccl_of(cu_ctx *c, t5g_comm *cm) {
-    if (cm->device_comm) return (ncclComm_t)cm->device_comm;
+static ncclComm_t nccl_of(cu_ctx *c, const t5g_dev_group *g) {
+    if (*g->device_comm) return (ncclComm_t)*g->device_comm;
     struct {
         int ok;
         ncclUniqueId id;
     } boot;
     memset(&boot, 0, sizeof boot);
-    if (cm->tp_rank == 0) boot.ok = ncclGetUniqueId(&boot.id) == ncclSuccess;
-    MPI_Bcast(&boot, (int)sizeof boot, MPI_BYTE, 0, cm->tp); /* everyone learns whether rank 0 succeeded */
+    if (g->rank == 0) boot.ok = ncclGetUniqueId(&boot.id) == ncclSuccess;
+    MPI_Bcast(&boot, (int)sizeof boot, MPI_BYTE, 0, g->mpi); /* everyone learns whether rank 0 succeeded */
     if (!boot.ok) nccl_fatal(c, "ncclGetUniqueId on TP rank 0", "see NCCL_DEBUG=WARN output");
     ncclComm_t nc;
-    ncclResult_t r = ncclCommInitRank(&nc, cm->tp_size, boot.id, cm->tp_rank);
+    ncclResult_t r = ncclCommInitRank(&nc, g->size, boot.id, g->rank);
     if (r != ncclSuccess) nccl_fatal(c, "ncclCommInitRank (one GPU per TP rank is required)", ncclGetErrorString(r));
-    cm->device_comm = nc;
+    *g->device_comm = nc;
     return nc;
 }
 
-static void cu_allreduce_sum(void *ctx, struct t5g_comm_s *cm, float *x, int64_t n) {
+static void cu_allreduce_sum(void *ctx, const t5g_dev_group *g, float *x, int64_t n) {
     cu_ctx *c = (cu_ctx *)ctx;
-    if (!cm || cm->tp_size <= 1 || n <= 0) return;
+    if (!g || g->size <= 1 || n <= 0) return;
     /* not skipped after an error: the peers' collectives must still be matched (the result is
      * discarded, sync() reports the error) */
-    ncclComm_t nc = nccl_of(c, cm);
+    ncclComm_t nc = nccl_of(c, g);
     ncclResult_t r = ncclAllReduce(x, x, (size_t)n, ncclFloat32, ncclSum, nc, c->stream);
     if (r != ncclSuccess) nccl_fatal(c, "ncclAllReduce", ncclGetErrorString(r));
 }
@@ -544,10 +543,10 @@ extern "C" int t5g_cuda_to_bf16(void *ctx, const float *src, uint16_t *dst, size
     return 0;
 }
 
-extern "C" void t5g_cuda_comm_free(struct t5g_comm_s *cm) {
-    if (!cm || !cm->device_comm) return;
-    ncclCommDestroy((ncclComm_t)cm->device_comm); /* local: waits for this rank's queued NCCL work */
-    cm->device_comm = NULL;
+extern "C" void t5g_cuda_comm_free(void **device_comm) {
+    if (!device_comm || !*device_comm) return;
+    ncclCommDestroy((ncclComm_t)*device_comm); /* local: waits for this rank's queued NCCL work */
+    *device_comm = NULL;
 }
 
 extern "C" const char *t5g_cuda_device_name(void *ctx) {

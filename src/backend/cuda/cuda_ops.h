@@ -12,7 +12,6 @@
 extern "C" {
 #endif
 
-struct t5g_comm_s;
 #include "backend/backend.h"
 
 /* {value, id}: the layout of t5g_cand (parallel/vocab.h) and of MPI_FLOAT_INT, so results can
@@ -39,9 +38,9 @@ int t5g_cuda_topk(void *ctx, const float *x, int rows, int n, int ld, int v0, in
 /* dst[i] = bf16(src[i]) (round to nearest even), n elements (weights converted on the device). */
 int t5g_cuda_to_bf16(void *ctx, const float *src, uint16_t *dst, size_t n);
 
-/* Destroy the NCCL communicator the backend created in c->device_comm; t5g_comm_free calls
- * it in a CUDA=1 build.  No-op when there is none. */
-void t5g_cuda_comm_free(struct t5g_comm_s *c);
+/* Destroy the NCCL communicator the backend created in *device_comm (a t5g_dev_group's) and
+ * set it to NULL; t5g_comm_free calls it in a CUDA=1 build.  No-op when there is none. */
+void t5g_cuda_comm_free(void **device_comm);
 
 /* "GPU n: name (sm_XY, SMs, memory)" of the device in use; "none" before initialisation. */
 const char *t5g_cuda_device_name(void *ctx);
