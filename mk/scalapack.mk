@@ -1,4 +1,4 @@
-# mk/scalapack.mk - the optional 2-D encoder layout on ScaLAPACK (src/parallel/scalapack_layout.c,
+# mk/scalapack.mk - the optional 2-D encoder layout on ScaLAPACK (src/model/scalapack_layout.c,
 # docs/planner.md "ScaLAPACK"); included by the Makefile.
 #   SCALAPACK=auto (default)  built in when Debian's libscalapack-openmpi-dev is installed
 #   SCALAPACK=1               required (an error when it is missing)
@@ -15,10 +15,10 @@ ifeq ($(SCALAPACK),1)
 ifeq ($(SCALAPACK_FOUND),0)
 $(error SCALAPACK=1 but libscalapack-openmpi.so is not installed: make deps, or build with SCALAPACK=0)
 endif
-build/obj/src/parallel/scalapack_layout.o build/pic/src/parallel/scalapack_layout.o: CFLAGS += -DT5G_SCALAPACK=1
+build/obj/src/model/scalapack_layout.o build/pic/src/model/scalapack_layout.o: CFLAGS += -DT5G_SCALAPACK=1
 LDLIBS += -lscalapack-openmpi
 endif
 # rebuild the object when SCALAPACK= changes (the stamp holds the last value)
 build/scalapack-mode: FORCE
 	@mkdir -p build; echo '$(SCALAPACK)' | cmp -s - $@ || echo '$(SCALAPACK)' > $@
-build/obj/src/parallel/scalapack_layout.o build/pic/src/parallel/scalapack_layout.o: build/scalapack-mode
+build/obj/src/model/scalapack_layout.o build/pic/src/model/scalapack_layout.o: build/scalapack-mode

@@ -1,6 +1,6 @@
 /* common.c - see common.h */
 #include "cli/common.h"
-#include "parallel/scalapack_layout.h"
+#include "model/scalapack_layout.h"
 #include "core/fileio.h"
 #include "io/ckpt.h"
 #include <stdio.h>

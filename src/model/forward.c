@@ -5,7 +5,7 @@
  * one all-reduce each (docs/model.md, Tensor parallelism). */
 #include "model/state.h"
 #include "model/t5gemma2.h"
-#include "parallel/scalapack_layout.h"
+#include "model/scalapack_layout.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdlib.h>
@@ -297,7 +297,7 @@ static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_
 /* Self-attention of one layer over rows of Tq new tokens each (encoder: the whole sequence;
  * decoder: appended to the cache), q/k/v already projected into s->q, s->k, s->v (this rank's
  * heads); output in s->att.  kc/vc: cache [rows][Tcap][kvw]; valid: [rows][Tcap].  Shared with
- * the 2-D encoder layout (src/parallel/scalapack_layout.c), which projects differently. */
+ * the 2-D encoder layout (src/model/scalapack_layout.c), which projects differently. */
 void t5g_self_attend(t5g_state *s, const t5g_stack_weights *sw, const t5g_layer_weights *L, int rows, int Tq, int past,
                      int Tcap, float *kc, float *vc, const unsigned char *valid, int is_decoder, int layer) {
     const t5g_model *m = s->m;

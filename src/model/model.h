@@ -63,7 +63,7 @@ typedef struct t5g_model {
     float *arena;         /* one allocation for all weights */
     t5g_dtype wdtype;     /* projection and embedding matrices in memory: f32, bf16 or int8 */
     int act_bf16;         /* bf16 weights: the products round the activations to bf16 (bf16-act) */
-    struct t5g_enc2d *enc2d; /* optional 2-D encoder layout (parallel/scalapack_layout.h); NULL: 1-D */
+    struct t5g_enc2d *enc2d; /* optional 2-D encoder layout (model/scalapack_layout.h); NULL: 1-D */
 } t5g_model;
 
 /* Load this rank's slice from an HDF5 checkpoint (every rank of comm->tp calls it). */

@@ -4,7 +4,7 @@
 #include "core/hash.h"
 #include "core/err.h"
 #include "io/ckpt.h"
-#include "parallel/scalapack_layout.h"
+#include "model/scalapack_layout.h"
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>

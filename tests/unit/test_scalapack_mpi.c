@@ -1,4 +1,4 @@
-/* test_scalapack_mpi.c - the 2-D block-cyclic encoder layout (src/parallel/scalapack_layout.c,
+/* test_scalapack_mpi.c - the 2-D block-cyclic encoder layout (src/model/scalapack_layout.c,
  * --encoder-layout 2d) under mpirun -np 1, 2, 4.  For every forward fixture the TP size can split,
  * on its batch repeated to 4x the rows, the encoder output, decoder output and logits with the 2-D
  * layout (the automatic grid, and every R x C grid of the TP size with small blocks, so that blocks
@@ -10,7 +10,7 @@
 #include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
-#include "parallel/scalapack_layout.h"
+#include "model/scalapack_layout.h"
 #include <cJSON.h>
 #include <dirent.h>
 #include <math.h>

@@ -11,7 +11,7 @@
  *           layout; k/v live on the ranks that own a kv head first (a grid of min(nkv, p) ranks) and
  *           are broadcast to the ranks that replicate it (TP sizes that are multiples of nkv).
  * The 2-D weight blocks are scattered once from the 1-D shards the model already holds. */
-#include "parallel/scalapack_layout.h"
+#include "model/scalapack_layout.h"
 #include "model/state.h"
 #include "model/t5gemma2.h"
 #include "core/err.h"
