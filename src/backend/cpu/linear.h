@@ -52,6 +52,23 @@ enum { T5G_AMX_BF16 = 1, T5G_AMX_INT8 = 2 };
 int t5g_cpu_amx(void);
 void t5g_amx_config(void);
 void t5g_amx_pack(const void *x, int M, int kq, uint32_t *xp, int nmb);
+/* the AMX tile loop of the bf16-act and int8 products (linear_amx.c): y = W·xpᵀ over the bytes
+ * [k0, k0 + kc) of each weight row (multiples of 64), bf16: tdpbf16ps, y = the float sums;
+ * int8: tdpbssd, y (+)= (float)sum · (xs[m]·ws[n]) */
+typedef struct {
+    const uint32_t *xp; /* activations packed by t5g_amx_pack: [nmb][kq][16] */
+    const uint8_t *w;   /* weight rows as stored */
+    size_t ldw;         /* weight row stride, bytes */
+    int N, kb, kq;      /* weight rows; bytes of a row; 4-byte groups of a packed activation row */
+    int M, nmb, mbb;    /* activation rows; their 16-row blocks; blocks per pass (even, within L2) */
+    int k0, kc;         /* this pass's K bytes */
+    int bf16;
+    const float *xs, *ws; /* int8: the activation and weight scales (NULL for bf16) */
+    int accumulate;       /* int8: add to y (K blocks after the first) */
+    float *y;
+    int ldy;
+} t5g_amx_job;
+void t5g_amx_run(const t5g_amx_job *j);
 /* int8 products on AMX-INT8 tiles (linear_int8_amx.c): the same int32 dot products as the VNNI
  * kernel, so the same y bit for bit.  want: 0 = VNNI / AVX2 (tests), 1 = AMX if usable, -1 = keep. */
 int t5g_cpu_int8_amx(int want);

@@ -138,93 +138,19 @@ T5G_BF16DP static void round_rows(void *ctx, int64_t r0, int64_t r1) {
     }
 }
 
-/* ---- AMX-BF16: tdpbf16ps on 16 x 16 float32 tiles ----
+/* ---- AMX-BF16: tdpbf16ps on 16 x 16 float32 tiles (the tile loop: linear_amx.c) ----
  * The weights are the A operand as stored (16 rows x 32 bf16 of W per tile, row stride ldw), the
  * activations the B operand: B's rows are k pairs, its 16 columns 16 activation rows, so each
  * 4-byte element is the pair (x[m][2p], x[m][2p+1]) - a transpose of the bf16 activations in
- * 4-byte units, packed once per call (M·K).  C tile = 16 weight rows x 16 activation rows.
- * Tiles: 0-3 C (2 weight blocks x 2 activation blocks), 4-5 A, 6-7 B.  Every element sums its
- * products in the same K order whatever M is (zero padding of K and M adds exact zeros).
+ * 4-byte units, packed once per call (M·K).  Every element sums its products in the same K order
+ * whatever M is (zero padding of K and M adds exact zeros).
  * Linux hands out the AMX tile state per process on request (t5g_cpu_amx, linear_lowp.c). */
-
-#define T5G_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
 
 static int g_amx_use = 1; /* tests: 0 forces vdpbf16ps */
 
 int t5g_cpu_bf16act_amx(int want) {
     if (want >= 0) g_amx_use = want;
     return (t5g_cpu_amx() & T5G_AMX_BF16) && g_amx_use;
-}
-
-typedef struct {
-    const uint32_t *xp; /* [nmb][Kp/2][16] bf16 pairs of 16 activation rows per block */
-    const uint16_t *w;
-    float *y;
-    int M, N, K, Kp, ldw, ldy, nmb, mbb;
-} amx_job;
-
-/* A tile of weight rows [n, n + 16) at k from W, or staged with zeros past N and K */
-T5G_AMX static const uint16_t *a_rows(const amx_job *j, int n, int k, uint16_t *stage, int *ld) {
-    if (n + 16 <= j->N && k + 32 <= j->K) {
-        *ld = 2 * j->ldw;
-        return j->w + (size_t)n * j->ldw + k;
-    }
-    memset(stage, 0, 16 * 64);
-    int kk = j->K - k < 32 ? j->K - k : 32;
-    for (int r = 0; r < 16 && n + r < j->N; r++)
-        memcpy(stage + 32 * r, j->w + (size_t)(n + r) * j->ldw + k, 2 * (size_t)kk);
-    *ld = 64;
-    return stage;
-}
-
-T5G_AMX static void amx_block(const amx_job *j, int n0, int b0, int b1) {
-    uint16_t stage[2][16 * 32] __attribute__((aligned(64)));
-    float c[4][16][16] __attribute__((aligned(64)));
-    int two_n = n0 + 16 < j->N, kp2 = j->Kp / 2;
-    for (int b = b0; b < b1; b += 2) {
-        int two_m = b + 1 < b1;
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        for (int k = 0; k < j->Kp; k += 32) {
-            int lda;
-            const uint16_t *a = a_rows(j, n0, k, stage[0], &lda);
-            _tile_loadd(4, a, lda);
-            _tile_loadd(6, j->xp + ((size_t)b * kp2 + k / 2) * 16, 64);
-            _tile_dpbf16ps(0, 4, 6);
-            if (two_m) {
-                _tile_loadd(7, j->xp + ((size_t)(b + 1) * kp2 + k / 2) * 16, 64);
-                _tile_dpbf16ps(1, 4, 7);
-            }
-            if (two_n) {
-                a = a_rows(j, n0 + 16, k, stage[1], &lda);
-                _tile_loadd(5, a, lda);
-                _tile_dpbf16ps(2, 5, 6);
-                if (two_m) _tile_dpbf16ps(3, 5, 7);
-            }
-        }
-        _tile_stored(0, c[0], 64);
-        _tile_stored(1, c[1], 64);
-        _tile_stored(2, c[2], 64);
-        _tile_stored(3, c[3], 64);
-        for (int t = 0; t < 4; t++) {
-            int n = n0 + 16 * (t >> 1), m = 16 * (b + (t & 1));
-            if ((t & 1) && !two_m) continue;
-            if ((t >> 1) && !two_n) continue;
-            for (int r = 0; r < 16 && n + r < j->N; r++)
-                for (int cc = 0; cc < 16 && m + cc < j->M; cc++) j->y[(size_t)(m + cc) * j->ldy + n + r] = c[t][r][cc];
-        }
-    }
-}
-
-T5G_AMX static void amx_chunk(void *ctx, int64_t c0, int64_t c1) {
-    const amx_job *j = ctx;
-    t5g_amx_config(); /* per thread: the tile configuration is thread state */
-    for (int64_t c = c0; c < c1; c++)
-        for (int b = 0; b < j->nmb; b += j->mbb)
-            amx_block(j, (int)(c * NB), b, b + j->mbb < j->nmb ? b + j->mbb : j->nmb);
-    _tile_release();
 }
 
 static _Thread_local uint16_t *g_xb; /* reused across calls, one per calling thread */
@@ -264,8 +190,20 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
         if (g_xp) {
             t5g_amx_pack(g_xb, M, Kp / 2, g_xp, nmb);
             int mbb = XB_BYTES / (32 * Kp); /* activation blocks per pass: within L2, never a sum */
-            amx_job a = {g_xp, W->data, y, M, N, K, Kp, W->ld, ldy, nmb, mbb < 2 ? 2 : mbb / 2 * 2};
-            t5g_pool_for((N + NB - 1) / NB, 1, amx_chunk, &a);
+            t5g_amx_job a = {.xp = g_xp,
+                             .w = W->data,
+                             .ldw = 2 * (size_t)W->ld,
+                             .N = N,
+                             .kb = 2 * K,
+                             .kq = Kp / 2,
+                             .M = M,
+                             .nmb = nmb,
+                             .mbb = mbb < 2 ? 2 : mbb / 2 * 2,
+                             .kc = 2 * Kp,
+                             .bf16 = 1,
+                             .y = y,
+                             .ldy = ldy};
+            t5g_amx_run(&a);
             return;
         }
         fprintf(stderr, "t5g: error: out of memory packing %d x %d activations for AMX\n", M, K);
