@@ -123,6 +123,9 @@ typedef struct t5g_backend {
     void (*softcap)(void *ctx, float *x, size_t n, float cap);
     /* y += x. */
     void (*add)(void *ctx, float *y, const float *x, size_t n);
+    /* linear, then softcap of every output (the LM head), with the same results; NULL on a
+     * backend without it (the caller runs the two ops). */
+    void (*linear_softcap)(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy, float cap);
     /* rope with HF's linear scaling (rope_type "linear"): inv_freq / factor in float32 (T5Gemma 2);
      * NULL on a backend without it. */
     void (*rope_scaled)(void *ctx, float *x, int T, int ld, int nheads, int hd, int Tq, int pos0, float theta,

@@ -519,8 +519,13 @@ int t5g_decode(t5g_state *s, const int32_t *ids, const int32_t *mask, int Tq, fl
     m->be->rmsnorm(m->be->ctx, src, D->norm, out, nout, H, c->rms_norm_eps); /* row-wise: in place on h is fine */
     if (logits) {
         /* tied LM head: logits = dec_out · E_decᵀ over this rank's vocab rows, then soft-cap */
-        linear(m, out, nout, &E->embed_tokens, lg);
-        if (c->final_logit_softcapping > 0) m->be->softcap(m->be->ctx, lg, nl, c->final_logit_softcapping);
+        const t5g_wmat *LM = &E->embed_tokens;
+        if (c->final_logit_softcapping > 0 && m->be->linear_softcap) /* one pass over the logits */
+            m->be->linear_softcap(m->be->ctx, out, nout, LM->cols, LM, lg, LM->rows, c->final_logit_softcapping);
+        else {
+            linear(m, out, nout, LM, lg);
+            if (c->final_logit_softcapping > 0) m->be->softcap(m->be->ctx, lg, nl, c->final_logit_softcapping);
+        }
     }
     if (!m->host_memory) {
         if (logits) m->be->copy(m->be->ctx, logits, lg, sizeof(float) * nl, T5G_COPY_D2H);

@@ -244,6 +244,48 @@ static void test_dtype_check(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(t5g_cpu_dtype_kernel(T5G_DT_INT8), "int8"));
 }
 
+/* linear_softcap (the LM head with its soft-cap in cache-sized blocks) = linear, then softcap, bit
+ * for bit, for every weight dtype, with padded strides, from 1 row to past the 256-row switch */
+static void test_linear_softcap_equal(void) {
+    const t5g_backend *be = t5g_backend_cpu();
+    int has_act = t5g_cpu_bf16act_check() == 0, sizes[][3] = {{1, 3000, 67}, {7, 2049, 64}, {32, 5000, 130}, {300, 700, 33}};
+    for (int threads = 1; threads <= 2; threads++) {
+        t5g_pool_set_threads(threads);
+        for (size_t c = 0; c < sizeof sizes / sizeof *sizes; c++) {
+            int M = sizes[c][0], N = sizes[c][1], K = sizes[c][2], ldx = K + 3, ldy = N + 5;
+            float *x = malloc(sizeof(float) * (size_t)M * ldx), *wf = malloc(sizeof(float) * (size_t)N * K);
+            float *ws = malloc(sizeof(float) * N), *a = malloc(sizeof(float) * (size_t)M * ldy);
+            float *b = malloc(sizeof(float) * (size_t)M * ldy);
+            uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)N * K);
+            int8_t *wq = malloc((size_t)N * K);
+            for (size_t i = 0; i < (size_t)M * ldx; i++) x[i] = 8 * frand();
+            for (size_t i = 0; i < (size_t)N * K; i++) {
+                wf[i] = frand();
+                wb[i] = t5g_f32_to_bf16(wf[i]);
+                wq[i] = (int8_t)(i % 255 - 127);
+            }
+            for (int n = 0; n < N; n++) ws[n] = 0.001f * (1 + n % 7);
+            t5g_wmat W[4] = {{wf, T5G_DT_F32, N, K, K, NULL, 0}, {wb, T5G_DT_BF16, N, K, K, NULL, 0},
+                             {wq, T5G_DT_INT8, N, K, K, ws, 0}, {wb, T5G_DT_BF16, N, K, K, NULL, 1}};
+            for (int d = 0; d < 3 + has_act; d++) {
+                for (size_t i = 0; i < (size_t)M * ldy; i++) a[i] = b[i] = 12345.0f;
+                be->linear(be->ctx, x, M, ldx, &W[d], a, ldy);
+                for (int m = 0; m < M; m++) be->softcap(be->ctx, a + (size_t)m * ldy, (size_t)N, 3.0f);
+                be->linear_softcap(be->ctx, x, M, ldx, &W[d], b, ldy, 3.0f);
+                CU_ASSERT(memcmp(a, b, sizeof(float) * (size_t)M * ldy) == 0);
+                CU_ASSERT(b[(size_t)(M - 1) * ldy + N] == 12345.0f); /* padding untouched */
+            }
+            free(x);
+            free(wf);
+            free(ws);
+            free(a);
+            free(b);
+            free(wb);
+            free(wq);
+        }
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"bf16_shapes_both_isas", test_bf16_shapes},
     {"bf16_kblocks_and_panels", test_bf16_blocks_and_panels},
@@ -252,6 +294,7 @@ static CU_TestInfo tests[] = {
     {"int8_isas_bitwise_equal", test_int8_isas_agree},
     {"int8_zero_and_nonfinite_rows", test_int8_special_rows},
     {"dtype_check", test_dtype_check},
+    {"linear_softcap_equals_linear_then_softcap", test_linear_softcap_equal},
     CU_TEST_INFO_NULL,
 };
 static CU_SuiteInfo suites[] = {{"lowp", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

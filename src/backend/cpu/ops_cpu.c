@@ -547,6 +547,53 @@ static void cpu_softcap(void *ctx, float *x, size_t n, float cap) {
     t5g_pool_for(ew_pieces(n), 1, softcap_span, &j);
 }
 
+/* linear then softcap, in blocks of weight rows whose outputs stay in L2 between the two (the LM
+ * head: 32 rows x 256000 logits are 33 MB, and a separate soft-cap pass read and wrote them once
+ * more).  One pool task per block runs the product on its own thread (a nested pool call runs
+ * serially) and caps the block while it is cached.  The same numbers as linear, then softcap: a
+ * logit depends on its activation row and weight row alone, not on N, the block or the thread. */
+typedef struct {
+    const float *x;
+    int M, ldx;
+    const t5g_wmat *W;
+    float *y;
+    int ldy, nb;
+    float cap;
+} cap_job;
+
+static void linear_cap_blocks(void *ctx, int64_t b0, int64_t b1) {
+    const cap_job *j = ctx;
+    const t5g_wmat *W = j->W;
+    size_t es = W->dtype == T5G_DT_BF16 ? 2 : W->dtype == T5G_DT_INT8 ? 1 : 4;
+    for (int64_t b = b0; b < b1; b++) {
+        int n0 = (int)b * j->nb, nr = W->rows - n0 < j->nb ? W->rows - n0 : j->nb;
+        t5g_wmat part = *W;
+        part.rows = nr;
+        part.data = (char *)W->data + (size_t)n0 * W->ld * es;
+        if (W->scale) part.scale = W->scale + n0;
+        cpu_linear(NULL, j->x, j->M, j->ldx, &part, j->y + n0, j->ldy);
+        for (int m = 0; m < j->M; m++) softcap_vec(j->y + (size_t)m * j->ldy + n0, (size_t)nr, j->cap);
+    }
+}
+
+static void cpu_linear_softcap(void *ctx, const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy,
+                               float cap) {
+    int N = W->rows, nt = t5g_pool_threads();
+    /* many rows (prefill, not a decode step) take the packed GEMM, whose blocks are its own */
+    if (M > 256 || M <= 0 || N <= 0) {
+        cpu_linear(ctx, x, M, ldx, W, y, ldy);
+        if (ldy == N) cpu_softcap(ctx, y, (size_t)M * N, cap);
+        else
+            for (int m = 0; m < M; m++) cpu_softcap(ctx, y + (size_t)m * ldy, (size_t)N, cap);
+        return;
+    }
+    int nb = 131072 / M, even = N / (8 * nt); /* 512 KB of logits per block; 8 blocks a thread at least */
+    if (nb > even) nb = even;
+    nb = nb < 64 ? 64 : (nb + 63) / 64 * 64;
+    cap_job j = {x, M, ldx, W, y, ldy, nb, cap};
+    t5g_pool_for((N + nb - 1) / nb, 1, linear_cap_blocks, &j);
+}
+
 static void add_span(void *ctx, int64_t c0, int64_t c1) {
     const ew_job *j = ctx;
     size_t i0, i1;
@@ -686,6 +733,7 @@ static const t5g_backend CPU = {
     .gelu_mul = cpu_gelu_mul,
     .softcap = cpu_softcap,
     .add = cpu_add,
+    .linear_softcap = cpu_linear_softcap,
 };
 
 const t5g_backend *t5g_backend_cpu(void) {
