@@ -68,7 +68,8 @@ T5G_AMXK static void emit(const t5g_amx_job *j, int n, int m, const void *c) {
         float *y = j->y + (size_t)(m + i) * j->ldy + n;
         __m512 o = v[i];
         if (j->xs) {
-            o = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_castps_si512(o)), _mm512_mul_ps(_mm512_set1_ps(j->xs[m + i]), ws));
+            o = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_castps_si512(o)),
+                              _mm512_mul_ps(_mm512_set1_ps(j->xs[m + i]), ws));
             if (j->accumulate) o = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, y), o);
         }
         _mm512_mask_storeu_ps(y, mk, o);

@@ -13,6 +13,7 @@
  * pool chunks (t5g_cpu_sgemm), whose packed GEMM is fast there; the widening costs N·K, the product M·N·K. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "backend/cpu/tile.h"
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,17 +37,6 @@ typedef struct {
 
 T5G_AVX512 static inline __m512 widen16(__m256i h) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-/* the four sums of a, b, c, d in one vector (cheaper than four full reductions at small K) */
-T5G_AVX512 static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
-                             _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-    __m256 h =
-        _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
 /* Software prefetch of the weight rows PF_QUADS quads ahead into L2 (T1), issued by the first
@@ -94,7 +84,7 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_jo
     }
     _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
-        _mm_storeu_ps(v, hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+        _mm_storeu_ps(v, t5g_hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
         _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) y[n] = j->accumulate ? y[n] + v[n] : v[n];
     }
 }
@@ -104,41 +94,11 @@ T5G_AVX512 static void rows512(const bf_job *j, int n0, int n1) {
     for (int n = n0; n < n1; n += 4) {
         int nr = n1 - n < 4 ? n1 - n : 4;
         const uint16_t *pf = prefetch_rows(j, n);
-        for (int m = 0; m < j->M; m += 6) {
-            int mr = j->M - m < 6 ? j->M - m : 6;
-            const uint16_t *p = m == 0 ? pf : NULL;
-            switch (mr) {
-                case 6:
-                    tile512(j, m, 6, n, nr, p);
-                    break;
-                case 5:
-                    tile512(j, m, 5, n, nr, p);
-                    break;
-                case 4:
-                    tile512(j, m, 4, n, nr, p);
-                    break;
-                case 3:
-                    tile512(j, m, 3, n, nr, p);
-                    break;
-                case 2:
-                    tile512(j, m, 2, n, nr, p);
-                    break;
-                default:
-                    tile512(j, m, 1, n, nr, p);
-                    break;
-            }
-        }
+        T5G_FOR_MTILES6(0, j->M, tile512(j, m_, mr_, n, nr, m_ == 0 ? pf : NULL));
     }
 }
 
 /* ---- AVX2: MR <= 3 rows x 4 weight rows ---- */
-
-static inline float hsum256(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
-}
 
 static inline __m256 widen8(const uint16_t *p) {
     __m128i h = _mm_loadu_si128((const __m128i *)p);
@@ -165,7 +125,7 @@ __attribute__((always_inline)) static inline void tile256(const bf_job *j, int m
     _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
         _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) {
-            float v = hsum256(acc[m][n]);
+            float v = t5g_hsum256(acc[m][n]);
             for (int kk = k; kk < kc; kk++) v += a[m][kk] * t5g_bf16_to_f32(w[n][kk]);
             y[n] = j->accumulate ? y[n] + v : v;
         }

@@ -14,6 +14,7 @@
  * inside, M cut in blocks whose bf16 activations stay in L2; threads split N in chunks of NB. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "backend/cpu/tile.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -33,17 +34,6 @@ typedef struct {
     float *y;
     int M, N, K, Kp, ldw, ldy, mb;
 } dp_job;
-
-/* the four sums of a, b, c, d in one vector (same order for every row: results independent of M) */
-T5G_BF16DP static inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
-                             _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-    __m256 h =
-        _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
 
 T5G_BF16DP __attribute__((always_inline)) static inline void tile(const dp_job *j, int m0, int mr, int n0, int nr,
                                                                   const uint16_t *pf) {
@@ -70,7 +60,7 @@ T5G_BF16DP __attribute__((always_inline)) static inline void tile(const dp_job *
     }
     _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
-        _mm_storeu_ps(v, hsum4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+        _mm_storeu_ps(v, t5g_hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
         _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) y[n] = v[n];
     }
 }
@@ -80,30 +70,7 @@ T5G_BF16DP static void rows(const dp_job *j, int n0, int n1, int m0, int m1) {
     for (int n = n0; n < n1; n += 4) {
         int nr = n1 - n < 4 ? n1 - n : 4, ahead = n + 4 * PF_QUADS;
         const uint16_t *pf = ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw : NULL;
-        for (int m = m0; m < m1; m += 6) {
-            int mr = m1 - m < 6 ? m1 - m : 6;
-            const uint16_t *p = m == m0 ? pf : NULL;
-            switch (mr) {
-                case 6:
-                    tile(j, m, 6, n, nr, p);
-                    break;
-                case 5:
-                    tile(j, m, 5, n, nr, p);
-                    break;
-                case 4:
-                    tile(j, m, 4, n, nr, p);
-                    break;
-                case 3:
-                    tile(j, m, 3, n, nr, p);
-                    break;
-                case 2:
-                    tile(j, m, 2, n, nr, p);
-                    break;
-                default:
-                    tile(j, m, 1, n, nr, p);
-                    break;
-            }
-        }
+        T5G_FOR_MTILES6(m0, m1, tile(j, m_, mr_, n, nr, m_ == m0 ? pf : NULL));
     }
 }
 

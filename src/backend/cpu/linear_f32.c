@@ -11,6 +11,7 @@
  * BLIS, single-threaded in pool chunks. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "backend/cpu/tile.h"
 #include <blis.h>
 #include <immintrin.h>
 #include <stdint.h>
@@ -27,17 +28,6 @@ typedef struct {
 /* ---- AVX-512: 16 lanes, MR x 4 tile, MR <= 6 (24 accumulators + 4 weights + 1 activation) ---- */
 
 #define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
-
-/* The four sums of a, b, c, d in one vector: [Σa, Σb, Σc, Σd] (11 instructions instead of
- * four separate 16-lane reductions; the tile's reductions were ~17% of an LM-head call). */
-T5G_AVX512 __attribute__((always_inline)) static inline __m128 hsum4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b)); /* per 128: a, b, a, b */
-    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2))); /* per 128: a b c d */
-    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
-    return _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
-}
 
 /* Software prefetch of the weight rows PF_QUADS quads ahead into L2, issued by the first m-tile of
  * each quad (one line per row per 16 floats of K).  The hardware prefetcher alone left the tile
@@ -86,7 +76,7 @@ T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_j
     _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
         if (m >= mr) break;
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
-        __m128 v = hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
+        __m128 v = t5g_hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
         if (j->accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(mn, y));
         _mm_mask_storeu_ps(y, mn, v);
     }
@@ -100,41 +90,11 @@ T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
     for (int n = n0; n < n1; n += 4) {
         int nr = n1 - n < 4 ? n1 - n : 4;
         const float *pf = prefetch_rows(j, n);
-        for (int m = 0; m < j->M; m += 6) {
-            int mr = j->M - m < 6 ? j->M - m : 6;
-            const float *p = m == 0 ? pf : NULL;
-            switch (mr) {
-                case 6:
-                    tile512(j, m, 6, n, nr, p);
-                    break;
-                case 5:
-                    tile512(j, m, 5, n, nr, p);
-                    break;
-                case 4:
-                    tile512(j, m, 4, n, nr, p);
-                    break;
-                case 3:
-                    tile512(j, m, 3, n, nr, p);
-                    break;
-                case 2:
-                    tile512(j, m, 2, n, nr, p);
-                    break;
-                default:
-                    tile512(j, m, 1, n, nr, p);
-                    break;
-            }
-        }
+        T5G_FOR_MTILES6(0, j->M, tile512(j, m_, mr_, n, nr, m_ == 0 ? pf : NULL));
     }
 }
 
 /* ---- AVX2: 8 lanes, MR x 4 tile, MR <= 3 (12 accumulators + 3 activations + 1 weight) ---- */
-
-static inline float hsum256(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
-}
 
 __attribute__((always_inline)) static inline void tile256(const lin_job *j, int m0, int mr, int n0, int nr,
                                                           const float *pf) {
@@ -160,7 +120,7 @@ __attribute__((always_inline)) static inline void tile256(const lin_job *j, int 
     _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
         float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
         _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) {
-            float v = hsum256(acc[m][n]);
+            float v = t5g_hsum256(acc[m][n]);
             for (int kk = k; kk < kc; kk++) v += a[m][kk] * w[n][kk];
             y[n] = j->accumulate ? y[n] + v : v;
         }

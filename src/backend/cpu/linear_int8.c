@@ -13,6 +13,7 @@
  * serves prefill: at MR = 6 it is bound by vpdpbusd, not by bytes. */
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "backend/cpu/tile.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -100,29 +101,7 @@ T5G_VNNI static void rows512(const i8_job *j, int n0, int n1) {
         int nr = n1 - n < 4 ? n1 - n : 4, ahead = n + 4 * PF_QUADS;
         int32_t c[4];
         rowsums512(j, n, n + nr, c, ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw + j->k0 : NULL);
-        for (int m = 0; m < j->M; m += 6) {
-            int mr = j->M - m < 6 ? j->M - m : 6;
-            switch (mr) {
-                case 6:
-                    tile512(j, m, 6, n, nr, c);
-                    break;
-                case 5:
-                    tile512(j, m, 5, n, nr, c);
-                    break;
-                case 4:
-                    tile512(j, m, 4, n, nr, c);
-                    break;
-                case 3:
-                    tile512(j, m, 3, n, nr, c);
-                    break;
-                case 2:
-                    tile512(j, m, 2, n, nr, c);
-                    break;
-                default:
-                    tile512(j, m, 1, n, nr, c);
-                    break;
-            }
-        }
+        T5G_FOR_MTILES6(0, j->M, tile512(j, m_, mr_, n, nr, c));
     }
 }
 
