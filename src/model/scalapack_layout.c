@@ -148,6 +148,7 @@ const char *t5g_enc2d_describe(const struct t5g_model *m, char *buf, size_t n) {
     return buf;
 }
 #else
+#include "parallel/scalapack_hooks.h"
 #include <mpi.h>
 
 /* BLACS (C interface) and PBLAS / ScaLAPACK tools (Fortran calling convention; PBLAS takes its
@@ -180,6 +181,9 @@ struct t5g_enc2d {
     int nkvg;      /* kv head groups = min(nkv, p) */
     MPI_Comm tp, kv_comm; /* kv_comm: the ranks replicating my kv heads (root: their holder) */
     int H, qw, kvw, I, qw_loc, kvw_loc, layers;
+    float *act;    /* the activations' 2-D blocks, kept between passes (fresh pages cost 1/6 of a pass) */
+    size_t act_cap; /* floats */
+    double sim_us; /* T5G_SIM_LATENCY_US on a TP group across nodes (scalapack_hooks.c), else 0 */
     float **w; /* [layers][W_COUNT] 2-D blocks, column-major, leading dimension = local rows */
 };
 
@@ -291,6 +295,7 @@ static int distribute_weights(struct t5g_enc2d *g, const t5g_model *m) {
         one[r] = make_grid(g->tp, 1, 1, &map);
     }
     int rc = 0;
+    t5g_simwire_begin(g->sim_us); /* ScaLAPACK's cross-node messages pay the SIMULATED latency too */
     for (int l = 0; l < g->layers && !rc; l++) {
         const t5g_layer_weights *L = &m->enc.layers[l];
         float **w = g->w + (size_t)l * W_COUNT;
@@ -368,6 +373,8 @@ int t5g_enc2d_attach(t5g_model *m, const t5g_enc_layout *lay) {
     int nr, nc;
     Cblacs_gridinfo(g->ctx_2d, &nr, &nc, &g->myrow, &g->mycol);
     if (g->nkvg < p) MPI_Comm_split(g->tp, m->enc.sh.kv0, g->rank, &g->kv_comm);
+    g->sim_us = m->comm->tp_nodes >= 2 ? m->comm->sim_latency_us : 0;
+    if (g->sim_us > 0) T5G_CHECK(t5g_simwire_setup(g->tp) == 0, "out of memory (2-D layout)");
     return distribute_weights(g, m);
 }
 
@@ -384,6 +391,7 @@ void t5g_enc2d_detach(t5g_model *m) {
     }
     for (int l = 0; g->w && l < g->layers; l++) free(g->w[(size_t)l * W_COUNT]);
     free(g->w);
+    free(g->act);
     free(g);
     m->enc2d = NULL;
 }
@@ -480,21 +488,32 @@ int t5g_enc2d_layers(t5g_state *s) {
     int wmax = g->H > g->qw ? g->H : g->qw;
     if (g->kvw > wmax) wmax = g->kvw;
     int64_t nx = local_2d(g, wmax, N), ng = local_2d(g, g->I, N);
-    float *buf = t5g_malloc(sizeof(float) * (size_t)(2 * nx + 2 * ng), "2-D encoder activations");
+    struct t5g_enc2d *gm = m->enc2d; /* the buffer is the layout's scratch: one pass at a time per model */
+    size_t need = (size_t)(2 * nx + 2 * ng);
+    if (need > gm->act_cap) {
+        free(gm->act);
+        gm->act = t5g_malloc(sizeof(float) * need, "2-D encoder activations");
+        gm->act_cap = gm->act ? need : 0;
+    }
+    float *buf = gm->act;
     T5G_CHECK(buf, "out of memory for the 2-D encoder layout's blocks; use a smaller batch");
     int rc = 0;
     for (int l = 0; l < g->layers && !rc; l++) rc = layer_2d(g, s, l, N, t0, nt, buf, buf + nx, buf + 2 * nx, buf + 2 * nx + ng);
-    free(buf);
+    if (rc) s->stats.sim_seconds += t5g_simwire_end();
     T5G_TRY(rc);
     /* every rank gets the whole residual stream back (the final norm and the 1-D cross K/V follow) */
     int *cnt = malloc(sizeof(int) * 2 * p);
-    T5G_CHECK(cnt, "out of memory (2-D layout)");
+    if (!cnt) {
+        s->stats.sim_seconds += t5g_simwire_end();
+        return T5G_FAIL("out of memory (2-D layout)");
+    }
     for (int r = 0; r < p; r++) {
         int a = r * nbt < N ? r * nbt : N;
         cnt[r] = loc(N, nbt, r, p) * g->H;
         cnt[p + r] = a * g->H;
     }
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s->x, cnt, cnt + p, MPI_FLOAT, g->tp);
+    s->stats.sim_seconds += t5g_simwire_end();
     free(cnt);
     return 0;
 }

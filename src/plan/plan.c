@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "model/state.h"
+#include "model/scalapack_layout.h"
 #include <cJSON.h>
 #include <math.h>
 #include <stddef.h>
@@ -176,10 +177,21 @@ static rank_speed speed_of(const t5g_machine *m, int rpn, int wdtype) {
 }
 
 double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const t5g_plan *p) {
-    (void)c;
-    (void)m;
-    (void)p;
-    return -1; /* no 2-D layout yet (src/parallel/scalapack*): docs/planner.md, ScaLAPACK */
+    /* the cost model lives with the layout (src/model/scalapack_layout.c); float32 weights only */
+    if (!t5g_enc2d_built_in() || p->tp < 2 || p->wdtype != T5G_DT_F32) return -1;
+    const t5g_stack_config *s = &c->enc;
+    rank_speed v = speed_of(m, p->ranks_per_node, T5G_DT_F32);
+    t5g_enc2d_cost_in in = {.tokens = (int64_t)p->batch * p->src_len, .hidden = s->hidden_size,
+                            .q_width = s->num_attention_heads * s->head_dim,
+                            .kv_width = s->num_key_value_heads * s->head_dim, .ffn = s->intermediate_size,
+                            .layers = s->num_hidden_layers, .p = p->tp, .ranks_per_node = p->ranks_per_node,
+                            .gemm_gflops = v.rate / 1e9, .intra_lat_us = m->ar_latency_us,
+                            .intra_bw_gbs = m->ar_bw_gbs, .inter_lat_us = m->inter_latency_us,
+                            .inter_bw_gbs = m->inter_bw_gbs};
+    t5g_enc2d_cost k;
+    t5g_enc2d_predict(&in, &k);
+    /* + the embedding's all-reduce, which stays 1-D */
+    return k.s_2d + t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, (double)in.tokens * s->hidden_size * 4);
 }
 
 /* one encoder pass of batch x src_len tokens on one TP group */

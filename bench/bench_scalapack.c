@@ -1,0 +1,131 @@
+/* bench_scalapack.c - encoder pass in the 1-D TP layout vs the 2-D ScaLAPACK layout
+ * (--encoder-layout 2d, docs/planner.md "ScaLAPACK"), run under mpirun by bench/scalapack.sh.
+ * One model with random float32 weights (PRESET's widths; --layers encoder layers, 1 decoder layer
+ * and a 1024-token vocabulary so that the encoder's projections dominate); the two layouts are
+ * timed interleaved in the same process (1-D, 2-D, 1-D, ...), each pass after a barrier, so load
+ * changes on a shared machine hit both alike.  Prints, from world rank 0:
+ *   RESULT layout=1d|2d tp=T grid=RxC batch=B len=L median_s=... min_s=... max_s=... tokens_per_s=... sim_s=...
+ *   RATIO tp=T grid=RxC batch=B len=L t2d_over_t1d median=... min=... max=... max_abs_diff=...
+ * (the ratio of each interleaved pair; max_abs_diff: the encoder outputs of the two layouts).
+ * usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] [--layout 2d[:RxC[:NB]]] */
+#include "t5g.h"
+#include "core/progress.h"
+#include "model/scalapack_layout.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void die(void) {
+    t5g_print_error();
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+/* one encoder pass after a barrier; seconds of the slowest rank */
+static double pass(t5g_state *s, const int32_t *ids, MPI_Comm tp) {
+    MPI_Barrier(tp);
+    double t0 = t5g_now();
+    if (t5g_encode(s, ids, NULL)) die();
+    double t = t5g_now() - t0;
+    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, tp);
+    return t;
+}
+
+int main(int argc, char **argv) {
+    const char *preset = "t5gemma-s-s", *spec = "2d";
+    int layers = 2, B = 32, L = 16, reps = 5;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
+        else if (!strcmp(argv[i], "--layers") && i + 1 < argc) layers = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--len") && i + 1 < argc) L = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--layout") && i + 1 < argc) spec = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] "
+                            "[--layout 2d[:RxC[:NB]]]\n");
+            return 2;
+        }
+    }
+    if (layers < 1 || B < 1 || L < 1 || reps < 1 || reps > 1000) {
+        fprintf(stderr, "bench_scalapack: --layers, --batch, --len and --reps must be positive\n");
+        return 2;
+    }
+    MPI_Init(&argc, &argv);
+    t5g_cpu_setup(0);
+    t5g_comm comm;
+    t5g_config c;
+    t5g_enc_layout lay;
+    if (t5g_comm_init(&comm, 0) || t5g_config_preset(preset, &c) || t5g_enc_layout_parse(spec, &lay)) die();
+    c.enc.num_hidden_layers = layers;
+    c.dec.num_hidden_layers = 1;
+    c.enc.vocab_size = c.dec.vocab_size = 1024;
+    t5g_model *m = t5g_model_random(&c, 1, &comm);
+    if (!m || t5g_enc2d_attach(m, &lay)) die();
+    struct t5g_enc2d *two = m->enc2d;
+    char grid[96];
+    t5g_enc2d_describe(m, grid, sizeof grid);
+    const char *g = strstr(grid, "grid ") ? strstr(grid, "grid ") + 5 : "?";
+    char gshort[16];
+    snprintf(gshort, sizeof gshort, "%.*s", (int)strcspn(g, ","), g);
+    t5g_state *s = t5g_state_new(m, B, L, 1, 2);
+    int32_t *ids = malloc(sizeof(int32_t) * B * L);
+    int64_t N = (int64_t)B * L, He = c.enc.hidden_size;
+    float *out1 = malloc(sizeof(float) * N * He);
+    if (!s || !ids || !out1) die();
+    for (int64_t i = 0; i < N; i++) ids[i] = 3 + (int32_t)((i * 7919) % 1000);
+    /* warm both, and compare their outputs */
+    m->enc2d = NULL;
+    pass(s, ids, comm.tp);
+    memcpy(out1, s->enc_out, sizeof(float) * N * He);
+    m->enc2d = two;
+    pass(s, ids, comm.tp);
+    double diff = 0;
+    for (int64_t i = 0; i < N * He; i++) diff = fmax(diff, fabs(out1[i] - s->enc_out[i]));
+    double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps), *ratio = malloc(sizeof(double) * reps);
+    double sim[2] = {0, 0};
+    for (int r = 0; r < reps; r++) {
+        m->enc2d = NULL;
+        double s0 = s->stats.sim_seconds;
+        t1[r] = pass(s, ids, comm.tp);
+        m->enc2d = two;
+        double s1 = s->stats.sim_seconds;
+        t2[r] = pass(s, ids, comm.tp);
+        sim[0] += s1 - s0;
+        sim[1] += s->stats.sim_seconds - s1;
+        ratio[r] = t2[r] / t1[r];
+    }
+    if (comm.world_rank == 0) {
+        double *t[2] = {t1, t2};
+        for (int k = 0; k < 2; k++) {
+            double med = median(t[k], reps);
+            printf("RESULT layout=%s tp=%d grid=%s batch=%d len=%d median_s=%.4f min_s=%.4f max_s=%.4f "
+                   "tokens_per_s=%.1f sim_s=%.4f\n",
+                   k ? "2d" : "1d", comm.tp_size, k ? gshort : "1-D", B, L, med, t[k][0], t[k][reps - 1], N / med,
+                   sim[k] / reps);
+        }
+        double med = median(ratio, reps);
+        printf("RATIO tp=%d grid=%s batch=%d len=%d t2d_over_t1d median=%.3f min=%.3f max=%.3f max_abs_diff=%.2e\n",
+               comm.tp_size, gshort, B, L, med, ratio[0], ratio[reps - 1], diff);
+    }
+    free(t1);
+    free(t2);
+    free(ratio);
+    free(ids);
+    free(out1);
+    t5g_state_free(s);
+    t5g_model_free(m);
+    t5g_comm_free(&comm);
+    MPI_Finalize();
+    return 0;
+}
