@@ -228,7 +228,12 @@ int t5g_search_beam(t5g_search_ctx *c) {
               c->btk, MAX_CANDIDATES);
     int *cross = malloc(sizeof(int) * c->n * K), *src = malloc(sizeof(int) * K);
     int32_t *next_ids = malloc(sizeof(int32_t) * c->n * K);
-    T5G_CHECK(cross && src && next_ids, "out of memory");
+    if (!cross || !src || !next_ids) {
+        free(cross);
+        free(src);
+        free(next_ids);
+        return T5G_FAIL("out of memory for beam search over %d requests x %d beams", c->n, K);
+    }
     for (int q = 0; q < c->n; q++) {
         c->live[q] = q;
         c->heur[q] = 1;

@@ -81,7 +81,11 @@ int t5g_search_single(t5g_search_ctx *c) {
     }
     int *len = calloc(c->n, sizeof(int));
     int *tok = malloc(sizeof(int) * c->n);
-    T5G_CHECK(len && tok, "out of memory");
+    if (!len || !tok) {
+        free(len);
+        free(tok);
+        return T5G_FAIL("out of memory for a batch of %d requests", c->n);
+    }
     int rc = 0, M = c->M;
     for (int step = 0; step < M && c->nlive > 0 && !rc; step++) {
         int rows = c->nlive;
