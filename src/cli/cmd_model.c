@@ -14,13 +14,11 @@ static void print_stack(const char *name, const t5g_stack_config *s) {
     int nslide = 0;
     for (int l = 0; l < s->num_hidden_layers; l++) nslide += s->layer_sliding[l];
     printf("%-8s hidden %d, intermediate %d, layers %d (%d sliding, %d full), heads %d, kv heads %d, head_dim %d,\n"
-           "         qpas %g, window %d, attn softcap %g, rope theta %g, eps %g%s%s\n",
+           "         qpas %g, window %d, attn softcap %g, rope theta %g, eps %g%s, position encoding %s\n",
            name, s->hidden_size, s->intermediate_size, s->num_hidden_layers, nslide, s->num_hidden_layers - nslide,
            s->num_attention_heads, s->num_key_value_heads, s->head_dim, s->query_pre_attn_scalar, s->sliding_window,
            s->attn_logit_softcapping, s->rope_theta, s->rms_norm_eps, s->qk_norm ? ", qk_norm" : "",
-           s->position_encoding == T5G_POS_T5_RELATIVE_BIAS ? ", t5_relative_bias"
-           : s->position_encoding == T5G_POS_NONE           ? ", no position encoding"
-                                                            : "");
+           t5g_position_encoding_name(s->position_encoding));
 }
 
 int cmd_info(int argc, char **argv) {

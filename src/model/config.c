@@ -10,6 +10,24 @@
 
 /* indexed by t5g_position_encoding */
 static const char *const POSITION_NAMES[] = {"rope", "t5_relative_bias", "none"};
+_Static_assert(sizeof POSITION_NAMES / sizeof POSITION_NAMES[0] == T5G_POS_COUNT, "one name per position encoding");
+
+const char *t5g_position_encoding_name(t5g_position_encoding p) {
+    return p >= 0 && p < T5G_POS_COUNT ? POSITION_NAMES[p] : "?";
+}
+
+/* "config WHERE.position_encoding": one of the names */
+static int parse_position_encoding(const cJSON *pe, t5g_stack_config *s, const char *where) {
+    for (int k = 0; k < T5G_POS_COUNT; k++)
+        if (cJSON_IsString(pe) && !strcmp(pe->valuestring, POSITION_NAMES[k])) {
+            s->position_encoding = (t5g_position_encoding)k;
+            return 0;
+        }
+    char names[128] = "";
+    for (int k = 0; k < T5G_POS_COUNT; k++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s\"%s\"", k ? ", " : "", POSITION_NAMES[k]);
+    return T5G_FAIL("config %s.position_encoding must be one of %s", where, names);
+}
 
 /* T5GemmaModuleConfig defaults (the Gemma 2 2B shape); T5Gemma 2 starts from these too. */
 void t5g_stack_defaults(t5g_stack_config *s) {
@@ -121,12 +139,7 @@ int t5g_config_parse_stack(const cJSON *o, t5g_stack_config *s, const char *wher
     T5G_TRY(get_int(o, "relative_attention_num_buckets", &s->rel_num_buckets, where));
     T5G_TRY(get_int(o, "relative_attention_max_distance", &s->rel_max_distance, where));
     const cJSON *pe = cJSON_GetObjectItemCaseSensitive(o, "position_encoding");
-    if (pe && !cJSON_IsNull(pe)) {
-        int k = 0;
-        while (k < 3 && !(cJSON_IsString(pe) && !strcmp(pe->valuestring, POSITION_NAMES[k]))) k++;
-        T5G_CHECK(k < 3, "config %s.position_encoding must be \"rope\", \"t5_relative_bias\" or \"none\"", where);
-        s->position_encoding = (t5g_position_encoding)k;
-    }
+    if (pe && !cJSON_IsNull(pe)) T5G_TRY(parse_position_encoding(pe, s, where));
     const cJSON *ew = cJSON_GetObjectItemCaseSensitive(o, "encoder_window");
     if (ew && !cJSON_IsNull(ew)) {
         T5G_CHECK(cJSON_IsString(ew) && (!strcmp(ew->valuestring, "inclusive") || !strcmp(ew->valuestring, "strict")),
@@ -301,7 +314,7 @@ cJSON *t5g_config_stack_to_json(const t5g_stack_config *s, int is_decoder) {
     for (int l = 0; l < s->num_hidden_layers; l++)
         cJSON_AddItemToArray(lt, cJSON_CreateString(s->layer_sliding[l] ? "sliding_attention" : "full_attention"));
     cJSON_AddBoolToObject(o, "qk_norm", s->qk_norm);
-    cJSON_AddStringToObject(o, "position_encoding", POSITION_NAMES[s->position_encoding]);
+    cJSON_AddStringToObject(o, "position_encoding", t5g_position_encoding_name(s->position_encoding));
     cJSON_AddStringToObject(o, "encoder_window", s->window_strict ? "strict" : "inclusive");
     cJSON_AddNumberToObject(o, "relative_attention_num_buckets", s->rel_num_buckets);
     cJSON_AddNumberToObject(o, "relative_attention_max_distance", s->rel_max_distance);

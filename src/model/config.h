@@ -11,7 +11,9 @@
 /* How attention sees token positions: rotary embeddings on q and k (Gemma), T5's bucketed
  * relative bias added to the scores, or nothing.  JSON "position_encoding": "rope" |
  * "t5_relative_bias" | "none". */
-typedef enum { T5G_POS_ROPE = 0, T5G_POS_T5_RELATIVE_BIAS, T5G_POS_NONE } t5g_position_encoding;
+typedef enum { T5G_POS_ROPE = 0, T5G_POS_T5_RELATIVE_BIAS, T5G_POS_NONE, T5G_POS_COUNT } t5g_position_encoding;
+/* Its JSON name ("rope", ...); config.c holds the one table of names. */
+const char *t5g_position_encoding_name(t5g_position_encoding p);
 
 typedef struct {
     int vocab_size;              /* V: rows of embed_tokens */

@@ -290,6 +290,7 @@ static void position_encoding(const t5g_model *m, t5g_state *s, const t5g_stack_
             a->rel_bidirectional = !is_decoder;
             break;
         case T5G_POS_NONE:
+        case T5G_POS_COUNT: /* not an encoding: the number of them */
             break;
     }
 }
