@@ -259,7 +259,6 @@ static void add_stderr(cJSON *o, const char *key, const metric *m) {
 
 /* configs[task]: the task as lm-eval's dump_config() describes a generate_until task. */
 static cJSON *task_config(const run *r, const task_info *t, const metric *m, int nm) {
-    static const char *const target[3] = {"refs", "highlights", "answers"};
     cJSON *c = cJSON_CreateObject(), *ml, *g, *md;
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(r->res, "decoding");
     const char *search = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dec, "search"));
@@ -268,7 +267,7 @@ static cJSON *task_config(const run *r, const task_info *t, const metric *m, int
     cJSON_AddStringToObject(c, "test_split", "test");
     cJSON_AddStringToObject(c, "output_type", "generate_until");
     cJSON_AddStringToObject(c, "doc_to_text", t->prompt_prefix);
-    cJSON_AddStringToObject(c, "doc_to_target", target[t->id]);
+    cJSON_AddStringToObject(c, "doc_to_target", t->refs_key);
     cJSON_AddStringToObject(c, "description", "");
     cJSON_AddStringToObject(c, "target_delimiter", " ");
     cJSON_AddStringToObject(c, "fewshot_delimiter", "\n\n");

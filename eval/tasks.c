@@ -21,9 +21,10 @@
 
 static const task_info TASKS[] = {
     /* official sets: newstest2014 en-fr, CNN/DM 3.0.0 test, SQuAD v2.0 dev */
-    {"wmt14-en-fr", TASK_WMT14_EN_FR, "translate English to French: {src}", "BLEU", 28.5, 3003},
-    {"cnn-dailymail", TASK_CNN_DM, "summarize: {article}", "ROUGE-2", 18.2, 11490},
-    {"squad-v2", TASK_SQUAD_V2, "question: {question} context: {context}", "F1", 85.3, 11873},
+    {"wmt14-en-fr", TASK_WMT14_EN_FR, "translate English to French: {src}", "BLEU", 28.5, 3003, "refs", "sentence_bleu",
+     NULL},
+    {"cnn-dailymail", TASK_CNN_DM, "summarize: {article}", "ROUGE-2", 18.2, 11490, "highlights", "rouge2_f", NULL},
+    {"squad-v2", TASK_SQUAD_V2, "question: {question} context: {context}", "F1", 85.3, 11873, "answers", "f1", "exact"},
 };
 
 void task_add_float(cJSON *obj, const char *key, double v) {
@@ -117,9 +118,10 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
     int nrefs = cJSON_GetArraySize(r0);
     T5G_CHECK(nrefs >= 1, "wmt14 samples need \"refs\"");
     const char **hyps = malloc(sizeof(char *) * n);
-    const char ***streams = malloc(sizeof(char **) * nrefs);
-    for (int r = 0; r < nrefs; r++) streams[r] = malloc(sizeof(char *) * n);
-    int rc = 0;
+    const char ***streams = calloc(nrefs, sizeof(char **));
+    int rc = hyps && streams ? 0 : T5G_FAIL("out of memory scoring %d samples", n);
+    for (int r = 0; r < nrefs && !rc; r++)
+        if (!(streams[r] = malloc(sizeof(char *) * n))) rc = T5G_FAIL("out of memory scoring %d samples", n);
     for (int i = 0; i < n && !rc; i++) {
         hyps[i] = s[i].prediction;
         const cJSON *refs = cJSON_GetObjectItem(s[i].sample, "refs");
@@ -147,8 +149,8 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
         cJSON_AddNumberToObject(b, "ref_len", (double)sc.ref_len);
         if (k == 0) *primary = sc.score;
     }
-    for (int i = 0; i < n && !rc;
-         i++) { /* per-sample sentence BLEU (13a, effective order as sacrebleu.sentence_bleu) */
+    /* per-sample sentence BLEU (13a, effective order as sacrebleu.sentence_bleu) */
+    for (int i = 0; i < n && !rc; i++) {
         bleu_opts o;
         bleu_opts_default(&o);
         o.effective_order = 1;
@@ -158,7 +160,7 @@ static int score_wmt(task_sample *s, int n, cJSON *m, double *primary) {
         rc = bleu_sentence(hyps[i], refs, nrefs < 16 ? nrefs : 16, &o, &sc);
         s[i].metric = sc.score;
     }
-    for (int r = 0; r < nrefs; r++) free(streams[r]);
+    for (int r = 0; streams && r < nrefs; r++) free(streams[r]);
     free(streams);
     free(hyps);
     return rc;

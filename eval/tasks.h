@@ -30,6 +30,9 @@ typedef struct {
     const char *primary;       /* "BLEU", "ROUGE-2", "F1" */
     double model_card;         /* the number the model card reports */
     long official_samples;     /* size of the official full set (reportable runs only) */
+    const char *refs_key;      /* the shard sample's references ("refs", "highlights", "answers") */
+    const char *sample_metric; /* samples.jsonl name of task_sample.metric ("sentence_bleu", ...) */
+    const char *sample_metric2; /* ... and of metric2, written before it (NULL: none) */
 } task_info;
 
 const task_info *task_find(const char *name); /* NULL + error listing the tasks */

@@ -106,7 +106,6 @@ static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5
     cJSON_AddBoolToObject(fp, "gnmt_penalty", c->gen.gnmt_penalty);
     cJSON_AddNumberToObject(fp, "early_stopping", c->gen.early_stopping);
     cJSON_AddNumberToObject(fp, "max_new_tokens", c->gen.max_new_tokens);
-    cli_fingerprint_processors(fp, &c->gen);
     cli_gen_record(fp, g);
     cJSON_AddNumberToObject(fp, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(fp, "tokenizer_flags", c->tok_flags);
@@ -146,7 +145,6 @@ static cJSON *decoding_json(const eval_cfg *c, const cli_gen_flags *g) {
                             : c->gen.early_stopping == T5G_EARLY_NEVER ? "never"
                                                                        : "false");
     cJSON_AddNumberToObject(d, "max_new_tokens", c->gen.max_new_tokens);
-    cli_fingerprint_processors(d, &c->gen);
     cli_gen_record(d, g);
     cJSON_AddNumberToObject(d, "max_input_tokens", c->max_input);
     cJSON_AddNumberToObject(d, "batch_size", c->gen.batch_size);
@@ -188,20 +186,15 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         cJSON_AddStringToObject(x, "prompt", prompt ? prompt : "");
         free(prompt);
         cJSON_AddStringToObject(x, "prediction", s[i].prediction);
-        const char *ref_key = t->id == TASK_WMT14_EN_FR ? "refs" : t->id == TASK_CNN_DM ? "highlights" : "answers";
-        cJSON *refs = cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, ref_key), 1);
+        cJSON *refs = cJSON_Duplicate(cJSON_GetObjectItem(s[i].sample, t->refs_key), 1);
         if (!cJSON_IsArray(refs)) { /* always a list (CNN/DM has one highlights string) */
             cJSON *one = cJSON_CreateArray();
             cJSON_AddItemToArray(one, refs ? refs : cJSON_CreateString(""));
             refs = one;
         }
         cJSON_AddItemToObject(x, "references", refs);
-        if (t->id == TASK_WMT14_EN_FR) task_add_float(x, "sentence_bleu", s[i].metric);
-        else if (t->id == TASK_CNN_DM) task_add_float(x, "rouge2_f", s[i].metric);
-        else {
-            task_add_float(x, "exact", s[i].metric2);
-            task_add_float(x, "f1", s[i].metric);
-        }
+        if (t->sample_metric2) task_add_float(x, t->sample_metric2, s[i].metric2);
+        task_add_float(x, t->sample_metric, s[i].metric);
         char *line = cJSON_PrintUnformatted(x);
         cJSON_Delete(x);
         if (!line || fprintf(o.f, "%s\n", line) < 0) {

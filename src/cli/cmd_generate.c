@@ -123,7 +123,6 @@ static cJSON *gen_fingerprint(const gen_args *a, const t5g_model *m, int tok_fla
     cJSON_AddBoolToObject(fp, "scores", o->scores); /* lines with and without "score" must not mix */
     cJSON_AddBoolToObject(fp, "token_scores", o->token_scores);
     cJSON_AddNumberToObject(fp, "num_return_sequences", o->num_return_sequences);
-    cli_fingerprint_processors(fp, o);
     cli_gen_record(fp, &a->g);
     cJSON_AddStringToObject(fp, "output_text_key", "prediction"); /* "text" before: lines of both must not mix */
     return fp;

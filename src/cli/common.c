@@ -139,13 +139,3 @@ t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, 
     }
     return m;
 }
-
-void cli_fingerprint_processors(cJSON *fp, const t5g_gen_opts *o) {
-    if (o->min_new_tokens > 0) cJSON_AddNumberToObject(fp, "min_new_tokens", o->min_new_tokens);
-    if (o->repetition_penalty != 1.0f) {
-        char v[32];
-        snprintf(v, sizeof v, "%g", o->repetition_penalty); /* 1.3, not 1.29999995 */
-        cJSON_AddNumberToObject(fp, "repetition_penalty", atof(v));
-    }
-    if (o->no_repeat_ngram_size > 0) cJSON_AddNumberToObject(fp, "no_repeat_ngram_size", o->no_repeat_ngram_size);
-}

@@ -21,8 +21,4 @@ int cli_take_encoder_layout(int *argc, char **argv);
 /* Load the model on --device cpu|cuda (GPU chosen by the node-local rank), in --compute-type;
  * progress (bytes read, rate, ETA) on world rank 0's stderr when progress is set (not -q). */
 t5g_model *cli_load_model(const char *path, const char *device, t5g_comm *comm, int progress);
-/* The logits-processor settings that are on (min_new_tokens, repetition_penalty,
- * no_repeat_ngram_size) into a run fingerprint or a results "decoding" object; none when all
- * are off, so runs from before these options keep their fingerprints. */
-void cli_fingerprint_processors(cJSON *fp, const t5g_gen_opts *o);
 #endif

@@ -191,8 +191,21 @@ const char *cli_gen_search_name(const t5g_gen_opts *o) {
     return o->search == T5G_SEARCH_SAMPLE ? "sample" : o->search == T5G_SEARCH_BEAM ? "beam" : "greedy";
 }
 
+/* The logits-processor settings that are on; none when all are off, so runs from before these
+ * options keep their fingerprints. */
+static void record_processors(cJSON *fp, const t5g_gen_opts *o) {
+    if (o->min_new_tokens > 0) cJSON_AddNumberToObject(fp, "min_new_tokens", o->min_new_tokens);
+    if (o->repetition_penalty != 1.0f) {
+        char v[32];
+        snprintf(v, sizeof v, "%g", o->repetition_penalty); /* 1.3, not 1.29999995 */
+        cJSON_AddNumberToObject(fp, "repetition_penalty", atof(v));
+    }
+    if (o->no_repeat_ngram_size > 0) cJSON_AddNumberToObject(fp, "no_repeat_ngram_size", o->no_repeat_ngram_size);
+}
+
 void cli_gen_record(cJSON *fp, const cli_gen_flags *g) {
     const t5g_gen_opts *o = &g->o;
+    record_processors(fp, o);
     if (o->search == T5G_SEARCH_SAMPLE && !cJSON_HasObjectItem(fp, "temperature")) {
         t5g_fingerprint_add_float(fp, "temperature", o->temperature);
         cJSON_AddNumberToObject(fp, "top_k", o->top_k);

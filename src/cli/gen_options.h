@@ -43,8 +43,8 @@ void cli_gen_free(cli_gen_flags *g);
 
 /* "greedy", "beam" or "sample" */
 const char *cli_gen_search_name(const t5g_gen_opts *o);
-/* Record the options beyond the ones each command records itself (eos ids, stop strings,
- * target prefix, and for eval the sampling settings) in a run record. */
+/* Record the options beyond the ones each command records itself (the logits processors that
+ * are on, eos ids, stop strings, target prefix, and for eval the sampling settings) in a run record. */
 void cli_gen_record(cJSON *fp, const cli_gen_flags *g);
 
 /* A request's own forced prefix from its input line: "target_prefix" as text (tokenized

@@ -2,6 +2,7 @@
  * decoder step per generated token with the KV cache; finished requests leave the batch. */
 #include "generate/generate.h"
 #include "generate/search.h"
+#include "generate/logits_process.h"
 #include "core/err.h"
 #include <math.h>
 #include <stdlib.h>
@@ -43,12 +44,7 @@ int t5g_gen_validate(const t5g_gen_opts *o) {
               "--num-return-sequences must be between 1 and --beams (%d)", o->num_beams);
     T5G_CHECK(o->num_return_sequences == 1 || o->search == T5G_SEARCH_BEAM,
               "--num-return-sequences > 1 needs beam search (--beams K)");
-    T5G_CHECK(o->min_new_tokens >= 0 && o->min_new_tokens <= o->max_new_tokens,
-              "--min-new-tokens must be between 0 and --max-new-tokens (%d)", o->max_new_tokens);
-    T5G_CHECK(isfinite(o->repetition_penalty) && o->repetition_penalty > 0,
-              "--repetition-penalty must be a finite number > 0 (1 = off)");
-    T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024,
-              "--no-repeat-ngram-size must be 0..1024");
+    T5G_TRY(t5g_process_validate(o));
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
     T5G_CHECK(o->n_eos >= 0 && o->n_eos <= T5G_MAX_EOS, "--eos-token-ids takes 1..%d ids", T5G_MAX_EOS);
     for (int i = 0; i < o->n_eos; i++)

@@ -9,9 +9,20 @@
  * Order (GenerationMixin._get_logits_processor): repetition penalty, no-repeat n-gram, min new
  * tokens. */
 #include "generate/logits_process.h"
+#include "core/err.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+int t5g_process_validate(const t5g_gen_opts *o) {
+    T5G_CHECK(o->min_new_tokens >= 0 && o->min_new_tokens <= o->max_new_tokens,
+              "--min-new-tokens must be between 0 and --max-new-tokens (%d)", o->max_new_tokens);
+    T5G_CHECK(isfinite(o->repetition_penalty) && o->repetition_penalty > 0,
+              "--repetition-penalty must be a finite number > 0 (1 = off)");
+    T5G_CHECK(o->no_repeat_ngram_size >= 0 && o->no_repeat_ngram_size <= 1024,
+              "--no-repeat-ngram-size must be 0..1024");
+    return 0;
+}
 
 int t5g_processing_on(const t5g_gen_opts *o) {
     return o->repetition_penalty != 1.0f || o->no_repeat_ngram_size > 0 || o->min_new_tokens > 0;

@@ -5,6 +5,8 @@
 #define T5G_LOGITS_PROCESS_H
 #include "generate/generate.h"
 
+/* The processors' settings are in range (t5g_gen_validate calls it); 0 or -1 with the error. */
+int t5g_process_validate(const t5g_gen_opts *o);
 /* Whether any processor is on for these options. */
 int t5g_processing_on(const t5g_gen_opts *o);
 
