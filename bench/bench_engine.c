@@ -7,6 +7,7 @@
  *            by the read bandwidth measured now (goal <= 1.25x).
  * usage: bench_engine [--preset P] [--batch 8] [--len 512] [--reps 3] [--new 32] [--skip-gen]
  *        [--skip-encoder] [--gen 1g,32g,1b,32b]  (batch size, g = greedy, b = beam 4) */
+#include "bench_util.h"
 #include "t5g.h"
 #include "core/progress.h"
 #include "generate/generate.h"
@@ -166,13 +167,7 @@ static void bench_decode_roofline(const t5g_model *m, int Le) {
 
 static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int new_tokens) {
     t5g_gen_opts o;
-    t5g_gen_defaults(&o);
-    o.max_new_tokens = new_tokens;
-    o.batch_size = batch;
-    if (beams > 1) {
-        o.search = T5G_SEARCH_BEAM;
-        o.num_beams = beams;
-    }
+    bench_gen_opts(&o, batch, beams, new_tokens);
     t5g_request *r = calloc(batch, sizeof *r);
     int32_t *ids = malloc(sizeof(int32_t) * batch * Le);
     for (int i = 0; i < batch * Le; i++) ids[i] = 3 + (i * 7919) % 5000;

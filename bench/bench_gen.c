@@ -6,6 +6,7 @@
  * IDS.txt: one request per line, space-separated encoder ids (the first B lines are used).
  * Prints one line per repetition: "rep I seconds S tokens N", then "maxrss_kb K".
  * OUT.txt: the generated ids of the last repetition, one line per request. */
+#include "bench_util.h"
 #include "t5g.h"
 #include "core/progress.h"
 #include "generate/generate.h"
@@ -70,13 +71,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     t5g_gen_opts o;
-    t5g_gen_defaults(&o);
-    o.max_new_tokens = N;
-    o.batch_size = B;
-    if (K > 1) {
-        o.search = T5G_SEARCH_BEAM;
-        o.num_beams = K;
-    }
+    bench_gen_opts(&o, B, K, N);
     t5g_request *r = calloc(B, sizeof *r);
     for (int rep = 0; rep < reps; rep++) {
         for (int b = 0; b < B; b++) {

@@ -6,6 +6,7 @@
  * GEMM (gemm_f32.c) vs BLIS, both on one thread.  Repetitions are interleaved; medians and
  * ranges are printed.
  * usage: bench_linear [--reps R] [--vocab V] [--hidden H] */
+#include "bench_util.h"
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
@@ -18,23 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-static double median(double *v, int n) {
-    qsort(v, n, sizeof *v, cmpd);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static float *rnd(size_t n, unsigned seed) {
-    float *p = malloc(sizeof(float) * n);
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        p[i] = ((seed >> 9) * (1.0f / 8388608.0f) - 0.5f) * 0.1f;
-    }
-    return p;
-}
 
 static double time_ours(const float *x, int M, const float *w, int N, int K, float *y) {
     double t0 = t5g_now();

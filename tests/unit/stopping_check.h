@@ -27,16 +27,23 @@ static int32_t *stopping_ids(const cJSON *a, int *n) {
     return v;
 }
 
+/* The search settings every HF run in the fixtures records (options.json adds repetition_penalty). */
+static inline void fixture_gen_opts(const cJSON *run, t5g_gen_opts *o) {
+    t5g_gen_defaults(o);
+    o->max_new_tokens = cJSON_GetObjectItem(run, "max_new_tokens")->valueint;
+    o->num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
+    if (o->num_beams > 1) o->search = T5G_SEARCH_BEAM;
+    o->min_new_tokens = cJSON_GetObjectItem(run, "min_new_tokens")->valueint;
+    o->no_repeat_ngram_size = cJSON_GetObjectItem(run, "no_repeat_ngram_size")->valueint;
+    const cJSON *rp = cJSON_GetObjectItem(run, "repetition_penalty");
+    if (rp) o->repetition_penalty = (float)rp->valuedouble;
+}
+
 /* One run of stopping.json on model m: B rows of ids[B][L] with lengths len[]. */
 static void stopping_run(const t5g_model *m, const t5g_tokenizer *tok, const cJSON *run, const int32_t *ids, const int *len,
                          int B, int L, stopping_stats *st) {
     t5g_gen_opts o;
-    t5g_gen_defaults(&o);
-    o.max_new_tokens = cJSON_GetObjectItem(run, "max_new_tokens")->valueint;
-    o.num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
-    if (o.num_beams > 1) o.search = T5G_SEARCH_BEAM;
-    o.min_new_tokens = cJSON_GetObjectItem(run, "min_new_tokens")->valueint;
-    o.no_repeat_ngram_size = cJSON_GetObjectItem(run, "no_repeat_ngram_size")->valueint;
+    fixture_gen_opts(run, &o);
     const cJSON *eos = cJSON_GetObjectItem(run, "eos_token_id"), *stop = cJSON_GetObjectItem(run, "stop_strings"), *e;
     cJSON_ArrayForEach(e, eos) o.eos_token_ids[o.n_eos++] = e->valueint;
     t5g_stop_strings *ss = NULL;

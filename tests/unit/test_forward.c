@@ -13,65 +13,32 @@
 #include <string.h>
 #include <unistd.h>
 
-static int run_case(const char *dir) {
-    char cmd[2048], h5[512];
+static void run_case(const char *dir) {
+    char h5[512];
     snprintf(h5, sizeof h5, "/tmp/t5g_fwd_%d_%s.h5", (int)getpid(), strrchr(dir, '/') + 1);
-    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
-    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
-    char p[1024];
-    snprintf(p, sizeof p, "%s/batch.json", dir);
-    char *text = t5g_read_file(p, NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    int B, Le, B2, Ld;
-    int32_t *ids = fixture_matrix(root, "input_ids", &B, &Le), *mask = fixture_matrix(root, "attention_mask", &B, &Le);
-    int32_t *dids = fixture_matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = fixture_matrix(root, "decoder_attention_mask", &B2, &Ld);
-    cJSON_Delete(root);
+    CU_ASSERT_EQUAL_FATAL(fixture_convert(dir, h5), 0);
     t5g_comm comm;
     t5g_comm_self(&comm);
     t5g_model *m = t5g_model_load(h5, &comm);
     if (!m) printf("\n  load failed: %s\n", t5g_last_error());
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    int He = m->cfg.enc.hidden_size, Hd = m->cfg.dec.hidden_size, V = m->cfg.dec.vocab_size;
-    float *eo = malloc(sizeof(float) * B * Le * He), *dout = malloc(sizeof(float) * B * Ld * Hd),
-          *lg = malloc(sizeof(float) * B * Ld * V);
-    t5g_backbone_in in = {B, Le, Ld, ids, mask, dids, dmask};
-    t5g_backbone_out out = {eo, dout, lg};
-    int rc = t5g_backbone(m, &in, &out);
-    if (rc) printf("\n  forward failed: %s\n", t5g_last_error());
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    float *re = fixture_f32(dir, "encoder_out.f32", (size_t)B * Le * He), *rd = fixture_f32(dir, "decoder_out.f32", (size_t)B * Ld * Hd),
-          *rl = fixture_f32(dir, "logits.f32", (size_t)B * Ld * V);
-    CU_ASSERT_FATAL(re && rd && rl);
-    double de = fixture_maxdiff(eo, re, B * Le, He, mask), dd = fixture_maxdiff(dout, rd, B * Ld, Hd, dmask),
-           dl = fixture_maxdiff(lg, rl, B * Ld, V, dmask);
-    printf("\n  %-10s max|d| encoder %.2e decoder %.2e logits %.2e ", strrchr(dir, '/') + 1, de, dd, dl);
-    CU_ASSERT(de <= 1e-4);
-    CU_ASSERT(dd <= 1e-4);
-    CU_ASSERT(dl <= 1e-4);
-    free(re); free(rd); free(rl); free(eo); free(dout); free(lg);
-    free(ids); free(mask); free(dids); free(dmask);
+    double d[3];
+    fixture_forward_diff(m, dir, d);
+    printf("\n  %-10s max|d| encoder %.2e decoder %.2e logits %.2e ", strrchr(dir, '/') + 1, d[0], d[1], d[2]);
+    CU_ASSERT(d[0] <= 1e-4);
+    CU_ASSERT(d[1] <= 1e-4);
+    CU_ASSERT(d[2] <= 1e-4);
     t5g_model_free(m);
     unlink(h5);
-    return 0;
 }
 
 static void test_fixtures(void) {
-    char base[512];
-    snprintf(base, sizeof base, "%s/fwd", fixtures_dir());
-    DIR *d = opendir(base);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    struct dirent *e;
-    int n = 0;
     char names[64][256];
-    while ((e = readdir(d)) && n < 64)
-        if (e->d_name[0] != '.') snprintf(names[n++], 256, "%s", e->d_name);
-    closedir(d);
+    int n = fixture_cases("fwd", names, 64);
     CU_ASSERT(n >= 6);  /* mha, gqa, window, padding, unbalanced, nosoftcap, bf16, sharded */
     for (int i = 0; i < n; i++) {
         char dir[1024];
-        snprintf(dir, sizeof dir, "%s/%s", base, names[i]);
+        snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
         run_case(dir);
     }
     printf("\n");

@@ -5,6 +5,7 @@
  * sampling reproducible for a seed whatever the batch composition; eos_token_id lists, stop
  * strings and target prefixes (stopping_check.h). */
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
@@ -171,13 +172,8 @@ static void check_options(gcase *g) {
     double worst = 0;
     cJSON_ArrayForEach(run, cJSON_GetObjectItem(doc, "runs")) {
         t5g_gen_opts o;
-        t5g_gen_defaults(&o);
-        o.max_new_tokens = cJSON_GetObjectItem(run, "max_new_tokens")->valueint;
-        o.num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
-        if (o.num_beams > 1) o.search = T5G_SEARCH_BEAM;
-        o.min_new_tokens = cJSON_GetObjectItem(run, "min_new_tokens")->valueint;
-        o.repetition_penalty = (float)cJSON_GetObjectItem(run, "repetition_penalty")->valuedouble;
-        o.no_repeat_ngram_size = cJSON_GetObjectItem(run, "no_repeat_ngram_size")->valueint;
+        fixture_gen_opts(run, &o);
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(run, "repetition_penalty"));
         CU_ASSERT_EQUAL_FATAL(t5g_gen_validate(&o), 0);
         t5g_request r[64];
         make_requests(g, r, 0);
@@ -372,25 +368,18 @@ static void check_sample_steps(gcase *g) {
 }
 
 static void for_each_case(void (*fn)(gcase *)) {
-    char base[512];
-    snprintf(base, sizeof base, "%s/gen", fixtures_dir());
-    DIR *d = opendir(base);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+    char names[64][256];
+    int n = fixture_cases("gen", names, 64);
+    for (int i = 0; i < n; i++) {
         char dir[1024];
-        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+        snprintf(dir, sizeof dir, "%s/gen/%s", fixtures_dir(), names[i]);
         gcase g = {0};
         CU_ASSERT_EQUAL_FATAL(load_case(dir, &g), 0);
         g.dir = dir;
-        printf("\n  %s", e->d_name);
+        printf("\n  %s", names[i]);
         fn(&g);
         free_case(&g);
-        n++;
     }
-    closedir(d);
     CU_ASSERT(n >= 2);
     printf("\n");
 }

@@ -12,6 +12,7 @@
  *  int8 checkpoints: save/load round trip keeps the bytes; missing / misshaped / NaN scales and
  *    -128 are one clear error each; unknown compute types are refused. */
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
 #include "generate/generate.h"
@@ -27,63 +28,27 @@ static t5g_comm g_self;
 static int g_bf16act;  /* this CPU has the bf16-act kernel (else its load error is checked) */
 int t5g_cpu_bf16act_check(void);  /* backend/cpu/linear.h (whose bf16 helpers clash with io/ckpt.h's) */
 
-static int32_t *matrix(cJSON *root, const char *key, int *B, int *L) {
-    cJSON *a = cJSON_GetObjectItem(root, key);
-    *B = cJSON_GetArraySize(a);
-    *L = cJSON_GetArraySize(cJSON_GetArrayItem(a, 0));
-    int32_t *v = malloc(sizeof(int32_t) * *B * *L);
-    for (int i = 0; i < *B; i++)
-        for (int j = 0; j < *L; j++) v[i * *L + j] = cJSON_GetArrayItem(cJSON_GetArrayItem(a, i), j)->valueint;
-    return v;
-}
-
-static int list_cases(const char *sub, char names[][256], int max) {
-    char base[512];
-    snprintf(base, sizeof base, "%s/%s", fixtures_dir(), sub);
-    DIR *d = opendir(base);
-    if (!d) return 0;
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)) && n < max)
-        if (e->d_name[0] != '.') snprintf(names[n++], 256, "%s", e->d_name);
-    closedir(d);
-    return n;
-}
-
-static int convert(const char *dir, const char *h5) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
-    return system(cmd);
-}
-
 /* ---- forward fixtures ---- */
 typedef struct { double rel; int agree, total; } fwd_result;
 
 static fwd_result run_forward(const char *h5, const char *dir, const char *ct) {
     fwd_result res = {INFINITY, 0, 0};
-    char p[1024];
-    snprintf(p, sizeof p, "%s/batch.json", dir);
-    char *text = t5g_read_file(p, NULL);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    int B, Le, Ld;
-    int32_t *ids = matrix(root, "input_ids", &B, &Le), *mask = matrix(root, "attention_mask", &B, &Le);
-    int32_t *dids = matrix(root, "decoder_input_ids", &B, &Ld), *dmask = matrix(root, "decoder_attention_mask", &B, &Ld);
-    cJSON_Delete(root);
+    fixture_batch fb;
+    CU_ASSERT_EQUAL_FATAL(fixture_batch_load(dir, &fb), 0);
+    int B = fb.B, Ld = fb.Ld;
+    const int32_t *dmask = fb.dmask;
     t5g_model *m = t5g_model_load_as(h5, &g_self, NULL, ct);
     if (!m) printf("\n  load (%s) failed: %s", ct, t5g_last_error());
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     int V = m->cfg.dec.vocab_size;
     size_t nl = (size_t)B * Ld * V;
     float *lg = malloc(sizeof(float) * nl), *ref = malloc(sizeof(float) * nl);
-    t5g_backbone_in in = {B, Le, Ld, ids, mask, dids, dmask};
+    t5g_backbone_in in = {B, fb.Le, Ld, fb.ids, fb.mask, fb.dids, fb.dmask};
     t5g_backbone_out out = {NULL, NULL, lg};
     CU_ASSERT_EQUAL_FATAL(t5g_backbone(m, &in, &out), 0);
-    snprintf(p, sizeof p, "%s/logits.f32", dir);
-    size_t len = 0;
-    char *raw = t5g_read_file(p, &len);
-    CU_ASSERT_FATAL(raw && len == nl * sizeof(float));
-    memcpy(ref, raw, len);
+    float *raw = fixture_f32(dir, "logits.f32", nl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
+    memcpy(ref, raw, nl * sizeof(float));
     free(raw);
     double err = 0, scale = 0;
     for (int t = 0; t < B * Ld; t++) {
@@ -101,20 +66,21 @@ static fwd_result run_forward(const char *h5, const char *dir, const char *ct) {
         res.total++;
     }
     res.rel = err / (scale > 0 ? scale : 1);
-    free(lg); free(ref); free(ids); free(mask); free(dids); free(dmask);
+    free(lg); free(ref);
+    fixture_batch_free(&fb);
     t5g_model_free(m);
     return res;
 }
 
 static void test_forward_fixtures(void) {
     char names[64][256];
-    int n = list_cases("fwd", names, 64);
+    int n = fixture_cases("fwd", names, 64);
     CU_ASSERT_FATAL(n >= 6);
     for (int i = 0; i < n; i++) {
         char dir[1024], h5[512];
         snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
         snprintf(h5, sizeof h5, "/tmp/t5g_lowp_%d_%s.h5", (int)getpid(), names[i]);
-        CU_ASSERT_EQUAL_FATAL(convert(dir, h5), 0);
+        CU_ASSERT_EQUAL_FATAL(fixture_convert(dir, h5), 0);
         t5g_ckpt *ck = t5g_ckpt_open(h5, MPI_COMM_SELF);
         int stored_bf16 = ck && !strcmp(t5g_ckpt_dtype(ck), "bfloat16");
         t5g_ckpt_close(ck);
@@ -139,7 +105,7 @@ static int greedy_agreement(const char *h5, cJSON *gen, const char *ct, int *sam
     t5g_model *m = t5g_model_load_as(h5, &g_self, NULL, ct);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     int B, L;
-    int32_t *ids = matrix(gen, "input_ids", &B, &L), *mask = matrix(gen, "attention_mask", &B, &L);
+    int32_t *ids = fixture_matrix(gen, "input_ids", &B, &L), *mask = fixture_matrix(gen, "attention_mask", &B, &L);
     t5g_gen_opts o;
     t5g_gen_defaults(&o);
     o.max_new_tokens = cJSON_GetObjectItem(gen, "max_new_tokens")->valueint;
@@ -179,14 +145,14 @@ static int greedy_agreement(const char *h5, cJSON *gen, const char *ct, int *sam
 
 static void test_generation_fixtures(void) {
     char names[64][256];
-    int n = list_cases("gen", names, 64);
+    int n = fixture_cases("gen", names, 64);
     CU_ASSERT_FATAL(n >= 1);
     int bf_rows = 0, bf_same = 0, ba_rows = 0, ba_same = 0, q_rows = 0, q_same = 0, q_tok = 0, f_tok = 0;
     for (int i = 0; i < n; i++) {
         char dir[1024], h5[512], p[1100];
         snprintf(dir, sizeof dir, "%s/gen/%s", fixtures_dir(), names[i]);
         snprintf(h5, sizeof h5, "/tmp/t5g_lowp_gen_%d.h5", (int)getpid());
-        CU_ASSERT_EQUAL_FATAL(convert(dir, h5), 0);
+        CU_ASSERT_EQUAL_FATAL(fixture_convert(dir, h5), 0);
         snprintf(p, sizeof p, "%s/gen.json", dir);
         char *text = t5g_read_file(p, NULL);
         cJSON *gen = cJSON_Parse(text);

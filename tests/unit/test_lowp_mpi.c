@@ -7,7 +7,7 @@
  *  - logits: f32 and bf16 within 1e-5 of max(1, max|serial|) (summation order only) with the
  *    same argmax, int8 included: the row-parallel o_proj / down_proj quantize each rank's slice
  *    of the activations with the group's row maxima (t5g_linear_rowsplit), as TP = 1 does. */
-#include "testutil.h"
+#include "mpi_testutil.h"
 #include "t5g.h"
 #include <math.h>
 #include <string.h>
@@ -15,9 +15,6 @@
 int t5g_cpu_bf16act_check(void);  /* backend/cpu/linear.h */
 #include <unistd.h>
 
-static t5g_comm g_comm;
-/* rank 0's pid: names the /tmp files every rank of this job shares and no other test run uses */
-static int g_job;
 
 static size_t elem_size(t5g_dtype dt) { return dt == T5G_DT_F32 ? 4 : dt == T5G_DT_BF16 ? 2 : 1; }
 
@@ -113,23 +110,10 @@ static void test_from_f32(void) { with_file("f32"); }
 static void test_from_int8(void) { with_file("int8"); }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    g_job = (int)getpid();
-    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    t5g_cpu_setup(1);
-    if (t5g_comm_init(&g_comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
-    if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
+    if (mpi_test_init(&argc, &argv, 0)) return 2;
     static CU_TestInfo tests[] = {{"TP = serial per dtype, f32 checkpoint", test_from_f32},
                                   {"TP = serial per dtype, int8 checkpoint", test_from_int8},
                                   CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"lowp_tp", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) return 2;
-    CU_basic_set_mode(g_comm.world_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-    CU_basic_run_tests();
-    int fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed(), all = 0;
-    CU_cleanup_registry();
-    MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    t5g_comm_free(&g_comm);
-    MPI_Finalize();
-    return all ? 1 : 0;
+    return mpi_test_end(mpi_test_run(suites));
 }

@@ -220,26 +220,18 @@ static void test_tp(void) {
 
 /* stopping.json at TP = all ranks (1 alone, 2 under options_np2) */
 static void test_stopping_tp(void) {
-    char base[512];
-    snprintf(base, sizeof base, "%s/gen", fixtures_dir());
-    DIR *d = opendir(base);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char names[64][256];
+    int n = fixture_cases("gen", names, 64);  /* sorted: the same order on every rank */
     t5g_comm tp;
     CU_ASSERT_EQUAL_FATAL(t5g_comm_init(&tp, g_size), 0);
-    struct dirent *e;
     stopping_stats st = {0};
     int cases = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char dir[1024], h5[256], cmd[2400];
-        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+    for (int i = 0; i < n; i++) {
+        char dir[1024], h5[256];
+        snprintf(dir, sizeof dir, "%s/gen/%s", fixtures_dir(), names[i]);
         snprintf(h5, sizeof h5, "/tmp/t5g_options_gen_%d.h5", (int)getpid());
         MPI_Bcast(h5, sizeof h5, MPI_CHAR, 0, MPI_COMM_WORLD);  /* rank 0's name */
-        int bad = 0;
-        if (g_rank == 0) {
-            snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, h5);
-            bad = system(cmd) != 0;
-        }
+        int bad = g_rank == 0 && fixture_convert(dir, h5) != 0;
         MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
         CU_ASSERT_FATAL(!bad);
         t5g_model *m = t5g_model_load(h5, &tp);
@@ -260,7 +252,6 @@ static void test_stopping_tp(void) {
         t5g_model_free(m);
         cases++;
     }
-    closedir(d);
     printf("\n    TP=%d: %d cases, %d stopping/prefix runs, %d rows compared with HF, max |beam score diff| %.2e", g_size, cases, st.runs,
            st.rows, st.worst);
     CU_ASSERT(cases >= 3 && st.runs >= 24);

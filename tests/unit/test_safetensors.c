@@ -362,14 +362,21 @@ static float expected(const void *src, int64_t k, const char *sdt, int out_bf16)
     return out_bf16 ? t5g_bf16_to_f32(t5g_f32_to_bf16(v)) : v;
 }
 
+/* make_model in the folder tpath(name) (*dir); out = that folder's name + ".h5", for the conversion. */
+static t5g_tensor_spec *make_model_in(const char *name, const model_opts *o, const char **dir, char *out,
+                                      size_t out_size, int *n, void ***data) {
+    *dir = tpath(name);
+    snprintf(out, out_size, "%s.h5", *dir);
+    return make_model(*dir, o, n, data);
+}
+
 /* Convert and compare every tensor bit for bit with what the source implies. */
 static void convert_and_check(const char *name, model_opts o, const char *dtype, const char *want_dtype) {
-    const char *dir = tpath(name);
+    const char *dir;
     char out[600];
-    snprintf(out, sizeof out, "%s.h5", dir);
     int n;
     void **data;
-    t5g_tensor_spec *sp = make_model(dir, &o, &n, &data);
+    t5g_tensor_spec *sp = make_model_in(name, &o, &dir, out, sizeof out, &n, &data);
     CU_ASSERT_EQUAL_FATAL(run_convert(dir, out, dtype), 0);
     t5g_ckpt *c = t5g_ckpt_open(out, MPI_COMM_SELF);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -422,12 +429,11 @@ static void test_convert_bf16_to_f32(void) {
 
 /* Conversion fails with a message; no output (nor temp file) is left behind. */
 static void convert_fails(const char *name, model_opts o, const char *m1, const char *m2) {
-    const char *dir = tpath(name);
+    const char *dir;
     char out[600];
-    snprintf(out, sizeof out, "%s.h5", dir);
     int n;
     void **data;
-    t5g_tensor_spec *sp = make_model(dir, &o, &n, &data);
+    t5g_tensor_spec *sp = make_model_in(name, &o, &dir, out, sizeof out, &n, &data);
     free_model(sp, n, data);
     CU_ASSERT_EQUAL(run_convert(dir, out, NULL), 1);
     CU_ASSERT(has_msg(m1) && (!m2 || has_msg(m2)));

@@ -6,7 +6,7 @@
  * checks run with TP = 2 (the ids must still be identical).  One rank also checks: parameter count
  * = the checkpoint's text tensors, v1/v2 config-weights mismatches (convert and load) give one clear
  * error, image tokens are rejected. */
-#include "testutil.h"
+#include "mpi_testutil.h"
 #include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
@@ -18,9 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static t5g_comm g_comm;
-/* rank 0's pid: names the /tmp files every rank of this job shares and no other test run uses */
-static int g_job;
 static const char *CASES[] = {"basic", "window", "tp", "linear"};
 #define NCASES 4
 
@@ -48,29 +45,13 @@ static void forward_case(const char *name, const char *hf) {
     t5g_model *m = convert_from(name, hf, dir, sizeof dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_EQUAL(m->cfg.version, 2);
-    cJSON *root = fixture_json(dir, "batch.json");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
-    int B, Le, B2, Ld;
-    int32_t *ids = fixture_matrix(root, "input_ids", &B, &Le), *mask = fixture_matrix(root, "attention_mask", &B, &Le);
-    int32_t *dids = fixture_matrix(root, "decoder_input_ids", &B2, &Ld), *dmask = fixture_matrix(root, "decoder_attention_mask", &B2, &Ld);
-    cJSON_Delete(root);
-    int H = m->cfg.enc.hidden_size, V = m->cfg.dec.vocab_size;
-    float *eo = malloc(sizeof(float) * B * Le * H), *dout = malloc(sizeof(float) * B * Ld * H),
-          *lg = malloc(sizeof(float) * B * Ld * V);
-    t5g_backbone_in in = {B, Le, Ld, ids, mask, dids, dmask};
-    t5g_backbone_out out = {eo, dout, lg};
-    int rc = t5g_backbone(m, &in, &out);
-    if (rc) printf("\n  forward failed: %s\n", t5g_last_error());
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    float *re = fixture_f32(dir, "encoder_out.f32", (size_t)B * Le * H), *rd = fixture_f32(dir, "decoder_out.f32", (size_t)B * Ld * H),
-          *rl = fixture_f32(dir, "logits.f32", (size_t)B * Ld * V);
-    CU_ASSERT_FATAL(re && rd && rl);
-    double de = fixture_maxdiff(eo, re, B * Le, H, mask), dd = fixture_maxdiff(dout, rd, B * Ld, H, dmask), dl = fixture_maxdiff(lg, rl, B * Ld, V, dmask);
+    double d[3];
+    fixture_forward_diff(m, dir, d);
+    double de = d[0], dd = d[1], dl = d[2];
     printf("\n    %-7s TP=%d max|d| encoder %.2e decoder %.2e logits %.2e (%s)", name, g_comm.tp_size, de, dd, dl, hf);
     CU_ASSERT(de <= 1e-4);
     CU_ASSERT(dd <= 1e-4);
     CU_ASSERT(dl <= 1e-4);
-    free(ids); free(mask); free(dids); free(dmask); free(eo); free(dout); free(lg); free(re); free(rd); free(rl);
     t5g_model_free(m);
 }
 
@@ -443,12 +424,7 @@ static void test_cli_generate(void) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    g_job = (int)getpid();
-    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    t5g_cpu_setup(1);
-    if (t5g_comm_init(&g_comm, 0)) { t5g_print_error(); MPI_Abort(MPI_COMM_WORLD, 2); }
-    if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2;
+    if (mpi_test_init(&argc, &argv, 0)) return 2;
     static CU_TestInfo tests[] = {{"forward vs HF (encoder, decoder, logits)", test_forward},
                                   {"greedy and beam ids vs HF generate", test_generate},
                                   {"sampling ids independent of the TP size", test_sample},
@@ -460,20 +436,12 @@ int main(int argc, char **argv) {
                                   {"t5g generate CLI", test_cli_generate},
                                   CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"t5gemma2", tmpdir_init, tmpdir_clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) return 2;
-    CU_basic_set_mode(g_comm.world_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-    CU_basic_run_tests();
-    int fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
-    int any = 0;
-    MPI_Allreduce(&fails, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    int rc = mpi_test_run(suites);
     if (g_comm.world_rank == 0)  /* the converted checkpoints of convert_from */
         for (int i = 0; i < NCASES; i++) {
             char h5[512];
             snprintf(h5, sizeof h5, "/tmp/t5g_t5g2_%d_%s_%d.h5", g_job, CASES[i], g_comm.world_size);
             unlink(h5);
         }
-    CU_cleanup_registry();
-    t5g_comm_free(&g_comm);
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return mpi_test_end(rc);
 }
