@@ -113,6 +113,7 @@ $T5G generate -m "$tmp/tok.h5" -i "$tmp/long.jsonl" -o "$tmp/long.out" --max-inp
 grep -q "truncated" "$tmp/long.err" || fail "--truncate did not warn"
 
 echo "== generate: TP = 1, 2, 4 give identical greedy and beam text on the generation fixtures"
+tp_compared=0
 for case in tests/fixtures/gen/*/; do
     name=$(basename "$case")
     $T5G convert --hf "$case/hf" -o "$tmp/$name.h5" > /dev/null
@@ -131,9 +132,11 @@ PY
             if [ $rc -ne 0 ]; then grep -q "does not divide" "$tmp/tp.err" && { echo "skip $name TP=$np: $(cat "$tmp/tp.err")"; continue; }; cat "$tmp/tp.err"; fail "$name TP=$np failed"; fi
             diff <(sed 's/"score":[^}]*//' "$tmp/$name.t1.jsonl") <(sed 's/"score":[^}]*//' "$tmp/$name.t$np.jsonl") > /dev/null || fail "$name $mode: TP=$np output differs"
             echo "ok: $name ${mode:-greedy} TP=$np identical"
+            tp_compared=$((tp_compared + 1))
         done
     done
 done
+[ "$tp_compared" -gt 0 ] || fail "no generation fixture splits at TP = 2 or 4: nothing was compared"
 
 echo "== generate: HF generate options through the CLI (min/repetition/no-repeat, n-best, token log-probs), TP = 1 and 2 vs HF"
 for case in tests/fixtures/gen/*/; do
