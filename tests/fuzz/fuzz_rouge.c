@@ -11,15 +11,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
         plain = rouge_scorer_new(types, nt, 0);
         stem = rouge_scorer_new(types, nt, 1);
     }
-    char *s = fz_str(d, n);
-    size_t a_len, b_len;
-    const char *b;
-    fz_split(s, n, &a_len, &b, &b_len);
+    fz_pair p;
+    fz_pair_make(&p, d, n);
     rouge_score sc[4];
-    rouge_score_pair(plain, s, a_len, b, b_len, sc);
-    rouge_score_pair(stem, s, a_len, b, b_len, sc);
+    rouge_score_pair(plain, p.all, p.a_len, p.b, p.b_len, sc);
+    rouge_score_pair(stem, p.all, p.a_len, p.b, p.b_len, sc);
     char buf[4096];
-    rouge_tokens_string(stem, s, n, buf, sizeof buf);
-    free(s);
+    rouge_tokens_string(stem, p.all, n, buf, sizeof buf);
+    fz_pair_free(&p);
     return 0;
 }

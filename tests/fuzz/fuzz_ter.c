@@ -11,17 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     o.no_punct = (d[0] >> 1) & 1;
     o.asian_support = (d[0] >> 2) & 1;
     o.case_sensitive = (d[0] >> 3) & 1;
-    char *s = fz_str(d + 1, n - 1);
-    size_t a_len, b_len;
-    const char *b;
-    fz_split(s, n - 1, &a_len, &b, &b_len);
+    fz_pair p;
+    fz_pair_make(&p, d + 1, n - 1);
     char *tok = NULL;
     size_t tok_len = 0;
-    if (!ter_tokenize(s, a_len, &o, &tok, &tok_len)) free(tok);
-    char *hyp = fz_str((const uint8_t *)s, a_len), *ref = fz_str((const uint8_t *)b, b_len);
-    const char *refs[1] = {ref};
+    if (!ter_tokenize(p.all, p.a_len, &o, &tok, &tok_len)) free(tok);
+    const char *refs[1] = {p.b_str};
     ter_score sc;
-    ter_sentence(hyp, refs, 1, &o, &sc);
-    free(hyp); free(ref); free(s);
+    ter_sentence(p.a_str, refs, 1, &o, &sc);
+    fz_pair_free(&p);
     return 0;
 }

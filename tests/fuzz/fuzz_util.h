@@ -35,4 +35,26 @@ static inline void fz_split(const char *s, size_t n, size_t *a_len, const char *
     *b = nl ? nl + 1 : s + n;
     *b_len = n - (size_t)(*b - s);
 }
+
+/* The input (n bytes) as a C string, all, split at its first '\n' into a (a_len bytes at all)
+ * and b (b_len bytes), and the two parts as C strings of their own, a_str and b_str. */
+typedef struct {
+    char *all, *a_str, *b_str;
+    const char *b;
+    size_t n, a_len, b_len;
+} fz_pair;
+
+static inline void fz_pair_make(fz_pair *p, const uint8_t *d, size_t n) {
+    p->all = fz_str(d, n);
+    p->n = n;
+    fz_split(p->all, n, &p->a_len, &p->b, &p->b_len);
+    p->a_str = fz_str((const uint8_t *)p->all, p->a_len);
+    p->b_str = fz_str((const uint8_t *)p->b, p->b_len);
+}
+
+static inline void fz_pair_free(fz_pair *p) {
+    free(p->all);
+    free(p->a_str);
+    free(p->b_str);
+}
 #endif
