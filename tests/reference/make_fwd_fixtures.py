@@ -20,32 +20,20 @@ Run:  /opt/refvenv/bin/python tests/reference/make_fwd_fixtures.py   (from the r
 Deterministic: fixed seeds, one thread; rerunning rewrites identical bytes.
 """
 import copy
-import json
-import math
 import os
 import shutil
 import sys
 
-import numpy as np
 import torch
 import transformers
 from transformers import T5GemmaConfig, T5GemmaForConditionalGeneration
 from transformers.models.t5gemma import modeling_t5gemma
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from hf_fixtures import (BOS, EOS, PAD, ROOT, Float64Softmax, f32_vs_f64, init_random, make_batch,
+                         output_meta, selected, setup_torch, softcap, valid_max_diff, versions, widen_windows, write_forward,
+                         write_json)
+
 FWD_DIR = os.path.join(ROOT, "tests", "fixtures", "fwd")
-PAD, EOS, BOS = 0, 1, 2
-
-
-def setup_torch():
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-
-
-def versions():
-    return {"torch": torch.__version__, "transformers": transformers.__version__}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -71,25 +59,12 @@ def build_config(enc, dec, tie=True, eos=EOS):
 
 
 def init_weights(model, seed, emb_std=0.5, qk_gain=2.5, norm_std=0.2, emb_rows=None):
-    """Random weights in a fixed order (sorted names) so the result depends only on the seed.
-
-    Linear weights ~ N(0, gain^2 / fan_in): activations stay O(1) after each RMSNorm; q/k get a larger
-    gain so attention logits are big enough for the 50-cap to bend them. Norm weights ~ N(0, norm_std^2)
-    so the (1 + w) convention matters. emb_rows = {row: factor} scales decoder embedding rows (eos bias).
-    """
-    gen = torch.Generator().manual_seed(seed)
+    """Random weights (hf_fixtures.init_random); the LM head is tied, or copied from the decoder embedding.
+    emb_rows = {row: factor} scales decoder embedding rows (eos bias)."""
+    init_random(model, seed, skip=lambda name: name.startswith("lm_head."),
+                is_norm=lambda name, p: name.endswith("norm.weight"), emb_std=emb_std, qk_gain=qk_gain,
+                norm_std=norm_std)
     with torch.no_grad():
-        for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
-            if name.startswith("lm_head."):
-                continue  # tied, or copied from the decoder embedding below
-            if name.endswith("norm.weight"):
-                std = norm_std
-            elif "embed_tokens" in name:
-                std = emb_std
-            else:
-                gain = qk_gain if (".q_proj." in name or ".k_proj." in name) else 1.0
-                std = gain / math.sqrt(p.shape[1])
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32) * std)
         dec_emb = model.model.decoder.embed_tokens.weight
         for row, factor in (emb_rows or {}).items():
             dec_emb[row] *= factor
@@ -131,20 +106,6 @@ def enc_mask_row(kind, length, n_valid=None, holes=()):
             row[h] = 0
         return row
     raise ValueError(kind)
-
-
-def make_batch(seed, vocab, enc_masks, dec_lens, ld):
-    """Random ids in [1, V) at valid positions, pad id 0 elsewhere; decoder rows start with bos 2."""
-    rng = np.random.RandomState(seed)
-    enc_ids, dec_ids, dec_masks = [], [], []
-    for m in enc_masks:
-        enc_ids.append([int(rng.randint(1, vocab)) if v else PAD for v in m])
-    for n in dec_lens:
-        row = [BOS] + [int(rng.randint(1, vocab)) for _ in range(n - 1)]
-        dec_ids.append(row + [PAD] * (ld - n))
-        dec_masks.append([1] * n + [0] * (ld - n))
-    return {"input_ids": enc_ids, "attention_mask": [list(m) for m in enc_masks],
-            "decoder_input_ids": dec_ids, "decoder_attention_mask": dec_masks}
 
 
 def batch_tensors(batch):
@@ -211,31 +172,6 @@ class ScoreProbe:
         modeling_t5gemma.eager_attention_forward = self.orig
 
 
-class Float64Softmax:
-    """HF's eager attention always runs softmax in float32; for a float64 rerun that turns finfo(f64).min
-    into -inf and fully-masked (padded) query rows into NaN, which then leak through 0*NaN in the
-    cross-attention. This swaps in the same computation with a float64 softmax."""
-
-    def __enter__(self):
-        self.orig = modeling_t5gemma.eager_attention_forward
-
-        def eager64(module, query, key, value, attention_mask, scaling=None, softcap=None, **kw):
-            k = modeling_t5gemma.repeat_kv(key, module.num_key_value_groups)
-            v = modeling_t5gemma.repeat_kv(value, module.num_key_value_groups)
-            s = torch.matmul(query, k.transpose(2, 3)) * scaling
-            if softcap is not None:
-                s = torch.tanh(s / softcap) * softcap
-            if attention_mask is not None:
-                s = s + attention_mask
-            p = torch.softmax(s, dim=-1)
-            return torch.matmul(p, v).transpose(1, 2).contiguous(), p
-        modeling_t5gemma.eager_attention_forward = eager64
-        return self
-
-    def __exit__(self, *exc):
-        modeling_t5gemma.eager_attention_forward = self.orig
-
-
 def reference_outputs(model, t):
     """The reference: T5GemmaModel for both sequence outputs, the LM model for logits."""
     with torch.no_grad():
@@ -246,16 +182,6 @@ def reference_outputs(model, t):
                    decoder_input_ids=t["decoder_input_ids"], decoder_attention_mask=t["decoder_attention_mask"],
                    use_cache=False)
     return base.encoder_last_hidden_state, base.last_hidden_state, lm.logits
-
-
-def softcap(x, cap):
-    return x if cap is None else torch.tanh(x / cap) * cap
-
-
-def valid_max_diff(a, b, mask):
-    """max |a-b| over positions where mask (B, L) is 1."""
-    d = (a - b).abs().amax(dim=-1)
-    return float(d[mask.bool()].max())
 
 
 def check_case(model, t, enc_out, dec_out, logits):
@@ -274,21 +200,14 @@ def check_case(model, t, enc_out, dec_out, logits):
         mine = softcap(dec_out @ head.T, dec_cfg.final_logit_softcapping)
         assert float((mine - logits).abs().max()) < 1e-5
         # 3. float64 rerun: how far HF's own float32 result is from exact arithmetic.
-        with Float64Softmax():
-            e64, d64, l64 = reference_outputs(copy.deepcopy(model).double(), t)
-        notes["hf_f32_vs_f64_max_abs"] = {
-            "encoder_out": valid_max_diff(enc_out.double(), e64, am),
-            "decoder_out": valid_max_diff(dec_out.double(), d64, dm),
-            "logits": valid_max_diff(logits.double(), l64, dm)}
-        assert max(notes["hf_f32_vs_f64_max_abs"].values()) < 2e-5, notes
+        with Float64Softmax(modeling_t5gemma):
+            outs64 = reference_outputs(copy.deepcopy(model).double(), t)
+        notes["hf_f32_vs_f64_max_abs"] = f32_vs_f64(t, (enc_out, dec_out, logits), outs64)
         # 4. Sliding windows shorter than the sequence must change the result (else the case proves nothing).
         for name, cfg, length in (("encoder", enc_cfg, am.shape[1]), ("decoder", dec_cfg, dm.shape[1])):
             if "sliding_attention" in cfg.layer_types and cfg.sliding_window < length:
                 wide = copy.deepcopy(model)
-                getattr(wide.model, name).config.sliding_window = 10 ** 6
-                for layer in getattr(wide.model, name).layers:
-                    if layer.self_attn.sliding_window is not None:
-                        layer.self_attn.sliding_window = 10 ** 6
+                widen_windows(getattr(wide.model, name))
                 _, _, lw = reference_outputs(wide, t)
                 notes[f"{name}_window_effect_on_logits"] = valid_max_diff(lw, logits, dm)
                 assert notes[f"{name}_window_effect_on_logits"] > 1e-2, notes
@@ -303,16 +222,6 @@ def check_case(model, t, enc_out, dec_out, logits):
             notes["logits_diff_if_encoder_window_were_strict"] = valid_max_diff(ls, logits, dm)
             assert notes["logits_diff_if_encoder_window_were_strict"] > 1e-3
     return notes
-
-
-def write_f32(path, tensor):
-    np.ascontiguousarray(tensor.detach().numpy().astype("<f4")).tofile(path)
-
-
-def write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-        f.write("\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -400,39 +309,26 @@ def make_case(case):
         assert ref.lm_head.out_proj.weight.data_ptr() != ref.model.decoder.embed_tokens.weight.data_ptr()
 
     enc_cfg = ref.config.encoder
-    batch = make_batch(case["seed"], enc_cfg.vocab_size, case["enc_masks"], case["dec_lens"], case["ld"])
+    batch = make_batch(case["seed"], 1, enc_cfg.vocab_size, case["enc_masks"], case["dec_lens"], case["ld"])
     t = batch_tensors(batch)
     with ScoreProbe() as probe:
         enc_out, dec_out, logits = reference_outputs(ref, t)
     assert probe.calls > 0, "score probe did not see the eager attention calls"
     notes = check_case(ref, t, enc_out, dec_out, logits)
 
-    write_json(os.path.join(cdir, "batch.json"), batch)
-    write_f32(os.path.join(cdir, "encoder_out.f32"), enc_out)
-    write_f32(os.path.join(cdir, "decoder_out.f32"), dec_out)
-    write_f32(os.path.join(cdir, "logits.f32"), logits)
-    dm = t["decoder_attention_mask"].bool()
-    top2 = logits[dm].topk(2, dim=-1).values
-    meta = dict(B=len(batch["input_ids"]), Le=len(batch["input_ids"][0]), Ld=len(batch["decoder_input_ids"][0]),
-                He=enc_cfg.hidden_size, Hd=ref.config.decoder.hidden_size, V=enc_cfg.vocab_size,
-                description=case["description"], max_abs_logit=float(logits[dm].abs().max()),
-                max_abs_encoder_out=float(enc_out.abs().max()), max_abs_decoder_out=float(dec_out.abs().max()),
-                max_abs_attn_score_before_softcap=probe.max_score,
-                min_top1_top2_logit_gap=float((top2[:, 0] - top2[:, 1]).min()),
+    write_forward(cdir, batch, enc_out, dec_out, logits)
+    meta = dict(He=enc_cfg.hidden_size, Hd=ref.config.decoder.hidden_size, V=enc_cfg.vocab_size,
+                description=case["description"], max_abs_attn_score_before_softcap=probe.max_score,
                 weights_dtype=case.get("dtype", "float32"), seed=case["seed"],
                 encoder_window_rule="abs(i-j) <= W (inclusive), as transformers %s does" % transformers.__version__,
-                compare="valid positions only: encoder rows where attention_mask=1, decoder rows where "
-                        "decoder_attention_mask=1", **notes, **versions())
+                **output_meta(batch, t, enc_out, dec_out, logits), **notes, **versions())
     write_json(os.path.join(cdir, "meta.json"), meta)
     return meta
 
 
 def main(argv):
     setup_torch()
-    want = set(argv[1:])
-    for case in cases():
-        if want and case["name"] not in want:
-            continue
+    for case in selected(cases(), argv):
         meta = make_case(case)
         print("%-10s B=%d Le=%d Ld=%d He=%d Hd=%d V=%d max|logit|=%.2f max|score|=%.1f f32-vs-f64 logits=%.1e" % (
             case["name"], meta["B"], meta["Le"], meta["Ld"], meta["He"], meta["Hd"], meta["V"],

@@ -315,7 +315,7 @@ def cases():
 
 def make_inputs(seed, vocab, lens, le):
     masks = [fwd.enc_mask_row("right", le, n) for n in lens]
-    batch = fwd.make_batch(seed, vocab, masks, [1] * len(lens), 1)
+    batch = fwd.make_batch(seed, 1, vocab, masks, [1] * len(lens), 1)
     return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
 
 
@@ -448,7 +448,7 @@ def robust(model, inputs, case, res):
     for k in range(3):
         variants["perturbed_1e-5_%d" % k] = perturbed(model, 1e-5, 7 + k)
     for name, m in variants.items():
-        with fwd.Float64Softmax() if name == "float64" else contextlib.nullcontext():
+        with fwd.Float64Softmax(fwd.modeling_t5gemma) if name == "float64" else contextlib.nullcontext():
             g, _ = greedy(m, inputs, eos, n)
             same = torch.equal(g, res["greedy"])
             worst = 0.0

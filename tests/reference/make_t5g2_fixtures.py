@@ -31,28 +31,19 @@ Run:  python3 tests/reference/make_t5g2_fixtures.py   (from the repo root; ~30 s
 Deterministic: fixed seeds, one thread; rerunning rewrites identical bytes.
 """
 import copy
-import json
-import math
 import os
 import shutil
 import sys
 
-import numpy as np
 import torch
-import transformers
 from transformers import GenerationConfig, T5Gemma2Config, T5Gemma2ForConditionalGeneration
 from transformers.models.t5gemma2 import modeling_t5gemma2 as mt
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from hf_fixtures import (BOS, EOS, PAD, ROOT, Float64Softmax, f32_vs_f64, init_random, make_batch,
+                         output_meta, selected, setup_torch, softcap, valid_max_diff, versions, widen_windows, write_forward,
+                         write_json)
+
 OUT_DIR = os.path.join(ROOT, "tests", "fixtures", "t5g2")
-PAD, EOS, BOS = 0, 1, 2
-
-
-def setup_torch():
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def text_cfg(vocab, hidden, inter, layer_types, nh, nkv, hd, qpas, window, theta_g=1e6, theta_l=1e4,
@@ -84,19 +75,11 @@ def init_weights(model, seed, emb_std=0.5, qk_gain=2.0, norm_std=0.2, eos_boost=
     """Random weights in sorted-name order (depends only on the seed); q/k/norm gains as in the v1 fixtures.
     A small emb_std keeps the tied head from just repeating the input token; eos_boost scales the eos row
     of the shared embedding so some sequences stop early."""
-    gen = torch.Generator().manual_seed(seed)
+    init_random(model, seed,
+                skip=lambda name: name.startswith("lm_head.") or ".vision_tower." in name or "multi_modal" in name,
+                is_norm=lambda name, p: p.ndim == 1 and name.endswith("weight"), emb_std=emb_std, qk_gain=qk_gain,
+                norm_std=norm_std)
     with torch.no_grad():
-        for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
-            if name.startswith("lm_head.") or ".vision_tower." in name or "multi_modal" in name:
-                continue
-            if p.ndim == 1 and name.endswith("weight"):
-                std = norm_std
-            elif "embed_tokens" in name:
-                std = emb_std
-            else:
-                gain = qk_gain if (".q_proj." in name or ".k_proj." in name) else 1.0
-                std = gain / math.sqrt(p.shape[1])
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32) * std)
         model.model.encoder.text_model.embed_tokens.weight[EOS] *= eos_boost
 
 
@@ -109,22 +92,6 @@ def save_and_reload(model, hf_dir):
     ref.eval()
     assert ref.config._attn_implementation == "eager" and ref.dtype == torch.float32
     return ref
-
-
-def make_batch(seed, vocab, enc_masks, dec_lens, ld, special=()):
-    """Random ids in [3, V-4) at valid positions (never pad/eos/bos; cases put eoi/image at V-4 or above), pad 0 elsewhere; `special` =
-    (row, col, id) overrides (e.g. the eoi token)."""
-    rng = np.random.RandomState(seed)
-    enc_ids = [[int(rng.randint(3, vocab - 4)) if v else PAD for v in m] for m in enc_masks]
-    for r, c, tok in special:
-        enc_ids[r][c] = tok
-    dec_ids, dec_masks = [], []
-    for n in dec_lens:
-        row = [BOS] + [int(rng.randint(3, vocab - 4)) for _ in range(n - 1)]
-        dec_ids.append(row + [PAD] * (ld - n))
-        dec_masks.append([1] * n + [0] * (ld - n))
-    return {"input_ids": enc_ids, "attention_mask": [list(m) for m in enc_masks],
-            "decoder_input_ids": dec_ids, "decoder_attention_mask": dec_masks}
 
 
 def additive(allowed):
@@ -161,30 +128,6 @@ def run_with_masks(model, t, enc_mask, merged):
     return enc_out, dec_out
 
 
-class Float64Softmax:
-    """HF eager runs softmax in float32; in a float64 rerun that makes finfo(f64).min -inf and fully
-    masked rows NaN. Same computation, float64 softmax."""
-
-    def __enter__(self):
-        self.orig = mt.eager_attention_forward
-
-        def eager64(module, query, key, value, attention_mask, scaling=None, softcap=None, **kw):
-            k = mt.repeat_kv(key, module.num_key_value_groups)
-            v = mt.repeat_kv(value, module.num_key_value_groups)
-            s = torch.matmul(query, k.transpose(2, 3)) * scaling
-            if softcap is not None:
-                s = torch.tanh(s / softcap) * softcap
-            if attention_mask is not None:
-                s = s + attention_mask
-            p = torch.softmax(s, dim=-1)
-            return torch.matmul(p, v).transpose(1, 2).contiguous(), p
-        mt.eager_attention_forward = eager64
-        return self
-
-    def __exit__(self, *exc):
-        mt.eager_attention_forward = self.orig
-
-
 def reference_outputs(model, t):
     with torch.no_grad():
         out = model(input_ids=t["input_ids"], attention_mask=t["attention_mask"],
@@ -194,15 +137,6 @@ def reference_outputs(model, t):
                            decoder_input_ids=t["decoder_input_ids"],
                            decoder_attention_mask=t["decoder_attention_mask"], use_cache=False)
     return base.encoder_last_hidden_state, base.last_hidden_state, out.logits
-
-
-def softcap(x, cap):
-    return x if cap is None else torch.tanh(x / cap) * cap
-
-
-def valid_max_diff(a, b, mask):
-    d = (a - b).abs().amax(dim=-1)
-    return float(d[mask.bool()].max())
 
 
 def check_forward(model, t, enc_out, dec_out, logits, case):
@@ -218,21 +152,14 @@ def check_forward(model, t, enc_out, dec_out, logits, case):
         assert model.model.decoder.embed_tokens.weight.data_ptr() == emb.data_ptr(), "decoder embedding not shared"
         mine = softcap(dec_out @ emb.T, cfg.decoder.final_logit_softcapping)
         assert float((mine - logits).abs().max()) < 1e-5
-        with Float64Softmax():
-            e64, d64, l64 = reference_outputs(copy.deepcopy(model).double(), t)
-        notes["hf_f32_vs_f64_max_abs"] = {"encoder_out": valid_max_diff(enc_out.double(), e64, am),
-                                          "decoder_out": valid_max_diff(dec_out.double(), d64, dm),
-                                          "logits": valid_max_diff(logits.double(), l64, dm)}
-        assert max(notes["hf_f32_vs_f64_max_abs"].values()) < 2e-5, notes
+        with Float64Softmax(mt):
+            outs64 = reference_outputs(copy.deepcopy(model).double(), t)
+        notes["hf_f32_vs_f64_max_abs"] = f32_vs_f64(t, (enc_out, dec_out, logits), outs64)
         for name, tc, length in (("encoder", cfg.encoder.text_config, am.shape[1]),
                                  ("decoder", cfg.decoder, dm.shape[1])):
             if "sliding_attention" in tc.layer_types and tc.sliding_window < length:
                 wide = copy.deepcopy(model)
-                stack = wide.model.encoder.text_model if name == "encoder" else wide.model.decoder
-                stack.config.sliding_window = 10 ** 6
-                for layer in stack.layers:
-                    if layer.self_attn.sliding_window is not None:
-                        layer.self_attn.sliding_window = 10 ** 6
+                widen_windows(wide.model.encoder.text_model if name == "encoder" else wide.model.decoder)
                 _, _, lw = reference_outputs(wide, t)
                 notes[f"{name}_window_effect_on_logits"] = valid_max_diff(lw, logits, dm)
                 assert notes[f"{name}_window_effect_on_logits"] > 1e-2, notes
@@ -289,7 +216,7 @@ def strip(row, pad_after_eos):
 def generation(model, t, n):
     g = generate(model, t, gen_config(n))
     b = generate(model, t, gen_config(n, num_beams=4, length_penalty=1.0, early_stopping=False))
-    with Float64Softmax():  # padded encoder rows can be fully masked: keep them finite in float64
+    with Float64Softmax(mt):  # padded encoder rows can be fully masked: keep them finite in float64
         g64 = generate(copy.deepcopy(model).double(), t, gen_config(n))
         b64 = generate(copy.deepcopy(model).double(), t, gen_config(n, num_beams=4, length_penalty=1.0,
                                                                      early_stopping=False))
@@ -301,16 +228,6 @@ def generation(model, t, n):
                 greedy=greedy, beam=dict(num_beams=4, length_penalty=1.0, early_stopping=False, sequences=beam,
                                          sequences_scores=[float(x) for x in b.sequences_scores]),
                 stopped_early={"greedy": [EOS in r for r in greedy], "beam": [EOS in r for r in beam]})
-
-
-def write_f32(path, tensor):
-    np.ascontiguousarray(tensor.detach().numpy().astype("<f4")).tofile(path)
-
-
-def write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-        f.write("\n")
 
 
 def write_text_model_copy(cdir):
@@ -393,7 +310,8 @@ def make_case(case):
     ref = save_and_reload(model, os.path.join(cdir, "hf"))
     assert ref.config.eoi_token_index == case["eoi"] and ref.config.image_token_index == case["image"]
     V = case["enc"]["vocab_size"]
-    batch = make_batch(case["seed"], V, case["enc_masks"], case["dec_lens"], case["ld"], case.get("special", ()))
+    # ids in [3, V-4): never pad/eos/bos; cases put eoi/image at V-4 or above
+    batch = make_batch(case["seed"], 3, V - 4, case["enc_masks"], case["dec_lens"], case["ld"], case.get("special", ()))
     t = {k: torch.tensor(v, dtype=torch.long) for k, v in batch.items()}
     enc_out, dec_out, logits = reference_outputs(ref, t)
     notes = check_forward(ref, t, enc_out, dec_out, logits, case)
@@ -409,31 +327,17 @@ def make_case(case):
         gen["greedy"], gen["beam"] = g2["greedy"], g2["beam"]
     if case.get("text_model_copy"):
         write_text_model_copy(cdir)
-    write_json(os.path.join(cdir, "batch.json"), batch)
-    write_f32(os.path.join(cdir, "encoder_out.f32"), enc_out)
-    write_f32(os.path.join(cdir, "decoder_out.f32"), dec_out)
-    write_f32(os.path.join(cdir, "logits.f32"), logits)
+    write_forward(cdir, batch, enc_out, dec_out, logits)
     write_json(os.path.join(cdir, "gen.json"), gen)
-    dm = t["decoder_attention_mask"].bool()
-    top2 = logits[dm].topk(2, dim=-1).values
-    meta = dict(B=len(batch["input_ids"]), Le=len(batch["input_ids"][0]), Ld=len(batch["decoder_input_ids"][0]),
-                H=case["enc"]["hidden_size"], V=V, description=case["description"], seed=case["seed"],
-                max_abs_logit=float(logits[dm].abs().max()), max_abs_encoder_out=float(enc_out.abs().max()),
-                max_abs_decoder_out=float(dec_out.abs().max()),
-                min_top1_top2_logit_gap=float((top2[:, 0] - top2[:, 1]).min()),
-                compare="valid positions only: encoder rows where attention_mask=1, decoder rows where "
-                        "decoder_attention_mask=1", torch=torch.__version__, transformers=transformers.__version__,
-                **notes)
+    meta = dict(H=case["enc"]["hidden_size"], V=V, description=case["description"], seed=case["seed"],
+                **output_meta(batch, t, enc_out, dec_out, logits), **versions(), **notes)
     write_json(os.path.join(cdir, "meta.json"), meta)
     return meta, gen
 
 
 def main(argv):
     setup_torch()
-    want = set(argv[1:])
-    for case in cases():
-        if want and case["name"] not in want:
-            continue
+    for case in selected(cases(), argv):
         meta, gen = make_case(case)
         print("%-7s B=%d Le=%d Ld=%d V=%d max|logit|=%.2f f32-vs-f64 logits=%.1e greedy eos=%s beam eos=%s" % (
             case["name"], meta["B"], meta["Le"], meta["Ld"], meta["V"], meta["max_abs_logit"],
