@@ -100,6 +100,20 @@ static inline int fixture_cases(const char *kind, char names[][256], int max) {
     return n;
 }
 
+/* 1 if the fixture's model (dir/hf/config.json) splits over tp ranks, else 0 (the reason is
+ * t5g_last_error(); such layouts must fail cleanly), -1 if its config cannot be read. */
+static inline int fixture_splits(const char *dir, int tp) {
+    char p[1100];
+    snprintf(p, sizeof p, "%s/hf/config.json", dir);
+    t5g_config cfg;
+    char *js = t5g_read_file(p, NULL);
+    int ok = js && t5g_config_from_json(js, &cfg) == 0;
+    free(js);
+    if (!ok) return -1;
+    t5g_shard sh;
+    return !t5g_shard_plan(&cfg.enc, 0, tp, &sh) && !t5g_shard_plan(&cfg.dec, 0, tp, &sh);
+}
+
 /* `t5g convert` of the fixture's HF folder dir/hf into h5: system()'s status (0: converted). */
 static inline int fixture_convert(const char *dir, const char *h5) {
     char cmd[2048];

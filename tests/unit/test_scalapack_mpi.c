@@ -6,7 +6,7 @@
  * to the tensor's scale) with identical arg-max.  Also: bad specs, a grid that does not match the
  * TP size and non-float32 weights fail with one clear message.  Exits 77 (skip) when this build
  * has no ScaLAPACK. */
-#include "testutil.h"
+#include "mpi_testutil.h"
 #include "fixture_util.h"
 #include "t5g.h"
 #include "core/fileio.h"
@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static t5g_comm g_comm;
-static int g_job; /* rank 0's pid: names the /tmp files of this job */
 static char g_h5[512];
 
 static int argmax(const float *x, int n) {
@@ -28,31 +26,22 @@ static int argmax(const float *x, int n) {
     return b;
 }
 
-typedef struct {
-    int B, Le, Ld;
-    int32_t *ids, *mask, *dids, *dmask;
-} batch;
+typedef fixture_batch batch;
 
 /* the fixture's batch with every row repeated `rep` times (more tokens than blocks on the grid) */
 static void load_batch(const char *dir, int rep, batch *b) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/batch.json", dir);
-    char *text = t5g_read_file(p, NULL);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    int B;
-    int32_t *f[4] = {fixture_matrix(root, "input_ids", &B, &b->Le), fixture_matrix(root, "attention_mask", &B, &b->Le),
-                     fixture_matrix(root, "decoder_input_ids", &B, &b->Ld),
-                     fixture_matrix(root, "decoder_attention_mask", &B, &b->Ld)};
-    cJSON_Delete(root);
-    b->B = B * rep;
-    int32_t **out[4] = {&b->ids, &b->mask, &b->dids, &b->dmask};
+    fixture_batch f;
+    CU_ASSERT_EQUAL_FATAL(fixture_batch_load(dir, &f), 0);
+    *b = f;
+    b->B = f.B * rep;
+    int32_t *src[4] = {f.ids, f.mask, f.dids, f.dmask}, **out[4] = {&b->ids, &b->mask, &b->dids, &b->dmask};
     for (int k = 0; k < 4; k++) {
         int L = k < 2 ? b->Le : b->Ld;
         *out[k] = malloc(sizeof(int32_t) * b->B * L);
-        for (int r = 0; r < b->B; r++) memcpy(*out[k] + (size_t)r * L, f[k] + (size_t)(r % B) * L, sizeof(int32_t) * L);
-        free(f[k]);
+        for (int r = 0; r < b->B; r++)
+            memcpy(*out[k] + (size_t)r * L, src[k] + (size_t)(r % f.B) * L, sizeof(int32_t) * L);
     }
+    fixture_batch_free(&f);
 }
 
 typedef struct {
@@ -96,13 +85,8 @@ static double compare(const t5g_model *m, const batch *b, const outputs *x, cons
 }
 
 static void run_case(const char *dir, const char *name) {
-    char cmd[2048];
     snprintf(g_h5, sizeof g_h5, "/tmp/t5g_sl_%d_%s.h5", g_job, name);
-    int ok = 1;
-    if (g_comm.world_rank == 0) {
-        snprintf(cmd, sizeof cmd, "./build/t5g convert --hf %s/hf -o %s > /dev/null", dir, g_h5);
-        ok = system(cmd) == 0;
-    }
+    int ok = g_comm.world_rank != 0 || fixture_convert(dir, g_h5) == 0;
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     CU_ASSERT_FATAL(ok);
     batch b;
@@ -143,37 +127,21 @@ static void run_case(const char *dir, const char *name) {
     free_outputs(&ref);
     t5g_model_free(one);
     t5g_model_free(two);
-    free(b.ids);
-    free(b.mask);
-    free(b.dids);
-    free(b.dmask);
+    fixture_batch_free(&b);
     MPI_Barrier(MPI_COMM_WORLD);
     if (g_comm.world_rank == 0) unlink(g_h5);
 }
 
 static void test_fixtures(void) {
-    char base[512];
-    snprintf(base, sizeof base, "%s/fwd", fixtures_dir());
-    DIR *dd = opendir(base);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(dd);
-    struct dirent *e;
     char names[64][256];
-    int n = 0, ran = 0;
-    while ((e = readdir(dd)) && n < 64)
-        if (e->d_name[0] != '.') snprintf(names[n++], 256, "%s", e->d_name);
-    closedir(dd);
-    qsort(names, n, 256, (int (*)(const void *, const void *))strcmp); /* same order on every rank */
+    int n = fixture_cases("fwd", names, 64), ran = 0; /* sorted: the same order on every rank */
+    CU_ASSERT_FATAL(n > 0);
     for (int i = 0; i < n; i++) {
-        char dir[1024], p[1100];
-        snprintf(dir, sizeof dir, "%s/%s", base, names[i]);
-        snprintf(p, sizeof p, "%s/hf/config.json", dir);
-        t5g_config cfg;
-        char *js = t5g_read_file(p, NULL);
-        int okcfg = js && t5g_config_from_json(js, &cfg) == 0;
-        free(js);
-        CU_ASSERT_FATAL(okcfg);
-        t5g_shard sh;
-        if (t5g_shard_plan(&cfg.enc, 0, g_comm.tp_size, &sh) || t5g_shard_plan(&cfg.dec, 0, g_comm.tp_size, &sh)) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
+        int splits = fixture_splits(dir, g_comm.tp_size);
+        CU_ASSERT_FATAL(splits >= 0);
+        if (!splits) {
             if (g_comm.world_rank == 0) printf("\n  %-10s TP=%d not a valid layout", names[i], g_comm.tp_size);
             continue;
         }
@@ -251,33 +219,15 @@ static void test_cost_model(void) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
+    if (mpi_test_init(&argc, &argv, 0)) return 2;
     if (!t5g_enc2d_built_in()) {
         printf("SKIP: this build has no ScaLAPACK (make SCALAPACK=1 with libscalapack-openmpi-dev)\n");
-        MPI_Finalize();
-        return 77;
+        return mpi_test_end(77);
     }
-    g_job = (int)getpid();
-    MPI_Bcast(&g_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    t5g_cpu_setup(1);
-    if (t5g_comm_init(&g_comm, 0)) {
-        t5g_print_error();
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
-    if (g_comm.world_rank != 0 && !freopen("/dev/null", "w", stdout)) return 2; /* one report, from rank 0 */
     static CU_TestInfo tests[] = {{"2-D layout matches 1-D TP on every fixture", test_fixtures},
                                   {"bad layouts fail cleanly", test_errors},
                                   {"cost model", test_cost_model},
                                   CU_TEST_INFO_NULL};
     static CU_SuiteInfo suites[] = {{"scalapack_layout", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
-    if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) return 2;
-    CU_basic_set_mode(g_comm.world_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-    CU_basic_run_tests();
-    int fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    int any = 0;
-    MPI_Allreduce(&fails, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    CU_cleanup_registry();
-    t5g_comm_free(&g_comm);
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return mpi_test_end(mpi_test_run(suites));
 }
