@@ -195,12 +195,16 @@ double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const 
 }
 
 /* one encoder pass of batch x src_len tokens on one TP group */
-static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t5g_shard *E, t5g_plan *p) {
+static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t5g_shard *E, const t5g_shard *D,
+                              t5g_plan *p) {
     rank_speed v = speed_of(m, p->ranks_per_node, p->wdtype);
     const t5g_stack_config *s = &c->enc;
     double N = (double)p->batch * p->src_len, S = p->src_len, H = s->hidden_size, hd = s->head_dim,
            L = s->num_hidden_layers;
-    double w = (double)layer_elems(s, E, 0, 0) * L, wbytes = w * (p->wdtype == T5G_DT_INT8   ? 1
+    /* the encoder's layers, and the cross-attention K/V of every decoder layer (t5g_encode
+     * projects them once per source) */
+    double cross_kv = 2.0 * D->nkv * c->dec.head_dim * H * c->dec.num_hidden_layers;
+    double w = (double)layer_elems(s, E, 0, 0) * L + cross_kv, wbytes = w * (p->wdtype == T5G_DT_INT8   ? 1
                                                                   : p->wdtype == T5G_DT_BF16 ? 2
                                                                                              : 4);
     double gemm = fmax(2.0 * N * w / v.rate, wbytes / v.bw);
@@ -235,7 +239,9 @@ static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_
     double R = (double)p->batch * p->beams, Hd = s->hidden_size, hd = s->head_dim, L = s->num_hidden_layers;
     double He = c->enc.hidden_size;
     /* a step reads the decoder's matrices and the LM head in their in-memory dtype */
-    double welems = (double)layer_elems(s, D, (int)He, 1) * L + (double)D->nv * Hd;
+    /* the cross-attention K/V projections ran at encode time: not read by a step */
+    double cross_kv = 2.0 * D->nkv * hd * He;
+    double welems = ((double)layer_elems(s, D, (int)He, 1) - cross_kv) * L + (double)D->nv * Hd;
     double wbytes = welems * (p->wdtype == T5G_DT_INT8 ? 1 : p->wdtype == T5G_DT_BF16 ? 2 : 4);
     double frac = R >= 64 ? 1.0 : R / 64.0; /* the GEMM rate grows from skinny (M=8) to large */
     double rate = v.skinny + (v.rate - v.skinny) * frac;
@@ -317,7 +323,7 @@ int t5g_plan_compute(const t5g_config *c, const t5g_machine *mach, t5g_plan *p) 
               "TP %d spans %d nodes but the machine file has no inter-node numbers (inter_latency_us, inter_bw_gbs): "
               "run t5g calibrate on 2 nodes or add the site's numbers (docs/planner.md)",
               T, p->tp_nodes);
-    double enc = predict_encoder(c, mach, &E, p), step = predict_step(c, mach, &D, p);
+    double enc = predict_encoder(c, mach, &E, &D, p), step = predict_step(c, mach, &D, p);
     p->enc_tokens_per_s = (double)p->batch * p->src_len / enc;
     p->step_ms = step * 1e3;
     p->gen_tokens_per_s = p->batch / step;
