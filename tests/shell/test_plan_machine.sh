@@ -72,10 +72,25 @@ out=$("${PLAN[@]}" --nodes 2 --ranks-per-node 1 --tp 2 --machine "$tmp/sim.json"
 grep -q "includes 100.0 us SIMULATED latency" <<< "$out" || fail "machine line lacks the SIMULATED label"
 grep -q "with SIMULATED inter-node latency" <<< "$out" || fail "prediction lacks the SIMULATED label"
 
+echo "== oversubscribed nodes and the sync cost of a collective"
+echo "{$BASE, \"oversub_ranks\": 16}" > "$tmp/halfover.json"
+expect_error 'oversub_ranks, oversub_latency_us and oversub_bw_gbs together' "${PLAN[@]}" --machine "$tmp/halfover.json"
+out=$("${PLAN[@]}" --nodes 1 --ranks-per-node 16 --tp 2 --machine "$tmp/node.json")
+grep -q "16 ranks on 8 cores per node: OVERSUBSCRIBED, each rank gets 0.50 cores" <<< "$out" || fail "16 ranks on 8 cores not labelled"
+echo "{$BASE, \"intra_sync_us\": 3000}" > "$tmp/sync.json"
+coll() { "${PLAN[@]}" --nodes 1 --ranks-per-node 2 --tp 2 --machine "$1" | sed -n 's/^predicted  decoder step.*+ collectives \([0-9.e+]*\).*/\1/p'; }
+c0=$(coll "$tmp/node.json")
+c1=$(coll "$tmp/sync.json")
+# 2b-2b: 26 decoder layers, 3 all-reduces each + embedding + arg-max = 80 collectives of >= 3 ms
+awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(a < 5 && b >= 240 && b < 250) }' || fail "sync cost not in the collectives ($c0 -> $c1 ms)"
+echo "ok: collectives per step $c0 ms, with a 3 ms sync cost $c1 ms"
+
 echo "== t5g calibrate -o feeds t5g plan"
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
     mpirun -np 2 --bind-to none $T5G calibrate --quick --threads 1 -o "$tmp/cal.json" > /dev/null
 grep -q '"intra_measured": 1' "$tmp/cal.json" || fail "calibrate under 2 ranks did not measure the all-reduce"
+grep -Eq '"intra_sync_us": [0-9]' "$tmp/cal.json" || fail "calibrate did not write the sync cost"
+grep -Eq '"cores_got": [0-9.]*[1-9]' "$tmp/cal.json" || fail "calibrate did not write the cores it got"
 out=$("${PLAN[@]}" --nodes 1 --ranks-per-node 2 --machine "$tmp/cal.json")
 grep -q "^predicted  decoder step" <<< "$out" || fail "no prediction from the calibrated file"
 echo "PASS test_plan_machine"
