@@ -47,6 +47,8 @@ static int add_hypotheses(t5g_jsonl_sink *s, cJSON *o, const t5g_request *r) {
 
 int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *r) {
     t5g_jsonl_sink *s = ctx;
+    if (!r) /* a batch is complete: one flush (a crash loses at most the batch in flight) */
+        return fflush(s->f) != 0 ? T5G_FAIL("cannot write results (disk full?)") : 0;
     char *text = t5g_request_text(s->tok, r);
     if (!text) return -1;
     cJSON *o = cJSON_CreateObject();
@@ -69,7 +71,7 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(text);
-    int bad = !line || fprintf(s->f, "%s\n", line) < 0 || fflush(s->f) != 0;
+    int bad = !line || fprintf(s->f, "%s\n", line) < 0;
     free(line);
     s->tokens += r->nout;
     return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;
@@ -206,6 +208,7 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
             toks += batch[j].nout;
             if (comm->tp_rank == 0 && sink && sink(ctx, &all[batch[j].index], &batch[j])) fail = 1;
         }
+        if (!fail && comm->tp_rank == 0 && sink && sink(ctx, NULL, NULL)) fail = 1;
         for (int j = 0; j < bn; j++) t5g_request_clear(&batch[j]);
         if (t5g_any_failed(comm->tp, fail)) {
             rc = fail ? -1 : T5G_FAIL("another rank of the tensor-parallel group failed");

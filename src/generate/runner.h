@@ -29,7 +29,8 @@ typedef struct {
 int t5g_gen_list_emit(void *ctx, jsonl_req *r);
 void t5g_gen_list_free(t5g_gen_list *l);
 
-/* Called on TP rank 0 for each finished request, in completion order. */
+/* Called on TP rank 0 for each finished request, in completion order, and with in = r = NULL
+ * once a batch's requests are all passed (to flush). */
 typedef int (*t5g_gen_sink)(void *ctx, const t5g_gen_input *in, const t5g_request *r);
 
 /* in/n are read on TP rank 0 only.  prog may be NULL. */
@@ -42,8 +43,8 @@ int t5g_run_requests(const t5g_model *m, t5g_comm *comm, const t5g_gen_input *in
 typedef struct t5g_tokenizer t5g_tokenizer;
 char *t5g_request_text(const t5g_tokenizer *tok, const t5g_request *r);
 
-/* A sink that appends one JSON line per finished request and flushes it (a crash loses at
- * most the batch in flight): {"id", "prediction", "output_ids", ["prefix_tokens"], ["score"],
+/* A sink that appends one JSON line per finished request and flushes after each batch (a crash
+ * loses at most the batch in flight): {"id", "prediction", "output_ids", ["prefix_tokens"], ["score"],
  * ["token_logprobs"], ["hypotheses"]} (docs/generation.md "Output lines"). */
 typedef struct {
     FILE *f;

@@ -52,7 +52,7 @@ static int line_request(const jsonl_load_policy *p, const char *s, size_t n, lon
         if (p->too_long == JSONL_TOO_LONG_ERROR)
             rc = T5G_FAIL("%s:%lld: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", p->path,
                           lineno, r->n, p->max_input);
-        else if (p->too_long == JSONL_CUT)
+        else
             fprintf(stderr, "t5g: warning: %s:%lld: %s of %zu tokens truncated to %d\n", p->path, lineno, p->what,
                     r->n, p->max_input);
         if (!rc) r->n = (size_t)p->max_input;

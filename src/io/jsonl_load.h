@@ -19,14 +19,14 @@ typedef struct {
 void jsonl_req_free(jsonl_req *r);
 
 /* Inputs longer than max_input tokens: an error naming the line and the flag, or cut with a
- * warning (JSONL_CUT), or cut silently (JSONL_CUT_QUIET: a second pass over warned lines). */
-enum { JSONL_TOO_LONG_ERROR, JSONL_CUT, JSONL_CUT_QUIET };
+ * warning (JSONL_CUT). */
+enum { JSONL_TOO_LONG_ERROR, JSONL_CUT };
 
 typedef struct {
     const char *path;
     const t5g_tokenizer *tok;
     int tok_flags, vocab, max_input;
-    int too_long;        /* JSONL_TOO_LONG_ERROR, JSONL_CUT or JSONL_CUT_QUIET */
+    int too_long;        /* JSONL_TOO_LONG_ERROR or JSONL_CUT */
     const char *what;    /* the truncation warning's noun: "input" (generate), "prompt" (eval) */
     const uint8_t *bad;  /* lines left out unread (bits by non-blank line; skipped bad lines); may be NULL */
     const uint8_t *done; /* lines left out unread: they have a result (--resume); may be NULL */
