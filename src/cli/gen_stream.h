@@ -25,7 +25,7 @@ typedef t5g_gen_list gen_chunk;
 int gen_stream_bcast_index(jsonl_index *ix, MPI_Comm world);
 /* TP rank 0 of DP group dp_rank: check every line of its chunks (stop: the first bad line is
  * the error; skip: a warning and a bit in bad) and keep the requests on disk (c->spill: about
- * 20 bytes + 4 per token + the id per request) for the run.  Truncation warnings are printed here. */
+ * 24 bytes + 4 per token + the id per request) for the run.  Truncation warnings are printed here. */
 int gen_stream_validate(gen_stream_cfg *c, const jsonl_index *ix, int dp_rank, int dp_size, uint8_t *bad);
 /* Chunk k's requests, leaving out the lines marked in bad or done (either may be NULL): the
  * group's chunks must be read in order, as gen_stream_validate checked them; after the last one
