@@ -36,11 +36,12 @@ int gen_stream_bcast_index(jsonl_index *ix, MPI_Comm world) {
 typedef struct {
     int64_t line;
     int32_t n, nprefix, idlen; /* nprefix -1: no prefix of its own */
+    int32_t unused;            /* named so that no padding byte is written uninitialised */
 } spill_hdr;
 
 static int spill_write(void *ctx, jsonl_req *r) {
     FILE *f = ctx;
-    spill_hdr h = {r->line, (int32_t)r->n, r->prefix ? r->nprefix : -1, (int32_t)strlen(r->id_json)};
+    spill_hdr h = {r->line, (int32_t)r->n, r->prefix ? r->nprefix : -1, (int32_t)strlen(r->id_json), 0};
     size_t np = r->prefix ? (size_t)r->nprefix : 0;
     int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(r->ids, sizeof(int32_t), r->n, f) == r->n &&
              fwrite(r->prefix ? r->prefix : r->ids, sizeof(int32_t), np, f) == np &&
@@ -51,7 +52,7 @@ static int spill_write(void *ctx, jsonl_req *r) {
 }
 
 static int spill_end_chunk(FILE *f, int last) {
-    spill_hdr h = {last ? -2 : -1, 0, 0, 0};
+    spill_hdr h = {last ? -2 : -1, 0, 0, 0, 0};
     T5G_CHECK(fwrite(&h, sizeof h, 1, f) == 1, "write error on a temporary file (disk full? set TMPDIR)");
     return 0;
 }
