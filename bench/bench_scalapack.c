@@ -8,6 +8,7 @@
  *   RATIO tp=T grid=RxC batch=B len=L t2d_over_t1d median=... min=... max=... max_abs_diff=...
  * (the ratio of each interleaved pair; max_abs_diff: the encoder outputs of the two layouts).
  * usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] [--layout 2d[:RxC[:NB]]] */
+#include "bench_util.h"
 #include "t5g.h"
 #include "core/progress.h"
 #include "model/scalapack_layout.h"
@@ -15,16 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void die(void) {
     t5g_print_error();
@@ -39,6 +30,34 @@ static double pass(t5g_state *s, const int32_t *ids, MPI_Comm tp) {
     double t = t5g_now() - t0;
     MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, tp);
     return t;
+}
+
+/* the grid part of t5g_enc2d_describe ("RxC"), for the RESULT lines */
+static void grid_name(const t5g_model *m, char *gshort, size_t n) {
+    char grid[96];
+    t5g_enc2d_describe(m, grid, sizeof grid);
+    const char *g = strstr(grid, "grid ") ? strstr(grid, "grid ") + 5 : "?";
+    snprintf(gshort, n, "%.*s", (int)strcspn(g, ","), g);
+}
+
+/* reps interleaved pairs: t[0][r] 1-D, t[1][r] 2-D (two: the model's 2-D layout), ratio[r] their
+ * ratio; sim[k]: simulated seconds per pass */
+static void time_pairs(t5g_model *m, struct t5g_enc2d *two, t5g_state *s, const int32_t *ids, MPI_Comm tp, int reps,
+                       double *t[2], double *ratio, double sim[2]) {
+    sim[0] = sim[1] = 0;
+    for (int r = 0; r < reps; r++) {
+        m->enc2d = NULL;
+        double s0 = s->stats.sim_seconds;
+        t[0][r] = pass(s, ids, tp);
+        m->enc2d = two;
+        double s1 = s->stats.sim_seconds;
+        t[1][r] = pass(s, ids, tp);
+        sim[0] += s1 - s0;
+        sim[1] += s->stats.sim_seconds - s1;
+        ratio[r] = t[1][r] / t[0][r];
+    }
+    sim[0] /= reps;
+    sim[1] /= reps;
 }
 
 int main(int argc, char **argv) {
@@ -73,11 +92,8 @@ int main(int argc, char **argv) {
     t5g_model *m = t5g_model_random(&c, 1, &comm);
     if (!m || t5g_enc2d_attach(m, &lay)) die();
     struct t5g_enc2d *two = m->enc2d;
-    char grid[96];
-    t5g_enc2d_describe(m, grid, sizeof grid);
-    const char *g = strstr(grid, "grid ") ? strstr(grid, "grid ") + 5 : "?";
     char gshort[16];
-    snprintf(gshort, sizeof gshort, "%.*s", (int)strcspn(g, ","), g);
+    grid_name(m, gshort, sizeof gshort);
     t5g_state *s = t5g_state_new(m, B, L, 1, 2);
     int32_t *ids = malloc(sizeof(int32_t) * B * L);
     int64_t N = (int64_t)B * L, He = c.enc.hidden_size;
@@ -93,26 +109,15 @@ int main(int argc, char **argv) {
     double diff = 0;
     for (int64_t i = 0; i < N * He; i++) diff = fmax(diff, fabs(out1[i] - s->enc_out[i]));
     double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps), *ratio = malloc(sizeof(double) * reps);
-    double sim[2] = {0, 0};
-    for (int r = 0; r < reps; r++) {
-        m->enc2d = NULL;
-        double s0 = s->stats.sim_seconds;
-        t1[r] = pass(s, ids, comm.tp);
-        m->enc2d = two;
-        double s1 = s->stats.sim_seconds;
-        t2[r] = pass(s, ids, comm.tp);
-        sim[0] += s1 - s0;
-        sim[1] += s->stats.sim_seconds - s1;
-        ratio[r] = t2[r] / t1[r];
-    }
+    double *t[2] = {t1, t2}, sim[2];
+    time_pairs(m, two, s, ids, comm.tp, reps, t, ratio, sim);
     if (comm.world_rank == 0) {
-        double *t[2] = {t1, t2};
         for (int k = 0; k < 2; k++) {
             double med = median(t[k], reps);
             printf("RESULT layout=%s tp=%d grid=%s batch=%d len=%d median_s=%.4f min_s=%.4f max_s=%.4f "
                    "tokens_per_s=%.1f sim_s=%.4f\n",
                    k ? "2d" : "1d", comm.tp_size, k ? gshort : "1-D", B, L, med, t[k][0], t[k][reps - 1], N / med,
-                   sim[k] / reps);
+                   sim[k]);
         }
         double med = median(ratio, reps);
         printf("RATIO tp=%d grid=%s batch=%d len=%d t2d_over_t1d median=%.3f min=%.3f max=%.3f max_abs_diff=%.2e\n",

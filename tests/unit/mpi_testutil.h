@@ -4,6 +4,7 @@
 #ifndef T5G_MPI_TESTUTIL_H
 #define T5G_MPI_TESTUTIL_H
 #include "testutil.h"
+#include "fixture_util.h"
 #include "t5g.h"
 #include "backend/backend.h"
 #include <mpi.h>
@@ -40,6 +41,35 @@ static inline int mpi_test_run(CU_SuiteInfo *suites) {
     MPI_Allreduce(&fails, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     CU_cleanup_registry();
     return any ? 1 : 0;
+}
+
+/* fn(dir, name) on every forward fixture (tests/fixtures/fwd, sorted: the same order on every
+ * rank) whose model splits over this TP size; the others are named and left out (such layouts
+ * must fail cleanly: tested elsewhere).  Returns how many ran. */
+static inline int mpi_each_fwd_fixture(void (*fn)(const char *dir, const char *name)) {
+    char names[64][256];
+    int n = fixture_cases("fwd", names, 64), ran = 0;
+    CU_ASSERT_FATAL(n > 0);
+    for (int i = 0; i < n; i++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
+        int splits = fixture_splits(dir, g_comm.tp_size);
+        CU_ASSERT_FATAL(splits >= 0);
+        if (!splits) {
+            if (g_comm.world_rank == 0) printf("\n  %-10s TP=%d not a valid layout: %s", names[i], g_comm.tp_size, t5g_last_error());
+            continue;
+        }
+        fn(dir, names[i]);
+        ran++;
+    }
+    if (g_comm.world_rank == 0) printf("\n");
+    return ran;
+}
+
+/* Once every rank is done with the shared file h5, rank 0 removes it. */
+static inline void mpi_unlink_shared(const char *h5) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_comm.world_rank == 0) unlink(h5);
 }
 
 static inline int mpi_test_end(int rc) {

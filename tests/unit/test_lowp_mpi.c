@@ -102,8 +102,7 @@ static void with_file(const char *dtype) {
     if (t5g_cpu_bf16act_check() == 0) compare(h5, "bf16-act", 2e-3);
     else if (g_comm.world_rank == 0) printf(" (bf16-act: no AVX512-BF16 on this CPU, not compared)");
     compare(h5, "int8", 1e-5);  /* row-split projections agree on the activation row maxima */
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (g_comm.world_rank == 0) unlink(h5);
+    mpi_unlink_shared(h5);
 }
 
 static void test_from_f32(void) { with_file("f32"); }

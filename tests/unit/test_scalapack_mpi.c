@@ -128,28 +128,12 @@ static void run_case(const char *dir, const char *name) {
     t5g_model_free(one);
     t5g_model_free(two);
     fixture_batch_free(&b);
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (g_comm.world_rank == 0) unlink(g_h5);
+    mpi_unlink_shared(g_h5);
 }
 
 static void test_fixtures(void) {
-    char names[64][256];
-    int n = fixture_cases("fwd", names, 64), ran = 0; /* sorted: the same order on every rank */
-    CU_ASSERT_FATAL(n > 0);
-    for (int i = 0; i < n; i++) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
-        int splits = fixture_splits(dir, g_comm.tp_size);
-        CU_ASSERT_FATAL(splits >= 0);
-        if (!splits) {
-            if (g_comm.world_rank == 0) printf("\n  %-10s TP=%d not a valid layout", names[i], g_comm.tp_size);
-            continue;
-        }
-        run_case(dir, names[i]);
-        ran++;
-    }
-    if (g_comm.world_rank == 0) printf("\n");
-    CU_ASSERT(ran >= 2); /* the fixtures that split at TP <= 4 (mha, gqa, ...) must not all vanish */
+    /* the fixtures that split at TP <= 4 (mha, gqa, ...) must not all vanish */
+    CU_ASSERT(mpi_each_fwd_fixture(run_case) >= 2);
 }
 
 /* bad specs, a grid of the wrong size, weights that PSGEMM cannot take: one clear error each */
@@ -196,8 +180,7 @@ static void test_errors(void) {
     CU_ASSERT_EQUAL(t5g_enc2d_attach(m, &two), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(t5g_last_error(), "float32"));
     t5g_model_free(m);
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (g_comm.world_rank == 0) unlink(g_h5);
+    mpi_unlink_shared(g_h5);
 }
 
 /* the planner's cost model: no communication on one rank; latency-bound small batches favour 1-D */

@@ -121,30 +121,11 @@ static void run_case(const char *dir, const char *name) {
     t5g_model_free(tp);
     t5g_model_free(ref);
     fixture_batch_free(&fb);
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (g_comm.world_rank == 0) unlink(h5);
+    mpi_unlink_shared(h5);
 }
 
 static void test_fixtures(void) {
-    char names[64][256];
-    int n = fixture_cases("fwd", names, 64);  /* sorted: the same order on every rank */
-    CU_ASSERT_FATAL(n > 0);
-    int ran = 0;
-    for (int i = 0; i < n; i++) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/fwd/%s", fixtures_dir(), names[i]);
-        /* skip layouts the fixture cannot split (e.g. 2 heads at TP=4): they must fail cleanly */
-        int splits = fixture_splits(dir, g_comm.tp_size);
-        CU_ASSERT_FATAL(splits >= 0);
-        if (!splits) {
-            if (g_comm.world_rank == 0) printf("\n  %-10s TP=%d not a valid layout: %s", names[i], g_comm.tp_size, t5g_last_error());
-            continue;
-        }
-        run_case(dir, names[i]);
-        ran++;
-    }
-    if (g_comm.world_rank == 0) printf("\n");
-    CU_ASSERT(ran > 0);  /* some fixture splits at this TP size: the comparison really ran */
+    CU_ASSERT(mpi_each_fwd_fixture(run_case) > 0);  /* some fixture splits at this TP size: the comparison really ran */
 }
 
 /* nh % T != 0 and nkv neither multiple nor divisor of T are refused with a clear message. */
