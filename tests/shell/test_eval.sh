@@ -35,6 +35,19 @@ for task in wmt14-en-fr cnn-dailymail squad-v2; do
     cat "$tmp/$task.log"
 done
 
+echo "== the bundled demo model stores its content sha256: results.json records it, nothing re-hashed"
+if [ "$MODEL" = models/demo/t5gemma-demo.h5 ]; then
+    stored=$(h5dump -a content_sha256 "$MODEL" | sed -n 's/.*(0): "\([0-9a-f]\{64\}\)".*/\1/p')
+    [[ $stored =~ ^[0-9a-f]{64}$ ]] || fail "$MODEL has no content_sha256 attribute"
+    $T5G eval --task wmt14-en-fr "${COMMON[@]}" --limit 2 --out "$tmp/hash" > /dev/null 2> "$tmp/hash.err"
+    ! grep -q "no stored content sha256" "$tmp/hash.err" || fail "eval re-hashed the demo model: $(cat "$tmp/hash.err")"
+    rec=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['model']['sha256'])" "$tmp/hash/results.json")
+    [ "$rec" = "$stored" ] || fail "results.json model sha256 $rec is not the stored $stored"
+    $T5G model verify -m "$MODEL" -q > /dev/null || fail "the stored content sha256 of $MODEL does not verify"
+else
+    echo "skipped: no bundled demo model"
+fi
+
 echo "== kill the whole job midway, rerun: same scores as an uninterrupted run"
 $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/full" > /dev/null
 $T5G eval --task cnn-dailymail "${BASE[@]}" --beams 1 --limit 80 --batch-size 1 --out "$tmp/killed" > /dev/null 2>&1 &
