@@ -492,6 +492,18 @@ int ter_edits(const char *hyp, const char *ref, long long *edits, long long *ref
     return rc;
 }
 
+/* sacreBLEU preprocesses each reference twice: Metric._cache_references tokenizes the lines, then
+ * TER._extract_reference_info tokenizes them again (the hypothesis only once).  The second pass is
+ * not a no-op with --normalized ("a..1" -> "a . .1" -> "a . . 1"). */
+static int ref_tokenize(const char *s, size_t n, const ter_opts *o, char **out) {
+    char *once = NULL;
+    size_t once_n = 0;
+    T5G_TRY(ter_tokenize(s, n, o, &once, &once_n));
+    int rc = ter_tokenize(once, once_n, o, out, NULL);
+    free(once);
+    return rc;
+}
+
 /* TER._compute_segment_statistics: [fewest edits, average reference length] */
 static int segment_stats(const char *h, size_t hn, const char *const *refs, const size_t *lens, size_t nr,
                          const ter_opts *o, long long *edits, double *avg_len) {
@@ -499,7 +511,7 @@ static int segment_stats(const char *h, size_t hn, const char *const *refs, cons
     int **ids = calloc(nr + 1, sizeof *ids), *counts = calloc(nr + 1, sizeof *counts);
     int rc = texts && ids && counts ? 0 : T5G_FAIL("out of memory");
     if (!rc) rc = ter_tokenize(h, hn, o, &texts[0], NULL);
-    for (size_t r = 0; r < nr && !rc; r++) rc = ter_tokenize(refs[r], lens[r], o, &texts[r + 1], NULL);
+    for (size_t r = 0; r < nr && !rc; r++) rc = ref_tokenize(refs[r], lens[r], o, &texts[r + 1]);
     if (!rc) rc = intern_words(texts, nr + 1, ids, counts);
     long long best = INT_INFINITY, ref_lengths = 0;
     for (size_t r = 0; r < nr && !rc; r++) {
