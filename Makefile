@@ -80,6 +80,10 @@ build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# eval/punkt_data.c links in NLTK's English Punkt tables with .incbin: rebuild it when they change
+PUNKT_TABLES := $(wildcard eval/punkt_english/*.txt eval/punkt_english/*.tab)
+build/obj/eval/punkt_data.o build/pic/eval/punkt_data.o build/fuzz/obj/eval/punkt_data.o: $(PUNKT_TABLES)
+
 build/obj/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c -o $@ $<

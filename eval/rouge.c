@@ -4,6 +4,8 @@
 #include "rouge.h"
 #include "core/hash.h"
 #include "porter.h"
+#include "punkt.h"
+#include "unicode.h"
 #include "mt19937.h"
 #include "core/err.h"
 #include <math.h>
@@ -53,6 +55,8 @@ struct rouge_scorer {
     size_t cnt_cap;
     unsigned char *mark;
     size_t mark_cap;
+    int split_summaries; /* rougeLsum sentences from Punkt (nltk.sent_tokenize) instead of "\n" */
+    u8buf split_t, split_p;
 };
 
 /* Grow *p (elements of size sz) to hold at least need; records an error on failure. */
@@ -168,6 +172,8 @@ void rouge_scorer_free(rouge_scorer *s) {
     free(s->cnt_r);
     free(s->cnt_c);
     free(s->mark);
+    u8buf_free(&s->split_t);
+    u8buf_free(&s->split_p);
     free(s);
 }
 
@@ -438,10 +444,41 @@ static int score_lsum(rouge_scorer *s, rouge_score *out) {
     return rc;
 }
 
+void rouge_scorer_split_summaries(rouge_scorer *s, int on) {
+    s->split_summaries = on != 0;
+}
+
+/* get_sents with split_summaries: nltk.sent_tokenize(text), empty sentences dropped, here
+ * joined by "\n" with any "\n" inside a sentence made a space.  Sentence boundaries never fall
+ * inside a token and the text between sentences is white space, so every token stays the
+ * same: only the sentence ranges that rougeLsum uses change. */
+static int punkt_lines(const char *text, size_t len, u8buf *out) {
+    punkt_span *sp = NULL;
+    size_t n = 0;
+    out->n = 0;
+    T5G_TRY(punkt_sentences(text, len, &sp, &n));
+    int rc = u8buf_put(out, "", 0);
+    for (size_t k = 0; k < n && !rc; k++) {
+        if (sp[k].end <= sp[k].start) continue;
+        if (out->n) rc = u8buf_putc(out, '\n');
+        for (size_t i = sp[k].start; i < sp[k].end && !rc; i++) rc = u8buf_putc(out, text[i] == '\n' ? ' ' : text[i]);
+    }
+    free(sp);
+    return rc;
+}
+
 int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len, const char *prediction,
                      size_t prediction_len, rouge_score *out) {
     T5G_CHECK(s && out && (target || !target_len) && (prediction || !prediction_len),
               "rouge_score_pair: NULL argument");
+    if (s->split_summaries) {
+        T5G_TRY(punkt_lines(target ? target : "", target_len, &s->split_t));
+        T5G_TRY(punkt_lines(prediction ? prediction : "", prediction_len, &s->split_p));
+        target = s->split_t.p;
+        target_len = s->split_t.n;
+        prediction = s->split_p.p;
+        prediction_len = s->split_p.n;
+    }
     T5G_TRY(tokenize(s, target ? target : "", target_len, &s->tt, &s->ts));
     T5G_TRY(tokenize(s, prediction ? prediction : "", prediction_len, &s->pt, &s->ps));
     for (int i = 0; i < s->ntypes; i++) {

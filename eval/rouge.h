@@ -69,6 +69,10 @@ const char *rouge_type_name(rouge_type t, char *buf, size_t n);
 rouge_scorer *rouge_scorer_new(const rouge_type *types, int ntypes, int use_stemmer);
 void rouge_scorer_free(rouge_scorer *s);
 
+/* rouge-score's split_summaries=True: rougeLsum sentences come from nltk.sent_tokenize
+ * (eval/punkt.h) instead of "\n" (text must then be valid UTF-8).  Off by default. */
+void rouge_scorer_split_summaries(rouge_scorer *s, int on);
+
 /* RougeScorer.score(target, prediction) - target first.  out[i] is for types[i].
  * Texts are byte ranges (need not be NUL-terminated; NUL is a separator). */
 int rouge_score_pair(rouge_scorer *s, const char *target, size_t target_len, const char *prediction,

@@ -205,6 +205,31 @@ int py_isalnum(uint32_t cp) {
     }
 }
 
+/* Other_Uppercase / Other_Lowercase (Unicode 14): cased in str.isupper / islower but not Lu / Ll */
+static const uint32_t k_other_upper[][2] = {
+    {0x2160, 0x216F}, {0x24B6, 0x24CF}, {0x1F130, 0x1F149}, {0x1F150, 0x1F169}, {0x1F170, 0x1F189}};
+static const uint32_t k_other_lower[][2] = {
+    {0xAA, 0xAA},     {0xBA, 0xBA},     {0x2B0, 0x2B8},     {0x2C0, 0x2C1},     {0x2E0, 0x2E4},     {0x345, 0x345},
+    {0x37A, 0x37A},   {0x1D2C, 0x1D6A}, {0x1D78, 0x1D78},   {0x1D9B, 0x1DBF},   {0x2071, 0x2071},   {0x207F, 0x207F},
+    {0x2090, 0x209C}, {0x2170, 0x217F}, {0x24D0, 0x24E9},   {0x2C7C, 0x2C7D},   {0xA69C, 0xA69D},   {0xA770, 0xA770},
+    {0xA7F8, 0xA7F9}, {0xAB5C, 0xAB5F}, {0x10780, 0x10780}, {0x10783, 0x10785}, {0x10787, 0x107B0}, {0x107B2, 0x107BA}};
+
+static int in_pairs(const uint32_t (*t)[2], size_t n, uint32_t cp) {
+    for (size_t i = 0; i < n; i++)
+        if (cp >= t[i][0] && cp <= t[i][1]) return 1;
+    return 0;
+}
+
+int py_isupper(uint32_t cp) {
+    if (cp < 0x80) return cp >= 'A' && cp <= 'Z';
+    return py_category(cp) == UTF8PROC_CATEGORY_LU || in_pairs(k_other_upper, 5, cp);
+}
+
+int py_islower(uint32_t cp) {
+    if (cp < 0x80) return cp >= 'a' && cp <= 'z';
+    return py_category(cp) == UTF8PROC_CATEGORY_LL || in_pairs(k_other_lower, 24, cp);
+}
+
 int py_isword(uint32_t cp) {
     return cp == '_' || py_isalnum(cp);
 }

@@ -40,6 +40,8 @@ size_t u8_prev(const char *s, size_t i);
 int py_isspace(uint32_t cp);         /* str.isspace / split() / strip() whitespace (= re \s) */
 int py_isalnum(uint32_t cp);         /* str.isalnum */
 int py_isword(uint32_t cp);          /* re \w on str: isalnum or '_' */
+int py_isupper(uint32_t cp);         /* str.isupper of one character */
+int py_islower(uint32_t cp);         /* str.islower of one character */
 int py_iscased(uint32_t cp);         /* Unicode Cased (for the final-sigma rule of lower()) */
 int py_iscaseignorable(uint32_t cp); /* Unicode Case_Ignorable */
 

@@ -4,8 +4,8 @@
  * Flags (absl syntax: --name=value, --name value, -name=value; booleans --name, --noname,
  * --name=true|false|t|f|1|0 in any case): target_filepattern, prediction_filepattern,
  * output_filename (required), rouge_types (default rouge1,rouge2,rougeL), use_stemmer,
- * aggregate (default true), split_summaries (only false: true needs NLTK's Punkt sentence
- * splitter, not in t5g), delimiter (default "\n"), and the extension --seed (see below).
+ * aggregate (default true), split_summaries (rougeLsum sentences from nltk.sent_tokenize:
+ * eval/punkt.h), delimiter (default "\n"), and the extension --seed (see below).
  *
  * What io.py does and we do the same way:
  *   files   glob.glob(pattern) for each side (no brace expansion, '*' skips dot files, a
@@ -39,15 +39,15 @@ static const char *USAGE =
     "usage: t5g score rouge --target_filepattern=PAT --prediction_filepattern=PAT\n"
     "                       --output_filename=FILE [--rouge_types=rouge1,rouge2,rougeL]\n"
     "                       [--use_stemmer[=true|false]] [--noaggregate] [--delimiter=STR]\n"
-    "                       [--split_summaries=false] [--seed=S]\n"
+    "                       [--split_summaries] [--seed=S]\n"
     "The command line and CSV of rouge-score 0.1.2 (python -m rouge_score.rouge), absl flag\n"
     "syntax (--flag=value, --flag value, --flag / --noflag for booleans).  Files matching each\n"
     "pattern are paired in sorted order; records are split on --delimiter (default newline).\n"
     "  --aggregate (default)  CSV score_type,low,mid,high: bootstrap 95% interval, 1000 samples,\n"
     "                         numpy's random stream after numpy.random.seed(S), S = --seed (0)\n"
     "  --noaggregate          CSV id,<type>-P,<type>-R,<type>-F,... one row per record\n"
-    "  --split_summaries=true is not supported (needs NLTK Punkt): put one sentence per line\n"
-    "                         inside a record (e.g. --delimiter) for rougeLsum.\n"
+    "  --split_summaries      rougeLsum sentences from NLTK's Punkt splitter (nltk.sent_tokenize,\n"
+    "                         English punkt_tab) instead of newlines\n"
     "The other form, t5g score rouge --targets T --predictions P, is listed by --help without\n"
     "rouge-score flags.\n";
 
@@ -93,7 +93,7 @@ int rouge_compat_wanted(int argc, char **argv) {
 
 typedef struct {
     const char *v[F_COUNT];
-    int stem, aggregate;
+    int stem, aggregate, split;
     uint32_t seed;
     rouge_type types[ROUGE_MAX_TYPES];
     int ntypes;
@@ -143,9 +143,7 @@ static int parse(int argc, char **argv, cfg *c) {
             if (neg) b = 0;
             if (k == F_STEM) c->stem = b;
             else if (k == F_AGG) c->aggregate = b;
-            else
-                T5G_CHECK(!b, "--split_summaries=true is not supported: it needs NLTK's Punkt "
-                              "sentence splitter; put one sentence per line inside each record instead");
+            else c->split = b;
             continue;
         }
         if (eq) c->v[k] = eq + 1;
@@ -347,6 +345,7 @@ static int run(const cfg *c) {
         goto done;
     }
     s = rouge_scorer_new(c->types, c->ntypes, c->stem);
+    if (s) rouge_scorer_split_summaries(s, c->split);
     if (!s) goto done;
     for (size_t i = 0; i < nt; i++)
         if (score_files(s, c->ntypes, tg.gl_pathv[i], pg.gl_pathv[i], c->v[F_DELIM], &r)) goto done;

@@ -11,22 +11,31 @@ unseeded run keeps the header, the row names and their order, and differs only i
 
 Writes tests/fixtures/rouge_cli/:
   in/*.targets, in/*.decodes   the inputs (shards for the glob cases, \\r\\n, a missing final
-                               delimiter, '|||'-delimited multi-sentence records, Unicode)
+                               delimiter, '|||'-delimited multi-sentence records, Unicode;
+                               split.*: CNN/DM-like paragraphs for --split_summaries)
   cases.json                   [{"name", "seed", "args": [...], "expected": "<name>.csv"}];
                                in args "{D}" is the fixture folder, "{OUT}" the output file
   <name>.csv                   what rouge-score wrote
 
-Run:  python3 tests/reference/make_rouge_cli_fixtures.py   (rouge-score 0.1.2, numpy, absl)
+--split_summaries=true makes rouge-score call nltk.sent_tokenize: NLTK (3.10) then loads the
+English punkt_tab tables this repository ships (eval/punkt_english/), through NLTK_DATA set
+to a private copy, so both sides use the same Punkt parameters.
+
+Run:  python3 tests/reference/make_rouge_cli_fixtures.py   (rouge-score 0.1.2, numpy, absl, nltk)
 """
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.normpath(os.path.join(HERE, "..", "fixtures", "rouge_cli"))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import make_punkt_fixtures  # noqa: E402  (its paragraph generator)
 RUNNER = ("import sys, numpy, runpy; numpy.random.seed(int(sys.argv.pop(1))); "
           "runpy.run_module('rouge_score.rouge', run_name='__main__', alter_sys=True)")
 WORDS = ("the a of to in police said on monday government minister officials report people "
@@ -72,6 +81,21 @@ def make_inputs():
     write("one.decodes", "the police said forty people were rescued\n")
     write("empty.targets", "")
     write("empty.decodes", "")
+    # --split_summaries: one paragraph a line (CNN/DM highlights and article leads with the
+    # newlines made spaces, and generated paragraphs), and '|||' records that keep newlines
+    arts = []
+    with open(os.path.join(ROOT, "datasets", "samples", "cnn_dailymail", "test.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            arts.append((r["highlights"], r["article"]))
+    prng = random.Random(606)
+    t = [h.replace("\n", " ") for h, _ in arts] + [make_punkt_fixtures.paragraph(prng).replace("\n", " ") for _ in range(60)]
+    p = [" ".join(a.split(". ")[:3]) for _, a in arts] + [make_punkt_fixtures.paragraph(prng).replace("\n", " ")
+                                                          for _ in range(60)]
+    write("split.targets", "\n".join(t) + "\n")
+    write("split.decodes", "\n".join(p) + "\n")
+    write("splitml.targets", "|||".join(make_punkt_fixtures.paragraph(prng) for _ in range(50)) + "|||")
+    write("splitml.decodes", "|||".join(make_punkt_fixtures.paragraph(prng) for _ in range(50)) + "|||")
 
 
 CASES = [
@@ -91,6 +115,14 @@ CASES = [
                        "--output_filename={OUT}", "--rouge_types=rouge1,rouge2,rouge9,rougeL,rougeLsum"]),
     ("empty", 0, ["--target_filepattern={D}/in/empty.targets", "--prediction_filepattern={D}/in/empty.decodes",
                   "--output_filename={OUT}"]),
+    ("split_summaries", 5, ["--target_filepattern={D}/in/split.targets", "--prediction_filepattern={D}/in/split.decodes",
+                            "--output_filename={OUT}", "--split_summaries=true", "--rouge_types=rougeLsum,rouge1,rougeL"]),
+    ("split_noaggregate", 0, ["--target_filepattern={D}/in/split.targets", "--prediction_filepattern={D}/in/split.decodes",
+                              "--output_filename={OUT}", "--split_summaries", "--noaggregate", "--use_stemmer",
+                              "--rouge_types=rougeLsum"]),
+    ("split_multiline", 0, ["--target_filepattern={D}/in/splitml.targets", "--prediction_filepattern={D}/in/splitml.decodes",
+                            "--output_filename={OUT}", "--split_summaries", "--noaggregate", "--delimiter=|||",
+                            "--rouge_types=rougeLsum,rouge2"]),
 ]
 
 
@@ -100,12 +132,20 @@ def run_cli(seed, args, out):
         cmd = [sys.executable, "-m", "rouge_score.rouge"] + argv
     else:
         cmd = [sys.executable, "-c", RUNNER, str(seed)] + argv
-    subprocess.run(cmd, check=True, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, NLTK_DATA=NLTK_DATA))
     with open(out, encoding="utf-8") as f:
         return f.read()
 
 
+NLTK_DATA = ""
+
+
 def main():
+    global NLTK_DATA
+    NLTK_DATA = tempfile.mkdtemp()
+    shutil.copytree(make_punkt_fixtures.TABLES, os.path.join(NLTK_DATA, "tokenizers", "punkt_tab", "english"),
+                    ignore=shutil.ignore_patterns("LICENSE*", "README*"))
     make_inputs()
     manifest = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,6 +163,7 @@ def main():
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
+    shutil.rmtree(NLTK_DATA)
 
 
 if __name__ == "__main__":
