@@ -27,7 +27,7 @@
 #endif
 
 typedef struct {
-    const char *task, *model, *data, *out, *device, *no_answer;
+    const char *task, *model, *data, *out, *device, *no_answer, *tokenizer;
     int tp, threads, limit, max_input, quiet;
     cli_gen_flags g; /* the generation flags shared with generate (gen_options.h) */
 } eval_args;
@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, eval_args *a) {
     arg_spec specs[16 + CLI_GEN_NSPECS] = {
         {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
+        {"--tokenizer", ARG_STR, &a->tokenizer, "SentencePiece model (default: the checkpoint's), as generate"},
         {"--data", ARG_STR, &a->data, "prepared data folder (datasets/prepare.py --out)"},
         {"--out", ARG_STR, &a->out, "run folder, e.g. results/RUN (rerun to resume)"},
         {"--tp", ARG_INT, &a->tp, "tensor-parallel size (default: all ranks)"},
@@ -58,7 +59,7 @@ static int parse(int argc, char **argv, eval_args *a) {
         {"-q|--quiet", ARG_FLAG, &a->quiet, "no progress output"},
         {"--device", ARG_STR, &a->device, "cpu (default) or cuda (build with make CUDA=1)"},
     };
-    int ns = 11;
+    int ns = 12;
     ns += cli_gen_specs(&a->g, specs + ns);
     int rc = args_parse(argc, argv, specs, ns,
                         "usage: mpirun -np N t5g eval --task TASK -m MODEL.h5 --data DIR --out results/RUN [options]",
@@ -88,11 +89,12 @@ static int has_outputs(const char *out) {
 /* OUT/run.json: what the predictions there depend on.  Batch size and the TP/DP layout are
  * left out on purpose: predictions do not depend on them (any layout may resume a run). */
 static int check_fingerprint(const eval_cfg *c, const cli_gen_flags *g, const t5g_model *m, const eval_stats *st,
-                             const char *model_sha) {
+                             const char *model_sha, const char *tok_path) {
+    char tok[65] = "none", path[4200], hint[4400];
+    if (tok_path) T5G_TRY(t5g_sha256_file(tok_path, tok)); /* --tokenizer, as generate records it */
+    else if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, tok);
     cJSON *fp = t5g_fingerprint_new("eval");
     T5G_CHECK(fp, "out of memory");
-    char tok[65] = "none", path[4200], hint[4400];
-    if (m->spm_model) t5g_sha256_buf(m->spm_model, m->spm_model_len, tok);
     cJSON_AddStringToObject(fp, "task", c->task->name);
     cJSON_AddStringToObject(fp, "model_sha256", model_sha);
     if (m->wdtype != T5G_DT_F32)
@@ -385,7 +387,7 @@ int cmd_eval(int argc, char **argv) {
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
     t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
-    fail = !m || cli_gen_prepare(&a.g, m, NULL) != 0; /* every rank: stop strings, --target-prefix */
+    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0; /* every rank: stop strings, --target-prefix */
     if (t5g_any_failed(comm.world, fail)) {
         cli_gen_free(&a.g);
         t5g_model_free(m);
@@ -398,22 +400,25 @@ int cmd_eval(int argc, char **argv) {
     /* only world rank 0 reads the data files here; the counts are broadcast */
     memset(&st, 0, sizeof st);
     fail = t5g_gen_validate(&cfg.gen) != 0;
+    if (!fail && comm.tp_rank == 0) { /* before the run folder: a bad --tokenizer leaves nothing */
+        if (a.tokenizer) fail = !(tok = t5g_tokenizer_from_file(a.tokenizer));
+        else if (!m->spm_model)
+            fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); pass --tokenizer or convert with a "
+                            "tokenizer.model",
+                            a.model) != 0;
+        else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));
+    }
     char model_sha[65] = "";
     if (!fail && comm.world_rank == 0) fail = eval_scan(&cfg, comm.dp_size, &st) != 0;
     if (!fail && comm.world_rank == 0) fail = t5g_ckpt_model_sha256(a.model, model_sha) != 0; /* stored at convert */
     /* the folder only after the model and every sample passed their checks: bad input leaves nothing */
     if (!fail && comm.world_rank == 0) fail = t5g_mkdirs(pred_dir) != 0;
-    if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, &a.g, m, &st, model_sha) != 0;
+    if (!fail && comm.world_rank == 0) fail = check_fingerprint(&cfg, &a.g, m, &st, model_sha, a.tokenizer) != 0;
     int64_t counts[3] = {st.num_shards, st.samples, st.samples_group0};
     MPI_Bcast(counts, 3, MPI_INT64_T, 0, comm.world);
     st.num_shards = (int)counts[0];
     st.samples = counts[1];
     st.samples_group0 = counts[2];
-    if (!fail && comm.tp_rank == 0) {
-        if (!m->spm_model)
-            fail = T5G_FAIL("%s has no tokenizer (tokenizer/spm_model); convert with a tokenizer.model", a.model) != 0;
-        else fail = !(tok = t5g_tokenizer_from_bytes(m->spm_model, m->spm_model_len));
-    }
     if (!t5g_any_failed(comm.world, fail)) {
         t5g_progress prog;
         char label[96]; /* world rank 0 reports DP group 0's shards */
