@@ -16,8 +16,8 @@ PY
 
 # the model: the bundled demo model if present, else a random tiny model with the demo tokenizer
 MODEL=models/demo/t5gemma-demo.h5
+SPM=models/demo/tokenizer.model   # the demo model's own tokenizer, as a file
 if [ ! -f "$MODEL" ]; then
-    SPM=models/demo/tokenizer.model
     [ -f "$SPM" ] || SPM=tests/fixtures/tokenizer/bpe.model
     tiny_spm_model 5 "$tmp/model.h5" "$SPM"
     MODEL=$tmp/model.h5
@@ -47,6 +47,17 @@ if [ "$MODEL" = models/demo/t5gemma-demo.h5 ]; then
 else
     echo "skipped: no bundled demo model"
 fi
+
+echo "== --tokenizer (as generate): the model's own tokenizer as a file gives the same scores; bad ones fail cleanly"
+$T5G eval --task wmt14-en-fr "${COMMON[@]}" --limit 24 --tokenizer "$SPM" --out "$tmp/tok" > /dev/null
+same_scores "$tmp/wmt14-en-fr/results.json" "$tmp/tok/results.json" || fail "--tokenizer with the same model changed the scores"
+rec=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['tokenizer_sha256'])" "$tmp/tok/run.json")
+[ "$rec" = "$(sha256sum "$SPM" | cut -d' ' -f1)" ] || fail "run.json tokenizer_sha256 $rec is not the --tokenizer file's"
+expect_error "nonexistent.model" $T5G eval --task wmt14-en-fr "${COMMON[@]}" --limit 2 --tokenizer "$tmp/nonexistent.model" --out "$tmp/badtok"
+[ ! -e "$tmp/badtok" ] || fail "a missing --tokenizer left a run folder"
+echo "not a model" > "$tmp/junk.model"
+expect_error "SentencePiece" $T5G eval --task wmt14-en-fr "${COMMON[@]}" --limit 2 --tokenizer "$tmp/junk.model" --out "$tmp/badtok"
+[ ! -e "$tmp/badtok" ] || fail "a bad --tokenizer left a run folder"
 
 echo "== kill the whole job midway, rerun: same scores as an uninterrupted run"
 $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/full" > /dev/null
