@@ -14,7 +14,9 @@ Writes (deterministic, seeded), in tests/fixtures/bleu/:
   chrf.jsonl      CHRF sentence_score / corpus_score: options, texts (pool index or inline
                   string; null = None reference; or "corpus": line of corpus.jsonl),
                   repr(score), summed statistics, text line (long and short signature), JSON
-  ter.jsonl       TER likewise (repr(score), num_edits, repr(ref_length))
+  ter.jsonl       TER likewise (repr(score), num_edits, repr(ref_length)); its last ~300 rows
+                  are random repeated-word cases (retok_cases) with tokens that --normalized
+                  splits again on sacreBLEU's second tokenization of the references
   ter_tok.jsonl   TercomTokenizer outputs and translation_edit_rate of token lists
   cli/chrf_ter_cases.json  stdout / exit status of `sacrebleu -m chrf|ter ...` (key "stdin":
                   the file piped in instead of -i; "dash_i": t5g is also given `-i -`)
@@ -91,6 +93,35 @@ def long_shift_cases(rng):
         cases.append(([' '.join(hyp)], [[' '.join(ref)]]))
     ref = ' '.join('x%d' % (i % 7) for i in range(120))
     cases.append(([' '.join(reversed(ref.split()))], [[ref]]))
+    return cases
+
+
+RETOK_VOCAB = ['the', 'a', 'cat', 'sat', 'on', 'mat', 'The', '.', ',', 'a..1', 'x.,y', '3.5', "it's",
+               "John's's", '(x)', '1-2', '1--2', '&amp;amp;', '&quot;', 'N.Y.', '!', '1,000', '東京。', 'ẞ']
+
+
+def retok_cases(rng):
+    """Repeated words and tokens that --normalized splits further on a second pass: sacreBLEU
+    tokenizes references twice (Metric._cache_references, then TER._extract_reference_info)."""
+    cases = [(['a..1 b'], [['a..1 b'], ['x y']]), (['a . .1'], [['a..1']]), (["it's's"], [["it's's"]])]
+    for k in range(300):
+        few = rng.sample(RETOK_VOCAB, rng.randint(3, 10))
+        ref = [rng.choice(few) for _ in range(rng.randint(1, 30))]
+        hyp = list(ref)
+        for _ in range(rng.randint(0, 3)):  # block moves and substitutions
+            if len(hyp) > 2:
+                a = rng.randrange(len(hyp) - 1)
+                block = hyp[a:a + rng.randint(1, 6)]
+                del hyp[a:a + len(block)]
+                b = rng.randrange(len(hyp) + 1)
+                hyp[b:b] = block
+            if hyp and rng.random() < 0.5:
+                hyp[rng.randrange(len(hyp))] = rng.choice(RETOK_VOCAB)
+        refs = [[' '.join(ref)]] + ([[' '.join(rng.sample(ref, len(ref)))]] if k % 2 else [])
+        if k % 10 == 9:  # a three-segment corpus
+            cases.append(([' '.join(hyp), ' '.join(ref), ''], [r + [' '.join(hyp), 'a..1'] for r in refs]))
+        else:
+            cases.append(([' '.join(hyp)], refs))
     return cases
 
 
@@ -174,6 +205,11 @@ def make_metric(kind, rng, pool, corpus):
             rows.append(record(kind, metric(o), o, hyps, streams, pool, False))
             if len(hyps) == 1:
                 rows.append(record(kind, metric(o), o, hyps, streams, pool, True))
+    if kind == 'ter':  # own generators: the rows above stay as they were
+        opt_rng = random.Random(18)
+        for hyps, streams in retok_cases(random.Random(6)):
+            o = rand_ter_opts(opt_rng)
+            rows.append(record(kind, metric(o), o, hyps, streams, pool, len(hyps) == 1))
     with open(os.path.join(BDIR, kind + '.jsonl'), 'w', encoding='utf-8') as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + '\n')
