@@ -8,7 +8,8 @@
  *             NLTK's Porter stemmer (porter.h).
  *   rougeN  = clipped n-gram overlap, P = hits/max(#pred n-grams,1), R = hits/max(#target n-grams,1)
  *   rougeL  = LCS of the whole token lists (0,0,0 if either is empty)
- *   rougeLsum = summary-level union LCS over sentences split on "\n" only, with rouge-score's
+ *   rougeLsum = summary-level union LCS over sentences split on "\n" only (or, with
+ *             rouge_scorer_split_summaries, by nltk.sent_tokenize), with rouge-score's
  *             backtracking tie rule and hit counting.
  *   F = (2*P*R)/(P+R), or 0 if P+R == 0.
  * Text is UTF-8; bytes that are not part of [A-Za-z0-9], U+0130 or U+212A are separators, so
