@@ -26,6 +26,62 @@ static int cmpd(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Random weights (and their bf16 / per-row int8 copies) and activations, the same on every run. */
+static void fill(float *wf, float *x, uint16_t *wb, int8_t *wq, float *sc, int N, int K, int M) {
+    unsigned r = 1;
+    for (size_t i = 0; i < (size_t)N * K; i++) {
+        r = r * 1664525u + 1013904223u;
+        wf[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
+    }
+    for (size_t i = 0; i < (size_t)M * K; i++) {
+        r = r * 1664525u + 1013904223u;
+        x[i] = 4.0f * ((float)(r >> 8) / 16777216.0f - 0.5f);
+    }
+    for (int n = 0; n < N; n++) {
+        float amax = 0;
+        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(wf[(size_t)n * K + k]));
+        sc[n] = amax / 127.0f;
+        for (int k = 0; k < K; k++) {
+            wb[(size_t)n * K + k] = t5g_f32_to_bf16(wf[(size_t)n * K + k]);
+            wq[(size_t)n * K + k] = (int8_t)rintf(wf[(size_t)n * K + k] / sc[n]);
+        }
+    }
+}
+
+/* One dtype: product, soft-cap pass and fused op timed interleaved (ta: argmax after the fused op), then the
+ * fused == separate check, printed as one row. */
+static void bench_dtype(const t5g_backend *be, const t5g_wmat *Wd, const char *name, const float *x, float *y,
+                        float *ref, int *ids, int M, int N, int K, int reps, double *ta) {
+    double tc[4][64], tw[4][64];
+    for (int rep = 0; rep < reps; rep++)
+        for (int op = 0; op < 3; op++) {
+            double c0 = now(CLOCK_PROCESS_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
+            if (op == 0) be->linear(be->ctx, x, M, K, Wd, y, N);
+            else if (op == 1) be->softcap(be->ctx, y, (size_t)M * N, 30.0f);
+            else be->linear_softcap(be->ctx, x, M, K, Wd, y, N, 30.0f);
+            tc[op][rep] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            tw[op][rep] = now(CLOCK_MONOTONIC) - w0;
+            if (op == 2) {
+                c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+                t5g_vocab_argmax(NULL, y, M, N, 0, ids, NULL);
+                ta[rep] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            }
+        }
+    be->linear(be->ctx, x, M, K, Wd, ref, N);
+    be->softcap(be->ctx, ref, (size_t)M * N, 30.0f);
+    be->linear_softcap(be->ctx, x, M, K, Wd, y, N, 30.0f);
+    int same = !memcmp(ref, y, sizeof(float) * (size_t)M * N);
+    char cell[3][64];
+    for (int op = 0; op < 3; op++) {
+        qsort(tc[op], reps, sizeof(double), cmpd);
+        qsort(tw[op], reps, sizeof(double), cmpd);
+        snprintf(cell[op], sizeof cell[op], "%.1f [%.1f-%.1f] / %.1f", 1e3 * tc[op][reps / 2], 1e3 * tc[op][0],
+                 1e3 * tc[op][reps - 1], 1e3 * tw[op][reps / 2]);
+    }
+    printf("%-9s %-28s %-28.*s %-28s %s\n", name, cell[0], (int)(strchr(cell[1], '/') - cell[1]), cell[1],
+           cell[2], same ? "yes" : "NO");
+}
+
 int main(int argc, char **argv) {
     int N = 256000, K = 512, M = 32, reps = 7;
     for (int i = 1; i < argc; i++) {
@@ -53,24 +109,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_lmhead: out of memory\n");
         return 1;
     }
-    unsigned r = 1;
-    for (size_t i = 0; i < (size_t)N * K; i++) {
-        r = r * 1664525u + 1013904223u;
-        wf[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
-    }
-    for (size_t i = 0; i < (size_t)M * K; i++) {
-        r = r * 1664525u + 1013904223u;
-        x[i] = 4.0f * ((float)(r >> 8) / 16777216.0f - 0.5f);
-    }
-    for (int n = 0; n < N; n++) {
-        float amax = 0;
-        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(wf[(size_t)n * K + k]));
-        sc[n] = amax / 127.0f;
-        for (int k = 0; k < K; k++) {
-            wb[(size_t)n * K + k] = t5g_f32_to_bf16(wf[(size_t)n * K + k]);
-            wq[(size_t)n * K + k] = (int8_t)rintf(wf[(size_t)n * K + k] / sc[n]);
-        }
-    }
+    fill(wf, x, wb, wq, sc, N, K, M);
     int nd = t5g_cpu_bf16act_check() == 0 ? 3 : 2;
     t5g_wmat W[3] = {
         {wf, T5G_DT_F32, N, K, K, NULL, 0}, {wq, T5G_DT_INT8, N, K, K, sc, 0}, {wb, T5G_DT_BF16, N, K, K, NULL, 1}};
@@ -81,36 +120,8 @@ int main(int argc, char **argv) {
     printf("%-9s %-28s %-28s %-28s %s\n", "dtype", "product (cpu / wall)", "+ soft-cap pass (cpu)",
            "fused (cpu / wall)", "fused == separate");
     int *ids = malloc(sizeof(int) * M);
-    double tc[4][64], tw[4][64], ta[64];
-    for (int d = 0; d < nd; d++) {
-        for (int rep = 0; rep < reps; rep++)
-            for (int op = 0; op < 3; op++) {
-                double c0 = now(CLOCK_PROCESS_CPUTIME_ID), w0 = now(CLOCK_MONOTONIC);
-                if (op == 0) be->linear(be->ctx, x, M, K, &W[d], y, N);
-                else if (op == 1) be->softcap(be->ctx, y, (size_t)M * N, 30.0f);
-                else be->linear_softcap(be->ctx, x, M, K, &W[d], y, N, 30.0f);
-                tc[op][rep] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
-                tw[op][rep] = now(CLOCK_MONOTONIC) - w0;
-                if (op == 2) {
-                    c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-                    t5g_vocab_argmax(NULL, y, M, N, 0, ids, NULL);
-                    ta[rep] = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
-                }
-            }
-        be->linear(be->ctx, x, M, K, &W[d], ref, N);
-        be->softcap(be->ctx, ref, (size_t)M * N, 30.0f);
-        be->linear_softcap(be->ctx, x, M, K, &W[d], y, N, 30.0f);
-        int same = !memcmp(ref, y, sizeof(float) * (size_t)M * N);
-        char cell[3][64];
-        for (int op = 0; op < 3; op++) {
-            qsort(tc[op], reps, sizeof(double), cmpd);
-            qsort(tw[op], reps, sizeof(double), cmpd);
-            snprintf(cell[op], sizeof cell[op], "%.1f [%.1f-%.1f] / %.1f", 1e3 * tc[op][reps / 2], 1e3 * tc[op][0],
-                     1e3 * tc[op][reps - 1], 1e3 * tw[op][reps / 2]);
-        }
-        printf("%-9s %-28s %-28.*s %-28s %s\n", name[d], cell[0], (int)(strchr(cell[1], '/') - cell[1]), cell[1],
-               cell[2], same ? "yes" : "NO");
-    }
+    double ta[64];
+    for (int d = 0; d < nd; d++) bench_dtype(be, &W[d], name[d], x, y, ref, ids, M, N, K, reps, ta);
     qsort(ta, reps, sizeof(double), cmpd);
     printf("argmax of the %d x %d logits: %.1f ms cpu\n", M, N, 1e3 * ta[reps / 2]);
     free(ids);

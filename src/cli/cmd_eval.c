@@ -386,13 +386,8 @@ int cmd_eval(int argc, char **argv) {
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
     char pred_dir[4200];
     snprintf(pred_dir, sizeof pred_dir, "%s/predictions", a.out);
-    t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
-    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0; /* every rank: stop strings, --target-prefix */
-    if (t5g_any_failed(comm.world, fail)) {
-        cli_gen_free(&a.g);
-        t5g_model_free(m);
-        return cli_mpi_end(&comm, fail);
-    }
+    t5g_model *m = cli_gen_load_model(&a.g, a.model, a.device, a.tokenizer, &comm, !a.quiet);
+    if (!m) return cli_mpi_end(&comm, 1);
     eval_cfg cfg;
     fill_cfg(&a, m, task, &cfg);
     t5g_tokenizer *tok = NULL;

@@ -256,13 +256,8 @@ int cmd_generate(int argc, char **argv) {
     t5g_comm comm;
     int fail = cli_mpi_begin(&argc, &argv, a.tp, a.threads, &comm) != 0;
     if (t5g_any_failed(MPI_COMM_WORLD, fail)) return cli_mpi_end(NULL, fail);
-    t5g_model *m = cli_load_model(a.model, a.device, &comm, !a.quiet);
-    fail = !m || cli_gen_prepare(&a.g, m, a.tokenizer) != 0; /* every rank: stop strings, --target-prefix */
-    if (t5g_any_failed(comm.world, fail)) {
-        cli_gen_free(&a.g);
-        t5g_model_free(m);
-        return cli_mpi_end(&comm, fail);
-    }
+    t5g_model *m = cli_gen_load_model(&a.g, a.model, a.device, a.tokenizer, &comm, !a.quiet);
+    if (!m) return cli_mpi_end(&comm, 1);
     cJSON *fp = NULL;
     if (comm.world_rank == 0) fail = !(fp = gen_fingerprint(&a, m, tok_flags(&a, m))) || check_output(&a, fp);
     if (t5g_any_failed(comm.world, fail)) {

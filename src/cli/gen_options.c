@@ -1,5 +1,6 @@
 /* gen_options.c - see gen_options.h */
 #include "cli/gen_options.h"
+#include "cli/common.h"
 #include "core/err.h"
 #include "core/fingerprint.h"
 #include "generate/stop_strings.h"
@@ -252,4 +253,14 @@ int cli_request_prefix(const cJSON *item, const t5g_tokenizer *tok, int vocab, i
     free(*ids); /* an empty prefix: none */
     *ids = NULL;
     return 0;
+}
+
+t5g_model *cli_gen_load_model(cli_gen_flags *g, const char *model, const char *device, const char *tokenizer_path,
+                              t5g_comm *comm, int progress) {
+    t5g_model *m = cli_load_model(model, device, comm, progress);
+    int fail = !m || cli_gen_prepare(g, m, tokenizer_path) != 0;
+    if (!t5g_any_failed(comm->world, fail)) return m;
+    cli_gen_free(g);
+    t5g_model_free(m);
+    return NULL;
 }

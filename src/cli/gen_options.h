@@ -40,6 +40,10 @@ int cli_gen_finish(cli_gen_flags *g);
  * --stop-strings matcher from the tokenizer (tokenizer_path, or the checkpoint's own). */
 int cli_gen_prepare(cli_gen_flags *g, const t5g_model *m, const char *tokenizer_path);
 void cli_gen_free(cli_gen_flags *g);
+/* Loads the model on every rank (cli_load_model) and prepares g against it (cli_gen_prepare: stop strings,
+ * --target-prefix).  If either fails on any rank, frees both everywhere and returns NULL on every rank. */
+t5g_model *cli_gen_load_model(cli_gen_flags *g, const char *model, const char *device, const char *tokenizer_path,
+                              t5g_comm *comm, int progress);
 
 /* "greedy", "beam" or "sample" */
 const char *cli_gen_search_name(const t5g_gen_opts *o);
