@@ -135,14 +135,19 @@ job_plan() {
     [ -z "${TP:-}" ] || want=(--tp "$TP")
     local where
     where="$NODES node(s) x $RANKS_PER_NODE rank(s), $(job_gib "$MEM_PER_RANK_B") per rank"
-    job_log "+ $T5G plan ${args[*]} ${want[*]} --print-tp"
-    if ! tp=$("$T5G" plan "${args[@]}" "${want[@]}" --print-tp) || ! [[ $tp =~ ^[1-9][0-9]*$ ]]; then
+    job_log "+ $T5G plan ${args[*]} ${want[*]} --print-layout"
+    local out layout
+    out=$("$T5G" plan "${args[@]}" "${want[@]}" --print-layout) && read -r tp layout <<< "$out"
+    if [ -z "${tp:-}" ] || ! [[ $tp =~ ^[1-9][0-9]*$ ]] || ! [[ ${layout:-} =~ ^[12]d$ ]]; then
         [ -z "${TP:-}" ] || job_die "stopping: TP=$TP is not a valid layout that fits this allocation ($where), see the t5g error above; unset TP to let t5g plan choose"
         job_die "stopping: the model does not fit this allocation ($where), see the t5g error above; ask for more nodes or more memory per node (sbatch --nodes, --mem)"
     fi
     TP=$tp
+    # the encoder's projections in the 2-D ScaLAPACK layout only where the plan predicts a win
+    # (docs/planner.md); ENCODER_LAYOUT=1d|2d[:RxC[:NB]] overrides the plan's choice
+    ENCODER_LAYOUT=${ENCODER_LAYOUT:-$layout}
     job_run "$T5G" plan "${args[@]}" --tp "$TP" || job_die "t5g plan failed for TP=$TP"
-    job_log "plan: TP=$TP x DP=$((RANKS / TP))"
+    job_log "plan: TP=$TP x DP=$((RANKS / TP)), encoder layout $ENCODER_LAYOUT (planner: $layout)"
     if [ "${PLAN_ONLY:-0}" = 1 ]; then
         job_log "PLAN_ONLY=1: stopping after the plan"
         exit 0
@@ -154,6 +159,7 @@ job_plan() {
 job_opts() {
     local extra
     opts=(--tp "$TP" --threads "$THREADS")
+    [ "${ENCODER_LAYOUT:-1d}" = 1d ] || opts+=(--encoder-layout "$ENCODER_LAYOUT")
     [ -z "${BATCH:-}" ] || opts+=(--batch-size "$BATCH")
     [ -z "${BEAMS:-}" ] || opts+=(--beams "$BEAMS")
     [ -z "${LENGTH_PENALTY:-}" ] || opts+=(--length-penalty "$LENGTH_PENALTY")

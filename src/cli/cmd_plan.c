@@ -145,7 +145,7 @@ static const char *storage_dtype(const char *model) {
 /* The plan at --tp T, or the layout search's choice; printed (or only the TP size).  1 on failure
  * (error recorded and printed). */
 static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *p, int tp, int64_t mem, int print_tp,
-                          const char *machine) {
+                          int print_layout, const char *machine) {
     t5g_plan cand[32];
     int ncand = 0, computed = 0, fail;
     if (tp) {
@@ -164,12 +164,16 @@ static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *
         if (!fail) *p = best;
     }
     if (fail) {
-        if (!print_tp && computed) print_plan(p, mp, mem);
+        if (!print_tp && !print_layout && computed) print_plan(p, mp, mem);
         t5g_print_error();
         return 1;
     }
     if (print_tp) {
         printf("%d\n", p->tp);
+        return 0;
+    }
+    if (print_layout) { /* what the job scripts pass on: --tp T --encoder-layout 1d|2d */
+        printf("%d %s\n", p->tp, p->enc_proj == T5G_ENC_PROJ_2D ? "2d" : "1d");
         return 0;
     }
     if (mp) print_machine(mp, machine ? machine : "measured now on this node (--measure; nothing across nodes)");
@@ -181,7 +185,7 @@ static int plan_and_print(const t5g_config *c, const t5g_machine *mp, t5g_plan *
 /* what `t5g plan` was asked */
 typedef struct {
     const char *preset, *config, *model, *dtype, *memstr, *machine, *calib, *ct;
-    int nodes, rpn, tp, batch, src, tgt, beams, print_tp, measure, threads;
+    int nodes, rpn, tp, batch, src, tgt, beams, print_tp, print_layout, measure, threads;
 } plan_opts;
 
 /* 0: parsed and valid; > 0: --help printed; < 0: error recorded */
@@ -207,12 +211,14 @@ static int parse_plan_args(int argc, char **argv, plan_opts *o) {
          "measure this machine now instead of reading --machine (one node's numbers)"},
         {"--threads", ARG_INT, &o->threads, "threads per rank for the prediction (default: the machine file's)"},
         {"--print-tp", ARG_FLAG, &o->print_tp, "print only the TP size to use"},
+        {"--print-layout", ARG_FLAG, &o->print_layout,
+         "print only the TP size and the encoder layout to use (\"T 1d\" or \"T 2d\": --tp T --encoder-layout ...)"},
     };
     int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]),
                         "usage: t5g plan (--preset NAME | -m MODEL.h5) --nodes N --ranks-per-node R [--tp T] [--dtype "
                         "f32|bf16|int8] [--compute-type f32|bf16|bf16-act|int8]\n"
                         "       [--batch B --src-len S --tgt-len L --beams K] [--mem-per-rank BYTES] [--machine FILE | "
-                        "--measure] [--threads N] [--print-tp]",
+                        "--measure] [--threads N] [--print-tp | --print-layout]",
                         NULL, 0, NULL);
     if (rc) return rc;
     if (args_check_range("--nodes", o->nodes, 1, 65536) || args_check_range("--ranks-per-node", o->rpn, 1, 1024) ||
@@ -223,6 +229,7 @@ static int parse_plan_args(int argc, char **argv, plan_opts *o) {
     if (o->machine && o->calib) return T5G_FAIL("give --machine or --calibration (the same option), not both");
     if (!o->machine) o->machine = o->calib;
     if (o->machine && o->measure) return T5G_FAIL("give --machine FILE or --measure, not both");
+    if (o->print_tp && o->print_layout) return T5G_FAIL("give --print-tp or --print-layout, not both");
     return 0;
 }
 
@@ -264,7 +271,7 @@ int cmd_plan(int argc, char **argv) {
     else if (o.measure) fail = t5g_calibrate(&m, MPI_COMM_SELF, 1) != 0;
     if (!fail && (o.machine || o.measure)) mp = &m;
     if (mp && o.threads) m.threads = o.threads;
-    if (!fail) fail = plan_and_print(&c, mp, &p, o.tp, mem, o.print_tp, o.machine);
+    if (!fail) fail = plan_and_print(&c, mp, &p, o.tp, mem, o.print_tp, o.print_layout, o.machine);
     else t5g_print_error();
     MPI_Finalize();
     return fail ? 1 : 0;

@@ -60,6 +60,27 @@ r8=$(awk '$1 == 8 { print $NF == "chosen" ? $(NF-2) : $NF }' <<< "$out")
 awk -v a="$r4" -v b="$r8" 'BEGIN { exit !(b < a) }' || fail "TP 8 across a slow link ($r8 req/s) not slower than TP 4 ($r4)"
 echo "ok: search ($tp chosen; TP 4 $r4 req/s, TP 8 across $r8 req/s)"
 
+echo "== --print-layout: the TP size and the encoder layout the job scripts pass on"
+[ "$("${PLAN[@]}" --nodes 2 --ranks-per-node 4 --machine "$tmp/fast.json" --print-layout)" = "$("${PLAN[@]}" --nodes 2 --ranks-per-node 4 --machine "$tmp/fast.json" --print-tp) 1d" ] ||
+    fail "--print-layout is not '<--print-tp> 1d' on a bf16 plan"
+expect_error "not both" "${PLAN[@]}" --nodes 1 --ranks-per-node 2 --print-tp --print-layout
+# float32 weights, 16 ranks on one node joined by a 100 MB/s link, 512 x 512 source tokens: the
+# 1-D all-reduces cost more than the 2-D panel broadcasts (when ScaLAPACK is built in)
+echo '{"gemm_gflops": 500, "skinny_gflops": 40, "mem_bw_gbs": 200, "mem_bw_core_gbs": 12, "intra_latency_us": 2, "intra_bw_gbs": 0.1, "cores": 16, "threads": 1}' > "$tmp/slowlink.json"
+TWO_D=($T5G plan --preset t5gemma_27b --dtype f32 --src-len 512 --nodes 1 --ranks-per-node 16 --tp 16 --machine "$tmp/slowlink.json")
+out=$("${TWO_D[@]}" --batch 512)
+if grep -q '2-D ScaLAPACK' <<< "$out"; then
+    grep -q 'per pass -> 2-D' <<< "$out" || fail "batch 512 on a slow link: 2-D not predicted faster"
+    [ "$("${TWO_D[@]}" --batch 512 --print-layout)" = "16 2d" ] || fail "--print-layout did not pass the 2-D choice on"
+    [ "$("${TWO_D[@]}" --batch 64 --print-layout)" = "16 1d" ] || fail "--print-layout: 2-D at batch 64, where 1-D is predicted faster"
+    [ "$("${TWO_D[@]}" --batch 512 --compute-type bf16 --print-layout)" = "16 1d" ] || fail "--print-layout: 2-D for bf16 weights (float32 only)"
+    echo "ok: --print-layout 16 2d at batch 512, 16 1d at batch 64 and for bf16"
+elif [ "${CI:-}" = true ]; then
+    fail "no 2-D prediction: this build has no ScaLAPACK, and CI=true allows no skip"
+else
+    echo "NOT RUN: the 2-D --print-layout checks (this build has no ScaLAPACK)"
+fi
+
 echo "== slow machine: encoder rate never printed as 0"
 echo '{"gemm_gflops": 2.4, "skinny_gflops": 1, "mem_bw_gbs": 2, "intra_latency_us": 2, "intra_bw_gbs": 5}' > "$tmp/crawl.json"
 out=$($T5G plan --preset t5gemma_27b --nodes 1 --ranks-per-node 1 --batch 1 --src-len 512 --machine "$tmp/crawl.json")
