@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # lib.sh - the set-up every shell test shares; sourced first: source "$(dirname "$0")/lib.sh"
 #   - runs from the repository root; T5G is the binary (T5G_BIN: a private copy while others rebuild)
+#   - python3: one that imports numpy (Debian's /usr/bin/python3 when a pyenv / venv one lacks it)
 #   - $tmp: a private temporary folder, removed on exit (T5G_TEST_KEEP=1 or KEEP=1 keep it)
 #   - Open MPI may run as root (CI) and oversubscribe the 2 cores
 #   - fail MSG: print and exit 1;  skip MSG: exit 77 (run_all.sh: skipped), but with CI=true a
@@ -16,6 +17,12 @@ T5G=${T5G_BIN:-$PWD/build/t5g}
 tmp=$(mktemp -d)
 trap '[ -n "${T5G_TEST_KEEP:-}${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+# python3 for the checks: a python3 earlier on PATH (pyenv, a virtualenv) may lack numpy, which
+# tools/install_deps.sh installs for Debian's own /usr/bin/python3 (python3-numpy): use that one
+if ! command python3 -c 'import numpy' 2> /dev/null && [ -x /usr/bin/python3 ] &&
+    /usr/bin/python3 -c 'import numpy' 2> /dev/null; then
+    python3() { /usr/bin/python3 "$@"; }
+fi
 
 fail() {
     echo "FAIL: $*"

@@ -41,14 +41,16 @@ assert len(a) == len(b) == 6
 for x, y in zip(a, b):  # the same ids and text; scores to rounding (the TP all-reduce sums in another order)
     assert abs(x.pop("score") - y.pop("score")) < 1e-4 and x == y, (x, y)
 PY
-python3 - "$tmp" "$SPM" <<'PY'
-import json, sys
-import sentencepiece as spm
-tmp, model = sys.argv[1], sys.argv[2]
-sp = spm.SentencePieceProcessor(model_file=model)
+# the prefix's ids from SentencePiece's own command line tools (the sentencepiece package)
+want=$(printf 'the answer\n' | spm_encode --model="$SPM" --output_format=id)
+python3 - "$tmp" "$want" <<'PY'
+import json, subprocess, sys
+tmp, want = sys.argv[1], [int(t) for t in sys.argv[2].split()]
+model = "tests/fixtures/tokenizer/bpe.model"
+decode = lambda ids: subprocess.run(["spm_decode", f"--model={model}", "--input_format=id"], input=" ".join(map(str, ids)) + "\n",
+                                    capture_output=True, text=True, check=True).stdout[:-1]  # the line's own newline
 rows = lambda n: [json.loads(l) for l in open(f"{tmp}/{n}.jsonl")]
 plain, pre, allo = rows("plain"), rows("pre"), rows("all1")
-want = sp.encode("the answer")
 for p, q in zip(pre, plain):
     own = [44, 45] if p["id"] == 2 else want
     assert p["output_ids"][:len(own)] == own, (p, own)
@@ -56,7 +58,7 @@ for p, q in zip(pre, plain):
     assert len(p["token_logprobs"]) == len(p["output_ids"]) - len(own), p   # generated tokens only
     assert len(p["output_ids"]) - len(own) <= 12, p                          # max_new counts after the prefix
     assert abs(sum(p["token_logprobs"]) - p["score"]) < 1e-3, p
-    assert p["prediction"].startswith(sp.decode(own)), p
+    assert p["prediction"].startswith(decode(own)), p
     assert "prefix_tokens" not in q and "prediction" in q and "text" not in q, q
 stopped = 0
 for a in allo:
@@ -65,7 +67,7 @@ for a in allo:
     assert 44 not in gen[:-1] and 1 not in gen[:-1] and 107 not in gen[:-1], a    # --eos-token-ids stop there
     if gen and gen[-1] not in (1, 107, 44) and len(gen) < 12:
         stopped += 1
-        assert any(s in sp.decode(ids) for s in ("==", "CC", "\n")), a                  # ended by a stop string
+        assert any(s in decode(ids) for s in ("==", "CC", "\n")), a                  # ended by a stop string
 print("prefix rows", len(pre), "rows ended by a stop string", stopped)
 assert stopped >= 2, "the stop strings ended no row: this check would test nothing"
 PY
