@@ -23,79 +23,13 @@ extern int t5g_lowp_avx512;
 
 #define NB 32 /* weight rows per claimed chunk */
 
-typedef struct {
-    const float *x;
-    const uint16_t *w;
-    float *y;
-    int M, N, K, ldx, ldw, ldy;
-    int k0, kc, accumulate;
-} bf_job;
+typedef t5g_tile_job bf_job; /* w: bf16 rows */
 
-/* ---- AVX-512: MR <= 6 rows x 4 weight rows (24 accumulators + 4 weights + 1 activation) ---- */
+/* ---- AVX-512: MR <= 6 rows x 4 weight rows (24 accumulators + 4 weights + 1 activation): the
+ * float32 tile of tile.h, each weight widened in registers ---- */
 
-#define T5G_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
-
-T5G_AVX512 static inline __m512 widen16(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-/* Software prefetch of the weight rows PF_QUADS quads ahead into L2 (T1), issued by the first
- * m-tile of each quad, one line per row per 32 bf16 of K: short rows walked four at a time
- * leave the hardware prefetcher behind (as linear_f32.c). */
-#define PF_QUADS 2
-
-static inline const uint16_t *prefetch_rows(const bf_job *j, int n) {
-    int ahead = n + 4 * PF_QUADS;
-    return ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw + j->k0 : NULL;
-}
-
-T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const bf_job *j, int m0, int mr, int n0, int nr,
-                                                                     const uint16_t *pf) {
-    __m512 acc[6][4];
-    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
-        _mm512_setzero_ps();
-    const uint16_t *w[4];
-    const float *a[6];
-    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
-    int kc = j->kc, k = 0;
-    for (; k + 16 <= kc; k += 16) {
-        __m512 wv[4];
-        if (pf && !(k & 31))
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
-                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
-        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] =
-            widen16(_mm256_loadu_si256((const __m256i *)(w[n] + k)));
-        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
-            if (m >= mr) break;
-            __m512 av = _mm512_loadu_ps(a[m] + k);
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
-        }
-    }
-    if (k < kc) {
-        __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
-        __m512 wv[4];
-        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = widen16(_mm256_maskz_loadu_epi16(mk, w[n] + k));
-        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
-            if (m >= mr) break;
-            __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
-        }
-    }
-    _Pragma("GCC unroll 8") for (int m = 0; m < mr; m++) {
-        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0, v[4];
-        _mm_storeu_ps(v, t5g_hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
-        _Pragma("GCC unroll 8") for (int n = 0; n < nr; n++) y[n] = j->accumulate ? y[n] + v[n] : v[n];
-    }
-}
-
-/* weight quad outside, m-tiles inside: the quad's rows stay in L1 while the activations pass */
-T5G_AVX512 static void rows512(const bf_job *j, int n0, int n1) {
-    for (int n = n0; n < n1; n += 4) {
-        int nr = n1 - n < 4 ? n1 - n : 4;
-        const uint16_t *pf = prefetch_rows(j, n);
-        T5G_FOR_MTILES6(0, j->M, tile512(j, m_, mr_, n, nr, m_ == 0 ? pf : NULL));
-    }
+T5G_TILE512 static void rows512(const bf_job *j, int n0, int n1) {
+    t5g_rows512(j, n0, n1, 2);
 }
 
 /* ---- AVX2: MR <= 3 rows x 4 weight rows ---- */
@@ -111,7 +45,8 @@ __attribute__((always_inline)) static inline void tile256(const bf_job *j, int m
         _mm256_setzero_ps();
     const uint16_t *w[4];
     const float *a[3];
-    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] =
+        (const uint16_t *)t5g_tile_wrow(j, n0 + (n < nr ? n : 0), 2);
     _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 8 <= kc; k += 8) {
@@ -151,7 +86,7 @@ static void rows256(const bf_job *j, int n0, int n1) {
 static void touch_rows(const bf_job *j, int n0, int n1) {
     __m256i acc = _mm256_setzero_si256();
     for (int n = n0; n < n1; n++) {
-        const char *p = (const char *)(j->w + (size_t)n * j->ldw + j->k0);
+        const char *p = t5g_tile_wrow(j, n, 2);
         size_t bytes = 2 * (size_t)j->kc, b = 0;
         for (; b + 32 <= bytes; b += 64) acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(p + b)));
     }

@@ -18,80 +18,12 @@
 
 #define NB 32 /* weight rows per claimed chunk (8 quads): ~32 KB of a 256-wide K block */
 
-typedef struct {
-    const float *x, *w;
-    float *y;
-    int M, N, K, ldx, ldw, ldy;
-    int k0, kc, accumulate; /* K block [k0, k0+kc); accumulate: add to y instead of storing */
-} lin_job;
+typedef t5g_tile_job lin_job; /* w: float32 rows */
 
-/* ---- AVX-512: 16 lanes, MR x 4 tile, MR <= 6 (24 accumulators + 4 weights + 1 activation) ---- */
+/* ---- AVX-512: 16 lanes, MR x 4 tile, MR <= 6 (24 accumulators + 4 weights + 1 activation): tile.h ---- */
 
-#define T5G_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
-
-/* Software prefetch of the weight rows PF_QUADS quads ahead into L2, issued by the first m-tile of
- * each quad (one line per row per 16 floats of K).  The hardware prefetcher alone left the tile
- * waiting on memory: thread CPU time of the 256000 x 512 LM head went 6.2 -> 10.4 GFLOP/s at
- * M = 1, 33 -> 69 at M = 8, 68 -> 89 at M = 32, 93 -> 101 at M = 128 (T0 hint: half the gain). */
-#define PF_QUADS 2
-
-static inline const float *prefetch_rows(const lin_job *j, int n) {
-    int ahead = n + 4 * PF_QUADS;
-    return ahead + 4 <= j->N ? j->w + (size_t)ahead * j->ldw + j->k0 : NULL;
-}
-
-T5G_AVX512 __attribute__((always_inline)) static inline void tile512(const lin_job *j, int m0, int mr, int n0, int nr,
-                                                                     const float *pf) {
-    __m512 acc[6][4];
-    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
-        _mm512_setzero_ps();
-    const float *w[4], *a[6];
-    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
-    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
-    int kc = j->kc, k = 0;
-    for (; k + 16 <= kc; k += 16) {
-        __m512 wv[4];
-        if (pf) {
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++)
-                _mm_prefetch((const char *)(pf + (size_t)n * j->ldw + k), _MM_HINT_T1);
-        }
-        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm512_loadu_ps(w[n] + k);
-        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
-            if (m >= mr) break;
-            __m512 av = _mm512_loadu_ps(a[m] + k);
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
-        }
-    }
-    if (k < kc) {
-        __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
-        __m512 wv[4];
-        _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) wv[n] = _mm512_maskz_loadu_ps(mk, w[n] + k);
-        _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
-            if (m >= mr) break;
-            __m512 av = _mm512_maskz_loadu_ps(mk, a[m] + k);
-            _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] = _mm512_fmadd_ps(av, wv[n], acc[m][n]);
-        }
-    }
-    __mmask8 mn = (__mmask8)((1u << nr) - 1);
-    _Pragma("GCC unroll 8") for (int m = 0; m < 6; m++) {
-        if (m >= mr) break;
-        float *y = j->y + (size_t)(m0 + m) * j->ldy + n0;
-        __m128 v = t5g_hsum4_512(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
-        if (j->accumulate) v = _mm_add_ps(v, _mm_maskz_loadu_ps(mn, y));
-        _mm_mask_storeu_ps(y, mn, v);
-    }
-}
-
-/* MR as a compile-time constant lets the compiler keep the tile in registers.  The weight
- * quad loop is outside: its 4 rows (8 KB at K = 512) come from memory once and stay in L1 while
- * every m-tile of activations (in L2) passes them.  (m-tiles outside, streaming the chunk's
- * weight rows from L2 for each, measured 2.4-3.2x slower at M = 32-128 on Zen 4.) */
-T5G_AVX512 static void rows512(const lin_job *j, int n0, int n1) {
-    for (int n = n0; n < n1; n += 4) {
-        int nr = n1 - n < 4 ? n1 - n : 4;
-        const float *pf = prefetch_rows(j, n);
-        T5G_FOR_MTILES6(0, j->M, tile512(j, m_, mr_, n, nr, m_ == 0 ? pf : NULL));
-    }
+T5G_TILE512 static void rows512(const lin_job *j, int n0, int n1) {
+    t5g_rows512(j, n0, n1, 4);
 }
 
 /* ---- AVX2: 8 lanes, MR x 4 tile, MR <= 3 (12 accumulators + 3 activations + 1 weight) ---- */
@@ -102,7 +34,8 @@ __attribute__((always_inline)) static inline void tile256(const lin_job *j, int 
     _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) acc[m][n] =
         _mm256_setzero_ps();
     const float *w[4], *a[3];
-    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] = j->w + (size_t)(n0 + (n < nr ? n : 0)) * j->ldw + j->k0;
+    _Pragma("GCC unroll 8") for (int n = 0; n < 4; n++) w[n] =
+        (const float *)t5g_tile_wrow(j, n0 + (n < nr ? n : 0), 4);
     _Pragma("GCC unroll 8") for (int m = 0; m < 3; m++) a[m] = j->x + (size_t)(m0 + (m < mr ? m : 0)) * j->ldx + j->k0;
     int kc = j->kc, k = 0;
     for (; k + 8 <= kc; k += 8) {
@@ -132,7 +65,7 @@ static void rows256(const lin_job *j, int n0, int n1) {
         int nr = n1 - n < 4 ? n1 - n : 4;
         for (int m = 0; m < j->M; m += 3) {
             int mr = j->M - m < 3 ? j->M - m : 3;
-            const float *p = m == 0 ? prefetch_rows(j, n) : NULL;
+            const float *p = m == 0 ? (const float *)t5g_tile_prefetch_rows(j, n, 4) : NULL;
             if (mr == 3) tile256(j, m, 3, n, nr, p);
             else if (mr == 2) tile256(j, m, 2, n, nr, p);
             else tile256(j, m, 1, n, nr, p);
