@@ -113,4 +113,11 @@ static inline uint16_t t5g_f32_to_bf16(float f) {
     if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40);
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
 }
+/* A per-thread scratch buffer of at least `bytes` for an op, kept and grown between calls (decode
+ * calls the ops thousands of times): *buf / *cap are the caller's _Thread_local pair; NULL when
+ * out of memory (linear_lowp.c). */
+void *t5g_cpu_scratch(void **buf, size_t *cap, size_t bytes);
+/* What an op does without its scratch: one error line naming `what`, and y (M x N) all NaN - an
+ * op cannot report a failure, and NaN is never a plausible wrong number. */
+void t5g_cpu_op_oom(float *y, int M, int N, int ldy, const char *what, int K);
 #endif

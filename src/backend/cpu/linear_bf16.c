@@ -140,7 +140,7 @@ static void widen_rows(void *ctx, int64_t r0, int64_t r1) {
 
 #define PANEL_FLOATS (1 << 21) /* 8 MB of widened weights per BLIS call */
 
-static _Thread_local float *g_panel; /* reused across calls, one per calling thread */
+static _Thread_local void *g_panel; /* reused across calls, one per calling thread */
 static _Thread_local size_t g_panel_n;
 
 static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
@@ -149,20 +149,16 @@ static void linear_panels(const float *x, int M, int ldx, const t5g_wmat *W, flo
     P = P < 16 ? 16 : P / 16 * 16;
     if (P > N) P = N;
     size_t need = (size_t)P * (size_t)K;
-    if (need > g_panel_n) {
-        free(g_panel);
-        g_panel = malloc(sizeof(float) * need);
-        g_panel_n = g_panel ? need : 0;
-    }
-    if (!g_panel) { /* no memory for a panel: the tile kernel needs none */
+    float *panel = t5g_cpu_scratch(&g_panel, &g_panel_n, sizeof(float) * need);
+    if (!panel) { /* no memory for a panel: the tile kernel needs none */
         linear_small(x, M, ldx, W, y, ldy);
         return;
     }
     for (int n0 = 0; n0 < N; n0 += P) {
         int pn = N - n0 < P ? N - n0 : P;
-        widen_job wj = {(const uint16_t *)W->data + (size_t)n0 * W->ld, g_panel, K, W->ld};
+        widen_job wj = {(const uint16_t *)W->data + (size_t)n0 * W->ld, panel, K, W->ld};
         t5g_pool_for(pn, 4, widen_rows, &wj);
-        t5g_cpu_sgemm(1, M, pn, K, 1.0f, x, ldx, g_panel, K, 0.0f, y + n0, ldy); /* BLIS on the pool's team */
+        t5g_cpu_sgemm(1, M, pn, K, 1.0f, x, ldx, panel, K, 0.0f, y + n0, ldy); /* BLIS on the pool's team */
     }
 }
 

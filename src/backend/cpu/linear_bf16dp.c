@@ -120,10 +120,10 @@ int t5g_cpu_bf16act_amx(int want) {
     return (t5g_cpu_amx() & T5G_AMX_BF16) && g_amx_use;
 }
 
-static _Thread_local uint16_t *g_xb; /* reused across calls, one per calling thread */
+static _Thread_local void *g_xb; /* the bf16 activations, reused across calls, one per calling thread */
 static _Thread_local size_t g_xb_n;
-static _Thread_local uint32_t *g_xp; /* AMX: the pairs packed for the B tiles */
-static _Thread_local size_t g_xp_n;  /* in bf16 units */
+static _Thread_local void *g_xp; /* AMX: the pairs packed for the B tiles */
+static _Thread_local size_t g_xp_n;
 
 void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, float *y, int ldy) {
     if (M <= 0 || W->rows <= 0) return;
@@ -133,15 +133,8 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
         return;
     }
     size_t need = (size_t)M * (size_t)Kp;
-    if (need > g_xb_n) {
-        free(g_xb);
-        g_xb = malloc(sizeof(uint16_t) * need);
-        g_xb_n = g_xb ? need : 0;
-    }
-    if (!g_xb) { /* no way to report from an op: NaN, never a plausible wrong number */
-        fprintf(stderr, "t5g: error: out of memory rounding %d x %d activations to bf16\n", M, K);
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
+    if (!t5g_cpu_scratch(&g_xb, &g_xb_n, sizeof(uint16_t) * need)) {
+        t5g_cpu_op_oom(y, M, N, ldy, "rounding activations to bf16", K);
         return;
     }
     round_job r = {x, ldx, K, Kp, g_xb};
@@ -149,12 +142,7 @@ void t5g_cpu_linear_bf16dp(const float *x, int M, int ldx, const t5g_wmat *W, fl
     if (t5g_cpu_bf16act_amx(-1)) {
         int nmb = (M + 15) / 16;
         size_t pk = (size_t)nmb * 16 * Kp;
-        if (pk > g_xp_n) {
-            free(g_xp);
-            g_xp = malloc(sizeof(uint16_t) * pk);
-            g_xp_n = g_xp ? pk : 0;
-        }
-        if (g_xp) {
+        if (t5g_cpu_scratch(&g_xp, &g_xp_n, sizeof(uint16_t) * pk)) {
             t5g_amx_pack(g_xb, M, Kp / 2, g_xp, nmb);
             int mbb = XB_BYTES / (32 * Kp); /* activation blocks per pass: within L2, never a sum */
             t5g_amx_job a = {.xp = g_xp,

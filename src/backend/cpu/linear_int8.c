@@ -252,15 +252,8 @@ void t5g_cpu_linear_int8_amax(const float *x, int M, int ldx, const t5g_wmat *W,
     int N = W->rows, K = W->cols, Kp = (K + 63) / 64 * 64, amx = t5g_cpu_int8_amx(-1);
     size_t xqb = ((size_t)M * (size_t)Kp + 63) / 64 * 64, xpb = amx ? (size_t)(M + 15) / 16 * 16 * Kp : 0;
     size_t need = xqb + xpb + sizeof(float) * (size_t)M + 64;
-    if (need > g_buf_n) {
-        free(g_buf);
-        g_buf = malloc(need);
-        g_buf_n = g_buf ? need : 0;
-    }
-    if (!g_buf) { /* no way to report from an op: NaN, never a plausible wrong number */
-        fprintf(stderr, "t5g: error: out of memory quantizing %d x %d activations for an int8 product\n", M, K);
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
+    if (!t5g_cpu_scratch(&g_buf, &g_buf_n, need)) {
+        t5g_cpu_op_oom(y, M, N, ldy, "quantizing activations for an int8 product", K);
         return;
     }
     float *xs = g_buf;

@@ -4,6 +4,9 @@
 #include "backend/cpu/linear.h"
 #include "core/err.h"
 #include <cpuid.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -127,4 +130,19 @@ void t5g_amx_pack(const void *x, int M, int kq, uint32_t *xp, int nmb) {
         uint32_t *dst = xp + (size_t)(m / 16) * kq * 16 + m % 16;
         for (int p = 0; p < kq; p++) dst[(size_t)p * 16] = row[p];
     }
+}
+
+void *t5g_cpu_scratch(void **buf, size_t *cap, size_t bytes) {
+    if (bytes > *cap) {
+        free(*buf);
+        *buf = malloc(bytes);
+        *cap = *buf ? bytes : 0;
+    }
+    return *buf;
+}
+
+void t5g_cpu_op_oom(float *y, int M, int N, int ldy, const char *what, int K) {
+    fprintf(stderr, "t5g: error: out of memory %s (%d x %d activations)\n", what, M, K);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] = NAN;
 }
