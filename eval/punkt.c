@@ -210,14 +210,19 @@ static int numeric(const char *s, size_t n) {
     return 1;
 }
 
+/* room for one more element in the array *p of n used out of *cap (doubling from `first`) */
+static int grow(void **p, size_t n, size_t *cap, size_t elem, size_t first) {
+    if (n < *cap) return 0;
+    size_t want = *cap ? 2 * *cap : first;
+    void *q = realloc(*p, want * elem);
+    T5G_CHECK(q, "out of memory (sentence splitter)");
+    *p = q;
+    *cap = want;
+    return 0;
+}
+
 static int add_token(ctx *c, size_t a, size_t b) {
-    if (c->ntok == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        token *t = realloc(c->tok, cap * sizeof *t);
-        T5G_CHECK(t, "out of memory (sentence splitter)");
-        c->tok = t;
-        c->cap = cap;
-    }
+    T5G_TRY(grow((void **)&c->tok, c->ntok, &c->cap, sizeof *c->tok, 64));
     token *k = &c->tok[c->ntok++];
     memset(k, 0, sizeof *k);
     k->a = a;
@@ -397,13 +402,7 @@ typedef struct {
 } slices;
 
 static int push(slices *l, size_t start, size_t stop) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        slice *v = realloc(l->v, cap * sizeof *v);
-        T5G_CHECK(v, "out of memory (sentence splitter)");
-        l->v = v;
-        l->cap = cap;
-    }
+    T5G_TRY(grow((void **)&l->v, l->n, &l->cap, sizeof *l->v, 32));
     l->v[l->n++] = (slice){start, stop};
     return 0;
 }
