@@ -31,7 +31,7 @@ typedef struct {
     float final_logit_softcapping;               /* decoder only; <= 0: disabled */
     int cross_attention_hidden_size;             /* decoder: = encoder hidden size */
     unsigned char layer_sliding[T5G_MAX_LAYERS]; /* 1 = sliding_attention, 0 = full_attention */
-    /* §15 options */
+    /* options beyond the released model (docs/model.md) */
     int qk_norm;                             /* per-head RMSNorm(1+w) on q and k before RoPE */
     t5g_position_encoding position_encoding; /* how attention sees positions (forward.c applies it) */
     int rel_num_buckets;                     /* default 32 */
@@ -85,9 +85,10 @@ void t5g_config_gemma_tokens(t5g_config *c, int end_of_turn);
 void t5g_config_tokens_to_json(struct cJSON *o, const t5g_config *c);
 
 /* Parse an HF T5GemmaConfig config.json (top level with "encoder"/"decoder" objects; v4
- * rope_theta or v5 rope_parameters).  Applies the HF constructor side effects (§2.2). */
+ * rope_theta or v5 rope_parameters).  Applies what HF's constructor does besides reading the fields: the
+ * decoder defaults to a copy of the encoder, cross_attention_hidden_size = encoder hidden size. */
 int t5g_config_from_json(const char *json, t5g_config *c);
-/* Serialize (HF field names, §15 options included). malloc'd string. */
+/* Serialize (HF field names, the options beyond the released model included). malloc'd string. */
 char *t5g_config_to_json(const t5g_config *c);
 /* Fill from a preset name (t5gemma_2b, t5gemma-2b-2b, tiny, ...); -1 with the list if unknown. */
 int t5g_config_preset(const char *name, t5g_config *c);

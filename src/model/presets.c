@@ -15,7 +15,8 @@ typedef struct {
 } preset;
 
 static const preset PRESETS[] = {
-    /* released T5Gemma v1 (HF ids google/t5gemma-<x>-*); l-l and xl-xl head splits inferred (§2.3) */
+    /* released T5Gemma v1 (HF ids google/t5gemma-<x>-*); l-l and xl-xl head splits inferred from
+     * their widths (README.md, "Presets") */
     {"t5gemma-s-s", 512, 1024, 8, 8, 8, 64, 64, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma-b-b", 768, 2048, 12, 12, 12, 64, 64, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma-l-l", 1024, 2816, 24, 16, 16, 64, 64, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
@@ -24,7 +25,7 @@ static const preset PRESETS[] = {
     {"t5gemma-2b-2b", 2304, 9216, 26, 8, 4, 256, 256, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma-9b-9b", 3584, 14336, 42, 16, 8, 256, 256, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma-9b-2b", 3584, 14336, 42, 16, 8, 256, 256, 2304, 9216, 26, 8, 4, 256, 256, 256000, 4096},
-    /* the product brief's sizes (§16): MHA, head_dim 128, layers per stack */
+    /* the project brief's size tables (README.md): MHA, head_dim 128, layers per stack */
     {"t5gemma_2b", 2048, 8192, 24, 16, 16, 128, 128, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma_7b", 4096, 16384, 32, 32, 32, 128, 128, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},
     {"t5gemma_27b", 6144, 24576, 40, 48, 48, 128, 128, 0, 0, 0, 0, 0, 0, 0, 256000, 4096},

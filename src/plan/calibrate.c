@@ -348,7 +348,7 @@ static void calibrate_comm(t5g_machine *m, MPI_Comm comm, MPI_Comm node, int qui
     int on_first_node = r0 == 0, two_local = on_first_node && nsize >= 2, any_local = 0;
     MPI_Allreduce(&two_local, &any_local, 1, MPI_INT, MPI_MAX, comm);
     double g[3];
-    m->ar_latency_us = 3.0; /* defaults (platform.md §3, 2 ranks, shared memory) */
+    m->ar_latency_us = 3.0; /* defaults: 2 ranks over shared memory (docs/planner.md) */
     m->ar_bw_gbs = 5.0;
     if (any_local) {
         measure_group(comm, on_first_node && nrank < 2, NULL, quick, g);

@@ -1,7 +1,7 @@
 /* setup.c - BLIS threads and kernel family.
  *
  * BLIS 0.9 (Debian 12) does not recognise recent AMD CPUs (Zen 5, family 26) and falls
- * back to its 'generic' kernels, ~5x slower (platform.md §2.4).  Unless the user set
+ * back to its 'generic' kernels, ~5x slower (jobs/README.md, BLIS_ARCH_TYPE).  Unless the user set
  * BLIS_ARCH_TYPE, we pick the skx (AVX-512) kernels on any CPU with AVX-512F/BW/DQ/VL;
  * other CPUs keep BLIS's own detection.  This must run before the first BLIS call. */
 #define _GNU_SOURCE
