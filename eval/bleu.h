@@ -5,7 +5,7 @@
  * Corpus statistics are integer sums; the score follows sacreBLEU's compute_bleu with the
  * same floating-point operation order, so the raw double equals sacreBLEU's on CPython
  * 3.11 (whose sum() is plain left-to-right addition; CPython >= 3.12 compensates sum()
- * and can differ in the last bits - never at the printed widths, see metrics.md §1).
+ * and can differ in the last bits - never at the printed widths, docs/evaluation.md).
  *
  * Library use:
  *   bleu_opts o; bleu_opts_default(&o); o.tokenize = BLEU_TOK_INTL;

@@ -1,4 +1,4 @@
-/* rouge.c - rouge-score 0.1.2 scoring and aggregation (see rouge.h; spec metrics.md section 3).
+/* rouge.c - rouge-score 0.1.2 scoring and aggregation (see rouge.h and docs/evaluation.md).
  * Tokens are interned to dense ids (the stem of each distinct token is computed once), so
  * n-gram and LCS work compares integers. */
 #include "rouge.h"

@@ -1,4 +1,4 @@
-/* squad.c - official SQuAD v2.0 evaluation (see squad.h; spec: metrics.md §4). */
+/* squad.c - official SQuAD v2.0 evaluation (see squad.h and docs/evaluation.md). */
 #include "squad.h"
 #include "core/hash.h"
 #include "pyfmt.h"
@@ -18,7 +18,7 @@ void squad2_opts_default(squad2_opts *o) {
     o->pr_analysis = 0;
 }
 
-/* ------------------------------------------------------------------ normalization (§4.1) */
+/* ------------------------------------------------------------------ normalization (normalize_answer) */
 
 static int is_ascii_punct(unsigned char c) { /* string.punctuation */
     return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
@@ -229,7 +229,7 @@ static void strmap_free(strmap *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* ------------------------------------------------------------------ evaluation (§4.2-4.3) */
+/* ------------------------------------------------------------------ evaluation (get_raw_scores, thresholds) */
 
 typedef struct {
     const pj_value *id;
@@ -624,7 +624,7 @@ out:
     return rc;
 }
 
-/* ------------------------------------------------------------------ output (§4.4) */
+/* ------------------------------------------------------------------ output (the official JSON) */
 
 char *squad2_format(const squad2_result *r, int pretty) {
     T5G_CHECK_NULL(r, "squad2_format: no result");

@@ -73,7 +73,7 @@ job_layout() {
 job_env() {
     export BLIS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
     # Kernels: t5g itself selects BLIS's skx kernels (BLIS_ARCH_TYPE=0) on CPUs with AVX-512,
-    # where BLIS 0.9 may fall back to slow generic ones (platform.md §2.4); a BLIS_ARCH_TYPE
+    # where BLIS 0.9 may fall back to slow generic ones (jobs/README.md, "BLIS threads and kernels"); a BLIS_ARCH_TYPE
     # you set (e.g. 6 = zen3, faster for decode-only work) is passed through untouched.
     if [ -n "${BLIS_ARCH_TYPE:-}" ]; then
         job_log "BLIS kernels: BLIS_ARCH_TYPE=$BLIS_ARCH_TYPE (set by you)"

@@ -3,7 +3,7 @@
 
 One generator per benchmark; the demo model is trained on their output (tools/train_demo.py) and
 the bundled samples under datasets/samples/ are drawn from the same generators with other seeds,
-written in the official raw formats (metrics.md §5):
+written in the official raw formats (docs/evaluation.md, datasets/README.md):
 
   wmt14      English -> French sentences from templates and a small lexicon: gender agreement,
              pre/post-nominal adjectives, elision, numbers with separators (12,500 -> 12 500,

@@ -9,7 +9,7 @@
      spm_train (byte fallback, identity normalization, no dummy prefix, extra whitespace kept,
      split digits, pad=0 eos=1 bos=2 unk=3) -> models/demo/tokenizer.model;
   2. trains T5GemmaForConditionalGeneration (HF transformers, float32, CPU) on a stream of fresh
-     examples (seed+2), one task per batch.  Prompts use the templates of metrics.md §6:
+     examples (seed+2), one task per batch.  Prompts use the templates of docs/evaluation.md:
        "translate English to French: " + en            -> fr
        "summarize: " + article                          -> highlights ("\\n" between lines)
        "question: " + q + " context: " + c              -> first answer, or "unanswerable"
@@ -58,7 +58,7 @@ def model_config_dict(vocab):
 
 
 # ----------------------------------------------------------------------------------------------
-# Prompts (metrics.md §6)
+# Prompts (docs/evaluation.md)
 
 
 def pad_punctuation(text):

@@ -149,7 +149,7 @@ static void test_pyfmt(void) {
     CU_ASSERT_STRING_EQUAL(b, "0.12");  /* exact binary tie: half-even like Python */
 }
 
-/* ================================================================ spec tables (metrics.md §2.10) */
+/* ================================================================ the BLEU tables of docs/evaluation.md */
 
 static bleu_opts opts_of(const char *tok, const char *smooth, double sv, int lc, int eff) {
     bleu_opts o;
@@ -551,7 +551,7 @@ int main(void) {
                                     {"lower, strip, split, UTF-8", test_unicode_ops},
                                     {"float repr and fixed format", test_pyfmt},
                                     CU_TEST_INFO_NULL};
-    static CU_TestInfo spec[] = {{"metrics.md B1-B15", test_spec_cases},
+    static CU_TestInfo spec[] = {{"hand-checked cases B1-B15", test_spec_cases},
                                  {"CLI line, JSON, sentence", test_spec_cli_line_and_sentence},
                                  {"tokenizer vectors", test_spec_tokenizers},
                                  CU_TEST_INFO_NULL};

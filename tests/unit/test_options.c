@@ -1,4 +1,4 @@
-/* test_options.c - the §15 options beyond the released model:
+/* test_options.c - the options beyond the released model (docs/model.md):
  *  - t5_relative_bias: the attention op adds rel_bias[bucket(j - i), h] after the scale and
  *    before the soft-cap, checked against an independent double-precision reference that
  *    takes its buckets from HF T5's function (relbias.json), not from our code;

@@ -1,4 +1,4 @@
-/* test_porter.c - NLTK Porter stemmer (NLTK_EXTENSIONS): the spec's vectors (metrics.md 3.2),
+/* test_porter.c - NLTK Porter stemmer (NLTK_EXTENSIONS): hand-checked vectors (from the project's metric specification; expected values written here),
  * the paper's step examples as NLTK stems them, and ~30k words against nltk's own output
  * (tests/fixtures/rouge/porter_words.tsv, made by tests/reference/make_rouge_fixtures.py). */
 #include "testutil.h"
@@ -19,7 +19,7 @@ static void check_table(const char *const (*t)[2], size_t n) {
     for (size_t i = 0; i < n; i++) CU_ASSERT(stem_is(t[i][0], t[i][1]));
 }
 
-/* metrics.md 3.2, NLTK column */
+/* the NLTK column of the hand-checked vectors */
 static void test_spec_vectors(void) {
     static const char *const t[][2] = {
         {"running", "run"}, {"dies", "die"}, {"died", "die"}, {"spied", "spi"}, {"enjoy", "enjoy"},

@@ -1,4 +1,4 @@
-/* test_rouge.c - rouge-score 0.1.2 port: the spec's hand-checked cases (metrics.md 3.1, 3.6),
+/* test_rouge.c - rouge-score 0.1.2 port: hand-checked cases (from the project's metric specification, R1-R12; expected values written here),
  * the parity corpus made with the real rouge-score + nltk + numpy
  * (tests/reference/make_rouge_fixtures.py), the CLI's printed digits, and bad input. */
 #include "testutil.h"
@@ -126,7 +126,7 @@ static void test_types(void) {
     CU_ASSERT_PTR_NULL(rouge_scorer_new(&wrong, 1, 0));
 }
 
-/* metrics.md 3.6, R1-R12 */
+/* hand-checked cases R1-R12 */
 static void test_spec_cases(void) {
     rouge_score o[4];
     const double third = 0.3333333333333333, two3 = 0.6666666666666666;
