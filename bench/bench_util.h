@@ -32,7 +32,7 @@ static inline void bench_gen_opts(t5g_gen_opts *o, int batch, int beams, int new
     o->max_new_tokens = new_tokens;
     o->batch_size = batch;
     if (beams > 1) {
-        o->search = T5G_SEARCH_BEAM;
+        o->search = "beam";
         o->num_beams = beams;
     }
 }

@@ -3,6 +3,7 @@
 #include "cli/common.h"
 #include "core/err.h"
 #include "core/fingerprint.h"
+#include "generate/search.h"
 #include "generate/stop_strings.h"
 #include "text/tokenizer.h"
 #include <errno.h>
@@ -37,17 +38,22 @@ int cli_gen_specs(cli_gen_flags *g, arg_spec *specs) {
     snprintf(g->help[2], sizeof g->help[2], "length penalty alpha (default %g)", g->def_lp);
     snprintf(g->help[3], sizeof g->help[3], "hf: score/len^alpha; gnmt: score/((5+len)/6)^alpha (T5) (default %s)",
              g->def_gnmt ? "gnmt" : "hf");
+    char names[96];
+    snprintf(g->help[4], sizeof g->help[4],
+             "decoding strategy: %s (default %s; --beams K > 1 and --sample also choose)",
+             t5g_strategy_names("|", names, sizeof names), g->def_beams > 1 ? "beam" : "greedy");
     const arg_spec v[CLI_GEN_NSPECS] = {
         {"--batch-size", ARG_INT, &g->batch, g->help[0]},
         {"--max-tokens-per-batch", ARG_INT, &g->mtpb, "padded input tokens per batch (default unlimited)"},
         {"--max-new-tokens", ARG_INT, &g->max_new, "generated tokens per request (default 128)"},
+        {"--search", ARG_STR, &g->search, g->help[4]},
         {"--beams", ARG_INT, &g->beams, g->help[1]},
         {"--length-penalty", ARG_FLOAT, &g->lp, g->help[2]},
         {"--length-penalty-form", ARG_STR, &g->lp_form, g->help[3]},
         {"--gnmt-penalty", ARG_FLAG, &g->gnmt_alias, "same as --length-penalty-form gnmt (older spelling)"},
         {"--hf-penalty", ARG_FLAG, &g->hf_alias, "same as --length-penalty-form hf (older spelling)"},
         {"--early-stopping", ARG_STR, &g->early, "false|true|never (HF semantics, default false)"},
-        {"--sample", ARG_FLAG, &g->sample, "sample instead of greedy/beam (HF do_sample)"},
+        {"--sample", ARG_FLAG, &g->sample, "same as --search sample (HF do_sample)"},
         {"--temperature", ARG_FLOAT, &g->temperature, "sampling temperature (default 1)"},
         {"--top-k", ARG_INT, &g->topk, "sampling top-k (default 50; 0 = all)"},
         {"--top-p", ARG_FLOAT, &g->topp, "sampling top-p (default 1 = off)"},
@@ -104,13 +110,34 @@ static int penalty_form(const cli_gen_flags *g, int *gnmt) {
     return 0;
 }
 
+/* The strategy and its beam count: --search NAME (--sample is --search sample), else beam search
+ * with --beams K > 1 (or the command's default), else greedy.  A strategy without beams takes 1. */
+static int search_strategy(const cli_gen_flags *g, const t5g_strategy **st, int *beams) {
+    T5G_CHECK(!(g->sample && g->beams > 1), "--sample and --beams > 1 cannot be combined");
+    T5G_CHECK(g->beams == -1 || g->beams >= 1, "--beams must be >= 1, got %d", g->beams);
+    T5G_CHECK(!g->sample || !g->search || !strcmp(g->search, "sample"),
+              "--sample is --search sample: it cannot be combined with --search %s", g->search);
+    *beams = g->beams > 0 ? g->beams : g->def_beams;
+    const char *name = g->search ? g->search : g->sample ? "sample" : *beams > 1 ? "beam" : "greedy";
+    *st = t5g_strategy_find(name);
+    if (!*st) {
+        char names[256];
+        return T5G_FAIL("--search: no strategy '%s' (the strategies: %s)", name,
+                        t5g_strategy_names(", ", names, sizeof names));
+    }
+    if ((*st)->beams) return 0;
+    T5G_CHECK(g->beams <= 1, "--search %s uses no beams: drop --beams %d", name, g->beams);
+    *beams = 1;
+    return 0;
+}
+
 int cli_gen_finish(cli_gen_flags *g) {
     t5g_gen_opts *o = &g->o;
     T5G_CHECK(!strcmp(g->early, "false") || !strcmp(g->early, "true") || !strcmp(g->early, "never"),
               "--early-stopping must be false, true or never");
-    T5G_CHECK(!(g->sample && g->beams > 1), "--sample and --beams > 1 cannot be combined");
-    T5G_CHECK(g->beams == -1 || g->beams >= 1, "--beams must be >= 1, got %d", g->beams);
-    int beams = g->beams > 0 ? g->beams : g->sample ? 1 : g->def_beams;
+    const t5g_strategy *st;
+    int beams;
+    T5G_TRY(search_strategy(g, &st, &beams));
     T5G_TRY(args_check_range("--batch-size", g->batch, 1, T5G_MAX_BATCH));
     T5G_TRY(args_check_range("--max-new-tokens", g->max_new, 1, T5G_MAX_NEW_TOKENS));
     T5G_TRY(args_check_range("--max-tokens-per-batch", g->mtpb, 0, 1L << 30));
@@ -118,7 +145,7 @@ int cli_gen_finish(cli_gen_flags *g) {
     o->batch_size = g->batch;
     o->max_new_tokens = g->max_new;
     o->max_tokens_per_batch = g->mtpb;
-    o->search = g->sample ? T5G_SEARCH_SAMPLE : beams > 1 ? T5G_SEARCH_BEAM : T5G_SEARCH_GREEDY;
+    o->search = st->name;
     o->num_beams = beams;
     o->length_penalty = (float)g->lp;
     o->early_stopping = !strcmp(g->early, "true")    ? T5G_EARLY_TRUE
@@ -189,7 +216,8 @@ void cli_gen_free(cli_gen_flags *g) {
 }
 
 const char *cli_gen_search_name(const t5g_gen_opts *o) {
-    return o->search == T5G_SEARCH_SAMPLE ? "sample" : o->search == T5G_SEARCH_BEAM ? "beam" : "greedy";
+    const t5g_strategy *st = t5g_strategy_of(o);
+    return st ? st->name : o->search;
 }
 
 /* The logits-processor settings that are on; none when all are off, so runs from before these
@@ -207,7 +235,8 @@ static void record_processors(cJSON *fp, const t5g_gen_opts *o) {
 void cli_gen_record(cJSON *fp, const cli_gen_flags *g) {
     const t5g_gen_opts *o = &g->o;
     record_processors(fp, o);
-    if (o->search == T5G_SEARCH_SAMPLE && !cJSON_HasObjectItem(fp, "temperature")) {
+    const t5g_strategy *st = t5g_strategy_of(o);
+    if (st && st->sampling && !cJSON_HasObjectItem(fp, "temperature")) {
         t5g_fingerprint_add_float(fp, "temperature", o->temperature);
         cJSON_AddNumberToObject(fp, "top_k", o->top_k);
         t5g_fingerprint_add_float(fp, "top_p", o->top_p);

@@ -20,15 +20,15 @@ typedef struct {
     int batch, beams, max_new, mtpb, sample, topk, seed, scores, token_scores, nrs, min_new, no_repeat;
     int gnmt_alias, hf_alias;
     double lp, temperature, topp, rep_penalty;
-    const char *early, *lp_form, *eos_ids, *stop_strings, *target_prefix;
+    const char *early, *lp_form, *eos_ids, *stop_strings, *target_prefix, *search;
     /* made by cli_gen_prepare */
     t5g_stop_strings *stop;
     int32_t *prefix_ids;
-    char help[4][96]; /* help lines that name the command's defaults */
+    char help[5][160]; /* help lines that name the command's defaults (and the registered strategies) */
 } cli_gen_flags;
 
 /* Number of arg_spec entries cli_gen_specs writes. */
-#define CLI_GEN_NSPECS 23
+#define CLI_GEN_NSPECS 24
 
 /* Defaults of one command: batch size, beams, length penalty, GNMT form (1) or HF (0). */
 void cli_gen_init(cli_gen_flags *g, int batch, int beams, double lp, int gnmt);
@@ -45,7 +45,7 @@ void cli_gen_free(cli_gen_flags *g);
 t5g_model *cli_gen_load_model(cli_gen_flags *g, const char *model, const char *device, const char *tokenizer_path,
                               t5g_comm *comm, int progress);
 
-/* "greedy", "beam" or "sample" */
+/* the strategy's name in the registry (search.h): "greedy", "beam", "sample", ... */
 const char *cli_gen_search_name(const t5g_gen_opts *o);
 /* Record the options beyond the ones each command records itself (the logits processors that
  * are on, eos ids, stop strings, target prefix, and for eval the sampling settings) in a run record. */

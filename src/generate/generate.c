@@ -10,7 +10,7 @@
 
 void t5g_gen_defaults(t5g_gen_opts *o) {
     memset(o, 0, sizeof *o);
-    o->search = T5G_SEARCH_GREEDY;
+    o->search = "greedy";
     o->max_new_tokens = 128;
     o->num_beams = 1;
     o->length_penalty = 1.0f;
@@ -33,17 +33,22 @@ const int *t5g_gen_eos(const t5g_gen_opts *o, const t5g_model *m, int *n) {
 
 int t5g_gen_validate(const t5g_gen_opts *o) {
     T5G_CHECK(o, "no generation options");
+    const t5g_strategy *st = t5g_strategy_of(o);
+    if (!st) {
+        char names[256];
+        return T5G_FAIL("no search strategy '%s' (the strategies: %s)", o->search,
+                        t5g_strategy_names(", ", names, sizeof names));
+    }
     T5G_CHECK(o->max_new_tokens >= 1, "--max-new-tokens must be >= 1");
-    T5G_CHECK(o->num_beams >= 1 && o->num_beams <= 64, "--beams must be 1..64");
-    T5G_CHECK(o->search != T5G_SEARCH_BEAM || o->num_beams >= 1, "beam search needs --beams >= 1");
+    T5G_CHECK(o->num_beams >= 1, "--beams must be >= 1");
+    if (st->validate) T5G_TRY(st->validate(o));
     T5G_CHECK(o->temperature > 0, "--temperature must be > 0");
     T5G_CHECK(o->top_k >= 0, "--top-k must be >= 0");
     T5G_CHECK(o->top_p > 0 && o->top_p <= 1, "--top-p must be in (0, 1]");
     T5G_CHECK(o->batch_size >= 1, "--batch-size must be >= 1");
     T5G_CHECK(o->num_return_sequences >= 1 && o->num_return_sequences <= o->num_beams,
               "--num-return-sequences must be between 1 and --beams (%d)", o->num_beams);
-    T5G_CHECK(o->num_return_sequences == 1 || o->search == T5G_SEARCH_BEAM,
-              "--num-return-sequences > 1 needs beam search (--beams K)");
+    T5G_CHECK(o->num_return_sequences == 1 || st->beams, "--num-return-sequences > 1 needs beam search (--beams K)");
     T5G_TRY(t5g_process_validate(o));
     T5G_CHECK(o->max_tokens_per_batch >= 0, "--max-tokens-per-batch must be >= 0");
     T5G_CHECK(o->n_eos >= 0 && o->n_eos <= T5G_MAX_EOS, "--eos-token-ids takes 1..%d ids", T5G_MAX_EOS);
@@ -107,7 +112,7 @@ int t5g_plan_batches(const t5g_request *reqs, int n, const t5g_gen_opts *o, int 
 int t5g_generate_batch(const t5g_model *m, t5g_request *reqs, int n, const t5g_gen_opts *o) {
     T5G_CHECK(m && reqs && n > 0, "t5g_generate_batch: bad arguments");
     T5G_TRY(t5g_gen_validate(o));
-    int K = o->search == T5G_SEARCH_BEAM ? o->num_beams : 1, Le = 1, maxp = 0, V = m->cfg.dec.vocab_size, neos = 0;
+    int K = t5g_strategy_of(o)->beams ? o->num_beams : 1, Le = 1, maxp = 0, V = m->cfg.dec.vocab_size, neos = 0;
     const int *eos = t5g_gen_eos(o, m, &neos);
     for (int i = 0; i < neos; i++) T5G_CHECK(eos[i] < V, "eos id %d is outside the decoder vocabulary (%d)", eos[i], V);
     for (int i = 0; i < n; i++) {

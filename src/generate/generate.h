@@ -10,11 +10,11 @@
 #include "model/state.h"
 #include <stdint.h>
 
-typedef enum { T5G_SEARCH_GREEDY = 0, T5G_SEARCH_BEAM, T5G_SEARCH_SAMPLE } t5g_search;
 typedef enum { T5G_EARLY_FALSE = 0, T5G_EARLY_TRUE, T5G_EARLY_NEVER } t5g_early;
 
 typedef struct {
-    t5g_search search;
+    /* the search strategy's name in the registry (search.h): "greedy", "beam", "sample", ...; NULL = greedy */
+    const char *search;
     int max_new_tokens; /* generated tokens per request, eos included (HF max_new_tokens) */
     int num_beams;
     float length_penalty; /* HF: score = sum logprob / len^lp */

@@ -1,22 +1,54 @@
-/* search.c - the search strategies' common state and their table.  Strategies:
- * search_single.c (greedy, sampling), search_beam.c (beam search, Hugging Face semantics);
- * a new one is a file with `int run(t5g_search_ctx *)` plus a line in STRATEGIES. */
+/* search.c - the search strategies' registry and common state.  Strategies: search_single.c
+ * (greedy, sampling), search_beam.c (beam search, Hugging Face semantics); a new one is a file
+ * search_NAME.c defining `const t5g_strategy t5g_strategy_NAME` plus its line in T5G_STRATEGIES. */
 #include "generate/search_impl.h"
 #include "core/err.h"
 #include "generate/logits_process.h"
 #include "generate/stop_strings.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    t5g_search kind;
-    int (*run)(t5g_search_ctx *c);
-} STRATEGIES[] = {
-    {T5G_SEARCH_GREEDY, t5g_search_single},
-    {T5G_SEARCH_SAMPLE, t5g_search_single},
-    {T5G_SEARCH_BEAM, t5g_search_beam},
-};
+/* The registry, one line per strategy, in the order --help lists them. */
+#define T5G_STRATEGIES(X)                                                                                              \
+    X(greedy)                                                                                                          \
+    X(beam)                                                                                                            \
+    X(sample)
+
+#define T5G_DECLARE_STRATEGY(n) extern const t5g_strategy t5g_strategy_##n;
+T5G_STRATEGIES(T5G_DECLARE_STRATEGY)
+#define T5G_STRATEGY_ENTRY(n) &t5g_strategy_##n,
+static const t5g_strategy *const STRATEGIES[] = {T5G_STRATEGIES(T5G_STRATEGY_ENTRY)};
+
+int t5g_strategy_count(void) {
+    return (int)(sizeof STRATEGIES / sizeof STRATEGIES[0]);
+}
+
+const t5g_strategy *t5g_strategy_at(int i) {
+    return i >= 0 && i < t5g_strategy_count() ? STRATEGIES[i] : NULL;
+}
+
+const t5g_strategy *t5g_strategy_find(const char *name) {
+    for (int i = 0; name && i < t5g_strategy_count(); i++)
+        if (!strcmp(STRATEGIES[i]->name, name)) return STRATEGIES[i];
+    return NULL;
+}
+
+const t5g_strategy *t5g_strategy_of(const t5g_gen_opts *o) {
+    return t5g_strategy_find(o->search ? o->search : "greedy"); /* NULL: zeroed options keep meaning greedy */
+}
+
+const char *t5g_strategy_names(const char *sep, char *buf, size_t cap) {
+    size_t at = 0;
+    if (cap) buf[0] = 0;
+    for (int i = 0; i < t5g_strategy_count() && at < cap; i++) {
+        int w = snprintf(buf + at, cap - at, "%s%s", i ? sep : "", STRATEGIES[i]->name);
+        if (w < 0) break;
+        at += (size_t)w;
+    }
+    return buf;
+}
 
 void t5g_search_free(t5g_search_ctx *c) {
     if (!c) return;
@@ -57,7 +89,13 @@ t5g_search_ctx *t5g_search_new(const t5g_model *m, t5g_state *s, t5g_request *re
     c->reqs = reqs;
     c->n = n;
     c->o = o;
-    c->K = o->search == T5G_SEARCH_BEAM ? o->num_beams : 1;
+    c->st = t5g_strategy_of(o);
+    if (!c->st) {
+        free(c);
+        T5G_FAIL("no search strategy '%s'", o->search);
+        return NULL;
+    }
+    c->K = c->st->beams ? o->num_beams : 1;
     c->V = m->cfg.dec.vocab_size;
     c->nv = m->dec.sh.nv;
     c->v0 = m->dec.sh.v0;
@@ -77,10 +115,7 @@ t5g_search_ctx *t5g_search_new(const t5g_model *m, t5g_state *s, t5g_request *re
         if (c->plen[i] > maxp) maxp = c->plen[i];
     }
     c->M = c->max_new + maxp;
-    int topk = o->top_k > 0 && o->top_k < c->V ? o->top_k : c->V;
-    c->btk = o->search == T5G_SEARCH_BEAM     ? (c->n_eos + 1 > 2 ? c->n_eos + 1 : 2) * c->K
-             : o->search == T5G_SEARCH_SAMPLE ? topk
-                                              : 1;
+    c->btk = c->st->candidates ? c->st->candidates(o, c->n_eos, c->V) : 1;
     if (c->btk > c->V) c->btk = c->V;
     size_t nk = (size_t)n * c->K, M = (size_t)c->M;
     c->live = malloc(sizeof(int) * n);
@@ -190,7 +225,5 @@ void t5g_search_process_row(t5g_search_ctx *c, int row, int q, const int32_t *ge
 
 int t5g_search_run(t5g_search_ctx *c) {
     T5G_CHECK(c, "no search context");
-    for (size_t i = 0; i < sizeof STRATEGIES / sizeof STRATEGIES[0]; i++)
-        if (STRATEGIES[i].kind == c->o->search) return STRATEGIES[i].run(c);
-    return T5G_FAIL("no search strategy %d", (int)c->o->search);
+    return c->st->run(c);
 }

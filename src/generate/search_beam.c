@@ -217,15 +217,26 @@ static int forced_step(t5g_search_ctx *c, int q, int base, int *src) {
     return 0;
 }
 
-int t5g_search_beam(t5g_search_ctx *c) {
+static int beam_validate(const t5g_gen_opts *o) {
+    T5G_CHECK(o->num_beams >= 1 && o->num_beams <= MAX_BEAMS, "--beams must be 1..%d (beam search's limit), got %d",
+              MAX_BEAMS, o->num_beams);
+    return 0;
+}
+
+/* HF's beams_to_keep: max(2, 1 + eos ids) per beam, so that K continue whatever stops */
+static int beam_candidates(const t5g_gen_opts *o, int n_eos, int vocab) {
+    return (n_eos + 1 > 2 ? n_eos + 1 : 2) * o->num_beams;
+}
+
+static int beam_run(t5g_search_ctx *c) {
     const t5g_model *m = c->m;
     t5g_state *s = c->s;
     int K = c->K, M = c->M;
-    T5G_CHECK(K <= MAX_BEAMS, "beam search supports at most %d beams (--beams %d)", MAX_BEAMS, K);
+    T5G_TRY(beam_validate(c->o)); /* the stack arrays are sized by MAX_BEAMS */
     T5G_CHECK(c->btk <= MAX_CANDIDATES,
-              "beam search keeps (1 + eos ids) x beams = %d candidates per request, at most %d: "
-              "use fewer beams or fewer eos_token_id entries",
-              c->btk, MAX_CANDIDATES);
+              "beam search keeps max(2, 1 + eos ids) x beams candidates per request, at most %d: with %d eos ids and "
+              "%d beams, %d; use fewer beams or fewer eos ids (--eos-token-ids)",
+              MAX_CANDIDATES, c->n_eos, K, c->btk);
     int *cross = malloc(sizeof(int) * c->n * K), *src = malloc(sizeof(int) * K);
     int32_t *next_ids = malloc(sizeof(int32_t) * c->n * K);
     if (!cross || !src || !next_ids) {
@@ -290,3 +301,6 @@ int t5g_search_beam(t5g_search_ctx *c) {
     free(next_ids);
     return rc;
 }
+
+const t5g_strategy t5g_strategy_beam = {
+    .name = "beam", .beams = 1, .candidates = beam_candidates, .validate = beam_validate, .run = beam_run};

@@ -1,6 +1,6 @@
 /* search_impl.h - what the search strategies share (private to src/generate/search*.c).
- * A strategy is one file with one function `int run(t5g_search_ctx *)` that decodes the batch
- * until every request is finished, registered in search.c's table. */
+ * A strategy is one file that defines a t5g_strategy (search.h) whose run(t5g_search_ctx *)
+ * decodes the batch until every request is finished, plus its line in search.c's T5G_STRATEGIES. */
 #ifndef T5G_SEARCH_IMPL_H
 #define T5G_SEARCH_IMPL_H
 #include "generate/search.h"
@@ -13,7 +13,8 @@ struct t5g_search_ctx {
     int n, K, btk, max_new, nv, v0, V;
     int M; /* sequence capacity: max_new + the longest forced prefix */
     const t5g_gen_opts *o;
-    const int *eos; /* the stop ids in force (t5g_gen_eos) */
+    const t5g_strategy *st; /* o's strategy */
+    const int *eos;         /* the stop ids in force (t5g_gen_eos) */
     int n_eos;
     const int32_t **pre; /* [n] each request's forced prefix (may be NULL when plen is 0) */
     int *plen;           /* [n] its length: the first plen decoder steps are forced */
@@ -23,7 +24,7 @@ struct t5g_search_ctx {
     int32_t *step_ids;   /* [n·K] */
     float *logits, *lse; /* [n·K·nv], [n·K] */
     t5g_cand *cand;      /* [n·K·btk] per-row candidates, then per-request merge */
-    /* per request, per beam (K = 1 for greedy/sample) */
+    /* per request, per beam (K = 1 unless the strategy uses beams) */
     int32_t *seq;        /* running sequences [n][K][M]: forced prefix, then generated ids */
     int32_t *seq_tmp;    /* [K][M] */
     float *run_score;    /* [n][K] */
@@ -59,7 +60,4 @@ int t5g_search_finish_pool(t5g_search_ctx *c, int q, t5g_request *r, const int32
 /* HF logits processors on row `row` of the step's logits for request q; gen[0..len) its ids
  * (prefix included); lse: NAN for raw logits, else the row's log-sum-exp (logits_process.h) */
 void t5g_search_process_row(t5g_search_ctx *c, int row, int q, const int32_t *gen, int len, float lse);
-
-int t5g_search_single(t5g_search_ctx *c); /* greedy and sampling: search_single.c */
-int t5g_search_beam(t5g_search_ctx *c);   /* beam search: search_beam.c */
 #endif

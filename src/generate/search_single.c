@@ -49,11 +49,11 @@ static int sample_token(const t5g_cand *cand, int k, float temperature, float to
     return cand[pick].id;
 }
 
-/* Choose row i's token (greedy or a draw); run_score[i] gets its log-probability (NAN-based
+/* Choose row i's token (greedy, or a draw with sample); run_score[i] gets its log-probability (NAN-based
  * without the statistics).  Called for all rows at once: the collectives need every rank. */
-static int choose(t5g_search_ctx *c, int rows, int step, int *tok) {
+static int choose(t5g_search_ctx *c, int rows, int step, int sample, int *tok) {
     int rc;
-    if (c->o->search == T5G_SEARCH_GREEDY) {
+    if (!sample) {
         rc = t5g_vocab_argmax(c->m->comm, c->logits, rows, c->nv, c->v0, tok, c->run_score); /* run_score: logit */
         for (int i = 0; i < rows; i++) c->run_score[i] -= c->lse[i];
         return rc;
@@ -71,7 +71,8 @@ static int choose(t5g_search_ctx *c, int rows, int step, int *tok) {
     return rc;
 }
 
-int t5g_search_single(t5g_search_ctx *c) {
+/* greedy (sample 0) or sampling (1) */
+static int search_single(t5g_search_ctx *c, int sample) {
     const t5g_model *m = c->m;
     t5g_state *s = c->s;
     c->nlive = c->n;
@@ -100,7 +101,7 @@ int t5g_search_single(t5g_search_ctx *c) {
         if (want_lp && (rc = t5g_vocab_logsumexp(m->comm, c->logits, rows, c->nv, c->lse))) break;
         if (!want_lp)
             for (int i = 0; i < rows; i++) c->lse[i] = NAN;
-        if ((rc = choose(c, rows, step, tok)))
+        if ((rc = choose(c, rows, step, sample, tok)))
             break; /* rows inside their prefix choose too (collectives), then are overridden */
         int kept = 0;
         for (int i = 0; i < rows && !rc; i++) {
@@ -133,3 +134,20 @@ int t5g_search_single(t5g_search_ctx *c) {
     free(tok);
     return rc;
 }
+
+static int run_greedy(t5g_search_ctx *c) {
+    return search_single(c, 0);
+}
+
+static int run_sample(t5g_search_ctx *c) {
+    return search_single(c, 1);
+}
+
+/* the top-k candidates the warpers see (the whole vocabulary with top_k 0) */
+static int sample_candidates(const t5g_gen_opts *o, int n_eos, int vocab) {
+    return o->top_k > 0 ? o->top_k : vocab;
+}
+
+const t5g_strategy t5g_strategy_greedy = {.name = "greedy", .run = run_greedy};
+const t5g_strategy t5g_strategy_sample = {
+    .name = "sample", .sampling = 1, .candidates = sample_candidates, .run = run_sample};

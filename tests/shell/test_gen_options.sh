@@ -17,7 +17,19 @@ flags() { $T5G "$1" --help | sed -n '/--batch-size/,$p' | awk '{print $1}'; }
 [ "$(flags generate | grep -vE -- '--(resume|on-error|max-input-tokens|truncate|no-bos|add-eos|tokenizer|device)|-q' )" = \
   "$(flags eval | grep -vE -- '--(max-input-tokens|no-answer|device)|-q')" ] || fail "the generation flags differ"
 n=$(flags eval | grep -c -- '--')
-[ "$n" -ge 23 ] || fail "eval lists $n flags"
+[ "$n" -ge 24 ] || fail "eval lists $n flags"
+
+echo "== --search NAME is the older flags' run: the same outputs and run record"
+for pair in "--search beam --beams 3|--beams 3" "--search sample --seed 5|--sample --seed 5" "--search greedy|--beams 1"; do
+    $T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/s1.jsonl" ${pair%|*}
+    $T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/s2.jsonl" ${pair#*|}
+    cmp -s "$tmp/s1.jsonl" "$tmp/s2.jsonl" || fail "$pair: the outputs differ"
+    cmp -s "$tmp/s1.jsonl.run.json" "$tmp/s2.jsonl.run.json" || fail "$pair: the run records differ"
+done
+grep -q '"search":[[:space:]]*"greedy"' "$tmp/s1.jsonl.run.json" || fail "the run record names no greedy search"
+$T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/s1.jsonl" --beams 1 --resume   # a --search run resumes with the older flag
+cmp -s "$tmp/s1.jsonl" "$tmp/s2.jsonl" || fail "the resumed run changed its output"
+$T5G generate --help | grep -q -- "--search .*greedy|beam|sample" || fail "--help does not list the strategies"
 
 echo "== --gnmt-penalty is --length-penalty-form gnmt; two forms at once is an error"
 $T5G "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/a.jsonl" --beams 3 --length-penalty 0.6 --gnmt-penalty
@@ -102,6 +114,11 @@ bad "stop-strings must be a JSON list" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.j
 bad "stop-strings must be a JSON list" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --stop-strings '[""]'
 bad "eos-token-ids" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --eos-token-ids 1,,2
 bad "eos-token-ids" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --eos-token-ids 1,2,3,4,5,6,7,8,9
+bad "--search: no strategy 'nucleus' (the strategies: greedy, beam, sample)" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" \
+    --search nucleus
+bad "search greedy uses no beams" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --search greedy --beams 2
+bad "with 3 eos ids and 64 beams, 256; use fewer beams or fewer eos ids" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" \
+    --beams 64 --eos-token-ids 1,2,3
 bad "length-penalty-form must be hf or gnmt" "${G[@]}" -i "$tmp/in.jsonl" -o "$tmp/x.jsonl" --length-penalty-form t5
 sed '3s/}$/, "target_prefix": [99999999]}/' "$tmp/in.jsonl" > "$tmp/bad.jsonl"
 bad "in.jsonl:3\|bad.jsonl:3: target_prefix\[0\]" generate -m "$tmp/m.h5" -i "$tmp/bad.jsonl" -o "$tmp/x.jsonl" -q

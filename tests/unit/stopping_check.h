@@ -32,7 +32,7 @@ static inline void fixture_gen_opts(const cJSON *run, t5g_gen_opts *o) {
     t5g_gen_defaults(o);
     o->max_new_tokens = cJSON_GetObjectItem(run, "max_new_tokens")->valueint;
     o->num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
-    if (o->num_beams > 1) o->search = T5G_SEARCH_BEAM;
+    if (o->num_beams > 1) o->search = "beam";
     o->min_new_tokens = cJSON_GetObjectItem(run, "min_new_tokens")->valueint;
     o->no_repeat_ngram_size = cJSON_GetObjectItem(run, "no_repeat_ngram_size")->valueint;
     const cJSON *rp = cJSON_GetObjectItem(run, "repetition_penalty");

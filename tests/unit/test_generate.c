@@ -214,7 +214,7 @@ static void check_beams(gcase *g) {
     cJSON_ArrayForEach(run, runs) {
         t5g_gen_opts o;
         t5g_gen_defaults(&o);
-        o.search = T5G_SEARCH_BEAM;
+        o.search = "beam";
         o.max_new_tokens = cJSON_GetObjectItem(g->gen, "max_new_tokens")->valueint;
         o.num_beams = cJSON_GetObjectItem(run, "num_beams")->valueint;
         o.length_penalty = (float)cJSON_GetObjectItem(run, "length_penalty")->valuedouble;
@@ -297,7 +297,7 @@ static void check_incremental(gcase *g) {
 static void check_sampling(gcase *g) {
     t5g_gen_opts o;
     t5g_gen_defaults(&o);
-    o.search = T5G_SEARCH_SAMPLE;
+    o.search = "sample";
     o.max_new_tokens = cJSON_GetObjectItem(g->gen, "max_new_tokens")->valueint;
     o.temperature = 1.5f; o.top_k = 40; o.top_p = 0.95f;
     t5g_request all[64], one;

@@ -96,7 +96,7 @@ static void generate_case(const char *name) {
         t5g_gen_defaults(&o);
         o.max_new_tokens = cJSON_GetObjectItem(gen, "max_new_tokens")->valueint;
         if (mode == 1) {
-            o.search = T5G_SEARCH_BEAM;
+            o.search = "beam";
             o.num_beams = 4;
             o.length_penalty = 1.0f;
             o.early_stopping = T5G_EARLY_FALSE;
@@ -161,7 +161,7 @@ static void sample_case(const char *name) {
     }
     t5g_gen_opts o;
     t5g_gen_defaults(&o);
-    o.search = T5G_SEARCH_SAMPLE;
+    o.search = "sample";
     o.max_new_tokens = 12;
     o.temperature = 0.7f;
     o.top_k = 20;
