@@ -23,7 +23,10 @@
 #ifndef T5G_LMEVAL_H
 #define T5G_LMEVAL_H
 
-#define LMEVAL_BLEU_ITERS 100 /* min(bootstrap_iters = 100000, 100) in lm-eval */
+#include <cJSON.h>
+
+#define LMEVAL_BLEU_ITERS  100 /* min(bootstrap_iters = 100000, 100) in lm-eval */
+#define LMEVAL_MAX_METRICS 8   /* per task */
 
 /* Read RUN_DIR/results.json and RUN_DIR/samples.jsonl, write the lm-eval JSON to OUT_PATH
  * (temp file + rename).  0, or -1 with one error recorded. */
@@ -32,4 +35,27 @@ int lmeval_export(const char *run_dir, const char *out_path);
 /* lm-eval's sample_stddev and mean_stderr (left-to-right sums as CPython 3.11's sum()). */
 double lmeval_sample_stddev(const double *x, int n);
 double lmeval_mean_stderr(const double *x, int n);
+
+/* ---- for the tasks' lmeval_metrics (task_info): the run being exported ---- */
+typedef struct {
+    const char *dir;
+    cJSON *res;      /* results.json */
+    cJSON **s;       /* samples.jsonl lines */
+    int n;           /* ... how many (> 0) */
+    char file[4200]; /* samples.jsonl path, for messages */
+} lmeval_run;
+
+/* One metric of a task, in output order. */
+typedef struct {
+    char name[32];
+    double value, stderr_;
+    int has_stderr;
+} lmeval_metric;
+
+/* o[a] or o[a][b] (b NULL: o[a]); NULL when missing. */
+const cJSON *lmeval_path(const cJSON *o, const char *a, const char *b);
+/* Sample i's number key, or -1 + error. */
+int lmeval_sample_num(const lmeval_run *r, int i, const char *key, double *v);
+/* m's stderr: lm-eval's mean_stderr of the n per-sample values ("N/A" for n < 2). */
+void lmeval_set_mean_stderr(lmeval_metric *m, const double *x, int n);
 #endif

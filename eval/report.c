@@ -319,6 +319,13 @@ static void gp_xtics(FILE *f, const report_run *runs, int n, int with_task) {
     }
 }
 
+/* The score chart's title names each registered task's primary metric ("BLEU / ROUGE-2 / F1"). */
+static void gp_score_title(FILE *f) {
+    fputs("set title 'Score vs model card (", f);
+    for (int i = 0; i < task_count(); i++) fprintf(f, "%s%s", i ? " / " : "", task_at(i)->primary);
+    fputs(")'\n", f);
+}
+
 typedef struct {
     const report_run *runs;
     int n;
@@ -349,10 +356,8 @@ static void gp_script(FILE *f, const char *out, const void *ctx) {
     }
     fputs("EOD\n", f);
     gp_xtics(f, runs, n, 1);
-    fprintf(f,
-            "set title 'Score vs model card (BLEU / ROUGE-2 F / SQuAD v2 F1)'\nset ylabel 'score'\n"
-            "set yrange [0:%.4f]\nplot ",
-            top * 1.18);
+    gp_score_title(f);
+    fprintf(f, "set ylabel 'score'\nset yrange [0:%.4f]\nplot ", top * 1.18);
     /* reportable and limited runs as separate series (hatched), each only if it has points */
     if (nrep)
         fputs("$runs using ($1-0.2):($5 > 0 ? $2 : 1/0) with boxes lc rgb '#2b6cb0' title 'this run', \\\n     ", f);

@@ -2,9 +2,9 @@
  * by `t5g eval`), beside the model-card numbers, as text or markdown, plus a PNG chart drawn
  * by gnuplot (scores vs model card per run; throughput per run).
  *
- * The model-card number of a run comes from the task table (tasks.h: WMT14 EN-FR BLEU 28.5,
- * CNN/DM ROUGE-2 F 18.2, SQuAD v2 F1 85.3), not from the file, so every run is compared with
- * the same numbers.  A run with a limit is "not reportable (--limit N)".
+ * The model-card number of a run comes from its task's table entry (tasks.h: WMT14 EN-FR BLEU
+ * 28.5, CNN/DM ROUGE-2 F 18.2, SQuAD v2 F1 85.3), not from the file, so every run is compared
+ * with the same numbers.  A run with a limit is "not reportable (--limit N)".
  *
  * Bad input is an error naming the file and the field ("R/results.json: field
  * 'primary.value' is missing or not a number").  With several runs the first bad one stops

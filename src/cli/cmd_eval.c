@@ -44,8 +44,10 @@ static int parse(int argc, char **argv, eval_args *a) {
     a->max_input = 512;
     a->device = "cpu";
     a->no_answer = SQUAD_NO_ANSWER;
+    char tasks[1024]; /* the registered names, "a | b | c" */
+    task_names(tasks, sizeof tasks, " | ", " | ");
     arg_spec specs[16 + CLI_GEN_NSPECS] = {
-        {"--task", ARG_STR, &a->task, "wmt14-en-fr | cnn-dailymail | squad-v2"},
+        {"--task", ARG_STR, &a->task, tasks},
         {"-m|--model", ARG_STR, &a->model, "HDF5 checkpoint (with its tokenizer)"},
         {"--tokenizer", ARG_STR, &a->tokenizer, "SentencePiece model (default: the checkpoint's), as generate"},
         {"--data", ARG_STR, &a->data, "prepared data folder (datasets/prepare.py --out)"},

@@ -30,6 +30,72 @@ static void test_sample_checks(void) {
     CU_ASSERT_EQUAL(check("cnn-dailymail", "[1]"), -1);
 }
 
+/* Every registered task is complete: each field and function set, names unique, task_find
+ * finds each; an unknown name is rejected with the registered names listed. */
+static void test_registry(void) {
+    int n = task_count();
+    CU_ASSERT_FATAL(n >= 3);
+    CU_ASSERT_PTR_NULL(task_at(-1));
+    CU_ASSERT_PTR_NULL(task_at(n));
+    for (int i = 0; i < n; i++) {
+        const task_info *t = task_at(i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        CU_ASSERT_FATAL(t->name && *t->name && t->prompt_prefix && *t->prompt_prefix);
+        CU_ASSERT(t->primary && *t->primary && t->refs_key && *t->refs_key);
+        CU_ASSERT(t->sample_metric && *t->sample_metric && (!t->sample_metric2 || *t->sample_metric2));
+        CU_ASSERT(t->lmeval_aggregation &&
+                  (!strcmp(t->lmeval_aggregation, "bleu") || !strcmp(t->lmeval_aggregation, "mean")));
+        CU_ASSERT(t->model_card > 0 && t->model_card <= 100 && t->official_samples > 0);
+        CU_ASSERT(t->prompt && t->check_sample && t->score && t->lmeval_metrics);
+        CU_ASSERT_PTR_EQUAL(task_find(t->name), t);
+        for (int j = 0; j < i; j++) CU_ASSERT(strcmp(task_at(j)->name, t->name) != 0);
+    }
+    CU_ASSERT_PTR_NOT_NULL(task_find("wmt14-en-fr"));
+    CU_ASSERT_PTR_NOT_NULL(task_find("cnn-dailymail"));
+    CU_ASSERT_PTR_NOT_NULL(task_find("squad-v2"));
+    CU_ASSERT_PTR_NULL(task_find("squad-v1"));
+    const char *e = t5g_last_error();
+    CU_ASSERT(!strncmp(e, "unknown task 'squad-v1' (use ", 29));
+    for (int i = 0; i < n; i++) CU_ASSERT_PTR_NOT_NULL(strstr(e, task_at(i)->name));
+    CU_ASSERT_PTR_NULL(task_find(NULL));
+    char names[256];
+    task_names(names, sizeof names, ", ", " or ");
+    CU_ASSERT_STRING_EQUAL(names, "wmt14-en-fr, cnn-dailymail or squad-v2");
+    task_names(names, 12, " | ", " | ");
+    CU_ASSERT_STRING_EQUAL(names, "wmt14-en-fr"); /* truncated at a name */
+}
+
+/* Each task's prompt is its documented template: prompt_prefix with every {field} replaced
+ * by the sample's value. */
+static void test_prompt_templates(void) {
+    for (int i = 0; i < task_count(); i++) {
+        const task_info *t = task_at(i);
+        cJSON *s = cJSON_CreateObject();
+        char expect[512] = "", key[64];
+        size_t k = 0;
+        for (const char *p = t->prompt_prefix; *p && k + 80 < sizeof expect;) {
+            const char *close = *p == '{' ? strchr(p, '}') : NULL;
+            if (!close || close - p - 1 >= (long)sizeof key) {
+                expect[k++] = *p++;
+                continue;
+            }
+            snprintf(key, sizeof key, "%.*s", (int)(close - p - 1), p + 1);
+            char val[96];
+            snprintf(val, sizeof val, "<%s value>", key);
+            cJSON_AddStringToObject(s, key, val);
+            k += (size_t)snprintf(expect + k, sizeof expect - k, "%s", val);
+            p = close + 1;
+        }
+        expect[k] = 0;
+        char *got = task_prompt(t, s);
+        CU_ASSERT_PTR_NOT_NULL(strchr(t->prompt_prefix, '{'));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        CU_ASSERT_STRING_EQUAL(got, expect);
+        free(got);
+        cJSON_Delete(s);
+    }
+}
+
 static void test_no_answer(void) {
     CU_ASSERT(task_is_no_answer("unanswerable", SQUAD_NO_ANSWER));
     CU_ASSERT(task_is_no_answer("Unanswerable.", SQUAD_NO_ANSWER));
@@ -73,6 +139,8 @@ static void test_rougelsum_split(void) {
 }
 
 static CU_TestInfo tests[] = {
+    {"registry: every task complete, names unique, unknown names listed", test_registry},
+    {"each task's prompt follows its documented template", test_prompt_templates},
     {"every shard sample checked for the task's fields", test_sample_checks},
     {"SQuAD no-answer rule: case, white space, one final period", test_no_answer},
     {"metrics printed with Python repr digits", test_repr_digits},
