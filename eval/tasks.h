@@ -1,8 +1,9 @@
-/* tasks.h - the benchmark tasks: prompt templates (metrics.md §6), references, and scoring
- * with the C scorers.  A sample is one line of a prepared shard (datasets/README.md).
+/* tasks.h - the benchmark tasks: prompt templates (docs/evaluation.md, the table of tasks),
+ * references, and scoring with the C scorers.  A sample is one line of a prepared shard
+ * (datasets/README.md).
  *
  * A task is one file, eval/task_<name>.c, defining one `const task_info` (its table row and
- * functions), and one line in the registry (TASKS in eval/tasks.c). */
+ * functions), and its name in the registry (TASKS in eval/tasks.c). */
 #ifndef T5G_TASKS_H
 #define T5G_TASKS_H
 #include "lmeval.h"
