@@ -32,17 +32,11 @@ static int parse_position_encoding(const cJSON *pe, t5g_stack_config *s, const c
 /* T5GemmaModuleConfig defaults (the Gemma 2 2B shape); T5Gemma 2 starts from these too. */
 void t5g_stack_defaults(t5g_stack_config *s) {
     memset(s, 0, sizeof *s);
-    s->vocab_size = 256000;
-    s->hidden_size = 2304;
-    s->intermediate_size = 9216;
-    s->num_hidden_layers = 26;
-    s->num_attention_heads = 8;
-    s->num_key_value_heads = 4;
-    s->head_dim = 256;
-    s->query_pre_attn_scalar = 256;
+    t5g_stack_set_shape(
+        s, &(t5g_stack_shape){
+               .V = 256000, .H = 2304, .I = 9216, .L = 26, .nh = 8, .nkv = 4, .hd = 256, .qpas = 256, .W = 4096});
     s->rms_norm_eps = 1e-6f;
     s->rope_theta = 10000.0f;
-    s->sliding_window = 4096;
     s->attn_logit_softcapping = 50.0f;
     s->final_logit_softcapping = 30.0f;
     s->rel_num_buckets = 32;
