@@ -11,6 +11,7 @@
  *        [--compute-type f32|bf16|bf16-act|int8] [--roofline-only] */
 #include "bench_util.h"
 #include "t5g.h"
+#include "cli/args.h"
 #include "core/progress.h"
 #include "generate/generate.h"
 #include "plan/plan.h"
@@ -198,29 +199,34 @@ static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int
     free(ids);
 }
 
+#define USAGE                                                                                                          \
+    "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen] [--skip-encoder]\n"      \
+    "                    [--gen 1g,32g,1b,32b] [--compute-type f32|bf16|bf16-act|int8] [--roofline-only]"
+
 int main(int argc, char **argv) {
     const char *preset = "t5gemma-s-s";
-    int B = 8, L = 512, reps = 3, gen = 1, new_tokens = 32, enc = 1;
+    int B = 8, L = 512, reps = 3, new_tokens = 32;
     const char *only = NULL; /* --gen 1g,32g,1b,32b: just those generate runs */
     const char *ct = "f32";  /* --compute-type: the weights' dtype in memory */
-    int roof_only = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--len") && i + 1 < argc) L = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--new") && i + 1 < argc) new_tokens = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--skip-gen")) gen = 0;
-        else if (!strcmp(argv[i], "--skip-encoder")) enc = 0;
-        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) only = argv[++i];
-        else if (!strcmp(argv[i], "--compute-type") && i + 1 < argc) ct = argv[++i];
-        else if (!strcmp(argv[i], "--roofline-only")) roof_only = 1;
-        else {
-            fprintf(stderr, "usage: bench_engine [--preset P] [--batch B] [--len L] [--reps R] [--new N] [--skip-gen] "
-                            "[--skip-encoder] [--gen 1g,32g,1b,32b] [--compute-type T] [--roofline-only]\n");
-            return 2;
-        }
-    }
+    int roof_only = 0, skip_gen = 0, skip_enc = 0;
+    arg_spec specs[] = {
+        {"--preset", ARG_STR, &preset, "model shape (t5g info --preset NAME); default t5gemma-s-s"},
+        {"--batch", ARG_INT, &B, "encoder batch (default 8)"},
+        {"--len", ARG_INT, &L, "encoder tokens per sequence (default 512)"},
+        {"--reps", ARG_INT, &reps, "encoder repetitions, best of (default 3)"},
+        {"--new", ARG_INT, &new_tokens, "generated tokens per request (default 32)"},
+        {"--skip-gen", ARG_FLAG, &skip_gen, "no decode roofline and generate runs"},
+        {"--skip-encoder", ARG_FLAG, &skip_enc, "no encoder run"},
+        {"--gen", ARG_STR, &only, "just these generate runs: batch size + g (greedy) or b (beam 4), e.g. 1g,32b"},
+        {"--compute-type", ARG_STR, &ct, "the weights' dtype in memory: f32 (default), bf16, bf16-act, int8"},
+        {"--roofline-only", ARG_FLAG, &roof_only, "only the batch-1 decode step against the memory roofline"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--batch", B, 1, T5G_MAX_BATCH) || args_check_range("--len", L, 1, 65536) ||
+        args_check_range("--reps", reps, 1, 1000) || args_check_range("--new", new_tokens, 1, T5G_MAX_NEW_TOKENS))
+        return args_exit(-1);
+    int gen = !skip_gen, enc = !skip_enc;
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_config c;

@@ -8,6 +8,8 @@
  * OUT.txt: the generated ids of the last repetition, one line per request. */
 #include "bench_util.h"
 #include "t5g.h"
+#include "cli/args.h"
+#include "core/err.h"
 #include "core/progress.h"
 #include "generate/generate.h"
 #include <stdio.h>
@@ -36,29 +38,31 @@ static int read_ids(const char *path, int B, int32_t **ids, int **len) {
     return b == B ? 0 : -1;
 }
 
+#define USAGE                                                                                                          \
+    "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] [--reps R] [--out F]\n"  \
+    "                 [--compute-type T]"
+
 int main(int argc, char **argv) {
     const char *model = NULL, *idsf = NULL, *outf = NULL, *ct = NULL;
     int B = 1, K = 1, N = 32, threads = 0, reps = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "-m")) model = argv[i + 1];
-        else if (!strcmp(argv[i], "--ids")) idsf = argv[i + 1];
-        else if (!strcmp(argv[i], "--out")) outf = argv[i + 1];
-        else if (!strcmp(argv[i], "--compute-type")) ct = argv[i + 1];
-        else if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--beams")) K = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--new")) N = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else {
-            fprintf(stderr, "bench_gen: unknown option %s\n", argv[i]);
-            return 2;
-        }
-    }
-    if (!model || !idsf || B < 1 || K < 1 || N < 1 || reps < 1) {
-        fprintf(stderr, "usage: bench_gen -m MODEL.h5 --ids IDS.txt --batch B [--beams K] [--new N] [--threads T] "
-                        "[--reps R] [--out F] [--compute-type T]\n");
-        return 2;
-    }
+    arg_spec specs[] = {
+        {"-m", ARG_STR, &model, "the model (.h5), required"},
+        {"--ids", ARG_STR, &idsf, "encoder ids, one request a line (the first B lines are used), required"},
+        {"--batch", ARG_INT, &B, "requests (default 1)"},
+        {"--beams", ARG_INT, &K, "beam size; 1 = greedy (default)"},
+        {"--new", ARG_INT, &N, "generated tokens per request (default 32)"},
+        {"--threads", ARG_INT, &threads, "threads (default 0: all cores)"},
+        {"--reps", ARG_INT, &reps, "repetitions (default 3)"},
+        {"--out", ARG_STR, &outf, "write the generated ids of the last repetition here, one line per request"},
+        {"--compute-type", ARG_STR, &ct, "the weights' dtype in memory (default: as stored)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (!model || !idsf) return args_exit(T5G_FAIL("bench_gen needs -m MODEL.h5 and --ids IDS.txt (see --help)"));
+    if (args_check_range("--batch", B, 1, T5G_MAX_BATCH) || args_check_range("--beams", K, 1, 1024) ||
+        args_check_range("--new", N, 1, T5G_MAX_NEW_TOKENS) || args_check_range("--threads", threads, 0, 4096) ||
+        args_check_range("--reps", reps, 1, 1000))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(threads);
     t5g_comm comm;

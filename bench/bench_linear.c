@@ -7,6 +7,7 @@
  * ranges are printed.
  * usage: bench_linear [--reps R] [--vocab V] [--hidden H] */
 #include "bench_util.h"
+#include "cli/args.h"
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
 
 static double time_ours(const float *x, int M, const float *w, int N, int K, float *y) {
     double t0 = t5g_now();
@@ -82,17 +82,20 @@ static void prefill(int reps) {
     }
 }
 
+#define USAGE "usage: bench_linear [--reps R] [--vocab V] [--hidden H]"
+
 int main(int argc, char **argv) {
     int reps = 5, V = 256000, H = 512;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) V = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) H = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_linear [--reps R] [--vocab V] [--hidden H]\n");
-            return 2;
-        }
-    }
+    arg_spec specs[] = {
+        {"--reps", ARG_INT, &reps, "repetitions, interleaved; medians (default 5)"},
+        {"--vocab", ARG_INT, &V, "rows of the LM head shape (default 256000)"},
+        {"--hidden", ARG_INT, &H, "hidden size: the projections are H x H, 2H x H and H x 2H (default 512)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--reps", reps, 1, 64) || args_check_range("--vocab", V, 1, 1 << 22) ||
+        args_check_range("--hidden", H, 1, 65536))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     printf("threads %d\n", (int)bli_thread_get_num_threads());

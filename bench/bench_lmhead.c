@@ -8,6 +8,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
+#include "cli/args.h"
 #include "parallel/vocab.h"
 #include <math.h>
 #include <mpi.h>
@@ -78,26 +79,25 @@ static void bench_dtype(const t5g_backend *be, const t5g_wmat *Wd, const char *n
         snprintf(cell[op], sizeof cell[op], "%.1f [%.1f-%.1f] / %.1f", 1e3 * tc[op][reps / 2], 1e3 * tc[op][0],
                  1e3 * tc[op][reps - 1], 1e3 * tw[op][reps / 2]);
     }
-    printf("%-9s %-28s %-28.*s %-28s %s\n", name, cell[0], (int)(strchr(cell[1], '/') - cell[1]), cell[1],
-           cell[2], same ? "yes" : "NO");
+    printf("%-9s %-28s %-28.*s %-28s %s\n", name, cell[0], (int)(strchr(cell[1], '/') - cell[1]), cell[1], cell[2],
+           same ? "yes" : "NO");
 }
+
+#define USAGE "usage: bench_lmhead [--rows M] [--reps R] [--vocab V] [--hidden H]"
 
 int main(int argc, char **argv) {
     int N = 256000, K = 512, M = 32, reps = 7;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rows") && i + 1 < argc) M = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) N = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) K = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_lmhead [--rows M] [--reps R] [--vocab V] [--hidden H]\n");
-            return 2;
-        }
-    }
-    if (M < 1 || M > 512 || reps < 1 || reps > 64 || N < 1 || K < 1) {
-        fprintf(stderr, "bench_lmhead: --rows 1..512, --reps 1..64, positive --vocab and --hidden\n");
-        return 2;
-    }
+    arg_spec specs[] = {
+        {"--rows", ARG_INT, &M, "rows of activations: the decode batch (1..512, default 32)"},
+        {"--reps", ARG_INT, &reps, "repetitions, interleaved; medians (1..64, default 7)"},
+        {"--vocab", ARG_INT, &N, "LM head rows (default 256000)"},
+        {"--hidden", ARG_INT, &K, "LM head columns (default 512)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--rows", M, 1, 512) || args_check_range("--reps", reps, 1, 64) ||
+        args_check_range("--vocab", N, 1, 1 << 22) || args_check_range("--hidden", K, 1, 65536))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     float *wf = malloc(sizeof(float) * (size_t)N * K), *x = malloc(sizeof(float) * (size_t)M * K);

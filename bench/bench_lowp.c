@@ -6,6 +6,7 @@
  * Medians of --reps repetitions.
  * usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F] */
 #include "bench_util.h"
+#include "cli/args.h"
 #include "backend/backend.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/pool.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 typedef struct {
     const char *name;
@@ -104,19 +104,21 @@ static void bench_shape(const shape *sh, int reps, int nd, double BW) {
     weights_free(&w);
 }
 
+#define USAGE "usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F]"
+
 int main(int argc, char **argv) {
     int reps = 5, V = 256000, H = 512, F = 1024;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) V = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--hidden") && i + 1 < argc) H = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--ffn") && i + 1 < argc) F = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_lowp [--reps R] [--vocab V] [--hidden H] [--ffn F]\n");
-            return 2;
-        }
-    }
-    if (reps < 1 || reps > 64) reps = 5;
+    arg_spec specs[] = {
+        {"--reps", ARG_INT, &reps, "repetitions, interleaved; medians (1..64, default 5)"},
+        {"--vocab", ARG_INT, &V, "LM head rows (default 256000)"},
+        {"--hidden", ARG_INT, &H, "hidden size: the columns of both shapes (default 512)"},
+        {"--ffn", ARG_INT, &F, "rows of the ffn up projection (default 1024)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--reps", reps, 1, 64) || args_check_range("--vocab", V, 1, 1 << 22) ||
+        args_check_range("--hidden", H, 1, 65536) || args_check_range("--ffn", F, 1, 1 << 22))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_cpu_lowp_isa(1);

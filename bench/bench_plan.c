@@ -10,6 +10,8 @@
  * usage: mpirun -np N bench_plan --machine-out FILE [--preset P] [--rounds R] [--batch B]
  *        [--len L] [--dec-batch D] [--steps S] */
 #include "t5g.h"
+#include "cli/args.h"
+#include "core/err.h"
 #include "core/progress.h"
 #include "plan/plan.h"
 #include <stdio.h>
@@ -46,21 +48,30 @@ typedef struct {
     int rounds, B, L, DB, steps;
 } opts;
 
+#define USAGE                                                                                                          \
+    "usage: mpirun -np N bench_plan --machine-out FILE [--preset P] [--rounds R] [--batch B] [--len L]\n"              \
+    "                               [--dec-batch D] [--steps S]"
+
+/* 0 to go on, 1 after --help, -1 on a bad flag or value (message recorded) */
 static int parse(int argc, char **argv, opts *o) {
     *o = (opts){"t5gemma-s-s", NULL, 5, 4, 256, 4, 16};
-    for (int i = 1; i < argc; i++) {
-        int more = i + 1 < argc;
-        if (!strcmp(argv[i], "--preset") && more) o->preset = argv[++i];
-        else if (!strcmp(argv[i], "--machine-out") && more) o->out = argv[++i];
-        else if (!strcmp(argv[i], "--rounds") && more) o->rounds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--batch") && more) o->B = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--len") && more) o->L = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--dec-batch") && more) o->DB = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && more) o->steps = atoi(argv[++i]);
-        else return -1;
-    }
-    return o->out && o->rounds >= 1 && o->rounds <= 99 && o->B >= 1 && o->L >= 1 && o->DB >= 1 && o->steps >= 1 ? 0
-                                                                                                                 : -1;
+    arg_spec specs[] = {
+        {"--machine-out", ARG_STR, &o->out, "calibration of round r goes to FILE.r (required)"},
+        {"--preset", ARG_STR, &o->preset, "model shape, random weights (default t5gemma-s-s)"},
+        {"--rounds", ARG_INT, &o->rounds, "rounds of calibrate + measure (1..99, default 5)"},
+        {"--batch", ARG_INT, &o->B, "encoder batch (default 4)"},
+        {"--len", ARG_INT, &o->L, "encoder tokens per sequence (default 256)"},
+        {"--dec-batch", ARG_INT, &o->DB, "decoder rows (default 4)"},
+        {"--steps", ARG_INT, &o->steps, "timed decoder steps (default 16)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return rc;
+    T5G_CHECK(o->out, "bench_plan needs --machine-out FILE (see --help)");
+    T5G_TRY(args_check_range("--rounds", o->rounds, 1, 99));
+    T5G_TRY(args_check_range("--batch", o->B, 1, T5G_MAX_BATCH));
+    T5G_TRY(args_check_range("--len", o->L, 1, 65536));
+    T5G_TRY(args_check_range("--dec-batch", o->DB, 1, T5G_MAX_BATCH));
+    return args_check_range("--steps", o->steps, 1, 65536);
 }
 
 static void fail_all(void) {
@@ -70,11 +81,8 @@ static void fail_all(void) {
 
 int main(int argc, char **argv) {
     opts o;
-    if (parse(argc, argv, &o)) {
-        fprintf(stderr, "usage: bench_plan --machine-out FILE [--preset P] [--rounds R] [--batch B] [--len L] "
-                        "[--dec-batch D] [--steps S]\n");
-        return 2;
-    }
+    int rc = parse(argc, argv, &o);
+    if (rc) return args_exit(rc);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_comm comm;

@@ -10,6 +10,7 @@
  * usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] [--layout 2d[:RxC[:NB]]] */
 #include "bench_util.h"
 #include "t5g.h"
+#include "cli/args.h"
 #include "core/progress.h"
 #include "model/scalapack_layout.h"
 #include <math.h>
@@ -60,26 +61,25 @@ static void time_pairs(t5g_model *m, struct t5g_enc2d *two, t5g_state *s, const 
     sim[1] /= reps;
 }
 
+#define USAGE                                                                                                          \
+    "usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] [--layout 2d[:RxC[:NB]]]"
+
 int main(int argc, char **argv) {
     const char *preset = "t5gemma-s-s", *spec = "2d";
     int layers = 2, B = 32, L = 16, reps = 5;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
-        else if (!strcmp(argv[i], "--layers") && i + 1 < argc) layers = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--len") && i + 1 < argc) L = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--layout") && i + 1 < argc) spec = argv[++i];
-        else {
-            fprintf(stderr, "usage: bench_scalapack [--preset P] [--layers N] [--batch B] [--len L] [--reps R] "
-                            "[--layout 2d[:RxC[:NB]]]\n");
-            return 2;
-        }
-    }
-    if (layers < 1 || B < 1 || L < 1 || reps < 1 || reps > 1000) {
-        fprintf(stderr, "bench_scalapack: --layers, --batch, --len and --reps must be positive\n");
-        return 2;
-    }
+    arg_spec specs[] = {
+        {"--preset", ARG_STR, &preset, "widths of the model, random float32 weights (default t5gemma-s-s)"},
+        {"--layers", ARG_INT, &layers, "encoder layers (default 2; the decoder has 1)"},
+        {"--batch", ARG_INT, &B, "encoder batch (default 32)"},
+        {"--len", ARG_INT, &L, "encoder tokens per sequence (default 16)"},
+        {"--reps", ARG_INT, &reps, "interleaved 1-D / 2-D pairs (1..1000, default 5)"},
+        {"--layout", ARG_STR, &spec, "the 2-D layout, as t5g's --encoder-layout (default 2d)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--layers", layers, 1, 1024) || args_check_range("--batch", B, 1, T5G_MAX_BATCH) ||
+        args_check_range("--len", L, 1, 65536) || args_check_range("--reps", reps, 1, 1000))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_comm comm;
@@ -108,7 +108,8 @@ int main(int argc, char **argv) {
     pass(s, ids, comm.tp);
     double diff = 0;
     for (int64_t i = 0; i < N * He; i++) diff = fmax(diff, fabs(out1[i] - s->enc_out[i]));
-    double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps), *ratio = malloc(sizeof(double) * reps);
+    double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps),
+           *ratio = malloc(sizeof(double) * reps);
     double *t[2] = {t1, t2}, sim[2];
     time_pairs(m, two, s, ids, comm.tp, reps, t, ratio, sim);
     if (comm.world_rank == 0) {

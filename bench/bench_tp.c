@@ -5,43 +5,42 @@
  *   RESULT tp=T threads=N phase=encoder tokens_per_s=... allreduce_share=...
  * usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S] */
 #include "t5g.h"
+#include "cli/args.h"
 #include "core/progress.h"
 #include <blis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static void die(void) {
+    t5g_print_error();
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+#define USAGE "usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S]"
+
 int main(int argc, char **argv) {
     const char *preset = "t5gemma-s-s";
     int B = 4, L = 256, DB = 4, steps = 16, reps = 3;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc) preset = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) B = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--len") && i + 1 < argc) L = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--dec-batch") && i + 1 < argc) DB = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S]\n");
-            return 2;
-        }
-    }
+    arg_spec specs[] = {
+        {"--preset", ARG_STR, &preset, "model shape, random weights (default t5gemma-s-s)"},
+        {"--batch", ARG_INT, &B, "encoder batch (default 4)"},
+        {"--len", ARG_INT, &L, "encoder tokens per sequence (default 256)"},
+        {"--dec-batch", ARG_INT, &DB, "decoder rows (1..256, default 4)"},
+        {"--steps", ARG_INT, &steps, "timed decoder steps (default 16)"},
+    };
+    int rc = args_parse(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), USAGE, NULL, 0, NULL);
+    if (rc) return args_exit(rc);
+    if (args_check_range("--batch", B, 1, T5G_MAX_BATCH) || args_check_range("--len", L, 1, 65536) ||
+        args_check_range("--dec-batch", DB, 1, 256) || args_check_range("--steps", steps, 1, 65536))
+        return args_exit(-1);
     MPI_Init(&argc, &argv);
     t5g_cpu_setup(0);
     t5g_comm comm;
-    if (t5g_comm_init(&comm, 0)) {
-        t5g_print_error();
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     t5g_config c;
-    if (t5g_config_preset(preset, &c)) {
-        t5g_print_error();
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    if (t5g_comm_init(&comm, 0) || t5g_config_preset(preset, &c)) die();
     t5g_model *m = t5g_model_random(&c, 1, &comm);
-    if (!m) {
-        t5g_print_error();
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    if (!m) die();
     int threads = (int)bli_thread_get_num_threads();
     /* encoder: B x L tokens, best of reps */
     t5g_state *s = t5g_state_new(m, B, L, DB, steps + 2);
