@@ -151,7 +151,7 @@ static void bench_decode_roofline(const t5g_model *m, int Le) {
     int steps = 16;
     t5g_state *s = t5g_state_new(m, 1, Le, 1, steps + 1);
     int32_t *ids = malloc(sizeof(int32_t) * Le), tok = m->cfg.decoder_start_token_id;
-    for (int i = 0; i < Le; i++) ids[i] = 3 + (i * 31) % 1000;
+    bench_ids(ids, Le, 31, 1000, m->cfg.enc.vocab_size);
     float *logits = malloc(sizeof(float) * m->dec.sh.nv);
     t5g_encode(s, ids, NULL);
     t5g_decode(s, &tok, NULL, 1, NULL, logits, 1); /* warm-up */
@@ -177,7 +177,7 @@ static void bench_generate(const t5g_model *m, int batch, int beams, int Le, int
     bench_gen_opts(&o, batch, beams, new_tokens);
     t5g_request *r = calloc(batch, sizeof *r);
     int32_t *ids = malloc(sizeof(int32_t) * batch * Le);
-    for (int i = 0; i < batch * Le; i++) ids[i] = 3 + (i * 7919) % 5000;
+    bench_ids(ids, (size_t)batch * Le, 7919, 5000, m->cfg.enc.vocab_size);
     for (int b = 0; b < batch; b++) {
         r[b].index = b;
         r[b].ids = ids + b * Le;

@@ -9,6 +9,7 @@
  *   RESULT phase=encoder tokens_per_s=MEDIAN min=... max=...
  * usage: mpirun -np N bench_plan --machine-out FILE [--preset P] [--rounds R] [--batch B]
  *        [--len L] [--dec-batch D] [--steps S] */
+#include "bench_util.h"
 #include "t5g.h"
 #include "cli/args.h"
 #include "core/err.h"
@@ -95,8 +96,8 @@ int main(int argc, char **argv) {
             *tok = malloc(sizeof(int32_t) * o.DB);
     float *logits = malloc(sizeof(float) * o.DB * m->dec.sh.nv);
     if (!se || !sd || !ids || !src || !tok || !logits) fail_all();
-    for (int i = 0; i < o.B * o.L; i++) ids[i] = 3 + (i * 7919) % 30000;
-    for (int i = 0; i < o.DB * 64; i++) src[i] = 3 + (i * 31) % 30000;
+    bench_ids(ids, (size_t)o.B * o.L, 7919, 30000, c.enc.vocab_size);
+    bench_ids(src, (size_t)o.DB * 64, 31, 30000, c.enc.vocab_size);
     for (int i = 0; i < o.DB; i++) tok[i] = 2;
     if (t5g_encode(se, ids, NULL)) fail_all(); /* warm-up: first-touch of the weights and scratch */
     double enc[99], dec[99];

@@ -4,6 +4,7 @@
  * spent in MPI_Allreduce (from the comm counters), as one machine-readable line per phase:
  *   RESULT tp=T threads=N phase=encoder tokens_per_s=... allreduce_share=...
  * usage: bench_tp [--preset P] [--batch B] [--len L] [--dec-batch D] [--steps S] */
+#include "bench_util.h"
 #include "t5g.h"
 #include "cli/args.h"
 #include "core/progress.h"
@@ -45,7 +46,7 @@ int main(int argc, char **argv) {
     /* encoder: B x L tokens, best of reps */
     t5g_state *s = t5g_state_new(m, B, L, DB, steps + 2);
     int32_t *ids = malloc(sizeof(int32_t) * B * L);
-    for (int i = 0; i < B * L; i++) ids[i] = 3 + (i * 7919) % 30000;
+    bench_ids(ids, (size_t)B * L, 7919, 30000, c.enc.vocab_size);
     t5g_encode(s, ids, NULL);
     double best = 1e30, share = 0;
     for (int r = 0; r < reps; r++) {
@@ -65,7 +66,7 @@ int main(int argc, char **argv) {
     /* decoder steps at batch DB over a short source */
     s = t5g_state_new(m, DB, 64, DB, steps + 2);
     int32_t *src = malloc(sizeof(int32_t) * DB * 64), tok[256];
-    for (int i = 0; i < DB * 64; i++) src[i] = 3 + (i * 31) % 30000;
+    bench_ids(src, (size_t)DB * 64, 31, 30000, c.enc.vocab_size);
     for (int i = 0; i < DB; i++) tok[i] = 2;
     float *logits = malloc(sizeof(float) * DB * m->dec.sh.nv);
     t5g_encode(s, src, NULL);

@@ -3,6 +3,7 @@
 #ifndef T5G_BENCH_UTIL_H
 #define T5G_BENCH_UTIL_H
 #include "generate/generate.h"
+#include <stdint.h>
 #include <stdlib.h>
 
 static inline int bench_cmpd(const void *a, const void *b) {
@@ -24,6 +25,13 @@ static inline float *rnd(size_t n, unsigned seed) {
         p[i] = ((seed >> 9) * (1.0f / 8388608.0f) - 0.5f) * 0.1f;
     }
     return p;
+}
+
+/* Encoder ids 3 + (i * mul) % span for i in [0, n), the span capped at vocab - 3 so that a small
+ * preset's vocabulary holds them (with the t5gemma presets' 256000 they are unchanged). */
+static inline void bench_ids(int32_t *ids, size_t n, long mul, int span, int vocab) {
+    int s = vocab - 3 < span ? vocab - 3 : span;
+    for (size_t i = 0; i < n; i++) ids[i] = 3 + (int32_t)((long)i * mul % s);
 }
 
 /* Greedy (beams 1) or beam search of new_tokens tokens over batches of batch requests. */
