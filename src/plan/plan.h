@@ -35,7 +35,7 @@ typedef struct {
     double oversub_latency_us, oversub_bw_gbs;
 } t5g_machine;
 
-/* Streaming read bandwidth (GB/s) of this rank's threads over `bytes`. */
+/* Streaming read bandwidth (GB/s) of this rank's threads over `bytes` allocated as the weights are. */
 double t5g_read_bandwidth(size_t bytes, int reps);
 /* Best-of-reps GFLOP/s of a bare BLIS sgemm C[M,N] = A[M,K]·B[N,K]ᵀ. */
 double t5g_bare_gemm_gflops(int M, int N, int K, int reps);
