@@ -81,10 +81,13 @@ static int store(const arg_spec *s, const char *as, const char *v) {
             *(int *)s->dst = (int)x;
             return 0;
         }
-        case ARG_FLOAT: {
+        case ARG_FLOAT:
+        case ARG_F32: {
             double x = strtod(v, &end);
-            T5G_CHECK(*v && !*end && !errno && isfinite(x), "option %s needs a finite number, got '%s'", as, v);
-            *(double *)s->dst = x;
+            T5G_CHECK(*v && !*end && !errno && isfinite(x) && (s->kind == ARG_FLOAT || fabs(x) <= 3.4e38),
+                      "option %s needs a finite number, got '%s'", as, v);
+            if (s->kind == ARG_F32) *(float *)s->dst = (float)x;
+            else *(double *)s->dst = x;
             return 0;
         }
     }

@@ -10,7 +10,9 @@
 #ifndef T5G_ARGS_H
 #define T5G_ARGS_H
 
-typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_FLAG, ARG_STRS } arg_kind;
+/* ARG_FLOAT stores a double, ARG_F32 the same number rounded to a float (a float field of the
+ * library's structs, as t5g_gen_opts' penalties) */
+typedef enum { ARG_STR, ARG_INT, ARG_FLOAT, ARG_F32, ARG_FLAG, ARG_STRS } arg_kind;
 
 /* Destination of an ARG_STRS flag: each occurrence appends its value (up to ARGS_MAX_LIST). */
 #define ARGS_MAX_LIST 64
@@ -22,7 +24,7 @@ typedef struct {
 typedef struct {
     const char *name; /* "--seed" (aliases: "-o|--out") */
     arg_kind kind;
-    void *dst; /* const char ** / int * / double * / int * (flag set to 1) / arg_strs * */
+    void *dst; /* const char ** / int * / double * / float * / int * (flag set to 1) / arg_strs * */
     const char *help;
 } arg_spec;
 

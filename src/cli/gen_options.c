@@ -27,7 +27,6 @@ void cli_gen_init(cli_gen_flags *g, int batch, int beams, double lp, int gnmt) {
     g->temperature = 1.0;
     g->topk = g->o.top_k;
     g->topp = 1.0;
-    g->rep_penalty = 1.0;
     g->nrs = 1;
 }
 
@@ -42,7 +41,8 @@ int cli_gen_specs(cli_gen_flags *g, arg_spec *specs) {
     snprintf(g->help[4], sizeof g->help[4],
              "decoding strategy: %s (default %s; --beams K > 1 and --sample also choose)",
              t5g_strategy_names("|", names, sizeof names), g->def_beams > 1 ? "beam" : "greedy");
-    const arg_spec v[CLI_GEN_NSPECS] = {
+    /* a logits processor's flag writes straight into g->o (whose defaults t5g_gen_defaults set) */
+    const arg_spec v[] = {
         {"--batch-size", ARG_INT, &g->batch, g->help[0]},
         {"--max-tokens-per-batch", ARG_INT, &g->mtpb, "padded input tokens per batch (default unlimited)"},
         {"--max-new-tokens", ARG_INT, &g->max_new, "generated tokens per request (default 128)"},
@@ -63,17 +63,19 @@ int cli_gen_specs(cli_gen_flags *g, arg_spec *specs) {
         {"--token-scores", ARG_FLAG, &g->token_scores,
          "write each generated token's log-probability (\"token_logprobs\"; HF output_scores)"},
         {"--num-return-sequences", ARG_INT, &g->nrs, "beam: also write the N best (\"hypotheses\"; default 1)"},
-        {"--min-new-tokens", ARG_INT, &g->min_new, "no eos before N generated tokens (HF min_new_tokens)"},
-        {"--repetition-penalty", ARG_FLOAT, &g->rep_penalty, "HF repetition_penalty (default 1 = off)"},
-        {"--no-repeat-ngram-size", ARG_INT, &g->no_repeat, "no n-gram of this size twice in an output (HF; 0 = off)"},
+        {"--min-new-tokens", ARG_INT, &g->o.min_new_tokens, "no eos before N generated tokens (HF min_new_tokens)"},
+        {"--repetition-penalty", ARG_F32, &g->o.repetition_penalty, "HF repetition_penalty (default 1 = off)"},
+        {"--no-repeat-ngram-size", ARG_INT, &g->o.no_repeat_ngram_size,
+         "no n-gram of this size twice in an output (HF; 0 = off)"},
         {"--eos-token-ids", ARG_STR, &g->eos_ids, "stop ids, e.g. 1,107 (HF eos_token_id; default: the checkpoint's)"},
         {"--stop-strings", ARG_STR, &g->stop_strings,
          "JSON list, e.g. '[\"\\n\\n\", \"###\"]': stop once one is generated (HF stop_strings)"},
         {"--target-prefix", ARG_STR, &g->target_prefix,
          "text every output starts with (forced; CTranslate2 target_prefix)"},
     };
+    _Static_assert(sizeof v / sizeof v[0] <= CLI_GEN_NSPECS, "raise CLI_GEN_NSPECS in gen_options.h");
     memcpy(specs, v, sizeof v);
-    return CLI_GEN_NSPECS;
+    return (int)(sizeof v / sizeof v[0]);
 }
 
 static int parse_eos_ids(const char *s, t5g_gen_opts *o) {
@@ -158,9 +160,6 @@ int cli_gen_finish(cli_gen_flags *g) {
     o->scores = g->scores;
     o->token_scores = g->token_scores;
     o->num_return_sequences = g->nrs;
-    o->min_new_tokens = g->min_new;
-    o->repetition_penalty = (float)g->rep_penalty;
-    o->no_repeat_ngram_size = g->no_repeat;
     if (g->eos_ids) T5G_TRY(parse_eos_ids(g->eos_ids, o));
     if (g->target_prefix) T5G_CHECK(*g->target_prefix, "--target-prefix must not be empty");
     if (g->stop_strings) { /* syntax now; the matcher needs the tokenizer (cli_gen_prepare) */

@@ -17,9 +17,9 @@ typedef struct {
     int def_batch, def_beams, def_gnmt;
     double def_lp;
     /* flag values as parsed */
-    int batch, beams, max_new, mtpb, sample, topk, seed, scores, token_scores, nrs, min_new, no_repeat;
+    int batch, beams, max_new, mtpb, sample, topk, seed, scores, token_scores, nrs;
     int gnmt_alias, hf_alias;
-    double lp, temperature, topp, rep_penalty;
+    double lp, temperature, topp;
     const char *early, *lp_form, *eos_ids, *stop_strings, *target_prefix, *search;
     /* made by cli_gen_prepare */
     t5g_stop_strings *stop;
@@ -27,12 +27,13 @@ typedef struct {
     char help[5][160]; /* help lines that name the command's defaults (and the registered strategies) */
 } cli_gen_flags;
 
-/* Number of arg_spec entries cli_gen_specs writes. */
-#define CLI_GEN_NSPECS 24
+/* Room for the arg_spec entries cli_gen_specs writes (it returns how many; a static assertion
+ * in gen_options.c keeps its table within this). */
+#define CLI_GEN_NSPECS 40
 
 /* Defaults of one command: batch size, beams, length penalty, GNMT form (1) or HF (0). */
 void cli_gen_init(cli_gen_flags *g, int batch, int beams, double lp, int gnmt);
-/* Write the shared flags into specs[0..CLI_GEN_NSPECS). */
+/* Write the shared flags into specs[0..n), n <= CLI_GEN_NSPECS; returns n. */
 int cli_gen_specs(cli_gen_flags *g, arg_spec *specs);
 /* After args_parse: check the flags and fill g->o (except what needs the tokenizer). */
 int cli_gen_finish(cli_gen_flags *g);
