@@ -216,6 +216,35 @@ static void test_int8_isas_agree(void) {
     set_isa(2);
 }
 
+/* a row's int8 result does not depend on its batch: below 4 rows the VNNI kernel runs, from 4 the
+ * AMX tiles (where the CPU has them), and their integer sums are the same */
+static void test_int8_rows_batch_independent(void) {
+    set_isa(2);
+    t5g_pool_set_threads(2);
+    enum { M = 32, N = 300, K = 520 };
+    float *x = malloc(sizeof(float) * M * K), *ws = malloc(sizeof(float) * N), *all = malloc(sizeof(float) * M * N),
+          *part = malloc(sizeof(float) * 3 * N);
+    int8_t *w = malloc((size_t)N * K);
+    for (int i = 0; i < M * K; i++) x[i] = frand();
+    for (int i = 0; i < N * K; i++) w[i] = (int8_t)(i * 37 % 255 - 127);
+    for (int n = 0; n < N; n++) ws[n] = 0.001f * (1 + n % 7);
+    t5g_wmat W = {w, T5G_DT_INT8, N, K, K, ws};
+    const t5g_backend *be = t5g_backend_cpu();
+    be->linear(be->ctx, x, M, K, &W, all, N);
+    int differ = 0;
+    for (int m = 0; m < M; m++) { /* each row alone (1 row), and in a batch of 3 */
+        be->linear(be->ctx, x + (size_t)m * K, 1, K, &W, part, N);
+        differ += memcmp(part, all + (size_t)m * N, sizeof(float) * N) != 0;
+        if (m + 3 <= M) {
+            be->linear(be->ctx, x + (size_t)m * K, 3, K, &W, part, N);
+            differ += memcmp(part, all + (size_t)m * N, sizeof(float) * 3 * N) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(differ, 0);
+    printf("(rows of 1 and 3 = rows of 32 bit for bit; AMX-INT8 %s)", t5g_cpu_int8_amx(-1) ? "on from 4 rows" : "not here");
+    free(x); free(ws); free(all); free(part); free(w);
+}
+
 /* a zero activation row gives 0; a row with inf or NaN gives NaN, never a finite number */
 static void test_int8_special_rows(void) {
     for (int isa = 2; isa >= 0; isa--) {
@@ -293,6 +322,7 @@ static CU_TestInfo tests[] = {
     {"int8_kblocks", test_int8_blocks},
     {"int8_isas_bitwise_equal", test_int8_isas_agree},
     {"int8_zero_and_nonfinite_rows", test_int8_special_rows},
+    {"int8_rows_independent_of_batch", test_int8_rows_batch_independent},
     {"dtype_check", test_dtype_check},
     {"linear_softcap_equals_linear_then_softcap", test_linear_softcap_equal},
     CU_TEST_INFO_NULL,
