@@ -36,7 +36,7 @@ TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
 
 .PHONY: all deps test bench bench-peers run clean help format
-all: build/t5g $(TESTS) $(BENCHES)
+all: build/t5g $(TESTS) $(BENCHES) build/tests/libfailmalloc.so
 
 help:
 	@echo "make deps     install the Debian packages that are missing (root)"
@@ -62,6 +62,12 @@ build/t5g: build/obj/src/cli/main.o build/libt5g.a
 build/tests/%: tests/unit/%.c build/libt5g.a tests/unit/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libt5g.a $(LDLIBS) $(TEST_LDLIBS)
+
+# LD_PRELOAD shim for tests/shell/test_alloc_fail.sh (fails the Nth allocation): plain cc, no MPI
+# and no sanitizer (an ASan build cannot take a preloaded malloc)
+build/tests/libfailmalloc.so: tests/support/failmalloc.c
+	@mkdir -p $(@D)
+	cc -O2 -g -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
 build/bench/%: bench/%.c build/libt5g.a
 	@mkdir -p $(@D)

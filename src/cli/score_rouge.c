@@ -376,10 +376,13 @@ static int sink_close(sink *k, const char *path) {
     return 0;
 }
 
-static int write_per_example(const char *path, const rouge_type *types, int nt, size_t n, const rouge_score *rows) {
-    sink k;
-    FILE *f = sink_open(&k, path);
-    if (!f) return -1;
+/* Drop an output that is not to be kept: a temp file is removed, a direct one closed. */
+static void sink_abort(sink *k) {
+    if (!k->direct) t5g_out_abort(&k->out);
+    else if (k->direct != stdout) fclose(k->direct);
+}
+
+static void write_per_example(FILE *f, const rouge_type *types, int nt, size_t n, const rouge_score *rows) {
     char name[16];
     fputs("id", f);
     for (int t = 0; t < nt; t++) {
@@ -397,17 +400,27 @@ static int write_per_example(const char *path, const rouge_type *types, int nt, 
         }
         fputc('\n', f);
     }
-    return sink_close(&k, path);
 }
 
-static int write_result(const options *o, const rouge_type *types, int nt, size_t n, const rouge_score *mean,
-                        const rouge_interval *ci) {
-    const char *path = o->output ? o->output : "-";
-    sink k;
-    FILE *f = sink_open(&k, path);
-    if (!f) return -1;
-    write_report(f, o, types, nt, n, mean, ci);
-    return sink_close(&k, o->output ? o->output : "stdout");
+/* The per-example file (if asked) and the report: both are opened (temp files) before either
+ * is renamed into place, so a failure to open the second leaves neither behind. */
+static int write_outputs(const options *o, const rouge_type *types, int nt, size_t n, const rouge_score *rows,
+                         const rouge_score *mean, const rouge_interval *ci) {
+    sink pk, rk;
+    FILE *pf = o->per_example ? sink_open(&pk, o->per_example) : NULL;
+    if (o->per_example && !pf) return -1;
+    FILE *rf = sink_open(&rk, o->output ? o->output : "-");
+    if (!rf) {
+        if (pf) sink_abort(&pk);
+        return -1;
+    }
+    if (pf) write_per_example(pf, types, nt, n, rows);
+    write_report(rf, o, types, nt, n, mean, ci);
+    if (pf && sink_close(&pk, o->per_example)) {
+        sink_abort(&rk);
+        return -1;
+    }
+    return sink_close(&rk, o->output ? o->output : "stdout");
 }
 
 /* Score every pair, then write the per-example file and the report. */
@@ -439,8 +452,7 @@ static int run(const options *o) {
             goto done;
     if (rouge_mean(rows, tc.n, nt, mean)) goto done;
     if (o->bootstrap && rouge_bootstrap(rows, tc.n, nt, o->bootstrap, o->confidence, o->seed, ci)) goto done;
-    if (o->per_example && write_per_example(o->per_example, types, nt, tc.n, rows)) goto done;
-    rc = write_result(o, types, nt, tc.n, mean, o->bootstrap ? ci : NULL);
+    rc = write_outputs(o, types, nt, tc.n, rows, mean, o->bootstrap ? ci : NULL);
 done:
     rouge_scorer_free(s);
     free(rows);

@@ -60,7 +60,11 @@ int t5g_out_open(t5g_outfile *o, const char *path, const char *mode) {
     }
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%d", path, (int)getpid());
     o->f = fopen(o->tmp, mode ? mode : "wb");
-    T5G_CHECK(o->f, "cannot create %s: %s (does the folder exist and is it writable?)", o->tmp, strerror(errno));
+    int e = errno;
+    /* the hint only where the folder is to blame (not ENOMEM: fopen's own allocation failed) */
+    int folder = e == ENOENT || e == ENOTDIR || e == EACCES || e == EPERM || e == EROFS;
+    T5G_CHECK(o->f, "cannot create %s: %s%s", o->tmp, strerror(e),
+              folder ? " (does the folder exist and is it writable?)" : "");
     return 0;
 }
 

@@ -71,9 +71,11 @@ long long ckpt_h5_checked(long long v) {
 
 /* ---- attributes ---- */
 
-/* String attribute (fixed or variable length).  0 ok (*out malloc'd), 1 absent, -1 not a string. */
+/* String attribute (fixed or variable length).  0 ok (*out malloc'd), 1 absent, -1 not a string,
+ * -2 out of memory (recorded with T5G_FAIL: not "not a string", which would blame the file). */
 int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
     *out = NULL;
+    int oom = 0;
     if (H5Aexists(obj, name) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return 1;
@@ -87,6 +89,7 @@ int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
             H5Tset_size(mt, H5T_VARIABLE);
             if (H5Aread(a, mt, &s) >= 0 && s) {
                 *out = strdup(s);
+                oom = !*out;
                 H5free_memory(s);
             }
         } else {
@@ -94,6 +97,7 @@ int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
             H5Tset_size(mt, n + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
             *out = calloc(1, n + 2);
+            oom = !*out;
             if (*out && H5Aread(a, mt, *out) < 0) {
                 free(*out);
                 *out = NULL;
@@ -105,6 +109,10 @@ int ckpt_get_str_attr(hid_t obj, const char *name, char **out) {
     if (t >= 0) H5Tclose(t);
     if (a >= 0) H5Aclose(a);
     H5Eclear2(H5E_DEFAULT);
+    if (oom) {
+        T5G_FAIL("out of memory reading attribute %s", name);
+        return -2;
+    }
     return rc;
 }
 
@@ -157,6 +165,7 @@ static int not_ours(const char *path, const char *why) {
 static int check_root(t5g_ckpt *c) {
     char *fmt = NULL, *dt = NULL;
     int rc = ckpt_get_str_attr(c->file, "format", &fmt);
+    if (rc == -2) return -1;
     if (rc) return not_ours(c->path, rc > 0 ? "no 'format' attribute" : "'format' attribute is not a string");
     int ok = !strcmp(fmt, FORMAT_NAME);
     if (!ok) {
@@ -174,8 +183,10 @@ static int check_root(t5g_ckpt *c) {
               "the model with this t5g (or use the t5g that wrote it)",
               c->path, ver, FORMAT_VERSION);
     rc = ckpt_get_str_attr(c->file, "config", &c->config);
+    if (rc == -2) return -1;
     T5G_CHECK(rc == 0, "%s has no 'config' attribute (JSON string); re-convert it", c->path);
     rc = ckpt_get_str_attr(c->file, "dtype", &dt);
+    if (rc == -2) return -1;
     T5G_CHECK(rc == 0, "%s has no 'dtype' attribute; re-convert it", c->path);
     ok = !strcmp(dt, "float32") || !strcmp(dt, "bfloat16") || !strcmp(dt, "int8");
     if (ok) snprintf(c->dtype, sizeof c->dtype, "%s", dt);
@@ -317,10 +328,11 @@ static int tensor_kind(t5g_ckpt *c, hid_t d, const char *name) {
     H5Tclose(t);
     if (cl == H5T_FLOAT && sz == 4) return 4;
     char *dt = NULL;
-    int bf = cl == H5T_INTEGER && sz == 2 && sg == H5T_SGN_NONE && ckpt_get_str_attr(d, "dtype", &dt) == 0 &&
-             !strcmp(dt, "bfloat16");
-    int i8 = cl == H5T_INTEGER && sz == 1 && sg == H5T_SGN_2 && ckpt_get_str_attr(d, "dtype", &dt) == 0 &&
-             !strcmp(dt, "int8");
+    int small_int = cl == H5T_INTEGER && ((sz == 2 && sg == H5T_SGN_NONE) || (sz == 1 && sg == H5T_SGN_2));
+    if (small_int && ckpt_get_str_attr(d, "dtype", &dt) == -2) return -1;
+    /* dt is read only for uint16 / int8 storage */
+    int bf = dt && sz == 2 && !strcmp(dt, "bfloat16");
+    int i8 = dt && sz == 1 && !strcmp(dt, "int8");
     free(dt);
     if (bf) return 2;
     if (i8) return 1;

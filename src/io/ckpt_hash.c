@@ -130,8 +130,12 @@ static int hash_attrs(t5g_sha256_ctx *ctx, hid_t file) {
         char *s = NULL, num[32];
         long long v;
         const char *kind = "s", *text = NULL;
-        if (ckpt_get_str_attr(file, a.v[i], &s) == 0) {
+        int srk = ckpt_get_str_attr(file, a.v[i], &s);
+        if (srk == 0) {
             text = s;
+        } else if (srk == -2) {
+            rc = -1;
+            break;
         } else if (ckpt_get_int_attr(file, a.v[i], &v) == 0) {
             snprintf(num, sizeof num, "%lld", v);
             kind = "i";
@@ -192,7 +196,7 @@ static int dataset_kind(hid_t d, const char *name, const char **tag, size_t *siz
     H5T_sign_t sg = cl == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
     H5Tclose(t);
     char *dt = NULL;
-    if (cl == H5T_INTEGER && sz <= 2) ckpt_get_str_attr(d, "dtype", &dt);
+    if (cl == H5T_INTEGER && sz <= 2 && ckpt_get_str_attr(d, "dtype", &dt) == -2) return -1;
     *tag = NULL;
     if (cl == H5T_FLOAT && sz == 4) {
         *tag = "float32";
@@ -321,6 +325,7 @@ int t5g_ckpt_stored_sha256(t5g_ckpt *c, char hex[65]) {
     char *s = NULL;
     int rc = ckpt_get_str_attr(ckpt_file(c), "content_sha256", &s);
     if (rc > 0) return 1;
+    if (rc == -2) return -1;
     int ok = rc == 0 && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
     if (ok) memcpy(hex, s, 65);
     free(s);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -321,7 +322,10 @@ int jsonl_part_paths(const char *out, char ***paths, int *n) {
     if (!dir[0]) snprintf(dir, sizeof dir, "/");
     const char *base = slash ? slash + 1 : out;
     DIR *dp = opendir(dir);
-    if (!dp) return 0; /* no folder: no parts (the write reports it) */
+    /* no folder: no parts (the write reports it); any other failure (ENOMEM, EMFILE) must not
+     * read as "no parts", or the merge would write an output without their results */
+    if (!dp && (errno == ENOENT || errno == ENOTDIR)) return 0;
+    T5G_CHECK(dp, "cannot list the folder %s: %s", dir, strerror(errno));
     int maxk = -1;
     struct dirent *e;
     while ((e = readdir(dp))) {
@@ -335,7 +339,13 @@ int jsonl_part_paths(const char *out, char ***paths, int *n) {
     for (int k = 0; k <= maxk; k++) { /* in part order, whatever the directory order */
         char p[4200];
         snprintf(p, sizeof p, "%s.part%d", out, k);
-        if (access(p, F_OK) == 0) v[cnt++] = strdup(p);
+        if (access(p, F_OK) != 0) continue;
+        v[cnt] = strdup(p);
+        if (!v[cnt]) {
+            jsonl_free_paths(v, cnt);
+            return T5G_FAIL("out of memory listing the parts of %s", out);
+        }
+        cnt++;
     }
     *paths = v;
     *n = cnt;

@@ -434,7 +434,7 @@ int jsonl_merge_chunks(const char *in, const char *out, const jsonl_index *ix, u
         if (!rc) rc = t5g_out_commit(&o);
         else t5g_out_abort(&o);
     }
-    for (int s = 0; s < ns; s++) {
+    for (int s = 0; st && s < ns; s++) {
         stream_pop(&st[s]);
         if (st[s].open) jsonl_reader_close(&st[s].r);
     }
