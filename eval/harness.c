@@ -16,6 +16,7 @@ static int num_shards(const eval_cfg *c) {
     char p[4200];
     snprintf(p, sizeof p, "%s/%s/manifest.json", c->data, c->task->name);
     char *text = t5g_read_file(p, NULL);
+    if (!text && access(p, F_OK) == 0) return -1; /* there but unreadable: t5g_read_file said why */
     if (!text)
         return T5G_FAIL("%s: no prepared %s data there (run datasets/prepare.py %s ... --out %s)", c->data,
                         c->task->name, c->task->name, c->data);
@@ -237,6 +238,67 @@ static int by_id(const void *a, const void *b) {
     return strcmp(((const keyed *)a)->id, ((const keyed *)b)->id);
 }
 
+/* id -> prediction text of one predictions file, sorted by id (for bsearch) */
+static int pred_keys(const jsonl_doc *pred, const char *p, keyed **out, int *nout) {
+    keyed *keys = calloc(pred->n + 1, sizeof *keys);
+    T5G_CHECK(keys, "out of memory reading %s", p);
+    int nk = 0, rc = 0;
+    for (int j = 0; j < pred->n && !rc; j++) {
+        const cJSON *t = pred->items[j] ? cJSON_GetObjectItem(pred->items[j], "prediction") : NULL;
+        if (!cJSON_IsString(t)) continue;
+        keys[nk].id = jsonl_id(pred->items[j]);
+        keys[nk].text = t->valuestring;
+        /* no id: a damaged line, or out of memory; either way jsonl_id said which */
+        if (!keys[nk].id) rc = T5G_FAIL("%s:%d: %s", p, pred->lineno[j], t5g_last_error());
+        else nk++;
+    }
+    if (nk) qsort(keys, nk, sizeof *keys, by_id); /* qsort(NULL, 0) is undefined */
+    *out = keys;
+    *nout = nk;
+    return rc;
+}
+
+static void keys_free(keyed *keys, int nk) {
+    for (int j = 0; j < nk; j++) free(keys[j].id);
+    free(keys);
+}
+
+/* append a copy of the shard line and its prediction (counted even when a copy failed, so that
+ * eval_free_samples frees what was made) */
+static int add_sample(task_sample **v, int *n, int *cap, const cJSON *item, const char *text) {
+    if (*n == *cap) {
+        int nc = *cap ? 2 * *cap : 256;
+        task_sample *nv = realloc(*v, sizeof *nv * nc);
+        T5G_CHECK(nv, "out of memory collecting %d predictions", nc);
+        *v = nv;
+        *cap = nc;
+    }
+    task_sample *t = &(*v)[(*n)++];
+    t->sample = cJSON_Duplicate(item, 1);
+    t->prediction = strdup(text);
+    t->metric = t->metric2 = 0;
+    T5G_CHECK(t->sample && t->prediction, "out of memory collecting the predictions");
+    return 0;
+}
+
+/* the shard's samples (within --limit) with their predictions, appended to v */
+static int collect_shard(const eval_cfg *c, const jsonl_doc *data, const char *p, const jsonl_doc *pred,
+                         task_sample **v, int *n, int *cap) {
+    keyed *keys = NULL;
+    int nk = 0, rc = pred_keys(pred, p, &keys, &nk);
+    for (int i = 0; i < data->n && !rc; i++) {
+        if (!data->items[i] || !in_limit(c, data->items[i])) continue;
+        char *id = jsonl_id(data->items[i]); /* checked by eval_scan: NULL is out of memory */
+        keyed want = {id, NULL}, *hit = id && nk ? bsearch(&want, keys, nk, sizeof *keys, by_id) : NULL;
+        if (!id) rc = -1;
+        else if (!hit) rc = T5G_FAIL("%s: no prediction for sample %s; delete the file and rerun t5g eval", p, id);
+        else rc = add_sample(v, n, cap, data->items[i], hit->text);
+        free(id);
+    }
+    keys_free(keys, nk);
+    return rc;
+}
+
 int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
     int ns = num_shards(c);
     T5G_TRY(ns < 0 ? -1 : 0);
@@ -252,43 +314,12 @@ int eval_collect(const eval_cfg *c, task_sample **out, int *nout) {
         }
         if (jsonl_read(p, &pred)) {
             jsonl_free(&data);
-            rc = T5G_FAIL("shard %d has no complete predictions (%s): rerun t5g eval to finish it", s, p);
+            /* a file that is there but cannot be read (out of memory...) keeps its own message */
+            if (access(p, F_OK) == 0) rc = -1;
+            else rc = T5G_FAIL("shard %d has no complete predictions (%s): rerun t5g eval to finish it", s, p);
             break;
         }
-        /* id -> prediction, by binary search over the sorted prediction ids */
-        keyed *keys = calloc(pred.n + 1, sizeof *keys);
-        int nk = 0;
-        for (int j = 0; j < pred.n && keys; j++) {
-            const cJSON *t = pred.items[j] ? cJSON_GetObjectItem(pred.items[j], "prediction") : NULL;
-            char *pid = pred.items[j] ? jsonl_id(pred.items[j]) : NULL;
-            if (pid && cJSON_IsString(t)) {
-                keys[nk].id = pid;
-                keys[nk].text = t->valuestring;
-                nk++;
-            } else free(pid);
-        }
-        if (nk) qsort(keys, nk, sizeof *keys, by_id); /* qsort(NULL, 0) is undefined */
-        for (int i = 0; i < data.n && !rc; i++) {
-            if (!data.items[i] || !in_limit(c, data.items[i])) continue;
-            char *id = jsonl_id(data.items[i]);
-            keyed want = {id, NULL}, *hit = id && keys ? bsearch(&want, keys, nk, sizeof *keys, by_id) : NULL;
-            const char *text = hit ? hit->text : NULL;
-            if (!text)
-                rc = T5G_FAIL("%s: no prediction for sample %s; delete the file and rerun t5g eval", p, id ? id : "?");
-            else {
-                if (n == cap) {
-                    cap = cap ? 2 * cap : 256;
-                    v = realloc(v, sizeof *v * cap);
-                }
-                v[n].sample = cJSON_Duplicate(data.items[i], 1);
-                v[n].prediction = strdup(text);
-                v[n].metric = v[n].metric2 = 0;
-                n++;
-            }
-            free(id);
-        }
-        for (int j = 0; j < nk; j++) free(keys[j].id);
-        free(keys);
+        rc = collect_shard(c, &data, p, &pred, &v, &n, &cap);
         jsonl_free(&data);
         jsonl_free(&pred);
     }

@@ -100,7 +100,7 @@ const char *task_field(const cJSON *s, const char *key) {
 
 char *task_concat(const char *a, const char *b, const char *c, const char *d) {
     size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
-    char *s = malloc(n);
+    char *s = t5g_malloc(n, "a prompt");
     if (s) snprintf(s, n, "%s%s%s%s", a, b, c, d);
     return s;
 }

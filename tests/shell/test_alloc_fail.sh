@@ -3,7 +3,7 @@
 # (tests/support/failmalloc.c), which counts the C allocations made inside main(), then again
 # with T5G_FAIL_ALLOC_AT=N for N in 1..C (every N up to $ALL, then $SPREAD more spread evenly
 # over the rest; T5G_ALLOC_FULL=1 tries every N).  Commands: `t5g score bleu|chrf|ter|rouge|squad2`
-# (every allocation counted) and `t5g generate` on a tiny model (only t5g's own, see below).
+# (every allocation counted), `t5g generate` and `t5g eval` on a tiny model (only t5g's own, see below).
 # Each run with the Nth allocation failing must either
 #   - exit 0 with stdout and output files identical to the normal run's (a fallback took over), or
 #   - exit non-zero (below 124: no crash, no signal, no timeout) with exactly one "t5g: error:"
@@ -78,10 +78,13 @@ verdict() {
     rm -rf "${W:?}"/* "$W"/.[!.]*
 }
 
-# after a failed generate: --resume (nothing failing) from the parts and run record it left must
-# give the normal run's output file
+# after a failed generate or eval: the same command with $RESUME (generate: --resume; eval
+# resumes by itself), nothing failing, from the state it left must give the normal run's stdout
+# and output files
 resumed() {
-    (cd "$W" && "$@" --resume) < "$IN" > /dev/null 2>&1 || return 1
+    # shellcheck disable=SC2086 # RESUME: zero or more words
+    (cd "$W" && "$@" $RESUME) < "$IN" > "$tmp/resumed" 2> /dev/null || return 1
+    cmp -s "$tmp/resumed" "$tmp/ref/stdout" || return 1
     for f in "$tmp/ref"/*; do
         [ "$(basename "$f")" = stdout ] || cmp -s "$f" "$W/$(basename "$f")" || return 1
     done
@@ -137,10 +140,17 @@ sweep "squad2" "$T5G" score squad2 "$S/allhas_data.json" "$S/allhas_pred.json" -
 # (the resume state, as a kill does, docs/generation.md), never OUT; --resume then completes it.
 OWN=1
 KEEP='^out\.jsonl\.(part[0-9]+|run\.json)$'
+RESUME=--resume
 tiny_spm_model 0 "$tmp/tok.h5"
 for i in 1 2 3 4 5; do echo "{\"id\": \"r$i\", \"text\": \"request number $i with some words\"}"; done > "$tmp/in.jsonl"
-ALL=${T5G_ALLOC_GEN_ALL:-40} SPREAD=${T5G_ALLOC_GEN_SPREAD:-30} sweep "generate" \
+ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "generate" \
     "$T5G" generate -m "$tmp/tok.h5" -i "$tmp/in.jsonl" -o out.jsonl --max-new-tokens 6 --batch-size 2 -q
+# eval (the tiny model) on three demo samples: a failure may leave its --out folder (the resume state); rerunning
+# the same command then finishes it with the normal run's scores
+KEEP='^r$'
+RESUME=
+ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "eval" "$T5G" eval --task wmt14-en-fr \
+    -m "$tmp/tok.h5" --data "$PWD/datasets/demo" --limit 3 --max-new-tokens 4 --beams 1 --batch-size 2 -q --out r
 echo "test_alloc_fail: $total runs, $bad broke the rule"
 [ "$bad" -eq 0 ] || fail "$bad runs crashed, hung, printed no single out-of-memory error or left output behind"
 echo "test_alloc_fail: all passed"
