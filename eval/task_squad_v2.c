@@ -82,7 +82,8 @@ static int squad_official(const char *dj, const char *pj, const task_opts *opt, 
     if (!rc) {
         char *txt = squad2_format(&r, 0); /* the official script's digits, kept as printed */
         cJSON *off = txt ? cJSON_Parse(txt) : NULL;
-        if (!off) rc = T5G_FAIL("internal: cannot read the SQuAD result");
+        if (!txt) rc = -1; /* out of memory: squad2_format said so */
+        else if (!off) rc = T5G_FAIL("internal: cannot read the SQuAD result");
         else {
             cJSON_Delete(off);
             cJSON_AddRawToObject(m, "official", txt);
