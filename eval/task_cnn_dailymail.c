@@ -45,13 +45,14 @@ static int cnn_score(task_sample *s, int n, const task_opts *opt, cJSON *m, doub
     int nt = 0;
     T5G_TRY(rouge_parse_types(CNN_ROUGE_TYPES, types, 4, &nt));
     rouge_scorer *sc = rouge_scorer_new(types, nt, 0);
-    T5G_CHECK(sc, "cannot create the ROUGE scorer");
+    if (!sc) return -1; /* rouge_scorer_new said why */
     rouge_score *rows = malloc(sizeof(rouge_score) * n * nt);
     int rc = rows ? 0 : T5G_FAIL("out of memory");
     for (int i = 0; i < n && !rc; i++) {
         const char *hl = task_field(s[i].sample, "highlights");
         char *pred = task_t5_sentences(s[i].prediction), *tgt = hl ? task_t5_sentences(hl) : NULL;
-        if (!tgt || !pred) rc = T5G_FAIL("sample %d lacks \"highlights\"", i);
+        if (!hl) rc = T5G_FAIL("sample %d lacks \"highlights\"", i);
+        else if (!tgt || !pred) rc = T5G_FAIL("out of memory splitting sample %d into sentences", i);
         else rc = rouge_score_pair(sc, tgt, strlen(tgt), pred, strlen(pred), rows + (size_t)i * nt);
         free(pred);
         free(tgt);
