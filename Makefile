@@ -59,9 +59,11 @@ build/libt5g.a: $(LIB_OBJ)
 build/t5g: build/obj/src/cli/main.o build/libt5g.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# header dependencies under build/tests/deps (tests/run_all.sh runs every build/tests/test_*)
 build/tests/%: tests/unit/%.c build/libt5g.a tests/unit/testutil.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libt5g.a $(LDLIBS) $(TEST_LDLIBS)
+	@mkdir -p $(@D) build/tests/deps
+	$(CC) $(CFLAGS) -MMD -MP -MF build/tests/deps/$*.d -Itests/unit -o $@ $< build/libt5g.a $(LDLIBS) $(TEST_LDLIBS)
+-include $(wildcard build/tests/deps/*.d)
 
 # LD_PRELOAD shim for tests/shell/test_alloc_fail.sh (fails the Nth allocation): plain cc, no MPI
 # and no sanitizer (an ASan build cannot take a preloaded malloc)

@@ -21,13 +21,13 @@
 extern "C" {
 #include "backend/backend.h"
 #include "core/err.h"
+#include "backend/cuda/table_cache.h"
 }
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kattn.cuh"
 #include "backend/cuda/kelem.cuh"
 #include "backend/cuda/kselect.cuh"
 
-#define T5G_CU_CACHE       8
 #define T5G_CU_MAX_DEVICES 64
 /* bf16 linear: plane products of at most this many bytes per cuBLAS call (chunks over N) */
 #define T5G_CU_LIN_WS      ((size_t)192 << 20)
@@ -49,16 +49,8 @@ typedef struct {
     cu_buf kvmap;        /* attention_batch: sequence -> K/V row */
     int32_t *kvmap_host; /* what kvmap holds (kvmap_n entries): an unchanged map is not uploaded again */
     int kvmap_n;
-    struct {
-        float theta, factor;
-        int hd;
-        float *d;
-    } rope[T5G_CU_CACHE];
-    struct {
-        int buckets, maxd, bidir, L;
-        int *d;
-    } rel[T5G_CU_CACHE];
-    int nrope, nrel;
+    t5g_table_cache rope; /* RoPE inverse frequencies per (head width, theta, factor) */
+    t5g_table_cache rel;  /* relative-bias buckets per (buckets, max distance, direction) */
 } cu_ctx;
 
 static cu_ctx *CTX[T5G_CU_MAX_DEVICES];
@@ -144,70 +136,47 @@ static int grow(cu_ctx *c, cu_buf *b, size_t bytes, const char *what) {
     return 0;
 }
 
-/* ---- small per-configuration tables, uploaded once ---- */
+/* ---- small per-configuration tables, uploaded once (table_cache.h) ---- */
 
-static const float *rope_inv_freq(cu_ctx *c, int hd, float theta, float factor) {
-    for (int i = 0; i < c->nrope; i++)
-        if (c->rope[i].hd == hd && c->rope[i].theta == theta && c->rope[i].factor == factor) return c->rope[i].d;
-    float host[T5GK_HD_MAX * 4];
-    if (hd / 2 > (int)(sizeof host / sizeof *host)) {
-        fail(c, "rope", "head width above 2048");
-        return NULL;
-    }
-    int slot = c->nrope < T5G_CU_CACHE ? c->nrope++ : 0;
-    if (c->rope[slot].d) cu_release(c, c->rope[slot].d);
-    c->rope[slot].d = NULL;
-    c->rope[slot].hd = -1; /* matches nothing until filled */
-    t5gk_inv_freq(host, hd, theta, factor);
-    float *d = (float *)cu_alloc(c, sizeof(float) * (hd / 2 + 1));
-    if (!d) {
-        fail(c, "rope table", t5g_last_error());
-        return NULL;
-    }
-    if (ck(c, cudaMemcpy(d, host, sizeof(float) * (hd / 2), cudaMemcpyHostToDevice), "rope table upload")) {
-        cudaFree(d);
-        return NULL;
-    }
-    c->rope[slot].hd = hd;
-    c->rope[slot].theta = theta;
-    c->rope[slot].factor = factor;
-    c->rope[slot].d = d;
+/* On the context's stream, so the kernels queued after it see the table (a plain cudaMemcpy
+ * runs on the legacy stream, which a non-blocking stream does not wait for); the wait lets the
+ * caller free the host copy. */
+static int cu_upload(void *ctx, void *dst, const void *src, size_t bytes) {
+    cu_ctx *c = (cu_ctx *)ctx;
+    cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c->stream);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(c->stream);
+    if (e == cudaSuccess) return 0;
+    T5G_FAIL("table upload of %zu bytes to GPU %d failed (%s)", bytes, c->device, cudaGetErrorString(e));
+    return -1;
+}
+static const void *device_table(cu_ctx *c, t5g_table_cache *tc, const float *key, size_t bytes, t5g_table_fill fill,
+                                const char *what) {
+    const t5g_table_dev dev = {c, cu_alloc, cu_upload, cu_release};
+    const void *d = t5g_table_get(tc, &dev, key, bytes, fill);
+    if (!d) fail(c, what, t5g_last_error());
     return d;
 }
 
+/* key: head width, theta, scaling factor */
+static void fill_inv_freq(void *host, const float *key) {
+    t5gk_inv_freq((float *)host, (int)key[0], key[1], key[2]);
+}
+static const float *rope_inv_freq(cu_ctx *c, int hd, float theta, float factor) {
+    const float key[T5G_TABLE_KEY] = {(float)hd, theta, factor, 0.0f};
+    return (const float *)device_table(c, &c->rope, key, sizeof(float) * (hd / 2), fill_inv_freq, "rope table");
+}
+
+/* key: buckets, maximum distance, bidirectional; the table spans relative positions -L .. L */
+static void fill_rel_buckets(void *host, const float *key) {
+    int buckets = (int)key[0];
+    int maxd = (int)key[1];
+    t5gk_rel_table((int *)host, t5gk_rel_L(buckets, maxd), (int)key[2], buckets, maxd);
+}
 static const int *rel_bucket_table(cu_ctx *c, int buckets, int maxd, int bidir, int *L) {
-    for (int i = 0; i < c->nrel; i++)
-        if (c->rel[i].buckets == buckets && c->rel[i].maxd == maxd && c->rel[i].bidir == bidir) {
-            *L = c->rel[i].L;
-            return c->rel[i].d;
-        }
-    int slot = c->nrel < T5G_CU_CACHE ? c->nrel++ : 0;
-    if (c->rel[slot].d) cu_release(c, c->rel[slot].d);
-    c->rel[slot].d = NULL;
-    c->rel[slot].buckets = -1; /* matches nothing until filled */
-    int l = t5gk_rel_L(buckets, maxd);
-    size_t bytes = sizeof(int) * (2 * (size_t)l + 1);
-    int *host = (int *)t5g_malloc(bytes, "relative-bias bucket table");
-    int *d = host ? (int *)cu_alloc(c, bytes) : NULL;
-    if (!d) {
-        free(host);
-        fail(c, "relative-bias table", t5g_last_error());
-        return NULL;
-    }
-    t5gk_rel_table(host, l, bidir, buckets, maxd);
-    int bad = ck(c, cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "bucket table upload");
-    free(host);
-    if (bad) {
-        cudaFree(d);
-        return NULL;
-    }
-    c->rel[slot].buckets = buckets;
-    c->rel[slot].maxd = maxd;
-    c->rel[slot].bidir = bidir;
-    c->rel[slot].L = l;
-    c->rel[slot].d = d;
-    *L = l;
-    return d;
+    const float key[T5G_TABLE_KEY] = {(float)buckets, (float)maxd, (float)(bidir != 0), 0.0f};
+    *L = t5gk_rel_L(buckets, maxd);
+    size_t bytes = sizeof(int) * (2 * (size_t)*L + 1);
+    return (const int *)device_table(c, &c->rel, key, bytes, fill_rel_buckets, "relative-bias table");
 }
 
 /* ---- ops ---- */
