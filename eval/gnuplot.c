@@ -56,14 +56,17 @@ static void first_line(const char *path, char *out, size_t cap) {
 /* Run GNUPLOT on SCRIPT with stdout/stderr to LOG.  0, 1 (cannot start), -1 (it failed). */
 static int run_gnuplot(const char *gnuplot, const char *script, const char *log) {
     posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int e = posix_spawn_file_actions_init(&fa);
+    if (e) return T5G_FAIL("cannot start %s: %s", gnuplot, strerror(e));
+    e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!e) e = posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!e) e = posix_spawn_file_actions_adddup2(&fa, 1, 2);
     char *argv[] = {(char *)gnuplot, (char *)script, NULL};
     pid_t pid;
-    int e = posix_spawnp(&pid, gnuplot, &fa, NULL, argv, environ);
+    if (!e) e = posix_spawnp(&pid, gnuplot, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    /* out of memory is an error; any other failure to start means there is no such program */
+    if (e == ENOMEM || e == EAGAIN) return T5G_FAIL("cannot start %s: %s", gnuplot, strerror(e));
     if (e != 0) return 1;
     int status;
     while (waitpid(pid, &status, 0) < 0)
@@ -84,7 +87,7 @@ int gp_is_png(const char *path) {
     static const unsigned char SIG[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     unsigned char b[8];
     FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    if (!f) return errno == ENOMEM ? -1 : 0;
     int ok = fread(b, 1, 8, f) == 8 && !memcmp(b, SIG, 8);
     fclose(f);
     return ok;
@@ -104,7 +107,9 @@ int gp_draw_png(const char *png, gp_script_fn fn, const void *ctx, const char *g
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     int rc = bad ? T5G_FAIL("write error on %s", script) : run_gnuplot(gnuplot, script, log);
-    if (rc == 0 && !gp_is_png(tmp))
+    int png_ok = rc == 0 ? gp_is_png(tmp) : 0;
+    if (png_ok < 0) rc = T5G_FAIL("cannot read %s: %s", tmp, strerror(ENOMEM));
+    else if (rc == 0 && !png_ok)
         rc = T5G_FAIL("%s wrote no PNG to %s (see its terminal list: gnuplot -e 'set terminal')", gnuplot, tmp);
     if (rc == 0 && rename(tmp, png) != 0) rc = T5G_FAIL("cannot rename %s to %s: %s", tmp, png, strerror(errno));
     unlink(script);

@@ -18,6 +18,6 @@ void gp_terminal(FILE *f, int w, int h, const char *out);
 typedef void (*gp_script_fn)(FILE *f, const char *out, const void *ctx);
 int gp_draw_png(const char *png, gp_script_fn fn, const void *ctx, const char *gnuplot);
 
-/* 1 if PATH starts with the PNG signature. */
+/* 1 if PATH starts with the PNG signature, 0 if not (or unreadable), -1 when opening it ran out of memory. */
 int gp_is_png(const char *path);
 #endif

@@ -1,5 +1,6 @@
 /* harness.c - see harness.h */
 #include "harness.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/sha256.h"
@@ -20,8 +21,10 @@ static int num_shards(const eval_cfg *c) {
     if (!text)
         return T5G_FAIL("%s: no prepared %s data there (run datasets/prepare.py %s ... --out %s)", c->data,
                         c->task->name, c->task->name, c->data);
-    cJSON *j = cJSON_Parse(text);
+    int oom;
+    cJSON *j = t5g_json_parse(text, strlen(text), NULL, 0, &oom, p);
     free(text);
+    if (oom) return -1;
     const cJSON *ns = j ? cJSON_GetObjectItem(j, "num_shards") : NULL,
                 *task = j ? cJSON_GetObjectItem(j, "task") : NULL;
     int n = cJSON_IsNumber(ns) ? ns->valueint : -1;
@@ -53,8 +56,10 @@ static int read_manifest(const eval_cfg *c, eval_stats *st, cJSON **shards, t5g_
     char *text = t5g_read_file(p, &len);
     if (!text) return -1;
     t5g_sha256_update(h, text, len);
-    cJSON *j = cJSON_Parse(text);
+    int oom;
+    cJSON *j = t5g_json_parse(text, len, NULL, 0, &oom, p);
     free(text);
+    if (oom) return -1;
     const cJSON *ns = cJSON_GetObjectItem(j, "num_samples"), *src = cJSON_GetObjectItem(j, "sources"), *e;
     st->manifest_samples = cJSON_IsNumber(ns) ? (int64_t)ns->valuedouble : -1;
     st->sources_hashed = cJSON_IsArray(src) && cJSON_GetArraySize(src) > 0;

@@ -1,5 +1,6 @@
 /* lmeval.c - see lmeval.h. */
 #include "lmeval.h"
+#include "core/json.h"
 #include "tasks.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -36,8 +37,10 @@ static int load_samples(lmeval_run *r) {
         if (nl) *nl = 0;
         line++;
         if (*p) {
-            r->s[r->n] = cJSON_Parse(p);
-            if (!cJSON_IsObject(r->s[r->n])) rc = T5G_FAIL("%s:%d: not a JSON object", r->file, line);
+            int oom;
+            r->s[r->n] = t5g_json_parse(p, strlen(p), NULL, 0, &oom, r->file);
+            if (oom) rc = -1;
+            else if (!cJSON_IsObject(r->s[r->n])) rc = T5G_FAIL("%s:%d: not a JSON object", r->file, line);
             else r->n++;
         }
         p = nl ? nl + 1 : text + len;
@@ -219,9 +222,9 @@ static int write_layout(const lmeval_run *r, const task_info *t, const lmeval_me
     add_float(o, "end_time", epoch_of(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tm, "end"))));
     cJSON_AddStringToObject(o, "total_evaluation_time_seconds", wall_s);
     cJSON_AddObjectToObject(o, "task_hashes");
-    char *json = cJSON_Print(o);
+    char *json = t5g_json_print(o, 1, "the lm-eval results");
     cJSON_Delete(o);
-    T5G_CHECK(json, "out of memory");
+    if (!json) return -1;
     t5g_outfile f;
     int rc = t5g_out_open(&f, out, "w");
     if (!rc && (fputs(json, f.f) < 0 || fputc('\n', f.f) < 0)) {
@@ -242,9 +245,10 @@ int lmeval_export(const char *run_dir, const char *out_path) {
     snprintf(rp, sizeof rp, "%s/results.json", run_dir);
     char *text = t5g_read_file(rp, &len);
     if (!text) return -1;
-    r.res = cJSON_Parse(text);
+    int oom;
+    r.res = t5g_json_parse(text, len, NULL, 0, &oom, rp);
     free(text);
-    int rc = cJSON_IsObject(r.res) ? 0 : T5G_FAIL("%s is not a JSON object", rp);
+    int rc = oom ? -1 : cJSON_IsObject(r.res) ? 0 : T5G_FAIL("%s is not a JSON object", rp);
     const task_info *t = NULL;
     if (!rc) {
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.res, "task"));

@@ -1,5 +1,6 @@
 /* report.c - see report.h. */
 #include "report.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "tasks.h"
@@ -134,10 +135,12 @@ int report_parse(const char *json, const char *file, const char *run, report_run
     snprintf(r->file, sizeof r->file, "%s", file);
     snprintf(r->run, sizeof r->run, "%s", run);
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(json, &end, 1);
+    int oom;
+    cJSON *root = t5g_json_parse(json, strlen(json), &end, 1, &oom, file);
+    if (oom) return -1;
     if (!root) {
         int line, col;
-        text_position(json, end ? end : cJSON_GetErrorPtr(), &line, &col);
+        text_position(json, end, &line, &col);
         return T5G_FAIL("%s: invalid JSON near line %d, column %d", file, line, col);
     }
     int rc = parse_fields(root, file, r);
@@ -389,16 +392,15 @@ static int make_parent(const char *path) {
     return t5g_mkdirs(d);
 }
 
-int report_write_markdown(const char *path, const report_run *runs, int n) {
+int report_stage_markdown(const char *path, const report_run *runs, int n, t5g_outfile *o) {
     T5G_CHECK(path && *path, "no markdown file name given");
     T5G_TRY(make_parent(path));
-    t5g_outfile o;
-    T5G_TRY(t5g_out_open(&o, path, "w"));
-    if (report_print_markdown(o.f, runs, n) != 0) {
-        t5g_out_abort(&o);
+    T5G_TRY(t5g_out_open(o, path, "w"));
+    if (report_print_markdown(o->f, runs, n) != 0) {
+        t5g_out_abort(o);
         return -1;
     }
-    return t5g_out_commit(&o);
+    return 0;
 }
 
 int report_write_png(const char *png, const report_run *runs, int n, const char *gnuplot) {

@@ -11,6 +11,7 @@
  * the report: a table that silently drops a run would be misread as complete. */
 #ifndef T5G_REPORT_H
 #define T5G_REPORT_H
+#include "core/fileio.h"
 #include <stdio.h>
 
 /* What the report needs from one results.json. */
@@ -40,8 +41,9 @@ int report_load(const char *dir, report_run *r);
 int report_print_text(FILE *f, const report_run *runs, int n);
 int report_print_markdown(FILE *f, const report_run *runs, int n);
 
-/* The markdown table into PATH (temp file + rename; parent folders are created).  0 or -1. */
-int report_write_markdown(const char *path, const report_run *runs, int n);
+/* The markdown table into PATH's temp file (parent folders are created); 0: the caller then
+ * commits it (t5g_out_commit) or drops it (t5g_out_abort), -1: nothing is left. */
+int report_stage_markdown(const char *path, const report_run *runs, int n, t5g_outfile *o);
 
 /* Draw the chart into PNG (temp file + rename; parent folders are created).  GNUPLOT is the
  * program to run (NULL = "gnuplot" on PATH).  Returns 0 when written, 1 when gnuplot cannot

@@ -3,6 +3,7 @@
  *   "unanswerable" (--no-answer) means no answer ("").
  *   lm-eval export: the official values, mean_stderr over the per-sample EM / F1. */
 #include "tasks.h"
+#include "core/json.h"
 #include "squad.h"
 #include "core/err.h"
 #include <math.h>
@@ -81,8 +82,9 @@ static int squad_official(const char *dj, const char *pj, const task_opts *opt, 
     int rc = dj && pj ? squad2_evaluate(dj, strlen(dj), pj, strlen(pj), NULL, 0, &o, &r) : T5G_FAIL("out of memory");
     if (!rc) {
         char *txt = squad2_format(&r, 0); /* the official script's digits, kept as printed */
-        cJSON *off = txt ? cJSON_Parse(txt) : NULL;
-        if (!txt) rc = -1; /* out of memory: squad2_format said so */
+        int oom = 0;
+        cJSON *off = txt ? t5g_json_parse(txt, strlen(txt), NULL, 0, &oom, "the SQuAD result") : NULL;
+        if (!txt || oom) rc = -1; /* out of memory: squad2_format / t5g_json_parse said so */
         else if (!off) rc = T5G_FAIL("internal: cannot read the SQuAD result");
         else {
             cJSON_Delete(off);
@@ -109,7 +111,7 @@ static int squad_score(task_sample *s, int n, const task_opts *opt, cJSON *m, do
         cJSON_AddStringToObject(preds, or_empty(task_field(s[i].sample, "id")), pred);
         squad_sample_scores(&s[i], pred);
     }
-    char *dj = cJSON_PrintUnformatted(data), *pj = cJSON_PrintUnformatted(preds);
+    char *dj = t5g_json_print(data, 0, "the SQuAD data"), *pj = dj ? t5g_json_print(preds, 0, "the SQuAD predictions") : NULL;
     cJSON_Delete(data);
     cJSON_Delete(preds);
     int rc = squad_official(dj, pj, opt, m, primary);

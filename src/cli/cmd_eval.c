@@ -2,6 +2,7 @@
  * mpirun: generation over the task's shards (eval/harness.c), then rank 0 scores everything
  * with the C scorers and writes results.json, samples.jsonl, summary.md and lm_eval.json (temp + rename). */
 #include "cli/args.h"
+#include "core/json.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/gen_options.h"
@@ -199,9 +200,13 @@ static int write_samples(const char *dir, const task_info *t, const task_sample 
         cJSON_AddItemToObject(x, "references", refs);
         if (t->sample_metric2) task_add_float(x, t->sample_metric2, s[i].metric2);
         task_add_float(x, t->sample_metric, s[i].metric);
-        char *line = cJSON_PrintUnformatted(x);
+        char *line = t5g_json_print(x, 0, "a sample line");
         cJSON_Delete(x);
-        if (!line || fprintf(o.f, "%s\n", line) < 0) {
+        if (!line) {
+            t5g_out_abort(&o);
+            return -1;
+        }
+        if (fprintf(o.f, "%s\n", line) < 0) {
             free(line);
             t5g_out_abort(&o);
             return T5G_FAIL("write error on %s", p);
@@ -257,7 +262,8 @@ static void add_run_details(cJSON *r, const run_info *ri, int n) {
     cJSON_AddStringToObject(mo, "sha256", ri->model_sha256);
     cJSON_AddNumberToObject(mo, "bytes", (double)st.st_size);
     char *cfg = t5g_config_to_json(&ri->m->cfg);
-    cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : cJSON_CreateNull());
+    /* our own JSON: it fails to parse only when memory runs out, which the print of r then reports */
+    cJSON_AddItemToObject(mo, "config", cfg ? cJSON_Parse(cfg) : NULL);
     free(cfg);
     cJSON_AddItemToObject(r, "decoding", decoding_json(c, &ri->a->g));
     cJSON *lay = cJSON_AddObjectToObject(r, "layout");
@@ -295,7 +301,7 @@ static char *results_text(const run_info *ri, int n, const char *why, double pri
     cJSON_AddItemToObject(r, "metrics", metrics);
     add_run_details(r, ri, n);
     cJSON_AddNumberToObject(r, "samples", n);
-    char *json = cJSON_Print(r);
+    char *json = t5g_json_print(r, 1, "results.json");
     cJSON_Delete(r);
     if (!json) return NULL;
     size_t len = strlen(json);

@@ -5,6 +5,7 @@
  * [B, L, width]; with --f32 also the same bytes as raw .f32 files) and DIR/meta.json, and
  * prints each row's argmax ids. */
 #include "cli/args.h"
+#include "core/json.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/fileio.h"
@@ -118,8 +119,10 @@ static int read_batch(const char *path, batch *b) {
     memset(b, 0, sizeof *b);
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
-    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1); /* 1: nothing may follow the object */
+    int oom;
+    cJSON *root = t5g_json_parse(text, strlen(text), NULL, 1, &oom, path); /* 1: nothing may follow the object */
     free(text);
+    if (oom) return -1;
     T5G_CHECK(root, "%s is not valid JSON", path);
     const cJSON *item[4];
     const char *name[4];

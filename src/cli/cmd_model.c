@@ -43,9 +43,18 @@ int cmd_info(int argc, char **argv) {
     }
     if (json) {
         char *s = t5g_config_to_json(&c);
+        if (!s) {
+            t5g_print_error();
+            return 1;
+        }
         printf("%s\n", s);
         free(s);
         return 0;
+    }
+    long long n = (long long)t5g_config_param_count(&c);
+    if (n < 0) {
+        t5g_print_error();
+        return 1;
     }
     printf("model    %s\n", preset ? preset : model ? model : config);
     printf("vocab    %d (encoder %d)\n", c.dec.vocab_size, c.enc.vocab_size);
@@ -54,7 +63,6 @@ int cmd_info(int argc, char **argv) {
     printf("final logit softcap %g; pad %d, bos %d, decoder start %d, eos", c.dec.final_logit_softcapping,
            c.pad_token_id, c.bos_token_id, c.decoder_start_token_id);
     for (int i = 0; i < c.n_eos; i++) printf(" %d", c.eos_token_ids[i]);
-    long long n = (long long)t5g_config_param_count(&c);
     printf("\nparameters %lld (%.3f B; LM head tied to the decoder embedding)\n", n, n / 1e9);
     printf("weights  %.2f GiB in float32, %.2f GiB in bfloat16\n", n * 4.0 / (1 << 30), n * 2.0 / (1 << 30));
     return 0;
@@ -88,7 +96,8 @@ int cmd_init(int argc, char **argv) {
         fprintf(stderr, "t5g: error: --dtype must be f32, bf16 or int8\n");
         return 2;
     }
-    if (cli_load_config(preset, config, NULL, &c)) {
+    long long params = cli_load_config(preset, config, NULL, &c) ? -1 : (long long)t5g_config_param_count(&c);
+    if (params < 0) {
         t5g_print_error();
         return 1;
     }
@@ -108,7 +117,7 @@ int cmd_init(int argc, char **argv) {
     const char *stored = !strcmp(dtype, "bf16") ? "bfloat16" : !strcmp(dtype, "int8") ? "int8" : "float32";
     if (!fail) fail = t5g_model_save(m, out, stored) != 0;
     if (fail) t5g_print_error();
-    else printf("wrote %s (%lld parameters, %s)\n", out, (long long)t5g_config_param_count(&c), dtype);
+    else printf("wrote %s (%lld parameters, %s)\n", out, params, dtype);
     t5g_model_free(m);
     MPI_Finalize();
     return fail;

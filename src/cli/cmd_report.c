@@ -44,6 +44,40 @@ static report_run *load_runs(const char **dirs, int *n) {
     return runs;
 }
 
+/* Everything is made before anything is shown: the table in memory, the markdown in its temp file,
+ * then the chart; the markdown is committed and the table printed only when all worked, so a
+ * failed report leaves no file and prints no table. */
+static int write_outputs(const report_run *runs, int n, const char *png, const char *markdown) {
+    char *table = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&table, &len);
+    if (!mem) return T5G_FAIL("out of memory printing the report");
+    int rc = report_print_text(mem, runs, n);
+    /* glibc's fclose of a memory stream may report success yet leave no buffer when its last realloc fails */
+    if ((fclose(mem) != 0 || !table) && !rc) rc = T5G_FAIL("out of memory printing the report");
+    t5g_outfile md;
+    int staged = 0;
+    if (!rc && markdown) {
+        rc = report_stage_markdown(markdown, runs, n, &md);
+        staged = !rc;
+    }
+    if (!rc) {
+        const char *gnuplot = getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot";
+        int drawn = report_write_png(png, runs, n, gnuplot);
+        if (drawn == 1)
+            fprintf(stderr,
+                    "t5g: warning: cannot run %s, so no chart was written to %s "
+                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n",
+                    gnuplot, png);
+        rc = drawn < 0 ? -1 : 0;
+    }
+    if (staged && rc) t5g_out_abort(&md);
+    else if (staged) rc = t5g_out_commit(&md);
+    if (!rc && (fputs(table, stdout) < 0 || fflush(stdout) != 0)) rc = T5G_FAIL("write error on standard output");
+    free(table);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv) {
     const char *png = "results/report.png", *markdown = NULL, *lm_eval = NULL;
     const arg_spec specs[] = {
@@ -78,18 +112,7 @@ int cmd_report(int argc, char **argv) {
         t5g_print_error();
         return 1;
     }
-    int rc = report_print_text(stdout, runs, n);
-    if (rc == 0 && markdown) rc = report_write_markdown(markdown, runs, n);
-    if (rc == 0) {
-        const char *gnuplot = getenv("T5G_GNUPLOT") && *getenv("T5G_GNUPLOT") ? getenv("T5G_GNUPLOT") : "gnuplot";
-        int drawn = report_write_png(png, runs, n, gnuplot);
-        if (drawn == 1)
-            fprintf(stderr,
-                    "t5g: warning: cannot run %s, so no chart was written to %s "
-                    "(install gnuplot, e.g. apt-get install gnuplot-nox)\n",
-                    gnuplot, png);
-        rc = drawn < 0 ? -1 : 0;
-    }
+    int rc = write_outputs(runs, n, png, markdown);
     free(runs);
     if (rc != 0) {
         t5g_print_error();

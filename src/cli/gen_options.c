@@ -1,5 +1,6 @@
 /* gen_options.c - see gen_options.h */
 #include "cli/gen_options.h"
+#include "core/json.h"
 #include "cli/common.h"
 #include "core/err.h"
 #include "core/fingerprint.h"
@@ -163,7 +164,9 @@ int cli_gen_finish(cli_gen_flags *g) {
     if (g->eos_ids) T5G_TRY(parse_eos_ids(g->eos_ids, o));
     if (g->target_prefix) T5G_CHECK(*g->target_prefix, "--target-prefix must not be empty");
     if (g->stop_strings) { /* syntax now; the matcher needs the tokenizer (cli_gen_prepare) */
-        cJSON *j = cJSON_Parse(g->stop_strings), *e;
+        int oom;
+        cJSON *j = t5g_json_parse(g->stop_strings, strlen(g->stop_strings), NULL, 0, &oom, "--stop-strings"), *e;
+        if (oom) return -1;
         int ok = cJSON_IsArray(j) && cJSON_GetArraySize(j) >= 1;
         cJSON_ArrayForEach(e, j) ok &= cJSON_IsString(e) && e->valuestring[0];
         cJSON_Delete(j);
@@ -193,11 +196,13 @@ int cli_gen_prepare(cli_gen_flags *g, const t5g_model *m, const char *tokenizer_
         g->o.n_target_prefix = (int)n;
     }
     if (!rc && g->stop_strings) {
-        cJSON *j = cJSON_Parse(g->stop_strings), *e;
+        int oom;
+        cJSON *j = t5g_json_parse(g->stop_strings, strlen(g->stop_strings), NULL, 0, &oom, "--stop-strings"), *e;
         const char *v[T5G_MAX_STOP_STRINGS];
         int n = 0;
         cJSON_ArrayForEach(e, j) if (n < T5G_MAX_STOP_STRINGS) v[n++] = e->valuestring;
-        if (cJSON_GetArraySize(j) > T5G_MAX_STOP_STRINGS)
+        if (oom) rc = -1; /* checked before (cli_gen_finish): only memory can fail it now */
+        else if (cJSON_GetArraySize(j) > T5G_MAX_STOP_STRINGS)
             rc = T5G_FAIL("--stop-strings: at most %d strings", T5G_MAX_STOP_STRINGS);
         else if (!(g->stop = t5g_stop_strings_new(tok, v, n))) rc = -1;
         g->o.stop_strings = g->stop;

@@ -191,7 +191,8 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
         put_entry(out, names[s], 0, one.score, (double)(c + 1) / (double)(nsamp + 1), mean, ci, s == nsys - 1);
     }
     if (!rc) fputs("]\n", out);
-    if (mem) fclose(mem);
+    /* glibc's fclose of a memory stream may report success yet leave no buffer when its last realloc fails */
+    if (mem && (fclose(mem) != 0 || !buf) && !rc) rc = T5G_FAIL("out of memory");
     if (!rc && fputs(buf, final) < 0) rc = T5G_FAIL("cannot write the output");
     free(buf);
     free(idx), free(bst), free(sst), free(bl), free(sc);

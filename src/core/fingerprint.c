@@ -1,5 +1,6 @@
 /* fingerprint.c - see fingerprint.h */
 #include "core/fingerprint.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include <errno.h>
@@ -42,6 +43,8 @@ static const char *first_difference(const cJSON *a, const cJSON *b) {
 }
 
 int t5g_fingerprint_check(const char *path, const cJSON *fp, int outputs_exist, const char *fresh_hint) {
+    /* a field that failed to go into fp would be compared as absent */
+    T5G_CHECK(fp && !t5g_json_alloc_failed(), "out of memory building the run record");
     if (access(path, F_OK) != 0) {
         T5G_CHECK(!outputs_exist,
                   "outputs of an earlier run exist but %s (the record of its model, data and settings) does not: "
@@ -51,8 +54,10 @@ int t5g_fingerprint_check(const char *path, const cJSON *fp, int outputs_exist, 
     }
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
-    cJSON *old = cJSON_Parse(text);
+    int oom;
+    cJSON *old = t5g_json_parse(text, strlen(text), NULL, 0, &oom, path);
     free(text);
+    if (oom) return -1;
     T5G_CHECK(cJSON_IsObject(old), "%s is not a run fingerprint (JSON object); %s", path, fresh_hint);
     const char *key = first_difference(fp, old);
     if (!key) {
@@ -70,8 +75,8 @@ int t5g_fingerprint_check(const char *path, const cJSON *fp, int outputs_exist, 
 }
 
 int t5g_fingerprint_write(const char *path, const cJSON *fp) {
-    char *text = cJSON_Print(fp);
-    T5G_CHECK(text, "out of memory");
+    char *text = t5g_json_print(fp, 1, "the run record");
+    if (!text) return -1;
     t5g_outfile o;
     if (t5g_out_open(&o, path, "w")) {
         free(text);

@@ -1,5 +1,6 @@
 /* runner.c - see runner.h */
 #include "generate/runner.h"
+#include "core/json.h"
 #include "core/hash.h"
 #include "core/err.h"
 #include "text/tokenizer.h"
@@ -52,7 +53,7 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
     char *text = t5g_request_text(s->tok, r);
     if (!text) return -1;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "id", cJSON_Parse(s->ids_json[in->index]));
+    cJSON_AddItemToObject(o, "id", cJSON_CreateRaw(s->ids_json[in->index])); /* compact JSON text already */
     cJSON_AddStringToObject(o, s->text_key, text);
     if (s->output_ids) {
         cJSON *ids = cJSON_AddArrayToObject(o, "output_ids");
@@ -68,10 +69,11 @@ int t5g_jsonl_sink_write(void *ctx, const t5g_gen_input *in, const t5g_request *
         free(text);
         return -1;
     }
-    char *line = cJSON_PrintUnformatted(o);
+    char *line = t5g_json_print(o, 0, "a result line");
     cJSON_Delete(o);
     free(text);
-    int bad = !line || fprintf(s->f, "%s\n", line) < 0;
+    if (!line) return -1;
+    int bad = fprintf(s->f, "%s\n", line) < 0;
     free(line);
     s->tokens += r->nout;
     return bad ? T5G_FAIL("cannot write results (disk full?)") : 0;

@@ -88,17 +88,18 @@ static int by_str(const void *a, const void *b) {
 typedef struct {
     char **v;
     int n, cap;
+    int oom; /* an allocation failed: the iteration stopped for that, not for the file */
 } names;
 
 static int names_add(names *s, const char *name) {
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 64;
         char **v = realloc(s->v, sizeof *v * (size_t)cap);
-        if (!v) return -1;
+        if (!v) return -(s->oom = 1);
         s->v = v;
         s->cap = cap;
     }
-    return (s->v[s->n] = strdup(name)) ? (s->n++, 0) : -1;
+    return (s->v[s->n] = strdup(name)) ? (s->n++, 0) : -(s->oom = 1);
 }
 
 static void names_free(names *s) {
@@ -122,7 +123,8 @@ static int hash_attrs(t5g_sha256_ctx *ctx, hid_t file) {
     H5Eclear2(H5E_DEFAULT);
     if (rc) {
         names_free(&a);
-        return T5G_FAIL("cannot list the checkpoint's root attributes");
+        return T5G_FAIL(a.oom ? "out of memory listing the checkpoint's root attributes"
+                              : "cannot list the checkpoint's root attributes");
     }
     if (a.n > 1) qsort(a.v, (size_t)a.n, sizeof *a.v, by_str); /* a.v is NULL without attributes */
     for (int i = 0; i < a.n && !rc; i++) {
@@ -264,6 +266,7 @@ static int digest_dataset(hid_t file, const char *name, ckh_tensor *t, t5g_progr
 static int list_datasets(hid_t file, names *ds) {
     int rc = H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, obj_cb, ds, H5O_INFO_BASIC) < 0 ? -1 : 0;
     H5Eclear2(H5E_DEFAULT);
+    if (rc && ds->oom) return T5G_FAIL("out of memory listing the checkpoint's datasets");
     return rc ? T5G_FAIL("cannot list the checkpoint's datasets") : 0;
 }
 

@@ -1,5 +1,6 @@
 /* jsonl.c - see jsonl.h */
 #include "io/jsonl.h"
+#include "core/json.h"
 #include "core/hash.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -37,6 +38,8 @@ static int has_nul_escape(const char *p) {
 }
 
 /* Parse one line; NULL with *why set when it is not exactly one JSON value. */
+const char JSONL_OUT_OF_MEMORY[] = "out of memory";
+
 cJSON *jsonl_parse_line(const char *p, size_t n, const char **why) {
     *why = NULL;
     if (bad_utf8((const unsigned char *)p, n) >= 0) {
@@ -44,9 +47,10 @@ cJSON *jsonl_parse_line(const char *p, size_t n, const char **why) {
         return NULL;
     }
     const char *end = NULL;
-    cJSON *it = cJSON_ParseWithOpts(p, &end, 0);
+    int oom;
+    cJSON *it = t5g_json_parse(p, strlen(p), &end, 0, &oom, "an input line");
     if (!it) {
-        *why = "not valid JSON";
+        *why = oom ? JSONL_OUT_OF_MEMORY : "not valid JSON";
         return NULL;
     }
     while (end && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
@@ -105,6 +109,11 @@ int jsonl_read(const char *path, jsonl_doc *d) {
             }
             d->items[d->n] = jsonl_parse_line(p, (size_t)(e - p), &d->why[d->n]);
             d->lineno[d->n++] = line;
+            if (d->why[d->n - 1] == JSONL_OUT_OF_MEMORY) {
+                free(buf);
+                jsonl_free(d);
+                return -1;
+            }
         }
         p = e + 1;
     }
@@ -291,7 +300,12 @@ int jsonl_doc_unique_ids(const jsonl_doc *d) {
         if (!id || !(cJSON_IsString(id) || cJSON_IsNumber(id))) continue; /* reported by the line's own check */
         v[k].id = cJSON_PrintUnformatted(id);
         v[k].line = d->lineno[i];
-        if (v[k].id) k++;
+        if (!v[k].id) { /* a skipped id could hide a duplicate */
+            for (size_t j = 0; j < k; j++) free(v[j].id);
+            free(v);
+            return T5G_FAIL("out of memory checking ids of %s", d->path);
+        }
+        k++;
     }
     const char *files[1] = {d->path};
     t5g_clear_error();

@@ -25,8 +25,10 @@ typedef struct {
 int jsonl_read(const char *path, jsonl_doc *d);
 void jsonl_free(jsonl_doc *d);
 /* Parse one line (n bytes, NUL-terminated); NULL with *why (static text) when it is not exactly
- * one JSON value in valid UTF-8. */
+ * one JSON value in valid UTF-8, or with *why == JSONL_OUT_OF_MEMORY (and the error recorded)
+ * when memory ran out: the line may be fine, so that is never a bad line to skip. */
 cJSON *jsonl_parse_line(const char *p, size_t n, const char **why);
+extern const char JSONL_OUT_OF_MEMORY[];
 /* Why line i did not parse: "not valid UTF-8", "not valid JSON", ... */
 const char *jsonl_why(const jsonl_doc *d, int i);
 /* The item's "id" as compact JSON text (string or number), malloc'd; NULL + error. */

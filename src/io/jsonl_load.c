@@ -42,6 +42,7 @@ static int sample_request(const jsonl_load_policy *p, const cJSON *it, const cha
 static int line_request(const jsonl_load_policy *p, const char *s, size_t n, long long lineno, jsonl_req *r) {
     const char *why;
     cJSON *it = jsonl_parse_line(s, n, &why);
+    if (why == JSONL_OUT_OF_MEMORY) return -1;
     int rc;
     if (p->prompt) rc = sample_request(p, it, why, lineno, r);
     else rc = jsonl_request_item(p->path, lineno, it, why, p->tok, p->tok_flags, p->vocab, &r->id_json, &r->ids, &r->n);

@@ -195,14 +195,16 @@ static int spill_candidates(idspill *s) {
     return 0;
 }
 
-/* The "id" of a line as JSON text, as the old in-memory check printed it; NULL if none. */
-static char *line_id(const char *p, size_t n) {
+/* The "id" of a line as JSON text, as the old in-memory check printed it (*out NULL if none);
+ * -1 when memory ran out (a missing id would hide a duplicate). */
+static int line_id(const char *p, size_t n, char **out) {
     const char *why;
     cJSON *it = jsonl_parse_line(p, n, &why);
     const cJSON *id = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "id") : NULL;
-    char *s = id && (cJSON_IsString(id) || cJSON_IsNumber(id)) ? cJSON_PrintUnformatted(id) : NULL;
+    *out = id && (cJSON_IsString(id) || cJSON_IsNumber(id)) ? cJSON_PrintUnformatted(id) : NULL;
     cJSON_Delete(it);
-    return s;
+    if (why == JSONL_OUT_OF_MEMORY) return -1;
+    return id && !*out && (cJSON_IsString(id) || cJSON_IsNumber(id)) ? T5G_FAIL("out of memory checking ids") : 0;
 }
 
 /* Read the candidates' lines again; the first (smallest second line) whose ids agree is the error. */
@@ -215,10 +217,10 @@ static int confirm(const char *path, const idspill *s) {
     size_t n;
     long long ln;
     int rc = 0, got;
-    while ((got = jsonl_reader_next(&r, &p, &n, &ln)) == 1 && ln <= s->cand[s->ncand - 1].b)
-        for (int c = 0; c < s->ncand; c++) {
-            if (s->cand[c].a == ln && !ids[2 * c]) ids[2 * c] = line_id(p, n);
-            if (s->cand[c].b == ln && !ids[2 * c + 1]) ids[2 * c + 1] = line_id(p, n);
+    while (!rc && (got = jsonl_reader_next(&r, &p, &n, &ln)) == 1 && ln <= s->cand[s->ncand - 1].b)
+        for (int c = 0; c < s->ncand && !rc; c++) {
+            if (s->cand[c].a == ln && !ids[2 * c]) rc = line_id(p, n, &ids[2 * c]);
+            if (!rc && s->cand[c].b == ln && !ids[2 * c + 1]) rc = line_id(p, n, &ids[2 * c + 1]);
         }
     jsonl_reader_close(&r);
     if (got < 0) rc = -1;
@@ -266,8 +268,9 @@ int jsonl_scan(const char *path, jsonl_index *ix) {
             off[e] = pos; /* where the reader stood before this line (blank lines included) */
             line0[e] = pline;
         }
-        char *id = line_id(p, n);
-        if (id) rc = spill_add(s, t5g_fnv1a64_str(id), ln);
+        char *id = NULL;
+        rc = line_id(p, n, &id);
+        if (!rc && id) rc = spill_add(s, t5g_fnv1a64_str(id), ln);
         free(id);
         pos = r.off;
         pline = r.line;
@@ -318,6 +321,7 @@ static int stream_head(mstream *s) {
     }
     const char *why;
     cJSON *it = jsonl_parse_line(p, n, &why);
+    if (why == JSONL_OUT_OF_MEMORY) return -1;
     /* a torn tail was cut before: a bad line now means the file was damaged */
     if (!it) return T5G_FAIL("%s:%lld: %s: results file damaged; start fresh (delete it)", s->r.path, s->lineno, why);
     s->id = jsonl_id(it);
@@ -366,7 +370,7 @@ typedef struct {
 static int chunk_id(void *ctx, int64_t i, char *p, size_t n, long long lineno) {
     (void)lineno;
     chunk_ids *c = ctx;
-    c->ids[i - c->first] = line_id(p, n);
+    T5G_TRY(line_id(p, n, &c->ids[i - c->first]));
     if (c->ids[i - c->first]) map_put(c->m, c->ids, (int)(i - c->first));
     return 0;
 }

@@ -1,5 +1,6 @@
 /* safetensors.c - see safetensors.h.  Little-endian host assumed (x86-64, like the format). */
 #include "io/safetensors.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "io/ckpt.h" /* bf16 helpers */
 #include "core/fileio.h"
@@ -176,7 +177,9 @@ static int check_overlaps(t5g_st *st, int first) {
 static int parse_header(t5g_st *st, int fi, const char *json, uint64_t len, uint64_t data0) {
     const char *path = st->files[fi].path;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)len, &end, 0);
+    int oom;
+    cJSON *root = t5g_json_parse(json, (size_t)len, &end, 0, &oom, path);
+    if (oom) return -1;
     if (!root)
         return T5G_FAIL("%s: malformed safetensors header JSON (near byte %ld of the header)", path,
                         end ? (long)(end - json) : -1L);
@@ -195,6 +198,7 @@ static int add_file(t5g_st *st, const char *path) {
     st->files = nf;
     st_file *f = &st->files[st->nfiles];
     f->path = strdup(path);
+    T5G_CHECK(f->path, "out of memory opening %s", path);
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (f->fd < 0) {
         int e = errno;
@@ -256,9 +260,11 @@ static int add_index(t5g_st *st, const char *path) {
     char *txt = t5g_read_file(path, &len);
     if (!txt) return -1;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(txt, len, &end, 0);
+    int oom;
+    cJSON *root = t5g_json_parse(txt, len, &end, 0, &oom, path);
     long at = end ? (long)(end - txt) : -1L;
     free(txt);
+    if (oom) return -1;
     T5G_CHECK(root, "%s: malformed JSON (near byte %ld)", path, at);
     const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     int rc = cJSON_IsObject(wm) ? 0 : T5G_FAIL("%s has no \"weight_map\" object", path);

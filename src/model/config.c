@@ -1,6 +1,7 @@
 /* config.c - T5Gemma config: HF JSON in/out, presets, validation, tensor list.
  * Field names and defaults follow HF T5GemmaModuleConfig / T5GemmaConfig. */
 #include "model/config.h"
+#include "core/json.h"
 #include "core/err.h"
 #include <cJSON.h>
 #include <math.h>
@@ -232,9 +233,11 @@ static int parse_top(const cJSON *root, t5g_config *c) {
 int t5g_config_from_json(const char *json, t5g_config *c) {
     T5G_CHECK(json && c, "t5g_config_from_json: NULL argument");
     memset(c, 0, sizeof *c);
-    cJSON *root = cJSON_Parse(json);
+    const char *at = NULL;
+    int oom;
+    cJSON *root = t5g_json_parse(json, strlen(json), &at, 0, &oom, "the model config");
     if (!root) {
-        const char *at = cJSON_GetErrorPtr();
+        if (oom) return -1;
         return T5G_FAIL("config is not valid JSON (near byte %ld); check the config.json file",
                         at ? (long)(at - json) : -1L);
     }
@@ -334,8 +337,7 @@ char *t5g_config_to_json(const t5g_config *c) {
     t5g_config_tokens_to_json(o, c);
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_word_embeddings);
     cJSON_AddBoolToObject(o, "is_encoder_decoder", 1);
-    char *s = cJSON_Print(o);
+    char *s = t5g_json_print(o, 1, "the model config");
     cJSON_Delete(o);
-    if (!s) T5G_FAIL("out of memory serializing the config");
     return s;
 }

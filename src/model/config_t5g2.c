@@ -1,6 +1,7 @@
 /* config_t5g2.c - T5Gemma 2 configuration: HF T5Gemma2Config JSON (text part) in and out,
  * validation, presets.  Numerics and field meanings: docs/model.md "T5Gemma 2". */
 #include "model/config.h"
+#include "core/json.h"
 #include "core/err.h"
 #include <cJSON.h>
 #include <stdio.h>
@@ -214,9 +215,8 @@ char *t5g2_config_to_json(const t5g_config *c) {
     cJSON_AddNumberToObject(o, "image_token_index", c->image_token_index);
     cJSON_AddBoolToObject(o, "tie_word_embeddings", 1);
     cJSON_AddBoolToObject(o, "is_encoder_decoder", 1);
-    char *s = tc && dc ? cJSON_Print(o) : NULL;
+    char *s = t5g_json_print(tc && dc ? o : NULL, 1, "the model config");
     cJSON_Delete(o);
-    if (!s) T5G_FAIL("out of memory serializing the config");
     return s;
 }
 

@@ -4,6 +4,7 @@
  * written; the output appears only when the whole file is complete.  It lives with the model (not
  * in io/) because it needs the model's config and tensor list, and io/ sits below the model. */
 #include "model/hf_import.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/progress.h"
@@ -58,9 +59,11 @@ static int read_json(const char *dir, const char *name, cJSON **out) {
     char *txt = t5g_read_file(path, &len);
     if (!txt) return -1;
     const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(txt, len, &end, 0);
+    int oom;
+    *out = t5g_json_parse(txt, len, &end, 0, &oom, path);
     long at = end ? (long)(end - txt) : -1L;
     free(txt);
+    if (oom) return -1;
     T5G_CHECK(*out, "%s is not valid JSON (near byte %ld)", path, at);
     return 0;
 }
@@ -381,10 +384,12 @@ int t5g_convert_hf(const t5g_convert_opts *a, t5g_convert_result *res) {
     if (!rc) rc = check_all_tied(st, &c);
     c.tie_word_embeddings = 1; /* checked equal above: our file keeps only the decoder embedding */
     const char *dtype = a->dtype ? a->dtype : all_bf16 ? "bfloat16" : "float32";
+    int64_t params = rc ? -1 : t5g_config_param_count(&c); /* before writing: it may run out of memory */
+    if (!rc && params < 0) rc = -1;
     if (!rc) rc = write_all(st, &c, sp, n, a, dtype, &has_spm);
     if (!rc && res) {
         res->tensors = n;
-        res->parameters = t5g_config_param_count(&c);
+        res->parameters = params;
         res->dtype = dtype;
         res->has_tokenizer = has_spm;
         res->vision_tensors = n_vision;

@@ -5,6 +5,7 @@
  * fill a machine file are in calibrate.c; bench/plan_accuracy.sh compares the model with
  * measured runs. */
 #include "plan/plan.h"
+#include "core/json.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "model/state.h"
@@ -76,8 +77,10 @@ int t5g_machine_load(t5g_machine *m, const char *path) {
     memset(m, 0, sizeof *m);
     char *text = t5g_read_file(path, NULL);
     if (!text) return -1;
-    cJSON *j = cJSON_Parse(text);
+    int oom;
+    cJSON *j = t5g_json_parse(text, strlen(text), NULL, 0, &oom, path);
     free(text);
+    if (oom) return -1;
     T5G_CHECK(cJSON_IsObject(j),
               "%s is not a JSON object (write it with t5g calibrate -o, or by hand: docs/planner.md)", path);
     int rc = 0, seen[N_MKEYS] = {0};

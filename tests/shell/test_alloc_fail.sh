@@ -3,7 +3,9 @@
 # (tests/support/failmalloc.c), which counts the C allocations made inside main(), then again
 # with T5G_FAIL_ALLOC_AT=N for N in 1..C (every N up to $ALL, then $SPREAD more spread evenly
 # over the rest; T5G_ALLOC_FULL=1 tries every N).  Commands: `t5g score bleu|chrf|ter|rouge|squad2`
-# (every allocation counted), `t5g generate` and `t5g eval` on a tiny model (only t5g's own, see below).
+# (every allocation counted), `t5g generate` and `t5g eval` on a tiny model (only t5g's own, see below),
+# `t5g report` (table, markdown, chart, lm-eval export), `t5g init` and `t5g convert` (t5g's own).
+# T5G_ALLOC_ONLY=regex runs only the sweeps whose names match.
 # Each run with the Nth allocation failing must either
 #   - exit 0 with stdout and output files identical to the normal run's (a fallback took over), or
 #   - exit non-zero (below 124: no crash, no signal, no timeout) with exactly one "t5g: error:"
@@ -53,6 +55,15 @@ run() {
         < "$IN" > "$tmp/out" 2> "$tmp/err" || rc=$?
 }
 
+# same REF OUT: the same bytes; for checkpoints (.h5, whose HDF5 headers hold creation times) the
+# same content sha256 (t5g model sha256: config, tokenizer and every tensor)
+same() {
+    case $1 in
+        *.h5) [ -f "$2" ] && [ "$("$T5G" model sha256 -m "$1" | cut -d' ' -f1)" = "$("$T5G" model sha256 -m "$2" | cut -d' ' -f1)" ] ;;
+        *) cmp -s "$1" "$2" ;;
+    esac
+}
+
 # why the last run broke the rule (nothing when it kept it); removes its output files
 verdict() {
     local nerr f
@@ -62,7 +73,7 @@ verdict() {
     elif [ $rc -eq 0 ]; then
         cmp -s "$tmp/out" "$tmp/ref/stdout" || echo "exit 0 but stdout differs"
         for f in "$tmp/ref"/*; do
-            [ "$(basename "$f")" = stdout ] || cmp -s "$f" "$W/$(basename "$f")" || echo "exit 0 but $(basename "$f") differs"
+            [ "$(basename "$f")" = stdout ] || same "$f" "$W/$(basename "$f")" || echo "exit 0 but $(basename "$f") differs"
         done
     elif [ "$nerr" -ne 1 ]; then
         echo "exit $rc with $nerr error lines"
@@ -86,7 +97,7 @@ resumed() {
     (cd "$W" && "$@" $RESUME) < "$IN" > "$tmp/resumed" 2> /dev/null || return 1
     cmp -s "$tmp/resumed" "$tmp/ref/stdout" || return 1
     for f in "$tmp/ref"/*; do
-        [ "$(basename "$f")" = stdout ] || cmp -s "$f" "$W/$(basename "$f")" || return 1
+        [ "$(basename "$f")" = stdout ] || same "$f" "$W/$(basename "$f")" || return 1
     done
 }
 
@@ -94,6 +105,7 @@ resumed() {
 sweep() {
     local name=$1 c n why errs=0 oks=0 tried=0 t0=$SECONDS
     shift
+    [[ $name =~ ${T5G_ALLOC_ONLY:-.} ]] || return 0
     rm -rf "${tmp:?}/ref" "$W"
     mkdir -p "$tmp/ref" "$W"
     run 0 "$@"
@@ -151,6 +163,22 @@ KEEP='^r$'
 RESUME=
 ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "eval" "$T5G" eval --task wmt14-en-fr \
     -m "$tmp/tok.h5" --data "$PWD/datasets/demo" --limit 3 --max-new-tokens 4 --beams 1 --batch-size 2 -q --out r
+# report: the table, a markdown copy and the chart (gnuplot, a child process that allocates freely)
+# over three runs; the lm-eval export of one
+KEEP='^$'
+OWN=0
+IN=/dev/null
+F=$PWD/tests/fixtures/report
+sweep "report" "$T5G" report "$F/wmt-tp2" "$F/cnn-dp2" "$F/squad-full" --png chart.png --markdown table.md
+"$T5G" eval --task wmt14-en-fr -m "$tmp/tok.h5" --data "$PWD/datasets/demo" --limit 3 --max-new-tokens 4 \
+    --beams 1 --batch-size 2 -q --out "$tmp/lmrun" > /dev/null || fail "eval for the lm-eval export"
+sweep "report lm-eval" "$T5G" report "$tmp/lmrun" --lm-eval lmeval.json
+# init and convert write an HDF5 checkpoint (HDF5's own allocations are not failed: OWN=1)
+OWN=1
+# (init starts MPI: about 0.4 s a run, so fewer N)
+ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "init" "$T5G" init --preset tiny --seed 3 -o model.h5
+ALL=60 SPREAD=60 sweep "convert" "$T5G" convert --hf "$PWD/tests/fixtures/fwd/gqa/hf" -o model.h5 -q
+ALL=60 SPREAD=60 sweep "convert int8" "$T5G" convert --hf "$PWD/tests/fixtures/fwd/gqa/hf" -o model.h5 -q --dtype int8
 echo "test_alloc_fail: $total runs, $bad broke the rule"
 [ "$bad" -eq 0 ] || fail "$bad runs crashed, hung, printed no single out-of-memory error or left output behind"
 echo "test_alloc_fail: all passed"
