@@ -46,18 +46,16 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 /* estimate_ci: (mean, half the 95% range) of the resampled scores. */
-static void estimate_ci(const double *scores, size_t n, double *mean, double *ci) {
+static int estimate_ci(const double *scores, size_t n, double *mean, double *ci) {
     double *s = malloc(n * sizeof *s);
-    if (!s) {
-        *mean = *ci = NAN;
-        return;
-    }
+    T5G_CHECK(s, "out of memory estimating the confidence interval");
     memcpy(s, scores, n * sizeof *s);
     qsort(s, n, sizeof *s, cmp_double);
     size_t lo = n / 40, hi = n - lo - 1;
     *ci = 0.5 * (s[hi] - s[lo]);
     *mean = np_pairwise(s, n) / (double)n;
     free(s);
+    return 0;
 }
 
 /* Per-segment statistics: sys_len, ref_len, 4 matches, 4 totals (float32, as sacreBLEU). */
@@ -92,10 +90,11 @@ static int resample_scores(const float *st, const uint32_t *idx, size_t n, size_
     return 0;
 }
 
-/* json.dumps string with ensure_ascii=True. */
-static void put_json_ascii(FILE *f, const char *s) {
+/* json.dumps of PREFIX + S with ensure_ascii=True (the prefix is ASCII with nothing to escape). */
+static void put_json_ascii(FILE *f, const char *prefix, const char *s) {
     size_t n = strlen(s), i = 0;
     fputc('"', f);
+    fputs(prefix, f);
     while (i < n) {
         uint32_t c = u8_next(s, n, &i);
         if (c == '"' || c == '\\') fprintf(f, "\\%c", (char)c);
@@ -121,13 +120,7 @@ static void put_num(FILE *f, double x) {
 static void put_entry(FILE *f, const char *name, int baseline, double score, double p, double mean, double ci,
                       int last) {
     fputs("    {\n        \"system\": ", f);
-    if (baseline) {
-        char *b = malloc(strlen(name) + 16);
-        if (b) sprintf(b, "Baseline: %s", name), put_json_ascii(f, b);
-        free(b);
-    } else {
-        put_json_ascii(f, name);
-    }
+    put_json_ascii(f, baseline ? "Baseline: " : "", name);
     fputs(",\n        \"BLEU\": {\n            \"score\": ", f);
     put_num(f, score);
     fputs(",\n            \"p_value\": ", f);
@@ -166,8 +159,8 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
     if (!rc) rc = bleu_corpus(sys[0].lines, sys[0].lens, n, streams, lens, nrefs, o, &base);
     if (!rc) rc = segment_stats(&sys[0], refs, nrefs, o, bst);
     if (!rc) rc = resample_scores(bst, idx, n, (size_t)nsamp, o, bl);
+    if (!rc) rc = estimate_ci(bl, (size_t)nsamp, &mean, &ci);
     if (!rc) {
-        estimate_ci(bl, (size_t)nsamp, &mean, &ci);
         fputs("[\n", out);
         put_entry(out, names[0], 1, base.score, 0, mean, ci, 0);
     }
@@ -187,7 +180,7 @@ int bleu_paired_bs(const sb_text *refs, size_t nrefs, const sb_text *sys, const 
         long c = 0;
         for (int b = 0; b < nsamp; b++) c += d[b] - dm > diff;
         free(d);
-        estimate_ci(sc, (size_t)nsamp, &mean, &ci);
+        if ((rc = estimate_ci(sc, (size_t)nsamp, &mean, &ci))) break;
         put_entry(out, names[s], 0, one.score, (double)(c + 1) / (double)(nsamp + 1), mean, ci, s == nsys - 1);
     }
     if (!rc) fputs("]\n", out);

@@ -11,7 +11,7 @@
 
 cJSON *t5g_fingerprint_new(const char *kind) {
     cJSON *fp = cJSON_CreateObject();
-    if (!fp) return NULL;
+    T5G_CHECK_NULL(fp, "out of memory building the run record");
     cJSON_AddNumberToObject(fp, "format_version", T5G_RUN_FORMAT_VERSION);
     cJSON_AddStringToObject(fp, "kind", kind);
     return fp;

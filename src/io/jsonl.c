@@ -133,16 +133,27 @@ void jsonl_free(jsonl_doc *d) {
     memset(d, 0, sizeof *d);
 }
 
+/* 1 when the item's "id" is a string or an integer that JSON readers all print the same way */
+static int valid_id(const cJSON *id) {
+    if (cJSON_IsString(id)) return 1;
+    return cJSON_IsNumber(id) && isfinite(id->valuedouble) && id->valuedouble == floor(id->valuedouble) &&
+           fabs(id->valuedouble) <= 9007199254740992.0;
+}
+
 char *jsonl_id(const cJSON *item) {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
     T5G_CHECK_NULL(cJSON_IsString(id) || cJSON_IsNumber(id), "line has no \"id\" (string or integer)");
-    /* a number id must be an integer that JSON readers all print the same way */
-    T5G_CHECK_NULL(!cJSON_IsNumber(id) || (isfinite(id->valuedouble) && id->valuedouble == floor(id->valuedouble) &&
-                                           fabs(id->valuedouble) <= 9007199254740992.0),
-                   "\"id\" must be a string or an integer (up to 2^53), not %g", id->valuedouble);
+    T5G_CHECK_NULL(valid_id(id), "\"id\" must be a string or an integer (up to 2^53), not %g", id->valuedouble);
     char *s = cJSON_PrintUnformatted(id);
-    T5G_CHECK_NULL(s, "out of memory");
+    T5G_CHECK_NULL(s, "out of memory reading an id");
     return s;
+}
+
+char *jsonl_result_id(const cJSON *item, const char *path, long long line) {
+    char *s = jsonl_id(item);
+    if (s || valid_id(cJSON_GetObjectItemCaseSensitive(item, "id"))) return s; /* NULL here: out of memory */
+    T5G_FAIL("%s:%lld: result line without a valid id; start fresh (delete it)", path, line);
+    return NULL;
 }
 
 int jsonl_encode_text(const char *path, long long line, const char *key, const char *text, const t5g_tokenizer *tok,
@@ -383,9 +394,9 @@ static int collect_file(const char *path, str_set *done) {
                           jsonl_why(&d, i));
             break;
         }
-        char *id = jsonl_id(d.items[i]);
+        char *id = jsonl_result_id(d.items[i], path, d.lineno[i]);
         if (!id) {
-            rc = T5G_FAIL("%s:%d: result line without a valid id; start fresh (delete it)", path, d.lineno[i]);
+            rc = -1;
             break;
         }
         rc = str_set_add(done, id);

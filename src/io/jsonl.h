@@ -33,6 +33,9 @@ extern const char JSONL_OUT_OF_MEMORY[];
 const char *jsonl_why(const jsonl_doc *d, int i);
 /* The item's "id" as compact JSON text (string or number), malloc'd; NULL + error. */
 char *jsonl_id(const cJSON *item);
+/* The same for a line of a results file at PATH:LINE, which t5g wrote: a line without a valid id
+ * means the file was damaged (error says so), unlike running out of memory (error says that). */
+char *jsonl_result_id(const cJSON *item, const char *path, long long line);
 
 /* Validate line i as a generation request and produce its encoder ids: {"id", "prompt"}
  * ("text": its older name) tokenized with tok/flags, or {"id", "input_ids"} checked against vocab. */

@@ -324,12 +324,11 @@ static int stream_head(mstream *s) {
     if (why == JSONL_OUT_OF_MEMORY) return -1;
     /* a torn tail was cut before: a bad line now means the file was damaged */
     if (!it) return T5G_FAIL("%s:%lld: %s: results file damaged; start fresh (delete it)", s->r.path, s->lineno, why);
-    s->id = jsonl_id(it);
+    s->id = jsonl_result_id(it, s->r.path, s->lineno);
     s->line = s->id ? cJSON_PrintUnformatted(it) : NULL; /* printed as the old merge did */
     cJSON_Delete(it);
-    if (!s->id)
-        return T5G_FAIL("%s:%lld: result line without a valid id; start fresh (delete it)", s->r.path, s->lineno);
-    T5G_CHECK(s->line, "out of memory");
+    if (!s->id) return -1;
+    T5G_CHECK(s->line, "out of memory merging %s", s->r.path);
     return 0;
 }
 

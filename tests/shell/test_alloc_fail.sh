@@ -140,6 +140,8 @@ sweep "bleu" "$T5G" score bleu "$B/ref0.txt" "$B/ref1.txt" -i "$B/hyp_stdin.txt"
 IN=$B/hyp_stdin.txt
 sweep "bleu stdin text" "$T5G" score bleu "$B/ref0.txt" -f text
 IN=/dev/null
+P=$PWD/tests/fixtures/bleu_paired
+sweep "bleu paired-bs" "$T5G" score bleu "$P/ref0.txt" -i "$P/sys0.txt" "$P/sys1.txt" --paired-bs --paired-bs-n 50
 sweep "chrf++" "$T5G" score chrf "$B/ref0.txt" "$B/ref1.txt" -i "$B/hyp_stdin.txt" --word-order 2
 sweep "ter" "$T5G" score ter "$B/ref0.txt" "$B/ref1.txt" -i "$B/hyp_stdin.txt" --normalized
 sweep "rouge -o" "$T5G" score rouge --targets "$R/shard0.targets" --predictions "$R/shard0.decodes" \
