@@ -111,7 +111,8 @@ static int squad_score(task_sample *s, int n, const task_opts *opt, cJSON *m, do
         cJSON_AddStringToObject(preds, or_empty(task_field(s[i].sample, "id")), pred);
         squad_sample_scores(&s[i], pred);
     }
-    char *dj = t5g_json_print(data, 0, "the SQuAD data"), *pj = dj ? t5g_json_print(preds, 0, "the SQuAD predictions") : NULL;
+    char *dj = t5g_json_print(data, 0, "the SQuAD data"),
+         *pj = dj ? t5g_json_print(preds, 0, "the SQuAD predictions") : NULL;
     cJSON_Delete(data);
     cJSON_Delete(preds);
     int rc = squad_official(dj, pj, opt, m, primary);

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(openmpi-bin libopenmpi-dev libblis-dev libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools
       libcunit1-dev libcjson-dev libutf8proc-dev pkg-config slurm-wlm munge sentencepiece libsentencepiece-dev
       gnuplot-nox make gcc g++ python3 clang libclang-rt-dev  # clang: make fuzz (libFuzzer)
+      clang-format git  # tests/shell/test_style.sh (make format); git: the tools list tracked files
       iproute2 util-linux  # ip, tc, unshare: the simulated nodes of tests/shell/test_multinode.sh
       python3-numpy)  # tests/shell/test_forward_npy.sh opens forward's .npy outputs with numpy.load
 missing=()

@@ -62,8 +62,9 @@ static void print_machine(const t5g_machine *m, const char *source) {
     if (m->sim_latency_us > 0) printf(" (includes %.1f us SIMULATED latency)", m->sim_latency_us);
     printf("\n");
     if (m->cores_got > 0)
-        printf("           the calibration got %.2f of the node's %d cores (CPU time / wall; other work took the rest)\n",
-               m->cores_got, m->cores);
+        printf(
+            "           the calibration got %.2f of the node's %d cores (CPU time / wall; other work took the rest)\n",
+            m->cores_got, m->cores);
     if (m->oversub_ranks > 0)
         printf("           all-reduce of %d ranks on %d cores (oversubscribed) %.1f us + %.2f GB/s\n", m->oversub_ranks,
                m->cores, m->oversub_latency_us, m->oversub_bw_gbs);
@@ -77,8 +78,9 @@ static void print_plan(const t5g_plan *p, const t5g_machine *m, int64_t mem) {
            : p->dtype_bytes == 1 ? "int8"
                                  : "float32");
     if (m && p->ranks_per_node > (m->cores > 0 ? m->cores : m->threads))
-        printf("           %d ranks on %d cores per node: OVERSUBSCRIBED, each rank gets %.2f cores%s\n", p->ranks_per_node,
-               m->cores > 0 ? m->cores : m->threads, (double)(m->cores > 0 ? m->cores : m->threads) / p->ranks_per_node,
+        printf("           %d ranks on %d cores per node: OVERSUBSCRIBED, each rank gets %.2f cores%s\n",
+               p->ranks_per_node, m->cores > 0 ? m->cores : m->threads,
+               (double)(m->cores > 0 ? m->cores : m->threads) / p->ranks_per_node,
                m->oversub_ranks > 0 ? "" : "; collectives assume no scheduling waits (no oversub_* numbers)");
     printf("shapes     batch %d, source %d, target %d, beams %d\n", p->batch, p->src_len, p->tgt_len, p->beams);
     printf("memory per rank (busiest rank):\n");
@@ -242,8 +244,12 @@ static int plan_inputs(const plan_opts *o, t5g_config *c, int64_t *mem, t5g_plan
     int act;
     T5G_CHECK(!t5g_dtype_parse(dtype, &stored), "--dtype must be f32, bf16 or int8");
     T5G_TRY(o->ct ? t5g_compute_type_parse(o->ct, &wdt, &act) : t5g_dtype_parse(dtype, &wdt));
-    *p = (t5g_plan){.nodes = o->nodes, .ranks_per_node = o->rpn, .batch = o->batch, .src_len = o->src,
-                    .tgt_len = o->tgt, .beams = o->beams};
+    *p = (t5g_plan){.nodes = o->nodes,
+                    .ranks_per_node = o->rpn,
+                    .batch = o->batch,
+                    .src_len = o->src,
+                    .tgt_len = o->tgt,
+                    .beams = o->beams};
     p->dtype_bytes = stored == T5G_DT_INT8 ? 1 : stored == T5G_DT_BF16 ? 2 : 4;
     p->wdtype = (int)wdt;
     return 0;

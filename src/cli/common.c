@@ -55,7 +55,7 @@ int cli_load_config(const char *preset, const char *config_file, const char *mod
     return rc;
 }
 
-static const char *g_compute_type;   /* --compute-type, taken out of argv by cli_take_compute_type */
+static const char *g_compute_type;  /* --compute-type, taken out of argv by cli_take_compute_type */
 static t5g_enc_layout g_enc_layout; /* --encoder-layout (default 1d) */
 
 /* Take `name VALUE` / `name=VALUE` out of argv (before any --); *value stays NULL when absent.
@@ -115,8 +115,9 @@ int cli_take_encoder_layout(int *argc, char **argv) {
         return -1;
     }
     if (g_enc_layout.two_d && !t5g_enc2d_built_in()) {
-        fprintf(stderr, "t5g: error: --encoder-layout %s needs ScaLAPACK, which this build does not have: install "
-                        "libscalapack-openmpi-dev (make deps) and rebuild\n",
+        fprintf(stderr,
+                "t5g: error: --encoder-layout %s needs ScaLAPACK, which this build does not have: install "
+                "libscalapack-openmpi-dev (make deps) and rebuild\n",
                 v);
         return -1;
     }

@@ -72,7 +72,8 @@ static int spill_read(FILE *f, jsonl_req *r, int *last) {
     r->prefix = h.nprefix >= 0 ? malloc(sizeof(int32_t) * (np ? np : 1)) : NULL;
     r->id_json = malloc((size_t)h.idlen + 1);
     int ok = r->ids && r->id_json && (h.nprefix < 0 || r->prefix);
-    ok = ok && fread(r->ids, sizeof(int32_t), r->n, f) == r->n && (!r->prefix || fread(r->prefix, sizeof(int32_t), np, f) == np) &&
+    ok = ok && fread(r->ids, sizeof(int32_t), r->n, f) == r->n &&
+         (!r->prefix || fread(r->prefix, sizeof(int32_t), np, f) == np) &&
          fread(r->id_json, 1, (size_t)h.idlen, f) == (size_t)h.idlen;
     if (!ok) {
         jsonl_req_free(r);

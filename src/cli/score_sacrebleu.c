@@ -259,8 +259,8 @@ static int print_one(const sb_common *c, const sb_metric *m, double score, int n
     return 0;
 }
 
-int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path, const sb_text *hyp,
-               const char *const **streams, const size_t **lens) {
+int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path,
+               const sb_text *hyp, const char *const **streams, const size_t **lens) {
     for (size_t r = 0; r < nrefs; r++) {
         if (refs[r].n != hyp->n)
             return T5G_FAIL("hypothesis %s has %zu lines but reference file %s has %zu; "

@@ -30,8 +30,8 @@ char *sb_format(const char *name, double score, const char *sig, int width, int 
 #define SB_MAX_REFS 64
 /* The references as line streams for the corpus scorers, after checking that each has as
  * many lines as the (non-empty) hypothesis; paths name the files in errors. */
-int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path, const sb_text *hyp,
-               const char *const **streams, const size_t **lens);
+int sb_streams(const char *const *ref_paths, const sb_text *refs, size_t nrefs, const char *hyp_path,
+               const sb_text *hyp, const char *const **streams, const size_t **lens);
 /* Line i of every reference as one-line streams (sentence-level scoring, -sl). */
 typedef struct {
     const char *line[SB_MAX_REFS];

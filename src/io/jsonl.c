@@ -172,8 +172,9 @@ int jsonl_encode_text(const char *path, long long line, const char *key, const c
     }
     for (size_t j = 0; !rc && j < *n; j++)
         if ((*ids)[j] < 0 || (*ids)[j] >= vocab)
-            rc = T5G_FAIL("%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
-                          path, line, (*ids)[j], vocab);
+            rc = T5G_FAIL(
+                "%s:%lld: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match", path,
+                line, (*ids)[j], vocab);
     if (rc) {
         free(*ids);
         *ids = NULL;

@@ -54,8 +54,8 @@ static int line_request(const jsonl_load_policy *p, const char *s, size_t n, lon
             rc = T5G_FAIL("%s:%lld: input has %zu tokens, more than --max-input-tokens %d (use --truncate)", p->path,
                           lineno, r->n, p->max_input);
         else
-            fprintf(stderr, "t5g: warning: %s:%lld: %s of %zu tokens truncated to %d\n", p->path, lineno, p->what,
-                    r->n, p->max_input);
+            fprintf(stderr, "t5g: warning: %s:%lld: %s of %zu tokens truncated to %d\n", p->path, lineno, p->what, r->n,
+                    p->max_input);
         if (!rc) r->n = (size_t)p->max_input;
     }
     return rc;
@@ -85,8 +85,8 @@ static int load_line(void *ctx, int64_t i, char *s, size_t n, long long lineno) 
     return 0;
 }
 
-int jsonl_load(const jsonl_load_policy *p, int64_t off, int64_t line0, int64_t first, int64_t count,
-               jsonl_req_fn emit, void *ctx) {
+int jsonl_load(const jsonl_load_policy *p, int64_t off, int64_t line0, int64_t first, int64_t count, jsonl_req_fn emit,
+               void *ctx) {
     load_walk w = {p, emit, ctx};
     return jsonl_each_line(p->path, off, line0, first, count, load_line, &w);
 }

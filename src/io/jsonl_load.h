@@ -9,9 +9,9 @@
 
 /* One request; the loader's callback owns the buffers (and frees them). */
 typedef struct {
-    int64_t line;    /* 0-based non-blank line of the file */
-    char *id_json;   /* its "id" as JSON text */
-    int32_t *ids;    /* encoder ids */
+    int64_t line;  /* 0-based non-blank line of the file */
+    char *id_json; /* its "id" as JSON text */
+    int32_t *ids;  /* encoder ids */
     size_t n;
     int32_t *prefix; /* the line's own forced decoder prefix, or NULL */
     int nprefix;
@@ -26,11 +26,11 @@ typedef struct {
     const char *path;
     const t5g_tokenizer *tok;
     int tok_flags, vocab, max_input;
-    int too_long;        /* JSONL_TOO_LONG_ERROR or JSONL_CUT */
-    const char *what;    /* the truncation warning's noun: "input" (generate), "prompt" (eval) */
-    const uint8_t *bad;  /* lines left out unread (bits by non-blank line; skipped bad lines); may be NULL */
-    const uint8_t *done; /* lines left out unread: they have a result (--resume); may be NULL */
-    uint8_t *mark_bad;   /* non-NULL (--on-error skip): a bad line is a warning and its bit set here */
+    int too_long;            /* JSONL_TOO_LONG_ERROR or JSONL_CUT */
+    const char *what;        /* the truncation warning's noun: "input" (generate), "prompt" (eval) */
+    const uint8_t *bad;      /* lines left out unread (bits by non-blank line; skipped bad lines); may be NULL */
+    const uint8_t *done;     /* lines left out unread: they have a result (--resume); may be NULL */
+    uint8_t *mark_bad;       /* non-NULL (--on-error skip): a bad line is a warning and its bit set here */
     const str_set *done_ids; /* ids left out after the id is read (eval's .partial); may be NULL */
     /* eval: which samples (--limit) and their prompt (the task's template); NULL: every line,
      * and generate's request keys ("prompt" / "text" / "input_ids") */
@@ -46,6 +46,6 @@ typedef struct {
 typedef int (*jsonl_req_fn)(void *ctx, jsonl_req *r);
 /* count non-blank lines (count < 0: to the end) from byte off (line0 physical lines before it),
  * numbered from first (a chunk's place in the file; 0, 0, 0, -1: the whole file). */
-int jsonl_load(const jsonl_load_policy *p, int64_t off, int64_t line0, int64_t first, int64_t count,
-               jsonl_req_fn emit, void *ctx);
+int jsonl_load(const jsonl_load_policy *p, int64_t off, int64_t line0, int64_t first, int64_t count, jsonl_req_fn emit,
+               void *ctx);
 #endif

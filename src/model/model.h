@@ -59,10 +59,10 @@ typedef struct t5g_model {
     int64_t bytes_read;       /* checkpoint bytes this rank read at load */
     unsigned char *spm_model; /* tokenizer bytes from the checkpoint (may be NULL) */
     size_t spm_model_len;
-    int add_bos, add_eos; /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
-    float *arena;         /* one allocation for all weights */
-    t5g_dtype wdtype;     /* projection and embedding matrices in memory: f32, bf16 or int8 */
-    int act_bf16;         /* bf16 weights: the products round the activations to bf16 (bf16-act) */
+    int add_bos, add_eos;    /* tokenizer conventions (HF tokenizer_config; default 1 / 0) */
+    float *arena;            /* one allocation for all weights */
+    t5g_dtype wdtype;        /* projection and embedding matrices in memory: f32, bf16 or int8 */
+    int act_bf16;            /* bf16 weights: the products round the activations to bf16 (bf16-act) */
     struct t5g_enc2d *enc2d; /* optional 2-D encoder layout (model/scalapack_layout.h); NULL: 1-D */
 } t5g_model;
 

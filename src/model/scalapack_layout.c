@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NB_DEFAULT 64
+#define NB_DEFAULT   64
 /* The 2-D path's projections cost this many times the 1-D ones before any message: on a 1 x 1 grid
  * (no communication, the same GEMM kernel) a t5gemma-s-s-wide encoder pass took 1.59x (4,096 tokens)
  * to 1.86x (16,384) the 1-D time (bench/scalapack.sh, docs/planner.md): the copies into and out of
@@ -179,17 +179,17 @@ enum { W_Q, W_K, W_V, W_O, W_GATE, W_UP, W_DOWN, W_COUNT };
 
 struct t5g_enc2d {
     int p, rank, pr, pc, nb, myrow, mycol;
-    int ctx_all;   /* 1 x p: the token layout, and the context of every PSGEMR2D */
-    int ctx_heads; /* p x 1: rank r holds query heads [r·nh/p, ...) */
-    int ctx_kv;    /* nkvg x 1 over the first holder of each kv head group (-1 on the other ranks) */
-    int ctx_2d;    /* pr x pc */
-    int nkvg;      /* kv head groups = min(nkv, p) */
+    int ctx_all;          /* 1 x p: the token layout, and the context of every PSGEMR2D */
+    int ctx_heads;        /* p x 1: rank r holds query heads [r·nh/p, ...) */
+    int ctx_kv;           /* nkvg x 1 over the first holder of each kv head group (-1 on the other ranks) */
+    int ctx_2d;           /* pr x pc */
+    int nkvg;             /* kv head groups = min(nkv, p) */
     MPI_Comm tp, kv_comm; /* kv_comm: the ranks replicating my kv heads (root: their holder) */
     int H, qw, kvw, I, qw_loc, kvw_loc, layers;
-    float *act;    /* the activations' 2-D blocks, kept between passes (fresh pages cost 1/6 of a pass) */
+    float *act;     /* the activations' 2-D blocks, kept between passes (fresh pages cost 1/6 of a pass) */
     size_t act_cap; /* floats */
-    double sim_us; /* T5G_SIM_LATENCY_US on a TP group across nodes (scalapack_hooks.c), else 0 */
-    float **w; /* [layers][W_COUNT] 2-D blocks, column-major, leading dimension = local rows */
+    double sim_us;  /* T5G_SIM_LATENCY_US on a TP group across nodes (scalapack_hooks.c), else 0 */
+    float **w;      /* [layers][W_COUNT] 2-D blocks, column-major, leading dimension = local rows */
 };
 
 static const int I_ONE = 1, I_ZERO = 0;
@@ -503,7 +503,8 @@ int t5g_enc2d_layers(t5g_state *s) {
     float *buf = gm->act;
     T5G_CHECK(buf, "out of memory for the 2-D encoder layout's blocks; use a smaller batch");
     int rc = 0;
-    for (int l = 0; l < g->layers && !rc; l++) rc = layer_2d(g, s, l, N, t0, nt, buf, buf + nx, buf + 2 * nx, buf + 2 * nx + ng);
+    for (int l = 0; l < g->layers && !rc; l++)
+        rc = layer_2d(g, s, l, N, t0, nt, buf, buf + nx, buf + 2 * nx, buf + 2 * nx + ng);
     if (rc) s->stats.sim_seconds += t5g_simwire_end();
     T5G_TRY(rc);
     /* every rank gets the whole residual stream back (the final norm and the 1-D cross K/V follow) */

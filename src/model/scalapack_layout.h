@@ -42,18 +42,18 @@ const char *t5g_enc2d_describe(const struct t5g_model *m, char *buf, size_t n);
 /* The planner's cost model of the encoder projections and their communication, 1-D vs 2-D (per
  * encoder pass; attention, norms and the embedding are the same in both and left out). */
 typedef struct {
-    int64_t tokens;                    /* N = batch x source length */
+    int64_t tokens;                     /* N = batch x source length */
     int hidden, q_width, kv_width, ffn; /* H, heads x head_dim, kv heads x head_dim, FFN width */
     int layers;
-    int p, pr, pc, nb;     /* TP size and the grid (pr = pc = 0: t5g_enc2d_auto_grid; nb 0: 64) */
-    int ranks_per_node;    /* ranks fill node after node */
-    double gemm_gflops;    /* per rank */
+    int p, pr, pc, nb;  /* TP size and the grid (pr = pc = 0: t5g_enc2d_auto_grid; nb 0: 64) */
+    int ranks_per_node; /* ranks fill node after node */
+    double gemm_gflops; /* per rank */
     double intra_lat_us, intra_bw_gbs, inter_lat_us, inter_bw_gbs;
 } t5g_enc2d_cost_in;
 typedef struct {
-    double s_1d, s_2d;           /* predicted seconds of one encoder pass's projections + communication */
-    double words_1d, words_2d;   /* floats each rank sends per pass */
-    int64_t steps_1d, steps_2d;  /* latency steps per pass */
+    double s_1d, s_2d;          /* predicted seconds of one encoder pass's projections + communication */
+    double words_1d, words_2d;  /* floats each rank sends per pass */
+    int64_t steps_1d, steps_2d; /* latency steps per pass */
     int pr, pc;
 } t5g_enc2d_cost;
 void t5g_enc2d_predict(const t5g_enc2d_cost_in *in, t5g_enc2d_cost *out);

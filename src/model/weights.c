@@ -115,7 +115,9 @@ static int layer_slot(t5g_stack_weights *sw, const char *rest, slot *o) {
         return o->dst ? 0 : -1;
     }
     if (!strcmp(mod, "mlp")) return mlp_slot(L, &sw->sh, part, o);
-    t5g_attn_weights *A = !strcmp(mod, "self_attn") ? &L->self_attn : !strcmp(mod, "cross_attn") ? &L->cross_attn : NULL;
+    t5g_attn_weights *A = !strcmp(mod, "self_attn")    ? &L->self_attn
+                          : !strcmp(mod, "cross_attn") ? &L->cross_attn
+                                                       : NULL;
     return A ? attn_slot(A, &sw->sh, sw->cfg->head_dim, part, o) : -1;
 }
 

@@ -383,7 +383,7 @@ static void calibrate_comm(t5g_machine *m, MPI_Comm comm, MPI_Comm node, int qui
     memset(&sim, 0, sizeof sim);
     sim.tp_nodes = 2;
     const char *env = getenv("T5G_SIM_LATENCY_US");
-    sim.sim_latency_us = env ? atof(env) : 0; /* validated by t5g_comm_init */
+    sim.sim_latency_us = env ? atof(env) : 0;               /* validated by t5g_comm_init */
     measure_group(comm, lr >= 0 && lr < 2, &sim, quick, g); /* world rank 0 leads the first node */
     m->inter_latency_us = g[0] * 1e6;
     m->inter_bw_gbs = g[1] / 1e9;
@@ -409,8 +409,8 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
      * run); the slowest node's numbers, which a TP group across nodes waits for */
     if (nrank == 0) measure_node(m, quick);
     quiet_barrier(comm); /* the other ranks sleep meanwhile: spinning would take the cores */
-    double v[6] = {m->gemm_gflops, m->gemm_gflops_node, m->skinny_gflops, m->mem_bw_core_gbs, m->mem_bw_gbs,
-                   m->cores_got};
+    double v[6] = {m->gemm_gflops,     m->gemm_gflops_node, m->skinny_gflops,
+                   m->mem_bw_core_gbs, m->mem_bw_gbs,       m->cores_got};
     for (int i = 0; i < 6 && nrank != 0; i++) v[i] = 1e300;
     MPI_Allreduce(MPI_IN_PLACE, v, 6, MPI_DOUBLE, MPI_MIN, comm);
     m->gemm_gflops = v[0];
@@ -423,4 +423,3 @@ int t5g_calibrate(t5g_machine *m, MPI_Comm comm, int quick) {
     MPI_Comm_free(&node);
     return 0;
 }
-

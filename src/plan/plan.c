@@ -184,17 +184,24 @@ double t5g_enc_proj_2d_seconds(const t5g_config *c, const t5g_machine *m, const 
     if (!t5g_enc2d_built_in() || p->tp < 2 || p->wdtype != T5G_DT_F32) return -1;
     const t5g_stack_config *s = &c->enc;
     rank_speed v = speed_of(m, p->ranks_per_node, T5G_DT_F32);
-    t5g_enc2d_cost_in in = {.tokens = (int64_t)p->batch * p->src_len, .hidden = s->hidden_size,
+    t5g_enc2d_cost_in in = {.tokens = (int64_t)p->batch * p->src_len,
+                            .hidden = s->hidden_size,
                             .q_width = s->num_attention_heads * s->head_dim,
-                            .kv_width = s->num_key_value_heads * s->head_dim, .ffn = s->intermediate_size,
-                            .layers = s->num_hidden_layers, .p = p->tp, .ranks_per_node = p->ranks_per_node,
-                            .gemm_gflops = v.rate / 1e9, .intra_lat_us = m->ar_latency_us,
-                            .intra_bw_gbs = m->ar_bw_gbs, .inter_lat_us = m->inter_latency_us,
+                            .kv_width = s->num_key_value_heads * s->head_dim,
+                            .ffn = s->intermediate_size,
+                            .layers = s->num_hidden_layers,
+                            .p = p->tp,
+                            .ranks_per_node = p->ranks_per_node,
+                            .gemm_gflops = v.rate / 1e9,
+                            .intra_lat_us = m->ar_latency_us,
+                            .intra_bw_gbs = m->ar_bw_gbs,
+                            .inter_lat_us = m->inter_latency_us,
                             .inter_bw_gbs = m->inter_bw_gbs};
     t5g_enc2d_cost k;
     t5g_enc2d_predict(&in, &k);
     /* + the embedding's all-reduce, which stays 1-D */
-    return k.s_2d + t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, (double)in.tokens * s->hidden_size * 4);
+    return k.s_2d +
+           t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, (double)in.tokens * s->hidden_size * 4);
 }
 
 /* one encoder pass of batch x src_len tokens on one TP group */
@@ -208,8 +215,8 @@ static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t
      * projects them once per source) */
     double cross_kv = 2.0 * D->nkv * c->dec.head_dim * H * c->dec.num_hidden_layers;
     double w = (double)layer_elems(s, E, 0, 0) * L + cross_kv, wbytes = w * (p->wdtype == T5G_DT_INT8   ? 1
-                                                                  : p->wdtype == T5G_DT_BF16 ? 2
-                                                                                             : 4);
+                                                                             : p->wdtype == T5G_DT_BF16 ? 2
+                                                                                                        : 4);
     double gemm = fmax(2.0 * N * w / v.rate, wbytes / v.bw);
     double attn = 4.0 * N * S * E->nh * hd * L / v.rate_f32;
     /* per layer: 4 RMSNorms (read + write), 2 residual adds (2 reads + write), the gated
@@ -217,7 +224,8 @@ static double predict_encoder(const t5g_config *c, const t5g_machine *m, const t
     double bytes =
         4.0 * L * (N * H * (4 * 2 + 2 * 3) + N * E->ni * 3 + N * (E->nh + E->nkv) * hd * 2 + N * S * E->nh * 3);
     double norm = bytes / v.bw;
-    double comm = p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, N * H * 4) : 0;
+    double comm =
+        p->tp > 1 ? (2.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, N * H * 4) : 0;
     /* the 2-D layout replaces the projections and their all-reduces where it predicts a win */
     double two_d = t5g_enc_proj_2d_seconds(c, m, p);
     p->enc_proj = T5G_ENC_PROJ_1D;
@@ -259,8 +267,8 @@ static double predict_step(const t5g_config *c, const t5g_machine *m, const t5g_
     double t_comm = 0;
     if (p->tp > 1) {
         t_comm = (3.0 * L + 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, R * Hd * 4);
-        t_comm +=
-            (p->beams > 1 ? 3 : 1) * t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, R * 8.0 * (p->beams > 1 ? p->beams : 1));
+        t_comm += (p->beams > 1 ? 3 : 1) *
+                  t5g_allreduce_cost(m, p->tp, p->tp_nodes, p->ranks_per_node, R * 8.0 * (p->beams > 1 ? p->beams : 1));
     }
     p->step_mem_ms = t_w * 1e3;
     p->step_attn_ms = t_attn * 1e3;
