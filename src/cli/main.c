@@ -1,5 +1,6 @@
 /* main.c - `t5g <subcommand> ...`: one binary, one MPI job. */
 #include "cli/cli.h"
+#include "core/json.h"
 #include "cli/common.h"
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,7 @@ int main(int argc, char **argv) {
         else printf("t5g %s\n", T5G_VERSION);
         return 0;
     }
+    t5g_json_init(); /* before any cJSON call: a failed allocation is noted from the first one on */
     /* --compute-type is common to the commands that load a model (src/cli/common.c) */
     const char *cmd = argv[1];
     if ((!strcmp(cmd, "forward") || !strcmp(cmd, "generate") || !strcmp(cmd, "eval")) &&

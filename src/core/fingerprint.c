@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 cJSON *t5g_fingerprint_new(const char *kind) {
+    t5g_json_init(); /* the record's Add* calls are then checked by t5g_json_print */
     cJSON *fp = cJSON_CreateObject();
     T5G_CHECK_NULL(fp, "out of memory building the run record");
     cJSON_AddNumberToObject(fp, "format_version", T5G_RUN_FORMAT_VERSION);

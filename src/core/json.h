@@ -9,7 +9,8 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-/* Installs the allocation hooks (once, thread-safe); every function here calls it. */
+/* Installs the allocation hooks (once, thread-safe); every function here calls it, and so should a
+ * program before its first cJSON call (t5g's main does), so that no failure goes unnoted. */
 void t5g_json_init(void);
 
 /* Parses text[0 .. len) (len = strlen(text) for a C string); `whole`: nothing but white space may
