@@ -5,7 +5,8 @@
 # over the rest; T5G_ALLOC_FULL=1 tries every N).  Commands: `t5g score bleu|chrf|ter|rouge|squad2`
 # (every allocation counted), `t5g generate` and `t5g eval` on a tiny model (only t5g's own, see below),
 # `t5g report` (table, markdown, chart, lm-eval export), `t5g init` and `t5g convert` (t5g's own).
-# T5G_ALLOC_ONLY=regex runs only the sweeps whose names match.
+# T5G_ALLOC_ONLY=regex runs only the sweeps whose names match; T5G_ALLOC_EXTRA=1 adds `eval` of
+# squad-v2 and cnn-dailymail (minutes each: not in make test).
 # Each run with the Nth allocation failing must either
 #   - exit 0 with stdout and output files identical to the normal run's (a fallback took over), or
 #   - exit non-zero (below 124: no crash, no signal, no timeout) with exactly one "t5g: error:"
@@ -165,6 +166,13 @@ KEEP='^r$'
 RESUME=
 ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "eval" "$T5G" eval --task wmt14-en-fr \
     -m "$tmp/tok.h5" --data "$PWD/datasets/demo" --limit 3 --max-new-tokens 4 --beams 1 --batch-size 2 -q --out r
+# the other two tasks only when asked (T5G_ALLOC_EXTRA=1: several minutes each, more with T5G_ALLOC_FULL=1)
+if [ "${T5G_ALLOC_EXTRA:-0}" = 1 ]; then
+    for task in squad-v2 cnn-dailymail; do
+        ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "eval $task" "$T5G" eval --task $task \
+            -m "$tmp/tok.h5" --data "$PWD/datasets/demo" --limit 3 --max-new-tokens 4 --beams 1 --batch-size 2 -q --out r
+    done
+fi
 # report: the table, a markdown copy and the chart (gnuplot, a child process that allocates freely)
 # over three runs; the lm-eval export of one
 KEEP='^$'
