@@ -44,15 +44,15 @@ export SAN_FLAGS="$SAN"
 #                     reaches is run here by test_resume, test_eval and test_badinput
 #   test_slurm        job scripts on a private SLURM cluster: the t5g commands are test_eval's
 #   test_multinode    simulated nodes (network namespaces, TCP): the t5g code of tp_np2 / dp2_tp2
-#   test_cuda         the emulated CUDA kernels and the nvcc build: neither is built with the
-#                     sanitizers (g++ / nvcc, not the sanitized library's code)
+#   test_cuda_emu,    the emulated CUDA kernels and the nvcc build: neither is built with the
+#   test_cuda_build   sanitizers (g++ / nvcc, not the sanitized library's code)
 #   test_style        the source text (formatting, function length), which the copy does not change;
 #                     it asks git for the tracked files, and the copy is not a checkout
 # and one that cannot run under ASan at all:
 #   test_alloc_fail   preloads a malloc that fails the Nth allocation; ASan's own malloc must come
 #                     first among the libraries (the test refuses an ASan binary)
 # SANITIZE_EXCLUDE= (empty) runs everything.
-export T5G_TEST_EXCLUDE=${SANITIZE_EXCLUDE-^(test_faults|test_slurm|test_multinode|test_cuda|test_style|test_alloc_fail)$}
+export T5G_TEST_EXCLUDE=${SANITIZE_EXCLUDE-^(test_faults|test_slurm|test_multinode|test_cuda_emu|test_cuda_build|test_style|test_alloc_fail)$}
 cd "$S"
 rc=0
 bash tests/run_all.sh || rc=$?
