@@ -186,7 +186,7 @@ sweep "report lm-eval" "$T5G" report "$tmp/lmrun" --lm-eval lmeval.json
 # init and convert write an HDF5 checkpoint (HDF5's own allocations are not failed: OWN=1)
 OWN=1
 # (init starts MPI: about 0.4 s a run, so fewer N)
-ALL=${T5G_ALLOC_GEN_ALL:-30} SPREAD=${T5G_ALLOC_GEN_SPREAD:-20} sweep "init" "$T5G" init --preset tiny --seed 3 -o model.h5
+ALL=${T5G_ALLOC_GEN_ALL:-20} SPREAD=${T5G_ALLOC_GEN_SPREAD:-10} sweep "init" "$T5G" init --preset tiny --seed 3 -o model.h5
 ALL=60 SPREAD=60 sweep "convert" "$T5G" convert --hf "$PWD/tests/fixtures/fwd/gqa/hf" -o model.h5 -q
 ALL=60 SPREAD=60 sweep "convert int8" "$T5G" convert --hf "$PWD/tests/fixtures/fwd/gqa/hf" -o model.h5 -q --dtype int8
 echo "test_alloc_fail: $total runs, $bad broke the rule"

@@ -7,10 +7,17 @@ source "$(dirname "$0")/lib.sh"
 
 make -s build/tests/gpu/test_cuda_emu build/tests/gpu/test_cuda_model_emu > "$tmp/emu-build.log" 2>&1 ||
     { cat "$tmp/emu-build.log"; fail "the emulated CUDA tests do not build"; }
-build/tests/gpu/test_cuda_emu > "$tmp/emu.log" 2>&1 || { tail -40 "$tmp/emu.log"; fail "test_cuda_emu"; }
+# the two programs side by side: each is one thread, and the suite runs one test at a time
+build/tests/gpu/test_cuda_model_emu f32 > "$tmp/model.log" 2>&1 &
+model=$!
+build/tests/gpu/test_cuda_emu > "$tmp/emu.log" 2>&1 || {
+    kill $model 2> /dev/null
+    tail -40 "$tmp/emu.log"
+    fail "test_cuda_emu"
+}
 tail -2 "$tmp/emu.log"
 grep -q '^[1-9][0-9]* checks, 0 failed' "$tmp/emu.log" || fail "test_cuda_emu printed no check count"
-build/tests/gpu/test_cuda_model_emu f32 > "$tmp/model.log" 2>&1 || { tail -40 "$tmp/model.log"; fail "test_cuda_model_emu"; }
+wait $model || { tail -40 "$tmp/model.log"; fail "test_cuda_model_emu"; }
 tail -1 "$tmp/model.log"
 grep -q '^[1-9][0-9]* checks, 0 failed' "$tmp/model.log" || fail "test_cuda_model_emu printed no check count"
 
