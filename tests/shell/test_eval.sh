@@ -59,18 +59,38 @@ echo "not a model" > "$tmp/junk.model"
 expect_error "SentencePiece" $T5G eval --task wmt14-en-fr "${COMMON[@]}" --limit 2 --tokenizer "$tmp/junk.model" --out "$tmp/badtok"
 [ ! -e "$tmp/badtok" ] || fail "a bad --tokenizer left a run folder"
 
+# kill_midway OUT N job|rank CMD...: run CMD (an eval of N samples writing to OUT) in the background
+# and, once OUT holds a prediction, SIGKILL the job (job) or one of its ranks (rank).  The demo
+# model evaluates 80 samples in well under a second, so the kill can land after the last
+# prediction: such a run interrupted nothing (N predictions, or results.json) and is tried again,
+# up to 5 times; then the test fails (as it does when a run with a killed rank writes results.json).
+kill_midway() {
+    local out=$1 n=$2 mode=$3 pid victim c _try
+    shift 3
+    for _try in 1 2 3 4 5; do
+        rm -rf "$out"
+        "$@" > /dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 1 18000); do # up to 3 min: sanitizer build, busy machine
+            c=$(cat "$out"/predictions/* 2> /dev/null | wc -l || true)
+            [ "${c:-0}" -ge 1 ] && break
+            kill -0 $pid 2> /dev/null || break
+            sleep 0.01
+        done
+        victim=$pid
+        [ "$mode" = job ] || victim=$(pgrep -f "t5g eval --task .*$out" | grep -v "^$pid$" | tail -n 1 || true)
+        [ -n "$victim" ] && kill -9 "$victim" 2> /dev/null
+        wait $pid 2> /dev/null || true
+        c=$(cat "$out"/predictions/* 2> /dev/null | wc -l || true)
+        [ -e "$out/results.json" ] || [ "${c:-0}" -ge "$n" ] || return 0
+        echo "(the run finished before the kill landed; again)"
+    done
+    fail "$out: 5 runs finished before a kill landed, or a run with a killed $mode still wrote results.json"
+}
+
 echo "== kill the whole job midway, rerun: same scores as an uninterrupted run"
 $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/full" > /dev/null
-$T5G eval --task cnn-dailymail "${BASE[@]}" --beams 1 --limit 80 --batch-size 1 --out "$tmp/killed" > /dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 3600); do   # wait (up to 3 min: sanitizer build, busy machine) for some predictions, then kill -9
-    c=$(cat "$tmp"/killed/predictions/* 2>/dev/null | wc -l || true)
-    [ "${c:-0}" -ge 3 ] && break
-    sleep 0.05
-done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
-[ ! -e "$tmp/killed/results.json" ] || fail "a killed run left results.json"
+kill_midway "$tmp/killed" 80 job $T5G eval --task cnn-dailymail "${BASE[@]}" --beams 1 --limit 80 --batch-size 1 --out "$tmp/killed"
 done_before=$(cat "$tmp"/killed/predictions/* 2>/dev/null | wc -l || true)
 [ "$done_before" -gt 0 ] || fail "no prediction on disk before the kill (a kill before any output tests nothing)"
 echo "killed with $done_before predictions on disk"
@@ -80,17 +100,8 @@ same_scores "$tmp/full/results.json" "$tmp/killed/results.json" || fail "resumed
 
 echo "== kill one rank of a 2-rank job, rerun"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpirun -np 2 --bind-to none $T5G eval --task cnn-dailymail "${BASE[@]}" --beams 1 --limit 80 --batch-size 1 --out "$tmp/rank" > /dev/null 2>&1 &
-mpid=$!
-for _ in $(seq 1 3600); do
-    c=$(cat "$tmp"/rank/predictions/* 2>/dev/null | wc -l || true)
-    [ "${c:-0}" -ge 3 ] && break
-    sleep 0.05
-done
-victim=$(pgrep -f "t5g eval --task cnn-dailymail.*$tmp/rank" | grep -v "^$mpid$" | tail -n 1 || true)
-[ -n "$victim" ] && kill -9 "$victim" 2>/dev/null || true
-wait $mpid 2>/dev/null || true
-[ ! -e "$tmp/rank/results.json" ] || fail "a run with a dead rank left results.json"
+kill_midway "$tmp/rank" 80 rank mpirun -np 2 --bind-to none $T5G eval --task cnn-dailymail "${BASE[@]}" --beams 1 --limit 80 \
+    --batch-size 1 --out "$tmp/rank"
 mpirun -np 2 --bind-to none $T5G eval --task cnn-dailymail "${COMMON[@]}" --limit 80 --out "$tmp/rank" > /dev/null
 same_scores "$tmp/full/results.json" "$tmp/rank/results.json" || fail "scores after a dead rank differ"
 
