@@ -31,12 +31,13 @@ int t5g_json_alloc_failed(void) {
 
 cJSON *t5g_json_parse(const char *text, size_t len, const char **end, int whole, int *oom, const char *what) {
     t5g_json_init();
+    int noted = alloc_failed; /* a note about a tree being built stays for its print */
     alloc_failed = 0;
     const char *stop = NULL;
     /* `whole` is checked here: cJSON's own check needs the NUL inside len */
     cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &stop, 0) : NULL;
     *oom = !root && alloc_failed;
-    alloc_failed = 0;
+    alloc_failed = noted;
     if (*oom) T5G_FAIL("out of memory parsing %s", what ? what : "JSON");
     if (!root && !stop) stop = cJSON_GetErrorPtr();
     if (root && whole) {
